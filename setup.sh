@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# servesim set-up: installs the Debian 12 packages that are missing, builds, then runs or tests.
+#   bash setup.sh run [ARGS...]  build, then `servesim run ARGS` (no ARGS: the built-in default scenario)
+#   bash setup.sh test           build, then run every test (ctest)
+#   bash setup.sh build          install what is missing and build only
+# Environment: BUILD_DIR (default build), CI=true turns compiler warnings into errors.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+PACKAGES=(
+  cmake g++ make                                   # toolchain
+  libboost-dev libboost-random-dev libboost-math-dev  # Boost (Math: Student-t quantiles)
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev  # config, JSON output, command line
+  catch2                                           # tests (Catch2 v2)
+  python3-simpy3                                   # tests/bench: the SimPy 3 baseline
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup.sh: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup.sh: run as root or install: ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+WERROR=OFF
+[ "${CI:-}" = "true" ] && WERROR=ON
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSERVESIM_WERROR="$WERROR" >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+
+case "${1:-build}" in
+  run)
+    shift
+    if (($#)); then exec "$BUILD_DIR/servesim" run "$@"; else exec "$BUILD_DIR/servesim" run; fi ;;
+  test)
+    exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" ;;
+  build) ;;
+  *) echo "usage: bash setup.sh [run [ARGS...]|test|build]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,103 @@
+#include "sim/app/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sim/config/error.h"
+#include "sim/config/scenario.h"
+#include "sim/metrics/report.h"
+#include "sim/metrics/run_summary.h"
+
+namespace servesim {
+
+namespace {
+
+struct RunOptions {
+  std::string file;
+  std::vector<std::string> sets;
+  std::string json_path;
+  int jobs = 0;
+  bool quiet = false;
+};
+
+/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half.
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
+    f << text;
+    if (!f.flush()) throw std::runtime_error("cannot write '" + tmp + "'");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+int cmd_run(const RunOptions& o, std::ostream& out) {
+  const LoadedScenario sc = load_scenario(o.file, o.sets);
+  if (o.file.empty() && !o.quiet)
+    out << "No scenario file given: running the built-in default (DESIGN.md's M/M/4 queue; "
+           "`servesim run FILE` runs yours).\n";
+  const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const RunSummary s = run_scenario(sc.params, jobs);
+  if (!o.quiet) print_summary(out, s, sc.source);
+  if (!o.json_path.empty()) {
+    const auto j = summary_json(s, resolved_config(sc.params));
+    write_atomically(o.json_path, j.dump(2) + "\n");
+    if (!o.quiet) out << "\n  wrote " << o.json_path << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "servesim 0.1.0");
+
+  RunOptions ro;
+  CLI::App* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
+  run->add_option("file", ro.file, "Scenario YAML (default: the built-in M/M/4 scenario)");
+  run->add_option("--set", ro.sets, "Override a key: --set path.to.key=value (YAML value; repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_option("--json", ro.json_path, "Write the results as JSON to this path");
+  run->add_option("-j,--jobs", ro.jobs, "Threads for replications (default: all cores; results do not depend on it)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    out << app.version() << "\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    err << "servesim: " << e.what() << "\n"
+        << "Run 'servesim --help' for usage.\n";
+    return kExitUsage;
+  }
+
+  try {
+    if (run->parsed()) return cmd_run(ro, out);
+  } catch (const ConfigError& e) {
+    err << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    err << "servesim: error: " << e.what() << "\n";
+    return kExitRuntime;
+  }
+  return kExitUsage;
+}
+
+}  // namespace servesim

@@ -1,0 +1,59 @@
+#pragma once
+/// Strict, typed reading of one YAML map: every key read is checked for type and range, and any
+/// key that was not asked for is an error with a did-you-mean.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/config/tree.h"
+#include "sim/config/units.h"
+#include "sim/core/time.h"
+
+namespace servesim {
+
+class MapReader {
+ public:
+  /// `path` is the node's key path for messages ("run", "pipeline.serve.service").
+  MapReader(const ConfigNode& node, std::string path);
+  /// Reports unknown keys. Call once every key has been asked for.
+  void finish() const;
+
+  const std::string& path() const { return path_; }
+  std::string key_path(std::string_view key) const;
+
+  /// The node at `key`, or nullptr; either way `key` becomes a known key.
+  const ConfigNode* get(std::string_view key);
+  const ConfigNode& require(std::string_view key);
+  bool has(std::string_view key) const;
+
+  // Typed getters: nullopt when absent; an error when present but wrong.
+  std::optional<std::string> string(std::string_view key);
+  std::optional<std::string> choice(std::string_view key, std::initializer_list<std::string_view> options);
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
+  std::optional<double> number(std::string_view key, double min, double max);
+  /// Durations must be > 0 unless allow_zero; they must fit in int64 nanoseconds.
+  std::optional<Time> duration(std::string_view key, bool allow_zero = false);
+  /// A strictly positive quantity of `dim` in SI units.
+  std::optional<double> quantity(std::string_view key, Dimension dim);
+
+  [[noreturn]] void fail(std::string_view key, const std::string& message) const;
+  [[noreturn]] void fail_at(const ConfigNode& node, std::string_view key, const std::string& message) const;
+
+ private:
+  const ConfigNode& node_;
+  std::string path_;
+  std::vector<std::string> known_;
+};
+
+/// Reads a scalar node as each type, for values outside a map (list elements).
+Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero = false);
+const std::string& read_scalar(const ConfigNode& n, const std::string& key, std::string_view what);
+
+/// "did you mean 'x'?" for the closest candidate within a small edit distance, else "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace servesim

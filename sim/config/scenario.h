@@ -1,0 +1,34 @@
+#pragma once
+/// From a config tree to validated ScenarioParams, and back to a resolved config for outputs.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config/tree.h"
+#include "sim/model/params.h"
+
+namespace servesim {
+
+/// Validates every key (see docs/config-reference.md) and builds the parameters.
+ScenarioParams parse_scenario(const ConfigNode& root);
+
+/// Loads FILE (or the built-in default when empty), applies --set overrides in order, parses.
+struct LoadedScenario {
+  ScenarioParams params;
+  std::string source;  // the file, or "<built-in default>"
+};
+LoadedScenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+/// The YAML of the built-in default scenario (an M/M/4 queue, DESIGN.md's minimal scenario).
+std::string_view default_scenario_yaml();
+
+/// The parameters as a config that servesim accepts again (units written out).
+nlohmann::ordered_json resolved_config(const ScenarioParams& p);
+
+/// "40ms", "2000s", "250us": the largest unit that writes the value exactly.
+std::string format_duration(Time t);
+
+}  // namespace servesim

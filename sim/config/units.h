@@ -1,0 +1,30 @@
+#pragma once
+/// Quantities with units as users write them: 250us, 30s, 16GB/s, 121kB, 24GiB, 1200/s, 350W.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace servesim {
+
+enum class Dimension { kDuration, kRate, kBytes, kBandwidth, kPower };
+
+/// "duration (e.g. 250us, 30s)" and so on, for messages.
+std::string_view dimension_hint(Dimension d);
+
+struct ParsedQuantity {
+  double value = 0;  // in SI base units: seconds, 1/s, bytes, bytes/s, watts
+  std::string error; // empty on success; otherwise says what is wrong, with a did-you-mean
+};
+
+/// Parses "<number><unit>" (spaces allowed between). Decimal (kB = 1000 B) and binary
+/// (KiB = 1024 B) prefixes; "bit" units for bandwidth (Gbit/s = 1.25e8 B/s).
+ParsedQuantity parse_quantity(std::string_view text, Dimension dim);
+
+/// Parses a plain number (no unit); nullopt for anything else, including nan and inf.
+std::optional<double> parse_number(std::string_view text);
+
+/// Edit distance, for did-you-mean suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace servesim

@@ -1,0 +1,179 @@
+#pragma once
+/// Pending-event set ordered by (time, priority, sequence), with O(1) cancellation.
+
+#include <cassert>
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/time.h"
+
+namespace servesim {
+
+/// Something that receives events. Model objects implement this once; `kind` and `arg`
+/// say what happened (e.g. "arrival", client 12), so no closure is stored per event.
+class EventHandler {
+ public:
+  virtual void on_event(std::uint32_t kind, std::uint64_t arg) = 0;
+
+ protected:
+  ~EventHandler() = default;
+};
+
+/// Identifies a scheduled event so that it can be cancelled. Stale ids are harmless.
+struct EventId {
+  std::uint32_t slot = 0;
+  std::uint32_t generation = 0;  // 0 never names a live event
+  bool valid() const { return generation != 0; }
+};
+
+struct Event {
+  Time time;
+  EventHandler* handler;
+  std::uint32_t kind;
+  std::uint64_t arg;
+};
+
+/// A binary min-heap of small keys plus a slot table holding each event's payload.
+/// Cancellation bumps the slot's generation; the heap entry is skipped when it surfaces.
+/// Both vectors reach a steady size, after which scheduling allocates nothing.
+class EventQueue {
+ public:
+  /// Same-time events run in ascending priority, then in the order they were scheduled.
+  /// This is the only ordering definition in servesim.
+  EventId push(Time t, int priority, EventHandler* h, std::uint32_t kind, std::uint64_t arg) {
+    assert(priority >= -128 && priority <= 127);
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(slots_.size());
+      slots_.push_back(Slot{});
+    }
+    Slot& s = slots_[slot];
+    s.handler = h;
+    s.kind = kind;
+    s.arg = arg;
+    s.time = t;
+    const std::uint64_t order = (static_cast<std::uint64_t>(priority + 128) << 56) | (seq_++ & kSeqMask);
+    heap_.push_back(Entry{t, order, slot, s.generation});
+    sift_up(heap_.size() - 1);
+    ++live_;
+    return EventId{slot, s.generation};
+  }
+
+  /// Cancels a pending event; does nothing if it already ran or was cancelled.
+  void cancel(EventId id) {
+    if (!id.valid() || id.slot >= slots_.size()) return;
+    Slot& s = slots_[id.slot];
+    if (s.generation != id.generation) return;
+    retire(id.slot);
+    --live_;
+  }
+
+  bool pending(EventId id) const {
+    return id.valid() && id.slot < slots_.size() && slots_[id.slot].generation == id.generation;
+  }
+
+  bool empty() { drop_stale(); return heap_.empty(); }
+  std::size_t size() const { return live_; }
+
+  /// Time of the next live event; requires !empty().
+  Time next_time() {
+    drop_stale();
+    return heap_.front().time;
+  }
+
+  /// Removes and returns the next live event; requires !empty().
+  Event pop() {
+    drop_stale();
+    const Entry top = heap_.front();
+    remove_top();
+    Slot& s = slots_[top.slot];
+    Event e{top.time, s.handler, s.kind, s.arg};
+    retire(top.slot);
+    --live_;
+    return e;
+  }
+
+  /// Heap, slot-table and free-list capacities together. Vectors never shrink, so a value that
+  /// stays flat while events are scheduled proves that scheduling no longer allocates.
+  std::size_t capacity() const { return heap_.capacity() + slots_.capacity() + free_.capacity(); }
+
+  void reserve(std::size_t n) {
+    heap_.reserve(n);
+    slots_.reserve(n);
+    free_.reserve(n);
+  }
+
+ private:
+  static constexpr std::uint64_t kSeqMask = (std::uint64_t{1} << 56) - 1;
+
+  struct Entry {
+    Time time;
+    std::uint64_t order;  // priority in the top 8 bits, insertion sequence below
+    std::uint32_t slot;
+    std::uint32_t generation;
+  };
+  struct Slot {
+    EventHandler* handler = nullptr;
+    std::uint64_t arg = 0;
+    Time time = 0;
+    std::uint32_t kind = 0;
+    std::uint32_t generation = 1;
+  };
+
+  static bool before(const Entry& a, const Entry& b) {
+    return a.time < b.time || (a.time == b.time && a.order < b.order);
+  }
+
+  void retire(std::uint32_t slot) {
+    Slot& s = slots_[slot];
+    if (++s.generation == 0) s.generation = 1;
+    free_.push_back(slot);
+  }
+
+  void drop_stale() {
+    while (!heap_.empty() && slots_[heap_.front().slot].generation != heap_.front().generation)
+      remove_top();
+  }
+
+  void remove_top() {
+    heap_.front() = heap_.back();
+    heap_.pop_back();
+    if (!heap_.empty()) sift_down(0);
+  }
+
+  void sift_up(std::size_t i) {
+    const Entry e = heap_[i];
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!before(e, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
+  }
+
+  void sift_down(std::size_t i) {
+    const std::size_t n = heap_.size();
+    const Entry e = heap_[i];
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+      if (!before(heap_[child], e)) break;
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = e;
+  }
+
+  std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  std::uint64_t seq_ = 0;
+  std::size_t live_ = 0;
+};
+
+}  // namespace servesim

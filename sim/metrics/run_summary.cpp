@@ -1,0 +1,194 @@
+#include "sim/metrics/run_summary.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <thread>
+
+#include "sim/model/observer.h"
+#include "sim/model/replication.h"
+
+namespace servesim {
+
+namespace {
+
+class Collector final : public Observer {
+ public:
+  explicit Collector(std::size_t stages)
+      : count_(stages), queue_sum_(stages), service_sum_(stages) {}
+  void request_done(Time latency) override { latency_.record(latency); }
+  void stage_done(std::uint32_t s, Time queue, Time service) override {
+    ++count_[s];
+    queue_sum_[s] += static_cast<double>(queue);
+    service_sum_[s] += static_cast<double>(service);
+  }
+
+  LatencyHistogram latency_;
+  std::vector<std::uint64_t> count_;
+  std::vector<double> queue_sum_, service_sum_;  // ns
+};
+
+ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
+  const std::size_t n = p.pipeline.size();
+  Collector c(n);
+  const ReplicationResult r = run_replication(p, rep, c);
+  const ModelCounters& a = r.begin;
+  const ModelCounters& b = r.end;
+  ReplicationMetrics m;
+  const double window_ns = static_cast<double>(b.now - a.now);
+  m.window_s = window_ns * 1e-9;
+  m.completed = b.completions - a.completions;
+  m.arrivals = b.arrivals - a.arrivals;
+  m.dropped = b.dropped - a.dropped;
+  m.in_system_begin = a.in_system;
+  m.in_system_end = b.in_system;
+  m.in_system_growth = static_cast<std::int64_t>(b.in_system) - static_cast<std::int64_t>(a.in_system);
+  m.events = r.events;
+  const double safe_window = window_ns > 0 ? window_ns : 1.0;
+  m.throughput_rps = static_cast<double>(m.completed) / (safe_window * 1e-9);
+  m.latency_mean_s = c.latency_.count() ? c.latency_.sum() / static_cast<double>(c.latency_.count()) * 1e-9 : 0;
+  m.in_system_mean = (b.in_system_area - a.in_system_area) / safe_window;
+  for (std::size_t s = 0; s < n; ++s) {
+    const double k = static_cast<double>(std::max<std::uint64_t>(c.count_[s], 1));
+    m.stage_count.push_back(c.count_[s]);
+    m.stage_queue_mean_s.push_back(c.queue_sum_[s] / k * 1e-9);
+    m.stage_service_mean_s.push_back(c.service_sum_[s] / k * 1e-9);
+    m.stage_utilization.push_back((b.stage_busy_area[s] - a.stage_busy_area[s]) /
+                                  (safe_window * p.pipeline[s].instances));
+    m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) / safe_window);
+  }
+  m.cpu_utilization = (b.cpu_busy_area - a.cpu_busy_area) / (safe_window * p.node.cpu.cores);
+  m.latency = c.latency_;
+  return m;
+}
+
+template <class F>
+Estimate over_reps(const std::vector<ReplicationMetrics>& reps, F f) {
+  std::vector<double> v;
+  v.reserve(reps.size());
+  for (const auto& r : reps) v.push_back(f(r));
+  return student_t_interval(v);
+}
+
+double mean_of(const std::vector<ReplicationMetrics>& reps, auto f) {
+  double s = 0;
+  for (const auto& r : reps) s += f(r);
+  return reps.empty() ? 0 : s / static_cast<double>(reps.size());
+}
+
+std::string format(const char* fmt, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, fmt, args...);
+  return buf;
+}
+
+}  // namespace
+
+double LawCheck::relative_error() const {
+  const double scale = std::max(std::abs(lhs), std::abs(rhs));
+  return scale > 0 ? std::abs(lhs - rhs) / scale : 0.0;
+}
+
+RunSummary run_scenario(const ScenarioParams& p, int threads) {
+  RunSummary s;
+  const auto reps = static_cast<std::size_t>(p.run.replications);
+  s.replications = p.run.replications;
+  s.reps.resize(reps);
+  // Each replication owns its model and random streams and writes only its own slot, so the
+  // result is the same for any thread count.
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < reps;) s.reps[i] = measure(p, i);
+  };
+  const auto nthreads = static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < nthreads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  LatencyHistogram all;
+  for (const auto& r : s.reps) {
+    s.completed += r.completed;
+    s.arrivals += r.arrivals;
+    s.dropped += r.dropped;
+    s.events += r.events;
+    all.merge(r.latency);
+  }
+  s.window_s = mean_of(s.reps, [](auto& r) { return r.window_s; });
+  s.throughput_rps = over_reps(s.reps, [](auto& r) { return r.throughput_rps; });
+  s.latency_mean_ms = over_reps(s.reps, [](auto& r) { return r.latency_mean_s * 1e3; });
+  s.p50_ms = all.quantile(0.50) * 1e-6;
+  s.p90_ms = all.quantile(0.90) * 1e-6;
+  s.p95_ms = all.quantile(0.95) * 1e-6;
+  s.p99_ms = all.quantile(0.99) * 1e-6;
+  s.max_ms = all.quantile(1.0) * 1e-6;
+
+  const double x = s.throughput_rps.mean;
+  for (std::size_t i = 0; i < p.pipeline.size(); ++i) {
+    StageSummary st;
+    st.name = p.pipeline[i].name;
+    st.instances = p.pipeline[i].instances;
+    st.queue_ms = over_reps(s.reps, [i](auto& r) { return r.stage_queue_mean_s[i] * 1e3; });
+    st.service_ms = over_reps(s.reps, [i](auto& r) { return r.stage_service_mean_s[i] * 1e3; });
+    st.utilization = mean_of(s.reps, [i](auto& r) { return r.stage_utilization[i]; });
+    s.stages.push_back(st);
+    s.resources.push_back(ResourceSummary{st.name + ".instances", static_cast<double>(st.instances),
+                                          st.utilization, 0, 0});
+  }
+  s.resources.push_back(ResourceSummary{"cpu", static_cast<double>(p.node.cpu.cores),
+                                        mean_of(s.reps, [](auto& r) { return r.cpu_utilization; }), 0, 0});
+
+  // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
+  s.throughput_bound = std::numeric_limits<double>::infinity();
+  for (auto& r : s.resources) {
+    r.demand_ms = x > 0 ? r.utilization * r.servers / x * 1e3 : 0;
+    r.throughput_bound = r.demand_ms > 0 ? r.servers / (r.demand_ms * 1e-3) : std::numeric_limits<double>::infinity();
+    if (r.throughput_bound < s.throughput_bound) {
+      s.throughput_bound = r.throughput_bound;
+      s.bottleneck = r.name;
+    }
+  }
+
+  // Little's law for the node and each stage; the utilisation law for each stage's workers.
+  const double w_s = mean_of(s.reps, [](auto& r) { return r.latency_mean_s; });
+  s.laws.push_back({"little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s});
+  for (std::size_t i = 0; i < s.stages.size(); ++i) {
+    const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
+    const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
+    s.laws.push_back({"little", s.stages[i].name, in_stage, x * resid});
+    s.laws.push_back({"utilization", s.stages[i].name, s.stages[i].utilization,
+                      x * s.stages[i].service_ms.mean * 1e-3 / s.stages[i].instances});
+  }
+
+  // Stability of an open workload: refused arrivals, an offered load at or beyond the bound,
+  // or a backlog that grew by more than 2% of the window's arrivals (and by at least 100).
+  if (p.workload.mode == WorkloadMode::kOpen) {
+    if (s.dropped > 0) {
+      s.unstable = true;
+      s.warnings.push_back(format(
+          "run.max_in_system (%llu requests) was reached: %llu arrivals were dropped, so latency "
+          "and throughput describe an overloaded node; lower workload.rate or add capacity",
+          static_cast<unsigned long long>(p.run.max_in_system), static_cast<unsigned long long>(s.dropped)));
+    }
+    if (p.workload.rate_per_s >= s.throughput_bound) {
+      s.unstable = true;
+      s.warnings.push_back(format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
+                                  p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
+    }
+    for (const auto& r : s.reps) {
+      const double limit = std::max(100.0, 0.02 * static_cast<double>(r.arrivals));
+      if (static_cast<double>(r.in_system_growth) > limit) {
+        s.unstable = true;
+        s.warnings.push_back(format("the backlog grew by %lld requests during a replication's window: "
+                                    "the queue is growing without bound",
+                                    static_cast<long long>(r.in_system_growth)));
+        break;
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace servesim

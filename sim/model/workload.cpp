@@ -1,0 +1,57 @@
+#include "sim/model/workload.h"
+
+namespace servesim {
+
+namespace {
+Distribution make_interarrival(const WorkloadParams& p) {
+  if (p.mode != WorkloadMode::kOpen) return Distribution::make(DistKind::kDeterministic, 0, 0);
+  const double mean_ns = 1e9 / p.rate_per_s;
+  switch (p.arrival) {
+    case ArrivalProcess::kPoisson: return Distribution::make(DistKind::kExponential, mean_ns, 1);
+    case ArrivalProcess::kConstant: return Distribution::make(DistKind::kDeterministic, mean_ns, 0);
+    case ArrivalProcess::kGamma: return Distribution::make(DistKind::kGamma, mean_ns, p.cv);
+  }
+  return Distribution::make(DistKind::kDeterministic, mean_ns, 0);
+}
+}  // namespace
+
+Workload::Workload(Simulator& sim, Node& node, const WorkloadParams& params, std::uint64_t seed,
+                   std::uint64_t replication)
+    : sim_(sim),
+      node_(node),
+      params_(params),
+      interarrival_(make_interarrival(params)),
+      arrival_rng_(Rng::stream(seed, replication, "workload", "interarrival")),
+      think_rng_(Rng::stream(seed, replication, "workload", "think_time")) {
+  node_.set_listener(this);
+}
+
+void Workload::start() {
+  if (params_.mode == WorkloadMode::kOpen) {
+    sim_.schedule_in(sample_to_time(interarrival_.sample(arrival_rng_)), *this, kArrival);
+    return;
+  }
+  for (int c = 0; c < params_.concurrency; ++c) send(static_cast<std::uint32_t>(c));
+}
+
+void Workload::send(std::uint32_t client) { node_.admit(sim_.now(), client); }
+
+void Workload::on_event(std::uint32_t kind, std::uint64_t arg) {
+  if (kind == kArrival) {
+    node_.admit(sim_.now(), 0);
+    sim_.schedule_in(sample_to_time(interarrival_.sample(arrival_rng_)), *this, kArrival);
+  } else {
+    send(static_cast<std::uint32_t>(arg));
+  }
+}
+
+void Workload::request_left(const Request& r) {
+  if (params_.mode != WorkloadMode::kClosed) return;
+  if (params_.think_time) {
+    sim_.schedule_in(sample_to_time(params_.think_time->sample(think_rng_)), *this, kSend, r.client);
+  } else {
+    send(r.client);
+  }
+}
+
+}  // namespace servesim

@@ -1,0 +1,35 @@
+#pragma once
+/// The clients: an open arrival process, or a closed loop of N clients with think time.
+
+#include <cstdint>
+
+#include "sim/core/distribution.h"
+#include "sim/core/simulator.h"
+#include "sim/model/node.h"
+#include "sim/model/params.h"
+
+namespace servesim {
+
+class Workload final : public EventHandler, public CompletionListener {
+ public:
+  Workload(Simulator& sim, Node& node, const WorkloadParams& params, std::uint64_t seed,
+           std::uint64_t replication);
+
+  /// Schedules the first arrivals (open) or the first request of every client (closed).
+  void start();
+
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;
+  void request_left(const Request& r) override;
+
+ private:
+  enum : std::uint32_t { kArrival, kSend };
+  void send(std::uint32_t client);
+
+  Simulator& sim_;
+  Node& node_;
+  const WorkloadParams& params_;
+  Distribution interarrival_;  // open: ns between arrivals
+  Rng arrival_rng_, think_rng_;
+};
+
+}  // namespace servesim
