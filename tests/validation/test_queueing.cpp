@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "sim/config/scenario.h"
@@ -15,9 +16,10 @@
 namespace servesim {
 namespace {
 
-RunSummary run_yaml(const std::string& yaml) {
-  const ConfigNode root = load_config_text(yaml, "<test>", ".");
-  return run_scenario(parse_scenario(root), 2);
+// The scenarios live in tests/validation/scenarios/ so that `servesim run FILE` reproduces each.
+RunSummary run_file(const std::string& name) {
+  const auto path = std::filesystem::path(SERVESIM_SOURCE_DIR) / "tests/validation/scenarios" / name;
+  return run_scenario(parse_scenario(load_config_file(path)), 2);
 }
 
 // Little's law (L = X W) and the utilisation law (U = X S / c) per replication. The two sides
@@ -51,13 +53,7 @@ void require_in_ci(const Estimate& e, double theory, const char* what) {
 }  // namespace
 
 TEST_CASE("M/M/1 mean response time matches 1/(mu - lambda) within the 95% CI", "[validation]") {
-  const RunSummary s = run_yaml(R"(
-seed: 11
-run: {duration: 2000s, warmup: 100s, replications: 10}
-workload: {mode: open, rate: 80/s, arrival: poisson}
-node: {cpu: {cores: 1}}
-pipeline: [{name: server, device: cpu, instances: 1, service: {dist: exponential, mean: 10ms}}]
-)");
+  const RunSummary s = run_file("mm1.yaml");
   require_in_ci(s.latency_mean_ms, 1e3 / (100.0 - 80.0), "W (ms)");
   require_in_ci(s.throughput_rps, 80.0, "X (1/s)");
   require_operational_laws(s);
@@ -65,7 +61,8 @@ pipeline: [{name: server, device: cpu, instances: 1, service: {dist: exponential
 
 TEST_CASE("M/M/c at rho = 0.9 matches Erlang C within the 95% CI", "[validation]") {
   // DESIGN.md's minimal scenario: c = 4, lambda = 90/s, 1/mu = 40 ms, rho = 0.9.
-  const RunSummary s = run_yaml(std::string(default_scenario_yaml()));
+  const RunSummary s =
+      run_scenario(parse_scenario(load_config_text(default_scenario_yaml(), "<built-in default>", ".")), 2);
   const double w = theory::mmc_response(4, 90.0, 0.040);
   require_in_ci(s.latency_mean_ms, w * 1e3, "W (ms)");
   require_in_ci(s.stages[0].queue_ms, (w - 0.040) * 1e3, "Wq (ms)");
@@ -74,13 +71,7 @@ TEST_CASE("M/M/c at rho = 0.9 matches Erlang C within the 95% CI", "[validation]
 }
 
 TEST_CASE("M/D/1 mean wait matches Pollaczek-Khinchine (cv = 0) within the 95% CI", "[validation]") {
-  const RunSummary s = run_yaml(R"(
-seed: 12
-run: {duration: 2000s, warmup: 100s, replications: 10}
-workload: {mode: open, rate: 80/s}
-node: {cpu: {cores: 1}}
-pipeline: [{name: server, device: cpu, instances: 1, service: {dist: deterministic, mean: 10ms}}]
-)");
+  const RunSummary s = run_file("md1.yaml");
   const double wq = theory::mg1_wait(80.0, 0.010, 0.0);
   require_in_ci(s.stages[0].queue_ms, wq * 1e3, "Wq (ms)");
   require_in_ci(s.latency_mean_ms, (wq + 0.010) * 1e3, "W (ms)");
@@ -88,13 +79,7 @@ pipeline: [{name: server, device: cpu, instances: 1, service: {dist: determinist
 }
 
 TEST_CASE("M/G/1 with lognormal service (cv = 2) matches Pollaczek-Khinchine within the 95% CI", "[validation]") {
-  const RunSummary s = run_yaml(R"(
-seed: 13
-run: {duration: 4000s, warmup: 200s, replications: 20}
-workload: {mode: open, rate: 60/s}
-node: {cpu: {cores: 1}}
-pipeline: [{name: server, device: cpu, instances: 1, service: {dist: lognormal, mean: 10ms, cv: 2}}]
-)");
+  const RunSummary s = run_file("mg1-lognormal.yaml");
   const double wq = theory::mg1_wait(60.0, 0.010, 2.0);
   require_in_ci(s.stages[0].queue_ms, wq * 1e3, "Wq (ms)");
   require_in_ci(s.latency_mean_ms, (wq + 0.010) * 1e3, "W (ms)");
@@ -103,15 +88,7 @@ pipeline: [{name: server, device: cpu, instances: 1, service: {dist: lognormal, 
 
 TEST_CASE("Closed loop with think time matches exact mean value analysis within the 95% CI", "[validation]") {
   // N = 8 clients, exponential think time Z = 50 ms, two single-server exponential stations.
-  const RunSummary s = run_yaml(R"(
-seed: 14
-run: {duration: 2000s, warmup: 100s, replications: 10}
-workload: {mode: closed, concurrency: 8, think_time: {dist: exponential, mean: 50ms}}
-node: {cpu: {cores: 2}}
-pipeline:
-  - {name: a, device: cpu, instances: 1, service: {dist: exponential, mean: 10ms}}
-  - {name: b, device: cpu, instances: 1, service: {dist: exponential, mean: 15ms}}
-)");
+  const RunSummary s = run_file("closed-mva.yaml");
   const auto m = theory::mva({0.010, 0.015}, 0.050, 8);
   require_in_ci(s.throughput_rps, m.throughput, "X (1/s)");
   require_in_ci(s.latency_mean_ms, m.response * 1e3, "R (ms)");
@@ -120,15 +97,7 @@ pipeline:
 
 TEST_CASE("Two-station tandem matches Jackson's product form within the 95% CI", "[validation]") {
   // M/M/1 (12 ms, rho 0.6) then M/M/2 (30 ms each, rho 0.75) at lambda = 50/s.
-  const RunSummary s = run_yaml(R"(
-seed: 15
-run: {duration: 2000s, warmup: 100s, replications: 10}
-workload: {mode: open, rate: 50/s}
-node: {cpu: {cores: 3}}
-pipeline:
-  - {name: first, device: cpu, instances: 1, service: {dist: exponential, mean: 12ms}}
-  - {name: second, device: cpu, instances: 2, service: {dist: exponential, mean: 30ms}}
-)");
+  const RunSummary s = run_file("tandem-jackson.yaml");
   const double w1 = theory::mmc_response(1, 50.0, 0.012);
   const double w2 = theory::mmc_response(2, 50.0, 0.030);
   require_in_ci(s.stages[0].queue_ms, (w1 - 0.012) * 1e3, "Wq first (ms)");
@@ -140,13 +109,7 @@ pipeline:
 TEST_CASE("CPU processor sharing: M/D/1-PS response is insensitive to the service distribution", "[validation]") {
   // Many workers on one core share it; the mean response of M/G/1-PS is S / (1 - rho) for any
   // service distribution, here deterministic 10 ms at rho = 0.8: 50 ms (FCFS M/D/1 gives 30 ms).
-  const RunSummary s = run_yaml(R"(
-seed: 16
-run: {duration: 2000s, warmup: 100s, replications: 10}
-workload: {mode: open, rate: 80/s}
-node: {cpu: {cores: 1}}
-pipeline: [{name: workers, device: cpu, instances: 100000, service: {dist: deterministic, mean: 10ms}}]
-)");
+  const RunSummary s = run_file("ps-md1.yaml");
   require_in_ci(s.latency_mean_ms, 10.0 / (1 - 0.8), "W (ms)");
   require_operational_laws(s);
 }
