@@ -57,7 +57,8 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs"};
-  app.require_subcommand(1);
+  // At most one verb; none is handled below, so that a mistyped verb is named by CLI11.
+  app.require_subcommand(0, 1);
   app.set_version_flag("--version", "servesim 0.1.0");
 
   RunOptions ro;
@@ -90,6 +91,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   try {
     if (run->parsed()) return cmd_run(ro, out);
+    err << "servesim: a verb is required: servesim run [FILE] ...\n"
+        << "Run 'servesim --help' for usage.\n";
+    return kExitUsage;
   } catch (const ConfigError& e) {
     err << e.what() << "\n";
     return kExitUsage;
@@ -97,7 +101,6 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     err << "servesim: error: " << e.what() << "\n";
     return kExitRuntime;
   }
-  return kExitUsage;
 }
 
 }  // namespace servesim

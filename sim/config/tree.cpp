@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -201,8 +202,10 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
     if (node->is_sequence()) {
       const bool numeric = seg.find_first_not_of("0123456789") == std::string::npos;
       if (numeric) {
-        const std::size_t i = std::stoul(seg);
-        if (i >= node->items.size())
+        // from_chars, not stoul: an index too long for size_t is out of range, not an exception.
+        std::size_t i = 0;
+        const auto [end, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), i);
+        if (ec != std::errc() || end != seg.data() + seg.size() || i >= node->items.size())
           throw ConfigError(seg_mark, here, "index out of range: '" + done + "' has " + std::to_string(node->items.size()) + " elements");
         next = &node->items[i];
       } else {

@@ -140,7 +140,7 @@ double standard_gamma(Rng& rng, double shape) {
   }
 }
 
-double Distribution::sample(Rng& rng) const {
+double Distribution::sample_other(Rng& rng) const {
   switch (kind_) {
     case DistKind::kExponential: return -mean_ * std::log(rng.uniform01());
     case DistKind::kDeterministic: return mean_;

@@ -1,6 +1,7 @@
 #pragma once
 /// Service-time and inter-arrival distributions, each set by its mean and coefficient of variation.
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -30,7 +31,11 @@ class Distribution {
   /// Resamples `samples` (uniformly among them); if mean > 0 they are scaled to that mean.
   static Distribution empirical(std::vector<double> samples, double mean = 0.0);
 
-  double sample(Rng& rng) const;
+  double sample(Rng& rng) const {
+    // Exponential is by far the most common draw (every Poisson arrival): keep it inline.
+    if (kind_ == DistKind::kExponential) return -mean_ * std::log(rng.uniform01());
+    return sample_other(rng);
+  }
   double mean() const { return mean_; }
   double cv() const { return cv_; }
   DistKind kind() const { return kind_; }
@@ -40,6 +45,7 @@ class Distribution {
   static double implied_cv(DistKind kind);
 
  private:
+  double sample_other(Rng& rng) const;
   DistKind kind_ = DistKind::kDeterministic;
   double mean_ = 0, cv_ = 0;
   double p1_ = 0, p2_ = 0;  // kind-specific parameters (see make())

@@ -139,6 +139,12 @@ class EventQueue {
   }
 
   void remove_top() {
+    // The next top is one of the root's children: fetch their slots while sifting, so the
+    // generation check in drop_stale() does not stall on a cache miss in a large queue.
+    if (heap_.size() > 2) {
+      __builtin_prefetch(&slots_[heap_[1].slot]);
+      __builtin_prefetch(&slots_[heap_[2].slot]);
+    }
     heap_.front() = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) sift_down(0);

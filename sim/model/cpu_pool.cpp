@@ -11,8 +11,8 @@ CpuPool::CpuPool(Simulator& sim, int cores, double speed) : sim_(sim), cores_(co
 }
 
 double CpuPool::rate() const {
-  const auto n = static_cast<double>(items_.size());
-  return n <= cores_ ? speed_ : speed_ * cores_ / n;
+  const auto n = static_cast<int>(items_.size());
+  return n <= cores_ ? speed_ : speed_ * cores_ / static_cast<double>(n);
 }
 
 void CpuPool::advance() {
@@ -37,9 +37,9 @@ void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
   // With a free core the rate stays the same, so the pending event still fits unless the new
   // item finishes first: skip the cancel-and-reschedule (most submissions in a stable system).
   const bool keep = static_cast<int>(items_.size()) < cores_ && sim_.pending(next_) &&
-                    !later(items_.front(), item);
+                    !Later{}(items_.front(), item);
   items_.push_back(item);
-  std::push_heap(items_.begin(), items_.end(), later);
+  std::push_heap(items_.begin(), items_.end(), Later{});
   if (keep) {
     busy_.set(sim_.now(), static_cast<double>(items_.size()));
   } else {
@@ -56,7 +56,7 @@ void CpuPool::on_event(std::uint32_t, std::uint64_t) {
   // Finished items are collected first so that owners see a consistent pool when called back.
   done_.clear();
   while (!heap.empty() && heap.front().finish <= virtual_) {
-    std::pop_heap(heap.begin(), heap.end(), later);
+    std::pop_heap(heap.begin(), heap.end(), Later{});
     done_.push_back(heap.back());
     heap.pop_back();
   }

@@ -42,9 +42,11 @@ class CpuPool final : public EventHandler {
     WorkOwner* owner;
     std::uint64_t token;
   };
-  static bool later(const Item& a, const Item& b) {
-    return a.finish > b.finish || (a.finish == b.finish && a.order > b.order);
-  }
+  struct Later {  // a function object, so the heap algorithms inline the comparison
+    bool operator()(const Item& a, const Item& b) const {
+      return a.finish > b.finish || (a.finish == b.finish && a.order > b.order);
+    }
+  };
   double rate() const;  // virtual work per ns for each item
   void advance();
   void reschedule();
