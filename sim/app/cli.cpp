@@ -42,7 +42,8 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
   if (o.file.empty() && !o.quiet)
     out << "No scenario file given: running the built-in default (DESIGN.md's M/M/4 queue; "
            "`servesim run FILE` runs yours).\n";
-  const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int jobs =
+      o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const RunSummary s = run_scenario(sc.params, jobs);
   if (!o.quiet) print_summary(out, s, sc.source);
   if (!o.json_path.empty()) {
@@ -56,7 +57,8 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs"};
+  CLI::App app{
+      "servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs"};
   // At most one verb; none is handled below, so that a mistyped verb is named by CLI11.
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "servesim 0.1.0");
@@ -64,11 +66,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   RunOptions ro;
   CLI::App* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
   run->add_option("file", ro.file, "Scenario YAML (default: the built-in M/M/4 scenario)");
-  run->add_option("--set", ro.sets, "Override a key: --set path.to.key=value (YAML value; repeatable)")
+  run->add_option("--set", ro.sets,
+                  "Override a key: --set path.to.key=value (YAML value; repeatable)")
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--json", ro.json_path, "Write the results as JSON to this path");
-  run->add_option("-j,--jobs", ro.jobs, "Threads for replications (default: all cores; results do not depend on it)")
+  run->add_option("-j,--jobs", ro.jobs,
+                  "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
 

@@ -11,9 +11,7 @@ struct SourceMark {
   std::string file;
   int line = 0;
   int col = 0;
-  std::string str() const {
-    return file + ":" + std::to_string(line) + ":" + std::to_string(col);
-  }
+  std::string str() const { return file + ":" + std::to_string(line) + ":" + std::to_string(col); }
 };
 
 class ConfigError : public std::runtime_error {

@@ -17,9 +17,11 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return best.empty() ? "" : "did you mean '" + best + "'?";
 }
 
-MapReader::MapReader(const ConfigNode& node, std::string path) : node_(node), path_(std::move(path)) {
+MapReader::MapReader(const ConfigNode& node, std::string path)
+    : node_(node), path_(std::move(path)) {
   if (!node.is_map())
-    throw ConfigError(node.mark, path_, "expected a map of keys here, got " + std::string(node.kind_name()));
+    throw ConfigError(node.mark, path_,
+                      "expected a map of keys here, got " + std::string(node.kind_name()));
 }
 
 std::string MapReader::key_path(std::string_view key) const {
@@ -31,7 +33,8 @@ void MapReader::fail(std::string_view key, const std::string& message) const {
   throw ConfigError(n ? n->mark : node_.mark, key_path(key), message);
 }
 
-void MapReader::fail_at(const ConfigNode& node, std::string_view key, const std::string& message) const {
+void MapReader::fail_at(const ConfigNode& node, std::string_view key,
+                        const std::string& message) const {
   throw ConfigError(node.mark, key_path(key), message);
 }
 
@@ -44,7 +47,10 @@ bool MapReader::has(std::string_view key) const { return node_.find(key) != null
 
 const ConfigNode& MapReader::require(std::string_view key) {
   const ConfigNode* n = get(key);
-  if (!n) throw ConfigError(node_.mark, key_path(key), "required key is missing" + std::string(path_.empty() ? "" : " in '" + path_ + "'"));
+  if (!n)
+    throw ConfigError(
+        node_.mark, key_path(key),
+        "required key is missing" + std::string(path_.empty() ? "" : " in '" + path_ + "'"));
   return *n;
 }
 
@@ -68,7 +74,8 @@ void MapReader::finish() const {
 
 const std::string& read_scalar(const ConfigNode& n, const std::string& key, std::string_view what) {
   if (!n.is_scalar())
-    throw ConfigError(n.mark, key, "expected " + std::string(what) + ", got " + std::string(n.kind_name()));
+    throw ConfigError(n.mark, key,
+                      "expected " + std::string(what) + ", got " + std::string(n.kind_name()));
   return n.scalar;
 }
 
@@ -77,10 +84,16 @@ Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero)
   const ParsedQuantity q = parse_quantity(text, Dimension::kDuration);
   if (!q.error.empty()) throw ConfigError(n.mark, key, q.error);
   if (q.value < 0 || (!allow_zero && q.value == 0))
-    throw ConfigError(n.mark, key, std::string("must be ") + (allow_zero ? ">= 0" : "> 0") + ", got '" + text + "'");
+    throw ConfigError(
+        n.mark, key,
+        std::string("must be ") + (allow_zero ? ">= 0" : "> 0") + ", got '" + text + "'");
   const auto t = round_to_time(q.value * 1e9);
-  if (!t) throw ConfigError(n.mark, key, "'" + text + "' overflows servesim's clock (int64 nanoseconds, at most ~292 years)");
-  if (!allow_zero && *t == 0) throw ConfigError(n.mark, key, "'" + text + "' is below servesim's 1 ns resolution");
+  if (!t)
+    throw ConfigError(
+        n.mark, key,
+        "'" + text + "' overflows servesim's clock (int64 nanoseconds, at most ~292 years)");
+  if (!allow_zero && *t == 0)
+    throw ConfigError(n.mark, key, "'" + text + "' is below servesim's 1 ns resolution");
   return *t;
 }
 
@@ -90,7 +103,8 @@ std::optional<std::string> MapReader::string(std::string_view key) {
   return read_scalar(*n, key_path(key), "a string");
 }
 
-std::optional<std::string> MapReader::choice(std::string_view key, std::initializer_list<std::string_view> options) {
+std::optional<std::string> MapReader::choice(std::string_view key,
+                                             std::initializer_list<std::string_view> options) {
   const ConfigNode* n = get(key);
   if (!n) return std::nullopt;
   const std::string& v = read_scalar(*n, key_path(key), "one of the names listed below");
@@ -107,14 +121,17 @@ std::optional<std::string> MapReader::choice(std::string_view key, std::initiali
   fail_at(*n, key, msg);
 }
 
-std::optional<std::int64_t> MapReader::integer(std::string_view key, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> MapReader::integer(std::string_view key, std::int64_t min,
+                                               std::int64_t max) {
   const ConfigNode* n = get(key);
   if (!n) return std::nullopt;
   const std::string& s = read_scalar(*n, key_path(key), "a whole number");
   const auto v = parse_number(s);
   if (!v || std::floor(*v) != *v) fail_at(*n, key, "expected a whole number, got '" + s + "'");
   if (*v < static_cast<double>(min) || *v > static_cast<double>(max))
-    fail_at(*n, key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got '" + s + "'");
+    fail_at(*n, key,
+            "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got '" +
+                s + "'");
   return static_cast<std::int64_t>(*v);
 }
 

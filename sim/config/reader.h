@@ -32,7 +32,8 @@ class MapReader {
 
   // Typed getters: nullopt when absent; an error when present but wrong.
   std::optional<std::string> string(std::string_view key);
-  std::optional<std::string> choice(std::string_view key, std::initializer_list<std::string_view> options);
+  std::optional<std::string> choice(std::string_view key,
+                                    std::initializer_list<std::string_view> options);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<double> number(std::string_view key, double min, double max);
   /// Durations must be > 0 unless allow_zero; they must fit in int64 nanoseconds.
@@ -41,7 +42,8 @@ class MapReader {
   std::optional<double> quantity(std::string_view key, Dimension dim);
 
   [[noreturn]] void fail(std::string_view key, const std::string& message) const;
-  [[noreturn]] void fail_at(const ConfigNode& node, std::string_view key, const std::string& message) const;
+  [[noreturn]] void fail_at(const ConfigNode& node, std::string_view key,
+                            const std::string& message) const;
 
  private:
   const ConfigNode& node_;

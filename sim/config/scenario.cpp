@@ -10,7 +10,8 @@ namespace servesim {
 
 namespace {
 
-constexpr std::string_view kDefaultScenario = R"(# servesim's built-in default: DESIGN.md's minimal scenario, an M/M/4 queue at 90% load.
+constexpr std::string_view kDefaultScenario =
+    R"(# servesim's built-in default: DESIGN.md's minimal scenario, an M/M/4 queue at 90% load.
 seed: 7
 run: {duration: 2000s, warmup: 100s, replications: 10}
 workload: {mode: open, rate: 90/s, arrival: poisson}
@@ -22,8 +23,9 @@ pipeline:
 // Keys that DESIGN.md reserves for the node model, which this version does not simulate yet.
 // They are errors (not silently ignored) so that nobody mistakes an unmodelled GPU for a result.
 [[noreturn]] void not_yet(MapReader& r, std::string_view key, const std::string& what) {
-  r.fail(key, what + " is not modelled yet in this version of servesim (see docs/model.md: "
-                     "this version simulates CPU stages with service-time distributions)");
+  r.fail(key, what +
+                  " is not modelled yet in this version of servesim (see docs/model.md: "
+                  "this version simulates CPU stages with service-time distributions)");
 }
 
 Distribution parse_distribution(const ConfigNode& node, const std::string& path) {
@@ -43,7 +45,9 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
     std::string hint = did_you_mean(dist, names);
-    r.fail_at(dist_node, "dist", "unknown distribution '" + dist + "' (one of: " + list + ")" + (hint.empty() ? "" : "; " + hint));
+    r.fail_at(dist_node, "dist",
+              "unknown distribution '" + dist + "' (one of: " + list + ")" +
+                  (hint.empty() ? "" : "; " + hint));
   }
   const auto mean = r.duration("mean");
   const auto cv = r.number("cv", 0, 1e6);
@@ -53,7 +57,8 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
       r.fail_at(s, "samples", "expected a non-empty list of durations (e.g. [38ms, 41ms, 45ms])");
     std::vector<double> v;
     for (std::size_t i = 0; i < s.items.size(); ++i)
-      v.push_back(static_cast<double>(read_duration(s.items[i], r.key_path("samples") + "[" + std::to_string(i) + "]", true)));
+      v.push_back(static_cast<double>(
+          read_duration(s.items[i], r.key_path("samples") + "[" + std::to_string(i) + "]", true)));
     if (cv) r.fail("cv", "an empirical distribution's cv comes from its samples; remove 'cv'");
     r.finish();
     try {
@@ -70,7 +75,8 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
     if (!cv) r.fail("dist", "dist: " + dist + " needs a cv (coefficient of variation, sd/mean)");
     c = *cv;
   } else if (cv && *cv != c) {
-    r.fail("cv", "dist: " + dist + " has cv " + (c == 0 ? "0" : "1") + "; remove 'cv' or choose gamma/lognormal");
+    r.fail("cv", "dist: " + dist + " has cv " + (c == 0 ? "0" : "1") +
+                     "; remove 'cv' or choose gamma/lognormal");
   }
   r.finish();
   try {
@@ -84,15 +90,19 @@ RunParams parse_run(const ConfigNode& node) {
   MapReader r(node, "run");
   RunParams p;
   if (auto d = r.duration("duration")) p.duration = *d;
-  if (auto n = r.integer("requests", 1, std::int64_t{1} << 53)) p.requests = static_cast<std::uint64_t>(*n);
+  if (auto n = r.integer("requests", 1, std::int64_t{1} << 53))
+    p.requests = static_cast<std::uint64_t>(*n);
   if (auto w = r.duration("warmup", true)) p.warmup = *w;
   if (auto n = r.integer("replications", 1, 100000)) p.replications = static_cast<int>(*n);
-  if (auto n = r.integer("max_in_system", 1, std::int64_t{1} << 31)) p.max_in_system = static_cast<std::uint64_t>(*n);
+  if (auto n = r.integer("max_in_system", 1, std::int64_t{1} << 31))
+    p.max_in_system = static_cast<std::uint64_t>(*n);
   r.finish();
   if (p.duration == 0 && p.requests == 0)
     r.fail("duration", "the run needs an end: set run.duration (e.g. 600s) and/or run.requests");
   if (p.duration > 0 && p.warmup >= p.duration)
-    r.fail("warmup", "run.warmup (" + format_duration(p.warmup) + ") must be shorter than run.duration (" + format_duration(p.duration) + ")");
+    r.fail("warmup", "run.warmup (" + format_duration(p.warmup) +
+                         ") must be shorter than run.duration (" + format_duration(p.duration) +
+                         ")");
   return p;
 }
 
@@ -108,10 +118,14 @@ WorkloadParams parse_workload(const ConfigNode& node) {
     if (!rate) r.require("rate");
     p.rate_per_s = *rate;
     const auto arrival = r.choice("arrival", {"poisson", "constant", "gamma"}).value_or("poisson");
-    p.arrival = arrival == "poisson" ? ArrivalProcess::kPoisson : arrival == "constant" ? ArrivalProcess::kConstant : ArrivalProcess::kGamma;
+    p.arrival = arrival == "poisson"    ? ArrivalProcess::kPoisson
+                : arrival == "constant" ? ArrivalProcess::kConstant
+                                        : ArrivalProcess::kGamma;
     const auto cv = r.number("cv", 0, 1e6);
     if (p.arrival == ArrivalProcess::kGamma) {
-      if (!cv || *cv <= 0) r.fail(cv ? "cv" : "arrival", "arrival: gamma needs cv > 0 (the inter-arrival coefficient of variation)");
+      if (!cv || *cv <= 0)
+        r.fail(cv ? "cv" : "arrival",
+               "arrival: gamma needs cv > 0 (the inter-arrival coefficient of variation)");
       p.cv = *cv;
     } else if (cv) {
       r.fail("cv", "cv applies to arrival: gamma only (poisson has cv 1, constant 0)");
@@ -123,7 +137,8 @@ WorkloadParams parse_workload(const ConfigNode& node) {
     const auto n = r.integer("concurrency", 1, 10'000'000);
     if (!n) r.require("concurrency");
     p.concurrency = static_cast<int>(*n);
-    if (const ConfigNode* t = r.get("think_time")) p.think_time = parse_distribution(*t, r.key_path("think_time"));
+    if (const ConfigNode* t = r.get("think_time"))
+      p.think_time = parse_distribution(*t, r.key_path("think_time"));
     for (const char* k : {"rate", "arrival", "cv"})
       if (r.get(k)) r.fail(k, std::string(k) + " belongs to mode: open");
   }
@@ -157,7 +172,9 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   const auto name = probe.string("name");
   if (!name) probe.require("name");
   if (name->empty() || name->find_first_of(". []") != std::string::npos)
-    probe.fail("name", "a stage name must be non-empty without spaces, dots or brackets (it is used in --set pipeline.NAME.key=...)");
+    probe.fail("name",
+               "a stage name must be non-empty without spaces, dots or brackets (it is used in "
+               "--set pipeline.NAME.key=...)");
   if (!names.insert(*name).second) probe.fail("name", "two stages are named '" + *name + "'");
   MapReader r(node, "pipeline." + *name);
   r.get("name");
@@ -200,7 +217,10 @@ nlohmann::ordered_json distribution_json(const Distribution& d) {
 }  // namespace
 
 std::string format_duration(Time t) {
-  struct U { Time f; const char* name; };
+  struct U {
+    Time f;
+    const char* name;
+  };
   for (const U u : {U{kSecond, "s"}, U{kMillisecond, "ms"}, U{kMicrosecond, "us"}}) {
     if (t != 0 && t % u.f == 0) return std::to_string(t / u.f) + u.name;
   }
@@ -218,17 +238,25 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   if (r.has("cluster")) not_yet(r, "cluster", "a cluster of nodes");
   p.run = parse_run(r.require("run"));
   p.workload = parse_workload(r.require("workload"));
+  if (p.workload.mode == WorkloadMode::kClosed &&
+      static_cast<std::uint64_t>(p.workload.concurrency) > p.run.max_in_system)
+    throw ConfigError(r.require("workload").mark, "workload.concurrency",
+                      "concurrency " + std::to_string(p.workload.concurrency) +
+                          " exceeds run.max_in_system (" + std::to_string(p.run.max_in_system) +
+                          "): raise run.max_in_system or lower the concurrency");
   p.node = parse_node(r.require("node"));
   const ConfigNode& pipe = r.require("pipeline");
   if (!pipe.is_sequence() || pipe.items.empty())
     r.fail_at(pipe, "pipeline", "expected a non-empty list of stages");
   std::set<std::string> names;
-  for (std::size_t i = 0; i < pipe.items.size(); ++i) p.pipeline.push_back(parse_stage(pipe.items[i], i, names));
+  for (std::size_t i = 0; i < pipe.items.size(); ++i)
+    p.pipeline.push_back(parse_stage(pipe.items[i], i, names));
   r.finish();
   return p;
 }
 
-LoadedScenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+LoadedScenario load_scenario(const std::filesystem::path& file,
+                             const std::vector<std::string>& overrides) {
   LoadedScenario out;
   ConfigNode root;
   if (file.empty()) {
@@ -238,7 +266,8 @@ LoadedScenario load_scenario(const std::filesystem::path& file, const std::vecto
     out.source = file.string();
     root = load_config_file(file);
   }
-  for (std::size_t i = 0; i < overrides.size(); ++i) apply_override(root, overrides[i], static_cast<int>(i + 1));
+  for (std::size_t i = 0; i < overrides.size(); ++i)
+    apply_override(root, overrides[i], static_cast<int>(i + 1));
   out.params = parse_scenario(root);
   return out;
 }

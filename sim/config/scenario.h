@@ -20,7 +20,8 @@ struct LoadedScenario {
   ScenarioParams params;
   std::string source;  // the file, or "<built-in default>"
 };
-LoadedScenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+LoadedScenario load_scenario(const std::filesystem::path& file,
+                             const std::vector<std::string>& overrides);
 
 /// The YAML of the built-in default scenario (an M/M/4 queue, DESIGN.md's minimal scenario).
 std::string_view default_scenario_yaml();

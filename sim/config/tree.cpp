@@ -23,10 +23,14 @@ ConfigNode* ConfigNode::find(std::string_view key) {
 
 std::string_view ConfigNode::kind_name() const {
   switch (kind) {
-    case Kind::kNull: return "nothing (null)";
-    case Kind::kScalar: return "a value";
-    case Kind::kSequence: return "a list";
-    case Kind::kMap: return "a map";
+    case Kind::kNull:
+      return "nothing (null)";
+    case Kind::kScalar:
+      return "a value";
+    case Kind::kSequence:
+      return "a list";
+    case Kind::kMap:
+      return "a map";
   }
   return "?";
 }
@@ -82,7 +86,8 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
 std::string read_file(const fs::path& p, const SourceMark& from, const std::string& key) {
   std::ifstream in(p, std::ios::binary);
   if (!in) {
-    if (from.file.empty()) throw ConfigError(SourceMark{p.string(), 1, 1}, "", "cannot open the file");
+    if (from.file.empty())
+      throw ConfigError(SourceMark{p.string(), 1, 1}, "", "cannot open the file");
     throw ConfigError(from, key, "cannot open included file '" + p.string() + "'");
   }
   std::ostringstream ss;
@@ -116,7 +121,9 @@ ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::
     root.kind = ConfigNode::Kind::kMap;  // an empty file is an empty scenario
   }
   if (!root.is_map())
-    throw ConfigError(root.mark, "", "a scenario must be a map of keys (seed, run, workload, ...), not " + std::string(root.kind_name()));
+    throw ConfigError(root.mark, "",
+                      "a scenario must be a map of keys (seed, run, workload, ...), not " +
+                          std::string(root.kind_name()));
   const ConfigNode* inc = root.find("include");
   if (!inc) return root;
   std::vector<const ConfigNode*> paths;
@@ -141,7 +148,8 @@ ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::
 
 }  // namespace
 
-ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset, int col_offset) {
+ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset,
+                      int col_offset) {
   const Offsets off{source, line_offset, col_offset};
   YAML::Node y;
   try {
@@ -184,8 +192,8 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
                       "expected --set path.to.key=value (e.g. --set workload.rate=120/s)");
   const std::string path(assignment.substr(0, eq));
   const std::string_view value = assignment.substr(eq + 1);
-  ConfigNode parsed = parse_yaml(value, source + " (" + std::string(assignment) + ")", 0,
-                                 static_cast<int>(eq) + 1);
+  ConfigNode parsed =
+      parse_yaml(value, source + " (" + std::string(assignment) + ")", 0, static_cast<int>(eq) + 1);
 
   ConfigNode* node = &root;
   std::string done;
@@ -193,7 +201,8 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
   int col = 1;
   while (true) {
     const std::size_t dot = path.find('.', start);
-    const std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string seg =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     const SourceMark seg_mark{source, 1, col};
     const std::string here = done.empty() ? seg : done + "." + seg;
     if (seg.empty()) throw ConfigError(seg_mark, path, "empty segment in key path");
@@ -206,7 +215,9 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
         std::size_t i = 0;
         const auto [end, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), i);
         if (ec != std::errc() || end != seg.data() + seg.size() || i >= node->items.size())
-          throw ConfigError(seg_mark, here, "index out of range: '" + done + "' has " + std::to_string(node->items.size()) + " elements");
+          throw ConfigError(seg_mark, here,
+                            "index out of range: '" + done + "' has " +
+                                std::to_string(node->items.size()) + " elements");
         next = &node->items[i];
       } else {
         std::string names;
@@ -218,12 +229,16 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
           }
         }
         if (!next)
-          throw ConfigError(seg_mark, here, "no element of '" + done + "' is named '" + seg + "' (names: " + (names.empty() ? "none" : names) + ")");
+          throw ConfigError(seg_mark, here,
+                            "no element of '" + done + "' is named '" + seg +
+                                "' (names: " + (names.empty() ? "none" : names) + ")");
       }
     } else {
       if (!node->is_map()) {
         if (node->kind != ConfigNode::Kind::kNull)
-          throw ConfigError(seg_mark, here, "'" + done + "' is " + std::string(node->kind_name()) + ", so it has no key '" + seg + "'");
+          throw ConfigError(seg_mark, here,
+                            "'" + done + "' is " + std::string(node->kind_name()) +
+                                ", so it has no key '" + seg + "'");
         node->kind = ConfigNode::Kind::kMap;
       }
       next = node->find(seg);

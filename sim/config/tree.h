@@ -16,10 +16,10 @@ struct MapEntry;
 struct ConfigNode {
   enum class Kind { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
-  std::string scalar;  // kScalar: the text as written
-  bool quoted = false; // kScalar: written in quotes, so always a string
-  std::vector<ConfigNode> items;   // kSequence
-  std::vector<MapEntry> entries;   // kMap, in file order
+  std::string scalar;             // kScalar: the text as written
+  bool quoted = false;            // kScalar: written in quotes, so always a string
+  std::vector<ConfigNode> items;  // kSequence
+  std::vector<MapEntry> entries;  // kMap, in file order
   SourceMark mark;
 
   const ConfigNode* find(std::string_view key) const;

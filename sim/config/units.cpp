@@ -17,25 +17,31 @@ struct Unit {
 // Each table lists every accepted spelling; the first entries are the preferred ones.
 constexpr Unit kDuration[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},
                               {"min", 60},  {"h", 3600},  {"µs", 1e-6}};
-constexpr Unit kRate[] = {{"/s", 1}, {"/ms", 1e3}, {"/us", 1e6}, {"/min", 1.0 / 60}, {"/h", 1.0 / 3600}};
-constexpr Unit kBytes[] = {{"B", 1},      {"kB", 1e3},       {"MB", 1e6},       {"GB", 1e9},
-                           {"TB", 1e12},  {"KiB", 1024.0},   {"MiB", 1048576.0}, {"GiB", 1073741824.0},
-                           {"TiB", 1099511627776.0}};
+constexpr Unit kRate[] = {
+    {"/s", 1}, {"/ms", 1e3}, {"/us", 1e6}, {"/min", 1.0 / 60}, {"/h", 1.0 / 3600}};
+constexpr Unit kBytes[] = {{"B", 1},           {"kB", 1e3},           {"MB", 1e6},
+                           {"GB", 1e9},        {"TB", 1e12},          {"KiB", 1024.0},
+                           {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
 constexpr Unit kPower[] = {{"W", 1}, {"mW", 1e-3}, {"kW", 1e3}};
 
-constexpr Unit kBandwidth[] = {
-    {"B/s", 1},          {"kB/s", 1e3},           {"MB/s", 1e6},           {"GB/s", 1e9},
-    {"TB/s", 1e12},      {"KiB/s", 1024.0},       {"MiB/s", 1048576.0},    {"GiB/s", 1073741824.0},
-    {"bit/s", 1.0 / 8},  {"kbit/s", 1e3 / 8},     {"Mbit/s", 1e6 / 8},     {"Gbit/s", 1e9 / 8},
-    {"Tbit/s", 1e12 / 8}};
+constexpr Unit kBandwidth[] = {{"B/s", 1},           {"kB/s", 1e3},           {"MB/s", 1e6},
+                               {"GB/s", 1e9},        {"TB/s", 1e12},          {"KiB/s", 1024.0},
+                               {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0}, {"bit/s", 1.0 / 8},
+                               {"kbit/s", 1e3 / 8},  {"Mbit/s", 1e6 / 8},     {"Gbit/s", 1e9 / 8},
+                               {"Tbit/s", 1e12 / 8}};
 
 std::vector<Unit> units_of(Dimension d) {
   switch (d) {
-    case Dimension::kDuration: return {std::begin(kDuration), std::end(kDuration)};
-    case Dimension::kRate: return {std::begin(kRate), std::end(kRate)};
-    case Dimension::kBytes: return {std::begin(kBytes), std::end(kBytes)};
-    case Dimension::kBandwidth: return {std::begin(kBandwidth), std::end(kBandwidth)};
-    case Dimension::kPower: return {std::begin(kPower), std::end(kPower)};
+    case Dimension::kDuration:
+      return {std::begin(kDuration), std::end(kDuration)};
+    case Dimension::kRate:
+      return {std::begin(kRate), std::end(kRate)};
+    case Dimension::kBytes:
+      return {std::begin(kBytes), std::end(kBytes)};
+    case Dimension::kBandwidth:
+      return {std::begin(kBandwidth), std::end(kBandwidth)};
+    case Dimension::kPower:
+      return {std::begin(kPower), std::end(kPower)};
   }
   return {};
 }
@@ -50,11 +56,16 @@ std::string_view trim(std::string_view s) {
 
 std::string_view dimension_hint(Dimension d) {
   switch (d) {
-    case Dimension::kDuration: return "a duration with a unit (e.g. 250us, 40ms, 30s)";
-    case Dimension::kRate: return "a rate with a unit (e.g. 90/s, 1200/s)";
-    case Dimension::kBytes: return "a size with a unit (e.g. 121kB, 24GiB)";
-    case Dimension::kBandwidth: return "a bandwidth with a unit (e.g. 16GB/s, 100Gbit/s)";
-    case Dimension::kPower: return "a power with a unit (e.g. 350W)";
+    case Dimension::kDuration:
+      return "a duration with a unit (e.g. 250us, 40ms, 30s)";
+    case Dimension::kRate:
+      return "a rate with a unit (e.g. 90/s, 1200/s)";
+    case Dimension::kBytes:
+      return "a size with a unit (e.g. 121kB, 24GiB)";
+    case Dimension::kBandwidth:
+      return "a bandwidth with a unit (e.g. 16GB/s, 100Gbit/s)";
+    case Dimension::kPower:
+      return "a power with a unit (e.g. 350W)";
   }
   return "";
 }
@@ -65,7 +76,8 @@ std::optional<double> parse_number(std::string_view text) {
   if (text.empty()) return std::nullopt;
   double v = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v))
+    return std::nullopt;
   return v;
 }
 

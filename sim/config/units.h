@@ -13,8 +13,8 @@ enum class Dimension { kDuration, kRate, kBytes, kBandwidth, kPower };
 std::string_view dimension_hint(Dimension d);
 
 struct ParsedQuantity {
-  double value = 0;  // in SI base units: seconds, 1/s, bytes, bytes/s, watts
-  std::string error; // empty on success; otherwise says what is wrong, with a did-you-mean
+  double value = 0;   // in SI base units: seconds, 1/s, bytes, bytes/s, watts
+  std::string error;  // empty on success; otherwise says what is wrong, with a did-you-mean
 };
 
 /// Parses "<number><unit>" (spaces allowed between). Decimal (kB = 1000 B) and binary

@@ -33,14 +33,18 @@ bool parse_dist_kind(std::string_view name, DistKind& out) {
 
 double Distribution::implied_cv(DistKind kind) {
   switch (kind) {
-    case DistKind::kExponential: return 1.0;
-    case DistKind::kDeterministic: return 0.0;
-    default: return -1.0;
+    case DistKind::kExponential:
+      return 1.0;
+    case DistKind::kDeterministic:
+      return 0.0;
+    default:
+      return -1.0;
   }
 }
 
 Distribution Distribution::make(DistKind kind, double mean, double cv) {
-  if (!(mean >= 0.0) || !std::isfinite(mean)) throw std::invalid_argument("mean must be finite and >= 0");
+  if (!(mean >= 0.0) || !std::isfinite(mean))
+    throw std::invalid_argument("mean must be finite and >= 0");
   if (!(cv >= 0.0) || !std::isfinite(cv)) throw std::invalid_argument("cv must be finite and >= 0");
   Distribution d;
   d.kind_ = kind;
@@ -48,15 +52,21 @@ Distribution Distribution::make(DistKind kind, double mean, double cv) {
   d.cv_ = cv;
   switch (kind) {
     case DistKind::kExponential:
-      if (cv != 1.0) throw std::invalid_argument("an exponential distribution has cv = 1 (got " + fmt(cv) + "); use gamma or lognormal for another cv");
+      if (cv != 1.0)
+        throw std::invalid_argument("an exponential distribution has cv = 1 (got " + fmt(cv) +
+                                    "); use gamma or lognormal for another cv");
       break;
     case DistKind::kDeterministic:
-      if (cv != 0.0) throw std::invalid_argument("a deterministic distribution has cv = 0 (got " + fmt(cv) + ")");
+      if (cv != 0.0)
+        throw std::invalid_argument("a deterministic distribution has cv = 0 (got " + fmt(cv) +
+                                    ")");
       break;
     case DistKind::kUniform: {
       // U(a, b): mean (a+b)/2, sd (b-a)/sqrt(12); a >= 0 requires cv <= 1/sqrt(3).
       const double half = mean * cv * std::sqrt(3.0);
-      if (half > mean * (1 + 1e-12)) throw std::invalid_argument("a non-negative uniform distribution needs cv <= 0.577 (1/sqrt(3)), got " + fmt(cv));
+      if (half > mean * (1 + 1e-12))
+        throw std::invalid_argument(
+            "a non-negative uniform distribution needs cv <= 0.577 (1/sqrt(3)), got " + fmt(cv));
       d.p1_ = std::max(0.0, mean - half);
       d.p2_ = 2 * half;
       break;
@@ -74,10 +84,15 @@ Distribution Distribution::make(DistKind kind, double mean, double cv) {
       d.p2_ = mean * cv * cv;
       break;
     case DistKind::kErlang: {
-      if (cv <= 0.0 || cv > 1.0) throw std::invalid_argument("an erlang distribution needs 0 < cv <= 1, got " + fmt(cv));
+      if (cv <= 0.0 || cv > 1.0)
+        throw std::invalid_argument("an erlang distribution needs 0 < cv <= 1, got " + fmt(cv));
       const double k = 1.0 / (cv * cv);
       const double kr = std::round(k);
-      if (std::abs(k - kr) > 1e-6 * kr) throw std::invalid_argument("an erlang distribution needs 1/cv^2 to be a whole number of phases; cv = " + fmt(cv) + " gives " + fmt(k) + " (try cv = " + fmt(1 / std::sqrt(kr)) + " for k = " + fmt(kr) + ", or use gamma)");
+      if (std::abs(k - kr) > 1e-6 * kr)
+        throw std::invalid_argument(
+            "an erlang distribution needs 1/cv^2 to be a whole number of phases; cv = " + fmt(cv) +
+            " gives " + fmt(k) + " (try cv = " + fmt(1 / std::sqrt(kr)) + " for k = " + fmt(kr) +
+            ", or use gamma)");
       d.k_ = static_cast<int>(kr);
       d.p2_ = mean / kr;  // phase mean
       break;
@@ -89,9 +104,11 @@ Distribution Distribution::make(DistKind kind, double mean, double cv) {
 }
 
 Distribution Distribution::empirical(std::vector<double> samples, double mean) {
-  if (samples.empty()) throw std::invalid_argument("an empirical distribution needs at least one sample");
+  if (samples.empty())
+    throw std::invalid_argument("an empirical distribution needs at least one sample");
   for (const double s : samples)
-    if (!(s >= 0.0) || !std::isfinite(s)) throw std::invalid_argument("empirical samples must be finite and >= 0");
+    if (!(s >= 0.0) || !std::isfinite(s))
+      throw std::invalid_argument("empirical samples must be finite and >= 0");
   const double n = static_cast<double>(samples.size());
   double m = std::accumulate(samples.begin(), samples.end(), 0.0) / n;
   if (mean > 0.0) {
@@ -142,18 +159,24 @@ double standard_gamma(Rng& rng, double shape) {
 
 double Distribution::sample_other(Rng& rng) const {
   switch (kind_) {
-    case DistKind::kExponential: return -mean_ * std::log(rng.uniform01());
-    case DistKind::kDeterministic: return mean_;
-    case DistKind::kUniform: return p1_ + p2_ * rng.uniform01();
-    case DistKind::kLognormal: return std::exp(p1_ + p2_ * standard_normal(rng));
-    case DistKind::kGamma: return p2_ * standard_gamma(rng, p1_);
+    case DistKind::kExponential:
+      return -mean_ * std::log(rng.uniform01());
+    case DistKind::kDeterministic:
+      return mean_;
+    case DistKind::kUniform:
+      return p1_ + p2_ * rng.uniform01();
+    case DistKind::kLognormal:
+      return std::exp(p1_ + p2_ * standard_normal(rng));
+    case DistKind::kGamma:
+      return p2_ * standard_gamma(rng, p1_);
     case DistKind::kErlang: {
       if (k_ > 32) return p2_ * standard_gamma(rng, k_);
       double sum = 0.0;  // a sum of logs, not a product that could underflow
       for (int i = 0; i < k_; ++i) sum -= std::log(rng.uniform01());
       return p2_ * sum;
     }
-    case DistKind::kEmpirical: return samples_[rng.below(samples_.size())];
+    case DistKind::kEmpirical:
+      return samples_[rng.below(samples_.size())];
   }
   return 0.0;
 }

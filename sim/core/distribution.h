@@ -12,7 +12,15 @@
 
 namespace servesim {
 
-enum class DistKind { kExponential, kDeterministic, kUniform, kLognormal, kGamma, kErlang, kEmpirical };
+enum class DistKind {
+  kExponential,
+  kDeterministic,
+  kUniform,
+  kLognormal,
+  kGamma,
+  kErlang,
+  kEmpirical
+};
 
 /// Name as written in configs ("exponential", ...); the inverse is parse_dist_kind.
 std::string_view dist_kind_name(DistKind k);

@@ -55,7 +55,8 @@ class EventQueue {
     s.kind = kind;
     s.arg = arg;
     s.time = t;
-    const std::uint64_t order = (static_cast<std::uint64_t>(priority + 128) << 56) | (seq_++ & kSeqMask);
+    const std::uint64_t order =
+        (static_cast<std::uint64_t>(priority + 128) << 56) | (seq_++ & kSeqMask);
     heap_.push_back(Entry{t, order, slot, s.generation});
     sift_up(heap_.size() - 1);
     ++live_;
@@ -75,7 +76,10 @@ class EventQueue {
     return id.valid() && id.slot < slots_.size() && slots_[id.slot].generation == id.generation;
   }
 
-  bool empty() { drop_stale(); return heap_.empty(); }
+  bool empty() {
+    drop_stale();
+    return heap_.empty();
+  }
   std::size_t size() const { return live_; }
 
   /// Time of the next live event; requires !empty().

@@ -56,9 +56,7 @@ class Rng {
   }
 
   /// Uniform on the open interval (0, 1): 53 random bits, never 0 or 1, so log() is safe.
-  double uniform01() {
-    return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53;
-  }
+  double uniform01() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
 
   /// Uniform integer in [0, n), n > 0 (Lemire's multiply-shift; bias < n / 2^64).
   std::uint64_t below(std::uint64_t n) {

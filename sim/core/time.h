@@ -1,5 +1,6 @@
 #pragma once
-/// Simulated time: signed 64-bit integer nanoseconds, with unit helpers and the one rounding helper.
+/// Simulated time: signed 64-bit integer nanoseconds, with unit helpers and the one rounding
+/// helper.
 
 #include <cmath>
 #include <cstdint>

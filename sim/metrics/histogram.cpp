@@ -5,13 +5,15 @@
 namespace servesim {
 
 namespace {
-const double kGamma = (1 + LatencyHistogram::kRelativeError) / (1 - LatencyHistogram::kRelativeError);
+const double kGamma =
+    (1 + LatencyHistogram::kRelativeError) / (1 - LatencyHistogram::kRelativeError);
 const double kLogGamma = std::log(kGamma);
 }  // namespace
 
 std::size_t LatencyHistogram::bucket_of(Time value) {
   if (value <= 1) return 0;
-  const auto i = static_cast<std::size_t>(std::ceil(std::log(static_cast<double>(value)) / kLogGamma));
+  const auto i =
+      static_cast<std::size_t>(std::ceil(std::log(static_cast<double>(value)) / kLogGamma));
   return std::min(i, kBuckets - 1);
 }
 

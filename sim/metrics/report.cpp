@@ -31,9 +31,12 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   j["completed"] = s.completed;
   j["throughput_rps"] = r6(s.throughput_rps.mean);
   j["throughput_ci95"] = interval(s.throughput_rps);
-  j["latency_ms"] = {{"mean", r6(s.latency_mean_ms.mean)}, {"p50", r6(s.p50_ms)},
-                     {"p90", r6(s.p90_ms)},                  {"p95", r6(s.p95_ms)},
-                     {"p99", r6(s.p99_ms)},                  {"max", r6(s.max_ms)},
+  j["latency_ms"] = {{"mean", r6(s.latency_mean_ms.mean)},
+                     {"p50", r6(s.p50_ms)},
+                     {"p90", r6(s.p90_ms)},
+                     {"p95", r6(s.p95_ms)},
+                     {"p99", r6(s.p99_ms)},
+                     {"max", r6(s.max_ms)},
                      {"mean_ci95", interval(s.latency_mean_ms)}};
   auto& stages = j["stages"] = nlohmann::ordered_json::array();
   for (const auto& st : s.stages) {
@@ -49,15 +52,23 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                    {"servers", r.servers},
                    {"utilization", r6(r.utilization)},
                    {"demand_ms", r6(r.demand_ms)},
-                   {"throughput_bound_rps", std::isfinite(r.throughput_bound) ? nlohmann::ordered_json(r6(r.throughput_bound)) : nlohmann::ordered_json()}});
+                   {"throughput_bound_rps", std::isfinite(r.throughput_bound)
+                                                ? nlohmann::ordered_json(r6(r.throughput_bound))
+                                                : nlohmann::ordered_json()}});
   }
   j["bottleneck"] = s.bottleneck;
-  j["throughput_bound_rps"] = std::isfinite(s.throughput_bound) ? nlohmann::ordered_json(r6(s.throughput_bound)) : nlohmann::ordered_json();
+  j["throughput_bound_rps"] = std::isfinite(s.throughput_bound)
+                                  ? nlohmann::ordered_json(r6(s.throughput_bound))
+                                  : nlohmann::ordered_json();
   j["unstable"] = s.unstable;
   j["warnings"] = s.warnings;
   auto& laws = j["laws"] = nlohmann::ordered_json::array();
   for (const auto& l : s.laws)
-    laws.push_back({{"law", l.law}, {"subject", l.subject}, {"measured", r6(l.lhs)}, {"predicted", r6(l.rhs)}, {"relative_error", r6(l.relative_error())}});
+    laws.push_back({{"law", l.law},
+                    {"subject", l.subject},
+                    {"measured", r6(l.lhs)},
+                    {"predicted", r6(l.rhs)},
+                    {"relative_error", r6(l.relative_error())}});
   j["replications"] = s.replications;
   j["window_s"] = r6(s.window_s);
   j["arrivals"] = s.arrivals;
@@ -80,21 +91,27 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
              s.p90_ms, s.p95_ms, s.p99_ms, s.max_ms);
 
   const double total = s.latency_mean_ms.mean;
-  out << fmt("  %-16s %9s %12s %12s %8s %7s\n", "stage", "instances", "queue ms", "service ms", "share", "util");
+  out << fmt("  %-16s %9s %12s %12s %8s %7s\n", "stage", "instances", "queue ms", "service ms",
+             "share", "util");
   for (const auto& st : s.stages) {
     const double share = total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0;
     out << fmt("  %-16s %9d %12.5g %12.5g %7.1f%% %6.1f%%\n", st.name.c_str(), st.instances,
                st.queue_ms.mean, st.service_ms.mean, 100 * share, 100 * st.utilization);
   }
-  out << "\n" << fmt("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms", "bound req/s");
+  out << "\n"
+      << fmt("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms",
+             "bound req/s");
   for (const auto& r : s.resources) {
-    out << fmt("  %-22s %8g %6.1f%% %12.5g %14.6g%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
-               r.demand_ms, r.throughput_bound, r.name == s.bottleneck ? "  <- bottleneck" : "");
+    out << fmt("  %-22s %8g %6.1f%% %12.5g %14.6g%s\n", r.name.c_str(), r.servers,
+               100 * r.utilization, r.demand_ms, r.throughput_bound,
+               r.name == s.bottleneck ? "  <- bottleneck" : "");
   }
   double worst = 0;
   for (const auto& l : s.laws) worst = std::max(worst, l.relative_error());
-  out << fmt("\n  operational laws: Little's law and the utilisation law hold to %.2g%% (worst of %zu checks)\n",
-             100 * worst, s.laws.size());
+  out << fmt(
+      "\n  operational laws: Little's law and the utilisation law hold to %.2g%% (worst of %zu "
+      "checks)\n",
+      100 * worst, s.laws.size());
   out << (s.unstable ? "  UNSTABLE: the offered load outruns capacity\n" : "");
   for (const auto& w : s.warnings) out << "  warning: " << w << "\n";
 }

@@ -44,11 +44,13 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
   m.dropped = b.dropped - a.dropped;
   m.in_system_begin = a.in_system;
   m.in_system_end = b.in_system;
-  m.in_system_growth = static_cast<std::int64_t>(b.in_system) - static_cast<std::int64_t>(a.in_system);
+  m.in_system_growth =
+      static_cast<std::int64_t>(b.in_system) - static_cast<std::int64_t>(a.in_system);
   m.events = r.events;
   const double safe_window = window_ns > 0 ? window_ns : 1.0;
   m.throughput_rps = static_cast<double>(m.completed) / (safe_window * 1e-9);
-  m.latency_mean_s = c.latency_.count() ? c.latency_.sum() / static_cast<double>(c.latency_.count()) * 1e-9 : 0;
+  m.latency_mean_s =
+      c.latency_.count() ? c.latency_.sum() / static_cast<double>(c.latency_.count()) * 1e-9 : 0;
   m.in_system_mean = (b.in_system_area - a.in_system_area) / safe_window;
   for (std::size_t s = 0; s < n; ++s) {
     const double k = static_cast<double>(std::max<std::uint64_t>(c.count_[s], 1));
@@ -57,7 +59,8 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
     m.stage_service_mean_s.push_back(c.service_sum_[s] / k * 1e-9);
     m.stage_utilization.push_back((b.stage_busy_area[s] - a.stage_busy_area[s]) /
                                   (safe_window * p.pipeline[s].instances));
-    m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) / safe_window);
+    m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) /
+                                    safe_window);
   }
   m.cpu_utilization = (b.cpu_busy_area - a.cpu_busy_area) / (safe_window * p.node.cpu.cores);
   m.latency = c.latency_;
@@ -102,7 +105,8 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
   auto worker = [&] {
     for (std::size_t i; (i = next++) < reps;) s.reps[i] = measure(p, i);
   };
-  const auto nthreads = static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
+  const auto nthreads =
+      static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < nthreads; ++t) pool.emplace_back(worker);
   worker();
@@ -138,13 +142,15 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
                                           st.utilization, 0, 0});
   }
   s.resources.push_back(ResourceSummary{"cpu", static_cast<double>(p.node.cpu.cores),
-                                        mean_of(s.reps, [](auto& r) { return r.cpu_utilization; }), 0, 0});
+                                        mean_of(s.reps, [](auto& r) { return r.cpu_utilization; }),
+                                        0, 0});
 
   // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
   s.throughput_bound = std::numeric_limits<double>::infinity();
   for (auto& r : s.resources) {
     r.demand_ms = x > 0 ? r.utilization * r.servers / x * 1e3 : 0;
-    r.throughput_bound = r.demand_ms > 0 ? r.servers / (r.demand_ms * 1e-3) : std::numeric_limits<double>::infinity();
+    r.throughput_bound = r.demand_ms > 0 ? r.servers / (r.demand_ms * 1e-3)
+                                         : std::numeric_limits<double>::infinity();
     if (r.throughput_bound < s.throughput_bound) {
       s.throughput_bound = r.throughput_bound;
       s.bottleneck = r.name;
@@ -153,7 +159,8 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
 
   // Little's law for the node and each stage; the utilisation law for each stage's workers.
   const double w_s = mean_of(s.reps, [](auto& r) { return r.latency_mean_s; });
-  s.laws.push_back({"little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s});
+  s.laws.push_back(
+      {"little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s});
   for (std::size_t i = 0; i < s.stages.size(); ++i) {
     const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
     const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
@@ -170,20 +177,23 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
       s.warnings.push_back(format(
           "run.max_in_system (%llu requests) was reached: %llu arrivals were dropped, so latency "
           "and throughput describe an overloaded node; lower workload.rate or add capacity",
-          static_cast<unsigned long long>(p.run.max_in_system), static_cast<unsigned long long>(s.dropped)));
+          static_cast<unsigned long long>(p.run.max_in_system),
+          static_cast<unsigned long long>(s.dropped)));
     }
     if (p.workload.rate_per_s >= s.throughput_bound) {
       s.unstable = true;
-      s.warnings.push_back(format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
-                                  p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
+      s.warnings.push_back(
+          format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
+                 p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
     }
     for (const auto& r : s.reps) {
       const double limit = std::max(100.0, 0.02 * static_cast<double>(r.arrivals));
       if (static_cast<double>(r.in_system_growth) > limit) {
         s.unstable = true;
-        s.warnings.push_back(format("the backlog grew by %lld requests during a replication's window: "
-                                    "the queue is growing without bound",
-                                    static_cast<long long>(r.in_system_growth)));
+        s.warnings.push_back(
+            format("the backlog grew by %lld requests during a replication's window: "
+                   "the queue is growing without bound",
+                   static_cast<long long>(r.in_system_growth)));
         break;
       }
     }

@@ -16,10 +16,10 @@ struct ReplicationMetrics {
   double window_s = 0;
   std::uint64_t completed = 0, arrivals = 0, dropped = 0;
   std::uint64_t in_system_begin = 0, in_system_end = 0;  // requests inside at the window's edges
-  std::int64_t in_system_growth = 0;  // in_system_end - in_system_begin
+  std::int64_t in_system_growth = 0;                     // in_system_end - in_system_begin
   double throughput_rps = 0;
   double latency_mean_s = 0;
-  double in_system_mean = 0;          // time-average number of requests in the node (L)
+  double in_system_mean = 0;  // time-average number of requests in the node (L)
   std::vector<std::uint64_t> stage_count;
   std::vector<double> stage_queue_mean_s, stage_service_mean_s, stage_utilization;
   std::vector<double> stage_in_stage_mean;  // time-average number queued or in service
@@ -41,8 +41,8 @@ struct ResourceSummary {
   std::string name;
   double servers = 0;
   double utilization = 0;
-  double demand_ms = 0;           // D_r: busy time per completed request (all servers)
-  double throughput_bound = 0;    // servers / D_r, requests per second
+  double demand_ms = 0;         // D_r: busy time per completed request (all servers)
+  double throughput_bound = 0;  // servers / D_r, requests per second
 };
 
 /// Little's law (L = X W) and the utilisation law (U = X S / servers), each with its residual.

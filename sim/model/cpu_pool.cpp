@@ -6,7 +6,8 @@
 
 namespace servesim {
 
-CpuPool::CpuPool(Simulator& sim, int cores, double speed) : sim_(sim), cores_(cores), speed_(speed) {
+CpuPool::CpuPool(Simulator& sim, int cores, double speed)
+    : sim_(sim), cores_(cores), speed_(speed) {
   assert(cores > 0 && speed > 0);
 }
 

@@ -12,10 +12,10 @@
 namespace servesim {
 
 struct RunParams {
-  Time duration = 0;               // simulated time per replication, including warm-up (0: unset)
-  std::uint64_t requests = 0;      // or: stop after this many completions past warm-up (0: unset)
-  Time warmup = 0;                 // statistics before this are discarded
-  int replications = 1;            // independent replications (different random streams)
+  Time duration = 0;           // simulated time per replication, including warm-up (0: unset)
+  std::uint64_t requests = 0;  // or: stop after this many completions past warm-up (0: unset)
+  Time warmup = 0;             // statistics before this are discarded
+  int replications = 1;        // independent replications (different random streams)
   std::uint64_t max_in_system = 1'000'000;  // cap on requests held; arrivals beyond it are dropped
 };
 
@@ -47,8 +47,8 @@ enum class Device { kCpu };
 struct StageParams {
   std::string name;
   Device device = Device::kCpu;
-  int instances = 1;       // workers that each serve one request at a time
-  Distribution service;    // work in ns at speed 1
+  int instances = 1;     // workers that each serve one request at a time
+  Distribution service;  // work in ns at speed 1
 };
 
 struct ScenarioParams {

@@ -4,8 +4,8 @@
 
 namespace servesim {
 
-ComputeStage::ComputeStage(Node& node, std::uint32_t index, const StageParams& params,
-                           CpuPool& cpu, Rng rng)
+ComputeStage::ComputeStage(Node& node, std::uint32_t index, const StageParams& params, CpuPool& cpu,
+                           Rng rng)
     : node_(node), index_(index), params_(params), cpu_(cpu), rng_(rng) {}
 
 void ComputeStage::accept(RequestId id) {

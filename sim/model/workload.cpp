@@ -7,9 +7,12 @@ Distribution make_interarrival(const WorkloadParams& p) {
   if (p.mode != WorkloadMode::kOpen) return Distribution::make(DistKind::kDeterministic, 0, 0);
   const double mean_ns = 1e9 / p.rate_per_s;
   switch (p.arrival) {
-    case ArrivalProcess::kPoisson: return Distribution::make(DistKind::kExponential, mean_ns, 1);
-    case ArrivalProcess::kConstant: return Distribution::make(DistKind::kDeterministic, mean_ns, 0);
-    case ArrivalProcess::kGamma: return Distribution::make(DistKind::kGamma, mean_ns, p.cv);
+    case ArrivalProcess::kPoisson:
+      return Distribution::make(DistKind::kExponential, mean_ns, 1);
+    case ArrivalProcess::kConstant:
+      return Distribution::make(DistKind::kDeterministic, mean_ns, 0);
+    case ArrivalProcess::kGamma:
+      return Distribution::make(DistKind::kGamma, mean_ns, p.cv);
   }
   return Distribution::make(DistKind::kDeterministic, mean_ns, 0);
 }
@@ -48,7 +51,8 @@ void Workload::on_event(std::uint32_t kind, std::uint64_t arg) {
 void Workload::request_left(const Request& r) {
   if (params_.mode != WorkloadMode::kClosed) return;
   if (params_.think_time) {
-    sim_.schedule_in(sample_to_time(params_.think_time->sample(think_rng_)), *this, kSend, r.client);
+    sim_.schedule_in(sample_to_time(params_.think_time->sample(think_rng_)), *this, kSend,
+                     r.client);
   } else {
     send(r.client);
   }

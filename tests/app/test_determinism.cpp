@@ -13,8 +13,15 @@ namespace servesim {
 namespace {
 
 std::string run_to_json(const std::filesystem::path& out, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"servesim", "run", "-q", "--json", out.string(),
-                                   "--set", "run.duration=300s", "--set", "run.replications=4"};
+  std::vector<std::string> args = {"servesim",
+                                   "run",
+                                   "-q",
+                                   "--json",
+                                   out.string(),
+                                   "--set",
+                                   "run.duration=300s",
+                                   "--set",
+                                   "run.replications=4"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());

@@ -200,7 +200,7 @@ const char* const kPipelineText =
     "  - {name: decode, device: gpu, instances: 2}\n"
     "  - {name: infer, device: gpu}\n";
 
-TEST_CASE("--set replaces an existing key and creates missing keys and maps", "[unit]") {
+TEST_CASE("override (--set) replaces an existing key and creates missing keys and maps", "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   apply_override(root, "run.duration=5s", 1);
   CHECK(at(root, "run.duration").scalar == "5s");
@@ -218,7 +218,7 @@ TEST_CASE("--set replaces an existing key and creates missing keys and maps", "[
   CHECK(workload.entries[0].key_mark.str() == "--set #3:1:10");
 }
 
-TEST_CASE("--set addresses a pipeline stage by its name and by its index", "[unit]") {
+TEST_CASE("override (--set) addresses a pipeline stage by its name and by its index", "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   const auto& items = at(root, "pipeline").items;
   apply_override(root, "pipeline.decode.device=cpu", 1);
@@ -232,7 +232,7 @@ TEST_CASE("--set addresses a pipeline stage by its name and by its index", "[uni
   CHECK(items[1].find("instances")->scalar == "2");
 }
 
-TEST_CASE("--set parses its value as YAML, so flow maps and lists work", "[unit]") {
+TEST_CASE("override (--set) parses its value as YAML, so flow maps and lists work", "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   apply_override(root, "node.cpu={cores: 8, speed: 1.5}", 1);
   const ConfigNode& cpu = at(root, "node.cpu");
@@ -251,7 +251,7 @@ TEST_CASE("--set parses its value as YAML, so flow maps and lists work", "[unit]
   CHECK(at(root, "pipeline").items[2].find("device")->scalar == "a=b");
 }
 
-TEST_CASE("--set with an unknown stage name lists the existing names", "[unit]") {
+TEST_CASE("override (--set) with an unknown stage name lists the existing names", "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   const ConfigError e = config_error([&] { apply_override(root, "pipeline.decod.device=cpu", 4); });
   CHECK(e.key() == "pipeline.decod");
@@ -260,7 +260,7 @@ TEST_CASE("--set with an unknown stage name lists the existing names", "[unit]")
   CHECK(e.mark().str() == "--set #4:1:10");  // the column of 'decod'
 }
 
-TEST_CASE("--set rejects a missing '=', an empty segment, a bad index and a key under a value",
+TEST_CASE("override (--set) rejects a missing '=', an empty segment, a bad index and a key under a value",
           "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   const ConfigError no_eq = config_error([&] { apply_override(root, "run.duration", 1); });
@@ -284,7 +284,7 @@ TEST_CASE("--set rejects a missing '=', an empty segment, a bad index and a key 
   CHECK_THAT(under_value.message(), Contains("has no key 'unit'"));
 }
 
-TEST_CASE("--set with malformed YAML in the value points into the argument", "[unit]") {
+TEST_CASE("override (--set) with malformed YAML in the value points into the argument", "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   const ConfigError e = config_error([&] { apply_override(root, "node.cpu={cores: 8", 1); });
   CHECK_THAT(e.mark().file, Contains("--set #1"));

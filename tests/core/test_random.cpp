@@ -86,7 +86,7 @@ TEST_CASE("uniform01 stays inside the open interval (0, 1)", "[unit]") {
   CHECK(hi < 1.0);
 }
 
-TEST_CASE("below(n) covers exactly [0, n) with the expected frequencies", "[unit]") {
+TEST_CASE("below(n) covers exactly 0 .. n-1 with the expected frequencies", "[unit]") {
   // Counts of 6 equally likely values over 600000 draws: each is Binomial(n, 1/6), so every
   // count lies within 3.29 sd (99.9% normal band) of 100000 unless below() is biased.
   Rng rng = Rng::stream(1, 0, "test", "below");

@@ -18,7 +18,8 @@ namespace {
 
 // The scenarios live in tests/validation/scenarios/ so that `servesim run FILE` reproduces each.
 RunSummary run_file(const std::string& name) {
-  const auto path = std::filesystem::path(SERVESIM_SOURCE_DIR) / "tests/validation/scenarios" / name;
+  const auto path =
+      std::filesystem::path(SERVESIM_SOURCE_DIR) / "tests/validation/scenarios" / name;
   return run_scenario(parse_scenario(load_config_file(path)), 2);
 }
 
@@ -31,22 +32,27 @@ void require_operational_laws(const RunSummary& s) {
   for (const auto& r : s.reps) {
     const double w_max = static_cast<double>(r.latency.max()) * 1e-9;
     const double edge = static_cast<double>(r.in_system_begin + r.in_system_end);
-    INFO("replication window " << r.window_s << " s, N(begin) " << r.in_system_begin << ", N(end) " << r.in_system_end);
-    CHECK(std::abs(r.in_system_mean - r.throughput_rps * r.latency_mean_s) <= edge * w_max / r.window_s + 1e-12);
+    INFO("replication window " << r.window_s << " s, N(begin) " << r.in_system_begin << ", N(end) "
+                               << r.in_system_end);
+    CHECK(std::abs(r.in_system_mean - r.throughput_rps * r.latency_mean_s) <=
+          edge * w_max / r.window_s + 1e-12);
     for (std::size_t i = 0; i < r.stage_count.size(); ++i) {
       const double x_stage = static_cast<double>(r.stage_count[i]) / r.window_s;
       const double c = static_cast<double>(s.stages[i].instances);
       INFO("stage " << s.stages[i].name);
-      CHECK(std::abs(r.stage_utilization[i] - x_stage * r.stage_service_mean_s[i] / c) <= 2 * w_max / r.window_s);
+      CHECK(std::abs(r.stage_utilization[i] - x_stage * r.stage_service_mean_s[i] / c) <=
+            2 * w_max / r.window_s);
       // Forced flow: every stage completes the node's requests, up to those still inside.
-      CHECK(std::llabs(static_cast<long long>(r.stage_count[i]) - static_cast<long long>(r.completed)) <=
+      CHECK(std::llabs(static_cast<long long>(r.stage_count[i]) -
+                       static_cast<long long>(r.completed)) <=
             static_cast<long long>(r.in_system_begin + r.in_system_end));
     }
   }
 }
 
 void require_in_ci(const Estimate& e, double theory, const char* what) {
-  INFO(what << ": theory " << theory << ", simulated " << e.mean << " (95% CI " << e.lo << " .. " << e.hi << ")");
+  INFO(what << ": theory " << theory << ", simulated " << e.mean << " (95% CI " << e.lo << " .. "
+            << e.hi << ")");
   CHECK(e.contains(theory));
 }
 
@@ -61,8 +67,8 @@ TEST_CASE("M/M/1 mean response time matches 1/(mu - lambda) within the 95% CI", 
 
 TEST_CASE("M/M/c at rho = 0.9 matches Erlang C within the 95% CI", "[validation]") {
   // DESIGN.md's minimal scenario: c = 4, lambda = 90/s, 1/mu = 40 ms, rho = 0.9.
-  const RunSummary s =
-      run_scenario(parse_scenario(load_config_text(default_scenario_yaml(), "<built-in default>", ".")), 2);
+  const RunSummary s = run_scenario(
+      parse_scenario(load_config_text(default_scenario_yaml(), "<built-in default>", ".")), 2);
   const double w = theory::mmc_response(4, 90.0, 0.040);
   require_in_ci(s.latency_mean_ms, w * 1e3, "W (ms)");
   require_in_ci(s.stages[0].queue_ms, (w - 0.040) * 1e3, "Wq (ms)");
@@ -70,7 +76,8 @@ TEST_CASE("M/M/c at rho = 0.9 matches Erlang C within the 95% CI", "[validation]
   require_operational_laws(s);
 }
 
-TEST_CASE("M/D/1 mean wait matches Pollaczek-Khinchine (cv = 0) within the 95% CI", "[validation]") {
+TEST_CASE("M/D/1 mean wait matches Pollaczek-Khinchine (cv = 0) within the 95% CI",
+          "[validation]") {
   const RunSummary s = run_file("md1.yaml");
   const double wq = theory::mg1_wait(80.0, 0.010, 0.0);
   require_in_ci(s.stages[0].queue_ms, wq * 1e3, "Wq (ms)");
@@ -78,7 +85,8 @@ TEST_CASE("M/D/1 mean wait matches Pollaczek-Khinchine (cv = 0) within the 95% C
   require_operational_laws(s);
 }
 
-TEST_CASE("M/G/1 with lognormal service (cv = 2) matches Pollaczek-Khinchine within the 95% CI", "[validation]") {
+TEST_CASE("M/G/1 with lognormal service (cv = 2) matches Pollaczek-Khinchine within the 95% CI",
+          "[validation]") {
   const RunSummary s = run_file("mg1-lognormal.yaml");
   const double wq = theory::mg1_wait(60.0, 0.010, 2.0);
   require_in_ci(s.stages[0].queue_ms, wq * 1e3, "Wq (ms)");
@@ -86,7 +94,8 @@ TEST_CASE("M/G/1 with lognormal service (cv = 2) matches Pollaczek-Khinchine wit
   require_operational_laws(s);
 }
 
-TEST_CASE("Closed loop with think time matches exact mean value analysis within the 95% CI", "[validation]") {
+TEST_CASE("Closed loop with think time matches exact mean value analysis within the 95% CI",
+          "[validation]") {
   // N = 8 clients, exponential think time Z = 50 ms, two single-server exponential stations.
   const RunSummary s = run_file("closed-mva.yaml");
   const auto m = theory::mva({0.010, 0.015}, 0.050, 8);
@@ -106,7 +115,8 @@ TEST_CASE("Two-station tandem matches Jackson's product form within the 95% CI",
   require_operational_laws(s);
 }
 
-TEST_CASE("CPU processor sharing: M/D/1-PS response is insensitive to the service distribution", "[validation]") {
+TEST_CASE("CPU processor sharing: M/D/1-PS response is insensitive to the service distribution",
+          "[validation]") {
   // Many workers on one core share it; the mean response of M/G/1-PS is S / (1 - rho) for any
   // service distribution, here deterministic 10 ms at rho = 0.8: 50 ms (FCFS M/D/1 gives 30 ms).
   const RunSummary s = run_file("ps-md1.yaml");
