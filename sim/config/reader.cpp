@@ -17,8 +17,8 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return best.empty() ? "" : "did you mean '" + best + "'?";
 }
 
-MapReader::MapReader(const ConfigNode& node, std::string path)
-    : node_(node), path_(std::move(path)) {
+MapReader::MapReader(const ConfigNode& node, std::string path, const SourceMark* where)
+    : node_(node), path_(std::move(path)), where_(where ? *where : node.mark) {
   if (!node.is_map())
     throw ConfigError(node.mark, path_,
                       "expected a map of keys here, got " + std::string(node.kind_name()));
@@ -49,9 +49,16 @@ const ConfigNode& MapReader::require(std::string_view key) {
   const ConfigNode* n = get(key);
   if (!n)
     throw ConfigError(
-        node_.mark, key_path(key),
+        where_, key_path(key),
         "required key is missing" + std::string(path_.empty() ? "" : " in '" + path_ + "'"));
   return *n;
+}
+
+MapReader MapReader::child(std::string_view key) {
+  const ConfigNode& n = require(key);
+  for (const auto& e : node_.entries)
+    if (e.key == key) return MapReader(n, key_path(key), &e.key_mark);
+  return MapReader(n, key_path(key));
 }
 
 void MapReader::finish() const {

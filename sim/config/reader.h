@@ -17,8 +17,12 @@ namespace servesim {
 
 class MapReader {
  public:
-  /// `path` is the node's key path for messages ("run", "pipeline.serve.service").
-  MapReader(const ConfigNode& node, std::string path);
+  /// `path` is the node's key path for messages ("run", "pipeline.serve.service"); `where`,
+  /// if given, is the position of the key that holds the map, which is where a missing key is
+  /// reported (a block map's own position is its first key, which reads oddly).
+  MapReader(const ConfigNode& node, std::string path, const SourceMark* where = nullptr);
+  /// A reader for the map under `key` (required), reporting missing keys at `key:` itself.
+  MapReader child(std::string_view key);
   /// Reports unknown keys. Call once every key has been asked for.
   void finish() const;
 
@@ -48,6 +52,7 @@ class MapReader {
  private:
   const ConfigNode& node_;
   std::string path_;
+  SourceMark where_;
   std::vector<std::string> known_;
 };
 

@@ -86,8 +86,7 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
   }
 }
 
-RunParams parse_run(const ConfigNode& node) {
-  MapReader r(node, "run");
+RunParams parse_run(MapReader r) {
   RunParams p;
   if (auto d = r.duration("duration")) p.duration = *d;
   if (auto n = r.integer("requests", 1, std::int64_t{1} << 53))
@@ -106,8 +105,7 @@ RunParams parse_run(const ConfigNode& node) {
   return p;
 }
 
-WorkloadParams parse_workload(const ConfigNode& node) {
-  MapReader r(node, "workload");
+WorkloadParams parse_workload(MapReader r) {
   WorkloadParams p;
   const auto mode = r.choice("mode", {"open", "closed"});
   if (!mode) r.require("mode");
@@ -146,14 +144,12 @@ WorkloadParams parse_workload(const ConfigNode& node) {
   return p;
 }
 
-NodeParams parse_node(const ConfigNode& node) {
-  MapReader r(node, "node");
+NodeParams parse_node(MapReader r) {
   NodeParams p;
   if (r.has("gpus")) not_yet(r, "gpus", "a GPU");
   if (r.has("pcie")) not_yet(r, "pcie", "PCIe");
-  const ConfigNode& cpu = r.require("cpu");
+  MapReader c = r.child("cpu");
   r.finish();
-  MapReader c(cpu, "node.cpu");
   const auto cores = c.integer("cores", 1, 1'000'000);
   if (!cores) c.require("cores");
   p.cpu.cores = static_cast<int>(*cores);
@@ -236,15 +232,15 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   r.string("name");
   r.string("description");
   if (r.has("cluster")) not_yet(r, "cluster", "a cluster of nodes");
-  p.run = parse_run(r.require("run"));
-  p.workload = parse_workload(r.require("workload"));
+  p.run = parse_run(r.child("run"));
+  p.workload = parse_workload(r.child("workload"));
   if (p.workload.mode == WorkloadMode::kClosed &&
       static_cast<std::uint64_t>(p.workload.concurrency) > p.run.max_in_system)
     throw ConfigError(r.require("workload").mark, "workload.concurrency",
                       "concurrency " + std::to_string(p.workload.concurrency) +
                           " exceeds run.max_in_system (" + std::to_string(p.run.max_in_system) +
                           "): raise run.max_in_system or lower the concurrency");
-  p.node = parse_node(r.require("node"));
+  p.node = parse_node(r.child("node"));
   const ConfigNode& pipe = r.require("pipeline");
   if (!pipe.is_sequence() || pipe.items.empty())
     r.fail_at(pipe, "pipeline", "expected a non-empty list of stages");

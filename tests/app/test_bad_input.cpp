@@ -214,14 +214,14 @@ TEST_CASE("bad input: an impossible distribution (erlang cv 0.6) is a config err
 TEST_CASE("bad input: a missing required key names the key and the parent map's position",
           "[unit]") {
   TempDir dir;
-  // A block map starts at its first key, so that is where the parent map is.
+  // Reported at the key that holds the map ("workload:"), not at the map's first key.
   const std::string no_rate = edit("  rate: 10/s\n", "");
-  expect_config_error(run_text(dir, no_rate), where(dir, no_rate, "mode: open"), "workload.rate",
+  expect_config_error(run_text(dir, no_rate), where(dir, no_rate, "workload:"), "workload.rate",
                       "required key is missing in 'workload'");
 
-  // In a flow map the parent's position is its opening brace.
+  // The same for a flow map: at its key.
   const std::string flow = edit("  cpu:\n    cores: 1", "  cpu: {speed: 2}");
-  expect_config_error(run_text(dir, flow), where(dir, flow, "{speed"), "node.cpu.cores",
+  expect_config_error(run_text(dir, flow), where(dir, flow, "cpu: {speed"), "node.cpu.cores",
                       "required key is missing in 'node.cpu'");
 
   // A missing top-level key points at the document's start.
