@@ -50,7 +50,7 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
                   (hint.empty() ? "" : "; " + hint));
   }
   const auto mean = r.duration("mean");
-  const auto cv = r.number("cv", 0, 1e6);
+  const auto cv = r.number("cv", 0, 100);
   if (kind == DistKind::kEmpirical) {
     const ConfigNode& s = r.require("samples");
     if (!s.is_sequence() || s.items.empty())
@@ -93,7 +93,7 @@ RunParams parse_run(MapReader r) {
     p.requests = static_cast<std::uint64_t>(*n);
   if (auto w = r.duration("warmup", true)) p.warmup = *w;
   if (auto n = r.integer("replications", 1, 100000)) p.replications = static_cast<int>(*n);
-  if (auto n = r.integer("max_in_system", 1, std::int64_t{1} << 31))
+  if (auto n = r.integer("max_in_system", 1, 100'000'000))
     p.max_in_system = static_cast<std::uint64_t>(*n);
   r.finish();
   if (p.duration == 0 && p.requests == 0)
@@ -114,12 +114,16 @@ WorkloadParams parse_workload(MapReader r) {
     p.mode = WorkloadMode::kOpen;
     const auto rate = r.quantity("rate", Dimension::kRate);
     if (!rate) r.require("rate");
+    if (*rate > 1e9)
+      r.fail("rate",
+             "a rate above 1e9/s puts arrivals less than 1 ns apart, below servesim's clock "
+             "resolution");
     p.rate_per_s = *rate;
     const auto arrival = r.choice("arrival", {"poisson", "constant", "gamma"}).value_or("poisson");
     p.arrival = arrival == "poisson"    ? ArrivalProcess::kPoisson
                 : arrival == "constant" ? ArrivalProcess::kConstant
                                         : ArrivalProcess::kGamma;
-    const auto cv = r.number("cv", 0, 1e6);
+    const auto cv = r.number("cv", 0, 100);
     if (p.arrival == ArrivalProcess::kGamma) {
       if (!cv || *cv <= 0)
         r.fail(cv ? "cv" : "arrival",
@@ -153,8 +157,7 @@ NodeParams parse_node(MapReader r) {
   const auto cores = c.integer("cores", 1, 1'000'000);
   if (!cores) c.require("cores");
   p.cpu.cores = static_cast<int>(*cores);
-  if (auto s = c.number("speed", 0, 1e6)) {
-    if (*s <= 0) c.fail("speed", "must be > 0");
+  if (auto s = c.number("speed", 1e-6, 1e6)) {
     p.cpu.speed = *s;
   }
   c.finish();
@@ -248,6 +251,15 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   for (std::size_t i = 0; i < pipe.items.size(); ++i)
     p.pipeline.push_back(parse_stage(pipe.items[i], i, names));
   r.finish();
+  if (p.workload.mode == WorkloadMode::kClosed) {
+    // Zero service everywhere and no think time would loop forever at one instant.
+    double work = p.workload.think_time ? p.workload.think_time->mean() : 0.0;
+    for (const auto& st : p.pipeline) work += st.service.mean();
+    if (work <= 0)
+      throw ConfigError(r.require("workload").mark, "workload",
+                        "a closed workload whose service and think times are all zero never lets "
+                        "time pass; give a stage or think_time a non-zero time");
+  }
   return p;
 }
 

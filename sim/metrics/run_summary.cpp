@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <thread>
 
@@ -102,8 +103,15 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
   // Each replication owns its model and random streams and writes only its own slot, so the
   // result is the same for any thread count.
   std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> failed(reps);  // rethrown on the calling thread
   auto worker = [&] {
-    for (std::size_t i; (i = next++) < reps;) s.reps[i] = measure(p, i);
+    for (std::size_t i; (i = next++) < reps;) {
+      try {
+        s.reps[i] = measure(p, i);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+    }
   };
   const auto nthreads =
       static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
@@ -111,6 +119,8 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
   for (std::size_t t = 1; t < nthreads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
 
   LatencyHistogram all;
   for (const auto& r : s.reps) {

@@ -28,7 +28,9 @@ void CpuPool::reschedule() {
   if (items_.empty()) return;
   const double remaining = std::max(0.0, items_.front().finish - virtual_);
   // Round up so that when the event fires the item's work is really done.
-  const auto delay = static_cast<Time>(std::ceil(remaining / rate()));
+  // Clamped before the cast: a huge backlog on a slow pool must not overflow the clock.
+  const double d = std::ceil(remaining / rate());
+  const Time delay = d >= static_cast<double>(kTimeMax / 2) ? kTimeMax / 2 : static_cast<Time>(d);
   next_ = sim_.schedule_in(delay, *this, 0);
 }
 

@@ -230,6 +230,26 @@ TEST_CASE("bad input: a missing required key names the key and the parent map's 
                       "required key is missing");
 }
 
+TEST_CASE("bad input: values that would stop simulated time are config errors, not hangs",
+          "[unit]") {
+  TempDir dir;
+  // Arrivals under 1 ns apart round to the same instant.
+  const std::string fast = edit("rate: 10/s", "rate: 3e9/s");
+  expect_config_error(run_text(dir, fast), where(dir, fast, "3e9/s"), "workload.rate",
+                      "below servesim's clock resolution");
+  // A closed loop with zero service and no think time never advances the clock.
+  const std::string zero =
+      edit("  mode: open\n  rate: 10/s\n  arrival: poisson\n", "  mode: closed\n  concurrency: 2\n",
+           edit("      dist: exponential\n      mean: 10ms\n",
+                "      dist: empirical\n      samples: [0ns]\n"));
+  expect_config_error(run_text(dir, zero), where(dir, zero, "mode: closed"), "workload",
+                      "never lets time pass");
+  // A CPU so slow that one service time overflows the clock.
+  const std::string slow = edit("    cores: 1", "    cores: 1\n    speed: 1e-12");
+  expect_config_error(run_text(dir, slow), where(dir, slow, "1e-12"), "node.cpu.speed",
+                      "must be between");
+}
+
 TEST_CASE("bad input: an include cycle names the chain of files", "[unit]") {
   TempDir dir;
   dir.write("other.yaml", "include: scenario.yaml\n");
