@@ -190,9 +190,8 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
 }
 
 std::string format_rate(double per_s) {
+  // The shortest text that reads back to the same double.
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g/s", per_s);
-  // Shortest text that reads back to the same double.
   for (int prec = 1; prec <= 17; ++prec) {
     std::snprintf(buf, sizeof buf, "%.*g", prec, per_s);
     if (std::strtod(buf, nullptr) == per_s) break;

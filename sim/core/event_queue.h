@@ -88,15 +88,25 @@ class EventQueue {
     return heap_.front().time;
   }
 
-  /// Removes and returns the next live event; requires !empty().
-  Event pop() {
+  /// Removes the next live event into `out` if it is due by `end`; false (and nothing
+  /// removed) otherwise. One sweep over stale entries per event, for the simulator loop.
+  bool pop_due(Time end, Event& out) {
     drop_stale();
+    if (heap_.empty() || heap_.front().time > end) return false;
     const Entry top = heap_.front();
     remove_top();
-    Slot& s = slots_[top.slot];
-    Event e{top.time, s.handler, s.kind, s.arg};
+    const Slot& s = slots_[top.slot];
+    out = Event{top.time, s.handler, s.kind, s.arg};
     retire(top.slot);
     --live_;
+    return true;
+  }
+
+  /// Removes and returns the next live event; requires !empty().
+  Event pop() {
+    Event e{};
+    [[maybe_unused]] const bool popped = pop_due(kTimeMax, e);
+    assert(popped);
     return e;
   }
 

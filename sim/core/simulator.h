@@ -31,8 +31,8 @@ class Simulator {
   /// (or the time of the event that called stop()).
   void run_until(Time end) {
     stopped_ = false;
-    while (!stopped_ && !queue_.empty() && queue_.next_time() <= end) {
-      const Event e = queue_.pop();
+    Event e{};
+    while (!stopped_ && queue_.pop_due(end, e)) {
       now_ = e.time;
       ++events_;
       e.handler->on_event(e.kind, e.arg);

@@ -11,12 +11,19 @@ ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t re
   Simulator sim;
   Node node(sim, params, replication);
   Workload workload(sim, node, params.workload, params.seed, replication);
-  workload.start();
-
   ReplicationResult result;
-  sim.run_until(params.run.warmup);
-  result.begin = node.counters();
-  node.open_window(&observer, params.run.requests);
+  auto open_window = [&] {
+    result.begin = node.counters();
+    node.open_window(&observer, params.run.requests);
+  };
+  // Without warm-up the window opens before the first request, so the requests sent at t = 0
+  // (a closed loop's whole population) are counted as arrivals of the window.
+  if (params.run.warmup == 0) open_window();
+  workload.start();
+  if (params.run.warmup > 0) {
+    sim.run_until(params.run.warmup);
+    open_window();
+  }
   sim.run_until(params.run.duration > 0 ? params.run.duration : kTimeMax);
   result.end = node.counters();
   result.events = sim.events_processed();
