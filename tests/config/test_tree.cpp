@@ -260,8 +260,9 @@ TEST_CASE("override (--set) with an unknown stage name lists the existing names"
   CHECK(e.mark().str() == "--set #4:1:10");  // the column of 'decod'
 }
 
-TEST_CASE("override (--set) rejects a missing '=', an empty segment, a bad index and a key under a value",
-          "[unit]") {
+TEST_CASE(
+    "override (--set) rejects a missing '=', an empty segment, a bad index and a key under a value",
+    "[unit]") {
   ConfigNode root = parse_yaml(kPipelineText, "p.yaml");
   const ConfigError no_eq = config_error([&] { apply_override(root, "run.duration", 1); });
   CHECK(no_eq.mark().str() == "--set #1:1:1");
