@@ -1,9 +1,11 @@
 #include "sim/config/scenario.h"
 
 #include <cmath>
+#include <map>
 #include <set>
 #include <stdexcept>
 
+#include "sim/config/curves.h"
 #include "sim/config/reader.h"
 
 namespace servesim {
@@ -28,6 +30,9 @@ pipeline:
                   "this version simulates CPU stages with service-time distributions)");
 }
 
+std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string& path,
+                                      const ConfigNode* image_sets);
+
 Distribution parse_distribution(const ConfigNode& node, const std::string& path) {
   if (node.is_scalar()) {
     // A bare duration: a fixed time (think_time: 100ms).
@@ -35,7 +40,6 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
     return Distribution::make(DistKind::kDeterministic, ns, 0);
   }
   MapReader r(node, path);
-  if (r.has("curve")) not_yet(r, "curve", "a service-time curve");
   const ConfigNode& dist_node = r.require("dist");
   std::vector<std::string> names;
   for (const auto n : dist_kind_names()) names.emplace_back(n);
@@ -105,11 +109,12 @@ RunParams parse_run(MapReader r) {
   return p;
 }
 
-WorkloadParams parse_workload(MapReader r) {
+WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
   WorkloadParams p;
   const auto mode = r.choice("mode", {"open", "closed"});
   if (!mode) r.require("mode");
-  if (r.has("images")) not_yet(r, "images", "an image mix (request payloads)");
+  if (const ConfigNode* im = r.get("images"))
+    p.images = parse_images(*im, r.key_path("images"), image_sets);
   if (*mode == "open") {
     p.mode = WorkloadMode::kOpen;
     const auto rate = r.quantity("rate", Dimension::kRate);
@@ -148,23 +153,304 @@ WorkloadParams parse_workload(MapReader r) {
   return p;
 }
 
-NodeParams parse_node(MapReader r) {
-  NodeParams p;
-  if (r.has("gpus")) not_yet(r, "gpus", "a GPU");
-  if (r.has("pcie")) not_yet(r, "pcie", "PCIe");
-  MapReader c = r.child("cpu");
-  r.finish();
-  const auto cores = c.integer("cores", 1, 1'000'000);
-  if (!cores) c.require("cores");
-  p.cpu.cores = static_cast<int>(*cores);
-  if (auto s = c.number("speed", 1e-6, 1e6)) {
-    p.cpu.speed = *s;
-  }
-  c.finish();
+PowerParams parse_power(MapReader& r) {
+  PowerParams p;
+  if (auto w = r.quantity("idle_power", Dimension::kPower)) p.idle_w = *w;
+  if (auto w = r.quantity("busy_power", Dimension::kPower)) p.busy_w = *w;
+  if ((p.idle_w > 0) != (p.busy_w > 0))
+    r.fail(p.idle_w > 0 ? "busy_power" : "idle_power",
+           "give both idle_power and busy_power (energy = idle + (busy - idle) x utilisation)");
+  if (p.busy_w < p.idle_w) r.fail("busy_power", "busy_power must be at least idle_power");
   return p;
 }
 
-StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std::string>& names) {
+LinkParams parse_link(MapReader r) {
+  LinkParams l;
+  const auto bw = r.quantity("bandwidth", Dimension::kBandwidth);
+  if (!bw) r.require("bandwidth");
+  if (*bw < 1e3) r.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
+  l.bytes_per_s = *bw;
+  if (auto lat = r.duration("latency", true)) l.latency = *lat;
+  r.finish();
+  return l;
+}
+
+NodeParams parse_node(MapReader r) {
+  NodeParams p;
+  MapReader c = r.child("cpu");
+  const auto cores = c.integer("cores", 1, 1'000'000);
+  if (!cores) c.require("cores");
+  p.cpu.cores = static_cast<int>(*cores);
+  if (auto s = c.number("speed", 1e-6, 1e6)) p.cpu.speed = *s;
+  p.cpu.power = parse_power(c);
+  c.string("source");
+  c.string("type");
+  c.finish();
+  if (r.has("gpus")) {
+    MapReader g = r.child("gpus");
+    GpuParams& gp = p.gpus;
+    const auto count = g.integer("count", 0, 4096);
+    if (!count) g.require("count");
+    gp.count = static_cast<int>(*count);
+    gp.type = g.string("type").value_or("gpu");
+    if (auto m = g.quantity("memory", Dimension::kBytes)) gp.memory_bytes = *m;
+    if (auto m = g.quantity("reserved_memory", Dimension::kBytes)) gp.reserved_bytes = *m;
+    if (gp.memory_bytes > 0 && gp.reserved_bytes >= gp.memory_bytes)
+      g.fail("reserved_memory", "reserved_memory must be less than memory");
+    if (gp.reserved_bytes > 0 && gp.memory_bytes == 0)
+      g.fail("reserved_memory", "reserved_memory needs memory (the capacity) too");
+    const auto policy = g.choice("memory_policy", {"block", "spill"}).value_or("block");
+    gp.memory_policy = policy == "block" ? MemoryPolicy::kBlock : MemoryPolicy::kSpill;
+    const auto compute = g.choice("compute", {"exclusive", "shared"}).value_or("exclusive");
+    gp.compute = compute == "exclusive" ? GpuCompute::kExclusive : GpuCompute::kShared;
+    if (auto n = g.integer("nvjpg_engines", 0, 64)) gp.nvjpg_engines = static_cast<int>(*n);
+    if (g.has("copy_engines")) {
+      MapReader ce = g.child("copy_engines");
+      if (auto n = ce.integer("h2d", 1, 64)) gp.h2d_engines = static_cast<int>(*n);
+      if (auto n = ce.integer("d2h", 1, 64)) gp.d2h_engines = static_cast<int>(*n);
+      ce.finish();
+    }
+    if (auto s = g.number("speed", 1e-6, 1e6)) gp.speed = *s;
+    gp.power = parse_power(g);
+    g.string("source");
+    g.finish();
+    if (gp.count > 0 && !r.has("pcie"))
+      r.fail("gpus", "a node with GPUs needs node.pcie (host_link and gpu_link bandwidths)");
+  }
+  if (r.has("pcie")) {
+    MapReader pc = r.child("pcie");
+    p.pcie.host_link = parse_link(pc.child("host_link"));
+    p.pcie.gpu_link = parse_link(pc.child("gpu_link"));
+    pc.string("source");
+    pc.finish();
+  }
+  r.finish();
+  return p;
+}
+
+// The three image sizes of the paper (its footnote 3: ImageNet images), ready to use by name.
+const ImageParams kPaperImages[] = {
+    {"small", 60, 70, 4e3, 1},
+    {"medium", 500, 375, 121e3, 1},
+    {"large", 3564, 2880, 9528e3, 1},
+};
+
+ImageParams parse_image(const ConfigNode& node, const std::string& path) {
+  if (node.is_scalar()) {
+    const std::string& name =
+        read_scalar(node, path, "an image name or {name, width, height, bytes}");
+    for (const auto& im : kPaperImages)
+      if (im.name == name) return im;
+    std::vector<std::string> names;
+    for (const auto& im : kPaperImages) names.push_back(im.name);
+    const std::string hint = did_you_mean(name, names);
+    throw ConfigError(node.mark, path,
+                      "unknown image '" + name + "' (built in: small, medium, large)" +
+                          (hint.empty() ? "" : "; " + hint));
+  }
+  MapReader r(node, path);
+  ImageParams im;
+  im.name = r.string("name").value_or("image");
+  const auto w = r.integer("width", 1, 1'000'000);
+  if (!w) r.require("width");
+  const auto h = r.integer("height", 1, 1'000'000);
+  if (!h) r.require("height");
+  const auto b = r.quantity("bytes", Dimension::kBytes);
+  if (!b) r.require("bytes");
+  im.width = static_cast<int>(*w);
+  im.height = static_cast<int>(*h);
+  im.bytes = *b;
+  if (auto wt = r.number("weight", 0, 1e12)) im.weight = *wt;
+  if (im.weight <= 0) r.fail("weight", "an image's weight must be > 0");
+  r.string("source");
+  r.finish();
+  return im;
+}
+
+std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string& path,
+                                      const ConfigNode* image_sets) {
+  // A name of a set under image_sets (or of a built-in image), or a list of images.
+  if (node.is_scalar() && image_sets != nullptr) {
+    const std::string& name = read_scalar(node, path, "an image set or a list of images");
+    if (const ConfigNode* set = image_sets->find(name))
+      return parse_images(*set, "image_sets." + name, nullptr);
+  }
+  if (node.is_scalar()) return {parse_image(node, path)};
+  if (!node.is_sequence() || node.items.empty())
+    throw ConfigError(node.mark, path,
+                      "expected an image name (small, medium, large) or a non-empty list of "
+                      "images such as [{name: medium, width: 500, height: 375, bytes: 121kB}]");
+  std::vector<ImageParams> out;
+  for (std::size_t i = 0; i < node.items.size(); ++i)
+    out.push_back(parse_image(node.items[i], path + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+/// A model profile: what its input tensor and output look like.
+struct ModelProfile {
+  OutputParams input;  // as a tensor output spec
+  double output_bytes = 0;
+};
+using ModelSet = std::map<std::string, ModelProfile, std::less<>>;
+
+int dtype_size(const std::string& dtype) {
+  if (dtype == "uint8" || dtype == "int8") return 1;
+  if (dtype == "float16" || dtype == "bfloat16") return 2;
+  if (dtype == "float32" || dtype == "int32") return 4;
+  return 0;
+}
+
+OutputParams parse_tensor(MapReader& r) {
+  OutputParams o;
+  o.kind = OutputParams::Kind::kTensor;
+  const auto w = r.integer("width", 1, 1'000'000);
+  if (!w) r.require("width");
+  const auto h = r.integer("height", 1, 1'000'000);
+  if (!h) r.require("height");
+  o.width = static_cast<int>(*w);
+  o.height = static_cast<int>(*h);
+  if (auto c = r.integer("channels", 1, 64)) o.channels = static_cast<int>(*c);
+  o.dtype = r.choice("dtype", {"uint8", "int8", "float16", "bfloat16", "float32", "int32"})
+                .value_or("uint8");
+  o.element_bytes = dtype_size(o.dtype);
+  return o;
+}
+
+ModelSet parse_models(const ConfigNode& node) {
+  ModelSet out;
+  if (!node.is_map())
+    throw ConfigError(node.mark, "models", "expected a map of model name -> profile");
+  for (const auto& e : node.entries) {
+    const std::string& name = e.key;
+    MapReader r(e.value, "models." + name, &e.key_mark);
+    ModelProfile m;
+    r.number("gflops", 0, 1e9);
+    r.number("params", 0, 1e15);
+    MapReader in = r.child("input");
+    m.input = parse_tensor(in);
+    in.finish();
+    if (r.has("output")) {
+      MapReader out_r = r.child("output");
+      const auto b = out_r.quantity("bytes", Dimension::kBytes);
+      if (!b) out_r.require("bytes");
+      m.output_bytes = *b;
+      out_r.finish();
+    }
+    if (!r.string("source")) r.require("source");
+    r.finish();
+    out.emplace(name, m);
+  }
+  return out;
+}
+
+const ModelProfile& find_model(const ModelSet& models, const ConfigNode& at, const std::string& key,
+                               const std::string& name) {
+  if (auto it = models.find(name); it != models.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [n, m] : models) names.push_back(n);
+  const std::string hint = did_you_mean(name, names);
+  throw ConfigError(at.mark, key,
+                    "unknown model '" + name + "'" +
+                        (models.empty() ? " (no models: are configs/models/*.yaml included?)"
+                                        : (hint.empty() ? "" : "; " + hint)));
+}
+
+OutputParams parse_output(const ConfigNode& node, const std::string& path, const ModelSet& models) {
+  OutputParams o;
+  if (node.is_scalar()) {
+    const std::string& v = read_scalar(node, path, "raw, or a map");
+    if (v != "raw")
+      throw ConfigError(
+          node.mark, path,
+          "expected 'raw' (decoded pixels) or a map such as {width: 224, height: 224, "
+          "channels: 3, dtype: float16}, {bytes: 4kB}, {input_of: MODEL} or "
+          "{output_of: MODEL}");
+    o.kind = OutputParams::Kind::kRaw;
+    return o;
+  }
+  MapReader r(node, path);
+  if (const ConfigNode* m = r.get("input_of")) {
+    const std::string& name = read_scalar(*m, r.key_path("input_of"), "a model name");
+    o = find_model(models, *m, r.key_path("input_of"), name).input;
+  } else if (const ConfigNode* m2 = r.get("output_of")) {
+    const std::string& name = read_scalar(*m2, r.key_path("output_of"), "a model name");
+    const ModelProfile& mp = find_model(models, *m2, r.key_path("output_of"), name);
+    if (mp.output_bytes <= 0) r.fail("output_of", "model '" + name + "' has no output.bytes");
+    o.kind = OutputParams::Kind::kBytes;
+    o.bytes = mp.output_bytes;
+  } else if (r.has("bytes")) {
+    o.kind = OutputParams::Kind::kBytes;
+    o.bytes = *r.quantity("bytes", Dimension::kBytes);
+  } else if (r.has("format")) {
+    r.choice("format", {"raw"});
+    o.kind = OutputParams::Kind::kRaw;
+    if (auto c = r.integer("channels", 1, 64)) o.channels = static_cast<int>(*c);
+  } else {
+    o = parse_tensor(r);
+  }
+  r.finish();
+  return o;
+}
+
+ServiceParams parse_service(const ConfigNode& node, const std::string& path,
+                            const CurveSet& curves) {
+  ServiceParams s;
+  if (node.is_map() && node.find("curve")) {
+    MapReader r(node, path);
+    const ConfigNode& c = r.require("curve");
+    s.curve_name = read_scalar(c, r.key_path("curve"), "a curve name");
+    s.curve = find_curve(curves, s.curve_name, c, r.key_path("curve"));
+    r.finish();
+    return s;
+  }
+  s.dist = parse_distribution(node, path);
+  return s;
+}
+
+BatchingParams parse_batching(MapReader r) {
+  BatchingParams b;
+  const auto max = r.integer("max_batch_size", 1, 1'000'000);
+  if (!max) r.require("max_batch_size");
+  b.max_batch_size = static_cast<int>(*max);
+  if (const ConfigNode* pref = r.get("preferred_batch_size")) {
+    const std::string key = r.key_path("preferred_batch_size");
+    std::vector<const ConfigNode*> items;
+    if (pref->is_sequence()) {
+      for (const auto& it : pref->items) items.push_back(&it);
+    } else {
+      items.push_back(pref);
+    }
+    for (const ConfigNode* it : items) {
+      const std::string& text = read_scalar(*it, key, "a batch size or a list of them");
+      const auto v = parse_number(text);
+      if (!v || *v != std::floor(*v) || *v < 1 || *v > b.max_batch_size)
+        throw ConfigError(it->mark, key,
+                          "preferred batch sizes are whole numbers from 1 to max_batch_size (" +
+                              std::to_string(b.max_batch_size) + "), got '" + text + "'");
+      b.preferred_batch_sizes.push_back(static_cast<int>(*v));
+    }
+  }
+  if (auto d = r.duration("max_queue_delay", true)) b.max_queue_delay = *d;
+  if (auto q = r.integer("max_queue_size", 0, std::int64_t{1} << 40))
+    b.max_queue_size = static_cast<std::uint64_t>(*q);
+  if (auto t = r.duration("timeout")) b.timeout = *t;
+  if (auto a = r.choice("timeout_action", {"reject", "delay"})) {
+    if (b.timeout == 0) r.fail("timeout_action", "timeout_action needs a timeout");
+    b.timeout_action = *a == "reject" ? BatchingParams::TimeoutAction::kReject
+                                      : BatchingParams::TimeoutAction::kDelay;
+  }
+  r.finish();
+  return b;
+}
+
+struct StageContext {
+  const CurveSet& curves;
+  const ModelSet& models;
+  const NodeParams& node;
+};
+
+StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std::string>& names,
+                        const StageContext& ctx) {
   const std::string at = "pipeline[" + std::to_string(index) + "]";
   MapReader probe(node, at);
   StageParams p;
@@ -178,13 +464,38 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   MapReader r(node, "pipeline." + *name);
   r.get("name");
   p.name = *name;
-  const auto device = r.choice("device", {"cpu", "gpu", "nvjpg"});
+  const auto device = r.choice("device", {"cpu", "gpu", "nvjpg", "pcie"});
   if (!device) r.require("device");
-  if (*device != "cpu") not_yet(r, "device", "device: " + *device);
+  p.device = *device == "cpu"     ? Device::kCpu
+             : *device == "gpu"   ? Device::kGpu
+             : *device == "nvjpg" ? Device::kNvjpg
+                                  : Device::kPcie;
+  if (p.device != Device::kCpu && ctx.node.gpus.count == 0)
+    r.fail("device", "device: " + *device + " needs GPUs: set node.gpus.count");
+  if (p.device == Device::kNvjpg && ctx.node.gpus.nvjpg_engines == 0)
+    r.fail("device",
+           "device: nvjpg needs node.gpus.nvjpg_engines > 0 (the GPU's hardware JPEG "
+           "decoders)");
   if (auto n = r.integer("instances", 1, 1'000'000)) p.instances = static_cast<int>(*n);
-  if (r.has("batching")) not_yet(r, "batching", "dynamic batching");
-  if (r.has("output")) not_yet(r, "output", "a payload transform");
-  p.service = parse_distribution(r.require("service"), r.key_path("service"));
+  if (r.has("batching")) p.batching = parse_batching(r.child("batching"));
+  if (const ConfigNode* o = r.get("output"))
+    p.output = parse_output(*o, r.key_path("output"), ctx.models);
+  if (p.device == Device::kPcie) {
+    const auto dir = r.choice("direction", {"to_gpu", "to_host"});
+    if (!dir) r.require("direction");
+    p.direction = *dir == "to_gpu" ? Direction::kToGpu : Direction::kToHost;
+    for (const char* k : {"service", "cpu_service"})
+      if (r.get(k)) r.fail(k, "a pcie transfer's time comes from node.pcie, not a service time");
+  } else {
+    if (r.get("direction")) r.fail("direction", "direction belongs to device: pcie");
+    p.service = parse_service(r.require("service"), r.key_path("service"), ctx.curves);
+    if (const ConfigNode* c = r.get("cpu_service")) {
+      if (p.device == Device::kCpu)
+        r.fail("cpu_service", "cpu_service is the CPU part of a gpu or nvjpg stage");
+      p.cpu_service = parse_service(*c, r.key_path("cpu_service"), ctx.curves);
+    }
+  }
+  r.string("source");
   r.finish();
   return p;
 }
@@ -234,8 +545,17 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   r.string("name");
   r.string("description");
   if (r.has("cluster")) not_yet(r, "cluster", "a cluster of nodes");
+  CurveSet curves;
+  if (const ConfigNode* c = r.get("curves")) curves = parse_curves(*c, "curves");
+  ModelSet models;
+  if (const ConfigNode* m = r.get("models")) models = parse_models(*m);
+  const ConfigNode* image_sets = r.get("image_sets");
+  if (image_sets && !image_sets->is_map())
+    r.fail_at(*image_sets, "image_sets", "expected a map of set name -> list of images");
+  if (image_sets)
+    for (const auto& e : image_sets->entries) parse_images(e.value, "image_sets." + e.key, nullptr);
   p.run = parse_run(r.child("run"));
-  p.workload = parse_workload(r.child("workload"));
+  p.workload = parse_workload(r.child("workload"), image_sets);
   if (p.workload.mode == WorkloadMode::kClosed &&
       static_cast<std::uint64_t>(p.workload.concurrency) > p.run.max_in_system)
     throw ConfigError(r.require("workload").mark, "workload.concurrency",
@@ -247,13 +567,17 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   if (!pipe.is_sequence() || pipe.items.empty())
     r.fail_at(pipe, "pipeline", "expected a non-empty list of stages");
   std::set<std::string> names;
+  const StageContext ctx{curves, models, p.node};
   for (std::size_t i = 0; i < pipe.items.size(); ++i)
-    p.pipeline.push_back(parse_stage(pipe.items[i], i, names));
+    p.pipeline.push_back(parse_stage(pipe.items[i], i, names, ctx));
   r.finish();
   if (p.workload.mode == WorkloadMode::kClosed) {
     // Zero service everywhere and no think time would loop forever at one instant.
     double work = p.workload.think_time ? p.workload.think_time->mean() : 0.0;
-    for (const auto& st : p.pipeline) work += st.service.mean();
+    for (const auto& st : p.pipeline) {
+      work += st.service.mean_hint_ns() + (st.cpu_service ? st.cpu_service->mean_hint_ns() : 0.0);
+      if (st.device == Device::kPcie) work += static_cast<double>(p.node.pcie.gpu_link.latency);
+    }
     if (work <= 0)
       throw ConfigError(r.require("workload").mark, "workload",
                         "a closed workload whose service and think times are all zero never lets "
@@ -300,16 +624,95 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
     w["concurrency"] = p.workload.concurrency;
     if (p.workload.think_time) w["think_time"] = distribution_json(*p.workload.think_time);
   }
-  j["node"]["cpu"] = {{"cores", p.node.cpu.cores}, {"speed", p.node.cpu.speed}};
+  if (!p.workload.images.empty()) {
+    auto& ims = w["images"] = nlohmann::ordered_json::array();
+    for (const auto& im : p.workload.images)
+      ims.push_back({{"name", im.name},
+                     {"width", im.width},
+                     {"height", im.height},
+                     {"bytes", im.bytes},
+                     {"weight", im.weight}});
+  }
+  const NodeParams& n = p.node;
+  auto power = [](nlohmann::ordered_json& o, const PowerParams& pw) {
+    if (pw.busy_w > 0) {
+      o["idle_power"] = std::to_string(pw.idle_w) + "W";
+      o["busy_power"] = std::to_string(pw.busy_w) + "W";
+    }
+  };
+  auto& cpu = j["node"]["cpu"] = {{"cores", n.cpu.cores}, {"speed", n.cpu.speed}};
+  power(cpu, n.cpu.power);
+  if (n.gpus.count > 0) {
+    auto& g = j["node"]["gpus"];
+    g["count"] = n.gpus.count;
+    g["type"] = n.gpus.type;
+    g["memory_bytes"] = n.gpus.memory_bytes;
+    g["reserved_memory_bytes"] = n.gpus.reserved_bytes;
+    g["memory_policy"] = n.gpus.memory_policy == MemoryPolicy::kBlock ? "block" : "spill";
+    g["compute"] = n.gpus.compute == GpuCompute::kExclusive ? "exclusive" : "shared";
+    g["nvjpg_engines"] = n.gpus.nvjpg_engines;
+    g["copy_engines"] = {{"h2d", n.gpus.h2d_engines}, {"d2h", n.gpus.d2h_engines}};
+    g["speed"] = n.gpus.speed;
+    power(g, n.gpus.power);
+    auto link = [](const LinkParams& l) {
+      return nlohmann::ordered_json{{"bandwidth_bytes_per_s", l.bytes_per_s},
+                                    {"latency", format_duration(l.latency)}};
+    };
+    j["node"]["pcie"] = {{"host_link", link(n.pcie.host_link)},
+                         {"gpu_link", link(n.pcie.gpu_link)}};
+  }
+  auto service = [](const ServiceParams& sv) {
+    if (sv.curve) return nlohmann::ordered_json{{"curve", sv.curve_name}};
+    return distribution_json(sv.dist);
+  };
   auto& pipe = j["pipeline"] = nlohmann::ordered_json::array();
   for (const auto& s : p.pipeline) {
     nlohmann::ordered_json st;
     st["name"] = s.name;
-    st["device"] = "cpu";
+    const char* dev[] = {"cpu", "gpu", "nvjpg", "pcie"};
+    st["device"] = dev[static_cast<int>(s.device)];
     st["instances"] = s.instances;
-    st["service"] = distribution_json(s.service);
+    if (s.device == Device::kPcie) {
+      st["direction"] = s.direction == Direction::kToGpu ? "to_gpu" : "to_host";
+    } else {
+      st["service"] = service(s.service);
+    }
+    if (s.cpu_service) st["cpu_service"] = service(*s.cpu_service);
+    if (s.batching) {
+      const BatchingParams& b = *s.batching;
+      auto& bj = st["batching"];
+      bj["max_batch_size"] = b.max_batch_size;
+      if (!b.preferred_batch_sizes.empty()) bj["preferred_batch_size"] = b.preferred_batch_sizes;
+      bj["max_queue_delay"] = b.max_queue_delay ? format_duration(b.max_queue_delay) : "0s";
+      bj["max_queue_size"] = b.max_queue_size;
+      if (b.timeout) {
+        bj["timeout"] = format_duration(b.timeout);
+        bj["timeout_action"] =
+            b.timeout_action == BatchingParams::TimeoutAction::kReject ? "reject" : "delay";
+      }
+    }
+    switch (s.output.kind) {
+      case OutputParams::Kind::kSame:
+        break;
+      case OutputParams::Kind::kRaw:
+        st["output"] = "raw";
+        break;
+      case OutputParams::Kind::kTensor:
+        st["output"] = {{"width", s.output.width},
+                        {"height", s.output.height},
+                        {"channels", s.output.channels},
+                        {"dtype", s.output.dtype}};
+        break;
+      case OutputParams::Kind::kBytes:
+        st["output"] = {{"bytes", s.output.bytes}};
+        break;
+    }
     pipe.push_back(st);
   }
+  j["curves"] = nlohmann::ordered_json::object();
+  for (const auto& s : p.pipeline)
+    for (const ServiceParams* sv : {&s.service, s.cpu_service ? &*s.cpu_service : nullptr})
+      if (sv && sv->curve) j["curves"][sv->curve_name] = sv->curve->source;
   return j;
 }
 

@@ -18,17 +18,33 @@ namespace {
 class Collector final : public Observer {
  public:
   explicit Collector(std::size_t stages)
-      : count_(stages), queue_sum_(stages), service_sum_(stages) {}
+      : count_(stages),
+        queue_sum_(stages),
+        input_sum_(stages),
+        compute_sum_(stages),
+        output_sum_(stages),
+        batches_(stages),
+        batch_sizes_(stages) {}
   void request_done(Time latency) override { latency_.record(latency); }
-  void stage_done(std::uint32_t s, Time queue, Time service) override {
+  void stage_done(std::uint32_t s, const StageSpan& span) override {
     ++count_[s];
-    queue_sum_[s] += static_cast<double>(queue);
-    service_sum_[s] += static_cast<double>(service);
+    queue_sum_[s] += static_cast<double>(span.queue);
+    input_sum_[s] += static_cast<double>(span.input);
+    compute_sum_[s] += static_cast<double>(span.compute);
+    output_sum_[s] += static_cast<double>(span.output);
+  }
+  void batch_done(std::uint32_t s, std::size_t size) override {
+    ++batches_[s];
+    auto& h = batch_sizes_[s];
+    if (h.size() <= size) h.resize(size + 1);
+    ++h[size];
   }
 
   LatencyHistogram latency_;
   std::vector<std::uint64_t> count_;
-  std::vector<double> queue_sum_, service_sum_;  // ns
+  std::vector<double> queue_sum_, input_sum_, compute_sum_, output_sum_;  // ns
+  std::vector<std::uint64_t> batches_;
+  std::vector<std::vector<std::uint64_t>> batch_sizes_;
 };
 
 ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
@@ -43,6 +59,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
   m.completed = b.completions - a.completions;
   m.arrivals = b.arrivals - a.arrivals;
   m.dropped = b.dropped - a.dropped;
+  m.rejected = b.rejected - a.rejected;
   m.in_system_begin = a.in_system;
   m.in_system_end = b.in_system;
   m.in_system_growth =
@@ -57,14 +74,37 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
     const double k = static_cast<double>(std::max<std::uint64_t>(c.count_[s], 1));
     m.stage_count.push_back(c.count_[s]);
     m.stage_queue_mean_s.push_back(c.queue_sum_[s] / k * 1e-9);
-    m.stage_service_mean_s.push_back(c.service_sum_[s] / k * 1e-9);
+    m.stage_input_mean_s.push_back(c.input_sum_[s] / k * 1e-9);
+    m.stage_compute_mean_s.push_back(c.compute_sum_[s] / k * 1e-9);
+    m.stage_output_mean_s.push_back(c.output_sum_[s] / k * 1e-9);
+    m.stage_service_mean_s.push_back((c.input_sum_[s] + c.compute_sum_[s] + c.output_sum_[s]) / k *
+                                     1e-9);
     m.stage_utilization.push_back((b.stage_busy_area[s] - a.stage_busy_area[s]) /
-                                  (safe_window * p.pipeline[s].instances));
+                                  (safe_window * r.resources[s].servers));
     m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) /
                                     safe_window);
+    m.stage_batches.push_back(c.batches_[s]);
+    double sum = 0;
+    for (std::size_t z = 0; z < c.batch_sizes_[s].size(); ++z)
+      sum += static_cast<double>(z * c.batch_sizes_[s][z]);
+    m.stage_batch_mean.push_back(c.batches_[s] ? sum / static_cast<double>(c.batches_[s]) : 0);
+    m.stage_batch_histogram.push_back(c.batch_sizes_[s]);
   }
-  m.cpu_utilization = (b.cpu_busy_area - a.cpu_busy_area) / (safe_window * p.node.cpu.cores);
+  for (std::size_t i = 0; i < r.resources.size(); ++i) {
+    const ResourceInfo& info = r.resources[i];
+    const double busy = b.resource_busy_area[i] - a.resource_busy_area[i];
+    const double u = busy / (safe_window * info.servers);
+    m.resource_utilization.push_back(u);
+    if (!info.device.empty() && (info.idle_w > 0 || info.busy_w > 0)) {
+      const double joules = (info.idle_w + (info.busy_w - info.idle_w) * u) * m.window_s;
+      m.device_energy_j.push_back(joules);
+      m.energy_j += joules;
+    }
+  }
+  m.gpu_memory_mean_bytes = (b.gpu_memory_area - a.gpu_memory_area) / safe_window;
+  m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
   m.latency = c.latency_;
+  m.resources = r.resources;
   return m;
 }
 
@@ -127,6 +167,7 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
     s.completed += r.completed;
     s.arrivals += r.arrivals;
     s.dropped += r.dropped;
+    s.rejected += r.rejected;
     s.events += r.events;
     all.merge(r.latency);
   }
@@ -140,20 +181,49 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
   s.max_ms = all.quantile(1.0) * 1e-6;
 
   const double x = s.throughput_rps.mean;
+  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
   for (std::size_t i = 0; i < p.pipeline.size(); ++i) {
     StageSummary st;
     st.name = p.pipeline[i].name;
-    st.instances = p.pipeline[i].instances;
+    st.instances = static_cast<int>(resources[i].servers);
     st.queue_ms = over_reps(s.reps, [i](auto& r) { return r.stage_queue_mean_s[i] * 1e3; });
     st.service_ms = over_reps(s.reps, [i](auto& r) { return r.stage_service_mean_s[i] * 1e3; });
+    st.input_ms = mean_of(s.reps, [i](auto& r) { return r.stage_input_mean_s[i] * 1e3; });
+    st.compute_ms = mean_of(s.reps, [i](auto& r) { return r.stage_compute_mean_s[i] * 1e3; });
+    st.output_ms = mean_of(s.reps, [i](auto& r) { return r.stage_output_mean_s[i] * 1e3; });
     st.utilization = mean_of(s.reps, [i](auto& r) { return r.stage_utilization[i]; });
+    std::uint64_t batches = 0;
+    double requests = 0;
+    for (const auto& r : s.reps) {
+      const auto& h = r.stage_batch_histogram[i];
+      if (st.batch_histogram.size() < h.size()) st.batch_histogram.resize(h.size());
+      for (std::size_t z = 0; z < h.size(); ++z) {
+        st.batch_histogram[z] += h[z];
+        batches += h[z];
+        requests += static_cast<double>(z * h[z]);
+      }
+    }
+    st.batch_mean = batches ? requests / static_cast<double>(batches) : 0;
     s.stages.push_back(st);
-    s.resources.push_back(ResourceSummary{st.name + ".instances", static_cast<double>(st.instances),
-                                          st.utilization, 0, 0});
   }
-  s.resources.push_back(ResourceSummary{"cpu", static_cast<double>(p.node.cpu.cores),
-                                        mean_of(s.reps, [](auto& r) { return r.cpu_utilization; }),
-                                        0, 0});
+  for (std::size_t i = 0; i < resources.size(); ++i) {
+    s.resources.push_back(
+        ResourceSummary{resources[i].name, resources[i].servers,
+                        mean_of(s.reps, [i](auto& r) { return r.resource_utilization[i]; }), 0, 0});
+  }
+  // Energy per request, by device: joules over the window / completions, averaged over reps.
+  std::size_t d = 0;
+  for (const auto& info : resources) {
+    if (info.device.empty() || (info.idle_w <= 0 && info.busy_w <= 0)) continue;
+    const double j = mean_of(s.reps, [d](auto& r) {
+      return r.completed ? r.device_energy_j[d] / static_cast<double>(r.completed) : 0.0;
+    });
+    s.energy.push_back(DeviceEnergy{info.device, j});
+    s.energy_j_per_request += j;
+    ++d;
+  }
+  s.gpu_memory_mean_bytes = mean_of(s.reps, [](auto& r) { return r.gpu_memory_mean_bytes; });
+  s.spilled_bytes = mean_of(s.reps, [](auto& r) { return r.spilled_bytes; });
 
   // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
   s.throughput_bound = std::numeric_limits<double>::infinity();
@@ -175,8 +245,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
     const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
     const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
     s.laws.push_back({"little", s.stages[i].name, in_stage, x * resid});
+    // Utilisation law per instance: a batch of b requests holds one instance for its service
+    // time, so U = (X / b) S / instances with b the stage's mean batch size.
+    const double b = std::max(1.0, s.stages[i].batch_mean);
     s.laws.push_back({"utilization", s.stages[i].name, s.stages[i].utilization,
-                      x * s.stages[i].service_ms.mean * 1e-3 / s.stages[i].instances});
+                      x / b * s.stages[i].service_ms.mean * 1e-3 / s.stages[i].instances});
   }
 
   // Stability of an open workload: refused arrivals, an offered load at or beyond the bound,

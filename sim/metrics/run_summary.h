@@ -7,6 +7,7 @@
 
 #include "sim/metrics/confidence.h"
 #include "sim/metrics/histogram.h"
+#include "sim/model/observer.h"
 #include "sim/model/params.h"
 
 namespace servesim {
@@ -14,7 +15,7 @@ namespace servesim {
 /// What one replication measured inside its window (after warm-up).
 struct ReplicationMetrics {
   double window_s = 0;
-  std::uint64_t completed = 0, arrivals = 0, dropped = 0;
+  std::uint64_t completed = 0, arrivals = 0, dropped = 0, rejected = 0;
   std::uint64_t in_system_begin = 0, in_system_end = 0;  // requests inside at the window's edges
   std::int64_t in_system_growth = 0;                     // in_system_end - in_system_begin
   double throughput_rps = 0;
@@ -22,17 +23,35 @@ struct ReplicationMetrics {
   double in_system_mean = 0;  // time-average number of requests in the node (L)
   std::vector<std::uint64_t> stage_count;
   std::vector<double> stage_queue_mean_s, stage_service_mean_s, stage_utilization;
+  std::vector<double> stage_input_mean_s, stage_compute_mean_s, stage_output_mean_s;
   std::vector<double> stage_in_stage_mean;  // time-average number queued or in service
-  double cpu_utilization = 0;
+  std::vector<std::uint64_t> stage_batches;
+  std::vector<double> stage_batch_mean;
+  std::vector<std::vector<std::uint64_t>> stage_batch_histogram;  // [stage][size] -> batches
+  std::vector<ResourceInfo> resources;                            // the model's, in its order
+  std::vector<double> resource_utilization;                       // per resource
+  double energy_j = 0;                                            // all devices over the window
+  std::vector<double> device_energy_j;  // per device with power figures, in resource order
+  double gpu_memory_mean_bytes = 0;
+  double spilled_bytes = 0;
   std::uint64_t events = 0;
   LatencyHistogram latency;
 };
 
 struct StageSummary {
   std::string name;
-  int instances = 0;
+  int instances = 0;  // over all its devices
   Estimate queue_ms, service_ms;
+  double input_ms = 0, compute_ms = 0, output_ms = 0;  // service_ms split by phase
   double utilization = 0;
+  double batch_mean = 0;                       // requests per batch
+  std::vector<std::uint64_t> batch_histogram;  // [size] -> batches, all replications
+};
+
+/// Energy per completed request by device (idle + (busy - idle) x utilisation, integrated).
+struct DeviceEnergy {
+  std::string device;
+  double joules_per_request = 0;
 };
 
 /// A server pool in the operational-law sense: `servers` identical servers, each request
@@ -55,12 +74,15 @@ struct LawCheck {
 struct RunSummary {
   int replications = 0;
   double window_s = 0;  // mean window length per replication
-  std::uint64_t completed = 0, arrivals = 0, dropped = 0, events = 0;
+  std::uint64_t completed = 0, arrivals = 0, dropped = 0, rejected = 0, events = 0;
   Estimate throughput_rps, latency_mean_ms;
   double p50_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
   std::vector<StageSummary> stages;
   std::vector<ResourceSummary> resources;
   std::string bottleneck;
+  std::vector<DeviceEnergy> energy;  // empty when no device has power figures
+  double energy_j_per_request = 0;
+  double gpu_memory_mean_bytes = 0, spilled_bytes = 0;
   double throughput_bound = 0;
   bool unstable = false;
   std::vector<std::string> warnings;

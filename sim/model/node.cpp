@@ -3,17 +3,56 @@
 namespace servesim {
 
 Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication)
-    : sim_(sim), params_(params), cpu_(sim, params.node.cpu.cores, params.node.cpu.speed) {
+    : sim_(sim),
+      params_(params),
+      cpu_(sim, params.node.cpu.cores, params.node.cpu.speed),
+      pcie_(sim) {
+  const NodeParams& np = params.node;
+  if (np.gpus.count > 0) {
+    const auto& pc = np.pcie;
+    const auto host_h2d =
+        pcie_.add_link("pcie.host_h2d", pc.host_link.bytes_per_s, pc.host_link.latency);
+    const auto host_d2h =
+        pcie_.add_link("pcie.host_d2h", pc.host_link.bytes_per_s, pc.host_link.latency);
+    links_ = {host_h2d, host_d2h};
+    for (int g = 0; g < np.gpus.count; ++g) {
+      gpus_.push_back(std::make_unique<Gpu>(sim, np.gpus));
+      const std::string gname = "pcie.gpu" + std::to_string(g);
+      const auto down =
+          pcie_.add_link(gname + "_h2d", pc.gpu_link.bytes_per_s, pc.gpu_link.latency);
+      const auto up = pcie_.add_link(gname + "_d2h", pc.gpu_link.bytes_per_s, pc.gpu_link.latency);
+      links_.push_back(down);
+      links_.push_back(up);
+      route_h2d_.push_back(pcie_.add_route({host_h2d, down}));
+      route_d2h_.push_back(pcie_.add_route({up, host_d2h}));
+    }
+  }
   stages_.reserve(params.pipeline.size());
   for (std::size_t i = 0; i < params.pipeline.size(); ++i) {
     const StageParams& sp = params.pipeline[i];
-    stages_.push_back(std::make_unique<ComputeStage>(
-        *this, static_cast<std::uint32_t>(i), sp, cpu_,
+    stages_.push_back(std::make_unique<Stage>(
+        *this, static_cast<std::uint32_t>(i), sp,
         Rng::stream(params.seed, replication, "stage/" + sp.name, "service")));
   }
+  describe_resources();
 }
 
-RequestId Node::admit(Time arrival, std::uint32_t client) {
+void Node::describe_resources() {
+  const NodeParams& np = params_.node;
+  for (const auto& s : stages_)
+    resources_.push_back({s->name() + ".instances", static_cast<double>(s->instances()), "", 0, 0});
+  resources_.push_back(
+      {"cpu", static_cast<double>(np.cpu.cores), "cpu", np.cpu.power.idle_w, np.cpu.power.busy_w});
+  for (int g = 0; g < gpu_count(); ++g) {
+    const std::string gn = "gpu" + std::to_string(g);
+    resources_.push_back({gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w});
+    if (np.gpus.nvjpg_engines > 0)
+      resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
+  }
+  for (const auto l : links_) resources_.push_back({pcie_.link_name(l), 1, "", 0, 0});
+}
+
+RequestId Node::admit(Time arrival, std::uint32_t client, std::size_t image) {
   if (requests_.live() >= params_.run.max_in_system) {
     ++dropped_;
     return kDropped;
@@ -23,6 +62,13 @@ RequestId Node::admit(Time arrival, std::uint32_t client) {
   Request& r = requests_[id];
   r.arrival = arrival;
   r.client = client;
+  if (!params_.workload.images.empty()) {
+    const ImageParams& im = params_.workload.images[image];
+    r.width = im.width;
+    r.height = im.height;
+    r.pixels = static_cast<double>(im.width) * im.height;
+    r.bytes = im.bytes;
+  }
   in_system_.add(sim_.now(), 1);
   stages_.front()->accept(id);
   return id;
@@ -45,6 +91,53 @@ void Node::forward(RequestId id) {
   if (listener_) listener_->request_left(r);
 }
 
+void Node::reject(RequestId id) {
+  const Request r = requests_[id];
+  if (r.location != kHost) {
+    Gpu& g = gpu(r.location);
+    g.release(r.gpu_reserved);
+    --g.resident;
+  }
+  requests_.release(id);
+  ++rejected_;
+  in_system_.add(sim_.now(), -1);
+  if (listener_) listener_->request_rejected(r);
+}
+
+void Node::transfer(int gpu, Direction dir, double bytes, WorkOwner& owner, std::uint64_t token) {
+  std::uint32_t slot;
+  if (free_transfers_.empty()) {
+    slot = static_cast<std::uint32_t>(transfers_.size());
+    transfers_.emplace_back();
+  } else {
+    slot = free_transfers_.back();
+    free_transfers_.pop_back();
+  }
+  transfers_[slot] = Transfer{gpu, dir, bytes, &owner, token, false};
+  // A copy holds one of the GPU's DMA engines for its direction while it moves.
+  if (gpus_[static_cast<std::size_t>(gpu)]->copy_engines(dir).acquire(*this, slot))
+    start_flow(slot);
+}
+
+void Node::start_flow(std::uint32_t slot) {
+  Transfer& t = transfers_[slot];
+  t.flowing = true;
+  const auto g = static_cast<std::size_t>(t.gpu);
+  pcie_.start(t.dir == Direction::kToGpu ? route_h2d_[g] : route_d2h_[g], t.bytes, *this, slot);
+}
+
+void Node::work_done(std::uint64_t token) {
+  const auto slot = static_cast<std::uint32_t>(token);
+  const Transfer t = transfers_[slot];
+  if (!t.flowing) {  // a copy engine was granted
+    start_flow(slot);
+    return;
+  }
+  free_transfers_.push_back(slot);
+  gpus_[static_cast<std::size_t>(t.gpu)]->copy_engines(t.dir).release();
+  t.owner->work_done(t.token);
+}
+
 void Node::open_window(Observer* observer, std::uint64_t stop_after) {
   observer_ = observer;
   stop_after_ = stop_after;
@@ -57,14 +150,23 @@ ModelCounters Node::counters() const {
   c.now = now;
   c.arrivals = arrivals_;
   c.dropped = dropped_;
+  c.rejected = rejected_;
   c.completions = completions_;
   c.in_system = requests_.live();
   c.in_system_area = in_system_.area(now);
   for (const auto& s : stages_) {
     c.stage_busy_area.push_back(s->busy_area(now));
     c.stage_in_stage_area.push_back(s->in_stage_area(now));
+    c.resource_busy_area.push_back(s->busy_area(now));
   }
-  c.cpu_busy_area = cpu_.busy_area(now);
+  c.resource_busy_area.push_back(cpu_.busy_area(now));
+  for (const auto& g : gpus_) {
+    c.resource_busy_area.push_back(g->compute().busy_area(now));
+    if (g->nvjpg()) c.resource_busy_area.push_back(g->nvjpg()->busy_area(now));
+    c.gpu_memory_area += g->memory_area(now);
+    c.spilled_bytes += g->spilled_bytes();
+  }
+  for (const auto l : links_) c.resource_busy_area.push_back(pcie_.utilization_area(l, now));
   return c;
 }
 

@@ -1,13 +1,17 @@
 #pragma once
-/// One serving node: its CPU pool, its pipeline of stages, and the requests inside it.
+/// One serving node: its CPU pool, GPUs and PCIe links, its pipeline of stages, and the
+/// requests inside it.
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
-#include "sim/model/cpu_pool.h"
+#include "sim/model/engine.h"
+#include "sim/model/flow_network.h"
+#include "sim/model/gpu.h"
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
 #include "sim/model/request.h"
@@ -19,25 +23,40 @@ namespace servesim {
 class CompletionListener {
  public:
   virtual void request_left(const Request& r) = 0;
+  /// A stage refused it. Must not send into the node synchronously: the refusing stage is
+  /// mid-way through its queue.
+  virtual void request_rejected(const Request& r) = 0;
 
  protected:
   ~CompletionListener() = default;
 };
 
-class Node {
+class Node final : public WorkOwner {
  public:
   Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication);
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 
   static constexpr RequestId kDropped = ~RequestId{0};
 
-  /// A request arrives (scheduled at `arrival`, which is now); returns kDropped when the node
-  /// already holds run.max_in_system requests.
-  RequestId admit(Time arrival, std::uint32_t client);
+  /// A request arrives (scheduled at `arrival`, which is now) carrying image `image` of the
+  /// workload's mix (ignored when the mix is empty); returns kDropped when the node already holds
+  /// run.max_in_system requests.
+  RequestId admit(Time arrival, std::uint32_t client, std::size_t image = 0);
   /// Moves a request to its next stage, or completes it after the last one.
   void forward(RequestId id);
-  void stage_done(std::uint32_t stage, Time queue, Time service) {
-    if (observer_) observer_->stage_done(stage, queue, service);
+  /// A stage refused the request (Triton's queue full or timeout): it leaves without a result.
+  void reject(RequestId id);
+  void stage_done(std::uint32_t stage, const StageSpan& span) {
+    if (observer_) observer_->stage_done(stage, span);
   }
+  void batch_done(std::uint32_t stage, std::size_t size) {
+    if (observer_) observer_->batch_done(stage, size);
+  }
+
+  /// Moves `bytes` between the host and GPU `gpu` through one of its copy engines and the PCIe
+  /// links; owner.work_done(token) when the last byte is through.
+  void transfer(int gpu, Direction dir, double bytes, WorkOwner& owner, std::uint64_t token);
 
   /// Measurement window: non-null from the end of warm-up. `stop_after` > 0 stops the simulator
   /// once that many requests have completed inside the window.
@@ -45,21 +64,48 @@ class Node {
   void set_listener(CompletionListener* l) { listener_ = l; }
 
   Time now() const { return sim_.now(); }
+  Simulator& sim() { return sim_; }
+  const ScenarioParams& params() const { return params_; }
   Request& request(RequestId id) { return requests_[id]; }
+  Server& cpu() { return cpu_; }
+  int gpu_count() const { return static_cast<int>(gpus_.size()); }
+  Gpu& gpu(int g) { return *gpus_[static_cast<std::size_t>(g)]; }
+  const std::vector<std::unique_ptr<Stage>>& stages() const { return stages_; }
+
+  /// Resources in a fixed order (for reports): name, server count, and device for energy.
+  const std::vector<ResourceInfo>& resources() const { return resources_; }
   ModelCounters counters() const;
-  const std::vector<std::unique_ptr<ComputeStage>>& stages() const { return stages_; }
-  const CpuPool& cpu() const { return cpu_; }
+
+  void work_done(std::uint64_t token) override;
 
  private:
+  struct Transfer {
+    int gpu = 0;
+    Direction dir = Direction::kToGpu;
+    double bytes = 0;
+    WorkOwner* owner = nullptr;
+    std::uint64_t token = 0;
+    bool flowing = false;  // false: waiting for a copy engine
+  };
+  void start_flow(std::uint32_t slot);
+  void describe_resources();
+
   Simulator& sim_;
   const ScenarioParams& params_;
   RequestPool requests_;
-  CpuPool cpu_;
-  std::vector<std::unique_ptr<ComputeStage>> stages_;
+  SharedServer cpu_;
+  std::vector<std::unique_ptr<Gpu>> gpus_;
+  FlowNetwork pcie_;
+  std::vector<FlowNetwork::RouteId> route_h2d_, route_d2h_;
+  std::vector<FlowNetwork::LinkId> links_;
+  std::vector<Transfer> transfers_;
+  std::vector<std::uint32_t> free_transfers_;
+  std::vector<std::unique_ptr<Stage>> stages_;
+  std::vector<ResourceInfo> resources_;
   CompletionListener* listener_ = nullptr;
   Observer* observer_ = nullptr;
   std::uint64_t window_done_ = 0, stop_after_ = 0;
-  std::uint64_t arrivals_ = 0, dropped_ = 0, completions_ = 0;
+  std::uint64_t arrivals_ = 0, dropped_ = 0, completions_ = 0, rejected_ = 0;
   TimeIntegral in_system_;
 };
 

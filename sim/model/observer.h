@@ -2,11 +2,21 @@
 /// What a running model reports, so that metrics/ can measure it without model/ knowing how.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/core/time.h"
 
 namespace servesim {
+
+/// A pool of identical servers in the operational-law sense (CPU cores, a GPU's compute engine,
+/// its NVJPG engines, a PCIe link, a stage's instances).
+struct ResourceInfo {
+  std::string name;
+  double servers = 1;
+  std::string device;  // for energy: "cpu", "gpu0", ...; empty: not a device's main engine
+  double idle_w = 0, busy_w = 0;
+};
 
 /// Cumulative counters read at the start and end of the measurement window; metrics/ takes
 /// differences. Areas are time integrals in (count x ns) from time 0.
@@ -14,21 +24,35 @@ struct ModelCounters {
   Time now = 0;
   std::uint64_t arrivals = 0;  // requests that entered the system
   std::uint64_t dropped = 0;   // arrivals refused because run.max_in_system was reached
+  std::uint64_t rejected = 0;  // refused by a stage (batcher queue full or timed out)
   std::uint64_t completions = 0;
   std::uint64_t in_system = 0;              // requests inside at this instant
   double in_system_area = 0.0;              // integral of requests in system
-  std::vector<double> stage_busy_area;      // per stage: busy workers
+  std::vector<double> stage_busy_area;      // per stage: busy instances
   std::vector<double> stage_in_stage_area;  // per stage: requests queued or in service
-  double cpu_busy_area = 0.0;               // busy cores
+  std::vector<double> resource_busy_area;   // per Node::resources() entry: busy servers
+  double gpu_memory_area = 0.0;             // all GPUs: bytes held by requests
+  double spilled_bytes = 0.0;               // all GPUs: bytes evicted to host
+};
+
+/// Where a request's time in one stage went (perf_analyzer's Server Queue / Compute Input /
+/// Compute Infer / Compute Output).
+struct StageSpan {
+  Time queue = 0;    // waiting for an instance (and for its batch to form)
+  Time input = 0;    // moving its payload to the stage's device (and waiting for GPU memory)
+  Time compute = 0;  // CPU and device work
+  Time output = 0;   // moving the result back to the host
+  Time service() const { return input + compute + output; }
 };
 
 class Observer {
  public:
   /// A request finished; called only inside the measurement window.
   virtual void request_done(Time latency) = 0;
-  /// A request left stage `stage` after waiting `queue` and being served for `service`;
-  /// called only inside the measurement window.
-  virtual void stage_done(std::uint32_t stage, Time queue, Time service) = 0;
+  /// A request left stage `stage`; called only inside the measurement window.
+  virtual void stage_done(std::uint32_t stage, const StageSpan& span) = 0;
+  /// A stage instance finished a batch of `size` requests (1 for unbatched stages).
+  virtual void batch_done(std::uint32_t stage, std::size_t size) = 0;
 
  protected:
   ~Observer() = default;

@@ -27,6 +27,7 @@ ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t re
   sim.run_until(params.run.duration > 0 ? params.run.duration : kTimeMax);
   result.end = node.counters();
   result.events = sim.events_processed();
+  result.resources = node.resources();
   return result;
 }
 

@@ -2,6 +2,7 @@
 /// One independent replication of a scenario: build the model, warm it up, measure a window.
 
 #include <cstdint>
+#include <vector>
 
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
@@ -12,6 +13,7 @@ struct ReplicationResult {
   ModelCounters begin;  // at the end of warm-up
   ModelCounters end;    // at the end of the run
   std::uint64_t events = 0;
+  std::vector<ResourceInfo> resources;  // what ModelCounters::resource_busy_area is about
 };
 
 /// Runs replication `replication` of `params`, reporting in-window events to `observer`.

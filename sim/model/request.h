@@ -4,11 +4,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/core/ring.h"
 #include "sim/core/time.h"
 
 namespace servesim {
 
 using RequestId = std::uint32_t;
+
+/// Where a payload lives: the host, or GPU g (0-based).
+inline constexpr std::int32_t kHost = -1;
 
 struct Request {
   Time arrival = 0;        // scheduled arrival: latency is measured from here
@@ -16,6 +20,12 @@ struct Request {
   Time service_start = 0;  // when a worker of the current stage took it
   std::uint32_t stage = 0;
   std::uint32_t client = 0;  // closed workloads: who sent it
+  // The image it carries, and its payload now (compressed bytes, then raw pixels, then a tensor).
+  std::int32_t width = 0, height = 0;
+  double bytes = 0;               // payload size
+  double pixels = 0;              // payload pixels (the image's until a stage resizes it)
+  std::int32_t location = kHost;  // where the payload is
+  double gpu_reserved = 0;        // GPU memory it holds on `location`
 };
 
 class RequestPool {
@@ -45,32 +55,7 @@ class RequestPool {
   std::size_t live_ = 0;
 };
 
-/// FIFO of request ids on a ring buffer that grows by doubling and never shrinks.
-class RequestFifo {
- public:
-  bool empty() const { return size_ == 0; }
-  std::size_t size() const { return size_; }
-  void push(RequestId id) {
-    if (size_ == buf_.size()) grow();
-    buf_[(head_ + size_) & (buf_.size() - 1)] = id;
-    ++size_;
-  }
-  RequestId pop() {
-    const RequestId id = buf_[head_];
-    head_ = (head_ + 1) & (buf_.size() - 1);
-    --size_;
-    return id;
-  }
-
- private:
-  void grow() {
-    std::vector<RequestId> bigger(buf_.empty() ? 16 : buf_.size() * 2);
-    for (std::size_t i = 0; i < size_; ++i) bigger[i] = buf_[(head_ + i) & (buf_.size() - 1)];
-    buf_.swap(bigger);
-    head_ = 0;
-  }
-  std::vector<RequestId> buf_;
-  std::size_t head_ = 0, size_ = 0;
-};
+/// FIFO of request ids.
+using RequestFifo = Ring<RequestId>;
 
 }  // namespace servesim

@@ -1,42 +1,349 @@
 #include "sim/model/stage.h"
 
+#include <algorithm>
+#include <cassert>
+
 #include "sim/model/node.h"
 
 namespace servesim {
 
-ComputeStage::ComputeStage(Node& node, std::uint32_t index, const StageParams& params, CpuPool& cpu,
-                           Rng rng)
-    : node_(node), index_(index), params_(params), cpu_(cpu), rng_(rng) {}
+void apply_output(const OutputParams& out, Request& r) {
+  switch (out.kind) {
+    case OutputParams::Kind::kSame:
+      return;
+    case OutputParams::Kind::kRaw:  // decoded: the image's pixels, `channels` bytes each
+      r.pixels = static_cast<double>(r.width) * r.height;
+      r.bytes = r.pixels * out.channels * out.element_bytes;
+      return;
+    case OutputParams::Kind::kTensor:
+      r.pixels = static_cast<double>(out.width) * out.height;
+      r.bytes = r.pixels * out.channels * out.element_bytes;
+      return;
+    case OutputParams::Kind::kBytes:
+      r.bytes = out.bytes;
+      return;
+  }
+}
 
-void ComputeStage::accept(RequestId id) {
+Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng)
+    : node_(node), index_(index), params_(params), rng_(rng) {
+  const auto& pipe = node.params().pipeline;
+  if (on_gpu()) {
+    const bool next_on_gpu =
+        index + 1 < pipe.size() &&
+        (pipe[index + 1].device == Device::kGpu || pipe[index + 1].device == Device::kNvjpg ||
+         (pipe[index + 1].device == Device::kPcie &&
+          pipe[index + 1].direction == Direction::kToHost));
+    copy_out_ = !next_on_gpu;
+  }
+  const int ngroups = params.device == Device::kCpu ? 1 : node.gpu_count();
+  groups_.resize(static_cast<std::size_t>(ngroups));
+  for (int g = 0; g < ngroups; ++g) {
+    Group& grp = groups_[static_cast<std::size_t>(g)];
+    grp.gpu = params.device == Device::kCpu ? kHost : g;
+    if (params.batching) grp.batcher = std::make_unique<DynamicBatcher>(*params.batching);
+    for (int k = 0; k < params.instances; ++k) {
+      grp.idle.push_back(static_cast<std::uint32_t>(instances_.size()));
+      Instance inst;
+      inst.group = static_cast<std::uint32_t>(g);
+      inst.batch.reserve(params.batching ? static_cast<std::size_t>(params.batching->max_batch_size)
+                                         : 1);
+      instances_.push_back(std::move(inst));
+    }
+    // Idle instances are taken from the back: the lowest index first.
+    std::reverse(grp.idle.begin(), grp.idle.end());
+  }
+}
+
+std::uint32_t Stage::choose_group() {
+  // A host-resident request may go to any GPU: the least-loaded one (Triton feeds all instances
+  // of a model from one queue, which this approximates), ties broken by rotation.
+  const auto n = static_cast<std::uint32_t>(groups_.size());
+  std::uint32_t best = rotate_ % n;
+  for (std::uint32_t k = 1; k < n; ++k) {
+    const std::uint32_t g = (rotate_ + k) % n;
+    if (groups_[g].load < groups_[best].load) best = g;
+  }
+  rotate_ = best + 1;
+  return best;
+}
+
+void Stage::accept(RequestId id) {
   const Time now = node_.now();
   Request& r = node_.request(id);
   r.stage = index_;
   r.stage_enter = now;
   in_stage_.add(now, 1);
-  if (busy_workers_ < params_.instances) {
-    start(id);
+  std::uint32_t g = 0;
+  if (params_.device != Device::kCpu) {
+    // Data already on a GPU stays there; the rest goes to the least-loaded GPU.
+    g = r.location >= 0 ? static_cast<std::uint32_t>(r.location) : choose_group();
+  }
+  enqueue(g, id);
+}
+
+void Stage::enqueue(std::uint32_t g, RequestId id) {
+  Group& grp = groups_[g];
+  ++grp.load;
+  if (grp.batcher) {
+    if (!grp.batcher->enqueue(id, node_.now())) {  // Triton: max_queue_size reached
+      --grp.load;
+      in_stage_.add(node_.now(), -1);
+      node_.reject(id);
+      return;
+    }
   } else {
-    queue_.push(id);
+    grp.fifo.push(id);
+  }
+  dispatch(g);
+}
+
+void Stage::dispatch(std::uint32_t g) {
+  Group& grp = groups_[g];
+  if (!grp.batcher) {
+    while (!grp.idle.empty() && !grp.fifo.empty()) {
+      const std::uint32_t i = grp.idle.back();
+      grp.idle.pop_back();
+      instances_[i].batch.clear();
+      instances_[i].batch.push_back(grp.fifo.pop());
+      begin(i);
+    }
+    return;
+  }
+  // The batcher also expires timed-out requests when no instance is free.
+  for (;;) {
+    const bool free = !grp.idle.empty();
+    const Time wake = grp.batcher->poll(node_.now(), free, batch_scratch_, rejected_scratch_);
+    for (const RequestId id : rejected_scratch_) {
+      --grp.load;
+      in_stage_.add(node_.now(), -1);
+      node_.reject(id);  // its client hears back through an event, never re-entering here
+    }
+    if (batch_scratch_.empty()) {
+      if (wake != grp.wake_at) {
+        node_.sim().cancel(grp.wake);
+        grp.wake_at = wake;
+        if (wake < kTimeMax) grp.wake = node_.sim().schedule_at(wake, *this, 0, g);
+      }
+      return;
+    }
+    const std::uint32_t i = grp.idle.back();
+    grp.idle.pop_back();
+    instances_[i].batch.assign(batch_scratch_.begin(), batch_scratch_.end());
+    begin(i);
   }
 }
 
-void ComputeStage::start(RequestId id) {
-  const Time now = node_.now();
-  node_.request(id).service_start = now;
-  busy_.set(now, ++busy_workers_);
-  cpu_.submit(sample_to_time(params_.service.sample(rng_)), *this, id);
+void Stage::on_event(std::uint32_t, std::uint64_t arg) {
+  const auto g = static_cast<std::uint32_t>(arg);
+  groups_[g].wake_at = kTimeMax;
+  dispatch(g);
 }
 
-void ComputeStage::work_done(std::uint64_t token) {
-  const auto id = static_cast<RequestId>(token);
+Time Stage::sample(const ServiceParams& s, const CurveArgs& args) {
+  return sample_to_time(s.curve ? s.curve->sample_ns(args, rng_) : s.dist.sample(rng_));
+}
+
+double Stage::peak_gpu_bytes(const Request& r) const {
+  // The most memory the request's tensors will take on the GPU from this stage on, while the
+  // pipeline keeps it there: reserved at once, so that a `block`ed GPU never deadlocks midway.
+  const auto& pipe = node_.params().pipeline;
+  Request probe = r;
+  double peak = probe.bytes;
+  for (std::size_t s = index_; s < pipe.size(); ++s) {
+    const Device d = pipe[s].device;
+    if (s > index_ && d != Device::kGpu && d != Device::kNvjpg) break;
+    apply_output(pipe[s].output, probe);
+    peak = std::max(peak, probe.bytes);
+    if (d == Device::kPcie) break;
+  }
+  return peak;
+}
+
+void Stage::begin(std::uint32_t i) {
+  Instance& inst = instances_[i];
   const Time now = node_.now();
-  const Request& r = node_.request(id);
-  node_.stage_done(index_, r.service_start - r.stage_enter, now - r.service_start);
-  busy_.set(now, --busy_workers_);
-  in_stage_.add(now, -1);
-  if (!queue_.empty()) start(queue_.pop());
-  node_.forward(id);
+  inst.start = now;
+  inst.args = CurveArgs{static_cast<double>(inst.batch.size()), 0, 0};
+  for (const RequestId id : inst.batch) {
+    Request& r = node_.request(id);
+    r.service_start = now;
+    inst.args.pixels += r.pixels;
+    inst.args.bytes += r.bytes;
+  }
+  busy_.set(now, ++busy_count_);
+  node_.batch_done(index_, inst.batch.size());
+  // Reserve GPU memory for what arrives from the host.
+  const int gpu = groups_[inst.group].gpu;
+  const bool to_gpu =
+      on_gpu() || (params_.device == Device::kPcie && params_.direction == Direction::kToGpu);
+  double need = 0;
+  if (to_gpu) {
+    for (const RequestId id : inst.batch) {
+      Request& r = node_.request(id);
+      if (r.location != kHost) continue;
+      r.gpu_reserved = peak_gpu_bytes(r);
+      need += r.gpu_reserved;
+    }
+  }
+  if (need > 0) {
+    inst.step = Step::kMemory;
+    double spilled = 0;
+    const bool granted = node_.gpu(gpu).reserve(need, *this, i, spilled);
+    if (spilled > 0) {
+      // Room is made by evicting other tensors to the host; they are reloaded later. Both
+      // copies are charged here, on this GPU's link, as part of this batch's input.
+      inst.pending += 2;
+      node_.transfer(gpu, Direction::kToHost, spilled, *this, i);
+      node_.transfer(gpu, Direction::kToGpu, spilled, *this, i);
+    }
+    if (!granted) return;  // work_done(i) when the memory is granted
+  }
+  input_phase(i);
+}
+
+void Stage::input_phase(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  inst.step = Step::kInput;
+  const int gpu = groups_[inst.group].gpu;
+  const bool to_gpu =
+      on_gpu() || (params_.device == Device::kPcie && params_.direction == Direction::kToGpu);
+  double to_gpu_bytes = 0;
+  bool any_from_host = false;
+  for (const RequestId id : inst.batch) {
+    Request& r = node_.request(id);
+    if (to_gpu && r.location == kHost) {
+      any_from_host = true;
+      to_gpu_bytes += r.bytes;
+    } else if (!to_gpu && r.location != kHost) {
+      // A CPU stage (or a transfer to the host) takes the payload off its GPU first.
+      ++inst.pending;
+      node_.transfer(r.location, Direction::kToHost, r.bytes, *this, i);
+    }
+  }
+  if (any_from_host) {  // one copy for the whole batch (even of 0 bytes: it pays the latency)
+    ++inst.pending;
+    node_.transfer(gpu, Direction::kToGpu, to_gpu_bytes, *this, i);
+  }
+  if (inst.pending == 0) compute_phase(i);
+}
+
+void Stage::compute_phase(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  inst.input_end = node_.now();
+  // The payload is where the stage runs now.
+  const int gpu = groups_[inst.group].gpu;
+  const bool to_gpu =
+      on_gpu() || (params_.device == Device::kPcie && params_.direction == Direction::kToGpu);
+  for (const RequestId id : inst.batch) {
+    Request& r = node_.request(id);
+    if (to_gpu && r.location == kHost) {
+      r.location = gpu;
+      ++node_.gpu(gpu).resident;
+    } else if (!to_gpu && r.location != kHost) {
+      Gpu& from = node_.gpu(r.location);
+      from.release(r.gpu_reserved);
+      --from.resident;
+      r.gpu_reserved = 0;
+      r.location = kHost;
+    }
+  }
+  if (params_.cpu_service) {
+    inst.step = Step::kCpu;
+    node_.cpu().submit(sample(*params_.cpu_service, inst.args), *this, i);
+    return;
+  }
+  device_phase(i);
+}
+
+void Stage::device_phase(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  inst.step = Step::kDevice;
+  const int gpu = groups_[inst.group].gpu;
+  switch (params_.device) {
+    case Device::kCpu:
+      node_.cpu().submit(sample(params_.service, inst.args), *this, i);
+      return;
+    case Device::kGpu:
+      node_.gpu(gpu).compute().submit(sample(params_.service, inst.args), *this, i);
+      return;
+    case Device::kNvjpg:
+      node_.gpu(gpu).nvjpg()->submit(sample(params_.service, inst.args), *this, i);
+      return;
+    case Device::kPcie:  // the transfer was the work
+      output_phase(i);
+      return;
+  }
+}
+
+void Stage::output_phase(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  inst.compute_end = node_.now();
+  inst.step = Step::kOutput;
+  double bytes = 0;
+  for (const RequestId id : inst.batch) {
+    Request& r = node_.request(id);
+    apply_output(params_.output, r);
+    bytes += r.bytes;
+  }
+  if (copy_out_) {
+    ++inst.pending;
+    node_.transfer(groups_[inst.group].gpu, Direction::kToHost, bytes, *this, i);
+    return;
+  }
+  finish(i);
+}
+
+void Stage::finish(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  const Time now = node_.now();
+  const std::uint32_t g = inst.group;
+  for (const RequestId id : inst.batch) {
+    Request& r = node_.request(id);
+    if (copy_out_ && r.location != kHost) {
+      Gpu& from = node_.gpu(r.location);
+      from.release(r.gpu_reserved);
+      --from.resident;
+      r.gpu_reserved = 0;
+      r.location = kHost;
+    }
+    node_.stage_done(index_, StageSpan{inst.start - r.stage_enter, inst.input_end - inst.start,
+                                       inst.compute_end - inst.input_end, now - inst.compute_end});
+  }
+  groups_[g].load -= static_cast<int>(inst.batch.size());
+  in_stage_.add(now, -static_cast<double>(inst.batch.size()));
+  busy_.set(now, --busy_count_);
+  inst.step = Step::kIdle;
+  leaving_.swap(inst.batch);
+  groups_[g].idle.push_back(i);
+  dispatch(g);
+  for (const RequestId id : leaving_) node_.forward(id);
+  leaving_.clear();
+}
+
+void Stage::work_done(std::uint64_t token) {
+  const auto i = static_cast<std::uint32_t>(token);
+  Instance& inst = instances_[i];
+  switch (inst.step) {
+    case Step::kMemory:  // memory granted; spill copies may still be in flight
+      input_phase(i);
+      return;
+    case Step::kInput:
+      if (--inst.pending == 0) compute_phase(i);
+      return;
+    case Step::kCpu:
+      device_phase(i);
+      return;
+    case Step::kDevice:
+      output_phase(i);
+      return;
+    case Step::kOutput:
+      if (--inst.pending == 0) finish(i);
+      return;
+    case Step::kIdle:
+      break;
+  }
+  assert(false && "work_done for an idle instance");
 }
 
 }  // namespace servesim

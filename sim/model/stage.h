@@ -1,13 +1,20 @@
 #pragma once
-/// A compute stage: a FIFO queue in front of `instances` workers, each running one request at a
-/// time on its device (here: the node's CPU pool).
+/// A pipeline stage: a queue (FIFO, or Triton's dynamic batcher) in front of instances that each
+/// run one batch at a time through three phases: input (move the payload to the stage's device,
+/// reserving GPU memory), compute (an optional CPU part, then the device), and output (move the
+/// result back to the host when the next stage is not on this GPU).
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/core/random.h"
+#include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
+#include "sim/model/batcher.h"
 #include "sim/model/cpu_pool.h"
+#include "sim/model/observer.h"
 #include "sim/model/params.h"
 #include "sim/model/request.h"
 
@@ -15,30 +22,70 @@ namespace servesim {
 
 class Node;
 
-class ComputeStage final : public WorkOwner {
- public:
-  ComputeStage(Node& node, std::uint32_t index, const StageParams& params, CpuPool& cpu, Rng rng);
+/// The payload a stage's output spec makes of a request's payload (bytes, pixels).
+void apply_output(const OutputParams& out, Request& r);
 
-  /// A request joins this stage's queue (and starts at once if a worker is free).
+class Stage final : public WorkOwner, public EventHandler {
+ public:
+  Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng);
+
+  /// A request joins this stage's queue (and starts at once if an instance is free).
   void accept(RequestId id);
   void work_done(std::uint64_t token) override;
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher wake-up
 
   const std::string& name() const { return params_.name; }
+  const StageParams& params() const { return params_; }
+  /// Instances over all its devices (the stage's servers in the operational-law sense).
+  int instances() const { return static_cast<int>(instances_.size()); }
   double busy_area(Time now) const { return busy_.area(now); }
   double in_stage_area(Time now) const { return in_stage_.area(now); }
-  std::size_t queued() const { return queue_.size(); }
+  /// Whether the stage's work runs on a GPU (its input moves there, its output may stay).
+  bool on_gpu() const { return params_.device == Device::kGpu || params_.device == Device::kNvjpg; }
 
  private:
-  void start(RequestId id);
+  enum class Step : std::uint8_t { kIdle, kMemory, kInput, kCpu, kDevice, kOutput };
+  struct Group {  // the instances on one device: the node's CPU, or GPU `gpu`
+    int gpu = kHost;
+    RequestFifo fifo;
+    std::unique_ptr<DynamicBatcher> batcher;
+    std::vector<std::uint32_t> idle;
+    EventId wake;
+    Time wake_at = kTimeMax;
+    int load = 0;  // requests queued or in service
+  };
+  struct Instance {
+    std::uint32_t group = 0;
+    Step step = Step::kIdle;
+    std::vector<RequestId> batch;
+    Time start = 0, input_end = 0, compute_end = 0;
+    CurveArgs args;
+    int pending = 0;  // transfers still in flight
+  };
+
+  void enqueue(std::uint32_t g, RequestId id);
+  void dispatch(std::uint32_t g);
+  void begin(std::uint32_t i);
+  void input_phase(std::uint32_t i);
+  void compute_phase(std::uint32_t i);
+  void device_phase(std::uint32_t i);
+  void output_phase(std::uint32_t i);
+  void finish(std::uint32_t i);
+  Time sample(const ServiceParams& s, const CurveArgs& args);
+  double peak_gpu_bytes(const Request& r) const;
+  std::uint32_t choose_group();
 
   Node& node_;
   std::uint32_t index_;
   const StageParams& params_;
-  CpuPool& cpu_;
   Rng rng_;
-  RequestFifo queue_;
-  int busy_workers_ = 0;
-  TimeIntegral busy_;      // busy workers
+  bool copy_out_ = false;  // a GPU stage whose next stage is not on the same GPU
+  std::vector<Group> groups_;
+  std::vector<Instance> instances_;
+  std::vector<RequestId> batch_scratch_, rejected_scratch_, leaving_;
+  std::uint32_t rotate_ = 0;  // where the search for the least-loaded GPU starts
+  int busy_count_ = 0;
+  TimeIntegral busy_;      // busy instances
   TimeIntegral in_stage_;  // queued + in service
 };
 

@@ -1,5 +1,7 @@
 #include "sim/model/workload.h"
 
+#include <algorithm>
+
 namespace servesim {
 
 namespace {
@@ -25,8 +27,20 @@ Workload::Workload(Simulator& sim, Node& node, const WorkloadParams& params, std
       params_(params),
       interarrival_(make_interarrival(params)),
       arrival_rng_(Rng::stream(seed, replication, "workload", "interarrival")),
-      think_rng_(Rng::stream(seed, replication, "workload", "think_time")) {
+      think_rng_(Rng::stream(seed, replication, "workload", "think_time")),
+      image_rng_(Rng::stream(seed, replication, "workload", "images")) {
+  double total = 0;
+  for (const auto& im : params.images) total += im.weight;
+  double acc = 0;
+  for (const auto& im : params.images) cum_weight_.push_back((acc += im.weight) / total);
   node_.set_listener(this);
+}
+
+std::size_t Workload::draw_image() {
+  if (cum_weight_.size() <= 1) return 0;  // no draw: a single image leaves the streams unchanged
+  const double u = image_rng_.uniform01();
+  const auto it = std::upper_bound(cum_weight_.begin(), cum_weight_.end() - 1, u);
+  return static_cast<std::size_t>(it - cum_weight_.begin());
 }
 
 void Workload::start() {
@@ -37,11 +51,11 @@ void Workload::start() {
   for (int c = 0; c < params_.concurrency; ++c) send(static_cast<std::uint32_t>(c));
 }
 
-void Workload::send(std::uint32_t client) { node_.admit(sim_.now(), client); }
+void Workload::send(std::uint32_t client) { node_.admit(sim_.now(), client, draw_image()); }
 
 void Workload::on_event(std::uint32_t kind, std::uint64_t arg) {
   if (kind == kArrival) {
-    node_.admit(sim_.now(), 0);
+    node_.admit(sim_.now(), 0, draw_image());
     sim_.schedule_in(sample_to_time(interarrival_.sample(arrival_rng_)), *this, kArrival);
   } else {
     send(static_cast<std::uint32_t>(arg));
@@ -55,6 +69,17 @@ void Workload::request_left(const Request& r) {
                      r.client);
   } else {
     send(r.client);
+  }
+}
+
+void Workload::request_rejected(const Request& r) {
+  // The client gets its error response now and carries on as after a success, in an event of
+  // its own.
+  if (params_.mode != WorkloadMode::kClosed) return;
+  if (params_.think_time) {
+    request_left(r);
+  } else {
+    sim_.schedule_in(0, *this, kSend, r.client);
   }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-/// The clients: an open arrival process, or a closed loop of N clients with think time.
+/// The clients: an open arrival process, or a closed loop of N clients with think time; each
+/// request carries an image drawn from the workload's mix.
 
 #include <cstdint>
+#include <vector>
 
 #include "sim/core/distribution.h"
 #include "sim/core/simulator.h"
@@ -20,16 +22,19 @@ class Workload final : public EventHandler, public CompletionListener {
 
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
   void request_left(const Request& r) override;
+  void request_rejected(const Request& r) override;
 
  private:
   enum : std::uint32_t { kArrival, kSend };
   void send(std::uint32_t client);
+  std::size_t draw_image();
 
   Simulator& sim_;
   Node& node_;
   const WorkloadParams& params_;
-  Distribution interarrival_;  // open: ns between arrivals
-  Rng arrival_rng_, think_rng_;
+  Distribution interarrival_;       // open: ns between arrivals
+  std::vector<double> cum_weight_;  // image mix: cumulative weights, normalised to end at 1
+  Rng arrival_rng_, think_rng_, image_rng_;
 };
 
 }  // namespace servesim

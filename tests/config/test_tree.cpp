@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/config/tree.h"
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -31,17 +32,7 @@ const ConfigNode& at(const ConfigNode& root, const std::string& path) {
   }
 }
 
-/// The ConfigError that `f` throws; fails the test if it throws nothing or something else.
-template <class F>
-ConfigError config_error(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  FAIL("expected a ConfigError");
-  throw;  // unreachable: FAIL throws
-}
+using test::config_error;
 
 TEST_CASE("parsed nodes carry 1-based file:line:col marks of keys and values", "[unit]") {
   const std::string text =

@@ -10,6 +10,7 @@
 
 #include "sim/core/distribution.h"
 #include "sim/core/random.h"
+#include "tests/support/sample_stats.h"
 
 namespace servesim {
 namespace {
@@ -22,50 +23,14 @@ std::vector<double> draw(const Distribution& d, Rng rng, int n) {
   return v;
 }
 
-/// Sample mean and cv with the half-widths of their 99.9% confidence intervals.
-struct Estimate {
-  double mean, mean_half;
-  double cv, cv_half;
-};
-
 /// z for a two-sided 99.9% normal interval.
 constexpr double kZ999 = 3.29;
-
-/// The mean's interval is the usual mean +- z * s / sqrt(n).
-/// The cv's comes from the delta method. With central moments m2, m3, m4 and mean mu, the sample
-/// cv = sqrt(m2) / mu is a smooth function of the sample's first two raw moments, whose
-/// covariance is known from m2..m4; linearising gives
-///   Var(cv_hat) ~= cv^2 / n * ( m2 / mu^2 - m3 / (mu m2) + (m4 - m2^2) / (4 m2^2) ),
-/// (for a normal sample this is the textbook cv^2 (cv^2 + 1/2) / n). With n = 200000 the
-/// estimator's bias is O(1/n), far inside the interval.
-Estimate estimate(const std::vector<double>& x) {
-  const double n = static_cast<double>(x.size());
-  double mu = 0;
-  for (const double v : x) mu += v;
-  mu /= n;
-  double m2 = 0, m3 = 0, m4 = 0;
-  for (const double v : x) {
-    const double d = v - mu;
-    m2 += d * d;
-    m3 += d * d * d;
-    m4 += d * d * d * d;
-  }
-  m2 /= n;
-  m3 /= n;
-  m4 /= n;
-  Estimate e{};
-  e.mean = mu;
-  e.mean_half = kZ999 * std::sqrt(m2 * n / (n - 1)) / std::sqrt(n);
-  e.cv = std::sqrt(m2) / mu;
-  const double var_cv =
-      e.cv * e.cv / n * (m2 / (mu * mu) - m3 / (mu * m2) + (m4 - m2 * m2) / (4 * m2 * m2));
-  e.cv_half = kZ999 * std::sqrt(var_cv);
-  return e;
-}
+using test::estimate;
+using Estimate = test::SampleEstimate;
 
 void check_moments(const Distribution& d, double mean, double cv, const std::string& name) {
   constexpr int kN = 200000;
-  const Estimate e = estimate(draw(d, Rng::stream(7, 0, "test", name), kN));
+  const Estimate e = estimate(draw(d, Rng::stream(7, 0, "test", name), kN), kZ999);
   INFO(name << ": sample mean " << e.mean << " +- " << e.mean_half << " (configured " << mean
             << "), sample cv " << e.cv << " +- " << e.cv_half << " (configured " << cv << ")");
   CHECK(std::abs(e.mean - mean) <= e.mean_half);

@@ -1,0 +1,25 @@
+#pragma once
+/// Reading the `curves:` map (name -> service-time curve) of a scenario or a curves file.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "sim/config/tree.h"
+#include "sim/curves/curve.h"
+
+namespace servesim {
+
+using CurveSet = std::map<std::string, Curve, std::less<>>;
+
+/// Parses every curve of `curves_map`; `path` is its key path in messages. Every key is checked
+/// (DESIGN.md "Service-time curves"): errors are ConfigError with file:line:col and key path.
+CurveSet parse_curves(const ConfigNode& curves_map, const std::string& path = "curves");
+
+/// The curve called `name` for a stage; an unknown name is a ConfigError at `at` naming `key`,
+/// with a did-you-mean over the set.
+const Curve& find_curve(const CurveSet& curves, std::string_view name, const ConfigNode& at,
+                        const std::string& key);
+
+}  // namespace servesim

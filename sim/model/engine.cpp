@@ -1,0 +1,68 @@
+#include "sim/model/engine.h"
+
+#include <cassert>
+#include <cmath>
+
+namespace servesim {
+
+FifoEngine::FifoEngine(Simulator& sim, int count, double speed)
+    : sim_(sim), count_(count), speed_(speed) {
+  assert(count > 0 && speed > 0);
+}
+
+void FifoEngine::submit(Time work, WorkOwner& owner, std::uint64_t token) {
+  const Job job{work, &owner, token};
+  if (busy_ < count_) {
+    start(job);
+  } else {
+    waiting_.push(job);
+  }
+}
+
+void FifoEngine::start(const Job& job) {
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(running_.size());
+    running_.push_back(job);
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    running_[slot] = job;
+  }
+  busy_area_.set(sim_.now(), ++busy_);
+  const Time d =
+      speed_ == 1.0 ? job.work : sample_to_time(std::ceil(static_cast<double>(job.work) / speed_));
+  sim_.schedule_in(d, *this, 0, slot);
+}
+
+void FifoEngine::on_event(std::uint32_t, std::uint64_t arg) {
+  const auto slot = static_cast<std::uint32_t>(arg);
+  const Job done = running_[slot];
+  free_slots_.push_back(slot);
+  --busy_;
+  // The next job starts before the owner hears back, so a job the owner submits in response
+  // queues behind those already waiting (FIFO).
+  if (!waiting_.empty()) start(waiting_.pop());
+  busy_area_.set(sim_.now(), busy_);
+  done.owner->work_done(done.token);
+}
+
+bool Slots::acquire(WorkOwner& owner, std::uint64_t token) {
+  if (held_ < count_) {
+    ++held_;
+    return true;
+  }
+  waiting_.push(Waiter{&owner, token});
+  return false;
+}
+
+void Slots::release() {
+  if (waiting_.empty()) {
+    --held_;
+    return;
+  }
+  const Waiter w = waiting_.pop();  // the slot passes straight to the next in line
+  w.owner->work_done(w.token);
+}
+
+}  // namespace servesim

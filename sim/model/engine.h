@@ -1,0 +1,88 @@
+#pragma once
+/// Fixed-capacity servers that work in FIFO order: a GPU's compute engine (`exclusive`), its
+/// NVJPG decoder engines, and the admission slots of its DMA copy engines.
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/ring.h"
+#include "sim/core/simulator.h"
+#include "sim/core/time_average.h"
+#include "sim/model/cpu_pool.h"
+
+namespace servesim {
+
+/// Anything that runs a known amount of work and reports back: the CPU pool (processor sharing)
+/// and FIFO engines both are one, so a stage need not know which runs its work.
+class Server {
+ public:
+  /// Starts `work` ns of work (at speed 1); owner.work_done(token) when it is done.
+  virtual void submit(Time work, WorkOwner& owner, std::uint64_t token) = 0;
+  /// Integral of busy servers over time (server-nanoseconds).
+  virtual double busy_area(Time now) const = 0;
+  virtual int servers() const = 0;
+  virtual ~Server() = default;
+};
+
+/// The processor-sharing pool seen as a Server (the CPU, and a GPU in `compute: shared`).
+class SharedServer final : public Server {
+ public:
+  SharedServer(Simulator& sim, int cores, double speed) : pool_(sim, cores, speed) {}
+  void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
+    pool_.submit(work, owner, token);
+  }
+  double busy_area(Time now) const override { return pool_.busy_area(now); }
+  int servers() const override { return pool_.cores(); }
+
+ private:
+  CpuPool pool_;
+};
+
+/// `count` identical servers; a job holds one for its whole work, and jobs start in FIFO order.
+class FifoEngine final : public Server, public EventHandler {
+ public:
+  FifoEngine(Simulator& sim, int count, double speed);
+  void submit(Time work, WorkOwner& owner, std::uint64_t token) override;
+  double busy_area(Time now) const override { return busy_area_.area(now); }
+  int servers() const override { return count_; }
+  std::size_t queued() const { return waiting_.size(); }
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;
+
+ private:
+  struct Job {
+    Time work = 0;
+    WorkOwner* owner = nullptr;
+    std::uint64_t token = 0;
+  };
+  void start(const Job& job);
+
+  Simulator& sim_;
+  int count_;
+  double speed_;
+  int busy_ = 0;
+  Ring<Job> waiting_;
+  std::vector<Job> running_;               // one slot per running job; the event carries it
+  std::vector<std::uint32_t> free_slots_;  // recycled slots
+  TimeIntegral busy_area_;
+};
+
+/// A counting semaphore with a FIFO line: `count` holders at a time (DMA copy engines).
+class Slots {
+ public:
+  explicit Slots(int count) : count_(count) {}
+  /// True if a slot was taken now; otherwise owner.work_done(token) is called when one is
+  /// granted (from inside a release()).
+  bool acquire(WorkOwner& owner, std::uint64_t token);
+  void release();
+  std::size_t waiting() const { return waiting_.size(); }
+
+ private:
+  struct Waiter {
+    WorkOwner* owner = nullptr;
+    std::uint64_t token = 0;
+  };
+  int count_, held_ = 0;
+  Ring<Waiter> waiting_;
+};
+
+}  // namespace servesim

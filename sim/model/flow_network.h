@@ -1,0 +1,109 @@
+#pragma once
+/// Links with bandwidth and latency shared max-min fairly by the flows routed over them (PCIe).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/core/simulator.h"
+#include "sim/core/time_average.h"
+#include "sim/model/cpu_pool.h"  // WorkOwner
+
+namespace servesim {
+
+/// A flow first waits its route's latency (no bandwidth used), then moves its bytes at the rate
+/// max-min fair sharing gives it; the allocation is recomputed whenever a flow enters its transfer
+/// or finishes. Links are directional: full duplex means one link per direction.
+class FlowNetwork final : public EventHandler {
+ public:
+  using LinkId = std::uint32_t;
+  using RouteId = std::uint32_t;
+
+  explicit FlowNetwork(Simulator& sim) : sim_(sim) {}
+
+  LinkId add_link(std::string name, double bytes_per_s, Time latency);
+  /// A fixed path over distinct links; its latency is the sum of theirs.
+  RouteId add_route(std::vector<LinkId> links);
+
+  /// Moves `bytes` over `route`; calls owner.work_done(token) when the last byte is through.
+  void start(RouteId route, double bytes, WorkOwner& owner, std::uint64_t token);
+
+  std::size_t links() const { return links_.size(); }
+  std::size_t routes() const { return routes_.size(); }
+  const std::string& link_name(LinkId l) const { return links_[l].name; }
+  Time route_latency(RouteId r) const { return routes_[r].latency; }
+  /// Integral of allocated / capacity over time, in nanoseconds: utilisation over a window is
+  /// the difference of two readings divided by the window's length.
+  double utilization_area(LinkId l, Time now) const { return links_[l].util.area(now); }
+  /// Bytes of the flows that have finished crossing the link.
+  double bytes_carried(LinkId l) const { return links_[l].carried; }
+  /// Flows on the route in their transfer phase (latency waits not counted).
+  std::size_t active_flows(RouteId r) const { return routes_[r].heap.size(); }
+  /// Current bytes per second of each transferring flow on the route; 0 when none transfers.
+  double flow_rate(RouteId r) const { return routes_[r].rate * 1e9; }
+
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;
+
+ private:
+  enum Kind : std::uint32_t { kLatencyEnd = 0, kTransferEnd = 1 };
+
+  struct Link {
+    std::string name;
+    double capacity;  // bytes per ns
+    Time latency;
+    TimeIntegral util;
+    double carried = 0.0;
+    std::vector<RouteId> routes;  // routes crossing this link, ascending
+    // Water-filling scratch.
+    double left = 0.0;
+    std::uint64_t unfrozen = 0;  // flows of not-yet-frozen routes crossing the link
+  };
+  // All flows of one route get the same rate, so as in CpuPool one virtual clock (bytes moved by
+  // each flow) serves them all; only the earliest finish mark holds an event.
+  struct Item {
+    double finish;        // route's virtual bytes at which it completes
+    std::uint64_t order;  // start order: the tie-break between equal marks
+    double bytes;
+    WorkOwner* owner;
+    std::uint64_t token;
+  };
+  struct Later {
+    bool operator()(const Item& a, const Item& b) const {
+      return a.finish > b.finish || (a.finish == b.finish && a.order > b.order);
+    }
+  };
+  struct Route {
+    std::vector<LinkId> links;
+    Time latency = 0;
+    std::vector<Item> heap;  // min-heap by (finish, order)
+    double rate = 0.0;       // bytes per ns per flow
+    double next_rate = 0.0;  // water-filling result
+    bool frozen = false;
+    double virtual_bytes = 0.0;
+    Time last = 0;
+    EventId next;
+    Time due = 0;  // time of `next` while it is pending
+  };
+  struct Waiting {  // a flow in its latency phase; slots are reused through free_
+    RouteId route;
+    double bytes;
+    std::uint64_t order;
+    WorkOwner* owner;
+    std::uint64_t token;
+  };
+
+  void enter_transfer(const Waiting& w);
+  void advance_all();
+  void reallocate(RouteId touched);
+  void reschedule(RouteId r);
+
+  Simulator& sim_;
+  std::vector<Link> links_;
+  std::vector<Route> routes_;
+  std::vector<Waiting> waiting_;
+  std::vector<std::uint32_t> free_;
+  std::vector<Item> done_;  // scratch for on_event, kept to avoid allocating
+  std::uint64_t order_ = 0;
+};
+
+}  // namespace servesim

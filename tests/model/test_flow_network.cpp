@@ -1,0 +1,279 @@
+// The PCIe flow network: transfer times under max-min fair sharing, worked out by hand, and the
+// conservation of bytes and of link utilisation with many concurrent flows.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "sim/core/simulator.h"
+#include "sim/model/flow_network.h"
+
+namespace servesim {
+namespace {
+
+constexpr double kGB = 1e9;  // bytes per second of 1 GB/s, i.e. one byte per ns
+
+struct Recorder final : WorkOwner {
+  explicit Recorder(Simulator& s) : sim(s) {}
+  void work_done(std::uint64_t token) override { done.emplace_back(token, sim.now()); }
+  Simulator& sim;
+  std::vector<std::pair<std::uint64_t, Time>> done;
+};
+
+Time finish_of(const Recorder& rec, std::uint64_t token) {
+  for (const auto& [t, at] : rec.done)
+    if (t == token) return at;
+  return -1;
+}
+
+/// A 32 GB/s host link shared by GPU 0 behind an 8 GB/s link and GPU 1 behind a 32 GB/s one.
+struct TwoGpus {
+  Simulator sim;
+  FlowNetwork net{sim};
+  FlowNetwork::LinkId host = net.add_link("host", 32 * kGB, 0);
+  FlowNetwork::LinkId gpu0 = net.add_link("gpu0", 8 * kGB, 0);
+  FlowNetwork::LinkId gpu1 = net.add_link("gpu1", 32 * kGB, 0);
+  FlowNetwork::RouteId r0 = net.add_route({host, gpu0});
+  FlowNetwork::RouteId r1 = net.add_route({host, gpu1});
+  Recorder rec{sim};
+};
+
+}  // namespace
+
+TEST_CASE("a lone transfer takes the route latency plus bytes over bandwidth, rounded up",
+          "[unit]") {
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link("x", 3 * kGB, us(5));
+  const auto route = net.add_route({link});
+  Recorder rec(sim);
+  net.start(route, 1e6, rec, 7);
+  sim.run_until(seconds(1));
+  REQUIRE(rec.done.size() == 1);
+  CHECK(rec.done[0].first == 7);
+  CHECK(rec.done[0].second == us(5) + 333'334);  // 1e6 / 3 = 333333.3 ns
+
+  // Over two links the latencies add and the slower link sets the pace.
+  const auto host = net.add_link("host", 32 * kGB, us(1));
+  const auto gpu = net.add_link("gpu", 16 * kGB, us(2));
+  const auto both = net.add_route({host, gpu});
+  CHECK(net.route_latency(both) == us(3));
+  const Time t0 = sim.now();
+  net.start(both, 1e6, rec, 8);
+  sim.run_until(seconds(2));
+  CHECK(finish_of(rec, 8) == t0 + us(3) + 62'500);
+}
+
+TEST_CASE("two simultaneous flows on one link each get half and finish together", "[unit]") {
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link("x", 1 * kGB, us(1));
+  const auto route = net.add_route({link});
+  Recorder rec(sim);
+  net.start(route, 1e6, rec, 1);
+  net.start(route, 1e6, rec, 2);
+  sim.run_until(us(1));  // both are now transferring
+  CHECK(net.active_flows(route) == 2);
+  CHECK(net.flow_rate(route) == 0.5 * kGB);
+  sim.run_until(seconds(1));
+  REQUIRE(rec.done.size() == 2);
+  CHECK(rec.done[0] == std::pair<std::uint64_t, Time>{1, us(1) + 2'000'000});  // start order
+  CHECK(rec.done[1] == std::pair<std::uint64_t, Time>{2, us(1) + 2'000'000});
+  CHECK(net.active_flows(route) == 0);
+  CHECK(net.flow_rate(route) == 0.0);
+}
+
+TEST_CASE("a flow held back by its own slow link leaves the rest of the host link to the other",
+          "[unit]") {
+  TwoGpus t;
+  auto& [sim, net, host, gpu0, gpu1, r0, r1, rec] = t;
+  net.start(r0, 8e6, rec, 0);   // 8 B/ns for 1 ms
+  net.start(r1, 24e6, rec, 1);  // the 24 B/ns left over, for 1 ms
+  CHECK(net.flow_rate(r0) == 8 * kGB);
+  CHECK(net.flow_rate(r1) == 24 * kGB);
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 0) == ms(1));
+  CHECK(finish_of(rec, 1) == ms(1));
+}
+
+TEST_CASE("max-min sharing gives the leftover of a shared bottleneck to the unconstrained route",
+          "[unit]") {
+  // Parking lot: route b crosses both links; link B (4 B/ns) is split between b and c, and a
+  // takes what b leaves of link A (10 B/ns).
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto la = net.add_link("A", 10 * kGB, 0);
+  const auto lb = net.add_link("B", 4 * kGB, 0);
+  const auto a = net.add_route({la});
+  const auto b = net.add_route({la, lb});
+  const auto c = net.add_route({lb});
+  Recorder rec(sim);
+  net.start(a, 1e9, rec, 0);
+  net.start(b, 1e9, rec, 1);
+  net.start(c, 1e9, rec, 2);
+  net.start(c, 1e9, rec, 3);
+  // B: three flows share 4 -> 4/3 each; A: a gets 10 - 4/3.
+  CHECK(net.flow_rate(b) == Approx(4.0 / 3.0 * kGB));
+  CHECK(net.flow_rate(c) == Approx(4.0 / 3.0 * kGB));
+  CHECK(net.flow_rate(a) == Approx((10.0 - 4.0 / 3.0) * kGB));
+}
+
+TEST_CASE("when one flow ends the other speeds up to the whole link", "[unit]") {
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link("x", 1 * kGB, 0);
+  const auto route = net.add_route({link});
+  Recorder rec(sim);
+  // A: 1e6 bytes at 0.5 B/ns ends at 2 ms; B has then moved 1e6 of its 3e6 and does the
+  // remaining 2e6 alone at 1 B/ns, ending at 4 ms.
+  net.start(route, 1e6, rec, 0);
+  net.start(route, 3e6, rec, 1);
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 0) == ms(2));
+  CHECK(finish_of(rec, 1) == ms(4));
+
+  // A later arrival: C (2e6) runs alone for 1 ms, then shares with D (0.5e6) at 0.5 B/ns, so D
+  // ends 1 ms after it starts; C then has 0.5e6 left at full speed.
+  const Time t0 = sim.now();
+  net.start(route, 2e6, rec, 2);
+  sim.run_until(t0 + ms(1));
+  net.start(route, 0.5e6, rec, 3);
+  sim.run_until(seconds(2));
+  CHECK(finish_of(rec, 3) == t0 + ms(2));
+  CHECK(finish_of(rec, 2) == t0 + us(2500));
+
+  // Across routes: in the host/gpu example, once the 8 B/ns flow ends the other gets all 32.
+  const auto host = net.add_link("host", 32 * kGB, us(1));
+  const auto gpu0 = net.add_link("gpu0", 8 * kGB, us(1));
+  const auto gpu1 = net.add_link("gpu1", 32 * kGB, us(1));
+  const auto r0 = net.add_route({host, gpu0});
+  const auto r1 = net.add_route({host, gpu1});
+  const Time t1 = sim.now();
+  net.start(r0, 8e6, rec, 4);   // 1 ms at 8 B/ns
+  net.start(r1, 48e6, rec, 5);  // 24e6 in that 1 ms at 24 B/ns, then 24e6 at 32 B/ns: 0.75 ms
+  sim.run_until(seconds(3));
+  CHECK(finish_of(rec, 4) == t1 + us(2) + ms(1));
+  CHECK(finish_of(rec, 5) == t1 + us(2) + us(1750));
+}
+
+TEST_CASE("a zero-byte flow is done after the latency alone and takes no bandwidth", "[unit]") {
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link("x", 1 * kGB, us(7));
+  const auto route = net.add_route({link});
+  const auto instant = net.add_route({net.add_link("y", 1 * kGB, 0)});
+  Recorder rec(sim);
+  net.start(route, 1e6, rec, 0);
+  net.start(route, 0, rec, 1);
+  net.start(instant, 0, rec, 2);
+  CHECK(rec.done.empty());  // never called back from inside start()
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 2) == 0);
+  CHECK(finish_of(rec, 1) == us(7));
+  CHECK(finish_of(rec, 0) == us(7) + ms(1));  // undisturbed by the empty flow
+  CHECK(net.bytes_carried(link) == 1e6);
+}
+
+TEST_CASE("utilisation area equals the bytes carried over the capacity", "[unit]") {
+  TwoGpus t;
+  auto& [sim, net, host, gpu0, gpu1, r0, r1, rec] = t;
+  net.start(r0, 8e6, rec, 0);
+  net.start(r1, 48e6, rec, 1);
+  sim.run_until(ms(1));
+  // Over the first millisecond gpu1 carries 24 of its 32 B/ns: utilisation 0.75.
+  CHECK(net.utilization_area(gpu1, ms(1)) / static_cast<double>(ms(1)) == 0.75);
+  CHECK(net.utilization_area(host, ms(1)) == static_cast<double>(ms(1)));
+  sim.run_until(ms(5));
+  CHECK(net.utilization_area(host, ms(5)) == 56e6 / 32);
+  CHECK(net.utilization_area(gpu0, ms(5)) == 8e6 / 8);
+  CHECK(net.utilization_area(gpu1, ms(5)) == 48e6 / 32);
+  CHECK(net.bytes_carried(host) == 56e6);
+  CHECK(net.bytes_carried(gpu0) == 8e6);
+  CHECK(net.bytes_carried(gpu1) == 48e6);
+}
+
+namespace {
+
+struct ManyFlows {
+  std::vector<std::pair<std::uint64_t, Time>> done;
+  std::vector<double> carried, area, capacity_per_ns;
+  std::vector<double> expected;  // bytes per link, from the starts
+  std::vector<std::uint64_t> flows_per_link;
+  std::vector<Time> lower_bound;  // per token: start + latency + bytes / slowest link
+};
+
+ManyFlows run_many_flows(int n) {
+  Simulator sim;
+  FlowNetwork net(sim);
+  // 4 GPUs, both directions: H2D = [host_down, gpu_down], D2H = [gpu_up, host_up].
+  const std::vector<double> gpu_gbps = {8, 16, 16, 32};
+  const auto host_down = net.add_link("host_down", 32 * kGB, 500);
+  const auto host_up = net.add_link("host_up", 32 * kGB, 500);
+  std::vector<std::vector<FlowNetwork::LinkId>> routes;
+  for (std::size_t g = 0; g < gpu_gbps.size(); ++g) {
+    const auto down = net.add_link("gpu_down", gpu_gbps[g] * kGB, 1000);
+    const auto up = net.add_link("gpu_up", gpu_gbps[g] * kGB, 1000);
+    routes.push_back({host_down, down});
+    routes.push_back({up, host_up});
+    net.add_route(routes[routes.size() - 2]);
+    net.add_route(routes.back());
+  }
+  ManyFlows out;
+  out.expected.assign(net.links(), 0.0);
+  out.flows_per_link.assign(net.links(), 0);
+  const std::vector<double> caps = {32, 32, 8, 8, 16, 16, 16, 16, 32, 32};
+  Recorder rec(sim);
+  for (int i = 0; i < n; ++i) {
+    sim.run_until(i * 50);  // a new flow every 50 ns: far beyond what the links drain
+    const auto r = static_cast<FlowNetwork::RouteId>(i % 8);
+    const double bytes = 4096.0 * static_cast<double>(1 + (i * 7919) % 257);
+    net.start(r, bytes, rec, static_cast<std::uint64_t>(i));
+    double slowest = 1e300;
+    for (const auto l : routes[r]) {
+      out.expected[l] += bytes;
+      ++out.flows_per_link[l];
+      slowest = std::min(slowest, caps[l]);
+    }
+    out.lower_bound.push_back(sim.now() + net.route_latency(r) +
+                              static_cast<Time>(std::ceil(bytes / slowest)));
+  }
+  sim.run_until(seconds(10));
+  out.done = rec.done;
+  for (FlowNetwork::LinkId l = 0; l < net.links(); ++l) {
+    out.carried.push_back(net.bytes_carried(l));
+    out.area.push_back(net.utilization_area(l, sim.now()));
+    out.capacity_per_ns.push_back(caps[l]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ten thousand concurrent flows on eight routes all finish and conserve bytes", "[unit]") {
+  const int n = 10'000;
+  const ManyFlows a = run_many_flows(n);
+  REQUIRE(a.done.size() == static_cast<std::size_t>(n));
+  std::vector<int> seen(n, 0);
+  for (const auto& [token, at] : a.done) {
+    ++seen[token];
+    CHECK(at >= a.lower_bound[token]);  // no flow beats its route's latency and slowest link
+  }
+  for (int i = 0; i < n; ++i) CHECK(seen[i] == 1);
+  for (std::size_t l = 0; l < a.carried.size(); ++l) {
+    INFO("link " << l);
+    // Whole bytes below 2^53: the sums are exact in any order.
+    CHECK(a.carried[l] == a.expected[l]);
+    // Each finish is rounded up to the next ns, during which its flow may keep up to the link's
+    // whole capacity: the area can exceed bytes / capacity by at most that, never fall short.
+    const double moved = a.area[l] * a.capacity_per_ns[l];
+    CHECK(moved >= a.carried[l] * (1 - 1e-12));
+    CHECK(moved <= a.carried[l] + static_cast<double>(a.flows_per_link[l]) * a.capacity_per_ns[l]);
+  }
+  // The same starts give the same finishes, in the same order.
+  const ManyFlows b = run_many_flows(n);
+  CHECK(a.done == b.done);
+}
+
+}  // namespace servesim
