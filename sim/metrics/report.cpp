@@ -24,6 +24,13 @@ std::string fmt(const char* f, auto... args) {
   return buf;
 }
 
+nlohmann::ordered_json batch_json(const StageSummary& st) {
+  // histogram: batches of each size from 1 up to the largest seen, in order.
+  auto h = nlohmann::ordered_json::array();
+  for (std::size_t z = 1; z < st.batch_histogram.size(); ++z) h.push_back(st.batch_histogram[z]);
+  return {{"mean", r6(st.batch_mean)}, {"histogram", h}};
+}
+
 }  // namespace
 
 nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config) {
@@ -39,13 +46,27 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                      {"max", r6(s.max_ms)},
                      {"mean_ci95", interval(s.latency_mean_ms)}};
   auto& stages = j["stages"] = nlohmann::ordered_json::array();
+  const double total = s.latency_mean_ms.mean;
+  const StageSummary* batched = nullptr;  // the last batching stage: the model's batch size
   for (const auto& st : s.stages) {
-    stages.push_back({{"name", st.name},
-                      {"queue_ms", r6(st.queue_ms.mean)},
-                      {"service_ms", r6(st.service_ms.mean)},
-                      {"utilization", r6(st.utilization)},
-                      {"queue_ms_ci95", interval(st.queue_ms)}});
+    nlohmann::ordered_json o{
+        {"name", st.name},
+        {"instances", st.instances},
+        {"queue_ms", r6(st.queue_ms.mean)},
+        {"service_ms", r6(st.service_ms.mean)},
+        {"compute_input_ms", r6(st.input_ms)},
+        {"compute_infer_ms", r6(st.compute_ms)},
+        {"compute_output_ms", r6(st.output_ms)},
+        {"utilization", r6(st.utilization)},
+        {"latency_share", r6(total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0)},
+        {"queue_ms_ci95", interval(st.queue_ms)}};
+    if (st.batch_histogram.size() > 2) {
+      o["batch_size"] = batch_json(st);
+      batched = &st;
+    }
+    stages.push_back(o);
   }
+  if (batched) j["batch_size"] = batch_json(*batched);
   auto& res = j["resources"] = nlohmann::ordered_json::array();
   for (const auto& r : s.resources) {
     res.push_back({{"name", r.name},
@@ -57,6 +78,14 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                                                 : nlohmann::ordered_json()}});
   }
   j["bottleneck"] = s.bottleneck;
+  auto& energy = j["energy_j_per_request"] = nlohmann::ordered_json::object();
+  if (!s.energy.empty()) {
+    energy["total"] = r6(s.energy_j_per_request);
+    for (const auto& e : s.energy) energy[e.device] = r6(e.joules_per_request);
+  }
+  if (s.gpu_memory_mean_bytes > 0 || s.spilled_bytes > 0)
+    j["gpu_memory"] = {{"mean_bytes", r6(s.gpu_memory_mean_bytes)},
+                       {"spilled_bytes", r6(s.spilled_bytes)}};
   j["throughput_bound_rps"] = std::isfinite(s.throughput_bound)
                                   ? nlohmann::ordered_json(r6(s.throughput_bound))
                                   : nlohmann::ordered_json();
@@ -73,6 +102,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   j["window_s"] = r6(s.window_s);
   j["arrivals"] = s.arrivals;
   j["dropped"] = s.dropped;
+  j["rejected"] = s.rejected;
   j["events"] = s.events;
   j["seed"] = config.value("seed", 0ULL);
   j["config"] = config;
@@ -91,12 +121,22 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
              s.p90_ms, s.p95_ms, s.p99_ms, s.max_ms);
 
   const double total = s.latency_mean_ms.mean;
-  out << fmt("  %-16s %9s %12s %12s %8s %7s\n", "stage", "instances", "queue ms", "service ms",
-             "share", "util");
+  bool copies = false, batches = false;
+  for (const auto& st : s.stages) {
+    copies = copies || st.input_ms > 0 || st.output_ms > 0;
+    batches = batches || st.batch_mean > 1;
+  }
+  out << fmt("  %-16s %9s %10s %10s", "stage", "instances", "queue ms", "service ms");
+  if (copies) out << fmt(" %10s %10s %10s", "input ms", "infer ms", "output ms");
+  if (batches) out << fmt(" %7s", "batch");
+  out << fmt(" %7s %7s\n", "share", "util");
   for (const auto& st : s.stages) {
     const double share = total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0;
-    out << fmt("  %-16s %9d %12.5g %12.5g %7.1f%% %6.1f%%\n", st.name.c_str(), st.instances,
-               st.queue_ms.mean, st.service_ms.mean, 100 * share, 100 * st.utilization);
+    out << fmt("  %-16s %9d %10.4g %10.4g", st.name.c_str(), st.instances, st.queue_ms.mean,
+               st.service_ms.mean);
+    if (copies) out << fmt(" %10.4g %10.4g %10.4g", st.input_ms, st.compute_ms, st.output_ms);
+    if (batches) out << fmt(" %7.3g", st.batch_mean);
+    out << fmt(" %6.1f%% %6.1f%%\n", 100 * share, 100 * st.utilization);
   }
   out << "\n"
       << fmt("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms",
@@ -106,6 +146,19 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
                100 * r.utilization, r.demand_ms, r.throughput_bound,
                r.name == s.bottleneck ? "  <- bottleneck" : "");
   }
+  if (!s.energy.empty()) {
+    out << fmt("\n  energy         %.4g J per request (", s.energy_j_per_request);
+    for (std::size_t i = 0; i < s.energy.size(); ++i)
+      out << fmt("%s%s %.4g", i ? ", " : "", s.energy[i].device.c_str(),
+                 s.energy[i].joules_per_request);
+    out << ")\n";
+  }
+  if (s.rejected > 0)
+    out << fmt("  rejected       %llu requests (batcher queue full or timed out)\n",
+               static_cast<unsigned long long>(s.rejected));
+  if (s.spilled_bytes > 0)
+    out << fmt("  GPU memory     %.4g GB spilled to host per replication\n",
+               s.spilled_bytes * 1e-9);
   double worst = 0;
   for (const auto& l : s.laws) worst = std::max(worst, l.relative_error());
   out << fmt(
