@@ -22,14 +22,6 @@ pipeline:
   - {name: serve, device: cpu, instances: 4, service: {dist: exponential, mean: 40ms}}
 )";
 
-// Keys that DESIGN.md reserves for the node model, which this version does not simulate yet.
-// They are errors (not silently ignored) so that nobody mistakes an unmodelled GPU for a result.
-[[noreturn]] void not_yet(MapReader& r, std::string_view key, const std::string& what) {
-  r.fail(key, what +
-                  " is not modelled yet in this version of servesim (see docs/model.md: "
-                  "this version simulates CPU stages with service-time distributions)");
-}
-
 std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string& path,
                                       const ConfigNode* image_sets);
 
@@ -443,6 +435,26 @@ BatchingParams parse_batching(MapReader r) {
   return b;
 }
 
+ClusterParams parse_cluster(MapReader r) {
+  ClusterParams c;
+  if (auto n = r.integer("nodes", 1, 100'000)) c.nodes = static_cast<int>(*n);
+  if (r.has("balancer")) {
+    MapReader b = r.child("balancer");
+    const auto policy =
+        b.choice("policy", {"round_robin", "random", "least_outstanding", "power_of_two"})
+            .value_or("round_robin");
+    c.policy = policy == "round_robin"         ? BalancerPolicy::kRoundRobin
+               : policy == "random"            ? BalancerPolicy::kRandom
+               : policy == "least_outstanding" ? BalancerPolicy::kLeastOutstanding
+                                               : BalancerPolicy::kPowerOfTwo;
+    if (auto m = b.integer("max_outstanding_per_node", 1, std::int64_t{1} << 40))
+      c.max_outstanding_per_node = static_cast<std::uint64_t>(*m);
+    b.finish();
+  }
+  r.finish();
+  return c;
+}
+
 struct StageContext {
   const CurveSet& curves;
   const ModelSet& models;
@@ -544,7 +556,7 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   if (auto s = r.integer("seed", 0, std::int64_t{1} << 53)) p.seed = static_cast<std::uint64_t>(*s);
   r.string("name");
   r.string("description");
-  if (r.has("cluster")) not_yet(r, "cluster", "a cluster of nodes");
+  if (r.has("cluster")) p.cluster = parse_cluster(r.child("cluster"));
   CurveSet curves;
   if (const ConfigNode* c = r.get("curves")) curves = parse_curves(*c, "curves");
   ModelSet models;
@@ -633,6 +645,11 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
                      {"bytes", im.bytes},
                      {"weight", im.weight}});
   }
+  const char* policies[] = {"round_robin", "random", "least_outstanding", "power_of_two"};
+  j["cluster"] = {{"nodes", p.cluster.nodes},
+                  {"balancer",
+                   {{"policy", policies[static_cast<int>(p.cluster.policy)]},
+                    {"max_outstanding_per_node", p.cluster.max_outstanding_per_node}}}};
   const NodeParams& n = p.node;
   auto power = [](nlohmann::ordered_json& o, const PowerParams& pw) {
     if (pw.busy_w > 0) {

@@ -48,7 +48,7 @@ class Collector final : public Observer {
 };
 
 ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
-  const std::size_t n = p.pipeline.size();
+  const std::size_t n = reported_stages(p);
   Collector c(n);
   const ReplicationResult r = run_replication(p, rep, c);
   const ModelCounters& a = r.begin;
@@ -79,8 +79,9 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
     m.stage_output_mean_s.push_back(c.output_sum_[s] / k * 1e-9);
     m.stage_service_mean_s.push_back((c.input_sum_[s] + c.compute_sum_[s] + c.output_sum_[s]) / k *
                                      1e-9);
-    m.stage_utilization.push_back((b.stage_busy_area[s] - a.stage_busy_area[s]) /
-                                  (safe_window * r.resources[s].servers));
+    const int servers = r.stages[s].instances;
+    m.stage_utilization.push_back(
+        servers > 0 ? (b.stage_busy_area[s] - a.stage_busy_area[s]) / (safe_window * servers) : 0);
     m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) /
                                     safe_window);
     m.stage_batches.push_back(c.batches_[s]);
@@ -105,6 +106,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
   m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
   m.latency = c.latency_;
   m.resources = r.resources;
+  m.stages = r.stages;
   return m;
 }
 
@@ -182,10 +184,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
 
   const double x = s.throughput_rps.mean;
   const std::vector<ResourceInfo>& resources = s.reps.front().resources;
-  for (std::size_t i = 0; i < p.pipeline.size(); ++i) {
+  const std::vector<StageInfo>& stage_info = s.reps.front().stages;
+  for (std::size_t i = 0; i < stage_info.size(); ++i) {
     StageSummary st;
-    st.name = p.pipeline[i].name;
-    st.instances = static_cast<int>(resources[i].servers);
+    st.name = stage_info[i].name;
+    st.instances = stage_info[i].instances;
     st.queue_ms = over_reps(s.reps, [i](auto& r) { return r.stage_queue_mean_s[i] * 1e3; });
     st.service_ms = over_reps(s.reps, [i](auto& r) { return r.stage_service_mean_s[i] * 1e3; });
     st.input_ms = mean_of(s.reps, [i](auto& r) { return r.stage_input_mean_s[i] * 1e3; });
@@ -248,6 +251,7 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
     // Utilisation law per instance: a batch of b requests holds one instance for its service
     // time, so U = (X / b) S / instances with b the stage's mean batch size.
     const double b = std::max(1.0, s.stages[i].batch_mean);
+    if (s.stages[i].instances == 0) continue;  // the balancer's queue has no servers
     s.laws.push_back({"utilization", s.stages[i].name, s.stages[i].utilization,
                       x / b * s.stages[i].service_ms.mean * 1e-3 / s.stages[i].instances});
   }

@@ -9,6 +9,7 @@
 #include "sim/metrics/histogram.h"
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
+#include "sim/model/replication.h"
 
 namespace servesim {
 
@@ -29,6 +30,7 @@ struct ReplicationMetrics {
   std::vector<double> stage_batch_mean;
   std::vector<std::vector<std::uint64_t>> stage_batch_histogram;  // [stage][size] -> batches
   std::vector<ResourceInfo> resources;                            // the model's, in its order
+  std::vector<StageInfo> stages;                                  // the model's stages
   std::vector<double> resource_utilization;                       // per resource
   double energy_j = 0;                                            // all devices over the window
   std::vector<double> device_energy_j;  // per device with power figures, in resource order

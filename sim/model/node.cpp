@@ -2,9 +2,11 @@
 
 namespace servesim {
 
-Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication)
+Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication,
+           std::uint32_t index)
     : sim_(sim),
       params_(params),
+      index_(index),
       cpu_(sim, params.node.cpu.cores, params.node.cpu.speed),
       pcie_(sim) {
   const NodeParams& np = params.node;
@@ -32,7 +34,9 @@ Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replicati
     const StageParams& sp = params.pipeline[i];
     stages_.push_back(std::make_unique<Stage>(
         *this, static_cast<std::uint32_t>(i), sp,
-        Rng::stream(params.seed, replication, "stage/" + sp.name, "service")));
+        Rng::stream(params.seed, replication,
+                    (index == 0 ? "" : "node" + std::to_string(index) + "/") + "stage/" + sp.name,
+                    "service")));
   }
   describe_resources();
 }
@@ -62,6 +66,7 @@ RequestId Node::admit(Time arrival, std::uint32_t client, std::size_t image) {
   Request& r = requests_[id];
   r.arrival = arrival;
   r.client = client;
+  r.node = index_;
   if (!params_.workload.images.empty()) {
     const ImageParams& im = params_.workload.images[image];
     r.width = im.width;

@@ -33,7 +33,9 @@ class CompletionListener {
 
 class Node final : public WorkOwner {
  public:
-  Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication);
+  /// Node `index` of the cluster (each node has its own random streams).
+  Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication,
+       std::uint32_t index = 0);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -92,6 +94,7 @@ class Node final : public WorkOwner {
 
   Simulator& sim_;
   const ScenarioParams& params_;
+  std::uint32_t index_;
   RequestPool requests_;
   SharedServer cpu_;
   std::vector<std::unique_ptr<Gpu>> gpus_;

@@ -119,12 +119,30 @@ struct StageParams {
   Direction direction = Direction::kToGpu;  // device: pcie only
 };
 
+enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };
+
+/// K identical nodes behind a load balancer that caps each node's outstanding requests.
+struct ClusterParams {
+  int nodes = 1;
+  BalancerPolicy policy = BalancerPolicy::kRoundRobin;
+  std::uint64_t max_outstanding_per_node = 0;  // 0: no cap (the balancer never holds requests)
+};
+
 struct ScenarioParams {
   std::uint64_t seed = 1;
   RunParams run;
   WorkloadParams workload;
+  ClusterParams cluster;
   NodeParams node;
   std::vector<StageParams> pipeline;
 };
+
+/// With a per-node cap, the balancer's queue is reported as a stage, first, before the pipeline.
+inline bool has_balancer_stage(const ScenarioParams& p) {
+  return p.cluster.max_outstanding_per_node > 0;
+}
+inline std::size_t reported_stages(const ScenarioParams& p) {
+  return p.pipeline.size() + (has_balancer_stage(p) ? 1 : 0);
+}
 
 }  // namespace servesim

@@ -1,7 +1,7 @@
 #include "sim/model/replication.h"
 
 #include "sim/core/simulator.h"
-#include "sim/model/node.h"
+#include "sim/model/cluster.h"
 #include "sim/model/workload.h"
 
 namespace servesim {
@@ -9,12 +9,12 @@ namespace servesim {
 ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t replication,
                                   Observer& observer) {
   Simulator sim;
-  Node node(sim, params, replication);
-  Workload workload(sim, node, params.workload, params.seed, replication);
+  Cluster cluster(sim, params, replication);
+  Workload workload(sim, cluster, params.workload, params.seed, replication);
   ReplicationResult result;
   auto open_window = [&] {
-    result.begin = node.counters();
-    node.open_window(&observer, params.run.requests);
+    result.begin = cluster.counters();
+    cluster.open_window(&observer, params.run.requests);
   };
   // Without warm-up the window opens before the first request, so the requests sent at t = 0
   // (a closed loop's whole population) are counted as arrivals of the window.
@@ -25,9 +25,12 @@ ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t re
     open_window();
   }
   sim.run_until(params.run.duration > 0 ? params.run.duration : kTimeMax);
-  result.end = node.counters();
+  result.end = cluster.counters();
   result.events = sim.events_processed();
-  result.resources = node.resources();
+  result.resources = cluster.resources();
+  if (has_balancer_stage(params)) result.stages.push_back({"balancer", 0});
+  for (const auto& s : cluster.node(0).stages())
+    result.stages.push_back({s->name(), s->instances() * cluster.nodes()});
   return result;
 }
 

@@ -2,6 +2,7 @@
 /// One independent replication of a scenario: build the model, warm it up, measure a window.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/model/observer.h"
@@ -9,11 +10,17 @@
 
 namespace servesim {
 
+struct StageInfo {
+  std::string name;
+  int instances = 0;  // over all devices and nodes (0: the balancer's queue)
+};
+
 struct ReplicationResult {
   ModelCounters begin;  // at the end of warm-up
   ModelCounters end;    // at the end of the run
   std::uint64_t events = 0;
   std::vector<ResourceInfo> resources;  // what ModelCounters::resource_busy_area is about
+  std::vector<StageInfo> stages;        // what the stage indices of the observer mean
 };
 
 /// Runs replication `replication` of `params`, reporting in-window events to `observer`.

@@ -20,6 +20,7 @@ struct Request {
   Time service_start = 0;  // when a worker of the current stage took it
   std::uint32_t stage = 0;
   std::uint32_t client = 0;  // closed workloads: who sent it
+  std::uint32_t node = 0;    // which node of the cluster holds it
   // The image it carries, and its payload now (compressed bytes, then raw pixels, then a tensor).
   std::int32_t width = 0, height = 0;
   double bytes = 0;               // payload size

@@ -20,10 +20,10 @@ Distribution make_interarrival(const WorkloadParams& p) {
 }
 }  // namespace
 
-Workload::Workload(Simulator& sim, Node& node, const WorkloadParams& params, std::uint64_t seed,
-                   std::uint64_t replication)
+Workload::Workload(Simulator& sim, Cluster& cluster, const WorkloadParams& params,
+                   std::uint64_t seed, std::uint64_t replication)
     : sim_(sim),
-      node_(node),
+      cluster_(cluster),
       params_(params),
       interarrival_(make_interarrival(params)),
       arrival_rng_(Rng::stream(seed, replication, "workload", "interarrival")),
@@ -33,7 +33,7 @@ Workload::Workload(Simulator& sim, Node& node, const WorkloadParams& params, std
   for (const auto& im : params.images) total += im.weight;
   double acc = 0;
   for (const auto& im : params.images) cum_weight_.push_back((acc += im.weight) / total);
-  node_.set_listener(this);
+  cluster_.set_listener(this);
 }
 
 std::size_t Workload::draw_image() {
@@ -51,11 +51,11 @@ void Workload::start() {
   for (int c = 0; c < params_.concurrency; ++c) send(static_cast<std::uint32_t>(c));
 }
 
-void Workload::send(std::uint32_t client) { node_.admit(sim_.now(), client, draw_image()); }
+void Workload::send(std::uint32_t client) { cluster_.admit(sim_.now(), client, draw_image()); }
 
 void Workload::on_event(std::uint32_t kind, std::uint64_t arg) {
   if (kind == kArrival) {
-    node_.admit(sim_.now(), 0, draw_image());
+    cluster_.admit(sim_.now(), 0, draw_image());
     sim_.schedule_in(sample_to_time(interarrival_.sample(arrival_rng_)), *this, kArrival);
   } else {
     send(static_cast<std::uint32_t>(arg));

@@ -7,14 +7,14 @@
 
 #include "sim/core/distribution.h"
 #include "sim/core/simulator.h"
-#include "sim/model/node.h"
+#include "sim/model/cluster.h"
 #include "sim/model/params.h"
 
 namespace servesim {
 
 class Workload final : public EventHandler, public CompletionListener {
  public:
-  Workload(Simulator& sim, Node& node, const WorkloadParams& params, std::uint64_t seed,
+  Workload(Simulator& sim, Cluster& cluster, const WorkloadParams& params, std::uint64_t seed,
            std::uint64_t replication);
 
   /// Schedules the first arrivals (open) or the first request of every client (closed).
@@ -30,7 +30,7 @@ class Workload final : public EventHandler, public CompletionListener {
   std::size_t draw_image();
 
   Simulator& sim_;
-  Node& node_;
+  Cluster& cluster_;
   const WorkloadParams& params_;
   Distribution interarrival_;       // open: ns between arrivals
   std::vector<double> cum_weight_;  // image mix: cumulative weights, normalised to end at 1

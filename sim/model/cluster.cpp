@@ -1,0 +1,180 @@
+#include "sim/model/cluster.h"
+
+#include <algorithm>
+
+namespace servesim {
+
+Cluster::Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t replication)
+    : sim_(sim),
+      params_(params),
+      outstanding_(static_cast<std::size_t>(params.cluster.nodes), 0),
+      rng_(Rng::stream(params.seed, replication, "balancer", "choice")) {
+  for (int k = 0; k < params.cluster.nodes; ++k) {
+    nodes_.push_back(
+        std::make_unique<Node>(sim, params, replication, static_cast<std::uint32_t>(k)));
+    nodes_.back()->set_listener(this);
+  }
+}
+
+bool Cluster::eligible(int k) const {
+  const std::uint64_t cap = params_.cluster.max_outstanding_per_node;
+  return cap == 0 || outstanding_[static_cast<std::size_t>(k)] < cap;
+}
+
+int Cluster::choose() {
+  const int n = nodes();
+  if (n == 1) return eligible(0) ? 0 : -1;
+  switch (params_.cluster.policy) {
+    case BalancerPolicy::kRoundRobin:
+      for (int i = 0; i < n; ++i) {
+        const int k = static_cast<int>((next_ + static_cast<std::uint32_t>(i)) % n);
+        if (eligible(k)) {
+          next_ = static_cast<std::uint32_t>(k + 1) % static_cast<std::uint32_t>(n);
+          return k;
+        }
+      }
+      return -1;
+    case BalancerPolicy::kLeastOutstanding: {
+      int best = -1;  // ties: the lowest index
+      for (int k = 0; k < n; ++k)
+        if (eligible(k) && (best < 0 || outstanding_[static_cast<std::size_t>(k)] <
+                                            outstanding_[static_cast<std::size_t>(best)]))
+          best = k;
+      return best;
+    }
+    case BalancerPolicy::kRandom:
+    case BalancerPolicy::kPowerOfTwo: {
+      int count = 0;
+      for (int k = 0; k < n; ++k) count += eligible(k) ? 1 : 0;
+      if (count == 0) return -1;
+      // The i-th eligible node, i uniform: the same draws whatever the caps do elsewhere.
+      auto pick = [&](int skip) {
+        const int m = skip < 0 ? count : count - 1;
+        auto i = static_cast<int>(rng_.below(static_cast<std::uint64_t>(m)));
+        for (int k = 0; k < n; ++k) {
+          if (!eligible(k) || k == skip) continue;
+          if (i-- == 0) return k;
+        }
+        return -1;
+      };
+      const int a = pick(-1);
+      if (params_.cluster.policy == BalancerPolicy::kRandom || count == 1) return a;
+      const int b = pick(a);  // two distinct choices; the less loaded wins (ties: the first)
+      return outstanding_[static_cast<std::size_t>(b)] < outstanding_[static_cast<std::size_t>(a)]
+                 ? b
+                 : a;
+    }
+  }
+  return -1;
+}
+
+bool Cluster::admit(Time arrival, std::uint32_t client, std::size_t image) {
+  if (held_ + waiting_.size() >= params_.run.max_in_system) {
+    ++dropped_;
+    return false;
+  }
+  ++arrivals_;
+  const Waiting w{arrival, client, image};
+  // FIFO: nobody overtakes a request already waiting at the balancer.
+  const int k = waiting_.empty() ? choose() : -1;
+  if (k < 0) {
+    waiting_.push(w);
+    waiting_area_.set(sim_.now(), static_cast<double>(waiting_.size()));
+    return true;
+  }
+  send(k, w);
+  return true;
+}
+
+void Cluster::send(int k, const Waiting& w) {
+  ++outstanding_[static_cast<std::size_t>(k)];
+  ++held_;
+  if (has_balancer_stage(params_) && observer_)
+    observer_->stage_done(0, StageSpan{sim_.now() - w.arrival, 0, 0, 0});
+  nodes_[static_cast<std::size_t>(k)]->admit(w.arrival, w.client, w.image);
+}
+
+void Cluster::freed(const Request& r) {
+  --outstanding_[r.node];
+  --held_;
+  while (!waiting_.empty()) {
+    const int k = choose();
+    if (k < 0) break;
+    const Waiting w = waiting_.pop();
+    waiting_area_.set(sim_.now(), static_cast<double>(waiting_.size()));
+    send(k, w);
+  }
+}
+
+void Cluster::request_left(const Request& r) {
+  freed(r);
+  if (listener_) listener_->request_left(r);
+}
+
+void Cluster::request_rejected(const Request& r) {
+  freed(r);
+  if (listener_) listener_->request_rejected(r);
+}
+
+void Cluster::open_window(Observer* observer, std::uint64_t stop_after) {
+  observer_ = observer;
+  stop_after_ = stop_after;
+  window_done_ = 0;
+  for (auto& n : nodes_) n->open_window(observer ? this : nullptr, 0);
+}
+
+void Cluster::request_done(Time latency) {
+  observer_->request_done(latency);
+  if (++window_done_ == stop_after_) sim_.stop();
+}
+
+void Cluster::stage_done(std::uint32_t stage, const StageSpan& span) {
+  observer_->stage_done(stage + stage_offset(), span);
+}
+
+void Cluster::batch_done(std::uint32_t stage, std::size_t size) {
+  observer_->batch_done(stage + stage_offset(), size);
+}
+
+ModelCounters Cluster::counters() const {
+  ModelCounters c = nodes_.front()->counters();
+  for (std::size_t k = 1; k < nodes_.size(); ++k) {
+    const ModelCounters o = nodes_[k]->counters();
+    c.completions += o.completions;
+    c.rejected += o.rejected;
+    c.in_system += o.in_system;
+    c.in_system_area += o.in_system_area;
+    for (std::size_t i = 0; i < c.stage_busy_area.size(); ++i) {
+      c.stage_busy_area[i] += o.stage_busy_area[i];
+      c.stage_in_stage_area[i] += o.stage_in_stage_area[i];
+    }
+    for (std::size_t i = 0; i < c.resource_busy_area.size(); ++i)
+      c.resource_busy_area[i] += o.resource_busy_area[i];
+    c.gpu_memory_area += o.gpu_memory_area;
+    c.spilled_bytes += o.spilled_bytes;
+  }
+  // The balancer's requests are in the system too; its counts replace the nodes'.
+  const Time now = sim_.now();
+  c.arrivals = arrivals_;
+  c.dropped = dropped_;
+  c.in_system += waiting_.size();
+  c.in_system_area += waiting_area_.area(now);
+  if (has_balancer_stage(params_)) {
+    c.stage_busy_area.insert(c.stage_busy_area.begin(), 0.0);
+    c.stage_in_stage_area.insert(c.stage_in_stage_area.begin(), waiting_area_.area(now));
+  }
+  return c;
+}
+
+std::vector<ResourceInfo> Cluster::resources() const {
+  std::vector<ResourceInfo> r = nodes_.front()->resources();
+  const auto k = static_cast<double>(nodes_.size());
+  for (auto& info : r) {
+    info.servers *= k;
+    info.idle_w *= k;  // power of the pooled device: K of them
+    info.busy_w *= k;
+  }
+  return r;
+}
+
+}  // namespace servesim

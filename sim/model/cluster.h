@@ -1,0 +1,74 @@
+#pragma once
+/// K identical nodes behind a load balancer (round_robin, random, least_outstanding,
+/// power_of_two). With max_outstanding_per_node the balancer holds the excess in a FIFO; that
+/// wait is reported as a stage of its own.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sim/core/random.h"
+#include "sim/core/ring.h"
+#include "sim/core/simulator.h"
+#include "sim/core/time_average.h"
+#include "sim/model/node.h"
+#include "sim/model/observer.h"
+#include "sim/model/params.h"
+
+namespace servesim {
+
+class Cluster final : public CompletionListener, public Observer {
+ public:
+  Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t replication);
+
+  /// A client's request arrives now (scheduled at `arrival`); false when dropped because
+  /// run.max_in_system requests are already inside.
+  bool admit(Time arrival, std::uint32_t client, std::size_t image);
+  void set_listener(CompletionListener* l) { listener_ = l; }
+  /// From here on, in-window events go to `observer`; stops the run after `stop_after`
+  /// completions (0: never).
+  void open_window(Observer* observer, std::uint64_t stop_after);
+
+  /// Counters summed over nodes, plus the balancer's own.
+  ModelCounters counters() const;
+  /// The nodes' resources, each pooled over all nodes (servers x K).
+  std::vector<ResourceInfo> resources() const;
+  int nodes() const { return static_cast<int>(nodes_.size()); }
+  Node& node(int k) { return *nodes_[static_cast<std::size_t>(k)]; }
+
+  // From the nodes.
+  void request_left(const Request& r) override;
+  void request_rejected(const Request& r) override;
+  void request_done(Time latency) override;
+  void stage_done(std::uint32_t stage, const StageSpan& span) override;
+  void batch_done(std::uint32_t stage, std::size_t size) override;
+
+ private:
+  struct Waiting {
+    Time arrival = 0;
+    std::uint32_t client = 0;
+    std::size_t image = 0;
+  };
+  /// The node to send to, or -1 when every node is at its cap.
+  int choose();
+  bool eligible(int k) const;
+  void send(int k, const Waiting& w);
+  void freed(const Request& r);
+  std::uint32_t stage_offset() const { return has_balancer_stage(params_) ? 1 : 0; }
+
+  Simulator& sim_;
+  const ScenarioParams& params_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::uint64_t> outstanding_;
+  Ring<Waiting> waiting_;
+  Rng rng_;
+  std::uint32_t next_ = 0;  // round robin
+  CompletionListener* listener_ = nullptr;
+  Observer* observer_ = nullptr;
+  std::uint64_t window_done_ = 0, stop_after_ = 0;
+  std::uint64_t arrivals_ = 0, dropped_ = 0;
+  std::uint64_t held_ = 0;  // requests inside the nodes
+  TimeIntegral waiting_area_;
+};
+
+}  // namespace servesim
