@@ -43,7 +43,10 @@ const ConfigNode* MapReader::get(std::string_view key) {
   return node_.find(key);
 }
 
-bool MapReader::has(std::string_view key) const { return node_.find(key) != nullptr; }
+bool MapReader::has(std::string_view key) {
+  // Asking about a key makes it one this map knows, so it is listed when another is misspelt.
+  return get(key) != nullptr;
+}
 
 const ConfigNode& MapReader::require(std::string_view key) {
   const ConfigNode* n = get(key);

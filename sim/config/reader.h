@@ -32,7 +32,7 @@ class MapReader {
   /// The node at `key`, or nullptr; either way `key` becomes a known key.
   const ConfigNode* get(std::string_view key);
   const ConfigNode& require(std::string_view key);
-  bool has(std::string_view key) const;
+  bool has(std::string_view key);
 
   // Typed getters: nullopt when absent; an error when present but wrong.
   std::optional<std::string> string(std::string_view key);

@@ -12,16 +12,6 @@ namespace servesim {
 
 namespace {
 
-constexpr std::string_view kDefaultScenario =
-    R"(# servesim's built-in default: DESIGN.md's minimal scenario, an M/M/4 queue at 90% load.
-seed: 7
-run: {duration: 2000s, warmup: 100s, replications: 10}
-workload: {mode: open, rate: 90/s, arrival: poisson}
-node: {cpu: {cores: 4}}
-pipeline:
-  - {name: serve, device: cpu, instances: 4, service: {dist: exponential, mean: 40ms}}
-)";
-
 std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string& path,
                                       const ConfigNode* image_sets);
 
@@ -373,6 +363,9 @@ OutputParams parse_output(const ConfigNode& node, const std::string& path, const
   } else if (r.has("bytes")) {
     o.kind = OutputParams::Kind::kBytes;
     o.bytes = *r.quantity("bytes", Dimension::kBytes);
+  } else if (r.has("bytes_per_pixel")) {
+    o.kind = OutputParams::Kind::kPerPixel;
+    o.bytes_per_pixel = *r.number("bytes_per_pixel", 1e-6, 1e6);
   } else if (r.has("format")) {
     r.choice("format", {"raw"});
     o.kind = OutputParams::Kind::kRaw;
@@ -548,7 +541,9 @@ std::string format_duration(Time t) {
   return std::to_string(t) + "ns";
 }
 
-std::string_view default_scenario_yaml() { return kDefaultScenario; }
+std::filesystem::path default_scenario_path() {
+  return std::filesystem::path(SERVESIM_CONFIG_DIR) / "scenarios" / "paper-vit-base-gpu.yaml";
+}
 
 ScenarioParams parse_scenario(const ConfigNode& root) {
   MapReader r(root, "");
@@ -603,8 +598,14 @@ LoadedScenario load_scenario(const std::filesystem::path& file,
   LoadedScenario out;
   ConfigNode root;
   if (file.empty()) {
-    out.source = "<built-in default>";
-    root = load_config_text(default_scenario_yaml(), out.source, std::filesystem::current_path());
+    const auto path = default_scenario_path();
+    if (!std::filesystem::exists(path))
+      throw ConfigError(SourceMark{"<built-in default>", 0, 0}, "",
+                        "the default scenario " + path.string() +
+                            " is missing (servesim reads configs/ from the source tree it was "
+                            "built from); pass a scenario FILE");
+    out.source = path.string();
+    root = load_config_file(path);
   } else {
     out.source = file.string();
     root = load_config_file(file);
@@ -722,6 +723,9 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
         break;
       case OutputParams::Kind::kBytes:
         st["output"] = {{"bytes", s.output.bytes}};
+        break;
+      case OutputParams::Kind::kPerPixel:
+        st["output"] = {{"bytes_per_pixel", s.output.bytes_per_pixel}};
         break;
     }
     pipe.push_back(st);

@@ -23,8 +23,9 @@ struct LoadedScenario {
 LoadedScenario load_scenario(const std::filesystem::path& file,
                              const std::vector<std::string>& overrides);
 
-/// The YAML of the built-in default scenario (an M/M/4 queue, DESIGN.md's minimal scenario).
-std::string_view default_scenario_yaml();
+/// The built-in default scenario: the paper's node, ViT-base on medium images with GPU
+/// preprocessing (configs/scenarios/paper-vit-base-gpu.yaml of the tree servesim was built from).
+std::filesystem::path default_scenario_path();
 
 /// The parameters as a config that servesim accepts again (units written out).
 nlohmann::ordered_json resolved_config(const ScenarioParams& p);

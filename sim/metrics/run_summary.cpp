@@ -24,6 +24,7 @@ class Collector final : public Observer {
         compute_sum_(stages),
         output_sum_(stages),
         batches_(stages),
+        batch_busy_(stages),
         batch_sizes_(stages) {}
   void request_done(Time latency) override { latency_.record(latency); }
   void stage_done(std::uint32_t s, const StageSpan& span) override {
@@ -33,8 +34,9 @@ class Collector final : public Observer {
     compute_sum_[s] += static_cast<double>(span.compute);
     output_sum_[s] += static_cast<double>(span.output);
   }
-  void batch_done(std::uint32_t s, std::size_t size) override {
+  void batch_done(std::uint32_t s, std::size_t size, Time busy) override {
     ++batches_[s];
+    batch_busy_[s] += static_cast<double>(busy);
     auto& h = batch_sizes_[s];
     if (h.size() <= size) h.resize(size + 1);
     ++h[size];
@@ -44,6 +46,7 @@ class Collector final : public Observer {
   std::vector<std::uint64_t> count_;
   std::vector<double> queue_sum_, input_sum_, compute_sum_, output_sum_;  // ns
   std::vector<std::uint64_t> batches_;
+  std::vector<double> batch_busy_;  // ns: the instance time the stage's batches took
   std::vector<std::vector<std::uint64_t>> batch_sizes_;
 };
 
@@ -85,6 +88,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
     m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) /
                                     safe_window);
     m.stage_batches.push_back(c.batches_[s]);
+    m.stage_batch_busy_rate.push_back(c.batch_busy_[s] / safe_window);
     double sum = 0;
     for (std::size_t z = 0; z < c.batch_sizes_[s].size(); ++z)
       sum += static_cast<double>(z * c.batch_sizes_[s][z]);
@@ -248,12 +252,13 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
     const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
     const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
     s.laws.push_back({"little", s.stages[i].name, in_stage, x * resid});
-    // Utilisation law per instance: a batch of b requests holds one instance for its service
-    // time, so U = (X / b) S / instances with b the stage's mean batch size.
-    const double b = std::max(1.0, s.stages[i].batch_mean);
+    // Utilisation law per instance: U = X_batches S_batch / instances, where the batch
+    // throughput and mean batch time come from the spans the stage reported, and U from its
+    // time-integrated busy count: two accounts of the same time that must agree.
     if (s.stages[i].instances == 0) continue;  // the balancer's queue has no servers
+    const double busy_rate = mean_of(s.reps, [i](auto& r) { return r.stage_batch_busy_rate[i]; });
     s.laws.push_back({"utilization", s.stages[i].name, s.stages[i].utilization,
-                      x / b * s.stages[i].service_ms.mean * 1e-3 / s.stages[i].instances});
+                      busy_rate / s.stages[i].instances});
   }
 
   // Stability of an open workload: refused arrivals, an offered load at or beyond the bound,

@@ -27,6 +27,7 @@ struct ReplicationMetrics {
   std::vector<double> stage_input_mean_s, stage_compute_mean_s, stage_output_mean_s;
   std::vector<double> stage_in_stage_mean;  // time-average number queued or in service
   std::vector<std::uint64_t> stage_batches;
+  std::vector<double> stage_batch_busy_rate;  // instance-seconds of batches per second
   std::vector<double> stage_batch_mean;
   std::vector<std::vector<std::uint64_t>> stage_batch_histogram;  // [stage][size] -> batches
   std::vector<ResourceInfo> resources;                            // the model's, in its order

@@ -96,6 +96,19 @@ void Node::forward(RequestId id) {
   if (listener_) listener_->request_left(r);
 }
 
+void Node::forward_batch(const std::vector<RequestId>& ids) {
+  if (ids.size() == 1) {
+    forward(ids.front());
+    return;
+  }
+  const std::uint32_t next = requests_[ids.front()].stage + 1;
+  if (next < stages_.size()) {
+    stages_[next]->accept_batch(ids);
+    return;
+  }
+  for (const RequestId id : ids) forward(id);
+}
+
 void Node::reject(RequestId id) {
   const Request r = requests_[id];
   if (r.location != kHost) {

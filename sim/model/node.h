@@ -47,13 +47,16 @@ class Node final : public WorkOwner {
   RequestId admit(Time arrival, std::uint32_t client, std::size_t image = 0);
   /// Moves a request to its next stage, or completes it after the last one.
   void forward(RequestId id);
+  /// Moves a finished batch on together: the next stage sees all of it before it forms its own
+  /// batches (as a Triton scheduler finds every request that arrived in the same instant).
+  void forward_batch(const std::vector<RequestId>& ids);
   /// A stage refused the request (Triton's queue full or timeout): it leaves without a result.
   void reject(RequestId id);
   void stage_done(std::uint32_t stage, const StageSpan& span) {
     if (observer_) observer_->stage_done(stage, span);
   }
-  void batch_done(std::uint32_t stage, std::size_t size) {
-    if (observer_) observer_->batch_done(stage, size);
+  void batch_done(std::uint32_t stage, std::size_t size, Time busy) {
+    if (observer_) observer_->batch_done(stage, size, busy);
   }
 
   /// Moves `bytes` between the host and GPU `gpu` through one of its copy engines and the PCIe

@@ -99,11 +99,12 @@ struct ServiceParams {
 
 /// What a stage makes of the payload it consumed.
 struct OutputParams {
-  enum class Kind { kSame, kRaw, kTensor, kBytes } kind = Kind::kSame;
+  enum class Kind { kSame, kRaw, kTensor, kBytes, kPerPixel } kind = Kind::kSame;
   int width = 0, height = 0, channels = 3;
   int element_bytes = 1;  // dtype size
   std::string dtype = "uint8";
-  double bytes = 0;  // kBytes
+  double bytes = 0;            // kBytes
+  double bytes_per_pixel = 0;  // kPerPixel: e.g. the DCT coefficients of entropy decoding
 };
 
 enum class Direction { kToGpu, kToHost };

@@ -22,6 +22,9 @@ void apply_output(const OutputParams& out, Request& r) {
     case OutputParams::Kind::kBytes:
       r.bytes = out.bytes;
       return;
+    case OutputParams::Kind::kPerPixel:
+      r.bytes = r.pixels * out.bytes_per_pixel;
+      return;
   }
 }
 
@@ -69,6 +72,16 @@ std::uint32_t Stage::choose_group() {
 }
 
 void Stage::accept(RequestId id) {
+  enqueue(arrive(id), id);
+  dispatch(last_group_);
+}
+
+void Stage::accept_batch(const std::vector<RequestId>& ids) {
+  for (const RequestId id : ids) enqueue(arrive(id), id);
+  for (std::uint32_t g = 0; g < groups_.size(); ++g) dispatch(g);
+}
+
+std::uint32_t Stage::arrive(RequestId id) {
   const Time now = node_.now();
   Request& r = node_.request(id);
   r.stage = index_;
@@ -79,7 +92,8 @@ void Stage::accept(RequestId id) {
     // Data already on a GPU stays there; the rest goes to the least-loaded GPU.
     g = r.location >= 0 ? static_cast<std::uint32_t>(r.location) : choose_group();
   }
-  enqueue(g, id);
+  last_group_ = g;
+  return g;
 }
 
 void Stage::enqueue(std::uint32_t g, RequestId id) {
@@ -95,7 +109,6 @@ void Stage::enqueue(std::uint32_t g, RequestId id) {
   } else {
     grp.fifo.push(id);
   }
-  dispatch(g);
 }
 
 void Stage::dispatch(std::uint32_t g) {
@@ -172,7 +185,6 @@ void Stage::begin(std::uint32_t i) {
     inst.args.bytes += r.bytes;
   }
   busy_.set(now, ++busy_count_);
-  node_.batch_done(index_, inst.batch.size());
   // Reserve GPU memory for what arrives from the host.
   const int gpu = groups_[inst.group].gpu;
   const bool to_gpu =
@@ -310,6 +322,7 @@ void Stage::finish(std::uint32_t i) {
     node_.stage_done(index_, StageSpan{inst.start - r.stage_enter, inst.input_end - inst.start,
                                        inst.compute_end - inst.input_end, now - inst.compute_end});
   }
+  node_.batch_done(index_, inst.batch.size(), now - inst.start);
   groups_[g].load -= static_cast<int>(inst.batch.size());
   in_stage_.add(now, -static_cast<double>(inst.batch.size()));
   busy_.set(now, --busy_count_);
@@ -317,7 +330,7 @@ void Stage::finish(std::uint32_t i) {
   leaving_.swap(inst.batch);
   groups_[g].idle.push_back(i);
   dispatch(g);
-  for (const RequestId id : leaving_) node_.forward(id);
+  node_.forward_batch(leaving_);
   leaving_.clear();
 }
 

@@ -31,6 +31,8 @@ class Stage final : public WorkOwner, public EventHandler {
 
   /// A request joins this stage's queue (and starts at once if an instance is free).
   void accept(RequestId id);
+  /// Requests that arrive in the same instant all join before any batch is formed.
+  void accept_batch(const std::vector<RequestId>& ids);
   void work_done(std::uint64_t token) override;
   void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher wake-up
 
@@ -63,6 +65,7 @@ class Stage final : public WorkOwner, public EventHandler {
     int pending = 0;  // transfers still in flight
   };
 
+  std::uint32_t arrive(RequestId id);  // stamps the request, returns its group
   void enqueue(std::uint32_t g, RequestId id);
   void dispatch(std::uint32_t g);
   void begin(std::uint32_t i);
@@ -83,7 +86,8 @@ class Stage final : public WorkOwner, public EventHandler {
   std::vector<Group> groups_;
   std::vector<Instance> instances_;
   std::vector<RequestId> batch_scratch_, rejected_scratch_, leaving_;
-  std::uint32_t rotate_ = 0;  // where the search for the least-loaded GPU starts
+  std::uint32_t rotate_ = 0;
+  std::uint32_t last_group_ = 0;  // where the search for the least-loaded GPU starts
   int busy_count_ = 0;
   TimeIntegral busy_;      // busy instances
   TimeIntegral in_stage_;  // queued + in service

@@ -67,8 +67,10 @@ TEST_CASE("M/M/1 mean response time matches 1/(mu - lambda) within the 95% CI", 
 
 TEST_CASE("M/M/c at rho = 0.9 matches Erlang C within the 95% CI", "[validation]") {
   // DESIGN.md's minimal scenario: c = 4, lambda = 90/s, 1/mu = 40 ms, rho = 0.9.
-  const RunSummary s = run_scenario(
-      parse_scenario(load_config_text(default_scenario_yaml(), "<built-in default>", ".")), 2);
+  const RunSummary s =
+      run_scenario(parse_scenario(load_config_file(std::filesystem::path(SERVESIM_SOURCE_DIR) /
+                                                   "configs/scenarios/mm4.yaml")),
+                   2);
   const double w = theory::mmc_response(4, 90.0, 0.040);
   require_in_ci(s.latency_mean_ms, w * 1e3, "W (ms)");
   require_in_ci(s.stages[0].queue_ms, (w - 0.040) * 1e3, "Wq (ms)");
