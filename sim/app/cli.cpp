@@ -20,7 +20,7 @@ namespace {
 struct RunOptions {
   std::string file;
   std::vector<std::string> sets;
-  std::string json_path;
+  std::string json_path, csv_path;
   int jobs = 0;
   bool quiet = false;
 };
@@ -51,6 +51,10 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
     write_atomically(o.json_path, j.dump(2) + "\n");
     if (!o.quiet) out << "\n  wrote " << o.json_path << "\n";
   }
+  if (!o.csv_path.empty()) {
+    write_atomically(o.csv_path, summary_csv(s, sc.params.workload));
+    if (!o.quiet) out << "  wrote " << o.csv_path << "\n";
+  }
   return kExitOk;
 }
 
@@ -65,12 +69,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   RunOptions ro;
   CLI::App* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
-  run->add_option("file", ro.file, "Scenario YAML (default: the built-in M/M/4 scenario)");
+  run->add_option("file", ro.file, "Scenario YAML (default: configs/scenarios/paper-vit-base-gpu.yaml, the paper's node)");
   run->add_option("--set", ro.sets,
                   "Override a key: --set path.to.key=value (YAML value; repeatable)")
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--json", ro.json_path, "Write the results as JSON to this path");
+  run->add_option("--csv", ro.csv_path,
+                  "Write the results as CSV in perf_analyzer's columns (microseconds)");
   run->add_option("-j,--jobs", ro.jobs,
                   "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);

@@ -583,12 +583,34 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
     double work = p.workload.think_time ? p.workload.think_time->mean() : 0.0;
     for (const auto& st : p.pipeline) {
       work += st.service.mean_hint_ns() + (st.cpu_service ? st.cpu_service->mean_hint_ns() : 0.0);
-      if (st.device == Device::kPcie) work += static_cast<double>(p.node.pcie.gpu_link.latency);
+      if (st.device == Device::kPcie)
+        work += static_cast<double>(p.node.pcie.gpu_link.latency + p.node.pcie.host_link.latency) +
+                1;  // and at least a byte's worth
     }
     if (work <= 0)
       throw ConfigError(r.require("workload").mark, "workload",
                         "a closed workload whose service and think times are all zero never lets "
                         "time pass; give a stage or think_time a non-zero time");
+    // A request refused by a batcher goes straight back to its client, who resends at once: if
+    // nothing before that stage takes time, the loop resends in the same instant forever.
+    double before = 0;
+    for (std::size_t i = 0; i < p.pipeline.size() && !p.workload.think_time; ++i) {
+      const StageParams& st = p.pipeline[i];
+      const bool refuses =
+          st.batching && (st.batching->max_queue_size > 0 ||
+                          (st.batching->timeout > 0 &&
+                           st.batching->timeout_action == BatchingParams::TimeoutAction::kReject));
+      if (refuses && before <= 0)
+        throw ConfigError(
+            r.require("workload").mark, "workload.think_time",
+            "stage '" + st.name +
+                "' can refuse requests (max_queue_size or a reject timeout) and nothing before "
+                "it takes time, so a closed loop without think_time would resend a refused "
+                "request in the same instant forever; give the clients a think_time (their "
+                "back-off) or put a stage with a service time in front");
+      before += st.service.mean_hint_ns() + (st.cpu_service ? st.cpu_service->mean_hint_ns() : 0);
+      if (st.device == Device::kPcie) before += 1;
+    }
   }
   return p;
 }

@@ -109,6 +109,54 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   return j;
 }
 
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
+  std::vector<std::pair<std::string, std::string>> cols;
+  auto num = [](double v) { return fmt("%.6g", v); };
+  auto us = [&](double ms) { return fmt("%.6g", ms * 1e3); };
+  const bool closed = load.mode == WorkloadMode::kClosed;
+  cols.emplace_back(closed ? "Concurrency" : "Request Rate",
+                    closed ? std::to_string(load.concurrency) : num(load.rate_per_s));
+  cols.emplace_back("Inferences/Second", num(s.throughput_rps.mean));
+  double queue = 0, input = 0, infer = 0, output = 0;
+  for (const auto& st : s.stages) {
+    queue += st.queue_ms.mean;
+    input += st.input_ms;
+    infer += st.compute_ms;
+    output += st.output_ms;
+  }
+  // servesim has no client or network: every server-side time is in a stage.
+  cols.emplace_back("Client Send", "0");
+  cols.emplace_back("Network+Server Send/Recv", "0");
+  cols.emplace_back("Server Queue", us(queue));
+  cols.emplace_back("Server Compute Input", us(input));
+  cols.emplace_back("Server Compute Infer", us(infer));
+  cols.emplace_back("Server Compute Output", us(output));
+  cols.emplace_back("Client Recv", "0");
+  cols.emplace_back("p50 latency", us(s.p50_ms));
+  cols.emplace_back("p90 latency", us(s.p90_ms));
+  cols.emplace_back("p95 latency", us(s.p95_ms));
+  cols.emplace_back("p99 latency", us(s.p99_ms));
+  cols.emplace_back("Avg latency", us(s.latency_mean_ms.mean));
+  cols.emplace_back("Inferences/Second CI95 Low", num(s.throughput_rps.lo));
+  cols.emplace_back("Inferences/Second CI95 High", num(s.throughput_rps.hi));
+  for (const auto& st : s.stages) {
+    cols.emplace_back(st.name + " Queue", us(st.queue_ms.mean));
+    cols.emplace_back(st.name + " Service", us(st.service_ms.mean));
+    if (st.batch_mean > 0) cols.emplace_back(st.name + " Batch Size", num(st.batch_mean));
+  }
+  for (const auto& r : s.resources) cols.emplace_back(r.name + " Utilization", num(r.utilization));
+  cols.emplace_back("Bottleneck", s.bottleneck);
+  cols.emplace_back("Throughput Bound", num(s.throughput_bound));
+  cols.emplace_back("Energy J/Request", num(s.energy_j_per_request));
+  cols.emplace_back("Rejected", std::to_string(s.rejected));
+  std::string head, row;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    head += (i ? "," : "") + cols[i].first;
+    row += (i ? "," : "") + cols[i].second;
+  }
+  return head + "\n" + row + "\n";
+}
+
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source) {
   out << "servesim: " << source << " — " << s.replications << " replication(s), window "
       << fmt("%.6g", s.window_s) << " s each (after warm-up)\n\n";

@@ -12,6 +12,13 @@ namespace servesim {
 /// The run as JSON (keys per DESIGN.md "Outputs"); `config` is the resolved config.
 nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config);
 
+/// The run as CSV in perf_analyzer's columns (times in microseconds), so a prediction diffs
+/// against `perf_analyzer -f`: a header line and one row. `load` is the value of the first
+/// column: the closed loop's concurrency or the open workload's request rate.
+/// Then servesim's own columns: the throughput CI, mean latency, each stage's queue and service,
+/// each resource's utilisation, the bottleneck and the energy per request.
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load);
+
 /// A readable summary: throughput, latency percentiles, per-stage breakdown, resources, laws.
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source);
 

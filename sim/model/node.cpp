@@ -86,6 +86,7 @@ void Node::forward(RequestId id) {
     return;
   }
   const Request r = requests_[id];
+  if (r.location != kHost) leave_gpu(r);  // a pipeline may end on a GPU (a to_gpu transfer)
   requests_.release(id);
   ++completions_;
   in_system_.add(sim_.now(), -1);
@@ -94,6 +95,12 @@ void Node::forward(RequestId id) {
     if (++window_done_ == stop_after_) sim_.stop();
   }
   if (listener_) listener_->request_left(r);
+}
+
+void Node::leave_gpu(const Request& r) {
+  Gpu& g = gpu(r.location);
+  g.release(r.gpu_reserved);
+  --g.resident;
 }
 
 void Node::forward_batch(const std::vector<RequestId>& ids) {
@@ -111,11 +118,7 @@ void Node::forward_batch(const std::vector<RequestId>& ids) {
 
 void Node::reject(RequestId id) {
   const Request r = requests_[id];
-  if (r.location != kHost) {
-    Gpu& g = gpu(r.location);
-    g.release(r.gpu_reserved);
-    --g.resident;
-  }
+  if (r.location != kHost) leave_gpu(r);
   requests_.release(id);
   ++rejected_;
   in_system_.add(sim_.now(), -1);

@@ -93,6 +93,7 @@ class Node final : public WorkOwner {
     bool flowing = false;  // false: waiting for a copy engine
   };
   void start_flow(std::uint32_t slot);
+  void leave_gpu(const Request& r);  // frees what a departing request holds on its GPU
   void describe_resources();
 
   Simulator& sim_;

@@ -168,7 +168,7 @@ double Stage::peak_gpu_bytes(const Request& r) const {
     if (s > index_ && d != Device::kGpu && d != Device::kNvjpg) break;
     apply_output(pipe[s].output, probe);
     peak = std::max(peak, probe.bytes);
-    if (d == Device::kPcie) break;
+    if (d == Device::kPcie && s > index_) break;
   }
   return peak;
 }
