@@ -339,3 +339,106 @@ TEST_CASE("bad input: a nonexistent scenario file exits 2 naming the path", "[un
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+using test::TempDir;
+
+/// A node with one GPU, a curve and a model, for the node model's errors.
+const std::string kGpuValid =
+    "run: {duration: 1s}\n"
+    "workload: {mode: closed, concurrency: 2, images: medium}\n"
+    "node:\n"
+    "  cpu: {cores: 2}\n"
+    "  gpus: {count: 1, nvjpg_engines: 0}\n"
+    "  pcie: {host_link: {bandwidth: 32GB/s}, gpu_link: {bandwidth: 25GB/s}}\n"
+    "curves:\n"
+    "  infer_curve: {inputs: [batch], form: affine, coef: {a: 1ms, b: 0.1ms}, source: test}\n"
+    "models:\n"
+    "  vit: {input: {width: 224, height: 224, channels: 3, dtype: float16}, source: test}\n"
+    "pipeline:\n"
+    "  - name: infer\n"
+    "    device: gpu\n"
+    "    batching: {max_batch_size: 8}\n"
+    "    service: {curve: infer_curve}\n"
+    "    output: {input_of: vit}\n";
+
+}  // namespace
+
+TEST_CASE("the GPU node scenario used by the node-model error tests is valid", "[unit]") {
+  TempDir dir;
+  const CliResult r = run_text(dir, kGpuValid, {"-q"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == kExitOk);
+}
+
+TEST_CASE("bad input: an unknown curve names the stage's curve key and a did-you-mean", "[unit]") {
+  TempDir dir;
+  const std::string text = edit("{curve: infer_curve}", "{curve: infer_curv}", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "infer_curv}"),
+                      "pipeline.infer.service.curve", "did you mean 'infer_curve'?");
+}
+
+TEST_CASE("bad input: an unknown model in an output names the key and a did-you-mean", "[unit]") {
+  TempDir dir;
+  const std::string text = edit("{input_of: vit}", "{input_of: vtt}", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "vtt"),
+                      "pipeline.infer.output.input_of", "did you mean 'vit'?");
+}
+
+TEST_CASE("bad input: a gpu stage on a node without GPUs says which key to set", "[unit]") {
+  TempDir dir;
+  const std::string text = edit("{count: 1, nvjpg_engines: 0}", "{count: 0}", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "gpu\n"), "pipeline.infer.device",
+                      "set node.gpus.count");
+}
+
+TEST_CASE("bad input: an nvjpg stage on a GPU without NVJPG engines is refused", "[unit]") {
+  TempDir dir;
+  const std::string text = edit("    device: gpu", "    device: nvjpg", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "nvjpg\n"), "pipeline.infer.device",
+                      "nvjpg_engines > 0");
+}
+
+TEST_CASE("bad input: a preferred batch size above max_batch_size names its value", "[unit]") {
+  TempDir dir;
+  const std::string text =
+      edit("{max_batch_size: 8}", "{max_batch_size: 8, preferred_batch_size: [4, 16]}", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "16]"),
+                      "pipeline.infer.batching.preferred_batch_size", "got '16'");
+}
+
+TEST_CASE("bad input: a GPU node without pcie links is refused at gpus", "[unit]") {
+  TempDir dir;
+  const std::string text = edit(
+      "  pcie: {host_link: {bandwidth: 32GB/s}, gpu_link: {bandwidth: 25GB/s}}\n", "", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "{count: 1"), "node.gpus",
+                      "needs node.pcie");
+}
+
+TEST_CASE("bad input: an unknown image name lists the built-in ones and a did-you-mean", "[unit]") {
+  TempDir dir;
+  const std::string text = edit("images: medium", "images: meduim", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "meduim"), "workload.images",
+                      "did you mean 'medium'?");
+}
+
+TEST_CASE("bad input: a batcher that refuses with nothing before it needs a think_time", "[unit]") {
+  // Without it, a refused request's client would resend in the same instant forever.
+  TempDir dir;
+  const std::string text =
+      edit("{max_batch_size: 8}", "{max_batch_size: 8, max_queue_size: 1}", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "{mode: closed"), "workload.think_time",
+                      "resend a refused request in the same instant");
+}
+
+TEST_CASE("bad input: a memory reservation at or above capacity is refused", "[unit]") {
+  TempDir dir;
+  const std::string text = edit("{count: 1, nvjpg_engines: 0}",
+                                "{count: 1, memory: 1GB, reserved_memory: 2GB}", kGpuValid);
+  expect_config_error(run_text(dir, text), where(dir, text, "2GB"), "node.gpus.reserved_memory",
+                      "less than memory");
+}
+
+}  // namespace servesim

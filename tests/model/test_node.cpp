@@ -514,3 +514,42 @@ pipeline:
 }
 
 }  // namespace servesim
+
+namespace servesim {
+
+TEST_CASE("a request whose pipeline ends on the GPU frees its memory when it completes",
+          "[unit][node]") {
+  // One client, one to_gpu copy of a medium JPEG (121 kB): one payload is on the GPU at a time,
+  // so the time-averaged memory held is at most 121000 B, and a 500 kB block GPU never stalls.
+  const std::string yaml = kPcieNode + R"(
+run: {duration: 100ms}
+workload: {mode: closed, concurrency: 1, images: medium}
+pipeline: [{name: h2d, device: pcie, direction: to_gpu}]
+)";
+  const RunSummary free = run_yaml(yaml);
+  CHECK(free.gpu_memory_mean_bytes <= 121000);
+  // Each copy takes ceil(121000 / 25) = 4840 ns, so 100 ms holds 20661 of them.
+  const RunSummary blocked = run_yaml(yaml, {"node.gpus.memory=500kB"});
+  CHECK(blocked.completed == free.completed);
+  CHECK(free.completed == 100'000'000 / 4840);
+}
+
+TEST_CASE("a to_gpu transfer reserves the memory of the tensors the GPU stages after it make",
+          "[unit][node]") {
+  // The copied JPEG (121 kB) is decoded on the GPU to 500 x 375 x 3 = 562500 B. With 600 kB of
+  // GPU memory only one request's decoded image fits, so with `block` one request at a time holds
+  // memory, and the time-averaged memory is at most 562500 B.
+  const std::string yaml = kPcieNode + R"(
+run: {duration: 100ms}
+workload: {mode: closed, concurrency: 4, images: medium}
+pipeline:
+  - {name: h2d, device: pcie, direction: to_gpu}
+  - {name: decode, device: gpu, service: {dist: deterministic, mean: 1ms}, output: raw}
+  - {name: infer, device: gpu, service: {dist: deterministic, mean: 1ms}, output: {bytes: 4kB}}
+)";
+  const RunSummary s = run_yaml(yaml, {"node.gpus.memory=600kB"});
+  CHECK(s.gpu_memory_mean_bytes <= 562500);
+  CHECK(s.gpu_memory_mean_bytes > 500000);
+}
+
+}  // namespace servesim
