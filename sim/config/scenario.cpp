@@ -1,6 +1,7 @@
 #include "sim/config/scenario.h"
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -249,6 +250,77 @@ ImageParams parse_image(const ConfigNode& node, const std::string& path) {
   return im;
 }
 
+/// An empirical image-size distribution: a CSV with a header naming width, height and bytes
+/// (and optionally name and weight), one image per row, e.g. measured from a real dataset. The
+/// path is relative to the YAML file that names it.
+std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string& key) {
+  const std::string& rel = read_scalar(at, key, "a CSV file of width,height,bytes rows");
+  std::filesystem::path file(rel);
+  if (file.is_relative() && std::filesystem::exists(std::filesystem::path(at.mark.file)))
+    file = std::filesystem::path(at.mark.file).parent_path() / file;
+  std::ifstream in(file);
+  if (!in) throw ConfigError(at.mark, key, "cannot read '" + file.string() + "'");
+  auto split = [](const std::string& line) {
+    std::vector<std::pair<std::string, int>> cells;  // text, 1-based column
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = line.find(',', start);
+      std::string cell = line.substr(start, comma == std::string::npos ? comma : comma - start);
+      std::size_t lead = 0;
+      while (lead < cell.size() && cell[lead] == ' ') ++lead;
+      while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.pop_back();
+      cells.emplace_back(cell.substr(std::min(lead, cell.size())),
+                         static_cast<int>(start + lead + 1));
+      if (comma == std::string::npos) return cells;
+      start = comma + 1;
+    }
+  };
+  auto fail = [&](int line, int col, const std::string& what) -> void {
+    throw ConfigError(SourceMark{file.string(), line, col}, key, what);
+  };
+  std::string line;
+  int lineno = 0;
+  std::map<std::string, std::size_t> column;
+  std::vector<ImageParams> out;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty() || line[0] == '#') continue;
+    const auto cells = split(line);
+    if (column.empty()) {
+      for (std::size_t i = 0; i < cells.size(); ++i) column[cells[i].first] = i;
+      for (const char* need : {"width", "height", "bytes"})
+        if (!column.count(need))
+          fail(lineno, 1,
+               std::string("the header needs a '") + need +
+                   "' column (columns: width, height, bytes in bytes, optional name and weight)");
+      continue;
+    }
+    if (cells.size() != column.size())
+      fail(lineno, 1,
+           "expected " + std::to_string(column.size()) + " cells as in the header, got " +
+               std::to_string(cells.size()));
+    auto number = [&](const char* name, double min) {
+      const auto& [text, col] = cells[column.at(name)];
+      const auto v = parse_number(text);
+      if (!v || *v < min)
+        fail(lineno, col,
+             std::string("'") + name + "' must be a number" + (min >= 1 ? " >= 1" : " > 0") +
+                 ", got '" + text + "'");
+      return *v;
+    };
+    ImageParams im;
+    im.width = static_cast<int>(number("width", 1));
+    im.height = static_cast<int>(number("height", 1));
+    im.bytes = number("bytes", 1);
+    if (column.count("weight")) im.weight = number("weight", 1e-12);
+    im.name =
+        column.count("name") ? cells[column.at("name")].first : "row" + std::to_string(lineno);
+    out.push_back(im);
+  }
+  if (out.empty()) throw ConfigError(at.mark, key, "'" + file.string() + "' has no image rows");
+  return out;
+}
+
 std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string& path,
                                       const ConfigNode* image_sets) {
   // A name of a set under image_sets (or of a built-in image), or a list of images.
@@ -258,10 +330,17 @@ std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string&
       return parse_images(*set, "image_sets." + name, nullptr);
   }
   if (node.is_scalar()) return {parse_image(node, path)};
+  if (node.is_map()) {
+    MapReader r(node, path);
+    const ConfigNode& csv = r.require("csv");
+    r.finish();
+    return read_image_csv(csv, r.key_path("csv"));
+  }
   if (!node.is_sequence() || node.items.empty())
     throw ConfigError(node.mark, path,
                       "expected an image name (small, medium, large) or a non-empty list of "
-                      "images such as [{name: medium, width: 500, height: 375, bytes: 121kB}]");
+                      "images such as [{name: medium, width: 500, height: 375, bytes: 121kB}], or "
+                      "{csv: FILE} (an empirical size distribution)");
   std::vector<ImageParams> out;
   for (std::size_t i = 0; i < node.items.size(); ++i)
     out.push_back(parse_image(node.items[i], path + "[" + std::to_string(i) + "]"));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/app/cli.h"
+#include "sim/config/scenario.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -439,6 +440,34 @@ TEST_CASE("bad input: a memory reservation at or above capacity is refused", "[u
                                 "{count: 1, memory: 1GB, reserved_memory: 2GB}", kGpuValid);
   expect_config_error(run_text(dir, text), where(dir, text, "2GB"), "node.gpus.reserved_memory",
                       "less than memory");
+}
+
+}  // namespace servesim
+
+namespace servesim {
+
+TEST_CASE("bad input: a bad cell of an image-size CSV names the CSV's line and column", "[unit]") {
+  TempDir dir;
+  dir.write("sizes.csv", "width,height,bytes\n60,70,4000\n500, x,121000\n");
+  // The CSV is found next to the scenario that names it.
+  const std::string text = edit("images: medium", "images: {csv: sizes.csv}", kGpuValid);
+  const CliResult r = run_text(dir, text);
+  expect_config_error(r, (dir.path() / "sizes.csv").string() + ":3:6:", "workload.images.csv",
+                      "'height' must be a number >= 1, got 'x'");
+}
+
+TEST_CASE("an image-size CSV is an empirical mix: each row an image, weighted by its column",
+          "[unit]") {
+  TempDir dir;
+  dir.write("sizes.csv", "name,width,height,bytes,weight\na,60,70,4000,1\nb,500,375,121000,3\n");
+  const auto path =
+      dir.write("s.yaml", edit("images: medium", "images: {csv: sizes.csv}", kGpuValid));
+  const LoadedScenario sc = load_scenario(path, {});
+  REQUIRE(sc.params.workload.images.size() == 2);
+  CHECK(sc.params.workload.images[1].name == "b");
+  CHECK(sc.params.workload.images[1].width == 500);
+  CHECK(sc.params.workload.images[1].bytes == 121000);
+  CHECK(sc.params.workload.images[1].weight == 3);
 }
 
 }  // namespace servesim
