@@ -238,11 +238,21 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
     r.demand_ms = x > 0 ? r.utilization * r.servers / x * 1e3 : 0;
     r.throughput_bound = r.demand_ms > 0 ? r.servers / (r.demand_ms * 1e-3)
                                          : std::numeric_limits<double>::infinity();
-    if (r.throughput_bound < s.throughput_bound) {
-      s.throughput_bound = r.throughput_bound;
-      s.bottleneck = r.name;
-    }
+    s.throughput_bound = std::min(s.throughput_bound, r.throughput_bound);
   }
+  // A stage's instances are busy while they wait for the device their work runs on, so when a
+  // device and a stage's instances tie, the device is the bottleneck: more instances would not
+  // help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
+  // bound is computed from over replications of a few thousand batches.
+  const auto is_stage = [](const ResourceSummary& r) {
+    return r.name.size() > 10 && r.name.ends_with(".instances");
+  };
+  for (int pass = 0; pass < 2 && s.bottleneck.empty(); ++pass)
+    for (const auto& r : s.resources)
+      if ((pass == 1 || !is_stage(r)) && r.throughput_bound <= s.throughput_bound * (1 + 1e-3)) {
+        s.bottleneck = r.name;
+        break;
+      }
 
   // Little's law for the node and each stage; the utilisation law for each stage's workers.
   const double w_s = mean_of(s.reps, [](auto& r) { return r.latency_mean_s; });

@@ -553,3 +553,29 @@ pipeline:
 }
 
 }  // namespace servesim
+
+namespace servesim {
+
+TEST_CASE("the bottleneck is the device when a stage's instances only wait for it",
+          "[unit][node]") {
+  // One instance feeding a 1 ms GPU kernel: instance and GPU are both busy 100% of the time;
+  // more instances would not help, a faster GPU would.
+  const std::string yaml = kPcieNode + R"(
+run: {duration: 200ms}
+workload: {mode: closed, concurrency: 4}
+pipeline: [{name: infer, device: gpu, instances: 1, service: {dist: deterministic, mean: 1ms}}]
+)";
+  CHECK(run_yaml(yaml).bottleneck == "gpu0.compute");
+  // Two CPU workers on four cores: the workers are the limit, not the cores.
+  const std::string cpu = R"(
+run: {duration: 200ms}
+workload: {mode: closed, concurrency: 4}
+node: {cpu: {cores: 4}}
+pipeline: [{name: work, device: cpu, instances: 2, service: {dist: deterministic, mean: 1ms}}]
+)";
+  const RunSummary s = run_yaml(cpu);
+  CHECK(s.bottleneck == "work.instances");
+  CHECK(s.throughput_bound == Approx(2000).epsilon(1e-3));
+}
+
+}  // namespace servesim
