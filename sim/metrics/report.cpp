@@ -55,6 +55,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
         {"queue_ms", r6(st.queue_ms.mean)},
         {"service_ms", r6(st.service_ms.mean)},
         {"compute_input_ms", r6(st.input_ms)},
+        {"device_wait_ms", r6(st.wait_ms)},
         {"compute_infer_ms", r6(st.compute_ms)},
         {"compute_output_ms", r6(st.output_ms)},
         {"utilization", r6(st.utilization)},
@@ -85,6 +86,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   }
   if (s.gpu_memory_mean_bytes > 0 || s.spilled_bytes > 0)
     j["gpu_memory"] = {{"mean_bytes", r6(s.gpu_memory_mean_bytes)},
+                       {"peak_bytes", r6(s.gpu_memory_peak_bytes)},
                        {"spilled_bytes", r6(s.spilled_bytes)}};
   j["throughput_bound_rps"] = std::isfinite(s.throughput_bound)
                                   ? nlohmann::ordered_json(r6(s.throughput_bound))
@@ -121,7 +123,7 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   for (const auto& st : s.stages) {
     queue += st.queue_ms.mean;
     input += st.input_ms;
-    infer += st.compute_ms;
+    infer += st.wait_ms + st.compute_ms;
     output += st.output_ms;
   }
   // servesim has no client or network: every server-side time is in a stage.
@@ -142,6 +144,7 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   for (const auto& st : s.stages) {
     cols.emplace_back(st.name + " Queue", us(st.queue_ms.mean));
     cols.emplace_back(st.name + " Service", us(st.service_ms.mean));
+    cols.emplace_back(st.name + " Device Wait", us(st.wait_ms));
     if (st.batch_mean > 0) cols.emplace_back(st.name + " Batch Size", num(st.batch_mean));
   }
   for (const auto& r : s.resources) cols.emplace_back(r.name + " Utilization", num(r.utilization));
@@ -171,18 +174,20 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   const double total = s.latency_mean_ms.mean;
   bool copies = false, batches = false;
   for (const auto& st : s.stages) {
-    copies = copies || st.input_ms > 0 || st.output_ms > 0;
+    copies = copies || st.input_ms > 0 || st.output_ms > 0 || st.wait_ms > 0;
     batches = batches || st.batch_mean > 1;
   }
   out << fmt("  %-16s %9s %10s %10s", "stage", "instances", "queue ms", "service ms");
-  if (copies) out << fmt(" %10s %10s %10s", "input ms", "infer ms", "output ms");
+  if (copies) out << fmt(" %10s %10s %10s %10s", "input ms", "wait ms", "compute ms", "output ms");
   if (batches) out << fmt(" %7s", "batch");
   out << fmt(" %7s %7s\n", "share", "util");
   for (const auto& st : s.stages) {
     const double share = total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0;
     out << fmt("  %-16s %9d %10.4g %10.4g", st.name.c_str(), st.instances, st.queue_ms.mean,
                st.service_ms.mean);
-    if (copies) out << fmt(" %10.4g %10.4g %10.4g", st.input_ms, st.compute_ms, st.output_ms);
+    if (copies)
+      out << fmt(" %10.4g %10.4g %10.4g %10.4g", st.input_ms, st.wait_ms, st.compute_ms,
+                 st.output_ms);
     if (batches) out << fmt(" %7.3g", st.batch_mean);
     out << fmt(" %6.1f%% %6.1f%%\n", 100 * share, 100 * st.utilization);
   }

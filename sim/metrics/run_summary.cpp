@@ -21,6 +21,7 @@ class Collector final : public Observer {
       : count_(stages),
         queue_sum_(stages),
         input_sum_(stages),
+        wait_sum_(stages),
         compute_sum_(stages),
         output_sum_(stages),
         batches_(stages),
@@ -31,6 +32,7 @@ class Collector final : public Observer {
     ++count_[s];
     queue_sum_[s] += static_cast<double>(span.queue);
     input_sum_[s] += static_cast<double>(span.input);
+    wait_sum_[s] += static_cast<double>(span.wait);
     compute_sum_[s] += static_cast<double>(span.compute);
     output_sum_[s] += static_cast<double>(span.output);
   }
@@ -44,7 +46,7 @@ class Collector final : public Observer {
 
   LatencyHistogram latency_;
   std::vector<std::uint64_t> count_;
-  std::vector<double> queue_sum_, input_sum_, compute_sum_, output_sum_;  // ns
+  std::vector<double> queue_sum_, input_sum_, wait_sum_, compute_sum_, output_sum_;  // ns
   std::vector<std::uint64_t> batches_;
   std::vector<double> batch_busy_;  // ns: the instance time the stage's batches took
   std::vector<std::vector<std::uint64_t>> batch_sizes_;
@@ -78,10 +80,11 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
     m.stage_count.push_back(c.count_[s]);
     m.stage_queue_mean_s.push_back(c.queue_sum_[s] / k * 1e-9);
     m.stage_input_mean_s.push_back(c.input_sum_[s] / k * 1e-9);
+    m.stage_wait_mean_s.push_back(c.wait_sum_[s] / k * 1e-9);
     m.stage_compute_mean_s.push_back(c.compute_sum_[s] / k * 1e-9);
     m.stage_output_mean_s.push_back(c.output_sum_[s] / k * 1e-9);
-    m.stage_service_mean_s.push_back((c.input_sum_[s] + c.compute_sum_[s] + c.output_sum_[s]) / k *
-                                     1e-9);
+    m.stage_service_mean_s.push_back(
+        (c.input_sum_[s] + c.wait_sum_[s] + c.compute_sum_[s] + c.output_sum_[s]) / k * 1e-9);
     const int servers = r.stages[s].instances;
     m.stage_utilization.push_back(
         servers > 0 ? (b.stage_busy_area[s] - a.stage_busy_area[s]) / (safe_window * servers) : 0);
@@ -108,6 +111,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
   }
   m.gpu_memory_mean_bytes = (b.gpu_memory_area - a.gpu_memory_area) / safe_window;
   m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
+  m.gpu_memory_peak_bytes = b.gpu_memory_peak;
   m.latency = c.latency_;
   m.resources = r.resources;
   m.stages = r.stages;
@@ -196,6 +200,7 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
     st.queue_ms = over_reps(s.reps, [i](auto& r) { return r.stage_queue_mean_s[i] * 1e3; });
     st.service_ms = over_reps(s.reps, [i](auto& r) { return r.stage_service_mean_s[i] * 1e3; });
     st.input_ms = mean_of(s.reps, [i](auto& r) { return r.stage_input_mean_s[i] * 1e3; });
+    st.wait_ms = mean_of(s.reps, [i](auto& r) { return r.stage_wait_mean_s[i] * 1e3; });
     st.compute_ms = mean_of(s.reps, [i](auto& r) { return r.stage_compute_mean_s[i] * 1e3; });
     st.output_ms = mean_of(s.reps, [i](auto& r) { return r.stage_output_mean_s[i] * 1e3; });
     st.utilization = mean_of(s.reps, [i](auto& r) { return r.stage_utilization[i]; });
@@ -231,6 +236,8 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
   }
   s.gpu_memory_mean_bytes = mean_of(s.reps, [](auto& r) { return r.gpu_memory_mean_bytes; });
   s.spilled_bytes = mean_of(s.reps, [](auto& r) { return r.spilled_bytes; });
+  for (const auto& r : s.reps)
+    s.gpu_memory_peak_bytes = std::max(s.gpu_memory_peak_bytes, r.gpu_memory_peak_bytes);
 
   // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
   s.throughput_bound = std::numeric_limits<double>::infinity();

@@ -24,7 +24,8 @@ struct ReplicationMetrics {
   double in_system_mean = 0;  // time-average number of requests in the node (L)
   std::vector<std::uint64_t> stage_count;
   std::vector<double> stage_queue_mean_s, stage_service_mean_s, stage_utilization;
-  std::vector<double> stage_input_mean_s, stage_compute_mean_s, stage_output_mean_s;
+  std::vector<double> stage_input_mean_s, stage_wait_mean_s, stage_compute_mean_s,
+      stage_output_mean_s;
   std::vector<double> stage_in_stage_mean;  // time-average number queued or in service
   std::vector<std::uint64_t> stage_batches;
   std::vector<double> stage_batch_busy_rate;  // instance-seconds of batches per second
@@ -35,7 +36,8 @@ struct ReplicationMetrics {
   std::vector<double> resource_utilization;                       // per resource
   double energy_j = 0;                                            // all devices over the window
   std::vector<double> device_energy_j;  // per device with power figures, in resource order
-  double gpu_memory_mean_bytes = 0;
+  double gpu_memory_mean_bytes = 0;     // all GPUs together
+  double gpu_memory_peak_bytes = 0;     // the most one GPU held (from the start of the run)
   double spilled_bytes = 0;
   std::uint64_t events = 0;
   LatencyHistogram latency;
@@ -45,7 +47,7 @@ struct StageSummary {
   std::string name;
   int instances = 0;  // over all its devices
   Estimate queue_ms, service_ms;
-  double input_ms = 0, compute_ms = 0, output_ms = 0;  // service_ms split by phase
+  double input_ms = 0, wait_ms = 0, compute_ms = 0, output_ms = 0;  // service_ms by phase
   double utilization = 0;
   double batch_mean = 0;                       // requests per batch
   std::vector<std::uint64_t> batch_histogram;  // [size] -> batches, all replications
@@ -85,7 +87,7 @@ struct RunSummary {
   std::string bottleneck;
   std::vector<DeviceEnergy> energy;  // empty when no device has power figures
   double energy_j_per_request = 0;
-  double gpu_memory_mean_bytes = 0, spilled_bytes = 0;
+  double gpu_memory_mean_bytes = 0, gpu_memory_peak_bytes = 0, spilled_bytes = 0;
   double throughput_bound = 0;
   bool unstable = false;
   std::vector<std::string> warnings;

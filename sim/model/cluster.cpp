@@ -151,6 +151,7 @@ ModelCounters Cluster::counters() const {
     for (std::size_t i = 0; i < c.resource_busy_area.size(); ++i)
       c.resource_busy_area[i] += o.resource_busy_area[i];
     c.gpu_memory_area += o.gpu_memory_area;
+    c.gpu_memory_peak = std::max(c.gpu_memory_peak, o.gpu_memory_peak);
     c.spilled_bytes += o.spilled_bytes;
   }
   // The balancer's requests are in the system too; its counts replace the nodes'.

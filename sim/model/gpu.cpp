@@ -27,16 +27,22 @@ bool Gpu::reserve(double bytes, WorkOwner& owner, std::uint64_t token, double& s
   spilled = 0;
   if (params_.memory_policy == MemoryPolicy::kSpill) {
     if (params_.memory_bytes > 0) {
+      // While the live tensors exceed the capacity, each new one displaces as many bytes of
+      // others to the host, which must come back before they are used: the caller pays both
+      // copies. The books keep every live tensor (host-backed ones included), so the working
+      // set, not the capacity, decides how much each admission spills.
       const double room = std::max(0.0, params_.memory_bytes - params_.reserved_bytes - used_);
       spilled = std::min(bytes, std::max(0.0, bytes - room));
       spilled_total_ += spilled;
     }
     used_ += bytes;
+    peak_ = std::max(peak_, used_);
     memory_.set(sim_.now(), used_);
     return true;
   }
   if (waiting_.empty() && fits(bytes)) {
     used_ += bytes;
+    peak_ = std::max(peak_, used_);
     memory_.set(sim_.now(), used_);
     return true;
   }
@@ -51,6 +57,7 @@ void Gpu::release(double bytes) {
   while (!waiting_.empty() && fits(waiting_.front().bytes)) {
     const Waiter w = waiting_.pop();
     used_ += w.bytes;
+    peak_ = std::max(peak_, used_);
     memory_.set(sim_.now(), used_);
     w.owner->work_done(w.token);
   }

@@ -27,11 +27,14 @@ class Gpu {
   /// Reserves `bytes` of memory for a request's tensors. Returns true when granted now; under
   /// `block` a reservation that does not fit waits in FIFO order and owner.work_done(token) is
   /// called when it is granted. Under `spill` it is always granted, and `spilled` is set to the
-  /// bytes of other tensors that had to be evicted to host (to be paid for over PCIe).
+  /// bytes of other tensors that had to be evicted to host (to be paid for over PCIe, eviction
+  /// and reload both, by the caller). Memory held counts every live tensor, so under `spill` it
+  /// may exceed the capacity: the excess is what lives on the host.
   bool reserve(double bytes, WorkOwner& owner, std::uint64_t token, double& spilled);
   void release(double bytes);
 
   double memory_used() const { return used_; }
+  double memory_peak() const { return peak_; }  // since the start of the run
   double memory_area(Time now) const { return memory_.area(now); }
   double spilled_bytes() const { return spilled_total_; }
   std::uint64_t blocked() const { return blocked_total_; }
@@ -52,6 +55,7 @@ class Gpu {
   std::unique_ptr<FifoEngine> nvjpg_;
   Slots h2d_, d2h_;
   double used_ = 0;  // request tensors (the reserved base is not counted here)
+  double peak_ = 0;
   Ring<Waiter> waiting_;
   TimeIntegral memory_;
   double spilled_total_ = 0;

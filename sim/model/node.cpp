@@ -1,5 +1,7 @@
 #include "sim/model/node.h"
 
+#include <algorithm>
+
 namespace servesim {
 
 Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication,
@@ -185,6 +187,7 @@ ModelCounters Node::counters() const {
     c.resource_busy_area.push_back(g->compute().busy_area(now));
     if (g->nvjpg()) c.resource_busy_area.push_back(g->nvjpg()->busy_area(now));
     c.gpu_memory_area += g->memory_area(now);
+    c.gpu_memory_peak = std::max(c.gpu_memory_peak, g->memory_peak());
     c.spilled_bytes += g->spilled_bytes();
   }
   for (const auto l : links_) c.resource_busy_area.push_back(pcie_.utilization_area(l, now));

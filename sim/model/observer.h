@@ -32,6 +32,7 @@ struct ModelCounters {
   std::vector<double> stage_in_stage_area;  // per stage: requests queued or in service
   std::vector<double> resource_busy_area;   // per Node::resources() entry: busy servers
   double gpu_memory_area = 0.0;             // all GPUs: bytes held by requests
+  double gpu_memory_peak = 0.0;             // the most any one GPU held since the start
   double spilled_bytes = 0.0;               // all GPUs: bytes evicted to host
 };
 
@@ -40,9 +41,11 @@ struct ModelCounters {
 struct StageSpan {
   Time queue = 0;    // waiting for an instance (and for its batch to form)
   Time input = 0;    // moving its payload to the stage's device (and waiting for GPU memory)
-  Time compute = 0;  // CPU and device work
+  Time wait = 0;     // waiting for its device: other stages' kernels ahead on a GPU's engine,
+                     // or more work than cores on the CPU (the slowdown of processor sharing)
+  Time compute = 0;  // CPU and device work, as long as it takes on an otherwise idle device
   Time output = 0;   // moving the result back to the host
-  Time service() const { return input + compute + output; }
+  Time service() const { return input + wait + compute + output; }
 };
 
 class Observer {

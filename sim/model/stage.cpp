@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 
 #include "sim/model/node.h"
 
@@ -157,6 +158,12 @@ Time Stage::sample(const ServiceParams& s, const CurveArgs& args) {
   return sample_to_time(s.curve ? s.curve->sample_ns(args, rng_) : s.dist.sample(rng_));
 }
 
+Time Stage::work(Instance& inst, const ServiceParams& s, double speed) {
+  const Time w = sample(s, inst.args);
+  inst.work += static_cast<double>(w) / speed;
+  return w;
+}
+
 double Stage::peak_gpu_bytes(const Request& r) const {
   // The most memory the request's tensors will take on the GPU from this stage on, while the
   // pipeline keeps it there: reserved at once, so that a `block`ed GPU never deadlocks midway.
@@ -243,6 +250,7 @@ void Stage::input_phase(std::uint32_t i) {
 void Stage::compute_phase(std::uint32_t i) {
   Instance& inst = instances_[i];
   inst.input_end = node_.now();
+  inst.work = 0;
   // The payload is where the stage runs now.
   const int gpu = groups_[inst.group].gpu;
   const bool to_gpu =
@@ -262,7 +270,7 @@ void Stage::compute_phase(std::uint32_t i) {
   }
   if (params_.cpu_service) {
     inst.step = Step::kCpu;
-    node_.cpu().submit(sample(*params_.cpu_service, inst.args), *this, i);
+    node_.cpu().submit(work(inst, *params_.cpu_service, node_.params().node.cpu.speed), *this, i);
     return;
   }
   device_phase(i);
@@ -274,13 +282,15 @@ void Stage::device_phase(std::uint32_t i) {
   const int gpu = groups_[inst.group].gpu;
   switch (params_.device) {
     case Device::kCpu:
-      node_.cpu().submit(sample(params_.service, inst.args), *this, i);
+      node_.cpu().submit(work(inst, params_.service, node_.params().node.cpu.speed), *this, i);
       return;
     case Device::kGpu:
-      node_.gpu(gpu).compute().submit(sample(params_.service, inst.args), *this, i);
+      node_.gpu(gpu).compute().submit(work(inst, params_.service, node_.params().node.gpus.speed),
+                                      *this, i);
       return;
     case Device::kNvjpg:
-      node_.gpu(gpu).nvjpg()->submit(sample(params_.service, inst.args), *this, i);
+      node_.gpu(gpu).nvjpg()->submit(work(inst, params_.service, node_.params().node.gpus.speed),
+                                     *this, i);
       return;
     case Device::kPcie:  // the transfer was the work
       output_phase(i);
@@ -310,6 +320,10 @@ void Stage::finish(std::uint32_t i) {
   Instance& inst = instances_[i];
   const Time now = node_.now();
   const std::uint32_t g = inst.group;
+  // What the compute phase took beyond its work on idle devices was spent waiting for them.
+  const Time span = inst.compute_end - inst.input_end;
+  const Time compute = std::min(span, static_cast<Time>(std::ceil(inst.work - 1e-6)));
+  const Time wait = span - compute;
   for (const RequestId id : inst.batch) {
     Request& r = node_.request(id);
     if (copy_out_ && r.location != kHost) {
@@ -320,7 +334,7 @@ void Stage::finish(std::uint32_t i) {
       r.location = kHost;
     }
     node_.stage_done(index_, StageSpan{inst.start - r.stage_enter, inst.input_end - inst.start,
-                                       inst.compute_end - inst.input_end, now - inst.compute_end});
+                                       wait, compute, now - inst.compute_end});
   }
   node_.batch_done(index_, inst.batch.size(), now - inst.start);
   groups_[g].load -= static_cast<int>(inst.batch.size());

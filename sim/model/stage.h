@@ -61,6 +61,7 @@ class Stage final : public WorkOwner, public EventHandler {
     Step step = Step::kIdle;
     std::vector<RequestId> batch;
     Time start = 0, input_end = 0, compute_end = 0;
+    double work = 0;  // ns the compute phase takes on idle devices (sampled work / speed)
     CurveArgs args;
     int pending = 0;  // transfers still in flight
   };
@@ -75,6 +76,8 @@ class Stage final : public WorkOwner, public EventHandler {
   void output_phase(std::uint32_t i);
   void finish(std::uint32_t i);
   Time sample(const ServiceParams& s, const CurveArgs& args);
+  /// Samples the work and counts its duration on an idle device of relative speed `speed`.
+  Time work(Instance& inst, const ServiceParams& s, double speed);
   double peak_gpu_bytes(const Request& r) const;
   std::uint32_t choose_group();
 
