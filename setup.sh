@@ -13,7 +13,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev  # config, JSON output, command line
   catch2                                           # tests (Catch2 v2)
   python3-simpy3                                   # tests/bench: the SimPy 3 baseline
-  gnuplot-nox                                      # examples: plots
+  gnuplot-nox jq                                   # examples: plots, reading the JSON results
 )
 
 missing=()

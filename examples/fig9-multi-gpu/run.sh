@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Fig 9 of beyond-inference-dac2024: throughput against the number of GPUs on a single-CPU node
+# (the paper's i9-13900K node with node.gpus.count raised), medium and large images, CPU and GPU
+# preprocessing, and inference only. Writes results.csv and fig9.png here.
+#
+#   SERVESIM=/path/to/servesim examples/fig9-multi-gpu/run.sh
+#
+# SERVESIM defaults to build/servesim under the repository root. Needs jq and gnuplot.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+dest="${OUT:-$here}"  # where results.csv and the plot go (tests write elsewhere)
+mkdir -p "$dest"
+SERVESIM="${SERVESIM:-$root/build/servesim}"
+[[ -x "$SERVESIM" ]] || { echo "run.sh: no servesim binary at '$SERVESIM' (build it, or set SERVESIM)" >&2; exit 1; }
+for tool in jq gnuplot awk; do
+  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is needed" >&2; exit 1; }
+done
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+gpu_counts=(1 2 4 8)
+per_gpu_concurrency=256 # 256 clients per GPU: every point below is saturated
+# Large images move in batches of 64 that take ~0.5 s on one GPU, so a window needs tens of
+# seconds for the batch granularity to stay below ~2%; 60 s with 10 s of warm-up, 6 replications.
+run_opts=(--set run.duration=60s --set run.warmup=10s --set run.replications=6)
+
+# series | scenario | workload.images (- = the scenario's own)
+series=(
+  "medium-cpu|paper-vit-base-cpu.yaml|medium"
+  "medium-gpu|paper-vit-base-gpu.yaml|medium"
+  "large-cpu|paper-vit-base-cpu.yaml|large"
+  "large-gpu|paper-vit-base-gpu-large.yaml|large"
+  "inference-only|fig9-inference-only.yaml|-"
+)
+
+n=0
+start=$SECONDS
+for s in "${series[@]}"; do
+  IFS='|' read -r name scenario images <<<"$s"
+  for g in "${gpu_counts[@]}"; do
+    conc=$((per_gpu_concurrency * g))
+    extra=()
+    [[ $images != - ]] && extra+=(--set "workload.images=$images")
+    n=$((n + 1))
+    csv="$tmp/p.csv"
+    json="$tmp/p.json"
+    out="$(printf '%s/point-%03d.csv' "$tmp" "$n")"
+    "$SERVESIM" run "$root/configs/scenarios/$scenario" -q --csv "$csv" --json "$json" \
+      "${run_opts[@]}" --set "node.gpus.count=$g" --set "workload.concurrency=$conc" \
+      ${extra[@]+"${extra[@]}"}
+    [[ $(wc -l <"$csv") -eq 2 ]] || { echo "run.sh: expected one CSV row from servesim" >&2; exit 1; }
+    # Mean utilisation of the GPUs' compute engines, from the JSON's resources.
+    gpu_util="$(jq -r '[.resources[] | select(.name | test("^gpu[0-9]+\\.compute$")) | .utilization] | add / length' "$json")"
+    {
+      printf 'series,scenario,workload.images,node.gpus.count,workload.concurrency,GPU Compute Utilization Mean,%s\n' \
+        "$(head -n1 "$csv")"
+      printf '%s,%s,%s,%s,%s,%s,%s\n' "$name" "$scenario" "$images" "$g" "$conc" "$gpu_util" \
+        "$(tail -n1 "$csv")"
+    } >"$out"
+    printf '  %-15s %d GPU(s)\n' "$name" "$g" >&2
+  done
+done
+
+# One header (the union of every point's columns, in order of first appearance; gpuN columns
+# appear as GPUs are added), one row per point, plus the speedup over the series' 1-GPU point.
+awk -F, -v OFS=, '
+  FNR == 1 { for (i = 1; i <= NF; ++i) { h[FILENAME, i] = $i
+               if (!($i in col)) { col[$i] = ++ncol; name[ncol] = $i } }
+             files[++nfiles] = FILENAME; next }
+  FNR == 2 { for (i = 1; i <= NF; ++i) v[FILENAME, h[FILENAME, i]] = $i
+             if (v[FILENAME, "node.gpus.count"] == 1) base[v[FILENAME, "series"]] = v[FILENAME, "Inferences/Second"] }
+  END {
+    line = ""; for (c = 1; c <= ncol; ++c) line = line name[c] OFS
+    print line "Speedup vs 1 GPU"
+    for (f = 1; f <= nfiles; ++f) {
+      line = ""
+      for (c = 1; c <= ncol; ++c) line = line ((files[f], name[c]) in v ? v[files[f], name[c]] : "") OFS
+      b = base[v[files[f], "series"]]
+      print line (b > 0 ? sprintf("%.3f", v[files[f], "Inferences/Second"] / b) : "")
+    }
+  }' "$tmp"/point-*.csv >"$dest/results.csv"
+
+gnuplot -e "datafile='$dest/results.csv'; outfile='$dest/fig9.png'" "$here/fig9.gp"
+echo "wrote $dest/results.csv and $dest/fig9.png ($n points, $((SECONDS - start)) s)" >&2

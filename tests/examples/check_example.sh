@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Golden test: runs an example study into a scratch directory and requires the results.csv it
+# writes to equal the committed one byte for byte (same configs and seeds, same output).
+# usage: check_example.sh SERVESIM EXAMPLE_DIR
+set -euo pipefail
+servesim="$1"
+dir="$2"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+OUT="$out" SERVESIM="$servesim" bash "$dir/run.sh" >"$out/log" 2>&1 || { cat "$out/log"; exit 1; }
+if ! cmp -s "$out/results.csv" "$dir/results.csv"; then
+  echo "$(basename "$dir"): results.csv differs from the committed expected results:"
+  diff "$dir/results.csv" "$out/results.csv" | head -20
+  echo "(if the model changed on purpose, re-run $dir/run.sh and commit the new results with it)"
+  exit 1
+fi
+echo "$(basename "$dir"): results.csv reproduced byte for byte"
