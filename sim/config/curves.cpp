@@ -1,5 +1,7 @@
 #include "sim/config/curves.h"
 
+#include <charconv>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -326,6 +328,58 @@ const Curve& find_curve(const CurveSet& curves, std::string_view name, const Con
     msg += hint.empty() ? " (curves: " + join(names) + ")" : "; " + hint;
   }
   throw ConfigError(at.mark, key, msg);
+}
+
+std::string shortest(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+nlohmann::ordered_json curve_json(const Curve& c) {
+  using J = nlohmann::ordered_json;
+  auto ns = [](double v) { return shortest(v) + "ns"; };
+  J j;
+  if (!c.inputs().empty()) {
+    J in = J::array();
+    for (const CurveInput x : c.inputs()) in.push_back(std::string(curve_input_name(x)));
+    j["inputs"] = in;
+  }
+  j["form"] = std::string(curve_form_name(c.form()));
+  switch (c.form()) {
+    case CurveForm::kConstant:
+      j["coef"] = {{"a", ns(c.a_ns())}};
+      break;
+    case CurveForm::kAffine: {
+      J coef{{"a", ns(c.a_ns())}};
+      for (const CurveInput x : c.inputs())
+        coef[c.inputs().size() == 1 ? std::string("b") : "b_" + std::string(curve_input_name(x))] =
+            ns(c.slope_ns(x));
+      j["coef"] = coef;
+      break;
+    }
+    case CurveForm::kPower:
+      j["coef"] = {{"a", ns(c.a_ns())}, {"b", ns(c.b_ns())}, {"p", c.exponent()}};
+      break;
+    case CurveForm::kPiecewise: {
+      J b = J::array(), k = J::array();
+      for (const double v : c.slopes_ns()) b.push_back(ns(v));
+      for (const double v : c.knees()) k.push_back(v);
+      j["coef"] = {{"a", ns(c.a_ns())}, {"b", b}, {"knees", k}};
+      break;
+    }
+    case CurveForm::kTable: {
+      J x = J::array(), t = J::array();
+      for (const double v : c.table_xs()) x.push_back(v);
+      for (const double v : c.table_ts_ns()) t.push_back(ns(v));
+      j["table"] = {{"x", x}, {"t", t}};
+      break;
+    }
+  }
+  if (const Distribution* n = c.noise())
+    j["noise"] = {{"dist", std::string(dist_kind_name(n->kind()))}, {"cv", n->cv()}};
+  j["source"] = c.source;
+  return j;
 }
 
 }  // namespace servesim

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/config/tree.h"
 #include "sim/curves/curve.h"
 
@@ -21,5 +23,11 @@ CurveSet parse_curves(const ConfigNode& curves_map, const std::string& path = "c
 /// with a did-you-mean over the set.
 const Curve& find_curve(const CurveSet& curves, std::string_view name, const ConfigNode& at,
                         const std::string& key);
+
+/// A curve as the YAML schema writes it, so that parse_curves reads back the same curve.
+nlohmann::ordered_json curve_json(const Curve& c);
+
+/// The shortest decimal text that reads back to exactly `v` ("10", "0.045", "7.9e-05").
+std::string shortest(double v);
 
 }  // namespace servesim

@@ -299,9 +299,12 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
       fail(lineno, 1,
            "expected " + std::to_string(column.size()) + " cells as in the header, got " +
                std::to_string(cells.size()));
-    auto number = [&](const char* name, double min) {
+    auto number = [&](const char* name, double min, bool whole = false) {
       const auto& [text, col] = cells[column.at(name)];
       const auto v = parse_number(text);
+      if (v && whole && (*v != std::floor(*v) || *v > 1e6))
+        fail(lineno, col,
+             std::string("'") + name + "' must be a whole number of pixels, got '" + text + "'");
       if (!v || *v < min)
         fail(lineno, col,
              std::string("'") + name + "' must be a number" + (min >= 1 ? " >= 1" : " > 0") +
@@ -309,8 +312,8 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
       return *v;
     };
     ImageParams im;
-    im.width = static_cast<int>(number("width", 1));
-    im.height = static_cast<int>(number("height", 1));
+    im.width = static_cast<int>(number("width", 1, true));
+    im.height = static_cast<int>(number("height", 1, true));
     im.bytes = number("bytes", 1);
     if (column.count("weight")) im.weight = number("weight", 1e-12);
     im.name =
@@ -540,10 +543,11 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   StageParams p;
   const auto name = probe.string("name");
   if (!name) probe.require("name");
-  if (name->empty() || name->find_first_of(". []") != std::string::npos)
-    probe.fail("name",
-               "a stage name must be non-empty without spaces, dots or brackets (it is used in "
-               "--set pipeline.NAME.key=...)");
+  if (name->empty() || name->find_first_of(". [],") != std::string::npos)
+    probe.fail(
+        "name",
+        "a stage name must be non-empty without spaces, dots, commas or brackets (it is used in "
+        "--set pipeline.NAME.key=...)");
   if (!names.insert(*name).second) probe.fail("name", "two stages are named '" + *name + "'");
   MapReader r(node, "pipeline." + *name);
   r.get("name");
@@ -584,15 +588,7 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   return p;
 }
 
-std::string format_rate(double per_s) {
-  // The shortest text that reads back to the same double.
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, per_s);
-    if (std::strtod(buf, nullptr) == per_s) break;
-  }
-  return std::string(buf) + "/s";
-}
+std::string format_rate(double per_s) { return shortest(per_s) + "/s"; }
 
 nlohmann::ordered_json distribution_json(const Distribution& d) {
   nlohmann::ordered_json j;
@@ -744,19 +740,19 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
       ims.push_back({{"name", im.name},
                      {"width", im.width},
                      {"height", im.height},
-                     {"bytes", im.bytes},
+                     {"bytes", shortest(im.bytes) + "B"},
                      {"weight", im.weight}});
   }
   const char* policies[] = {"round_robin", "random", "least_outstanding", "power_of_two"};
   j["cluster"] = {{"nodes", p.cluster.nodes},
-                  {"balancer",
-                   {{"policy", policies[static_cast<int>(p.cluster.policy)]},
-                    {"max_outstanding_per_node", p.cluster.max_outstanding_per_node}}}};
+                  {"balancer", {{"policy", policies[static_cast<int>(p.cluster.policy)]}}}};
+  if (p.cluster.max_outstanding_per_node > 0)
+    j["cluster"]["balancer"]["max_outstanding_per_node"] = p.cluster.max_outstanding_per_node;
   const NodeParams& n = p.node;
   auto power = [](nlohmann::ordered_json& o, const PowerParams& pw) {
     if (pw.busy_w > 0) {
-      o["idle_power"] = std::to_string(pw.idle_w) + "W";
-      o["busy_power"] = std::to_string(pw.busy_w) + "W";
+      o["idle_power"] = shortest(pw.idle_w) + "W";
+      o["busy_power"] = shortest(pw.busy_w) + "W";
     }
   };
   auto& cpu = j["node"]["cpu"] = {{"cores", n.cpu.cores}, {"speed", n.cpu.speed}};
@@ -765,8 +761,8 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
     auto& g = j["node"]["gpus"];
     g["count"] = n.gpus.count;
     g["type"] = n.gpus.type;
-    g["memory_bytes"] = n.gpus.memory_bytes;
-    g["reserved_memory_bytes"] = n.gpus.reserved_bytes;
+    if (n.gpus.memory_bytes > 0) g["memory"] = shortest(n.gpus.memory_bytes) + "B";
+    if (n.gpus.reserved_bytes > 0) g["reserved_memory"] = shortest(n.gpus.reserved_bytes) + "B";
     g["memory_policy"] = n.gpus.memory_policy == MemoryPolicy::kBlock ? "block" : "spill";
     g["compute"] = n.gpus.compute == GpuCompute::kExclusive ? "exclusive" : "shared";
     g["nvjpg_engines"] = n.gpus.nvjpg_engines;
@@ -774,8 +770,8 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
     g["speed"] = n.gpus.speed;
     power(g, n.gpus.power);
     auto link = [](const LinkParams& l) {
-      return nlohmann::ordered_json{{"bandwidth_bytes_per_s", l.bytes_per_s},
-                                    {"latency", format_duration(l.latency)}};
+      return nlohmann::ordered_json{{"bandwidth", shortest(l.bytes_per_s) + "B/s"},
+                                    {"latency", l.latency ? format_duration(l.latency) : "0s"}};
     };
     j["node"]["pcie"] = {{"host_link", link(n.pcie.host_link)},
                          {"gpu_link", link(n.pcie.gpu_link)}};
@@ -823,7 +819,7 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
                         {"dtype", s.output.dtype}};
         break;
       case OutputParams::Kind::kBytes:
-        st["output"] = {{"bytes", s.output.bytes}};
+        st["output"] = {{"bytes", shortest(s.output.bytes) + "B"}};
         break;
       case OutputParams::Kind::kPerPixel:
         st["output"] = {{"bytes_per_pixel", s.output.bytes_per_pixel}};
@@ -834,7 +830,7 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
   j["curves"] = nlohmann::ordered_json::object();
   for (const auto& s : p.pipeline)
     for (const ServiceParams* sv : {&s.service, s.cpu_service ? &*s.cpu_service : nullptr})
-      if (sv && sv->curve) j["curves"][sv->curve_name] = sv->curve->source;
+      if (sv && sv->curve) j["curves"][sv->curve_name] = curve_json(*sv->curve);
   return j;
 }
 
