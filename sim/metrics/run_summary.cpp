@@ -26,6 +26,7 @@ class Collector final : public Observer {
         output_sum_(stages),
         batches_(stages),
         batch_busy_(stages),
+        batch_wait_(stages),
         batch_sizes_(stages) {}
   void request_done(Time latency) override { latency_.record(latency); }
   void stage_done(std::uint32_t s, const StageSpan& span) override {
@@ -36,9 +37,10 @@ class Collector final : public Observer {
     compute_sum_[s] += static_cast<double>(span.compute);
     output_sum_[s] += static_cast<double>(span.output);
   }
-  void batch_done(std::uint32_t s, std::size_t size, Time busy) override {
+  void batch_done(std::uint32_t s, std::size_t size, const StageSpan& span) override {
     ++batches_[s];
-    batch_busy_[s] += static_cast<double>(busy);
+    batch_busy_[s] += static_cast<double>(span.service());
+    batch_wait_[s] += static_cast<double>(span.wait);
     auto& h = batch_sizes_[s];
     if (h.size() <= size) h.resize(size + 1);
     ++h[size];
@@ -49,6 +51,7 @@ class Collector final : public Observer {
   std::vector<double> queue_sum_, input_sum_, wait_sum_, compute_sum_, output_sum_;  // ns
   std::vector<std::uint64_t> batches_;
   std::vector<double> batch_busy_;  // ns: the instance time the stage's batches took
+  std::vector<double> batch_wait_;  // ns: of which waiting for the stage's device
   std::vector<std::vector<std::uint64_t>> batch_sizes_;
 };
 
@@ -92,6 +95,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
                                     safe_window);
     m.stage_batches.push_back(c.batches_[s]);
     m.stage_batch_busy_rate.push_back(c.batch_busy_[s] / safe_window);
+    m.stage_batch_wait_rate.push_back(c.batch_wait_[s] / safe_window);
     double sum = 0;
     for (std::size_t z = 0; z < c.batch_sizes_[s].size(); ++z)
       sum += static_cast<double>(z * c.batch_sizes_[s][z]);
@@ -241,8 +245,21 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
 
   // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
   s.throughput_bound = std::numeric_limits<double>::infinity();
-  for (auto& r : s.resources) {
-    r.demand_ms = x > 0 ? r.utilization * r.servers / x * 1e3 : 0;
+  // A stage's instances are held while their work waits for its device (kernels of other stages
+  // ahead on the GPU, CPU oversubscription). That wait is the device's demand, not theirs: their
+  // own demand is the time they would be held on idle devices, so the bound says what more
+  // instances would buy, and a device that makes them wait is the bottleneck.
+  std::vector<double> wait_rate(s.resources.size(), 0.0);
+  for (std::size_t i = 0; i < stage_info.size(); ++i) {
+    const std::string res = stage_info[i].name + ".instances";
+    for (std::size_t k = 0; k < s.resources.size(); ++k)
+      if (s.resources[k].name == res)
+        wait_rate[k] = mean_of(s.reps, [i](auto& r) { return r.stage_batch_wait_rate[i]; });
+  }
+  for (std::size_t k = 0; k < s.resources.size(); ++k) {
+    auto& r = s.resources[k];
+    const double busy = std::max(0.0, r.utilization * r.servers - wait_rate[k]);
+    r.demand_ms = x > 0 ? busy / x * 1e3 : 0;
     r.throughput_bound = r.demand_ms > 0 ? r.servers / (r.demand_ms * 1e-3)
                                          : std::numeric_limits<double>::infinity();
     s.throughput_bound = std::min(s.throughput_bound, r.throughput_bound);

@@ -29,6 +29,7 @@ struct ReplicationMetrics {
   std::vector<double> stage_in_stage_mean;  // time-average number queued or in service
   std::vector<std::uint64_t> stage_batches;
   std::vector<double> stage_batch_busy_rate;  // instance-seconds of batches per second
+  std::vector<double> stage_batch_wait_rate;  // of which waiting for the stage's device
   std::vector<double> stage_batch_mean;
   std::vector<std::vector<std::uint64_t>> stage_batch_histogram;  // [stage][size] -> batches
   std::vector<ResourceInfo> resources;                            // the model's, in its order

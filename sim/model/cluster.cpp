@@ -132,8 +132,8 @@ void Cluster::stage_done(std::uint32_t stage, const StageSpan& span) {
   observer_->stage_done(stage + stage_offset(), span);
 }
 
-void Cluster::batch_done(std::uint32_t stage, std::size_t size, Time busy) {
-  observer_->batch_done(stage + stage_offset(), size, busy);
+void Cluster::batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) {
+  observer_->batch_done(stage + stage_offset(), size, span);
 }
 
 ModelCounters Cluster::counters() const {

@@ -41,7 +41,7 @@ class Cluster final : public CompletionListener, public Observer {
   void request_rejected(const Request& r) override;
   void request_done(Time latency) override;
   void stage_done(std::uint32_t stage, const StageSpan& span) override;
-  void batch_done(std::uint32_t stage, std::size_t size, Time busy) override;
+  void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) override;
 
  private:
   struct Waiting {

@@ -55,8 +55,8 @@ class Node final : public WorkOwner {
   void stage_done(std::uint32_t stage, const StageSpan& span) {
     if (observer_) observer_->stage_done(stage, span);
   }
-  void batch_done(std::uint32_t stage, std::size_t size, Time busy) {
-    if (observer_) observer_->batch_done(stage, size, busy);
+  void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) {
+    if (observer_) observer_->batch_done(stage, size, span);
   }
 
   /// Moves `bytes` between the host and GPU `gpu` through one of its copy engines and the PCIe

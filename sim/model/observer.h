@@ -54,9 +54,9 @@ class Observer {
   virtual void request_done(Time latency) = 0;
   /// A request left stage `stage`; called only inside the measurement window.
   virtual void stage_done(std::uint32_t stage, const StageSpan& span) = 0;
-  /// A stage instance finished a batch of `size` requests (1 for unbatched stages) that held it
-  /// for `busy` (input + compute + output).
-  virtual void batch_done(std::uint32_t stage, std::size_t size, Time busy) = 0;
+  /// A stage instance finished a batch of `size` requests (1 for unbatched stages); `span` is how
+  /// the batch held the instance (its queue field is 0).
+  virtual void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) = 0;
 
  protected:
   ~Observer() = default;

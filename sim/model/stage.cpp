@@ -324,6 +324,9 @@ void Stage::finish(std::uint32_t i) {
   const Time span = inst.compute_end - inst.input_end;
   const Time compute = std::min(span, static_cast<Time>(std::ceil(inst.work - 1e-6)));
   const Time wait = span - compute;
+  node_.batch_done(
+      index_, inst.batch.size(),
+      StageSpan{0, inst.input_end - inst.start, wait, compute, now - inst.compute_end});
   for (const RequestId id : inst.batch) {
     Request& r = node_.request(id);
     if (copy_out_ && r.location != kHost) {
@@ -336,7 +339,6 @@ void Stage::finish(std::uint32_t i) {
     node_.stage_done(index_, StageSpan{inst.start - r.stage_enter, inst.input_end - inst.start,
                                        wait, compute, now - inst.compute_end});
   }
-  node_.batch_done(index_, inst.batch.size(), now - inst.start);
   groups_[g].load -= static_cast<int>(inst.batch.size());
   in_stage_.add(now, -static_cast<double>(inst.batch.size()));
   busy_.set(now, --busy_count_);

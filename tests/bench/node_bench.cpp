@@ -25,7 +25,7 @@ class Count final : public servesim::Observer {
  public:
   void request_done(servesim::Time) override { ++done; }
   void stage_done(std::uint32_t, const servesim::StageSpan&) override {}
-  void batch_done(std::uint32_t, std::size_t, servesim::Time) override {}
+  void batch_done(std::uint32_t, std::size_t, const servesim::StageSpan&) override {}
   std::uint64_t done = 0;
 };
 

@@ -37,7 +37,7 @@ class Recorder final : public Observer {
     if (spans.size() <= stage) spans.resize(stage + 1);
     spans[stage].push_back(span);
   }
-  void batch_done(std::uint32_t, std::size_t, Time) override {}
+  void batch_done(std::uint32_t, std::size_t, const StageSpan&) override {}
   std::vector<Time> latencies;
   std::vector<std::vector<StageSpan>> spans;  // [stage] -> one per request
 };
