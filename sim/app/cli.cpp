@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "sim/app/atomic_file.h"
+#include "sim/app/sweep.h"
 #include "sim/config/error.h"
 #include "sim/config/scenario.h"
 #include "sim/metrics/report.h"
@@ -24,18 +26,6 @@ struct RunOptions {
   int jobs = 0;
   bool quiet = false;
 };
-
-/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
-    f << text;
-    if (!f.flush()) throw std::runtime_error("cannot write '" + tmp + "'");
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 int cmd_run(const RunOptions& o, std::ostream& out) {
   const LoadedScenario sc = load_scenario(o.file, o.sets);
@@ -58,6 +48,37 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
   return kExitOk;
 }
 
+struct SweepArgs {
+  std::string file, out, grid_file;
+  std::vector<std::string> sets, grids;
+  int jobs = 0;
+  bool resume = false, quiet = false;
+};
+
+int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
+  SweepOptions o;
+  o.scenario = a.file;
+  o.sets = a.sets;
+  for (std::size_t i = 0; i < a.grids.size(); ++i)
+    o.grid.push_back(parse_grid_arg(a.grids[i], static_cast<int>(i + 1)));
+  if (!a.grid_file.empty())
+    for (auto& axis : load_grid_file(a.grid_file)) o.grid.push_back(std::move(axis));
+  if (o.grid.empty()) {
+    err << "servesim: sweep needs --grid key=v1,v2,... (or --grid-file FILE)\n";
+    return kExitUsage;
+  }
+  o.out = a.out;
+  o.jobs =
+      a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.resume = a.resume;
+  o.progress = !a.quiet;
+  const std::size_t simulated = run_sweep(o, err);
+  if (!a.quiet)
+    out << "servesim sweep: " << simulated << " point(s) simulated now; results in " << a.out
+        << " and " << jsonl_path(a.out).string() << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -69,7 +90,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   RunOptions ro;
   CLI::App* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
-  run->add_option("file", ro.file, "Scenario YAML (default: configs/scenarios/paper-vit-base-gpu.yaml, the paper's node)");
+  run->add_option(
+      "file", ro.file,
+      "Scenario YAML (default: configs/scenarios/paper-vit-base-gpu.yaml, the paper's node)");
   run->add_option("--set", ro.sets,
                   "Override a key: --set path.to.key=value (YAML value; repeatable)")
       ->take_all()
@@ -81,6 +104,26 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                   "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
+
+  SweepArgs sw;
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run a scenario at every point of a grid (in parallel), writing CSV + JSON lines");
+  sweep->add_option("file", sw.file, "Scenario YAML (default: the built-in default scenario)");
+  sweep
+      ->add_option("--grid", sw.grids,
+                   "A swept key: key=v1,v2,... or key=start:stop:step (repeatable; the first "
+                   "varies slowest)")
+      ->allow_extra_args(false);
+  sweep->add_option("--grid-file", sw.grid_file,
+                    "YAML with grid: {key: [values] | {start, stop, step}}");
+  sweep->add_option("--set", sw.sets, "Override a key for every point (repeatable)")
+      ->allow_extra_args(false);
+  sweep->add_option("--out", sw.out, "Results CSV (JSON lines are written beside it, .jsonl)")
+      ->required();
+  sweep->add_option("-j,--jobs", sw.jobs, "Points simulated at once (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  sweep->add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
+  sweep->add_flag("-q,--quiet", sw.quiet, "No progress bar");
 
   try {
     app.parse(argc, argv);
@@ -101,7 +144,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   try {
     if (run->parsed()) return cmd_run(ro, out);
-    err << "servesim: a verb is required: servesim run [FILE] ...\n"
+    if (sweep->parsed()) return cmd_sweep(sw, out, err);
+    err << "servesim: a verb is required: servesim run [FILE] ... | servesim sweep ...\n"
         << "Run 'servesim --help' for usage.\n";
     return kExitUsage;
   } catch (const ConfigError& e) {

@@ -259,4 +259,36 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
   }
 }
 
+std::string to_flow_yaml(const ConfigNode& n) {
+  switch (n.kind) {
+    case ConfigNode::Kind::kNull:
+      return "null";
+    case ConfigNode::Kind::kScalar: {
+      if (!n.quoted && !n.scalar.empty() &&
+          n.scalar.find_first_of(",[]{}:#&*!|>'\"%@`") == std::string::npos &&
+          n.scalar.front() != ' ' && n.scalar.back() != ' ')
+        return n.scalar;
+      std::string q = "\"";
+      for (const char c : n.scalar) {
+        if (c == '"' || c == '\\') q += '\\';
+        q += c;
+      }
+      return q + "\"";
+    }
+    case ConfigNode::Kind::kSequence: {
+      std::string s = "[";
+      for (std::size_t i = 0; i < n.items.size(); ++i)
+        s += (i ? ", " : "") + to_flow_yaml(n.items[i]);
+      return s + "]";
+    }
+    case ConfigNode::Kind::kMap: {
+      std::string s = "{";
+      for (std::size_t i = 0; i < n.entries.size(); ++i)
+        s += (i ? ", " : "") + n.entries[i].key + ": " + to_flow_yaml(n.entries[i].value);
+      return s + "}";
+    }
+  }
+  return "null";
+}
+
 }  // namespace servesim

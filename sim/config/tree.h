@@ -52,6 +52,10 @@ ConfigNode load_config_text(std::string_view text, const std::string& source,
 /// by index or by the `name` of the map in it: `pipeline.decode.device=cpu`.
 void apply_override(ConfigNode& root, std::string_view assignment, int index);
 
+/// The node as one line of flow-style YAML (`[1, 2]`, `{a: b}`), which parse_yaml reads back to
+/// the same tree: how a grid value taken from a file becomes a --set value.
+std::string to_flow_yaml(const ConfigNode& n);
+
 /// Deep merge: `top` wins.
 void merge_into(ConfigNode& base, ConfigNode top);
 

@@ -1,0 +1,44 @@
+#pragma once
+/// `servesim sweep`: a scenario run at every point of a grid of --set values, in parallel, with
+/// results journalled as each point finishes so that a killed sweep resumes where it stopped.
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace servesim {
+
+/// One swept key and its values, each a YAML text as `--set key=value` takes it.
+struct GridAxis {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+/// Parses `--grid key=v1,v2,...` or `--grid key=start:stop:step` (numbers, with one unit for all
+/// three: `workload.rate=100/s:500/s:100/s`). Values are split on commas outside brackets and
+/// quotes, so `--grid 'workload.images=[small],[medium]'` works. `index` numbers the argument
+/// in errors ("--grid #2").
+GridAxis parse_grid_arg(const std::string& text, int index);
+
+/// Reads a grid file: `grid:` mapping each key to a list of values or to {start, stop, step}.
+std::vector<GridAxis> load_grid_file(const std::filesystem::path& file);
+
+struct SweepOptions {
+  std::filesystem::path scenario;  // empty: the built-in default
+  std::vector<std::string> sets;   // --set, applied before each point's grid values
+  std::vector<GridAxis> grid;      // first axis outermost
+  std::filesystem::path out;       // CSV; JSON lines beside it (.jsonl)
+  int jobs = 1;
+  bool resume = false;
+  bool progress = true;
+};
+
+/// Runs the sweep; returns the number of points simulated now (not counting resumed ones).
+/// Throws ConfigError for bad input, std::runtime_error for I/O failures.
+std::size_t run_sweep(const SweepOptions& o, std::ostream& err);
+
+/// The JSON-lines file that goes with a sweep's CSV: results.csv -> results.jsonl.
+std::filesystem::path jsonl_path(const std::filesystem::path& csv);
+
+}  // namespace servesim
