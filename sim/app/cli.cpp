@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "sim/app/amdahl.h"
 #include "sim/app/atomic_file.h"
 #include "sim/app/sweep.h"
 #include "sim/config/error.h"
@@ -79,6 +80,25 @@ int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+struct AmdahlArgs {
+  std::string file, stage, csv;
+  std::vector<std::string> sets;
+  std::vector<double> speedups{1, 2, 4, 8, 16};
+  int jobs = 0;
+};
+
+int cmd_amdahl(const AmdahlArgs& a, std::ostream& out) {
+  const int jobs =
+      a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const AmdahlResult r = run_amdahl(a.file, a.sets, a.stage, a.speedups, jobs);
+  out << amdahl_table(r);
+  if (!a.csv.empty()) {
+    write_atomically(a.csv, amdahl_csv(r));
+    out << "\n  wrote " << a.csv << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -125,6 +145,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   sweep->add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
   sweep->add_flag("-q,--quiet", sw.quiet, "No progress bar");
 
+  AmdahlArgs am;
+  CLI::App* amdahl = app.add_subcommand(
+      "amdahl", "End-to-end speedup when one stage gets s times faster, beside Amdahl's bound");
+  amdahl->add_option("file", am.file, "Scenario YAML (default: the built-in default scenario)");
+  amdahl->add_option("--stage", am.stage, "The stage to speed up (its name)")->required();
+  amdahl->add_option("--speedups", am.speedups, "Speedups s, comma-separated (default 1,2,4,8,16)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  amdahl->add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
+  amdahl->add_option("--csv", am.csv, "Also write the table as CSV");
+  amdahl->add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -145,6 +178,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   try {
     if (run->parsed()) return cmd_run(ro, out);
     if (sweep->parsed()) return cmd_sweep(sw, out, err);
+    if (amdahl->parsed()) return cmd_amdahl(am, out);
     err << "servesim: a verb is required: servesim run [FILE] ... | servesim sweep ...\n"
         << "Run 'servesim --help' for usage.\n";
     return kExitUsage;

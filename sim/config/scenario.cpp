@@ -565,6 +565,7 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
            "device: nvjpg needs node.gpus.nvjpg_engines > 0 (the GPU's hardware JPEG "
            "decoders)");
   if (auto n = r.integer("instances", 1, 1'000'000)) p.instances = static_cast<int>(*n);
+  if (auto s = r.number("speedup", 1e-6, 1e6)) p.speedup = *s;
   if (r.has("batching")) p.batching = parse_batching(r.child("batching"));
   if (const ConfigNode* o = r.get("output"))
     p.output = parse_output(*o, r.key_path("output"), ctx.models);
@@ -787,6 +788,7 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
     const char* dev[] = {"cpu", "gpu", "nvjpg", "pcie"};
     st["device"] = dev[static_cast<int>(s.device)];
     st["instances"] = s.instances;
+    if (s.speedup != 1.0) st["speedup"] = s.speedup;
     if (s.device == Device::kPcie) {
       st["direction"] = s.direction == Direction::kToGpu ? "to_gpu" : "to_host";
     } else {

@@ -118,6 +118,7 @@ struct StageParams {
   std::optional<BatchingParams> batching;
   OutputParams output;
   Direction direction = Direction::kToGpu;  // device: pcie only
+  double speedup = 1.0;  // what-if: service (and cpu_service) times divided by this
 };
 
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };

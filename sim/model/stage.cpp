@@ -155,7 +155,8 @@ void Stage::on_event(std::uint32_t, std::uint64_t arg) {
 }
 
 Time Stage::sample(const ServiceParams& s, const CurveArgs& args) {
-  return sample_to_time(s.curve ? s.curve->sample_ns(args, rng_) : s.dist.sample(rng_));
+  const double t = s.curve ? s.curve->sample_ns(args, rng_) : s.dist.sample(rng_);
+  return sample_to_time(params_.speedup == 1.0 ? t : t / params_.speedup);
 }
 
 Time Stage::work(Instance& inst, const ServiceParams& s, double speed) {

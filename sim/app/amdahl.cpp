@@ -1,0 +1,95 @@
+#include "sim/app/amdahl.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "sim/config/curves.h"
+#include "sim/config/scenario.h"
+#include "sim/config/tree.h"
+#include "sim/metrics/run_summary.h"
+
+namespace servesim {
+
+namespace {
+
+RunSummary simulate(const ConfigNode& base, const std::vector<std::string>& sets,
+                    const std::string& stage, double s, bool zero_load, int threads) {
+  ConfigNode root = base;
+  int n = 0;
+  for (const auto& set : sets) apply_override(root, set, ++n);
+  if (zero_load) apply_override(root, "workload={mode: closed, concurrency: 1}", ++n);
+  apply_override(root, "pipeline." + stage + ".speedup=" + shortest(s), ++n);
+  return run_scenario(parse_scenario(root), threads);
+}
+
+std::string fmt(const char* f, auto... args) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, f, args...);
+  return buf;
+}
+
+}  // namespace
+
+AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector<std::string>& sets,
+                        const std::string& stage, const std::vector<double>& speedups,
+                        int threads) {
+  const ConfigNode base = load_config_file(scenario.empty() ? default_scenario_path() : scenario);
+  AmdahlResult r;
+  r.stage = stage;
+  const RunSummary zero1 = simulate(base, sets, stage, 1.0, true, threads);
+  const RunSummary load1 = simulate(base, sets, stage, 1.0, false, threads);
+  std::size_t at = zero1.stages.size();
+  for (std::size_t i = 0; i < zero1.stages.size(); ++i)
+    if (zero1.stages[i].name == stage) at = i;
+  if (at == zero1.stages.size()) throw std::runtime_error("no stage named '" + stage + "'");
+  r.share = zero1.stages[at].service_ms.mean / zero1.latency_mean_ms.mean;
+  for (const double s : speedups) {
+    if (!(s > 0)) throw std::runtime_error("speedups must be > 0");
+    const RunSummary zero = s == 1.0 ? zero1 : simulate(base, sets, stage, s, true, threads);
+    const RunSummary load = s == 1.0 ? load1 : simulate(base, sets, stage, s, false, threads);
+    AmdahlRow row;
+    row.speedup = s;
+    row.zero_latency_ms = zero.latency_mean_ms.mean;
+    row.zero_speedup = zero1.latency_mean_ms.mean / zero.latency_mean_ms.mean;
+    row.bound = 1.0 / ((1.0 - r.share) + r.share / s);
+    row.load_throughput = load.throughput_rps.mean;
+    row.load_latency_ms = load.latency_mean_ms.mean;
+    row.load_p99_ms = load.p99_ms;
+    row.load_throughput_speedup = load.throughput_rps.mean / load1.throughput_rps.mean;
+    row.load_latency_speedup = load1.latency_mean_ms.mean / load.latency_mean_ms.mean;
+    row.load_bottleneck = load.bottleneck;
+    r.rows.push_back(row);
+  }
+  return r;
+}
+
+std::string amdahl_table(const AmdahlResult& r) {
+  std::string t =
+      fmt("Stage '%s' takes %.1f%% of zero-load latency, so Amdahl bounds the "
+          "end-to-end speedup by 1 / ((1 - f) + f / s), at most %.3g as s grows.\n\n",
+          r.stage.c_str(), 100 * r.share, r.share < 1 ? 1 / (1 - r.share) : 1.0 / 0.0);
+  t += fmt("  %8s | %-34s | %-52s\n", "", "zero load (one request at a time)",
+           "at the scenario's load");
+  t += fmt("  %8s | %10s %10s %12s | %12s %9s %9s %9s  %s\n", "speedup", "latency ms", "speedup",
+           "Amdahl bound", "throughput/s", "speedup", "mean ms", "p99 ms", "bottleneck");
+  for (const auto& row : r.rows)
+    t += fmt("  %8.3g | %10.4g %10.3f %12.3f | %12.6g %9.3f %9.4g %9.4g  %s\n", row.speedup,
+             row.zero_latency_ms, row.zero_speedup, row.bound, row.load_throughput,
+             row.load_throughput_speedup, row.load_latency_ms, row.load_p99_ms,
+             row.load_bottleneck.c_str());
+  return t;
+}
+
+std::string amdahl_csv(const AmdahlResult& r) {
+  std::string t =
+      "stage,speedup,share,zero_load_latency_ms,zero_load_speedup,amdahl_bound,"
+      "throughput_rps,throughput_speedup,latency_ms,latency_speedup,p99_ms,bottleneck\n";
+  for (const auto& row : r.rows)
+    t += fmt("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", r.stage.c_str(),
+             row.speedup, r.share, row.zero_latency_ms, row.zero_speedup, row.bound,
+             row.load_throughput, row.load_throughput_speedup, row.load_latency_ms,
+             row.load_latency_speedup, row.load_p99_ms, row.load_bottleneck.c_str());
+  return t;
+}
+
+}  // namespace servesim

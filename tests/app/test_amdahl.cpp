@@ -1,0 +1,38 @@
+// `servesim amdahl`: at zero load, speeding up one stage of a pipeline gives exactly Amdahl's
+// speedup; at load, only the bottleneck's speedup moves throughput.
+#include <catch2/catch.hpp>
+
+#include "sim/app/amdahl.h"
+#include "tests/support/temp_dir.h"
+
+namespace servesim {
+
+TEST_CASE("amdahl at zero load matches Amdahl's formula for the sped-up stage", "[unit]") {
+  // Two CPU stages, 3 ms and 1 ms, deterministic: f = 3 / 4. Making the first s times faster
+  // gives W(s) = 3/s + 1 ms, so W(1) / W(s) = 1 / ((1 - f) + f / s) exactly.
+  test::TempDir dir;
+  const auto file = dir.write("s.yaml", R"(
+run: {duration: 2s, replications: 2}
+workload: {mode: closed, concurrency: 8}
+node: {cpu: {cores: 2}}
+pipeline:
+  - {name: a, device: cpu, instances: 1, service: {dist: deterministic, mean: 3ms}}
+  - {name: b, device: cpu, instances: 1, service: {dist: deterministic, mean: 1ms}}
+)");
+  const AmdahlResult r = run_amdahl(file, {}, "a", {1, 2, 4, 8, 16}, 1);
+  CHECK(r.share == Approx(0.75).epsilon(1e-12));
+  for (const auto& row : r.rows) {
+    INFO("s = " << row.speedup);
+    CHECK(row.zero_latency_ms == Approx(3 / row.speedup + 1).epsilon(1e-9));
+    CHECK(row.zero_speedup == Approx(1 / (0.25 + 0.75 / row.speedup)).epsilon(1e-9));
+    CHECK(row.zero_speedup == Approx(row.bound).epsilon(1e-9));
+  }
+  // At load (8 clients) stage a, one instance at 3 ms, is the bottleneck: speeding it up 2x
+  // doubles throughput (333/s -> 667/s); beyond 3x stage b (1 ms, 1000/s) caps it.
+  CHECK(r.rows[0].load_throughput == Approx(1000.0 / 3).epsilon(0.01));
+  CHECK(r.rows[1].load_throughput_speedup == Approx(2).epsilon(0.01));
+  CHECK(r.rows[3].load_throughput == Approx(1000).epsilon(0.01));
+  CHECK(r.rows[3].load_bottleneck == "b.instances");
+}
+
+}  // namespace servesim
