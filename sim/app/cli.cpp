@@ -10,6 +10,7 @@
 
 #include "sim/app/amdahl.h"
 #include "sim/app/atomic_file.h"
+#include "sim/app/compare.h"
 #include "sim/app/sweep.h"
 #include "sim/config/error.h"
 #include "sim/config/scenario.h"
@@ -158,6 +159,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   amdahl->add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
       ->check(CLI::NonNegativeNumber);
 
+  std::string cmp_a, cmp_b;
+  CLI::App* compare = app.add_subcommand(
+      "compare", "Two results side by side: servesim JSON, or CSV in perf_analyzer's columns");
+  compare->add_option("a", cmp_a, "A: e.g. servesim run --json out.json (the prediction)")
+      ->required();
+  compare->add_option("b", cmp_b, "B: e.g. perf_analyzer -f measured.csv (the measurement)")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -179,6 +188,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (run->parsed()) return cmd_run(ro, out);
     if (sweep->parsed()) return cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out);
+    if (compare->parsed()) {
+      out << compare_table(read_measurements(cmp_a), "A", read_measurements(cmp_b), "B");
+      out << "\n  A: " << cmp_a << "\n  B: " << cmp_b << "\n";
+      return kExitOk;
+    }
     err << "servesim: a verb is required: servesim run [FILE] ... | servesim sweep ...\n"
         << "Run 'servesim --help' for usage.\n";
     return kExitUsage;

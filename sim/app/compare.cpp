@@ -1,0 +1,208 @@
+#include "sim/app/compare.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config/error.h"
+#include "sim/config/units.h"
+
+namespace servesim {
+
+namespace {
+
+std::string fmt(const char* f, auto... args) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, f, args...);
+  return buf;
+}
+
+Measurement from_json(const nlohmann::json& j, const std::string& file) {
+  Measurement m;
+  auto get = [&](const nlohmann::json& o, const char* key) {
+    if (!o.contains(key) || !o[key].is_number())
+      throw ConfigError(SourceMark{file, 1, 1}, key,
+                        "not a servesim result: expected a number here (servesim run --json)");
+    return o[key].get<double>();
+  };
+  m.values["Inferences/Second"] = get(j, "throughput_rps");
+  const auto& lat = j.at("latency_ms");
+  m.values["Avg latency"] = get(lat, "mean") * 1e3;
+  for (const char* p : {"p50", "p90", "p95", "p99"})
+    m.values[std::string(p) + " latency"] = get(lat, p) * 1e3;
+  double queue = 0, input = 0, infer = 0, output = 0;
+  for (const auto& st : j.at("stages")) {
+    queue += get(st, "queue_ms");
+    input += get(st, "compute_input_ms");
+    infer += get(st, "device_wait_ms") + get(st, "compute_infer_ms");
+    output += get(st, "compute_output_ms");
+  }
+  m.values["Server Queue"] = queue * 1e3;
+  m.values["Server Compute Input"] = input * 1e3;
+  m.values["Server Compute Infer"] = infer * 1e3;
+  m.values["Server Compute Output"] = output * 1e3;
+  if (j.contains("config") && j["config"].contains("workload")) {
+    const auto& w = j["config"]["workload"];
+    if (w.value("mode", "") == "closed" && w.contains("concurrency")) {
+      m.load_name = "Concurrency";
+      m.load = w["concurrency"].get<double>();
+    } else if (w.contains("rate")) {
+      m.load_name = "Request Rate";
+      const auto q = parse_quantity(w["rate"].get<std::string>(), Dimension::kRate);
+      m.load = q.error.empty() ? q.value : 0;
+    }
+  }
+  return m;
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  out.push_back(cell);
+  return out;
+}
+
+std::vector<Measurement> from_csv(std::istream& in, const std::string& file) {
+  std::string line;
+  int lineno = 0;
+  std::vector<std::string> header;
+  std::vector<Measurement> out;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    const auto cells = split_csv(line);
+    if (header.empty()) {
+      header = cells;
+      bool known = false;
+      for (const auto& h : header)
+        for (const auto& m : compared_metrics()) known = known || h == m;
+      if (!known)
+        throw ConfigError(SourceMark{file, lineno, 1}, "",
+                          "no perf_analyzer column in the header (expected e.g. "
+                          "'Inferences/Second', 'p99 latency')");
+      continue;
+    }
+    if (cells.size() != header.size())
+      throw ConfigError(SourceMark{file, lineno, 1}, "",
+                        "expected " + std::to_string(header.size()) +
+                            " cells as in the header, got " + std::to_string(cells.size()));
+    Measurement m;
+    int col = 1;
+    for (std::size_t c = 0; c < header.size(); col += static_cast<int>(cells[c].size()) + 1, ++c) {
+      const std::string& h = header[c];
+      const bool is_load = h == "Concurrency" || h == "Request Rate";
+      bool is_metric = false;
+      for (const auto& k : compared_metrics()) is_metric = is_metric || h == k;
+      if (!is_load && !is_metric) continue;
+      const auto v = parse_number(cells[c]);
+      if (!v)
+        throw ConfigError(SourceMark{file, lineno, col}, h,
+                          "expected a number, got '" + cells[c] + "'");
+      if (is_load && m.load_name.empty()) {
+        m.load_name = h;
+        m.load = *v;
+      } else if (is_metric) {
+        m.values[h] = *v;
+      }
+    }
+    out.push_back(m);
+  }
+  if (out.empty()) throw ConfigError(SourceMark{file, lineno, 1}, "", "no result rows");
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& compared_metrics() {
+  static const std::vector<std::string> k{
+      "Inferences/Second",    "Avg latency",          "p50 latency",  "p90 latency",
+      "p95 latency",          "p99 latency",          "Server Queue", "Server Compute Input",
+      "Server Compute Infer", "Server Compute Output"};
+  return k;
+}
+
+std::vector<Measurement> read_measurements(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError(SourceMark{file.string(), 0, 0}, "", "cannot read the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && s[first] == '{') {
+    try {
+      return {from_json(nlohmann::json::parse(s), file.string())};
+    } catch (const nlohmann::json::parse_error& e) {
+      throw ConfigError(SourceMark{file.string(), 1, 1}, "",
+                        std::string("not valid JSON: ") + e.what());
+    } catch (const nlohmann::json::out_of_range& e) {
+      throw ConfigError(SourceMark{file.string(), 1, 1}, "",
+                        std::string("not a servesim result: ") + e.what());
+    }
+  }
+  std::istringstream lines(s);
+  return from_csv(lines, file.string());
+}
+
+std::string compare_table(const std::vector<Measurement>& a, const std::string& a_name,
+                          const std::vector<Measurement>& b, const std::string& b_name) {
+  std::string t;
+  auto table = [&](const Measurement& x, const Measurement& y) {
+    t += x.load_name.empty() ? "\n" : fmt("\n%s %g\n", x.load_name.c_str(), x.load);
+    t += fmt("  %-24s %14s %14s %14s %10s\n", "metric (/s or us)", a_name.substr(0, 14).c_str(),
+             b_name.substr(0, 14).c_str(), "B - A", "(B-A)/A");
+    for (const auto& k : compared_metrics()) {
+      const auto i = x.values.find(k), j = y.values.find(k);
+      if (i == x.values.end() && j == y.values.end()) continue;
+      if (i == x.values.end() || j == y.values.end()) {
+        t += fmt("  %-24s %14s %14s\n", k.c_str(),
+                 i == x.values.end() ? "-" : fmt("%.6g", i->second).c_str(),
+                 j == y.values.end() ? "-" : fmt("%.6g", j->second).c_str());
+        continue;
+      }
+      const double d = j->second - i->second;
+      t += fmt("  %-24s %14.6g %14.6g %14.6g %10s\n", k.c_str(), i->second, j->second, d,
+               i->second != 0 ? fmt("%+.1f%%", 100 * d / i->second).c_str() : "-");
+    }
+  };
+  if (a.size() == 1 && b.size() == 1) {
+    table(a[0], b[0]);
+    return t;
+  }
+  // Several rows: pair them by load (a sweep over concurrency against perf_analyzer's rows).
+  int matched = 0;
+  for (const auto& x : a)
+    for (const auto& y : b)
+      if (x.load_name == y.load_name && x.load == y.load) {
+        table(x, y);
+        ++matched;
+      }
+  if (matched == 0)
+    t += "\nno rows with the same load (Concurrency or Request Rate) on both sides\n";
+  return t;
+}
+
+}  // namespace servesim
