@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,9 +12,11 @@
 #include "sim/app/amdahl.h"
 #include "sim/app/atomic_file.h"
 #include "sim/app/compare.h"
+#include "sim/app/plan.h"
 #include "sim/app/sweep.h"
 #include "sim/config/error.h"
 #include "sim/config/scenario.h"
+#include "sim/config/units.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/run_summary.h"
 
@@ -100,6 +103,55 @@ int cmd_amdahl(const AmdahlArgs& a, std::ostream& out) {
   return kExitOk;
 }
 
+struct PlanArgs {
+  PlanOptions o;
+  std::string file, rate, slo;
+  std::vector<std::string> costs;
+};
+
+int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
+  a.o.scenario = a.file;
+  const auto usage = [&](const std::string& m) {
+    err << "servesim: plan: " << m << "\n";
+    return kExitUsage;
+  };
+  const ParsedQuantity r = parse_quantity(a.rate, Dimension::kRate);
+  const auto plain = parse_number(a.rate);
+  if (plain && *plain > 0) {
+    a.o.target_rate = *plain;
+  } else if (r.error.empty()) {
+    a.o.target_rate = r.value;
+  } else {
+    return usage("--target-rate: " + r.error);
+  }
+  const auto eq = a.slo.find('=');
+  const std::string q = a.slo.substr(0, eq);
+  if (eq == std::string::npos || (q != "p50" && q != "p90" && q != "p95" && q != "p99"))
+    return usage("--slo is p50|p90|p95|p99=DURATION, e.g. --slo p99=100ms");
+  a.o.slo_quantile = std::stod(q.substr(1)) / 100;
+  const ParsedQuantity d = parse_quantity(a.slo.substr(eq + 1), Dimension::kDuration);
+  if (!d.error.empty()) return usage("--slo: " + d.error);
+  a.o.slo_ms = d.value * 1e3;
+  for (const auto& c : a.costs) {
+    const auto ceq = c.find('=');
+    const std::string k = c.substr(0, ceq);
+    const double v = ceq == std::string::npos ? -1 : parse_number(c.substr(ceq + 1)).value_or(-1);
+    if (v < 0) return usage("--cost takes gpu=X,cpu_core=Y,node=Z with numbers >= 0");
+    if (k == "gpu")
+      a.o.cost_gpu = v;
+    else if (k == "cpu_core")
+      a.o.cost_cpu_core = v;
+    else if (k == "node")
+      a.o.cost_node = v;
+    else
+      return usage("--cost: unknown item '" + k + "' (gpu, cpu_core, node)");
+  }
+  if (a.o.jobs <= 0) a.o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const PlanResult r2 = run_plan(a.o);
+  out << plan_report(a.o, r2);
+  return r2.feasible.empty() ? kExitRuntime : kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -167,6 +219,30 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   compare->add_option("b", cmp_b, "B: e.g. perf_analyzer -f measured.csv (the measurement)")
       ->required();
 
+  PlanArgs pl;
+  CLI::App* plan = app.add_subcommand(
+      "plan", "The cheapest configuration and node count meeting a latency SLO at a target rate");
+  plan->add_option("file", pl.file, "Scenario YAML (default: the built-in default scenario)");
+  plan->add_option("--target-rate", pl.rate,
+                   "Requests per second for the whole cluster, e.g. 20000/s")
+      ->required();
+  plan->add_option("--slo", pl.slo, "Latency objective, e.g. p99=100ms")->required();
+  plan->add_option("--cost", pl.costs, "Prices: gpu=X,cpu_core=Y,node=Z (default gpu=1)")
+      ->delimiter(',');
+  plan->add_option("--gpus", pl.o.gpus, "GPUs per node to try (default 1,2,4,8)")->delimiter(',');
+  plan->add_option("--cores", pl.o.cores, "CPU cores per node to try (default: the scenario's)")
+      ->delimiter(',');
+  plan->add_option("--instances", pl.o.instances, "Instances per GPU of the batched stage (1,2)")
+      ->delimiter(',');
+  plan->add_option("--batch", pl.o.batch, "max_batch_size values (default: the scenario's)")
+      ->delimiter(',');
+  plan->add_option("--delay", pl.o.delays, "max_queue_delay values (default: the scenario's)")
+      ->delimiter(',');
+  plan->add_option("--stage", pl.o.stage, "The batched stage to tune (default: the last one)");
+  plan->add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
+  plan->add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
+  plan->add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -188,6 +264,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (run->parsed()) return cmd_run(ro, out);
     if (sweep->parsed()) return cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out);
+    if (plan->parsed()) return cmd_plan(pl, out, err);
     if (compare->parsed()) {
       out << compare_table(read_measurements(cmp_a), "A", read_measurements(cmp_b), "B");
       out << "\n  A: " << cmp_a << "\n  B: " << cmp_b << "\n";

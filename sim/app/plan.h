@@ -1,0 +1,47 @@
+#pragma once
+/// `servesim plan`: the cheapest node configuration and node count that meet a latency SLO at a
+/// target request rate, found by simulation with bound-based pruning.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace servesim {
+
+struct PlanOptions {
+  std::filesystem::path scenario;  // empty: the built-in default
+  std::vector<std::string> sets;
+  double target_rate = 0;  // requests per second, all nodes together
+  double slo_quantile = 0.99;
+  double slo_ms = 0;
+  double cost_gpu = 1, cost_cpu_core = 0, cost_node = 0;
+  std::vector<int> gpus{1, 2, 4, 8};  // per node
+  std::vector<int> cores;             // empty: the scenario's
+  std::vector<int> instances{1, 2};   // of the batched stage, per GPU
+  std::vector<int> batch;             // max_batch_size; empty: the scenario's
+  std::vector<std::string> delays;    // max_queue_delay; empty: the scenario's
+  std::string stage;                  // the batched stage; empty: the last one with batching
+  int max_nodes = 1024;
+  int jobs = 1;
+};
+
+struct PlanCandidate {
+  int gpus = 0, cores = 0, instances = 0, batch = 0;
+  std::string delay;
+  int nodes = 0;
+  double cost = 0;
+  double node_capacity = 0;  // saturated throughput of one node, req/s
+  double quantile_ms = 0;    // the SLO quantile at the target rate
+  bool feasible = false;
+};
+
+struct PlanResult {
+  std::vector<PlanCandidate> feasible;  // cheapest first: [0] is the plan
+  std::size_t configurations = 0, pruned = 0, simulations = 0;
+  std::string stage;
+};
+
+PlanResult run_plan(const PlanOptions& o);
+std::string plan_report(const PlanOptions& o, const PlanResult& r);
+
+}  // namespace servesim

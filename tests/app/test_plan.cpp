@@ -1,0 +1,54 @@
+// `servesim plan` on a problem small enough to solve by hand.
+#include <catch2/catch.hpp>
+
+#include "sim/app/plan.h"
+#include "tests/support/temp_dir.h"
+
+namespace servesim {
+
+TEST_CASE("plan finds the optimum of a problem worked out by hand", "[unit]") {
+  // One GPU stage of exactly 10 ms per request: a GPU serves 100 req/s whatever its instances.
+  // Constant arrivals never queue below capacity, so latency is 10 ms at any stable load and
+  // p99 <= 50 ms holds iff each node's rate is below 100 g. For 250 req/s in all:
+  //   g = 1: 3 nodes (83/s each), cost 3 x (1 + 1.5) = 7.5
+  //   g = 2: 2 nodes (125/s each), cost 2 x (2 + 1.5) = 7
+  //   g = 4: 1 node (250/s), cost 4 + 1.5 = 5.5   <- the plan
+  //   g = 8: 1 node, cost 9.5: above the third-best (7.5), so pruned without solving it.
+  test::TempDir dir;
+  PlanOptions o;
+  o.scenario = dir.write("s.yaml", R"(
+run: {duration: 10s, warmup: 1s, replications: 2}
+workload: {mode: open, rate: 100/s, arrival: constant}
+node:
+  cpu: {cores: 1}
+  gpus: {count: 1}
+  pcie: {host_link: {bandwidth: 32GB/s}, gpu_link: {bandwidth: 32GB/s}}
+pipeline: [{name: infer, device: gpu, instances: 1, service: {dist: deterministic, mean: 10ms}}]
+)");
+  o.target_rate = 250;
+  o.slo_ms = 50;
+  o.cost_gpu = 1;
+  o.cost_node = 1.5;
+  o.instances = {1};
+  const PlanResult r = run_plan(o);
+  REQUIRE(r.feasible.size() == 3);
+  CHECK(r.feasible[0].gpus == 4);
+  CHECK(r.feasible[0].nodes == 1);
+  CHECK(r.feasible[0].cost == 5.5);
+  CHECK(r.feasible[0].quantile_ms == Approx(10).epsilon(0.005));  // the histogram's 0.5%
+  CHECK(r.feasible[0].node_capacity == Approx(400).epsilon(0.01));
+  CHECK(r.feasible[1].gpus == 2);
+  CHECK(r.feasible[1].nodes == 2);
+  CHECK(r.feasible[2].gpus == 1);
+  CHECK(r.feasible[2].nodes == 3);
+  CHECK(r.configurations == 4);
+  CHECK(r.pruned == 1);
+  CHECK(r.simulations == 4 + 3);  // a capacity run per configuration, one SLO check each
+
+  // An SLO below the service time cannot be met by any node count.
+  o.slo_ms = 5;
+  o.max_nodes = 16;
+  CHECK(run_plan(o).feasible.empty());
+}
+
+}  // namespace servesim
