@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/run_summary.h"
+#include "sim/metrics/trace.h"
 
 namespace servesim {
 
@@ -27,7 +30,8 @@ namespace {
 struct RunOptions {
   std::string file;
   std::vector<std::string> sets;
-  std::string json_path, csv_path;
+  std::string json_path, csv_path, trace_path;
+  std::string trace_window = "100ms";
   int jobs = 0;
   bool quiet = false;
 };
@@ -39,12 +43,27 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
            "an RTX 4090, medium images, GPU preprocessing; `servesim run FILE` runs yours).\n";
   const int jobs =
       o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const RunSummary s = run_scenario(sc.params, jobs);
+  std::unique_ptr<ChromeTrace> trace;
+  if (!o.trace_path.empty()) {
+    const ParsedQuantity w = parse_quantity(o.trace_window, Dimension::kDuration);
+    if (!w.error.empty() || w.value <= 0)
+      throw ConfigError(SourceMark{"--trace-window", 1, 1}, "",
+                        w.error.empty() ? "must be > 0" : w.error);
+    trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
+                                          static_cast<Time>(std::llround(w.value * 1e9)));
+  }
+  const RunSummary s = run_scenario(sc.params, jobs, trace.get());
   if (!o.quiet) print_summary(out, s, sc.source);
   if (!o.json_path.empty()) {
     const auto j = summary_json(s, resolved_config(sc.params));
     write_atomically(o.json_path, j.dump(2) + "\n");
     if (!o.quiet) out << "\n  wrote " << o.json_path << "\n";
+  }
+  if (trace) {
+    write_atomically(o.trace_path, trace->json().dump() + "\n");
+    if (!o.quiet)
+      out << "  wrote " << o.trace_path << " (" << trace->events()
+          << " events; open it in ui.perfetto.dev or chrome://tracing)\n";
   }
   if (!o.csv_path.empty()) {
     write_atomically(o.csv_path, summary_csv(s, sc.params.workload));
@@ -171,6 +190,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--json", ro.json_path, "Write the results as JSON to this path");
+  run->add_option("--trace", ro.trace_path,
+                  "Write a Chrome/Perfetto trace of replication 0 from the end of warm-up");
+  run->add_option("--trace-window", ro.trace_window,
+                  "Simulated time the trace covers (default 100ms)");
   run->add_option("--csv", ro.csv_path,
                   "Write the results as CSV in perf_analyzer's columns (microseconds)");
   run->add_option("-j,--jobs", ro.jobs,

@@ -55,10 +55,10 @@ class Collector final : public Observer {
   std::vector<std::vector<std::uint64_t>> batch_sizes_;
 };
 
-ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep) {
+ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* tracer) {
   const std::size_t n = reported_stages(p);
   Collector c(n);
-  const ReplicationResult r = run_replication(p, rep, c);
+  const ReplicationResult r = run_replication(p, rep, c, tracer);
   const ModelCounters& a = r.begin;
   const ModelCounters& b = r.end;
   ReplicationMetrics m;
@@ -149,7 +149,7 @@ double LawCheck::relative_error() const {
   return scale > 0 ? std::abs(lhs - rhs) / scale : 0.0;
 }
 
-RunSummary run_scenario(const ScenarioParams& p, int threads) {
+RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   RunSummary s;
   const auto reps = static_cast<std::size_t>(p.run.replications);
   s.replications = p.run.replications;
@@ -161,7 +161,7 @@ RunSummary run_scenario(const ScenarioParams& p, int threads) {
   auto worker = [&] {
     for (std::size_t i; (i = next++) < reps;) {
       try {
-        s.reps[i] = measure(p, i);
+        s.reps[i] = measure(p, i, i == 0 ? tracer : nullptr);
       } catch (...) {
         failed[i] = std::current_exception();
       }

@@ -97,6 +97,7 @@ struct RunSummary {
 };
 
 /// Runs every replication (on up to `threads` threads; the result does not depend on it).
-RunSummary run_scenario(const ScenarioParams& params, int threads = 1);
+/// With a tracer, replication 0 reports its spans to it.
+RunSummary run_scenario(const ScenarioParams& params, int threads = 1, Tracer* tracer = nullptr);
 
 }  // namespace servesim

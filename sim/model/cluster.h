@@ -25,6 +25,9 @@ class Cluster final : public CompletionListener, public Observer {
   /// run.max_in_system requests are already inside.
   bool admit(Time arrival, std::uint32_t client, std::size_t image);
   void set_listener(CompletionListener* l) { listener_ = l; }
+  void set_tracer(Tracer* t) {
+    for (auto& n : nodes_) n->set_tracer(t);
+  }
   /// From here on, in-window events go to `observer`; stops the run after `stop_after`
   /// completions (0: never).
   void open_window(Observer* observer, std::uint64_t stop_after);

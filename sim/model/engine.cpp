@@ -29,6 +29,7 @@ void FifoEngine::start(const Job& job) {
     free_slots_.pop_back();
     running_[slot] = job;
   }
+  running_[slot].started = sim_.now();
   busy_area_.set(sim_.now(), ++busy_);
   const Time d =
       speed_ == 1.0 ? job.work : sample_to_time(std::ceil(static_cast<double>(job.work) / speed_));
@@ -38,6 +39,8 @@ void FifoEngine::start(const Job& job) {
 void FifoEngine::on_event(std::uint32_t, std::uint64_t arg) {
   const auto slot = static_cast<std::uint32_t>(arg);
   const Job done = running_[slot];
+  if (tracer_ && tracer_->wants(sim_.now()))
+    tracer_->span(node_, lane_, "kernel", done.started, sim_.now(), 1);
   free_slots_.push_back(slot);
   --busy_;
   // The next job starts before the owner hears back, so a job the owner submits in response

@@ -3,12 +3,14 @@
 /// NVJPG decoder engines, and the admission slots of its DMA copy engines.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/core/ring.h"
 #include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
 #include "sim/model/cpu_pool.h"
+#include "sim/model/tracer.h"
 
 namespace servesim {
 
@@ -47,12 +49,19 @@ class FifoEngine final : public Server, public EventHandler {
   int servers() const override { return count_; }
   std::size_t queued() const { return waiting_.size(); }
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
+  /// Reports each job as a span on `lane` of node `node` (nullptr: no tracing).
+  void trace_to(Tracer* t, std::uint32_t node, std::string lane) {
+    tracer_ = t;
+    node_ = node;
+    lane_ = std::move(lane);
+  }
 
  private:
   struct Job {
     Time work = 0;
     WorkOwner* owner = nullptr;
     std::uint64_t token = 0;
+    Time started = 0;
   };
   void start(const Job& job);
 
@@ -64,6 +73,9 @@ class FifoEngine final : public Server, public EventHandler {
   std::vector<Job> running_;               // one slot per running job; the event carries it
   std::vector<std::uint32_t> free_slots_;  // recycled slots
   TimeIntegral busy_area_;
+  Tracer* tracer_ = nullptr;
+  std::uint32_t node_ = 0;
+  std::string lane_;
 };
 
 /// A counting semaphore with a FIFO line: `count` holders at a time (DMA copy engines).

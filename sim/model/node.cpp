@@ -92,6 +92,7 @@ void Node::forward(RequestId id) {
   requests_.release(id);
   ++completions_;
   in_system_.add(sim_.now(), -1);
+  if (tracer_ && tracer_->wants(sim_.now())) tracer_->request(index_, r.arrival, sim_.now());
   if (observer_) {
     observer_->request_done(sim_.now() - r.arrival);
     if (++window_done_ == stop_after_) sim_.stop();
@@ -142,9 +143,21 @@ void Node::transfer(int gpu, Direction dir, double bytes, WorkOwner& owner, std:
     start_flow(slot);
 }
 
+void Node::set_tracer(Tracer* t) {
+  tracer_ = t;
+  for (int g = 0; g < gpu_count(); ++g) {
+    const std::string name = "gpu" + std::to_string(g);
+    if (auto* e = dynamic_cast<FifoEngine*>(&gpus_[static_cast<std::size_t>(g)]->compute()))
+      e->trace_to(t, index_, name + " compute");
+    if (auto* e = gpus_[static_cast<std::size_t>(g)]->nvjpg())
+      e->trace_to(t, index_, name + " nvjpg");
+  }
+}
+
 void Node::start_flow(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
   t.flowing = true;
+  t.started = sim_.now();
   const auto g = static_cast<std::size_t>(t.gpu);
   pcie_.start(t.dir == Direction::kToGpu ? route_h2d_[g] : route_d2h_[g], t.bytes, *this, slot);
 }
@@ -157,6 +170,10 @@ void Node::work_done(std::uint64_t token) {
     return;
   }
   free_transfers_.push_back(slot);
+  if (tracer_ && tracer_->wants(sim_.now()))
+    tracer_->span(
+        index_, "pcie gpu" + std::to_string(t.gpu) + (t.dir == Direction::kToGpu ? " h2d" : " d2h"),
+        "copy", t.started, sim_.now(), 1);
   gpus_[static_cast<std::size_t>(t.gpu)]->copy_engines(t.dir).release();
   t.owner->work_done(t.token);
 }

@@ -16,6 +16,7 @@
 #include "sim/model/params.h"
 #include "sim/model/request.h"
 #include "sim/model/stage.h"
+#include "sim/model/tracer.h"
 
 namespace servesim {
 
@@ -67,6 +68,10 @@ class Node final : public WorkOwner {
   /// once that many requests have completed inside the window.
   void open_window(Observer* observer, std::uint64_t stop_after);
   void set_listener(CompletionListener* l) { listener_ = l; }
+  /// Reports spans and requests to `t` (nullptr: no tracing; the default).
+  void set_tracer(Tracer* t);
+  Tracer* tracer() const { return tracer_; }
+  std::uint32_t index() const { return index_; }
 
   Time now() const { return sim_.now(); }
   Simulator& sim() { return sim_; }
@@ -91,6 +96,7 @@ class Node final : public WorkOwner {
     WorkOwner* owner = nullptr;
     std::uint64_t token = 0;
     bool flowing = false;  // false: waiting for a copy engine
+    Time started = 0;      // when its bytes began to move (for traces)
   };
   void start_flow(std::uint32_t slot);
   void leave_gpu(const Request& r);  // frees what a departing request holds on its GPU
@@ -111,6 +117,7 @@ class Node final : public WorkOwner {
   std::vector<ResourceInfo> resources_;
   CompletionListener* listener_ = nullptr;
   Observer* observer_ = nullptr;
+  Tracer* tracer_ = nullptr;
   std::uint64_t window_done_ = 0, stop_after_ = 0;
   std::uint64_t arrivals_ = 0, dropped_ = 0, completions_ = 0, rejected_ = 0;
   TimeIntegral in_system_;

@@ -7,7 +7,7 @@
 namespace servesim {
 
 ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t replication,
-                                  Observer& observer) {
+                                  Observer& observer, Tracer* tracer) {
   Simulator sim;
   Cluster cluster(sim, params, replication);
   Workload workload(sim, cluster, params.workload, params.seed, replication);
@@ -15,6 +15,7 @@ ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t re
   auto open_window = [&] {
     result.begin = cluster.counters();
     cluster.open_window(&observer, params.run.requests);
+    cluster.set_tracer(tracer);
   };
   // Without warm-up the window opens before the first request, so the requests sent at t = 0
   // (a closed loop's whole population) are counted as arrivals of the window.

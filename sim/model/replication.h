@@ -7,6 +7,7 @@
 
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
+#include "sim/model/tracer.h"
 
 namespace servesim {
 
@@ -24,7 +25,8 @@ struct ReplicationResult {
 };
 
 /// Runs replication `replication` of `params`, reporting in-window events to `observer`.
+/// With a tracer, spans from the start of the measurement window are reported to it.
 ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t replication,
-                                  Observer& observer);
+                                  Observer& observer, Tracer* tracer = nullptr);
 
 }  // namespace servesim

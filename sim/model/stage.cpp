@@ -328,6 +328,7 @@ void Stage::finish(std::uint32_t i) {
   node_.batch_done(
       index_, inst.batch.size(),
       StageSpan{0, inst.input_end - inst.start, wait, compute, now - inst.compute_end});
+  if (Tracer* t = node_.tracer(); t && t->wants(now)) trace(i, wait);
   for (const RequestId id : inst.batch) {
     Request& r = node_.request(id);
     if (copy_out_ && r.location != kHost) {
@@ -349,6 +350,23 @@ void Stage::finish(std::uint32_t i) {
   dispatch(g);
   node_.forward_batch(leaving_);
   leaving_.clear();
+}
+
+void Stage::trace(std::uint32_t i, Time wait) {
+  // One lane per instance: its batch's phases as consecutive slices.
+  const Instance& inst = instances_[i];
+  const int gpu = groups_[inst.group].gpu;
+  const std::string lane =
+      params_.name + (gpu >= 0 ? " gpu" + std::to_string(gpu) : "") + " #" + std::to_string(i);
+  Tracer& t = *node_.tracer();
+  const std::size_t n = inst.batch.size();
+  const Time now = node_.now();
+  const Time computed = inst.input_end + wait;
+  if (inst.input_end > inst.start)
+    t.span(node_.index(), lane, "input", inst.start, inst.input_end, n);
+  if (wait > 0) t.span(node_.index(), lane, "device wait", inst.input_end, computed, n);
+  t.span(node_.index(), lane, params_.name.c_str(), computed, inst.compute_end, n);
+  if (now > inst.compute_end) t.span(node_.index(), lane, "output", inst.compute_end, now, n);
 }
 
 void Stage::work_done(std::uint64_t token) {

@@ -75,6 +75,7 @@ class Stage final : public WorkOwner, public EventHandler {
   void device_phase(std::uint32_t i);
   void output_phase(std::uint32_t i);
   void finish(std::uint32_t i);
+  void trace(std::uint32_t i, Time wait);
   Time sample(const ServiceParams& s, const CurveArgs& args);
   /// Samples the work and counts its duration on an idle device of relative speed `speed`.
   Time work(Instance& inst, const ServiceParams& s, double speed);
