@@ -15,6 +15,7 @@
 #include "sim/app/atomic_file.h"
 #include "sim/app/compare.h"
 #include "sim/app/plan.h"
+#include "sim/app/plot.h"
 #include "sim/app/sweep.h"
 #include "sim/config/error.h"
 #include "sim/config/scenario.h"
@@ -266,6 +267,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   plan->add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
   plan->add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
 
+  PlotOptions po;
+  std::string plot_csv, plot_out;
+  CLI::App* plot = app.add_subcommand("plot", "Plot one column of a results CSV against another");
+  plot->add_option("csv", plot_csv, "A sweep's or an example's results CSV")->required();
+  plot->add_option("--x", po.x, "Column for the x axis (e.g. workload.concurrency)")->required();
+  plot->add_option("--y", po.y, "Column for the y axis (e.g. Inferences/Second)")->required();
+  plot->add_option("--by", po.by, "One line per value of this column");
+  plot->add_option("--out", plot_out, "PNG or SVG to write (default: the CSV's name, .png)");
+  plot->add_flag("--logx", po.logx, "Logarithmic x axis");
+  plot->add_flag("--logy", po.logy, "Logarithmic y axis");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -288,6 +300,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (sweep->parsed()) return cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out);
     if (plan->parsed()) return cmd_plan(pl, out, err);
+    if (plot->parsed()) {
+      po.csv = plot_csv;
+      po.out = plot_out;
+      out << "  wrote " << run_plot(po).string() << "\n";
+      return kExitOk;
+    }
     if (compare->parsed()) {
       out << compare_table(read_measurements(cmp_a), "A", read_measurements(cmp_b), "B");
       out << "\n  A: " << cmp_a << "\n  B: " << cmp_b << "\n";

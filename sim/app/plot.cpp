@@ -1,0 +1,148 @@
+#include "sim/app/plot.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "sim/app/atomic_file.h"
+#include "sim/config/error.h"
+#include "sim/config/reader.h"
+
+namespace servesim {
+
+namespace {
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  out.push_back(cell);
+  return out;
+}
+
+std::size_t column(const std::vector<std::string>& header, const std::string& name,
+                   const std::string& file, const char* option) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return i;
+  const std::string hint = did_you_mean(name, header);
+  std::string list;
+  for (const auto& h : header) list += (list.empty() ? "" : ", ") + h;
+  throw ConfigError(
+      SourceMark{file, 1, 1}, option,
+      "no column '" + name + "'" + (hint.empty() ? "" : "; " + hint) + " (columns: " + list + ")");
+}
+
+/// The number a cell starts with ("200/s" -> 200).
+bool leading_number(const std::string& s, double& v) {
+  const char* b = s.c_str();
+  char* e = nullptr;
+  v = std::strtod(b, &e);
+  return e != b;
+}
+
+std::string gp_quote(const std::string& s) {
+  std::string q = "\"";
+  for (const char c : s) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+std::filesystem::path run_plot(const PlotOptions& o) {
+  std::ifstream in(o.csv);
+  if (!in) throw ConfigError(SourceMark{o.csv.string(), 0, 0}, "", "cannot read the file");
+  std::string line;
+  if (!std::getline(in, line))
+    throw ConfigError(SourceMark{o.csv.string(), 1, 1}, "", "empty file");
+  const auto header = split_csv(line);
+  const std::size_t xi = column(header, o.x, o.csv.string(), "--x");
+  const std::size_t yi = column(header, o.y, o.csv.string(), "--y");
+  const std::size_t bi =
+      o.by.empty() ? header.size() : column(header, o.by, o.csv.string(), "--by");
+  std::map<std::string, std::vector<std::pair<double, double>>> series;
+  std::vector<std::string> order;  // series in order of first appearance
+  for (int lineno = 2; std::getline(in, line); ++lineno) {
+    if (line.empty()) continue;
+    const auto cells = split_csv(line);
+    if (cells.size() != header.size())
+      throw ConfigError(SourceMark{o.csv.string(), lineno, 1}, "",
+                        "expected " + std::to_string(header.size()) + " cells, got " +
+                            std::to_string(cells.size()));
+    double x = 0, y = 0;
+    if (!leading_number(cells[xi], x) || !leading_number(cells[yi], y))
+      continue;  // a point without that number (e.g. a column another point lacks)
+    const std::string key = bi < cells.size() ? o.by + "=" + cells[bi] : o.y;
+    if (!series.count(key)) order.push_back(key);
+    series[key].emplace_back(x, y);
+  }
+  if (series.empty())
+    throw ConfigError(SourceMark{o.csv.string(), 2, 1}, "--y",
+                      "no row has numbers in both columns");
+
+  const std::filesystem::path out =
+      o.out.empty() ? std::filesystem::path(o.csv).replace_extension(".png") : o.out;
+  const bool svg = out.extension() == ".svg";
+  const std::filesystem::path dir = out.string() + ".plot";
+  std::filesystem::create_directories(dir);
+  std::string script;
+  script += svg ? "set terminal svg size 900,560 dynamic font 'sans,11'\n"
+                : "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+                  "  set terminal pngcairo size 900,560 font 'sans,10'\n"
+                  "} else {\n  set terminal png size 900,560\n}\n";
+  script += "set output " + gp_quote(std::filesystem::absolute(out).string()) + "\n";
+  script += "set datafile separator ','\nset key outside right\nset grid\n";
+  script += "set xlabel " + gp_quote(o.x) + "\nset ylabel " + gp_quote(o.y) + "\n";
+  script += "set title " + gp_quote(o.y + " vs " + o.x + " (" + o.csv.filename().string() + ")") +
+            " noenhanced\n";
+  if (o.logx) script += "set logscale x\n";
+  if (o.logy) script += "set logscale y\n";
+  script += "plot ";
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto data = dir / ("series" + std::to_string(k) + ".csv");
+    std::string text;
+    auto pts = series[order[k]];
+    std::stable_sort(pts.begin(), pts.end());
+    for (const auto& [x, y] : pts) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g,%.17g\n", x, y);
+      text += buf;
+    }
+    write_atomically(data, text);
+    script += (k ? ", " : "") + gp_quote(std::filesystem::absolute(data).string()) +
+              " using 1:2 with linespoints title " + gp_quote(order[k]) + " noenhanced";
+  }
+  script += "\n";
+  const auto gp = dir / "plot.gp";
+  write_atomically(gp, script);
+  const std::string cmd = "gnuplot " + gp_quote(gp.string()) + " 2>&1";
+  if (std::system(cmd.c_str()) != 0)
+    throw std::runtime_error("gnuplot failed on " + gp.string() +
+                             " (is gnuplot installed? Debian: gnuplot-nox)");
+  return out;
+}
+
+}  // namespace servesim
