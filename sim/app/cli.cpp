@@ -14,6 +14,7 @@
 #include "sim/app/amdahl.h"
 #include "sim/app/atomic_file.h"
 #include "sim/app/compare.h"
+#include "sim/app/html_report.h"
 #include "sim/app/plan.h"
 #include "sim/app/plot.h"
 #include "sim/app/sweep.h"
@@ -278,6 +279,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   plot->add_flag("--logx", po.logx, "Logarithmic x axis");
   plot->add_flag("--logy", po.logy, "Logarithmic y axis");
 
+  std::string report_in, report_out = "report.html";
+  std::vector<std::string> report_sets;
+  CLI::App* report = app.add_subcommand(
+      "report", "A run as a self-contained HTML page (from a scenario, or a --json result)");
+  report->add_option("input", report_in,
+                     "A scenario YAML (run now) or a result JSON (servesim run --json)");
+  report->add_option("--out", report_out, "HTML file to write (default report.html)");
+  report->add_option("--set", report_sets, "Override a key (repeatable)")->allow_extra_args(false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -300,6 +310,24 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (sweep->parsed()) return cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out);
     if (plan->parsed()) return cmd_plan(pl, out, err);
+    if (report->parsed()) {
+      nlohmann::ordered_json result;
+      std::string source = report_in.empty() ? "built-in default" : report_in;
+      if (std::filesystem::path(report_in).extension() == ".json") {
+        std::ifstream f(report_in);
+        if (!f) throw std::runtime_error("cannot read '" + report_in + "'");
+        result = nlohmann::ordered_json::parse(f);
+      } else {
+        const LoadedScenario sc = load_scenario(report_in, report_sets);
+        source = sc.source;
+        const RunSummary s = run_scenario(
+            sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+        result = summary_json(s, resolved_config(sc.params));
+      }
+      write_atomically(report_out, html_report(result, source));
+      out << "  wrote " << report_out << "\n";
+      return kExitOk;
+    }
     if (plot->parsed()) {
       po.csv = plot_csv;
       po.out = plot_out;

@@ -232,20 +232,25 @@ class Sweep {
   }
 
   void finish(std::size_t i, PointResult r) {
-    std::lock_guard lock(mu_);
-    // Journal first, durably: once a point is on disk a kill cannot lose it.
-    const std::string line = r.line + "\n";
-    if (std::fwrite(line.data(), 1, line.size(), journal_) != line.size() ||
-        std::fflush(journal_) != 0)
-      throw std::runtime_error("cannot append to the sweep's journal");
-    fsync(fileno(journal_));
-    results_.emplace(i, std::move(r));
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_csv_ > std::chrono::seconds(1)) {
-      write_csv();
-      last_csv_ = now;
+    int fd = -1;
+    {
+      std::lock_guard lock(mu_);
+      // Journal first: once the line is flushed to the kernel, killing the process cannot lose it.
+      const std::string line = r.line + "\n";
+      if (std::fwrite(line.data(), 1, line.size(), journal_) != line.size() ||
+          std::fflush(journal_) != 0)
+        throw std::runtime_error("cannot append to the sweep's journal");
+      fd = fileno(journal_);
+      results_.emplace(i, std::move(r));
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_csv_ > std::chrono::seconds(1)) {
+        write_csv();
+        last_csv_ = now;
+      }
+      if (o_.progress) progress(false);
     }
-    if (o_.progress) progress(false);
+    // And to the disk (a power cut), outside the lock so other points do not wait for it.
+    fsync(fd);
   }
 
   void read_journal(const std::filesystem::path& jsonl) {

@@ -1,0 +1,190 @@
+#include "sim/app/html_report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace servesim {
+
+namespace {
+
+std::string esc(const std::string& s) {
+  std::string o;
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
+    }
+  }
+  return o;
+}
+
+std::string num(double v, const char* f = "%.4g") {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+double get(const nlohmann::ordered_json& j, const char* k) {
+  return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
+}
+
+// The phases of a stage's time, in the order a request lives them, with their colours.
+struct Phase {
+  const char* key;
+  const char* label;
+  const char* colour;
+};
+constexpr Phase kPhases[] = {{"queue_ms", "queue", "#bdbdbd"},
+                             {"compute_input_ms", "copy in", "#6baed6"},
+                             {"device_wait_ms", "device wait", "#fd8d3c"},
+                             {"compute_infer_ms", "compute", "#31a354"},
+                             {"compute_output_ms", "copy out", "#9e9ac8"}};
+
+std::string breakdown_svg(const nlohmann::ordered_json& stages) {
+  double total = 0;
+  for (const auto& st : stages)
+    for (const auto& p : kPhases) total += get(st, p.key);
+  const int row = 26, label = 150, width = 640;
+  const int height = row * static_cast<int>(stages.size()) + 40;
+  std::string s = "<svg xmlns='http://www.w3.org/2000/svg' width='" +
+                  std::to_string(label + width + 20) + "' height='" + std::to_string(height) +
+                  "' font-family='sans-serif' font-size='12'>";
+  // One bar for the whole request: each stage's phases laid end to end, so the widths add up to
+  // the mean latency (as a request lives them).
+  double x = 0;
+  int y = 10;
+  for (const auto& st : stages) {
+    s += "<text x='0' y='" + std::to_string(y + 15) + "'>" + esc(st.value("name", "")) + "</text>";
+    for (const auto& p : kPhases) {
+      const double w = total > 0 ? get(st, p.key) / total * width : 0;
+      if (w > 0)
+        s += "<rect x='" + num(label + x, "%.2f") + "' y='" + std::to_string(y) + "' width='" +
+             num(std::max(w, 0.5), "%.2f") + "' height='" + std::to_string(row - 6) + "' fill='" +
+             p.colour + "'><title>" + esc(st.value("name", "")) + " " + p.label + ": " +
+             num(get(st, p.key)) + " ms</title></rect>";
+      x += w;
+    }
+    y += row;
+  }
+  int lx = label;
+  for (const auto& p : kPhases) {
+    s += "<rect x='" + std::to_string(lx) + "' y='" + std::to_string(y + 4) +
+         "' width='12' height='12' fill='" + p.colour + "'/><text x='" + std::to_string(lx + 16) +
+         "' y='" + std::to_string(y + 14) + "'>" + p.label + "</text>";
+    lx += 110;
+  }
+  return s + "</svg>";
+}
+
+std::string bars_svg(const nlohmann::ordered_json& resources, const std::string& bottleneck) {
+  const int row = 22, label = 190, width = 420;
+  const int height = row * static_cast<int>(resources.size()) + 10;
+  std::string s = "<svg xmlns='http://www.w3.org/2000/svg' width='" +
+                  std::to_string(label + width + 70) + "' height='" + std::to_string(height) +
+                  "' font-family='sans-serif' font-size='12'>";
+  int y = 4;
+  for (const auto& r : resources) {
+    const std::string name = r.value("name", "");
+    const double u = std::clamp(get(r, "utilization"), 0.0, 1.0);
+    const bool b = name == bottleneck;
+    s += "<text x='0' y='" + std::to_string(y + 14) + "'" + (b ? " font-weight='bold'" : "") + ">" +
+         esc(name) + "</text><rect x='" + std::to_string(label) + "' y='" + std::to_string(y) +
+         "' width='" + std::to_string(width) + "' height='" + std::to_string(row - 6) +
+         "' fill='#eeeeee'/><rect x='" + std::to_string(label) + "' y='" + std::to_string(y) +
+         "' width='" + num(u * width, "%.2f") + "' height='" + std::to_string(row - 6) +
+         "' fill='" + (b ? "#de2d26" : "#3182bd") + "'/><text x='" +
+         std::to_string(label + width + 6) + "' y='" + std::to_string(y + 14) + "'>" +
+         num(100 * u, "%.1f") + "%</text>";
+    y += row;
+  }
+  return s + "</svg>";
+}
+
+}  // namespace
+
+std::string html_report(const nlohmann::ordered_json& j, const std::string& source) {
+  const auto& lat = j.at("latency_ms");
+  const std::string bottleneck = j.value("bottleneck", "");
+  std::string h =
+      "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>servesim: " +
+      esc(source) +
+      "</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+      "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}"
+      "td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
+      "td:first-child,th:first-child{text-align:left}.kpi{display:inline-block;margin:0 2em 1em "
+      "0}.kpi b{display:block;font-size:1.6em}.warn{color:#b30000}pre{background:#f6f6f6;"
+      "padding:1em;overflow:auto;font-size:11px}</style></head><body>\n";
+  h += "<h1>servesim: " + esc(source) + "</h1>\n";
+  h += "<p>" + std::to_string(j.value("replications", 0)) + " replications of " +
+       num(get(j, "window_s")) + " s (after warm-up), seed " +
+       std::to_string(j.value("seed", 0ULL)) + ", " + std::to_string(j.value("completed", 0ULL)) +
+       " requests completed.</p>\n";
+  const auto& ci = j.at("throughput_ci95");
+  h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), "%.5g") +
+       " req/s</b>95% CI " + num(ci[0].get<double>(), "%.5g") + " .. " +
+       num(ci[1].get<double>(), "%.5g") + "</div>";
+  h += "<div class='kpi'>latency mean<b>" + num(get(lat, "mean")) + " ms</b>p50 " +
+       num(get(lat, "p50")) + ", p99 " + num(get(lat, "p99")) + " ms</div>";
+  h += "<div class='kpi'>bottleneck<b>" + esc(bottleneck) + "</b>bound " +
+       (j["throughput_bound_rps"].is_number() ? num(get(j, "throughput_bound_rps"), "%.5g")
+                                              : std::string("none")) +
+       " req/s</div>";
+  if (j.contains("energy_j_per_request") && j["energy_j_per_request"].contains("total"))
+    h += "<div class='kpi'>energy<b>" + num(get(j["energy_j_per_request"], "total")) +
+         " J</b>per request</div>";
+  if (j.value("unstable", false))
+    h += "<p class='warn'><b>UNSTABLE</b>: the offered load outruns capacity.</p>";
+  for (const auto& w : j.value("warnings", nlohmann::ordered_json::array()))
+    h += "<p class='warn'>" + esc(w.get<std::string>()) + "</p>";
+
+  const auto& stages = j.at("stages");
+  h += "\n<h2>Where a request's time goes</h2>\n" + breakdown_svg(stages);
+  h += "\n<table><tr><th>stage</th><th>instances</th><th>queue ms</th><th>copy in ms</th>"
+       "<th>device wait ms</th><th>compute ms</th><th>copy out ms</th><th>batch</th>"
+       "<th>share</th><th>utilisation</th></tr>";
+  for (const auto& st : stages) {
+    h += "<tr><td>" + esc(st.value("name", "")) + "</td><td>" +
+         std::to_string(st.value("instances", 0)) + "</td>";
+    for (const auto& p : kPhases) h += "<td>" + num(get(st, p.key)) + "</td>";
+    h += "<td>" + (st.contains("batch_size") ? num(get(st["batch_size"], "mean"), "%.3g") : "1") +
+         "</td><td>" + num(100 * get(st, "latency_share"), "%.1f") + "%</td><td>" +
+         num(100 * get(st, "utilization"), "%.1f") + "%</td></tr>";
+  }
+  h += "</table>\n";
+  const auto& res = j.at("resources");
+  h += "\n<h2>Utilisation and the bottleneck</h2>\n<p>Each resource's throughput bound is "
+       "servers / demand per request; the lowest bound is the bottleneck (in red).</p>\n" +
+       bars_svg(res, bottleneck);
+  h += "\n<table><tr><th>resource</th><th>servers</th><th>utilisation</th><th>demand ms</th>"
+       "<th>bound req/s</th></tr>";
+  for (const auto& r : res)
+    h += "<tr><td>" + esc(r.value("name", "")) + "</td><td>" + num(get(r, "servers")) +
+         "</td><td>" + num(100 * get(r, "utilization"), "%.1f") + "%</td><td>" +
+         num(get(r, "demand_ms")) + "</td><td>" +
+         (r["throughput_bound_rps"].is_number() ? num(get(r, "throughput_bound_rps"), "%.6g")
+                                                : std::string("-")) +
+         "</td></tr>";
+  h += "</table>\n";
+  double worst = 0;
+  for (const auto& l : j.value("laws", nlohmann::ordered_json::array()))
+    worst = std::max(worst, get(l, "relative_error"));
+  h += "\n<h2>Checks</h2>\n<p>Little's law and the utilisation law hold on this run to " +
+       num(100 * worst, "%.2g") + "% (worst of " +
+       std::to_string(j.value("laws", nlohmann::ordered_json::array()).size()) + " checks).</p>\n";
+  h += "\n<h2>Config</h2>\n<pre>" + esc(j.at("config").dump(2)) + "</pre>\n</body></html>\n";
+  return h;
+}
+
+}  // namespace servesim

@@ -1,0 +1,15 @@
+#pragma once
+/// `servesim report`: a run as one self-contained HTML page (no scripts, no external files):
+/// the key numbers, where latency goes per stage, utilisation and the bottleneck, the laws
+/// checked, and the config that produced it.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace servesim {
+
+/// `result` is what `servesim run --json` writes; `source` names the scenario.
+std::string html_report(const nlohmann::ordered_json& result, const std::string& source);
+
+}  // namespace servesim
