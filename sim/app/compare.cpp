@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/app/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/units.h"
 
@@ -56,34 +57,6 @@ Measurement from_json(const nlohmann::json& j, const std::string& file) {
     }
   }
   return m;
-}
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
-    }
-  }
-  out.push_back(cell);
-  return out;
 }
 
 std::vector<Measurement> from_csv(std::istream& in, const std::string& file) {

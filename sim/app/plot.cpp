@@ -9,40 +9,13 @@
 #include <vector>
 
 #include "sim/app/atomic_file.h"
+#include "sim/app/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 
 namespace servesim {
 
 namespace {
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
-    }
-  }
-  out.push_back(cell);
-  return out;
-}
 
 std::size_t column(const std::vector<std::string>& header, const std::string& name,
                    const std::string& file, const char* option) {

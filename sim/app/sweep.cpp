@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/atomic_file.h"
+#include "sim/app/csv.h"
 #include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
@@ -102,17 +103,6 @@ struct PointResult {
   std::string line;
   std::vector<std::string> columns, cells;
 };
-
-std::vector<std::string> split_csv_line(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = s.find(',', start);
-    out.push_back(s.substr(start, comma == std::string::npos ? comma : comma - start));
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
-}
 
 /// A CSV cell: quoted when it holds a comma or a quote (a grid value like {nodes: 2, ...}).
 std::string csv_cell(const std::string& v) {
@@ -219,8 +209,8 @@ class Sweep {
     const std::string csv = summary_csv(s, params_[i].workload);
     const auto nl = csv.find('\n');
     PointResult r;
-    r.columns = split_csv_line(csv.substr(0, nl));
-    r.cells = split_csv_line(csv.substr(nl + 1, csv.size() - nl - 2));
+    r.columns = split_csv(csv.substr(0, nl));
+    r.cells = split_csv(csv.substr(nl + 1, csv.size() - nl - 2));
     nlohmann::ordered_json j;
     j["point"] = i;
     j["grid"] = grids_[i];
