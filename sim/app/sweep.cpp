@@ -150,6 +150,7 @@ class Sweep {
       pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
+    fsync(fileno(journal_));
     std::fclose(journal_);
     if (failure) {
       write_csv();
@@ -230,7 +231,13 @@ class Sweep {
       if (std::fwrite(line.data(), 1, line.size(), journal_) != line.size() ||
           std::fflush(journal_) != 0)
         throw std::runtime_error("cannot append to the sweep's journal");
-      fd = fileno(journal_);
+      // To the disk too (a power cut), at most every half second: an fsync per point would make
+      // points wait on the disk; outside the lock, so others do not queue behind it.
+      const auto t = std::chrono::steady_clock::now();
+      if (t - last_sync_ > std::chrono::milliseconds(500)) {
+        fd = fileno(journal_);
+        last_sync_ = t;
+      }
       results_.emplace(i, std::move(r));
       const auto now = std::chrono::steady_clock::now();
       if (now - last_csv_ > std::chrono::seconds(1)) {
@@ -239,8 +246,7 @@ class Sweep {
       }
       if (o_.progress) progress(false);
     }
-    // And to the disk (a power cut), outside the lock so other points do not wait for it.
-    fsync(fd);
+    if (fd >= 0) fsync(fd);
   }
 
   void read_journal(const std::filesystem::path& jsonl) {
@@ -326,7 +332,7 @@ class Sweep {
   std::map<std::size_t, PointResult> results_;
   std::mutex mu_;
   std::FILE* journal_ = nullptr;
-  std::chrono::steady_clock::time_point start_, last_csv_{};
+  std::chrono::steady_clock::time_point start_, last_csv_{}, last_sync_{};
   std::size_t done_at_start_ = 0;
   std::size_t printed_tenth_ = 0;
 };
