@@ -174,35 +174,56 @@ class Sweep {
       total *= axis.values.size();
       if (total > 10'000'000) throw std::runtime_error("the grid has more than 1e7 points");
     }
-    std::vector<std::size_t> at(o_.grid.size(), 0);
+    std::vector<std::vector<std::size_t>> at(total, std::vector<std::size_t>(o_.grid.size()));
     for (std::size_t p = 0; p < total; ++p) {
       // The first axis varies slowest, like nested loops in the order the axes were given.
       std::size_t rest = p;
       for (std::size_t k = o_.grid.size(); k-- > 0;) {
-        at[k] = rest % o_.grid[k].values.size();
+        at[p][k] = rest % o_.grid[k].values.size();
         rest /= o_.grid[k].values.size();
       }
-      ConfigNode root = base;
-      int n = 0;
-      for (const auto& s : o_.sets) apply_override(root, s, ++n);
       nlohmann::ordered_json grid = nlohmann::ordered_json::object();
       std::vector<std::string> cells;
       for (std::size_t k = 0; k < o_.grid.size(); ++k) {
-        const std::string& v = o_.grid[k].values[at[k]];
-        apply_override(root, o_.grid[k].key + "=" + v, ++n);
-        grid[o_.grid[k].key] = v;
-        cells.push_back(v);
+        grid[o_.grid[k].key] = o_.grid[k].values[at[p][k]];
+        cells.push_back(o_.grid[k].values[at[p][k]]);
       }
-      try {
-        params_.push_back(parse_scenario(root));
-      } catch (const ConfigError& e) {
-        throw ConfigError(e.mark(), e.key(),
-                          std::string(e.message()) + " (at sweep point " + std::to_string(p) +
-                              ": " + point_label(o_.grid, at) + ")");
-      }
-      grids_.push_back(grid);
-      grid_cells_.push_back(cells);
+      grids_.push_back(std::move(grid));
+      grid_cells_.push_back(std::move(cells));
     }
+    // Every point is parsed before any runs (a bad value fails at once), on all the sweep's
+    // threads: with thousands of small points, parsing would otherwise be the serial part.
+    params_.resize(total);
+    std::vector<std::exception_ptr> errors(total);
+    std::atomic<std::size_t> next{0};
+    auto parse = [&] {
+      for (std::size_t p; (p = next++) < total;) {
+        try {
+          ConfigNode root = base;
+          int n = 0;
+          for (const auto& s : o_.sets) apply_override(root, s, ++n);
+          for (std::size_t k = 0; k < o_.grid.size(); ++k)
+            apply_override(root, o_.grid[k].key + "=" + o_.grid[k].values[at[p][k]], ++n);
+          params_[p] = parse_scenario(root);
+        } catch (const ConfigError& e) {
+          errors[p] = std::make_exception_ptr(
+              ConfigError(e.mark(), e.key(),
+                          std::string(e.message()) + " (at sweep point " + std::to_string(p) +
+                              ": " + point_label(o_.grid, at[p]) + ")"));
+          next = total;
+        } catch (...) {
+          errors[p] = std::current_exception();
+          next = total;
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < std::min<int>(o_.jobs, static_cast<int>(total)); ++t)
+      pool.emplace_back(parse);
+    parse();
+    for (auto& t : pool) t.join();
+    for (const auto& e : errors)  // the first bad point in grid order, whatever the threads did
+      if (e) std::rethrow_exception(e);
   }
 
   PointResult simulate(std::size_t i) {
@@ -240,7 +261,7 @@ class Sweep {
       }
       results_.emplace(i, std::move(r));
       const auto now = std::chrono::steady_clock::now();
-      if (now - last_csv_ > std::chrono::seconds(1)) {
+      if (now - last_csv_ > std::chrono::seconds(5)) {
         write_csv();
         last_csv_ = now;
       }
