@@ -14,6 +14,7 @@ PACKAGES=(
   catch2                                           # tests (Catch2 v2)
   python3-simpy3                                   # tests/bench: the SimPy 3 baseline
   gnuplot-nox jq                                   # examples: plots, reading the JSON results
+  libeigen3-dev libturbojpeg0-dev libopencv-imgproc-dev  # calib: fitting, JPEG decode, resize
 )
 
 missing=()

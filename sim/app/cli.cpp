@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "calib/calib_cli.h"
 #include "sim/app/amdahl.h"
 #include "sim/app/atomic_file.h"
 #include "sim/app/compare.h"
@@ -176,12 +177,19 @@ int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  // `servesim calib ...` has its own verbs (calib/ parses them).
+  if (argc >= 2 && std::string_view(argv[1]) == "calib")
+    return calib::calib_main(std::vector<std::string>(argv + 2, argv + argc), out, err);
+
   CLI::App app{
       "servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs"};
   // At most one verb; none is handled below, so that a mistyped verb is named by CLI11.
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "servesim 0.1.0");
 
+  app.add_subcommand("calib",
+                     "Measure this machine's kernels and fit service-time curves (servesim "
+                     "calib --help)");
   RunOptions ro;
   CLI::App* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
   run->add_option(

@@ -1,0 +1,329 @@
+#include "calib/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <tuple>
+
+#include "calib/inference.h"
+#include "calib/kernels.h"
+#include "sim/config/curves.h"
+
+namespace servesim::calib {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Keeps the compiler from dropping or moving a kernel's writes around the clock reads.
+inline void clobber() { asm volatile("" ::: "memory"); }
+
+struct Job {
+  Sample proto;
+  std::function<void()> run;
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Times every job: `warmup` untimed passes, then `repeats` timed passes over all of them.
+/// Each timed call comes right after an untimed call of the same job, so every item is measured
+/// warm: otherwise the first item of a pass, run after the last (largest) one has flushed the
+/// caches, is measured cold and the small items' curves bend (a 16 kB copy took longer than a
+/// 32 kB one).
+/// Jobs that take milliseconds and sweep megabytes (inference) flush the caches themselves and
+/// are not primed (`prime` false).
+void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const BenchPlan& plan,
+               std::vector<Sample>& out, std::ostream& log, int repeats, bool prime) {
+  const auto t0 = Clock::now();
+  for (int w = 0; w < plan.warmup; ++w)
+    for (const Job& j : jobs) j.run();
+  for (int r = 0; r < repeats; ++r)
+    for (const Job& j : jobs) {
+      if (prime) j.run();
+      clobber();
+      const auto a = Clock::now();
+      j.run();
+      clobber();
+      const auto b = Clock::now();
+      Sample s = j.proto;
+      s.seconds = std::chrono::duration<double>(b - a).count();
+      out.push_back(std::move(s));
+    }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %-28s %3zu items x %2d repeats  %6.1f s\n", kernel.c_str(),
+                jobs.size(), repeats, seconds_since(t0));
+  log << buf << std::flush;
+}
+
+double pixels_of(ImageSize s) { return static_cast<double>(s.width) * s.height; }
+
+std::size_t rgb_bytes(ImageSize s) {
+  return static_cast<std::size_t>(s.width) * static_cast<std::size_t>(s.height) * 3;
+}
+
+double quantile(std::vector<double>& v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto i = static_cast<std::size_t>(pos);
+  const double f = pos - static_cast<double>(i);
+  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+
+/// Items of a kernel, keyed as the summary groups them.
+using ItemKey = std::tuple<std::string, int, int, int, double, double>;
+
+std::map<ItemKey, std::vector<double>> by_item(std::span<const Sample> samples) {
+  std::map<ItemKey, std::vector<double>> m;
+  for (const Sample& s : samples)
+    m[{s.kernel, s.width, s.height, s.quality, s.pixels, s.bytes}].push_back(s.seconds);
+  return m;
+}
+
+std::string time_text(double s) {
+  char buf[32];
+  if (s >= 1)
+    std::snprintf(buf, sizeof buf, "%.3g s", s);
+  else if (s >= 1e-3)
+    std::snprintf(buf, sizeof buf, "%.3g ms", s * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g us", s * 1e6);
+  return buf;
+}
+
+}  // namespace
+
+BenchPlan bench_plan(bool quick) {
+  BenchPlan p;
+  // The paper's small (60x70), medium (500x375) and large (3564x2880) ImageNet images, and a
+  // spread between, log-spaced in pixels.
+  if (quick) {
+    p.sizes = {{60, 70}, {224, 224}, {500, 375}, {1024, 768}, {1920, 1080}, {3564, 2880}};
+    p.copy_bytes.clear();
+    for (std::size_t b = 16 << 10; b <= (std::size_t{64} << 20); b *= 2) p.copy_bytes.push_back(b);
+    p.warmup = 1;
+    p.repeats = 5;
+  } else {
+    p.sizes = {{60, 70},     {120, 90},    {160, 120},   {224, 224},   {320, 240},
+               {500, 375},   {640, 480},   {800, 600},   {1024, 768},  {1280, 960},
+               {1600, 1200}, {1920, 1080}, {2560, 1600}, {3000, 2000}, {3564, 2880}};
+    for (std::size_t b = 16 << 10; b <= (std::size_t{256} << 20); b *= 2) p.copy_bytes.push_back(b);
+    p.warmup = 2;
+    p.repeats = 15;
+  }
+  p.qualities = {75, 90, 95};
+  p.scale_denoms = {2, 4, 8};
+  p.normalize_sides = {224, 256, 288, 320, 384, 448, 512};
+  // Powers of two, and (full) the sizes between that a holdout check predicts.
+  p.batches = quick ? std::vector<int>{1, 2, 4, 8, 16, 32}
+                    : std::vector<int>{1, 2, 3, 4, 8, 16, 24, 32, 48, 64, 96, 128};
+  p.inference_repeats = quick ? 3 : 5;
+  return p;
+}
+
+BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
+  BenchRun run;
+  run.machine = this_machine();
+  run.machine.warmup = plan.warmup;
+  run.machine.repeats = plan.repeats;
+  const auto t0 = Clock::now();
+  opencv_single_thread();
+
+  log << "servesim calib bench: " << run.machine.cpu << ", " << plan.sizes.size()
+      << " image sizes x " << plan.qualities.size() << " qualities, " << plan.repeats
+      << " repeats after " << plan.warmup << " warm-up pass(es)\n";
+  const auto tc = Clock::now();
+  const std::vector<JpegImage> corpus = make_corpus(plan.sizes, plan.qualities, plan.seed);
+  double jpeg_bytes = 0, jpeg_pixels = 0;
+  for (const auto& j : corpus) {
+    jpeg_bytes += static_cast<double>(j.data.size());
+    jpeg_pixels += pixels_of({j.width, j.height});
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %-28s %3zu JPEGs, %.2f bytes/pixel  %6.1f s\n",
+                "corpus (libjpeg-turbo)", corpus.size(), jpeg_bytes / jpeg_pixels,
+                seconds_since(tc));
+  log << buf << std::flush;
+
+  JpegDecoder dec;
+  std::size_t largest = 0;
+  for (const auto& s : plan.sizes) largest = std::max(largest, rgb_bytes(s));
+  std::vector<unsigned char> rgb(largest);
+
+  auto decode_jobs = [&](int denom) {
+    std::vector<Job> jobs;
+    for (const JpegImage& img : corpus) {
+      Sample p;
+      p.kernel =
+          denom == 1 ? "jpeg_decode_cpu" : "jpeg_decode_cpu_scale_1_" + std::to_string(denom);
+      p.pixels = pixels_of({img.width, img.height});
+      p.bytes = static_cast<double>(img.data.size());
+      p.width = img.width;
+      p.height = img.height;
+      p.quality = img.quality;
+      p.threads = 1;
+      jobs.push_back({p, [&dec, &img, &rgb, denom] { dec.decode(img, 1, denom, rgb); }});
+    }
+    return jobs;
+  };
+  time_jobs("jpeg_decode_cpu", decode_jobs(1), plan, run.samples, log, plan.repeats, true);
+  for (const int d : plan.scale_denoms)
+    time_jobs("jpeg_decode_cpu_scale_1_" + std::to_string(d), decode_jobs(d), plan, run.samples,
+              log, plan.repeats, true);
+
+  // Resize inputs: each size decoded once (the content of its first quality).
+  std::vector<std::vector<unsigned char>> decoded;
+  for (std::size_t i = 0; i < plan.sizes.size(); ++i) {
+    decoded.emplace_back();
+    dec.decode(corpus[i * plan.qualities.size()], 1, 1, decoded.back());
+  }
+  std::vector<unsigned char> model_in(rgb_bytes(plan.model_input));
+  for (const Interp interp : {Interp::kLinear, Interp::kArea}) {
+    const std::string kernel = "resize_" + std::string(interp_name(interp)) + "_cpu";
+    std::vector<Job> jobs;
+    for (std::size_t i = 0; i < plan.sizes.size(); ++i) {
+      const ImageSize from = plan.sizes[i];
+      // OpenCV copies an image already at the target size: a copy, not a resize.
+      if (from.width == plan.model_input.width && from.height == plan.model_input.height) continue;
+      Sample p;
+      p.kernel = kernel;
+      p.pixels = pixels_of(from);
+      p.bytes = static_cast<double>(rgb_bytes(from));
+      p.width = from.width;
+      p.height = from.height;
+      p.threads = 1;
+      jobs.push_back({p, [&, i, from, interp] {
+                        resize_rgb(decoded[i], from, model_in, plan.model_input, interp);
+                      }});
+    }
+    time_jobs(kernel, jobs, plan, run.samples, log, plan.repeats, true);
+  }
+
+  {
+    std::vector<std::vector<unsigned char>> inputs;
+    std::size_t most = 0;
+    for (const int side : plan.normalize_sides) {
+      inputs.push_back(synth_rgb(side, side, plan.seed));
+      most = std::max(most, rgb_bytes({side, side}));
+    }
+    std::vector<float> chw(most);
+    std::vector<Job> jobs;
+    for (std::size_t i = 0; i < plan.normalize_sides.size(); ++i) {
+      const ImageSize s{plan.normalize_sides[i], plan.normalize_sides[i]};
+      Sample p;
+      p.kernel = "normalize_chw_cpu";
+      p.pixels = pixels_of(s);
+      p.bytes = static_cast<double>(rgb_bytes(s));
+      p.width = s.width;
+      p.height = s.height;
+      p.threads = 1;
+      jobs.push_back({p, [&, i, s] { normalize_chw(inputs[i], s, chw); }});
+    }
+    time_jobs("normalize_chw_cpu", jobs, plan, run.samples, log, plan.repeats, true);
+  }
+
+  {
+    // Pageable host buffers, written once first so that page faults are not timed.
+    const std::size_t most = *std::max_element(plan.copy_bytes.begin(), plan.copy_bytes.end());
+    std::vector<unsigned char> src(most, 1), dst(most, 2);
+    std::vector<Job> jobs;
+    for (const std::size_t n : plan.copy_bytes) {
+      Sample p;
+      p.kernel = "memcpy_host";
+      p.bytes = static_cast<double>(n);
+      p.threads = 1;
+      jobs.push_back({p, [&src, &dst, n] { std::memcpy(dst.data(), src.data(), n); }});
+    }
+    time_jobs("memcpy_host", jobs, plan, run.samples, log, plan.repeats, true);
+  }
+
+  if (!plan.batches.empty()) {
+    // Inference: batch is the input; bytes the batch's input tensor (float32).
+    EncoderBlock vit;
+    ConvLayer conv;
+    auto batch_jobs = [&](const std::string& kernel, double bytes_per_item, auto run_batch) {
+      std::vector<Job> jobs;
+      for (const int b : plan.batches) {
+        Sample p;
+        p.kernel = kernel;
+        p.batch = b;
+        p.bytes = b * bytes_per_item;
+        p.threads = 1;
+        jobs.push_back({p, [run_batch, b] { run_batch(b); }});
+      }
+      return jobs;
+    };
+    time_jobs("vit_tiny_block_cpu",
+              batch_jobs("vit_tiny_block_cpu", vit.input_bytes(), [&vit](int b) { vit.run(b); }),
+              plan, run.samples, log, plan.inference_repeats, false);
+    time_jobs("conv3x3_cpu",
+              batch_jobs("conv3x3_cpu", conv.input_bytes(), [&conv](int b) { conv.run(b); }), plan,
+              run.samples, log, plan.inference_repeats, false);
+  }
+
+  run.machine.seconds = seconds_since(t0);
+  return run;
+}
+
+namespace {
+
+/// Six significant digits: an interpolated quantile's last bits are noise, not data.
+std::string g6(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string bench_summary_csv(std::span<const Sample> samples) {
+  std::string out = "kernel,width,height,quality,pixels,bytes,samples,median_s,p25_s,p75_s\n";
+  auto cell = [](int v) { return v > 0 ? std::to_string(v) : std::string(); };
+  for (auto& [k, v] : by_item(samples)) {
+    const auto& [kernel, w, h, q, px, bytes] = k;
+    std::vector<double> t = v;
+    out += kernel + "," + cell(w) + "," + cell(h) + "," + cell(q) + "," + shortest(px) + "," +
+           shortest(bytes) + "," + std::to_string(t.size()) + "," + g6(quantile(t, 0.5)) + "," +
+           g6(quantile(t, 0.25)) + "," + g6(quantile(t, 0.75)) + "\n";
+  }
+  return out;
+}
+
+std::string bench_summary_table(std::span<const Sample> samples) {
+  struct Row {
+    std::size_t items = 0, samples = 0;
+    double work_lo = 0, work_hi = 0, t_lo = 0, t_hi = 0;
+    std::vector<double> spreads;
+  };
+  std::map<std::string, Row> rows;
+  for (auto& [k, v] : by_item(samples)) {
+    const auto& [kernel, w, h, q, px, bytes] = k;
+    std::vector<double> t = v;
+    const double med = quantile(t, 0.5);
+    const double work = px > 0 ? px : bytes;
+    Row& r = rows[kernel];
+    if (r.items == 0 || work < r.work_lo) r.work_lo = work, r.t_lo = med;
+    if (r.items == 0 || work > r.work_hi) r.work_hi = work, r.t_hi = med;
+    r.items++;
+    r.samples += t.size();
+    r.spreads.push_back((quantile(t, 0.75) - quantile(t, 0.25)) / med);
+  }
+  std::string out =
+      "kernel                         items  samples  smallest item   largest item    "
+      "spread (IQR/median)\n";
+  for (auto& [kernel, r] : rows) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%-30s %5zu  %7zu  %-14s  %-14s  %.1f%%\n", kernel.c_str(),
+                  r.items, r.samples, time_text(r.t_lo).c_str(), time_text(r.t_hi).c_str(),
+                  100 * quantile(r.spreads, 0.5));
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace servesim::calib

@@ -1,0 +1,53 @@
+#pragma once
+/// The calibration benchmark: every kernel (on the synthetic corpus, or at each batch size),
+/// warmed up, then timed call by call, repeatedly; one Sample per timed call.
+
+#include <cstdint>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "calib/corpus.h"
+#include "calib/machine.h"
+#include "calib/samples.h"
+
+namespace servesim::calib {
+
+struct BenchPlan {
+  std::vector<ImageSize> sizes;         // JPEG corpus (decode, resize inputs)
+  std::vector<int> qualities;           // JPEG qualities of each size
+  std::vector<int> scale_denoms;        // DCT-domain scaling 1/d decodes besides the full one
+  std::vector<int> normalize_sides;     // square model inputs normalised to float CHW
+  std::vector<std::size_t> copy_bytes;  // host memcpy sizes
+  std::vector<int> batches;             // inference kernels' batch sizes
+  int inference_repeats = 3;            // their timed passes (a batch of 128 takes seconds)
+  ImageSize model_input{224, 224};      // resize target
+  int warmup = 1;                       // untimed passes over each kernel's items
+  int repeats = 5;                      // timed passes
+  std::uint64_t seed = 1;               // corpus content
+};
+
+/// The plan of `calib bench` (quick: well under 2 minutes on 2 cores; full: every size, more
+/// repeats).
+BenchPlan bench_plan(bool quick);
+
+struct BenchRun {
+  std::vector<Sample> samples;
+  MachineInfo machine;
+};
+
+/// Runs the plan on one core, writing a line per kernel to `log`. Each kernel's items are timed
+/// in passes (every item once, then again), so that a burst of interference from other work on
+/// the machine spreads over items rather than falling on one.
+BenchRun run_bench(const BenchPlan& plan, std::ostream& log);
+
+/// Per kernel and item (size, quality, bytes): samples, median and the 25th/75th percentiles,
+/// as CSV (kernel,width,height,quality,pixels,bytes,samples,median_s,p25_s,p75_s).
+std::string bench_summary_csv(std::span<const Sample> samples);
+
+/// A short table per kernel: items, samples, the median time of its smallest and largest item,
+/// and the median spread (interquartile range / median) over its items.
+std::string bench_summary_table(std::span<const Sample> samples);
+
+}  // namespace servesim::calib

@@ -1,0 +1,15 @@
+#pragma once
+/// `servesim calib VERB ...`: bench, fit, show, import. Exit status as servesim's: 0 success,
+/// 1 runtime failure, 2 config or usage error.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace servesim::calib {
+
+/// The calib verbs; `args` are what follows `servesim calib` (e.g. {"bench", "--quick", "--out",
+/// "dir"}). Writes results to `out`, progress and errors to `err`.
+int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace servesim::calib

@@ -1,0 +1,73 @@
+#include "calib/kernels.h"
+
+#include <turbojpeg.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace servesim::calib {
+
+JpegDecoder::JpegDecoder() : handle_(tjInitDecompress()) {
+  if (!handle_) throw std::runtime_error("libjpeg-turbo: cannot create a decompressor");
+}
+
+JpegDecoder::~JpegDecoder() { tjDestroy(static_cast<tjhandle>(handle_)); }
+
+ImageSize JpegDecoder::scaled_size(const JpegImage& jpeg, int num, int denom) const {
+  int n = 0;
+  const tjscalingfactor* f = tjGetScalingFactors(&n);
+  for (int i = 0; i < n; ++i)
+    if (f[i].num * denom == num * f[i].denom)
+      return {TJSCALED(jpeg.width, f[i]), TJSCALED(jpeg.height, f[i])};
+  throw std::invalid_argument("libjpeg-turbo has no scaling factor " + std::to_string(num) + "/" +
+                              std::to_string(denom));
+}
+
+ImageSize JpegDecoder::decode(const JpegImage& jpeg, int num, int denom,
+                              std::vector<unsigned char>& rgb) {
+  const ImageSize s = scaled_size(jpeg, num, denom);
+  rgb.resize(static_cast<std::size_t>(s.width) * static_cast<std::size_t>(s.height) * 3);
+  const auto h = static_cast<tjhandle>(handle_);
+  if (tjDecompress2(h, jpeg.data.data(), static_cast<unsigned long>(jpeg.data.size()), rgb.data(),
+                    s.width, 0, s.height, TJPF_RGB, 0) != 0)
+    throw std::runtime_error(std::string("libjpeg-turbo: cannot decode: ") + tjGetErrorStr2(h));
+  return s;
+}
+
+std::string_view interp_name(Interp i) { return i == Interp::kLinear ? "linear" : "area"; }
+
+void resize_rgb(std::span<const unsigned char> src, ImageSize from, std::span<unsigned char> dst,
+                ImageSize to, Interp interp) {
+  if (src.size() <
+          static_cast<std::size_t>(from.width) * static_cast<std::size_t>(from.height) * 3 ||
+      dst.size() < static_cast<std::size_t>(to.width) * static_cast<std::size_t>(to.height) * 3)
+    throw std::invalid_argument("resize_rgb: a buffer is smaller than its image");
+  // cv::Mat does not write through a const pointer; the source is only read.
+  const cv::Mat in(from.height, from.width, CV_8UC3, const_cast<unsigned char*>(src.data()));
+  cv::Mat out(to.height, to.width, CV_8UC3, dst.data());
+  cv::resize(in, out, cv::Size(to.width, to.height), 0, 0,
+             interp == Interp::kLinear ? cv::INTER_LINEAR : cv::INTER_AREA);
+}
+
+void normalize_chw(std::span<const unsigned char> rgb, ImageSize size, std::span<float> chw) {
+  constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
+  constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
+  const std::size_t n =
+      static_cast<std::size_t>(size.width) * static_cast<std::size_t>(size.height);
+  if (rgb.size() < 3 * n || chw.size() < 3 * n)
+    throw std::invalid_argument("normalize_chw: a buffer is smaller than its image");
+  for (std::size_t c = 0; c < 3; ++c) {
+    const float scale = 1.0f / (255.0f * kStd[c]);
+    const float shift = -kMean[c] / kStd[c];
+    float* out = chw.data() + c * n;
+    const unsigned char* in = rgb.data() + c;
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[3 * i]) * scale + shift;
+  }
+}
+
+void opencv_single_thread() { cv::setNumThreads(1); }
+
+}  // namespace servesim::calib

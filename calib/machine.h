@@ -1,0 +1,41 @@
+#pragma once
+/// The machine a benchmark ran on and the library versions it used: written beside the samples
+/// as machine.yaml, read back by `calib fit` for every curve's source line.
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace servesim::calib {
+
+struct MachineInfo {
+  std::string cpu;     // /proc/cpuinfo "model name"
+  int cores = 0;       // logical CPUs the process may use
+  double cpu_mhz = 0;  // /proc/cpuinfo "cpu MHz" of the first CPU when read (0: unknown)
+  std::string os;      // uname: system, release, machine
+  std::string gpu;     // empty on a CPU-only run; a GPU machine's own tool may set it
+  /// Name and version of each library the kernels use, in order ("libjpeg-turbo", "2.1.5").
+  std::vector<std::pair<std::string, std::string>> libraries;
+  std::string date;     // UTC, ISO 8601, when the run started
+  std::string command;  // how the samples were made ("servesim calib bench --quick")
+  int warmup = 0;       // untimed calls before the timed ones, per item
+  int repeats = 0;      // timed calls per item
+  double seconds = 0;   // wall time of the whole run
+};
+
+/// This machine now: CPU, cores, OS, the versions of libjpeg-turbo, OpenCV, Eigen and the
+/// compiler calib was built with, and the current date.
+MachineInfo this_machine();
+
+/// machine.yaml text; read_machine reads it back.
+std::string machine_yaml(const MachineInfo& m);
+/// Reads machine.yaml (every key checked; errors are ConfigError with file:line:col). Only
+/// machine.cpu is required, so a file written by hand for another machine is short.
+MachineInfo read_machine(const std::filesystem::path& path);
+
+/// "Intel(R) Core(TM) i9-13900K (32 cores); libjpeg-turbo 2.1.5, OpenCV 4.6.0, ...; 2026-11-23"
+/// for a curve's source line.
+std::string machine_summary(const MachineInfo& m);
+
+}  // namespace servesim::calib
