@@ -45,6 +45,17 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                      {"p99", r6(s.p99_ms)},
                      {"max", r6(s.max_ms)},
                      {"mean_ci95", interval(s.latency_mean_ms)}};
+  if (s.has_fanout)
+    j["children"] = {{"completed", s.child_completed},
+                     {"per_request", r6(s.children_per_request)},
+                     {"latency_ms",
+                      {{"mean", r6(s.child_latency_mean_ms.mean)},
+                       {"p50", r6(s.child_p50_ms)},
+                       {"p90", r6(s.child_p90_ms)},
+                       {"p95", r6(s.child_p95_ms)},
+                       {"p99", r6(s.child_p99_ms)},
+                       {"max", r6(s.child_max_ms)},
+                       {"mean_ci95", interval(s.child_latency_mean_ms)}}}};
   auto& stages = j["stages"] = nlohmann::ordered_json::array();
   const double total = s.latency_mean_ms.mean;
   const StageSummary* batched = nullptr;  // the last batching stage: the model's batch size
@@ -170,6 +181,13 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
              s.latency_mean_ms.lo, s.latency_mean_ms.hi);
   out << fmt("  latency        p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n", s.p50_ms,
              s.p90_ms, s.p95_ms, s.p99_ms, s.max_ms);
+  if (s.has_fanout) {
+    out << fmt("  children       %llu (%.4g per request), latency from emission mean %.6g ms\n",
+               static_cast<unsigned long long>(s.child_completed), s.children_per_request,
+               s.child_latency_mean_ms.mean);
+    out << fmt("  child latency  p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n",
+               s.child_p50_ms, s.child_p90_ms, s.child_p95_ms, s.child_p99_ms, s.child_max_ms);
+  }
 
   const double total = s.latency_mean_ms.mean;
   bool copies = false, batches = false;

@@ -29,6 +29,7 @@ class Collector final : public Observer {
         batch_wait_(stages),
         batch_sizes_(stages) {}
   void request_done(Time latency) override { latency_.record(latency); }
+  void child_done(Time latency) override { child_latency_.record(latency); }
   void stage_done(std::uint32_t s, const StageSpan& span) override {
     ++count_[s];
     queue_sum_[s] += static_cast<double>(span.queue);
@@ -46,7 +47,7 @@ class Collector final : public Observer {
     ++h[size];
   }
 
-  LatencyHistogram latency_;
+  LatencyHistogram latency_, child_latency_;
   std::vector<std::uint64_t> count_;
   std::vector<double> queue_sum_, input_sum_, wait_sum_, compute_sum_, output_sum_;  // ns
   std::vector<std::uint64_t> batches_;
@@ -117,6 +118,12 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
   m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
   m.gpu_memory_peak_bytes = b.gpu_memory_peak;
   m.latency = c.latency_;
+  m.child_completed = b.child_completions - a.child_completions;
+  m.child_latency = c.child_latency_;
+  m.child_latency_mean_s =
+      c.child_latency_.count()
+          ? c.child_latency_.sum() / static_cast<double>(c.child_latency_.count()) * 1e-9
+          : 0;
   m.resources = r.resources;
   m.stages = r.stages;
   return m;
@@ -193,6 +200,25 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   s.p95_ms = all.quantile(0.95) * 1e-6;
   s.p99_ms = all.quantile(0.99) * 1e-6;
   s.max_ms = all.quantile(1.0) * 1e-6;
+  s.has_fanout = fanout_stage(p) != kNoFanout;
+  if (s.has_fanout) {
+    LatencyHistogram children;
+    std::uint64_t parents = 0;
+    for (const auto& r : s.reps) {
+      s.child_completed += r.child_completed;
+      parents += r.completed;
+      children.merge(r.child_latency);
+    }
+    s.children_per_request =
+        parents ? static_cast<double>(s.child_completed) / static_cast<double>(parents) : 0;
+    s.child_latency_mean_ms =
+        over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
+    s.child_p50_ms = children.quantile(0.50) * 1e-6;
+    s.child_p90_ms = children.quantile(0.90) * 1e-6;
+    s.child_p95_ms = children.quantile(0.95) * 1e-6;
+    s.child_p99_ms = children.quantile(0.99) * 1e-6;
+    s.child_max_ms = children.quantile(1.0) * 1e-6;
+  }
 
   const double x = s.throughput_rps.mean;
   const std::vector<ResourceInfo>& resources = s.reps.front().resources;
@@ -282,10 +308,15 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   const double w_s = mean_of(s.reps, [](auto& r) { return r.latency_mean_s; });
   s.laws.push_back(
       {"little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s});
+  // Forced flow: the stages after a fan-out stage (its broker included) see each request's
+  // children, so their throughput is X times the children per request.
+  const std::size_t first_child_stage =
+      s.has_fanout ? fanout_stage(p) + 1 + (has_balancer_stage(p) ? 1 : 0) : s.stages.size();
   for (std::size_t i = 0; i < s.stages.size(); ++i) {
     const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
     const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
-    s.laws.push_back({"little", s.stages[i].name, in_stage, x * resid});
+    const double visits = i >= first_child_stage ? s.children_per_request : 1.0;
+    s.laws.push_back({"little", s.stages[i].name, in_stage, x * visits * resid});
     // Utilisation law per instance: U = X_batches S_batch / instances, where the batch
     // throughput and mean batch time come from the spans the stage reported, and U from its
     // time-integrated busy count: two accounts of the same time that must agree.

@@ -42,6 +42,10 @@ struct ReplicationMetrics {
   double spilled_bytes = 0;
   std::uint64_t events = 0;
   LatencyHistogram latency;
+  // Fan-out: children that finished in the window, and their latency from emission.
+  std::uint64_t child_completed = 0;
+  double child_latency_mean_s = 0;
+  LatencyHistogram child_latency;
 };
 
 struct StageSummary {
@@ -90,6 +94,12 @@ struct RunSummary {
   double energy_j_per_request = 0;
   double gpu_memory_mean_bytes = 0, gpu_memory_peak_bytes = 0, spilled_bytes = 0;
   double throughput_bound = 0;
+  // Fan-out only (has_fanout): children finished, per request, and their latency from emission.
+  bool has_fanout = false;
+  std::uint64_t child_completed = 0;
+  double children_per_request = 0;
+  Estimate child_latency_mean_ms;
+  double child_p50_ms = 0, child_p90_ms = 0, child_p95_ms = 0, child_p99_ms = 0, child_max_ms = 0;
   bool unstable = false;
   std::vector<std::string> warnings;
   std::vector<LawCheck> laws;

@@ -141,6 +141,9 @@ ModelCounters Cluster::counters() const {
   for (std::size_t k = 1; k < nodes_.size(); ++k) {
     const ModelCounters o = nodes_[k]->counters();
     c.completions += o.completions;
+    c.child_completions += o.child_completions;
+    c.children_emitted += o.children_emitted;
+    c.children_inside += o.children_inside;
     c.rejected += o.rejected;
     c.in_system += o.in_system;
     c.in_system_area += o.in_system_area;

@@ -45,6 +45,7 @@ class Cluster final : public CompletionListener, public Observer {
   void request_done(Time latency) override;
   void stage_done(std::uint32_t stage, const StageSpan& span) override;
   void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) override;
+  void child_done(Time latency) override { observer_->child_done(latency); }
 
  private:
   struct Waiting {

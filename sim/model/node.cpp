@@ -1,8 +1,39 @@
 #include "sim/model/node.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cmath>
 
 namespace servesim {
+
+namespace {
+
+/// Children of one request: fixed, Poisson (by inversion of its CDF) or empirical.
+std::uint32_t draw_count(const FanoutCount& c, Rng& rng) {
+  switch (c.kind) {
+    case FanoutCount::Kind::kFixed:
+      return static_cast<std::uint32_t>(c.mean);
+    case FanoutCount::Kind::kPoisson: {
+      const double u = rng.uniform01();
+      double p = std::exp(-c.mean), cdf = p;
+      std::uint32_t k = 0;
+      while (u > cdf && p > 0) {
+        ++k;
+        p *= c.mean / k;
+        cdf += p;
+      }
+      return k;
+    }
+    case FanoutCount::Kind::kEmpirical: {
+      const double u = rng.uniform01();
+      const auto it = std::upper_bound(c.cum_weights.begin(), c.cum_weights.end() - 1, u);
+      return c.values[static_cast<std::size_t>(it - c.cum_weights.begin())];
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication,
            std::uint32_t index)
@@ -40,6 +71,14 @@ Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replicati
                     (index == 0 ? "" : "node" + std::to_string(index) + "/") + "stage/" + sp.name,
                     "service")));
   }
+  if (const std::size_t f = fanout_stage(params); f != kNoFanout) {
+    const std::string prefix = index == 0 ? "" : "node" + std::to_string(index) + "/";
+    fanout_ = static_cast<std::uint32_t>(f);
+    fanout_rng_ = Rng::stream(params.seed, replication, prefix + "stage/" + params.pipeline[f].name,
+                              "fanout");
+    broker_ = make_broker(*this, params.pipeline[f].fanout->broker,
+                          Rng::stream(params.seed, replication, prefix + "broker", "service"));
+  }
   describe_resources();
 }
 
@@ -56,10 +95,11 @@ void Node::describe_resources() {
       resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }
   for (const auto l : links_) resources_.push_back({pcie_.link_name(l), 1, "", 0, 0});
+  if (broker_) broker_->describe(resources_);
 }
 
 RequestId Node::admit(Time arrival, std::uint32_t client, std::size_t image) {
-  if (requests_.live() >= params_.run.max_in_system) {
+  if (requests_.live() - children_live_ >= params_.run.max_in_system) {
     ++dropped_;
     return kDropped;
   }
@@ -82,11 +122,24 @@ RequestId Node::admit(Time arrival, std::uint32_t client, std::size_t image) {
 }
 
 void Node::forward(RequestId id) {
-  const std::uint32_t next = requests_[id].stage + 1;
+  const Request& at = requests_[id];
+  if (at.stage == fanout_) {
+    fan_out(id);
+    return;
+  }
+  const std::uint32_t next = at.stage + 1;
   if (next < stages_.size()) {
     stages_[next]->accept(id);
     return;
   }
+  if (at.parent != kNoRequest) {
+    child_done(id);
+    return;
+  }
+  complete(id);
+}
+
+void Node::complete(RequestId id) {
   const Request r = requests_[id];
   if (r.location != kHost) leave_gpu(r);  // a pipeline may end on a GPU (a to_gpu transfer)
   requests_.release(id);
@@ -100,6 +153,111 @@ void Node::forward(RequestId id) {
   if (listener_) listener_->request_left(r);
 }
 
+RequestId Node::spawn(RequestId parent) {
+  const FanoutParams& f = *params_.pipeline[fanout_].fanout;
+  const std::uint32_t k = draw_count(f.count, fanout_rng_);
+  requests_[parent].children = k;
+  const Time now = sim_.now();
+  RequestId first = kNoRequest, prev = kNoRequest;
+  for (std::uint32_t s = 0; s < k; ++s) {
+    const RequestId c = requests_.acquire();  // may move the pool: no reference is held across
+    Request& r = requests_[c];
+    r.arrival = now;
+    r.stage_enter = now;
+    r.stage = fanout_;
+    r.client = requests_[parent].client;
+    r.node = index_;
+    r.width = f.width;
+    r.height = f.height;
+    r.pixels = static_cast<double>(f.width) * f.height;
+    r.bytes = f.bytes;
+    r.parent = parent;
+    r.seq = s;
+    r.holder = requests_[parent].holder;
+    if (prev == kNoRequest) {
+      first = c;
+    } else {
+      requests_[prev].next_sibling = c;
+    }
+    prev = c;
+  }
+  children_live_ += k;
+  children_emitted_ += k;
+  return first;
+}
+
+void Node::fan_out(RequestId parent) {
+  const RequestId first = spawn(parent);
+  if (first == kNoRequest) {  // k = 0: done after the fan-out stage
+    complete(parent);
+    return;
+  }
+  in_broker_.add(sim_.now(), requests_[parent].children);
+  broker_->publish(first);
+}
+
+void Node::fan_out_fused(const std::vector<RequestId>& batch, std::uint32_t instance) {
+  // One chain through the children of the whole batch: the worker runs them in that order.
+  RequestId head = kNoRequest, tail = kNoRequest;
+  for (const RequestId id : batch) {
+    requests_[id].holder = instance;
+    const RequestId first = spawn(id);
+    if (first == kNoRequest) continue;
+    if (tail == kNoRequest) {
+      head = first;
+    } else {
+      requests_[tail].next_sibling = first;
+    }
+    for (tail = first; requests_[tail].next_sibling != kNoRequest;)
+      tail = requests_[tail].next_sibling;
+  }
+  if (head == kNoRequest) {
+    stages_[fanout_]->release(instance);
+  } else {
+    stages_[fanout_ + 1]->accept(head);
+  }
+  for (const RequestId id : batch)
+    if (requests_[id].children == 0) complete(id);
+}
+
+void Node::deliver(std::span<const RequestId> children) {
+  const Time now = sim_.now();
+  in_broker_.add(now, -static_cast<double>(children.size()));
+  for (const RequestId id : children) {
+    const Request& r = requests_[id];
+    if (!observer_) break;
+    // Its time in the broker: its own operations (compute), the network (input), and waiting
+    // (linger, batching, for a fetch, behind other operations).
+    const Time total = now - r.arrival;
+    const Time compute = std::min(total, r.broker_work);
+    const Time input = std::min(total - compute, broker_->network());
+    observer_->stage_done(fanout_ + 1, StageSpan{total - compute - input, input, 0, compute, 0});
+  }
+  if (children.size() == 1) {
+    stages_[fanout_ + 1]->accept(children.front());
+  } else {
+    stages_[fanout_ + 1]->accept_batch(children);
+  }
+}
+
+void Node::child_done(RequestId id) {
+  const Request c = requests_[id];
+  if (c.location != kHost) leave_gpu(c);
+  requests_.release(id);
+  --children_live_;
+  ++child_completions_;
+  if (observer_) observer_->child_done(sim_.now() - c.arrival);
+  const bool parent_done = --requests_[c.parent].children == 0;
+  if (!broker_) {  // fused: the worker goes on with the next child, or is free
+    if (c.next_sibling != kNoRequest) {
+      stages_[fanout_ + 1]->accept(c.next_sibling);
+    } else {
+      stages_[fanout_]->release(c.holder);
+    }
+  }
+  if (parent_done) complete(c.parent);
+}
+
 void Node::leave_gpu(const Request& r) {
   Gpu& g = gpu(r.location);
   g.release(r.gpu_reserved);
@@ -111,8 +269,9 @@ void Node::forward_batch(const std::vector<RequestId>& ids) {
     forward(ids.front());
     return;
   }
-  const std::uint32_t next = requests_[ids.front()].stage + 1;
-  if (next < stages_.size()) {
+  const std::uint32_t at = requests_[ids.front()].stage;  // the fan-out stage goes one by one
+  const std::uint32_t next = at + 1;
+  if (next < stages_.size() && at != fanout_) {
     stages_[next]->accept_batch(ids);
     return;
   }
@@ -121,6 +280,7 @@ void Node::forward_batch(const std::vector<RequestId>& ids) {
 
 void Node::reject(RequestId id) {
   const Request r = requests_[id];
+  assert(r.parent == kNoRequest && "child stages cannot refuse (config/ forbids it)");
   if (r.location != kHost) leave_gpu(r);
   requests_.release(id);
   ++rejected_;
@@ -152,6 +312,7 @@ void Node::set_tracer(Tracer* t) {
     if (auto* e = gpus_[static_cast<std::size_t>(g)]->nvjpg())
       e->trace_to(t, index_, name + " nvjpg");
   }
+  if (broker_) broker_->trace_to(t, index_);
 }
 
 void Node::start_flow(std::uint32_t slot) {
@@ -192,7 +353,10 @@ ModelCounters Node::counters() const {
   c.dropped = dropped_;
   c.rejected = rejected_;
   c.completions = completions_;
-  c.in_system = requests_.live();
+  c.child_completions = child_completions_;
+  c.children_emitted = children_emitted_;
+  c.children_inside = children_live_;
+  c.in_system = requests_.live() - children_live_;
   c.in_system_area = in_system_.area(now);
   for (const auto& s : stages_) {
     c.stage_busy_area.push_back(s->busy_area(now));
@@ -208,6 +372,12 @@ ModelCounters Node::counters() const {
     c.spilled_bytes += g->spilled_bytes();
   }
   for (const auto l : links_) c.resource_busy_area.push_back(pcie_.utilization_area(l, now));
+  if (broker_) {
+    broker_->busy_areas(now, c.resource_busy_area);
+    const auto at = static_cast<std::ptrdiff_t>(fanout_ + 1);  // the broker's reported stage
+    c.stage_busy_area.insert(c.stage_busy_area.begin() + at, 0.0);
+    c.stage_in_stage_area.insert(c.stage_in_stage_area.begin() + at, in_broker_.area(now));
+  }
   return c;
 }
 

@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "sim/core/random.h"
 #include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
+#include "sim/model/broker.h"
 #include "sim/model/engine.h"
 #include "sim/model/flow_network.h"
 #include "sim/model/gpu.h"
@@ -54,11 +57,17 @@ class Node final : public WorkOwner {
   /// A stage refused the request (Triton's queue full or timeout): it leaves without a result.
   void reject(RequestId id);
   void stage_done(std::uint32_t stage, const StageSpan& span) {
-    if (observer_) observer_->stage_done(stage, span);
+    if (observer_) observer_->stage_done(reported(stage), span);
   }
   void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) {
-    if (observer_) observer_->batch_done(stage, size, span);
+    if (observer_) observer_->batch_done(reported(stage), size, span);
   }
+
+  /// Fused fan-out: the batch that instance `instance` of the fan-out stage just finished emits
+  /// its children, which that instance runs one after the other; it is released after the last.
+  void fan_out_fused(const std::vector<RequestId>& batch, std::uint32_t instance);
+  /// The broker hands children to the first child stage.
+  void deliver(std::span<const RequestId> children);
 
   /// Moves `bytes` between the host and GPU `gpu` through one of its copy engines and the PCIe
   /// links; owner.work_done(token) when the last byte is through.
@@ -98,6 +107,15 @@ class Node final : public WorkOwner {
     bool flowing = false;  // false: waiting for a copy engine
     Time started = 0;      // when its bytes began to move (for traces)
   };
+  /// The stage index observers see: with a broker, the broker is a stage after the fan-out one.
+  std::uint32_t reported(std::uint32_t stage) const {
+    return stage + (broker_ && stage > fanout_ ? 1 : 0);
+  }
+  /// Draws the request's children, chained from the returned id (kNoRequest when none).
+  RequestId spawn(RequestId parent);
+  void fan_out(RequestId parent);  // through the broker
+  void complete(RequestId id);     // a parent leaves the node with its result
+  void child_done(RequestId id);   // a child left the last stage
   void start_flow(std::uint32_t slot);
   void leave_gpu(const Request& r);  // frees what a departing request holds on its GPU
   void describe_resources();
@@ -114,6 +132,11 @@ class Node final : public WorkOwner {
   std::vector<Transfer> transfers_;
   std::vector<std::uint32_t> free_transfers_;
   std::vector<std::unique_ptr<Stage>> stages_;
+  std::uint32_t fanout_ = ~std::uint32_t{0};  // the fan-out stage's index (none: ~0)
+  std::unique_ptr<Broker> broker_;            // kafka or redis; null when fused or no fan-out
+  Rng fanout_rng_{0};
+  std::uint64_t children_live_ = 0, children_emitted_ = 0, child_completions_ = 0;
+  TimeIntegral in_broker_;  // children published and not yet delivered
   std::vector<ResourceInfo> resources_;
   CompletionListener* listener_ = nullptr;
   Observer* observer_ = nullptr;

@@ -26,6 +26,9 @@ struct ModelCounters {
   std::uint64_t dropped = 0;   // arrivals refused because run.max_in_system was reached
   std::uint64_t rejected = 0;  // refused by a stage (batcher queue full or timed out)
   std::uint64_t completions = 0;
+  std::uint64_t children_emitted = 0;       // fan-out: children a fan-out stage produced
+  std::uint64_t child_completions = 0;      // fan-out: children that left the last stage
+  std::uint64_t children_inside = 0;        // fan-out: children in the broker or child stages now
   std::uint64_t in_system = 0;              // requests inside at this instant
   double in_system_area = 0.0;              // integral of requests in system
   std::vector<double> stage_busy_area;      // per stage: busy instances
@@ -57,6 +60,8 @@ class Observer {
   /// A stage instance finished a batch of `size` requests (1 for unbatched stages); `span` is how
   /// the batch held the instance (its queue field is 0).
   virtual void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) = 0;
+  /// Fan-out: a child finished, `latency` after its parent emitted it; inside the window only.
+  virtual void child_done(Time /*latency*/) {}
 
  protected:
   ~Observer() = default;

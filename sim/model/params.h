@@ -109,6 +109,61 @@ struct OutputParams {
 
 enum class Direction { kToGpu, kToHost };
 
+/// How many child messages a fan-out stage emits per request (e.g. faces per frame).
+struct FanoutCount {
+  enum class Kind { kFixed, kPoisson, kEmpirical } kind = Kind::kFixed;
+  double mean = 0;                    // fixed: the count; poisson: the mean
+  std::vector<std::uint32_t> values;  // empirical: the counts
+  std::vector<double> cum_weights;    // empirical: cumulative weights, normalised to end at 1
+};
+
+enum class BrokerKind { kKafka, kRedis, kFused };
+
+/// A broker operation's cost as a curve of (bytes): `a + b * bytes`, or a named curve.
+struct CostParams {
+  Curve curve;
+  std::string curve_name;  // empty: written as {a, b}
+};
+
+/// Redis as a list queue (LPUSH by the producer, BRPOP by the consumers): one single-threaded
+/// server that runs every operation in FIFO order.
+struct RedisParams {
+  CostParams op_cost;  // each push and each pop on the server
+  Time rtt = 0;        // one network round trip between a client and the server
+  int pipeline = 1;    // pushes per round trip (the producer's pipeline depth)
+};
+
+/// Kafka: producer batching per partition, log append (page cache or fsync), consumer fetch.
+struct KafkaParams {
+  double batch_size = 16384;                 // batch.size, bytes per partition batch
+  Time linger = 5 * kMillisecond;            // linger.ms (Kafka >= 4.0 default; 0 before)
+  double fetch_min_bytes = 1;                // fetch.min.bytes
+  Time fetch_max_wait = 500 * kMillisecond;  // fetch.max.wait.ms
+  int partitions = 1;                        // the topic's partitions (num.partitions default 1)
+  int consumers = 1;            // consumers in the group; partition p -> p mod consumers
+  int threads = 8;              // broker request-handler threads (num.io.threads)
+  CostParams request_cost;      // broker CPU per produce or fetch request, of its bytes
+  Time rtt = 0;                 // client <-> broker network round trip
+  bool fsync = false;           // fsync every batch; false: page cache only
+  double disk_bytes_per_s = 0;  // sequential write bandwidth (fsync only)
+  Time fsync_latency = 0;       // per fsync (fsync only)
+};
+
+struct BrokerParams {
+  BrokerKind kind = BrokerKind::kFused;
+  RedisParams redis;
+  KafkaParams kafka;
+};
+
+/// A stage that emits `count` children per request; they run through the stages after it (the
+/// child stages), through `broker`, and the request completes when all of them have.
+struct FanoutParams {
+  FanoutCount count;
+  int width = 0, height = 0;  // each child's payload (e.g. a face crop)
+  double bytes = 0;
+  BrokerParams broker;
+};
+
 struct StageParams {
   std::string name;
   Device device = Device::kCpu;
@@ -118,7 +173,8 @@ struct StageParams {
   std::optional<BatchingParams> batching;
   OutputParams output;
   Direction direction = Direction::kToGpu;  // device: pcie only
-  double speedup = 1.0;  // what-if: service (and cpu_service) times divided by this
+  double speedup = 1.0;                // what-if: service (and cpu_service) times divided by this
+  std::optional<FanoutParams> fanout;  // multi-DNN: the stages after this one run per child
 };
 
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };
@@ -139,12 +195,29 @@ struct ScenarioParams {
   std::vector<StageParams> pipeline;
 };
 
+inline constexpr std::size_t kNoFanout = ~std::size_t{0};
+
+/// The pipeline index of the fan-out stage (at most one), or kNoFanout.
+inline std::size_t fanout_stage(const ScenarioParams& p) {
+  for (std::size_t i = 0; i < p.pipeline.size(); ++i)
+    if (p.pipeline[i].fanout) return i;
+  return kNoFanout;
+}
+/// A kafka or redis broker is reported as a stage of its own, right after the fan-out stage.
+inline bool has_broker_stage(const ScenarioParams& p) {
+  const std::size_t f = fanout_stage(p);
+  return f != kNoFanout && p.pipeline[f].fanout->broker.kind != BrokerKind::kFused;
+}
+inline const char* broker_name(BrokerKind k) {
+  return k == BrokerKind::kKafka ? "kafka" : k == BrokerKind::kRedis ? "redis" : "fused";
+}
+
 /// With a per-node cap, the balancer's queue is reported as a stage, first, before the pipeline.
 inline bool has_balancer_stage(const ScenarioParams& p) {
   return p.cluster.max_outstanding_per_node > 0;
 }
 inline std::size_t reported_stages(const ScenarioParams& p) {
-  return p.pipeline.size() + (has_balancer_stage(p) ? 1 : 0);
+  return p.pipeline.size() + (has_balancer_stage(p) ? 1 : 0) + (has_broker_stage(p) ? 1 : 0);
 }
 
 }  // namespace servesim

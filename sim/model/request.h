@@ -11,6 +11,9 @@ namespace servesim {
 
 using RequestId = std::uint32_t;
 
+/// No request: a request without a parent, the end of a chain of siblings.
+inline constexpr RequestId kNoRequest = ~RequestId{0};
+
 /// Where a payload lives: the host, or GPU g (0-based).
 inline constexpr std::int32_t kHost = -1;
 
@@ -27,6 +30,13 @@ struct Request {
   double pixels = 0;              // payload pixels (the image's until a stage resizes it)
   std::int32_t location = kHost;  // where the payload is
   double gpu_reserved = 0;        // GPU memory it holds on `location`
+  // Fan-out (multi-DNN pipelines). A child's `arrival` is when its parent emitted it.
+  RequestId parent = kNoRequest;        // a child: the request that emitted it
+  RequestId next_sibling = kNoRequest;  // a child: the next in its chain (siblings, a batch)
+  std::uint32_t children = 0;           // a parent: children not yet done
+  std::uint32_t seq = 0;                // a child: its index among its siblings
+  std::uint32_t holder = 0;             // fused: the fan-out stage instance that runs it
+  Time broker_work = 0;                 // a child: broker service time spent on it
 };
 
 class RequestPool {

@@ -38,8 +38,11 @@ Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng
         (pipe[index + 1].device == Device::kGpu || pipe[index + 1].device == Device::kNvjpg ||
          (pipe[index + 1].device == Device::kPcie &&
           pipe[index + 1].direction == Direction::kToHost));
-    copy_out_ = !next_on_gpu;
+    // A fan-out stage's children start on the host (they go through a broker, or a fused
+    // worker's host code), so its results always come back.
+    copy_out_ = !next_on_gpu || params.fanout.has_value();
   }
+  fused_ = params.fanout && params.fanout->broker.kind == BrokerKind::kFused;
   const int ngroups = params.device == Device::kCpu ? 1 : node.gpu_count();
   groups_.resize(static_cast<std::size_t>(ngroups));
   for (int g = 0; g < ngroups; ++g) {
@@ -77,7 +80,7 @@ void Stage::accept(RequestId id) {
   dispatch(last_group_);
 }
 
-void Stage::accept_batch(const std::vector<RequestId>& ids) {
+void Stage::accept_batch(std::span<const RequestId> ids) {
   for (const RequestId id : ids) enqueue(arrive(id), id);
   for (std::uint32_t g = 0; g < groups_.size(); ++g) dispatch(g);
 }
@@ -176,7 +179,7 @@ double Stage::peak_gpu_bytes(const Request& r) const {
     if (s > index_ && d != Device::kGpu && d != Device::kNvjpg) break;
     apply_output(pipe[s].output, probe);
     peak = std::max(peak, probe.bytes);
-    if (d == Device::kPcie && s > index_) break;
+    if ((d == Device::kPcie && s > index_) || pipe[s].fanout) break;
   }
   return peak;
 }
@@ -325,9 +328,8 @@ void Stage::finish(std::uint32_t i) {
   const Time span = inst.compute_end - inst.input_end;
   const Time compute = std::min(span, static_cast<Time>(std::ceil(inst.work - 1e-6)));
   const Time wait = span - compute;
-  node_.batch_done(
-      index_, inst.batch.size(),
-      StageSpan{0, inst.input_end - inst.start, wait, compute, now - inst.compute_end});
+  const StageSpan batch_span{0, inst.input_end - inst.start, wait, compute, now - inst.compute_end};
+  if (!fused_) node_.batch_done(index_, inst.batch.size(), batch_span);
   if (Tracer* t = node_.tracer(); t && t->wants(now)) trace(i, wait);
   for (const RequestId id : inst.batch) {
     Request& r = node_.request(id);
@@ -343,6 +345,18 @@ void Stage::finish(std::uint32_t i) {
   }
   groups_[g].load -= static_cast<int>(inst.batch.size());
   in_stage_.add(now, -static_cast<double>(inst.batch.size()));
+  if (fused_) {
+    // The worker runs its batch's children (serially) before it takes more work: it stays busy
+    // until Node calls release(i).
+    inst.step = Step::kHeld;
+    inst.held_span = batch_span;
+    inst.compute_end = now;  // from here: held for the children
+    leaving_.swap(inst.batch);
+    inst.batch.assign(leaving_.begin(), leaving_.end());  // kept for the batch size and trace
+    node_.fan_out_fused(leaving_, i);
+    leaving_.clear();
+    return;
+  }
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
   leaving_.swap(inst.batch);
@@ -352,12 +366,32 @@ void Stage::finish(std::uint32_t i) {
   leaving_.clear();
 }
 
-void Stage::trace(std::uint32_t i, Time wait) {
+void Stage::release(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  assert(inst.step == Step::kHeld);
+  const Time now = node_.now();
+  const std::uint32_t g = inst.group;
+  StageSpan span = inst.held_span;
+  span.compute += now - inst.compute_end;  // the children's stages ran inside this worker
+  node_.batch_done(index_, inst.batch.size(), span);
+  if (Tracer* t = node_.tracer(); t && t->wants(now) && now > inst.compute_end)
+    t->span(node_.index(), lane(i), "children", inst.compute_end, now, inst.batch.size());
+  busy_.set(now, --busy_count_);
+  inst.step = Step::kIdle;
+  inst.batch.clear();
+  groups_[g].idle.push_back(i);
+  dispatch(g);
+}
+
+std::string Stage::lane(std::uint32_t i) const {
   // One lane per instance: its batch's phases as consecutive slices.
+  const int gpu = groups_[instances_[i].group].gpu;
+  return params_.name + (gpu >= 0 ? " gpu" + std::to_string(gpu) : "") + " #" + std::to_string(i);
+}
+
+void Stage::trace(std::uint32_t i, Time wait) {
   const Instance& inst = instances_[i];
-  const int gpu = groups_[inst.group].gpu;
-  const std::string lane =
-      params_.name + (gpu >= 0 ? " gpu" + std::to_string(gpu) : "") + " #" + std::to_string(i);
+  const std::string lane = this->lane(i);
   Tracer& t = *node_.tracer();
   const std::size_t n = inst.batch.size();
   const Time now = node_.now();
@@ -389,6 +423,7 @@ void Stage::work_done(std::uint64_t token) {
       if (--inst.pending == 0) finish(i);
       return;
     case Step::kIdle:
+    case Step::kHeld:
       break;
   }
   assert(false && "work_done for an idle instance");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,11 @@ class Stage final : public WorkOwner, public EventHandler {
   /// A request joins this stage's queue (and starts at once if an instance is free).
   void accept(RequestId id);
   /// Requests that arrive in the same instant all join before any batch is formed.
-  void accept_batch(const std::vector<RequestId>& ids);
+  void accept_batch(std::span<const RequestId> ids);
   void work_done(std::uint64_t token) override;
   void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher wake-up
+  /// Fused fan-out: instance `i`, held since its batch finished, has run all the children.
+  void release(std::uint32_t i);
 
   const std::string& name() const { return params_.name; }
   const StageParams& params() const { return params_; }
@@ -46,7 +49,7 @@ class Stage final : public WorkOwner, public EventHandler {
   bool on_gpu() const { return params_.device == Device::kGpu || params_.device == Device::kNvjpg; }
 
  private:
-  enum class Step : std::uint8_t { kIdle, kMemory, kInput, kCpu, kDevice, kOutput };
+  enum class Step : std::uint8_t { kIdle, kMemory, kInput, kCpu, kDevice, kOutput, kHeld };
   struct Group {  // the instances on one device: the node's CPU, or GPU `gpu`
     int gpu = kHost;
     RequestFifo fifo;
@@ -61,7 +64,8 @@ class Stage final : public WorkOwner, public EventHandler {
     Step step = Step::kIdle;
     std::vector<RequestId> batch;
     Time start = 0, input_end = 0, compute_end = 0;
-    double work = 0;  // ns the compute phase takes on idle devices (sampled work / speed)
+    StageSpan held_span;  // fused: the batch's span, reported when its children are done
+    double work = 0;      // ns the compute phase takes on idle devices (sampled work / speed)
     CurveArgs args;
     int pending = 0;  // transfers still in flight
   };
@@ -76,6 +80,7 @@ class Stage final : public WorkOwner, public EventHandler {
   void output_phase(std::uint32_t i);
   void finish(std::uint32_t i);
   void trace(std::uint32_t i, Time wait);
+  std::string lane(std::uint32_t i) const;  // the trace lane of instance i
   Time sample(const ServiceParams& s, const CurveArgs& args);
   /// Samples the work and counts its duration on an idle device of relative speed `speed`.
   Time work(Instance& inst, const ServiceParams& s, double speed);
@@ -87,6 +92,7 @@ class Stage final : public WorkOwner, public EventHandler {
   const StageParams& params_;
   Rng rng_;
   bool copy_out_ = false;  // a GPU stage whose next stage is not on the same GPU
+  bool fused_ = false;     // a fused fan-out stage: an instance runs its batch's children
   std::vector<Group> groups_;
   std::vector<Instance> instances_;
   std::vector<RequestId> batch_scratch_, rejected_scratch_, leaving_;

@@ -1,0 +1,285 @@
+#include "sim/model/broker.h"
+
+#include <cassert>
+
+#include "sim/model/node.h"
+
+namespace servesim {
+
+std::unique_ptr<Broker> make_broker(Node& node, const BrokerParams& p, Rng rng) {
+  switch (p.kind) {
+    case BrokerKind::kRedis:
+      return std::make_unique<RedisBroker>(node, p.redis, rng);
+    case BrokerKind::kKafka:
+      return std::make_unique<KafkaBroker>(node, p.kafka, rng);
+    case BrokerKind::kFused:
+      break;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+
+RedisBroker::RedisBroker(Node& node, const RedisParams& p, Rng rng)
+    : node_(node), p_(p), rng_(rng), server_(node.sim(), 1, 1.0) {}
+
+Time RedisBroker::cost(RequestId id) {
+  const Request& r = node_.request(id);
+  return sample_to_time(p_.op_cost.curve.sample_ns(CurveArgs{1, r.pixels, r.bytes}, rng_));
+}
+
+void RedisBroker::publish(RequestId first) {
+  node_.sim().schedule_in(p_.rtt / 2, *this, kGroupArrives, first);
+}
+
+void RedisBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
+  const auto id = static_cast<RequestId>(arg);
+  if (kind == kDeliver) {
+    node_.deliver(std::span<const RequestId>(&id, 1));
+    return;
+  }
+  // A pipelined group of pushes reaches the server: each is an operation on its one worker.
+  RequestId c = id;
+  for (int k = 0; k < p_.pipeline && c != kNoRequest; ++k) {
+    const Time t = cost(c);
+    node_.request(c).broker_work += t;
+    server_.submit(t, *this, std::uint64_t{c} << 1);
+    c = node_.request(c).next_sibling;
+  }
+}
+
+void RedisBroker::work_done(std::uint64_t token) {
+  const auto id = static_cast<RequestId>(token >> 1);
+  if (token & 1) {  // the pop ended: the message travels to its consumer
+    node_.sim().schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, id);
+    return;
+  }
+  const Request& r = node_.request(id);
+  const bool last_of_group = (r.seq + 1) % static_cast<std::uint32_t>(p_.pipeline) == 0;
+  if (last_of_group && r.next_sibling != kNoRequest)  // its reply returns, the next group goes
+    node_.sim().schedule_in(p_.rtt, *this, kGroupArrives, r.next_sibling);
+  // A consumer blocked in BRPOP is served as soon as the push lands.
+  const Time t = cost(id);
+  node_.request(id).broker_work += t;
+  server_.submit(t, *this, (std::uint64_t{id} << 1) | 1);
+}
+
+void RedisBroker::describe(std::vector<ResourceInfo>& out) const {
+  out.push_back({"redis.server", 1, "", 0, 0});
+}
+
+void RedisBroker::busy_areas(Time now, std::vector<double>& out) const {
+  out.push_back(server_.busy_area(now));
+}
+
+void RedisBroker::trace_to(Tracer* t, std::uint32_t node) { server_.trace_to(t, node, "redis"); }
+
+// ---------------------------------------------------------------------------------------------
+// Kafka
+
+KafkaBroker::KafkaBroker(Node& node, const KafkaParams& p, Rng rng)
+    : node_(node),
+      p_(p),
+      rng_(rng),
+      cpu_(node.sim(), p.threads, 1.0),
+      disk_(node.sim(), 1, 1.0),
+      partitions_(static_cast<std::size_t>(p.partitions)),
+      consumers_(static_cast<std::size_t>(p.consumers)) {
+  // Every consumer starts with a fetch on its way to the broker.
+  for (std::uint32_t c = 0; c < consumers_.size(); ++c)
+    node.sim().schedule_in(p.rtt / 2, *this, kFetchArrives, c);
+}
+
+Time KafkaBroker::request_cost(double bytes) {
+  return sample_to_time(p_.request_cost.curve.sample_ns(CurveArgs{1, 0, bytes}, rng_));
+}
+
+void KafkaBroker::add_work(RequestId first, Time t) {
+  for (RequestId c = first; c != kNoRequest; c = node_.request(c).next_sibling)
+    node_.request(c).broker_work += t;
+}
+
+void KafkaBroker::publish(RequestId first) {
+  // The records are re-chained by batch, so read each one's sibling before adding it.
+  for (RequestId id = first; id != kNoRequest;) {
+    const RequestId next = node_.request(id).next_sibling;
+    node_.request(id).next_sibling = kNoRequest;
+    add(id);
+    id = next;
+  }
+}
+
+void KafkaBroker::add(RequestId id) {
+  const double bytes = node_.request(id).bytes;
+  // Sticky partitioning: records fill one partition's batch until it is sent.
+  if (const std::uint32_t open = partitions_[sticky_].open;
+      open != kNone && batches_[open].bytes + bytes > p_.batch_size)
+    send(open);  // the record does not fit: the full batch goes, the record starts the next
+  Partition& part = partitions_[sticky_];
+  if (part.open == kNone) {
+    std::uint32_t b;
+    if (free_batches_.empty()) {
+      b = static_cast<std::uint32_t>(batches_.size());
+      batches_.emplace_back();
+    } else {
+      b = free_batches_.back();
+      free_batches_.pop_back();
+    }
+    batches_[b] = Batch{kNoRequest, kNoRequest, 0, sticky_, {}};
+    // linger 0 still lets the records published in this instant join (an event at `now`).
+    batches_[b].linger = node_.sim().schedule_in(p_.linger, *this, kLinger, b);
+    part.open = b;
+  }
+  const std::uint32_t b = part.open;
+  Batch& batch = batches_[b];
+  if (batch.last == kNoRequest) {
+    batch.first = id;
+  } else {
+    node_.request(batch.last).next_sibling = id;
+  }
+  batch.last = id;
+  batch.bytes += bytes;
+  if (batch.bytes >= p_.batch_size) send(b);
+}
+
+void KafkaBroker::send(std::uint32_t b) {
+  Batch& batch = batches_[b];
+  node_.sim().cancel(batch.linger);
+  partitions_[batch.partition].open = kNone;
+  if (batch.partition == sticky_)
+    sticky_ = (sticky_ + 1) % static_cast<std::uint32_t>(p_.partitions);
+  node_.sim().schedule_in(p_.rtt / 2, *this, kProduceArrives, b);
+}
+
+void KafkaBroker::append(std::uint32_t b) {
+  const Batch batch = batches_[b];
+  free_batches_.push_back(b);
+  Partition& part = partitions_[batch.partition];
+  if (part.tail == kNoRequest) {
+    part.head = batch.first;
+  } else {
+    node_.request(part.tail).next_sibling = batch.first;
+  }
+  part.tail = batch.last;
+  part.bytes += batch.bytes;
+  const std::uint32_t c = batch.partition % static_cast<std::uint32_t>(p_.consumers);
+  Consumer& con = consumers_[c];
+  if (con.state == Fetch::kWaiting && available(c) >= p_.fetch_min_bytes) {
+    node_.sim().cancel(con.timer);
+    answer(c);
+  }
+}
+
+double KafkaBroker::available(std::uint32_t c) const {
+  double bytes = 0;
+  for (std::size_t p = c; p < partitions_.size(); p += consumers_.size())
+    bytes += partitions_[p].bytes;
+  return bytes;
+}
+
+void KafkaBroker::answer(std::uint32_t c) {
+  // The fetch takes every appended record of the consumer's partitions (fetch.max.bytes and
+  // max.partition.fetch.bytes are not modelled).
+  Consumer& con = consumers_[c];
+  con.state = Fetch::kAnswering;
+  RequestId head = kNoRequest, tail = kNoRequest;
+  double bytes = 0;
+  for (std::size_t p = c; p < partitions_.size(); p += consumers_.size()) {
+    Partition& part = partitions_[p];
+    if (part.head == kNoRequest) continue;
+    if (tail == kNoRequest) {
+      head = part.head;
+    } else {
+      node_.request(tail).next_sibling = part.head;
+    }
+    tail = part.tail;
+    bytes += part.bytes;
+    part = Partition{part.open, kNoRequest, kNoRequest, 0};
+  }
+  con.taken = head;
+  const Time t = request_cost(bytes);
+  add_work(head, t);
+  cpu_.submit(t, *this, (std::uint64_t{c} << 2) | kFetchCpu);
+}
+
+void KafkaBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
+  const auto i = static_cast<std::uint32_t>(arg);
+  switch (kind) {
+    case kLinger:
+      send(i);
+      return;
+    case kProduceArrives: {
+      const Time t = request_cost(batches_[i].bytes);
+      add_work(batches_[i].first, t);
+      cpu_.submit(t, *this, (std::uint64_t{i} << 2) | kProduceCpu);
+      return;
+    }
+    case kFetchArrives:
+      if (available(i) >= p_.fetch_min_bytes) {
+        answer(i);
+      } else {
+        consumers_[i].state = Fetch::kWaiting;
+        consumers_[i].timer = node_.sim().schedule_in(p_.fetch_max_wait, *this, kFetchTimer, i);
+      }
+      return;
+    case kFetchTimer:
+      answer(i);
+      return;
+    case kDeliver: {
+      scratch_.clear();
+      for (RequestId c = i; c != kNoRequest; c = node_.request(c).next_sibling)
+        scratch_.push_back(c);
+      for (const RequestId c : scratch_) node_.request(c).next_sibling = kNoRequest;
+      node_.deliver(scratch_);
+      return;
+    }
+  }
+  assert(false && "unknown kafka event");
+}
+
+void KafkaBroker::work_done(std::uint64_t token) {
+  const auto i = static_cast<std::uint32_t>(token >> 2);
+  switch (token & 3) {
+    case kProduceCpu:
+      if (p_.fsync) {  // the batch is written and synced before it can be fetched
+        const Batch& b = batches_[i];
+        const Time t = p_.fsync_latency + sample_to_time(b.bytes / p_.disk_bytes_per_s * 1e9);
+        add_work(b.first, t);
+        disk_.submit(t, *this, (std::uint64_t{i} << 2) | kDiskWrite);
+      } else {
+        append(i);
+      }
+      return;
+    case kDiskWrite:
+      append(i);
+      return;
+    case kFetchCpu: {  // the answer travels back; the consumer's next fetch follows it
+      Consumer& con = consumers_[i];
+      if (con.taken != kNoRequest)
+        node_.sim().schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, con.taken);
+      con.taken = kNoRequest;
+      con.state = Fetch::kTravelling;
+      node_.sim().schedule_in(p_.rtt, *this, kFetchArrives, i);
+      return;
+    }
+  }
+  assert(false && "unknown kafka job");
+}
+
+void KafkaBroker::describe(std::vector<ResourceInfo>& out) const {
+  out.push_back({"kafka.cpu", static_cast<double>(p_.threads), "", 0, 0});
+  out.push_back({"kafka.disk", 1, "", 0, 0});
+}
+
+void KafkaBroker::busy_areas(Time now, std::vector<double>& out) const {
+  out.push_back(cpu_.busy_area(now));
+  out.push_back(disk_.busy_area(now));
+}
+
+void KafkaBroker::trace_to(Tracer* t, std::uint32_t node) {
+  cpu_.trace_to(t, node, "kafka cpu");
+  disk_.trace_to(t, node, "kafka disk");
+}
+
+}  // namespace servesim

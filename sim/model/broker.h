@@ -1,0 +1,120 @@
+#pragma once
+/// Message brokers between a fan-out stage and its child stages (docs/model.md, "Fan-out and
+/// message brokers"): Redis, one single-threaded server running every push and pop in FIFO
+/// order; Kafka, producer batching per partition, a log append to the page cache or with an
+/// fsync, and consumers' long-poll fetches. (`fused` has no broker: see Node.)
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sim/core/random.h"
+#include "sim/core/simulator.h"
+#include "sim/model/cpu_pool.h"
+#include "sim/model/engine.h"
+#include "sim/model/observer.h"
+#include "sim/model/params.h"
+#include "sim/model/request.h"
+#include "sim/model/tracer.h"
+
+namespace servesim {
+
+class Node;
+
+class Broker : public WorkOwner, public EventHandler {
+ public:
+  virtual ~Broker() = default;
+  /// The children chained from `first` by Request::next_sibling are published now. Each is
+  /// later handed to Node::deliver, alone or with others delivered in the same instant.
+  virtual void publish(RequestId first) = 0;
+  /// Its resources (appended to the node's), and their busy areas in the same order.
+  virtual void describe(std::vector<ResourceInfo>& out) const = 0;
+  virtual void busy_areas(Time now, std::vector<double>& out) const = 0;
+  /// Its servers' jobs as spans on lanes of their own (nullptr: no tracing).
+  virtual void trace_to(Tracer* t, std::uint32_t node) = 0;
+  /// The network time a lone message spends (one way to the broker, one way to its consumer).
+  virtual Time network() const = 0;
+};
+
+/// The broker of `p` (kafka or redis) for `node`; `rng` draws the noise of its cost curves.
+std::unique_ptr<Broker> make_broker(Node& node, const BrokerParams& p, Rng rng);
+
+/// Redis: push = rtt/2 to the server, then a + b * bytes on its one worker; pop (consumers are
+/// blocked in BRPOP, so it is queued as soon as the push ends) = a + b * bytes, then rtt/2 to the
+/// consumer. A parent's pushes go `pipeline` per round trip, one round trip after the other.
+class RedisBroker final : public Broker {
+ public:
+  RedisBroker(Node& node, const RedisParams& p, Rng rng);
+  void publish(RequestId first) override;
+  void describe(std::vector<ResourceInfo>& out) const override;
+  void busy_areas(Time now, std::vector<double>& out) const override;
+  void trace_to(Tracer* t, std::uint32_t node) override;
+  Time network() const override { return p_.rtt; }
+  void work_done(std::uint64_t token) override;
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;
+
+ private:
+  enum : std::uint32_t { kGroupArrives, kDeliver };
+  Time cost(RequestId id);
+
+  Node& node_;
+  const RedisParams& p_;
+  Rng rng_;
+  FifoEngine server_;
+};
+
+/// Kafka: see docs/model.md for the timeline of a record.
+class KafkaBroker final : public Broker {
+ public:
+  KafkaBroker(Node& node, const KafkaParams& p, Rng rng);
+  void publish(RequestId first) override;
+  void describe(std::vector<ResourceInfo>& out) const override;
+  void busy_areas(Time now, std::vector<double>& out) const override;
+  void trace_to(Tracer* t, std::uint32_t node) override;
+  Time network() const override { return p_.rtt; }
+  void work_done(std::uint64_t token) override;
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;
+
+ private:
+  enum : std::uint32_t { kLinger, kProduceArrives, kFetchArrives, kFetchTimer, kDeliver };
+  enum : std::uint64_t { kProduceCpu, kDiskWrite, kFetchCpu };
+  struct Batch {  // records of one partition, chained by next_sibling
+    RequestId first = kNoRequest, last = kNoRequest;
+    double bytes = 0;
+    std::uint32_t partition = 0;
+    EventId linger;
+  };
+  struct Partition {
+    std::uint32_t open = kNone;                      // the batch being filled
+    RequestId head = kNoRequest, tail = kNoRequest;  // appended, not yet fetched
+    double bytes = 0;
+  };
+  enum class Fetch : std::uint8_t { kTravelling, kWaiting, kAnswering };
+  struct Consumer {
+    Fetch state = Fetch::kTravelling;
+    EventId timer;
+    RequestId taken = kNoRequest;  // the records of the answer being prepared
+  };
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+
+  void add(RequestId id);
+  void send(std::uint32_t batch);
+  void append(std::uint32_t batch);
+  double available(std::uint32_t consumer) const;
+  void answer(std::uint32_t consumer);
+  Time request_cost(double bytes);
+  void add_work(RequestId first, Time t);
+
+  Node& node_;
+  const KafkaParams& p_;
+  Rng rng_;
+  FifoEngine cpu_, disk_;
+  std::vector<Batch> batches_;
+  std::vector<std::uint32_t> free_batches_;
+  std::vector<Partition> partitions_;
+  std::vector<Consumer> consumers_;
+  std::uint32_t sticky_ = 0;  // the partition new records go to
+  std::vector<RequestId> scratch_;
+};
+
+}  // namespace servesim
