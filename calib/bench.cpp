@@ -1,12 +1,14 @@
 #include "calib/bench.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "calib/inference.h"
@@ -41,9 +43,21 @@ double seconds_since(Clock::time_point t0) {
 void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const BenchPlan& plan,
                std::vector<Sample>& out, std::ostream& log, int repeats, bool prime) {
   const auto t0 = Clock::now();
-  for (int w = 0; w < plan.warmup; ++w)
+  const int passes = plan.warmup + repeats;
+  auto bar = [&](int done) {  // on a terminal: the passes done, redrawn in place
+    if (!plan.progress) return;
+    constexpr int kWidth = 24;
+    const int filled = kWidth * done / passes;
+    log << "\r  " << kernel << " [" << std::string(static_cast<std::size_t>(filled), '#')
+        << std::string(static_cast<std::size_t>(kWidth - filled), '.') << "] pass " << done << "/"
+        << passes << ", " << static_cast<int>(seconds_since(t0)) << " s " << std::flush;
+  };
+  bar(0);
+  for (int w = 0; w < plan.warmup; ++w) {
     for (const Job& j : jobs) j.run();
-  for (int r = 0; r < repeats; ++r)
+    bar(w + 1);
+  }
+  for (int r = 0; r < repeats; ++r, bar(plan.warmup + r))
     for (const Job& j : jobs) {
       if (prime) j.run();
       clobber();
@@ -58,6 +72,7 @@ void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const Be
   char buf[160];
   std::snprintf(buf, sizeof buf, "  %-28s %3zu items x %2d repeats  %6.1f s\n", kernel.c_str(),
                 jobs.size(), repeats, seconds_since(t0));
+  if (plan.progress) log << "\r\033[K";  // clear the bar's line
   log << buf << std::flush;
 }
 
@@ -108,6 +123,7 @@ BenchPlan bench_plan(bool quick) {
     for (std::size_t b = 16 << 10; b <= (std::size_t{64} << 20); b *= 2) p.copy_bytes.push_back(b);
     p.warmup = 1;
     p.repeats = 5;
+    p.scaling_passes = 20;
   } else {
     p.sizes = {{60, 70},     {120, 90},    {160, 120},   {224, 224},   {320, 240},
                {500, 375},   {640, 480},   {800, 600},   {1024, 768},  {1280, 960},
@@ -115,6 +131,7 @@ BenchPlan bench_plan(bool quick) {
     for (std::size_t b = 16 << 10; b <= (std::size_t{256} << 20); b *= 2) p.copy_bytes.push_back(b);
     p.warmup = 2;
     p.repeats = 15;
+    p.scaling_passes = 60;
   }
   p.qualities = {75, 90, 95};
   p.scale_denoms = {2, 4, 8};
@@ -124,6 +141,52 @@ BenchPlan bench_plan(bool quick) {
                     : std::vector<int>{1, 2, 3, 4, 8, 16, 24, 32, 48, 64, 96, 128};
   p.inference_repeats = quick ? 3 : 5;
   return p;
+}
+
+std::vector<ScalingPoint> decode_scaling(const std::vector<JpegImage>& images, int max_threads,
+                                         int passes) {
+  std::vector<ScalingPoint> out;
+  for (int t = 1; t <= max_threads; ++t) {
+    std::vector<double> rates;
+    for (int run = 0; run < 3; ++run) {
+      std::atomic<int> ready{0};
+      std::atomic<bool> go{false};
+      std::vector<std::thread> threads;
+      for (int k = 0; k < t; ++k)
+        threads.emplace_back([&] {
+          JpegDecoder dec;
+          std::vector<unsigned char> rgb;
+          for (const JpegImage& img : images) dec.decode(img, 1, 1, rgb);  // warm, and sized
+          ready.fetch_add(1);
+          while (!go.load()) std::this_thread::yield();
+          for (int p = 0; p < passes; ++p)
+            for (const JpegImage& img : images) dec.decode(img, 1, 1, rgb);
+        });
+      while (ready.load() < t) std::this_thread::yield();
+      const auto t0 = Clock::now();
+      go.store(true);
+      for (auto& th : threads) th.join();
+      const double wall = seconds_since(t0);
+      rates.push_back(static_cast<double>(t) * passes * static_cast<double>(images.size()) / wall);
+    }
+    std::sort(rates.begin(), rates.end());
+    ScalingPoint p;
+    p.threads = t;
+    p.images_per_s = rates[1];
+    p.efficiency = p.images_per_s / (t * (out.empty() ? p.images_per_s : out[0].images_per_s));
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string scaling_csv(std::span<const ScalingPoint> points) {
+  std::string s = "threads,images_per_s,efficiency\n";
+  char buf[96];
+  for (const auto& p : points) {
+    std::snprintf(buf, sizeof buf, "%d,%.6g,%.4f\n", p.threads, p.images_per_s, p.efficiency);
+    s += buf;
+  }
+  return s;
 }
 
 BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
@@ -175,6 +238,26 @@ BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
   for (const int d : plan.scale_denoms)
     time_jobs("jpeg_decode_cpu_scale_1_" + std::to_string(d), decode_jobs(d), plan, run.samples,
               log, plan.repeats, true);
+
+  {
+    // Decode thread scaling on the medium images (500x375 when the plan has it, else all).
+    std::vector<JpegImage> medium;
+    for (const JpegImage& img : corpus)
+      if (img.width == 500 && img.height == 375) medium.push_back(img);
+    if (medium.empty()) medium = corpus;
+    const auto ts = Clock::now();
+    run.scaling = decode_scaling(medium, std::max(run.machine.cores, 1), plan.scaling_passes);
+    std::string line;
+    for (const auto& p : run.scaling) {
+      std::snprintf(buf, sizeof buf, "%s%d: %.0f/s (%.0f%%)", line.empty() ? "" : ", ", p.threads,
+                    p.images_per_s, 100 * p.efficiency);
+      line += buf;
+    }
+    std::snprintf(buf, sizeof buf, "  %-28s %-23s  %6.1f s\n", "decode thread scaling",
+                  (std::to_string(run.scaling.size()) + " thread counts").c_str(),
+                  seconds_since(ts));
+    log << buf << "    threads " << line << "\n" << std::flush;
+  }
 
   // Resize inputs: each size decoded once (the content of its first quality).
   std::vector<std::vector<unsigned char>> decoded;

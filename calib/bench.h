@@ -23,19 +23,39 @@ struct BenchPlan {
   std::vector<int> batches;             // inference kernels' batch sizes
   int inference_repeats = 3;            // their timed passes (a batch of 128 takes seconds)
   ImageSize model_input{224, 224};      // resize target
+  int scaling_passes = 20;              // thread scaling: passes over its images per thread
   int warmup = 1;                       // untimed passes over each kernel's items
   int repeats = 5;                      // timed passes
   std::uint64_t seed = 1;               // corpus content
+  bool progress = false;                // draw a progress bar per kernel in the log (a terminal)
 };
 
 /// The plan of `calib bench` (quick: well under 2 minutes on 2 cores; full: every size, more
 /// repeats).
 BenchPlan bench_plan(bool quick);
 
+/// Decode thread scaling: `threads` threads decoding at once, each its own images.
+struct ScalingPoint {
+  int threads = 1;
+  double images_per_s = 0;  // all threads together (the median of 3 runs)
+  double efficiency = 0;    // images_per_s / (threads * the 1-thread rate)
+};
+
 struct BenchRun {
   std::vector<Sample> samples;
+  std::vector<ScalingPoint> scaling;  // 1 .. machine.cores threads
   MachineInfo machine;
 };
+
+/// Thread scaling of full JPEG decode over `images`: for t = 1 .. max_threads, t threads each
+/// decode every image `passes` times (own decoder and buffer), started together; the aggregate
+/// rate is the median of 3 runs. What servesim's CPU pool assumes is efficiency 1 up to the core
+/// count; shared caches, memory bandwidth and SMT siblings pull it below.
+std::vector<ScalingPoint> decode_scaling(const std::vector<JpegImage>& images, int max_threads,
+                                         int passes);
+
+/// The scaling points as CSV: threads,images_per_s,efficiency.
+std::string scaling_csv(std::span<const ScalingPoint> points);
 
 /// Runs the plan on one core, writing a line per kernel to `log`. Each kernel's items are timed
 /// in passes (every item once, then again), so that a burst of interference from other work on

@@ -2,17 +2,24 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
+#include <span>
 #include <stdexcept>
 
 #include "calib/bench.h"
+#include "calib/curve_plot.h"
 #include "calib/curve_writer.h"
 #include "calib/fit.h"
+#include "calib/holdout.h"
 #include "calib/importers.h"
 #include "calib/machine.h"
 #include "calib/samples.h"
@@ -100,32 +107,38 @@ std::vector<std::string> candidate_lines(const FitReport& r) {
   return lines;
 }
 
+/// The kernels named by --kernel (all of the file's when none), each checked to have samples.
+std::vector<std::string> chosen_kernels(std::span<const Sample> samples,
+                                        const std::vector<std::string>& named,
+                                        const std::string& file) {
+  const std::vector<std::string> present = kernel_names(samples);
+  for (const auto& k : named) {
+    if (std::find(present.begin(), present.end(), k) != present.end()) continue;
+    const std::string hint = did_you_mean(k, present);
+    std::string all;
+    for (const auto& p : present) all += (all.empty() ? "" : ", ") + p;
+    throw UsageError("--kernel: '" + k + "' has no samples in " + file +
+                     (hint.empty() ? " (kernels: " + all + ")" : "; " + hint));
+  }
+  return named.empty() ? present : named;
+}
+
 struct FitArgs {
   std::string samples, out, machine, form;
   std::vector<std::string> kernels;
+  bool keep_outliers = false;
 };
 
 int cmd_fit(const FitArgs& a, std::ostream& out) {
   const std::vector<Sample> samples = read_samples(a.samples);
-  const std::vector<std::string> present = kernel_names(samples);
-  std::vector<std::string> kernels = a.kernels.empty() ? present : a.kernels;
-  for (const auto& k : kernels) {
-    bool found = false;
-    for (const auto& p : present) found = found || p == k;
-    if (!found) {
-      const std::string hint = did_you_mean(k, present);
-      std::string all;
-      for (const auto& p : present) all += (all.empty() ? "" : ", ") + p;
-      throw UsageError("--kernel: '" + k + "' has no samples in " + a.samples +
-                       (hint.empty() ? " (kernels: " + all + ")" : "; " + hint));
-    }
-  }
+  const std::vector<std::string> kernels = chosen_kernels(samples, a.kernels, a.samples);
   std::optional<MachineInfo> machine;
   const fs::path machine_path =
       a.machine.empty() ? fs::path(a.samples).parent_path() / "machine.yaml" : fs::path(a.machine);
   if (!a.machine.empty() || fs::exists(machine_path)) machine = read_machine(machine_path);
   FitOptions opt;
   if (!a.form.empty()) opt.only = parse_form(a.form);
+  if (a.keep_outliers) opt.outlier_sigmas = 0;
 
   std::vector<NamedCurve> curves;
   for (const auto& k : kernels) {
@@ -148,9 +161,14 @@ int cmd_fit(const FitArgs& a, std::ostream& out) {
     }
     r.curve.source = source;
     NamedCurve nc{k, r.curve, {}};
-    nc.comments.push_back(k + ": " + std::to_string(obs.size()) + " samples; forms tried:");
+    const std::string dropped =
+        r.outliers ? " (" + std::to_string(r.outliers) +
+                         " slower than the fit by > 5 robust sigmas dropped as interference)"
+                   : "";
+    nc.comments.push_back(k + ": " + std::to_string(obs.size()) + " samples" + dropped +
+                          "; forms tried:");
     for (auto& l : candidate_lines(r)) nc.comments.push_back(l);
-    out << k << ": " << obs.size() << " samples\n";
+    out << k << ": " << obs.size() << " samples" << dropped << "\n";
     for (auto& l : candidate_lines(r)) out << l << "\n";
     out << "  chosen " << r.candidates[r.chosen].spec.label() << ": t = " << curve_formula(r.curve)
         << "\n  r2 " << shortest(std::round(r.r2 * 1e4) / 1e4) << ", rmse "
@@ -171,7 +189,49 @@ int cmd_fit(const FitArgs& a, std::ostream& out) {
   return kExitOk;
 }
 
-int cmd_show(const std::string& file, std::ostream& out) {
+struct HoldoutArgs {
+  std::string samples, hold, out, plot, form;
+  std::vector<std::string> kernels;
+  bool keep_outliers = false;
+};
+
+int cmd_holdout(const HoldoutArgs& a, std::ostream& out) {
+  HoldoutRule rule;
+  try {
+    rule = parse_holdout_rule(a.hold);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--hold: ") + e.what());
+  }
+  const std::vector<Sample> samples = read_samples(a.samples);
+  FitOptions opt;
+  if (!a.form.empty()) opt.only = parse_form(a.form);
+  if (a.keep_outliers) opt.outlier_sigmas = 0;
+  std::vector<HoldoutResult> results;
+  for (const auto& k : chosen_kernels(samples, a.kernels, a.samples)) {
+    try {
+      results.push_back(run_holdout(samples, k, rule, opt));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+    out << holdout_table(results.back()) << "\n";
+  }
+  if (!a.out.empty()) {
+    write_file(a.out, holdout_csv(results));
+    out << "wrote " << a.out << "\n";
+  }
+  if (!a.plot.empty()) {
+    holdout_plot(results, a.plot);
+    out << "wrote " << a.plot << "\n";
+  }
+  return kExitOk;
+}
+
+struct ShowArgs {
+  std::string curves, samples, plot;
+};
+
+int cmd_show(const ShowArgs& a, std::ostream& out) {
+  const std::string& file = a.curves;
   const ConfigNode root = load_config_file(file);
   const ConfigNode* map = root.find("curves");
   if (!map)
@@ -195,12 +255,22 @@ int cmd_show(const std::string& file, std::ostream& out) {
                   n.c_str());
     out << buf << "  t = " << curve_formula(c) << "\n  source: " << c.source << "\n";
   }
+  if (!a.plot.empty()) {
+    int panels = 0;
+    try {
+      panels = plot_curves(set, read_samples(a.samples), a.plot);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--plot: ") + e.what() + " (curves in " + file +
+                       ", samples in " + a.samples + ")");
+    }
+    out << "wrote " << a.plot << " (" << panels << " curve" << (panels == 1 ? "" : "s") << ")\n";
+  }
   return kExitOk;
 }
 
 struct ImportArgs {
-  std::string file, out, input_bytes, output_bytes;
-  TrtexecImport how;
+  std::string file, out, name, input_bytes, output_bytes;
+  int batch = 1;
   bool append = false;
 };
 
@@ -212,18 +282,44 @@ double bytes_arg(const std::string& text, const char* option) {
   return q.value;
 }
 
-int cmd_import_trtexec(ImportArgs a, std::ostream& out) {
-  a.how.input_bytes = bytes_arg(a.input_bytes, "--input-bytes");
-  a.how.output_bytes = bytes_arg(a.output_bytes, "--output-bytes");
+/// Adds `more` to the samples of a.out (or replaces them without --append) and writes it.
+std::size_t write_imported(const ImportArgs& a, std::vector<Sample> more) {
   std::vector<Sample> samples;
   if (a.append && fs::exists(a.out)) samples = read_samples(a.out);
-  const std::size_t before = samples.size();
-  for (Sample& s : import_trtexec(a.file, a.how)) samples.push_back(std::move(s));
+  for (Sample& s : more) samples.push_back(std::move(s));
   write_file(a.out, samples_csv(samples));
-  out << "imported " << samples.size() - before << " samples (" << a.how.name << "_infer"
-      << (a.how.input_bytes > 0 ? ", " + a.how.name + "_h2d" : "")
-      << (a.how.output_bytes > 0 ? ", " + a.how.name + "_d2h" : "") << ", batch " << a.how.batch
-      << ") from " << a.file << " into " << a.out << "\n";
+  return more.size();
+}
+
+int cmd_import_trtexec(const ImportArgs& a, std::ostream& out) {
+  const TrtexecImport how{a.name, a.batch, bytes_arg(a.input_bytes, "--input-bytes"),
+                          bytes_arg(a.output_bytes, "--output-bytes")};
+  const std::size_t n = write_imported(a, import_trtexec(a.file, how));
+  out << "imported " << n << " samples (" << a.name << "_infer"
+      << (how.input_bytes > 0 ? ", " + a.name + "_h2d" : "")
+      << (how.output_bytes > 0 ? ", " + a.name + "_d2h" : "") << ", batch " << a.batch << ") from "
+      << a.file << " into " << a.out << "\n";
+  return kExitOk;
+}
+
+int cmd_import_perf_analyzer(const ImportArgs& a, std::ostream& out) {
+  const PerfAnalyzerImport how{a.name, a.batch, bytes_arg(a.input_bytes, "--input-bytes"),
+                               bytes_arg(a.output_bytes, "--output-bytes")};
+  PerfAnalyzerSamples got = import_perf_analyzer(a.file, how);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %-22s %14s %14s\n", "load", "infer/s", "server queue");
+  out << a.file << ": " << got.rows.size() << " rows\n" << buf;
+  for (const PerfAnalyzerRow& r : got.rows) {
+    std::snprintf(buf, sizeof buf, "  %-22s %14.6g %12.6gus\n", r.load.c_str(),
+                  r.inferences_per_second, r.queue_s * 1e6);
+    out << buf;
+  }
+  const std::size_t n = write_imported(a, std::move(got.samples));
+  out << "imported " << n << " samples (" << a.name << "_compute_input, _compute_infer, "
+      << "_compute_output; batch " << a.batch << ") into " << a.out
+      << "\nServer Queue is not imported: servesim simulates queueing; check it with servesim "
+         "compare RESULT.json "
+      << a.file << "\n";
   return kExitOk;
 }
 
@@ -237,6 +333,7 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   BenchPlan plan = bench_plan(a.quick);
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
+  plan.progress = &err == &std::cerr && isatty(STDERR_FILENO) != 0;
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);
   run.machine.command = std::string("servesim calib bench") + (a.quick ? " --quick" : "");
@@ -244,12 +341,20 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   write_file(dir / "samples.csv", samples_csv(run.samples));
   write_file(dir / "machine.yaml", machine_yaml(run.machine));
   write_file(dir / "summary.csv", bench_summary_csv(run.samples));
+  write_file(dir / "scaling.csv", scaling_csv(run.scaling));
   out << bench_summary_table(run.samples);
+  out << "\ndecode thread scaling (500x375 JPEGs, all threads together):\n";
+  for (const ScalingPoint& p : run.scaling) {
+    char line[96];
+    std::snprintf(line, sizeof line, "  %2d thread%s %9.1f images/s  efficiency %5.1f%%\n",
+                  p.threads, p.threads == 1 ? " " : "s", p.images_per_s, 100 * p.efficiency);
+    out << line;
+  }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f", run.machine.seconds);
   out << "\n"
       << run.samples.size() << " samples in " << buf << " s; wrote "
-      << (dir / "samples.csv").string() << ", machine.yaml and summary.csv (medians)\n"
+      << (dir / "samples.csv").string() << ", machine.yaml, summary.csv (medians) and scaling.csv\n"
       << "next: servesim calib fit " << (dir / "samples.csv").string() << " --out curves.yaml\n";
   return kExitOk;
 }
@@ -282,6 +387,9 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
   fit->add_option("--form", fa.form,
                   "Fit only this form, e.g. affine[pixels,bytes] (default: choose by "
                   "cross-validation)");
+  fit->add_flag("--keep-outliers", fa.keep_outliers,
+                "Fit every sample (default: drop those slower than the fit by > 5 robust sigmas, "
+                "as interference)");
   fit->add_option("--machine", fa.machine,
                   "machine.yaml naming where the samples were measured (default: the one beside "
                   "the samples)");
@@ -290,25 +398,50 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
   CLI::App* import =
       app.add_subcommand("import", "Turn another tool's measurements into samples for calib fit");
   import->require_subcommand(1);
+  auto import_options = [&ia](CLI::App* c, const char* what) {
+    c->add_option("file", ia.file, what)->required();
+    c->add_option("--name", ia.name, "Curve name prefix, e.g. vit_base_trt")->required();
+    c->add_option("--batch", ia.batch, "The batch of each inference (-b / the input shape)")
+        ->required()
+        ->check(CLI::PositiveNumber);
+    c->add_option("--input-bytes", ia.input_bytes,
+                  "Bytes of one batch's input (e.g. 602112 or 588KiB)");
+    c->add_option("--output-bytes", ia.output_bytes, "Bytes of one batch's output");
+    c->add_option("--out", ia.out, "Samples CSV to write")->required();
+    c->add_flag("--append", ia.append,
+                "Add to --out if it exists (one import per batch size, then one fit)");
+  };
   CLI::App* trtexec = import->add_subcommand(
       "trtexec", "trtexec --exportTimes JSON: NAME_infer (and NAME_h2d, NAME_d2h) samples");
-  trtexec->add_option("file", ia.file, "The JSON that trtexec --exportTimes=FILE wrote")
-      ->required();
-  trtexec->add_option("--name", ia.how.name, "Curve name prefix, e.g. vit_base_trt")->required();
-  trtexec->add_option("--batch", ia.how.batch, "The batch of the engine's input shape")
-      ->required()
-      ->check(CLI::PositiveNumber);
-  trtexec->add_option("--input-bytes", ia.input_bytes,
-                      "Bytes of one batch's input (e.g. 602112 or 588KiB): adds NAME_h2d");
-  trtexec->add_option("--output-bytes", ia.output_bytes,
-                      "Bytes of one batch's output: adds NAME_d2h");
-  trtexec->add_option("--out", ia.out, "Samples CSV to write")->required();
-  trtexec->add_flag("--append", ia.append,
-                    "Add to --out if it exists (one import per batch size, then one fit)");
+  import_options(trtexec, "The JSON that trtexec --exportTimes=FILE wrote");
+  CLI::App* perf = import->add_subcommand(
+      "perf-analyzer",
+      "perf_analyzer -f CSV: NAME_compute_input, _compute_infer, _compute_output samples");
+  import_options(perf, "The CSV that perf_analyzer -f FILE wrote");
 
-  std::string show_file;
-  CLI::App* show = app.add_subcommand("show", "Print the curves of a curves YAML as a table");
-  show->add_option("curves", show_file, "Curves YAML")->required();
+  HoldoutArgs ha;
+  CLI::App* holdout = app.add_subcommand(
+      "holdout", "Fit on some items, predict the held-out others, and report the errors");
+  holdout->add_option("samples", ha.samples, "Samples CSV")->required();
+  holdout
+      ->add_option("--hold", ha.hold,
+                   "Items to hold out: COLUMN=V1,V2,... with COLUMN batch, pixels, bytes, "
+                   "width, height, quality or size (WxH), e.g. batch=3,24,48,96,128")
+      ->required();
+  holdout->add_option("--kernel", ha.kernels, "Only this kernel (repeatable; default: all)")
+      ->allow_extra_args(false);
+  holdout->add_option("--form", ha.form, "Fit only this form (default: choose as calib fit does)");
+  holdout->add_flag("--keep-outliers", ha.keep_outliers, "Fit every sample (as calib fit)");
+  holdout->add_option("--out", ha.out, "CSV to write: a row per item, measured vs predicted");
+  holdout->add_option("--plot", ha.plot, "PNG or SVG to draw: measured and predicted vs input");
+
+  ShowArgs sa;
+  CLI::App* show = app.add_subcommand(
+      "show", "Print the curves of a curves YAML as a table; plot them against their samples");
+  show->add_option("curves", sa.curves, "Curves YAML")->required();
+  show->add_option("--samples", sa.samples, "Samples CSV the curves were fitted to (for --plot)");
+  show->add_option("--plot", sa.plot, "PNG or SVG to draw: each curve over its samples")
+      ->needs(show->get_option("--samples"));
 
   try {
     std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed
@@ -327,9 +460,11 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
   try {
     if (bench->parsed()) return cmd_bench(ba, out, err);
     if (fit->parsed()) return cmd_fit(fa, out);
-    if (show->parsed()) return cmd_show(show_file, out);
+    if (holdout->parsed()) return cmd_holdout(ha, out);
+    if (show->parsed()) return cmd_show(sa, out);
     if (trtexec->parsed()) return cmd_import_trtexec(ia, out);
-    err << "servesim calib: a verb is required: bench, fit, show or import\n"
+    if (perf->parsed()) return cmd_import_perf_analyzer(ia, out);
+    err << "servesim calib: a verb is required: bench, fit, holdout, show or import\n"
         << "Run 'servesim calib --help' for usage.\n";
     return kExitUsage;
   } catch (const ConfigError& e) {

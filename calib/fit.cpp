@@ -348,7 +348,10 @@ double lognormal_cv(std::span<const Observation> obs, const Curve& c, int params
   return std::sqrt(std::expm1(ss / dof));
 }
 
-FitReport fit_curve(std::span<const Observation> obs, const FitOptions& o) {
+namespace {
+
+/// fit_curve without the outlier screen.
+FitReport fit_all(std::span<const Observation> obs, const FitOptions& o) {
   if (obs.size() < 2)
     throw std::invalid_argument("a fit needs at least 2 samples, got " +
                                 std::to_string(obs.size()));
@@ -391,7 +394,9 @@ FitReport fit_curve(std::span<const Observation> obs, const FitOptions& o) {
       }
     }
     ff.cv_error = folds_ok && held ? std::sqrt(sq / static_cast<double>(held)) : kInf;
-    ff.eligible = folds_ok && std::isfinite(ff.cv_error) && std::isfinite(ff.aicc);
+    // AICc is undefined with too few samples for the parameters (n <= k + 1: three timings of
+    // a constant); such a form can still win on CV error when no form has an AICc.
+    ff.eligible = folds_ok && std::isfinite(ff.cv_error);
     rep.candidates.push_back(std::move(ff));
   }
   double best_cv = kInf;
@@ -417,7 +422,7 @@ FitReport fit_curve(std::span<const Observation> obs, const FitOptions& o) {
   bool first = true;
   for (std::size_t i = 0; i < rep.candidates.size(); ++i) {
     const FormFit& c = rep.candidates[i];
-    if (!tied(c) || c.aicc > best_aicc + o.aicc_margin) continue;
+    if (!tied(c) || (std::isfinite(best_aicc) && c.aicc > best_aicc + o.aicc_margin)) continue;
     const FormFit& b = rep.candidates[rep.chosen];
     if (first || c.params < b.params || (c.params == b.params && c.aicc < b.aicc)) rep.chosen = i;
     first = false;
@@ -445,6 +450,40 @@ FitReport fit_curve(std::span<const Observation> obs, const FitOptions& o) {
   rep.curve.fit.samples = static_cast<std::int64_t>(obs.size());
   rep.curve.fit.holdout_error = rep.holdout_error;
   return rep;
+}
+
+}  // namespace
+
+std::vector<bool> slow_outliers(std::span<const Observation> obs, const Curve& c, double sigmas) {
+  std::vector<bool> out(obs.size(), false);
+  if (!(sigmas > 0) || obs.size() < 3) return out;
+  std::vector<double> r(obs.size());
+  for (std::size_t i = 0; i < obs.size(); ++i) r[i] = std::log(obs[i].t_ns / c.mean_ns(obs[i].x));
+  auto median = [](std::vector<double> v) {
+    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return *mid;
+  };
+  const double med = median(r);
+  std::vector<double> dev(r.size());
+  for (std::size_t i = 0; i < r.size(); ++i) dev[i] = std::abs(r[i] - med);
+  // 1.4826 MAD estimates a normal's standard deviation (Rousseeuw & Croux 1993).
+  const double sigma = 1.4826 * median(dev);
+  if (!(sigma > 0)) return out;
+  for (std::size_t i = 0; i < r.size(); ++i) out[i] = r[i] - med > sigmas * sigma;
+  return out;
+}
+
+FitReport fit_curve(std::span<const Observation> obs, const FitOptions& o) {
+  FitReport rep = fit_all(obs, o);
+  const std::vector<bool> slow = slow_outliers(obs, rep.curve, o.outlier_sigmas);
+  std::vector<Observation> kept;
+  for (std::size_t i = 0; i < obs.size(); ++i)
+    if (!slow[i]) kept.push_back(obs[i]);
+  if (kept.size() == obs.size() || kept.size() < 2) return rep;
+  FitReport clean = fit_all(kept, o);
+  clean.outliers = obs.size() - kept.size();
+  return clean;
 }
 
 }  // namespace servesim::calib

@@ -34,7 +34,7 @@ struct FormFit {
   double rss = 0;         // sum of squared relative residuals (t - fit) / fit
   double cv_error = 0;    // k-fold RMS relative error (prediction - t) / t on held-out points
   double aicc = 0;        // from rss, params + 1 (the residual variance) and n
-  bool eligible = false;  // every fold could be fitted and AICc is defined
+  bool eligible = false;  // every fold could be fitted (AICc may be undefined: too few samples)
 };
 
 struct FitOptions {
@@ -48,6 +48,10 @@ struct FitOptions {
   std::size_t max_table_points = 64;
   /// Fit only this form (still cross-validated and reported).
   std::optional<FormSpec> only;
+  /// Samples slower than the fit by more than this many robust standard deviations of the log
+  /// residuals are interference (another process took the core), dropped, and the fit redone;
+  /// 0 keeps every sample. See slow_outliers.
+  double outlier_sigmas = 5.0;
 };
 
 /// The chosen curve, its statistics, and every candidate that was tried.
@@ -59,7 +63,8 @@ struct FitReport {
   double rmse_ns = 0;
   double holdout_error = 0;  // the chosen form's CV error
   double noise_cv = 0;       // lognormal cv of t / fit
-  std::size_t samples = 0;
+  std::size_t samples = 0;   // fitted (outliers excluded)
+  std::size_t outliers = 0;  // samples dropped as interference
 };
 
 /// The forms worth trying on these observations: constant; affine in every non-empty subset of
@@ -75,10 +80,18 @@ std::vector<FormSpec> candidate_forms(std::span<const Observation> obs, const Fi
 std::optional<Curve> fit_form(const FormSpec& spec, std::span<const Observation> obs,
                               int* params = nullptr);
 
+/// Which samples are slower than `c` by more than `sigmas` robust standard deviations: with
+/// r = ln(t / fit), those with r - median(r) > sigmas * 1.4826 * MAD(r). One-sided, because
+/// interference on a shared machine (another process taking the core, a page fault storm) only
+/// ever adds time; at 5 sigmas a sample of the kernel's own lognormal noise is flagged with
+/// probability 3e-7.
+std::vector<bool> slow_outliers(std::span<const Observation> obs, const Curve& c, double sigmas);
+
 /// Fits every candidate (or o.only), cross-validates, and chooses: among the forms within
 /// o.tie_cv_error of the best CV error, the fewest parameters among those within o.aicc_margin
-/// of the lowest AICc (then the lowest AICc). Throws std::invalid_argument
-/// when there are too few observations or no form can be fitted.
+/// of the lowest AICc (then the lowest AICc). Then drops slow_outliers of the chosen fit (unless
+/// o.outlier_sigmas is 0) and, if there were any, does it all again without them. Throws
+/// std::invalid_argument when there are too few observations or no form can be fitted.
 FitReport fit_curve(std::span<const Observation> obs, const FitOptions& o = {});
 
 /// Sample mean-1 noise cv of t / fit, lognormal: sqrt(exp(s^2) - 1), s^2 the variance of

@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "sim/config/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
@@ -78,6 +79,101 @@ std::vector<Sample> import_trtexec(const std::filesystem::path& file, const Trte
     copy("h2dMs", "inMs", "_h2d", how.input_bytes);
     copy("d2hMs", "outMs", "_d2h", how.output_bytes);
   }
+  return out;
+}
+
+PerfAnalyzerSamples import_perf_analyzer(const std::filesystem::path& file,
+                                         const PerfAnalyzerImport& how) {
+  const std::string text = read_text(file);
+  const std::string source = file.string();
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  std::vector<std::string> header;
+  while (header.empty() && std::getline(in, line)) {
+    ++lineno;
+    if (line.empty() || line == "\r") continue;
+    header = split_csv(line);
+  }
+  if (header.empty()) throw ConfigError(SourceMark{source, 1, 1}, "", "empty file");
+  auto find = [&](const char* name) {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+    return header.size();
+  };
+  const std::size_t infer = find("Server Compute Infer");
+  if (infer == header.size())
+    throw ConfigError(SourceMark{source, lineno, 1}, "",
+                      "no 'Server Compute Infer' column: expected perf_analyzer's CSV "
+                      "(perf_analyzer -f FILE), whose header starts 'Concurrency,Inferences/"
+                      "Second,Client Send,...'");
+  const std::size_t input = find("Server Compute Input");
+  const std::size_t output = find("Server Compute Output");
+  const std::size_t queue = find("Server Queue");
+  const std::size_t rate = find("Inferences/Second");
+  std::size_t load = find("Concurrency");
+  std::string load_name = "Concurrency";
+  if (load == header.size()) {
+    load = find("Request Rate");
+    load_name = "Request Rate";
+  }
+
+  PerfAnalyzerSamples out;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> cells = split_csv(line);
+    // perf_analyzer appends blank lines and, with some options, a second table (server-side
+    // metrics) whose header lacks our columns: it ends the rows we read.
+    if (cells.size() != header.size()) {
+      if (cells[0].empty() || !parse_number(cells[0])) break;
+      throw ConfigError(SourceMark{source, lineno, 1}, "",
+                        "expected " + std::to_string(header.size()) +
+                            " cells as the header has, got " + std::to_string(cells.size()));
+    }
+    auto column_of = [&](std::size_t c) {
+      int col = 1;
+      for (std::size_t i = 0; i < c; ++i) col += static_cast<int>(cells[i].size()) + 1;
+      return col;
+    };
+    auto micros = [&](std::size_t c) -> double {
+      if (c == header.size()) return 0;
+      const auto v = parse_number(cells[c]);
+      if (!v || *v < 0)
+        throw ConfigError(SourceMark{source, lineno, column_of(c)}, header[c],
+                          "expected a time in microseconds >= 0, got '" + cells[c] + "'");
+      return *v * 1e-6;
+    };
+    auto add = [&](std::size_t c, const char* suffix, double bytes) {
+      const double t = micros(c);
+      if (t <= 0) return;
+      Sample s;
+      s.kernel = how.name + suffix;
+      s.batch = how.batch;
+      s.bytes = bytes;
+      s.seconds = t;
+      s.line = lineno;
+      out.samples.push_back(s);
+    };
+    add(input, "_compute_input", how.input_bytes);
+    add(infer, "_compute_infer", 0);
+    add(output, "_compute_output", how.output_bytes);
+    PerfAnalyzerRow row;
+    row.line = lineno;
+    row.load = load < header.size() ? load_name + " " + cells[load]
+                                    : "row " + std::to_string(out.rows.size() + 1);
+    row.queue_s = micros(queue);
+    if (rate < header.size()) {
+      const auto v = parse_number(cells[rate]);
+      if (!v || *v < 0)
+        throw ConfigError(SourceMark{source, lineno, column_of(rate)}, header[rate],
+                          "expected a rate >= 0, got '" + cells[rate] + "'");
+      row.inferences_per_second = *v;
+    }
+    out.rows.push_back(row);
+  }
+  if (out.rows.empty())
+    throw ConfigError(SourceMark{source, lineno, 1}, "", "no rows after the header");
   return out;
 }
 

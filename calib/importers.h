@@ -24,4 +24,35 @@ struct TrtexecImport {
 /// file:line:col.
 std::vector<Sample> import_trtexec(const std::filesystem::path& file, const TrtexecImport& how);
 
+struct PerfAnalyzerImport {
+  std::string name;        // curve name prefix: NAME_compute_input, _compute_infer, _compute_output
+  int batch = 1;           // perf_analyzer -b: the batch of each request
+  double input_bytes = 0;  // bytes of one request's inputs (the compute-input samples' bytes)
+  double output_bytes = 0;  // bytes of one request's outputs
+};
+
+/// One row of a perf_analyzer CSV as the import summary shows it: the load, and what the server
+/// spent queueing (which servesim simulates rather than imports).
+struct PerfAnalyzerRow {
+  std::string load;  // "Concurrency 8", "Request Rate 200", or "row N"
+  double inferences_per_second = 0;
+  double queue_s = 0;
+  int line = 0;
+};
+
+struct PerfAnalyzerSamples {
+  std::vector<Sample> samples;
+  std::vector<PerfAnalyzerRow> rows;
+};
+
+/// Samples from perf_analyzer's CSV (`perf_analyzer -f FILE`, also with --verbose-csv): a header
+/// naming the columns, then a row per load level with times in microseconds. Each row's "Server
+/// Compute Input", "Server Compute Infer" and "Server Compute Output" (Triton's per-request
+/// averages over the measurement window) become one NAME_compute_input, NAME_compute_infer and
+/// NAME_compute_output sample at batch `how.batch` (a zero time, nothing measured, gives none).
+/// "Server Queue" is kept per row, not made a sample: queueing is what servesim simulates.
+/// Columns other than these and the load are ignored. Mistakes are ConfigError at file:line:col.
+PerfAnalyzerSamples import_perf_analyzer(const std::filesystem::path& file,
+                                         const PerfAnalyzerImport& how);
+
 }  // namespace servesim::calib

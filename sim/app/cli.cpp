@@ -13,7 +13,7 @@
 
 #include "calib/calib_cli.h"
 #include "sim/app/amdahl.h"
-#include "sim/app/atomic_file.h"
+#include "sim/config/atomic_file.h"
 #include "sim/app/compare.h"
 #include "sim/app/html_report.h"
 #include "sim/app/plan.h"

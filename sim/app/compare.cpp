@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/app/csv.h"
+#include "sim/config/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/units.h"
 

@@ -8,9 +8,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "sim/app/atomic_file.h"
-#include "sim/app/csv.h"
+#include "sim/config/atomic_file.h"
+#include "sim/config/csv.h"
 #include "sim/config/error.h"
+#include "sim/config/gnuplot.h"
 #include "sim/config/reader.h"
 
 namespace servesim {
@@ -35,12 +36,6 @@ bool leading_number(const std::string& s, double& v) {
   char* e = nullptr;
   v = std::strtod(b, &e);
   return e != b;
-}
-
-std::string gp_quote(const std::string& s) {
-  std::string q = "\"";
-  for (const char c : s) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-  return q + "\"";
 }
 
 }  // namespace
@@ -78,18 +73,13 @@ std::filesystem::path run_plot(const PlotOptions& o) {
 
   const std::filesystem::path out =
       o.out.empty() ? std::filesystem::path(o.csv).replace_extension(".png") : o.out;
-  const bool svg = out.extension() == ".svg";
   const std::filesystem::path dir = out.string() + ".plot";
   std::filesystem::create_directories(dir);
-  std::string script;
-  script += svg ? "set terminal svg size 900,560 dynamic font 'sans,11'\n"
-                : "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-                  "  set terminal pngcairo size 900,560 font 'sans,10'\n"
-                  "} else {\n  set terminal png size 900,560\n}\n";
-  script += "set output " + gp_quote(std::filesystem::absolute(out).string()) + "\n";
+  std::string script = gnuplot_output(out, 900, 560);
   script += "set datafile separator ','\nset key outside right\nset grid\n";
-  script += "set xlabel " + gp_quote(o.x) + "\nset ylabel " + gp_quote(o.y) + "\n";
-  script += "set title " + gp_quote(o.y + " vs " + o.x + " (" + o.csv.filename().string() + ")") +
+  script += "set xlabel " + gnuplot_quote(o.x) + "\nset ylabel " + gnuplot_quote(o.y) + "\n";
+  script += "set title " +
+            gnuplot_quote(o.y + " vs " + o.x + " (" + o.csv.filename().string() + ")") +
             " noenhanced\n";
   if (o.logx) script += "set logscale x\n";
   if (o.logy) script += "set logscale y\n";
@@ -105,16 +95,11 @@ std::filesystem::path run_plot(const PlotOptions& o) {
       text += buf;
     }
     write_atomically(data, text);
-    script += (k ? ", " : "") + gp_quote(std::filesystem::absolute(data).string()) +
-              " using 1:2 with linespoints title " + gp_quote(order[k]) + " noenhanced";
+    script += (k ? ", " : "") + gnuplot_quote(std::filesystem::absolute(data).string()) +
+              " using 1:2 with linespoints title " + gnuplot_quote(order[k]) + " noenhanced";
   }
   script += "\n";
-  const auto gp = dir / "plot.gp";
-  write_atomically(gp, script);
-  const std::string cmd = "gnuplot " + gp_quote(gp.string()) + " 2>&1";
-  if (std::system(cmd.c_str()) != 0)
-    throw std::runtime_error("gnuplot failed on " + gp.string() +
-                             " (is gnuplot installed? Debian: gnuplot-nox)");
+  run_gnuplot(dir / "plot.gp", script);
   return out;
 }
 

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/app/atomic_file.h"
-#include "sim/app/csv.h"
+#include "sim/config/atomic_file.h"
+#include "sim/config/csv.h"
 #include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"

@@ -167,6 +167,14 @@ TEST_CASE("calib bench --quick times every kernel and its samples fit", "[calib]
     if (s->width == 3564) large = std::max(large, s->seconds);
   }
   CHECK(large > 10 * small);
+  // Decode thread scaling at 1 .. cores threads, the first the reference.
+  std::ifstream scaling(dir.path() / "scaling.csv");
+  std::string line;
+  std::getline(scaling, line);
+  CHECK(line == "threads,images_per_s,efficiency");
+  std::getline(scaling, line);
+  CHECK_THAT(line, Contains(",1.0000"));
+  CHECK(line.rfind("1,", 0) == 0);
   const MachineInfo m = read_machine(dir.path() / "machine.yaml");
   CHECK(m.cores >= 1);
   CHECK(m.repeats == 5);

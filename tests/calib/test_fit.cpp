@@ -109,6 +109,42 @@ TEST_CASE("an affine fit in pixels and bytes recovers a, b_pixels, b_bytes withi
   CHECK(*c.fit.samples == 160);
 }
 
+TEST_CASE("interference spikes are dropped as slow outliers; the fit is as if they were absent",
+          "[unit]") {
+  const Curve truth =
+      Curve::affine(12080, {{CurveInput::kPixels, 2.615}, {CurveInput::kBytes, 11.57}});
+  const auto clean = synth(image_points(), 8, truth, kCv, 11);
+  std::vector<std::vector<double>> J;
+  for (const auto& o : clean) J.push_back({1.0, o.x.pixels, o.x.bytes});
+  const auto se = std_errors(clean, truth, J);
+  // Every 20th sample taken 2x to 10x longer by another process: ln 2 = 0.69 is 14 sigmas of
+  // this noise (log sd 0.05), far past the 5-sigma screen; a genuine sample passes it with
+  // probability 3e-7.
+  auto spiked = clean;
+  std::size_t planted = 0;
+  for (std::size_t i = 7; i < spiked.size(); i += 20, ++planted)
+    spiked[i].t_ns *= 2.0 + static_cast<double>(planted);
+  const FitReport r = fit_curve(spiked);
+  CHECK(r.outliers == planted);
+  CHECK(r.samples == clean.size() - planted);
+  const Curve& c = r.curve;
+  REQUIRE(c.form() == CurveForm::kAffine);
+  CHECK(c.a_ns() == Approx(12080).margin(kZ * se[0]));
+  CHECK(c.slope_ns(CurveInput::kPixels) == Approx(2.615).margin(kZ * se[1]));
+  CHECK(c.slope_ns(CurveInput::kBytes) == Approx(11.57).margin(kZ * se[2]));
+  CHECK(r.noise_cv == Approx(kCv).margin(0.01));
+
+  // Kept, the spikes pull the fit off and inflate the noise: the screen is what fixes them.
+  FitOptions keep;
+  keep.outlier_sigmas = 0;
+  const FitReport k = fit_curve(spiked, keep);
+  CHECK(k.outliers == 0);
+  CHECK(k.noise_cv > 3 * kCv);
+  CHECK(std::abs(k.curve.slope_ns(CurveInput::kBytes) - 11.57) > kZ * se[2]);
+  // Clean data loses nothing.
+  CHECK(fit_curve(clean).outliers == 0);
+}
+
 TEST_CASE("a power-law fit recovers a, b and the exponent within 4 SE", "[unit]") {
   const Curve truth = Curve::power(CurveInput::kPixels, 5000, 0.5, 1.3);
   const auto obs = synth(image_points(), 8, truth, kCv, 12);
