@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <utility>
 
 namespace servesim {
 
@@ -197,24 +198,23 @@ void Node::fan_out(RequestId parent) {
 }
 
 void Node::fan_out_fused(const std::vector<RequestId>& batch, std::uint32_t instance) {
-  // One chain through the children of the whole batch: the worker runs them in that order.
-  RequestId head = kNoRequest, tail = kNoRequest;
+  // The worker holds every child of its batch at once (the crops of all its frames), so they
+  // enter the first child stage together: its batcher cuts them into batches of up to its
+  // max_batch_size, as the process's own inference calls would.
+  fused_scratch_.clear();
   for (const RequestId id : batch) {
     requests_[id].holder = instance;
-    const RequestId first = spawn(id);
-    if (first == kNoRequest) continue;
-    if (tail == kNoRequest) {
-      head = first;
-    } else {
-      requests_[tail].next_sibling = first;
+    for (RequestId c = spawn(id); c != kNoRequest;) {
+      fused_scratch_.push_back(c);
+      c = std::exchange(requests_[c].next_sibling, kNoRequest);
     }
-    for (tail = first; requests_[tail].next_sibling != kNoRequest;)
-      tail = requests_[tail].next_sibling;
   }
-  if (head == kNoRequest) {
+  if (held_.size() <= instance) held_.resize(instance + 1, 0);
+  held_[instance] = static_cast<std::uint32_t>(fused_scratch_.size());
+  if (fused_scratch_.empty()) {
     stages_[fanout_]->release(instance);
   } else {
-    stages_[fanout_ + 1]->accept(head);
+    stages_[fanout_ + 1]->accept_batch(fused_scratch_);
   }
   for (const RequestId id : batch)
     if (requests_[id].children == 0) complete(id);
@@ -248,13 +248,8 @@ void Node::child_done(RequestId id) {
   ++child_completions_;
   if (observer_) observer_->child_done(sim_.now() - c.arrival);
   const bool parent_done = --requests_[c.parent].children == 0;
-  if (!broker_) {  // fused: the worker goes on with the next child, or is free
-    if (c.next_sibling != kNoRequest) {
-      stages_[fanout_ + 1]->accept(c.next_sibling);
-    } else {
-      stages_[fanout_]->release(c.holder);
-    }
-  }
+  if (!broker_ && --held_[c.holder] == 0)  // fused: the worker's last child is done
+    stages_[fanout_]->release(c.holder);
   if (parent_done) complete(c.parent);
 }
 

@@ -64,7 +64,8 @@ class Node final : public WorkOwner {
   }
 
   /// Fused fan-out: the batch that instance `instance` of the fan-out stage just finished emits
-  /// its children, which that instance runs one after the other; it is released after the last.
+  /// its children, which enter the child stages together while that instance is held; it is
+  /// released when the last of them is done.
   void fan_out_fused(const std::vector<RequestId>& batch, std::uint32_t instance);
   /// The broker hands children to the first child stage.
   void deliver(std::span<const RequestId> children);
@@ -136,7 +137,9 @@ class Node final : public WorkOwner {
   std::unique_ptr<Broker> broker_;            // kafka or redis; null when fused or no fan-out
   Rng fanout_rng_{0};
   std::uint64_t children_live_ = 0, children_emitted_ = 0, child_completions_ = 0;
-  TimeIntegral in_broker_;  // children published and not yet delivered
+  TimeIntegral in_broker_;                // children published and not yet delivered
+  std::vector<std::uint32_t> held_;       // fused: children not yet done, per stage-f instance
+  std::vector<RequestId> fused_scratch_;  // fused: the children a held worker hands over
   std::vector<ResourceInfo> resources_;
   CompletionListener* listener_ = nullptr;
   Observer* observer_ = nullptr;

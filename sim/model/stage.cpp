@@ -43,12 +43,21 @@ Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng
     copy_out_ = !next_on_gpu || params.fanout.has_value();
   }
   fused_ = params.fanout && params.fanout->broker.kind == BrokerKind::kFused;
+  const std::size_t f = fanout_stage(node.params());
+  // A fused pipeline's child stages are calls the held worker makes itself on the children it
+  // holds: no dynamic batcher waits for other requests to join, so a batch goes at once.
+  const bool fused_child =
+      f != kNoFanout && index > f && pipe[f].fanout->broker.kind == BrokerKind::kFused;
   const int ngroups = params.device == Device::kCpu ? 1 : node.gpu_count();
   groups_.resize(static_cast<std::size_t>(ngroups));
   for (int g = 0; g < ngroups; ++g) {
     Group& grp = groups_[static_cast<std::size_t>(g)];
     grp.gpu = params.device == Device::kCpu ? kHost : g;
-    if (params.batching) grp.batcher = std::make_unique<DynamicBatcher>(*params.batching);
+    if (params.batching) {
+      BatchingParams batching = *params.batching;
+      if (fused_child) batching.max_queue_delay = 0;
+      grp.batcher = std::make_unique<DynamicBatcher>(batching);
+    }
     for (int k = 0; k < params.instances; ++k) {
       grp.idle.push_back(static_cast<std::uint32_t>(instances_.size()));
       Instance inst;
