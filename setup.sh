@@ -15,6 +15,7 @@ PACKAGES=(
   python3-simpy3                                   # tests/bench: the SimPy 3 baseline
   gnuplot-nox jq                                   # examples: plots, reading the JSON results
   libeigen3-dev libturbojpeg0-dev libopencv-imgproc-dev  # calib: fitting, JPEG decode, resize
+  redis-server libhiredis-dev                      # calib bench broker: a real Redis, timed
 )
 
 missing=()

@@ -16,6 +16,9 @@
 #include <stdexcept>
 
 #include "calib/bench.h"
+#ifdef SERVESIM_HIREDIS
+#include "calib/broker_bench.h"
+#endif
 #include "calib/curve_plot.h"
 #include "calib/curve_writer.h"
 #include "calib/fit.h"
@@ -359,6 +362,45 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+struct BrokerArgs {
+  std::string out;
+  bool quick = false;
+};
+
+int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) {
+#ifdef SERVESIM_HIREDIS
+  const fs::path dir(a.out);
+  fs::create_directories(dir);
+  // The server's own files (its log) go to a scratch directory, removed afterwards.
+  const fs::path scratch =
+      fs::temp_directory_path() / ("servesim-redis-" + std::to_string(::getpid()));
+  BrokerRun run;
+  try {
+    run = run_broker_bench(broker_plan(a.quick), scratch, err);
+  } catch (...) {
+    err << "(the redis-server log is kept in " << scratch.string() << ")\n";
+    throw;
+  }
+  fs::remove_all(scratch);
+  run.machine.command = std::string("servesim calib bench broker") + (a.quick ? " --quick" : "");
+  write_file(dir / "samples.csv", samples_csv(run.samples));
+  write_file(dir / "machine.yaml", machine_yaml(run.machine));
+  write_file(dir / "broker_scaling.csv", broker_scaling_csv(run.scaling));
+  out << "wrote " << (dir / "samples.csv").string()
+      << " (redis_push, redis_pop: server CPU per operation by payload bytes; redis_op: their "
+         "mean; redis_rtt: the rest of a round trip), machine.yaml and broker_scaling.csv\n"
+      << "next: servesim calib fit " << (dir / "samples.csv").string()
+      << " --out redis.yaml, then broker: {kind: redis, op_cost: {curve: redis_op}, rtt: ...}\n";
+  return kExitOk;
+#else
+  (void)a;
+  (void)out;
+  err << "servesim calib bench broker: this servesim was built without hiredis (Debian: "
+         "libhiredis-dev; bash setup.sh installs it)\n";
+  return kExitRuntime;
+#endif
+}
+
 }  // namespace
 
 int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -370,12 +412,19 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
   CLI::App* bench = app.add_subcommand(
       "bench", "Time JPEG decode, resize, normalise and memcpy on this machine (one core)");
   bench->add_flag("--quick", ba.quick, "Fewer sizes and repeats: well under 2 minutes");
-  bench->add_option("--out", ba.out, "Directory for samples.csv, machine.yaml, summary.csv")
-      ->required();
+  bench->add_option("--out", ba.out, "Directory for samples.csv, machine.yaml, summary.csv");
   bench->add_option("--repeats", ba.repeats, "Timed calls per item (default 5 quick, 15 full)")
       ->check(CLI::PositiveNumber);
   bench->add_option("--warmup", ba.warmup, "Untimed passes first (default 1 quick, 2 full)")
       ->check(CLI::NonNegativeNumber);
+
+  BrokerArgs bra;
+  CLI::App* broker = bench->add_subcommand(
+      "broker", "Start a local redis-server, time LPUSH/RPOP by payload size and clients, stop it");
+  broker->add_flag("--quick", bra.quick, "Fewer payload sizes and operations: a few seconds");
+  broker
+      ->add_option("--out", bra.out, "Directory for samples.csv, machine.yaml, broker_scaling.csv")
+      ->required();
 
   FitArgs fa;
   CLI::App* fit = app.add_subcommand("fit", "Fit a curve per kernel of a samples CSV");
@@ -458,7 +507,11 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
 
   try {
-    if (bench->parsed()) return cmd_bench(ba, out, err);
+    if (broker->parsed()) return cmd_bench_broker(bra, out, err);
+    if (bench->parsed()) {
+      if (ba.out.empty()) throw UsageError("bench: --out DIR is required");
+      return cmd_bench(ba, out, err);
+    }
     if (fit->parsed()) return cmd_fit(fa, out);
     if (holdout->parsed()) return cmd_holdout(ha, out);
     if (show->parsed()) return cmd_show(sa, out);

@@ -1,0 +1,329 @@
+#include "calib/broker_bench.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace servesim::calib {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// A free TCP port on the loopback interface (the kernel picks it; the server binds it next).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("cannot open a socket to find a free port");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot bind a loopback socket to find a free port");
+  return ntohs(a.sin_port);
+}
+
+struct ContextFree {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using Connection = std::unique_ptr<redisContext, ContextFree>;
+
+Connection connect(int port) {
+  const timeval timeout{2, 0};
+  Connection c(redisConnectWithTimeout("127.0.0.1", port, timeout));
+  if (!c || c->err) return nullptr;
+  return c;
+}
+
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+/// Runs a command given as arguments (binary-safe); throws when the server answers an error.
+Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (const auto a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  Reply r(static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+  if (!r) throw std::runtime_error(std::string("redis: connection lost: ") + c->errstr);
+  if (r->type == REDIS_REPLY_ERROR)
+    throw std::runtime_error("redis: " + std::string(r->str, r->len));
+  return r;
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+bool RedisServer::available(const std::string& binary) {
+  const std::string cmd = "command -v " + binary + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+RedisServer::RedisServer(const std::filesystem::path& dir, const std::string& binary) {
+  std::filesystem::create_directories(dir);
+  const auto log = dir / "redis-server.log";
+  // A port found free can be taken before the server binds it: try a few.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port_ = free_port();
+    const std::string port = std::to_string(port_);
+    const std::string dir_s = dir.string();
+    const int pid = ::fork();
+    if (pid < 0) throw std::runtime_error("cannot fork to start " + binary);
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // the server ends with us, however we end
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execlp(binary.c_str(), binary.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--dir", dir_s.c_str(), "--daemonize", "no",
+               static_cast<char*>(nullptr));
+      std::fprintf(stderr, "cannot run %s\n", binary.c_str());
+      ::_exit(127);
+    }
+    pid_ = pid;
+    const auto t0 = Clock::now();
+    while (seconds_since(t0) < 10) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;  // it exited: the port was taken, or it cannot run
+      }
+      if (Connection c = connect(port_)) {
+        try {
+          const Reply info = command(c.get(), {"INFO", "server"});
+          const std::string text(info->str, info->len);
+          const auto at = text.find("redis_version:");
+          if (at != std::string::npos)
+            version_ = text.substr(at + 14, text.find('\r', at) - at - 14);
+          return;
+        } catch (const std::runtime_error&) {
+          // loading: try again
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (pid_ > 0) {
+      stop();
+      throw std::runtime_error(binary + " did not answer PING within 10 s; its log (" +
+                               log.string() + "):\n" + read_text(log));
+    }
+  }
+  throw std::runtime_error(binary + " did not start (is it installed? Debian: redis-server); " +
+                           "its log (" + log.string() + "):\n" + read_text(log));
+}
+
+RedisServer::~RedisServer() { stop(); }
+
+void RedisServer::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 200; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+double RedisServer::cpu_ns() const {
+  std::ifstream f("/proc/" + std::to_string(pid_) + "/schedstat");
+  double ns = 0;
+  if (!(f >> ns))
+    throw std::runtime_error("cannot read the server's CPU time (/proc/PID/schedstat)");
+  return ns;
+}
+
+BrokerPlan broker_plan(bool quick) {
+  BrokerPlan p;
+  if (quick) {
+    p.payloads = {64, 1024, 16384, 262144};
+    p.ops = 1000;
+    p.blocks = 3;
+    p.clients = {1, 2, 4};
+    p.scaling_seconds = 0.3;
+  } else {
+    p.payloads = {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
+    p.ops = 2000;
+    p.blocks = 5;
+    p.clients = {1, 2, 4, 8, 16};
+    p.scaling_seconds = 1.0;
+  }
+  return p;
+}
+
+BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,
+                           std::ostream& log) {
+  BrokerRun run;
+  run.machine = this_machine();
+  run.machine.repeats = plan.blocks;
+  const auto t_start = Clock::now();
+  RedisServer server(dir);
+  run.machine.libraries.push_back({"redis-server", server.version()});
+  run.machine.libraries.push_back({"hiredis", std::to_string(HIREDIS_MAJOR) + "." +
+                                                  std::to_string(HIREDIS_MINOR) + "." +
+                                                  std::to_string(HIREDIS_PATCH)});
+  log << "servesim calib bench broker: redis-server " << server.version()
+      << " on 127.0.0.1:" << server.port() << ", " << plan.payloads.size() << " payload sizes x "
+      << plan.blocks << " blocks\n"
+      << std::flush;
+  Connection c = connect(server.port());
+  if (!c) throw std::runtime_error("cannot connect to the redis-server just started");
+  const std::string key = "servesim:calib";
+
+  for (const double bytes : plan.payloads) {
+    const std::string payload(static_cast<std::size_t>(bytes), 'x');
+    // At most 64 MiB queued at once: a block pushes its messages, then pops them.
+    const int ops = std::max(16, std::min(plan.ops, static_cast<int>((64 << 20) / bytes)));
+    std::vector<double> push_cost, pop_cost, rtt;
+    for (int b = 0; b <= plan.blocks; ++b) {  // block 0 warms up, untimed
+      std::vector<double> ping_s;
+      double cpu = server.cpu_ns();
+      for (int i = 0; i < ops; ++i) {
+        const auto t0 = Clock::now();
+        command(c.get(), {"PING"});
+        ping_s.push_back(seconds_since(t0));
+      }
+      const double ping_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
+      cpu = server.cpu_ns();
+      for (int i = 0; i < ops; ++i) command(c.get(), {"LPUSH", key, payload});
+      const double push_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
+      cpu = server.cpu_ns();
+      for (int i = 0; i < ops; ++i) {
+        const Reply r = command(c.get(), {"RPOP", key});
+        if (r->type != REDIS_REPLY_STRING || r->len != payload.size())
+          throw std::runtime_error("redis: RPOP returned something other than what was pushed");
+      }
+      const double pop_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
+      if (b == 0) continue;
+      push_cost.push_back(push_cpu);
+      pop_cost.push_back(pop_cpu);
+      rtt.push_back(median(ping_s) - ping_cpu);
+      for (const auto& [kernel, t] : {std::pair{"redis_push", push_cpu},
+                                      {"redis_pop", pop_cpu},
+                                      {"redis_op", 0.5 * (push_cpu + pop_cpu)}}) {
+        Sample s;
+        s.kernel = kernel;
+        s.bytes = bytes;
+        s.seconds = t;
+        s.threads = 1;
+        run.samples.push_back(s);
+      }
+      Sample r;
+      r.kernel = "redis_rtt";
+      r.seconds = std::max(rtt.back(), 1e-9);
+      r.threads = 1;
+      run.samples.push_back(r);
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "  %8.0f B x %5d ops: server LPUSH %7.2f us, RPOP %7.2f us; round trip less "
+                  "server %6.2f us\n",
+                  bytes, ops, median(push_cost) * 1e6, median(pop_cost) * 1e6, median(rtt) * 1e6);
+    log << buf << std::flush;
+  }
+
+  // Throughput against the number of clients: each thread its own connection, pushing then
+  // popping one message at a time, for a fixed time.
+  const std::string payload(static_cast<std::size_t>(plan.scaling_payload), 'x');
+  for (const int n : plan.clients) {
+    std::atomic<bool> stop{false};
+    std::atomic<long> done{0};
+    std::vector<std::thread> threads;
+    std::vector<std::string> errors(static_cast<std::size_t>(n));
+    const double cpu0 = server.cpu_ns();
+    const auto t0 = Clock::now();
+    for (int k = 0; k < n; ++k)
+      threads.emplace_back([&, k] {
+        try {
+          Connection mine = connect(server.port());
+          if (!mine) throw std::runtime_error("cannot connect");
+          const std::string my_key = key + ":" + std::to_string(k);
+          long ops = 0;
+          while (!stop.load(std::memory_order_relaxed)) {
+            command(mine.get(), {"LPUSH", my_key, payload});
+            command(mine.get(), {"RPOP", my_key});
+            ops += 2;
+          }
+          done += ops;
+        } catch (const std::exception& e) {
+          errors[static_cast<std::size_t>(k)] = e.what();
+        }
+      });
+    std::this_thread::sleep_for(std::chrono::duration<double>(plan.scaling_seconds));
+    stop = true;
+    for (auto& t : threads) t.join();
+    const double wall = seconds_since(t0);
+    for (const auto& e : errors)
+      if (!e.empty()) throw std::runtime_error("redis client: " + e);
+    BrokerScalingPoint p;
+    p.clients = n;
+    p.ops_per_s = static_cast<double>(done.load()) / wall;
+    p.server_busy = (server.cpu_ns() - cpu0) * 1e-9 / wall;
+    run.scaling.push_back(p);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %2d client%s %9.0f ops/s, server busy %5.1f%%\n", n,
+                  n == 1 ? " " : "s", p.ops_per_s, 100 * p.server_busy);
+    log << buf << std::flush;
+  }
+  run.machine.seconds = seconds_since(t_start);
+  return run;
+}
+
+std::string broker_scaling_csv(const std::vector<BrokerScalingPoint>& points) {
+  std::string s = "clients,ops_per_s,server_busy\n";
+  char buf[96];
+  for (const auto& p : points) {
+    std::snprintf(buf, sizeof buf, "%d,%.6g,%.4f\n", p.clients, p.ops_per_s, p.server_busy);
+    s += buf;
+  }
+  return s;
+}
+
+}  // namespace servesim::calib

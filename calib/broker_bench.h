@@ -1,0 +1,79 @@
+#pragma once
+/// Measuring a real message broker: a local redis-server, started on a loopback port, timed
+/// with hiredis as a producer and consumers use it (LPUSH, RPOP), so that servesim's redis
+/// broker model runs on this machine's numbers.
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "calib/machine.h"
+#include "calib/samples.h"
+
+namespace servesim::calib {
+
+/// A redis-server child process on 127.0.0.1, on a free port it picks, without persistence;
+/// stopped (SIGTERM, then SIGKILL) when destroyed, and by the kernel if this process dies first.
+class RedisServer {
+ public:
+  /// Starts `binary` (default: redis-server on PATH) with its files in `dir`; waits until it
+  /// answers PING. Throws std::runtime_error, with the server's log, when it does not start.
+  explicit RedisServer(const std::filesystem::path& dir,
+                       const std::string& binary = "redis-server");
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  int port() const { return port_; }
+  int pid() const { return pid_; }
+  std::string version() const { return version_; }
+  /// CPU time the server has used so far, ns (/proc/PID/schedstat).
+  double cpu_ns() const;
+
+  /// Whether a redis-server binary is on PATH (tests skip when not).
+  static bool available(const std::string& binary = "redis-server");
+
+ private:
+  void stop();
+
+  int pid_ = -1;
+  int port_ = 0;
+  std::string version_;
+};
+
+struct BrokerPlan {
+  std::vector<double> payloads;   // bytes per message
+  int ops = 2000;                 // timed operations of each kind per block
+  int blocks = 5;                 // blocks per payload (one sample each)
+  std::vector<int> clients;       // client threads for the throughput scaling
+  double scaling_seconds = 0.5;   // per client count
+  double scaling_payload = 1024;  // bytes per message in the scaling runs
+};
+
+BrokerPlan broker_plan(bool quick);
+
+/// Aggregate throughput of `clients` threads each pushing and popping in a loop.
+struct BrokerScalingPoint {
+  int clients = 1;
+  double ops_per_s = 0;
+  double server_busy = 0;  // the server's CPU time / wall time: near 1, it is the bottleneck
+};
+
+struct BrokerRun {
+  /// Per block: redis_push and redis_pop (bytes, the server's CPU time per LPUSH, per RPOP),
+  /// redis_op (their mean: the model's op_cost, which charges push and pop alike) and redis_rtt
+  /// (the rest of a PING's round trip: client library, kernel, loopback).
+  std::vector<Sample> samples;
+  std::vector<BrokerScalingPoint> scaling;
+  MachineInfo machine;
+};
+
+/// Starts a server in `dir`, measures, stops it (also when measuring throws).
+BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,
+                           std::ostream& log);
+
+/// The scaling points as CSV: clients,ops_per_s,server_busy.
+std::string broker_scaling_csv(const std::vector<BrokerScalingPoint>& points);
+
+}  // namespace servesim::calib
