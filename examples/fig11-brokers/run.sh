@@ -10,17 +10,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-dest="${OUT:-$here}"  # where results.csv and the plot go (tests write elsewhere)
-mkdir -p "$dest"
-SERVESIM="${SERVESIM:-$root/build/servesim}"
-[[ -x "$SERVESIM" ]] || { echo "run.sh: no servesim binary at '$SERVESIM' (build it, or set SERVESIM)" >&2; exit 1; }
-for tool in jq gnuplot; do
-  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is needed" >&2; exit 1; }
-done
-
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+source "$here/../lib.sh" jq gnuplot
 
 faces=(1 2 4 6 9 12 16 20 25)
 loaded_concurrency=64 # the scenarios' own: every point below is saturated

@@ -5,13 +5,7 @@
 # Writes results.csv and fig6.png next to this script.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-dest="${OUT:-$here}"  # where results.csv and the plot go (tests write elsewhere)
-mkdir -p "$dest"
-SERVESIM="${SERVESIM:-$root/build/servesim}"
-[ -x "$SERVESIM" ] || { echo "run.sh: no servesim at $SERVESIM (bash setup.sh build, or set SERVESIM)" >&2; exit 1; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+source "$here/../lib.sh" gnuplot awk
 
 # Zero load: one closed-loop client (perf_analyzer --concurrency-range 1). 2,000 requests per
 # replication x 5 replications; the 95% CI of the mean latency is well under 1%.

@@ -6,13 +6,7 @@
 # Writes results.csv and fig7.png next to this script.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-dest="${OUT:-$here}"  # where results.csv and the plot go (tests write elsewhere)
-mkdir -p "$dest"
-SERVESIM="${SERVESIM:-$root/build/servesim}"
-[ -x "$SERVESIM" ] || { echo "run.sh: no servesim at $SERVESIM (bash setup.sh build, or set SERVESIM)" >&2; exit 1; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+source "$here/../lib.sh" gnuplot awk
 
 CONC=512
 # Large images run at ~120 img/s, so 512 clients wait ~4.4 s per round trip: a longer warm-up.

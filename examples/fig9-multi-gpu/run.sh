@@ -9,17 +9,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-dest="${OUT:-$here}"  # where results.csv and the plot go (tests write elsewhere)
-mkdir -p "$dest"
-SERVESIM="${SERVESIM:-$root/build/servesim}"
-[[ -x "$SERVESIM" ]] || { echo "run.sh: no servesim binary at '$SERVESIM' (build it, or set SERVESIM)" >&2; exit 1; }
-for tool in jq gnuplot awk; do
-  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is needed" >&2; exit 1; }
-done
-
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+source "$here/../lib.sh" jq gnuplot awk
 
 gpu_counts=(1 2 4 8)
 per_gpu_concurrency=256 # 256 clients per GPU: every point below is saturated
