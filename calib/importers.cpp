@@ -122,26 +122,21 @@ PerfAnalyzerSamples import_perf_analyzer(const std::filesystem::path& file,
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty() || line == "\r") continue;
-    const std::vector<std::string> cells = split_csv(line);
+    const std::vector<CsvCell> cells = split_csv_cells(line);
     // perf_analyzer appends blank lines and, with some options, a second table (server-side
     // metrics) whose header lacks our columns: it ends the rows we read.
     if (cells.size() != header.size()) {
-      if (cells[0].empty() || !parse_number(cells[0])) break;
+      if (cells[0].text.empty() || !parse_number(cells[0].text)) break;
       throw ConfigError(SourceMark{source, lineno, 1}, "",
                         "expected " + std::to_string(header.size()) +
                             " cells as the header has, got " + std::to_string(cells.size()));
     }
-    auto column_of = [&](std::size_t c) {
-      int col = 1;
-      for (std::size_t i = 0; i < c; ++i) col += static_cast<int>(cells[i].size()) + 1;
-      return col;
-    };
     auto micros = [&](std::size_t c) -> double {
       if (c == header.size()) return 0;
-      const auto v = parse_number(cells[c]);
+      const auto v = parse_number(cells[c].text);
       if (!v || *v < 0)
-        throw ConfigError(SourceMark{source, lineno, column_of(c)}, header[c],
-                          "expected a time in microseconds >= 0, got '" + cells[c] + "'");
+        throw ConfigError(SourceMark{source, lineno, cells[c].col}, header[c],
+                          "expected a time in microseconds >= 0, got '" + cells[c].text + "'");
       return *v * 1e-6;
     };
     auto add = [&](std::size_t c, const char* suffix, double bytes) {
@@ -160,14 +155,14 @@ PerfAnalyzerSamples import_perf_analyzer(const std::filesystem::path& file,
     add(output, "_compute_output", how.output_bytes);
     PerfAnalyzerRow row;
     row.line = lineno;
-    row.load = load < header.size() ? load_name + " " + cells[load]
+    row.load = load < header.size() ? load_name + " " + cells[load].text
                                     : "row " + std::to_string(out.rows.size() + 1);
     row.queue_s = micros(queue);
     if (rate < header.size()) {
-      const auto v = parse_number(cells[rate]);
+      const auto v = parse_number(cells[rate].text);
       if (!v || *v < 0)
-        throw ConfigError(SourceMark{source, lineno, column_of(rate)}, header[rate],
-                          "expected a rate >= 0, got '" + cells[rate] + "'");
+        throw ConfigError(SourceMark{source, lineno, cells[rate].col}, header[rate],
+                          "expected a rate >= 0, got '" + cells[rate].text + "'");
       row.inferences_per_second = *v;
     }
     out.rows.push_back(row);

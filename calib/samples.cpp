@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "sim/config/csv.h"
 #include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
@@ -25,28 +26,7 @@ std::vector<std::string> all_columns() {
 }
 
 /// A field of one line: its text (trimmed) and its 1-based column.
-struct Field {
-  std::string_view text;
-  int col;
-};
-
-std::vector<Field> split(std::string_view line) {
-  std::vector<Field> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    std::string_view f =
-        line.substr(start, comma == std::string_view::npos ? line.npos : comma - start);
-    std::size_t lead = 0;
-    while (lead < f.size() && (f[lead] == ' ' || f[lead] == '\t')) ++lead;
-    f.remove_prefix(lead);
-    while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.remove_suffix(1);
-    out.push_back({f, static_cast<int>(start + lead + 1)});
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
+using Field = CsvCell;
 
 bool valid_kernel_name(std::string_view s) {
   if (s.empty()) return false;
@@ -117,7 +97,7 @@ std::vector<Sample> parse_samples(std::string_view text, const std::string& sour
       r.fail(static_cast<int>(q + 1), "",
              "quoted fields are not supported: kernel names are plain words and every other "
              "field is a number");
-    const std::vector<Field> fields = split(line);
+    const std::vector<Field> fields = split_csv_cells(line);
 
     if (!have_header) {
       for (std::size_t i = 0; i < fields.size(); ++i) {

@@ -3,35 +3,64 @@
 /// quotes, "" inside quotes for a quote, a trailing \r dropped.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace servesim {
 
-inline std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  bool quoted = false;
+/// A cell of a line and the 1-based column where its text starts (for file:line:col messages).
+struct CsvCell {
+  std::string text;
+  int col = 1;
+};
+
+/// The cells of `line`; with `trim`, the spaces and tabs around each cell (outside quotes) are
+/// dropped, as hand-written files have them.
+inline std::vector<CsvCell> split_csv_cells(std::string_view line, bool trim = true) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<CsvCell> out;
+  CsvCell cell;
+  bool quoted = false, started = false;
+  std::size_t kept = 0;  // cell.text's length up to its last character not to be trimmed
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
       if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
+        cell.text += '"';
         ++i;
-      } else if (c == '"') {
-        quoted = false;
+      } else if (c != '"') {
+        cell.text += c;
       } else {
-        cell += c;
+        quoted = false;
       }
-    } else if (c == '"') {
-      quoted = true;
+      kept = cell.text.size();
     } else if (c == ',') {
-      out.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
+      if (trim) cell.text.resize(kept);
+      out.push_back(std::move(cell));
+      cell = CsvCell{{}, static_cast<int>(i + 2)};
+      started = false;
+      kept = 0;
+    } else if (trim && !started && (c == ' ' || c == '\t')) {
+      cell.col = static_cast<int>(i + 2);
+    } else {
+      started = true;
+      if (c == '"') {
+        quoted = true;
+      } else {
+        cell.text += c;
+        if (!trim || (c != ' ' && c != '\t')) kept = cell.text.size();
+      }
     }
   }
-  out.push_back(cell);
+  if (trim) cell.text.resize(kept);
+  out.push_back(std::move(cell));
+  return out;
+}
+
+/// The cells' texts, untrimmed.
+inline std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  for (CsvCell& c : split_csv_cells(line, false)) out.push_back(std::move(c.text));
   return out;
 }
 

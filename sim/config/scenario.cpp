@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "sim/config/csv.h"
 #include "sim/config/curves.h"
 #include "sim/config/reader.h"
 
@@ -260,21 +261,6 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
     file = std::filesystem::path(at.mark.file).parent_path() / file;
   std::ifstream in(file);
   if (!in) throw ConfigError(at.mark, key, "cannot read '" + file.string() + "'");
-  auto split = [](const std::string& line) {
-    std::vector<std::pair<std::string, int>> cells;  // text, 1-based column
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t comma = line.find(',', start);
-      std::string cell = line.substr(start, comma == std::string::npos ? comma : comma - start);
-      std::size_t lead = 0;
-      while (lead < cell.size() && cell[lead] == ' ') ++lead;
-      while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.pop_back();
-      cells.emplace_back(cell.substr(std::min(lead, cell.size())),
-                         static_cast<int>(start + lead + 1));
-      if (comma == std::string::npos) return cells;
-      start = comma + 1;
-    }
-  };
   auto fail = [&](int line, int col, const std::string& what) -> void {
     throw ConfigError(SourceMark{file.string(), line, col}, key, what);
   };
@@ -285,9 +271,9 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty() || line[0] == '#') continue;
-    const auto cells = split(line);
+    const auto cells = split_csv_cells(line);
     if (column.empty()) {
-      for (std::size_t i = 0; i < cells.size(); ++i) column[cells[i].first] = i;
+      for (std::size_t i = 0; i < cells.size(); ++i) column[cells[i].text] = i;
       for (const char* need : {"width", "height", "bytes"})
         if (!column.count(need))
           fail(lineno, 1,
@@ -316,8 +302,7 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
     im.height = static_cast<int>(number("height", 1, true));
     im.bytes = number("bytes", 1);
     if (column.count("weight")) im.weight = number("weight", 1e-12);
-    im.name =
-        column.count("name") ? cells[column.at("name")].first : "row" + std::to_string(lineno);
+    im.name = column.count("name") ? cells[column.at("name")].text : "row" + std::to_string(lineno);
     out.push_back(im);
   }
   if (out.empty()) throw ConfigError(at.mark, key, "'" + file.string() + "' has no image rows");
