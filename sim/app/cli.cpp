@@ -19,6 +19,7 @@
 #include "sim/app/plan.h"
 #include "sim/app/plot.h"
 #include "sim/app/sweep.h"
+#include "sim/app/validate.h"
 #include "sim/config/error.h"
 #include "sim/config/scenario.h"
 #include "sim/config/units.h"
@@ -296,6 +297,23 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   report->add_option("--out", report_out, "HTML file to write (default report.html)");
   report->add_option("--set", report_sets, "Override a key (repeatable)")->allow_extra_args(false);
 
+  // `servesim validate`: rung 4 of the validation ladder (sim/app/validate.h).
+  ValidateOptions vo;
+  std::string validate_model = "conv3x3";
+  CLI::App* validate = app.add_subcommand(
+      "validate",
+      "Predict a real pipeline on this machine from microbenchmark curves, run it, "
+      "and print predicted vs measured throughput, p50 and p99");
+  validate->add_flag("--quick", vo.quick, "Six configurations, short runs (about a minute)");
+  validate->add_option("--out", vo.out,
+                       "Directory for curves, scenarios, CSV and gnuplot script "
+                       "(default validate-results)");
+  validate->add_option("--model", validate_model, "Inference kernel: conv3x3 (default), vit_tiny")
+      ->check(CLI::IsMember({"conv3x3", "vit_tiny"}));
+  validate->add_option("--busy-status", vo.busy_status,
+                       "Exit with this status, not judging accuracy, when other processes used "
+                       "over a quarter of the CPUs (for CTest's SKIP_RETURN_CODE)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -315,6 +333,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   try {
     if (run->parsed()) return cmd_run(ro, out);
+    if (validate->parsed()) {
+      vo.kernel = validate_model == "vit_tiny" ? calib::InferenceKernel::kVitTinyBlock
+                                               : calib::InferenceKernel::kConv3x3;
+      return run_validate(vo, out);
+    }
     if (sweep->parsed()) return cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out);
     if (plan->parsed()) return cmd_plan(pl, out, err);

@@ -1,0 +1,72 @@
+#pragma once
+/// `servesim validate`: calibrate this machine's stage curves from isolated microbenchmarks,
+/// predict a real in-process pipeline (calib/pipeline.h) with the simulator, run it, and put the
+/// prediction beside the measurement (DESIGN.md validation ladder, rung 4).
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "calib/pipeline.h"
+#include "sim/model/batcher.h"
+
+namespace servesim {
+
+/// The simulator's own Triton batcher driving the real pipeline's inference stage: the real and
+/// the simulated batches are formed by the same code.
+class TritonBatchPolicy final : public calib::BatchPolicy {
+ public:
+  explicit TritonBatchPolicy(const BatchingParams& p) : batcher_(p) {}
+  bool enqueue(std::uint32_t id, std::int64_t now_ns) override {
+    return batcher_.enqueue(id, now_ns);
+  }
+  std::int64_t poll(std::int64_t now_ns, std::vector<std::uint32_t>& batch) override {
+    return batcher_.poll(now_ns, true, batch, rejected_);
+  }
+
+ private:
+  DynamicBatcher batcher_;
+  std::vector<std::uint32_t> rejected_;  // stays empty: no timeout, no queue bound
+};
+
+struct ValidateOptions {
+  bool quick = false;
+  std::string out = "validate-results";  // directory for the curves, scenarios, CSV and plot
+  calib::InferenceKernel kernel = calib::InferenceKernel::kConv3x3;
+  /// Exit status 1 when the median relative throughput error exceeds this (a gross error).
+  double max_median_throughput_error = 0.30;
+  /// When > 0: exit with this status instead of judging accuracy when other processes used more
+  /// than a quarter of the CPUs during the calibration or the measurements (CTest's
+  /// SKIP_RETURN_CODE: a busy machine cannot tell a model error from its neighbours).
+  int busy_status = 0;
+};
+
+/// One configuration, measured and predicted.
+struct ValidationRow {
+  std::string size;  // "small", "medium"
+  bool open = false;
+  int concurrency = 0;  // closed
+  double rate = 0;      // open, requests per second
+  int workers = 1;
+  int max_batch_size = 1;
+  int max_queue_delay_us = 0;
+  calib::PipelineResult measured;
+  /// CPU time other processes used during the real run, in cores (from /proc/stat less this
+  /// process's own; -1 when unknown): what the simulator's idle machine does not have.
+  double other_load_cores = -1;
+  double sim_throughput = 0, sim_p50_ms = 0, sim_p99_ms = 0, sim_batch_mean = 0;
+  double sim_pre_queue_ms = 0, sim_pre_service_ms = 0, sim_inf_queue_ms = 0, sim_inf_service_ms = 0;
+  std::vector<std::string> overrides;  // --set values that make the scenario this configuration
+};
+
+/// (predicted - measured) / measured; 0 when both are 0.
+double relative_error(double predicted, double measured);
+
+/// The comparison as CSV (one row per configuration, times in ms).
+std::string validation_csv(const std::vector<ValidationRow>& rows);
+
+/// Runs the whole validation, printing progress and the table to `out`; returns the exit status.
+int run_validate(const ValidateOptions& o, std::ostream& out);
+
+}  // namespace servesim
