@@ -16,6 +16,7 @@ PACKAGES=(
   gnuplot-nox jq                                   # examples: plots, reading the JSON results
   libeigen3-dev libturbojpeg0-dev libopencv-imgproc-dev  # calib: fitting, JPEG decode, resize
   redis-server libhiredis-dev                      # calib bench broker: a real Redis, timed
+  libboost-mpi-dev libopenmpi-dev openmpi-bin     # sweeps across machines (mpirun; SERVESIM_MPI)
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -105,6 +106,19 @@ int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
     out << "servesim sweep: " << simulated << " point(s) simulated now; results in " << a.out
         << " and " << jsonl_path(a.out).string() << "\n";
   return kExitOk;
+}
+
+/// Under mpirun every rank runs the sweep with the same arguments, and so meets the same bad
+/// input: rank 0 speaks for all (an error only another rank meets reaches it by message).
+int cmd_sweep_unheard(const SweepArgs& a) {
+  std::ostringstream unheard;
+  try {
+    return cmd_sweep(a, unheard, unheard);
+  } catch (const ConfigError&) {
+    return kExitUsage;
+  } catch (const std::exception&) {
+    return kExitRuntime;
+  }
 }
 
 struct AmdahlArgs {
@@ -338,7 +352,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                                : calib::InferenceKernel::kConv3x3;
       return run_validate(vo, out);
     }
-    if (sweep->parsed()) return cmd_sweep(sw, out, err);
+    if (sweep->parsed())
+      return mpi_launch().rank > 0 ? cmd_sweep_unheard(sw) : cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out);
     if (plan->parsed()) return cmd_plan(pl, out, err);
     if (report->parsed()) {

@@ -7,15 +7,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/app/sweep_mpi.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/csv.h"
 #include "sim/config/curves.h"
@@ -112,11 +116,12 @@ std::string csv_cell(const std::string& v) {
   return q + "\"";
 }
 
-class Sweep {
+class Sweep final : public SweepHub {
  public:
   Sweep(const SweepOptions& o, std::ostream& err) : o_(o), err_(err) {}
 
-  std::size_t run() {
+  /// `serve`, when given, runs on this thread while -j threads simulate (rank 0 of an MPI sweep).
+  std::size_t run(const std::function<void(SweepHub&)>& serve) {
     build_points();
     const auto jsonl = jsonl_path(o_.out);
     if (!o_.resume && (std::filesystem::exists(o_.out) || std::filesystem::exists(jsonl)))
@@ -124,37 +129,36 @@ class Sweep {
                                "' exists: pass --resume to complete that sweep, or choose "
                                "another --out (servesim never overwrites results)");
     if (o_.resume) read_journal(jsonl);
-    std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < params_.size(); ++i)
-      if (!results_.count(i)) todo.push_back(i);
+      if (!results_.count(i)) todo_.push_back(i);
     journal_ = std::fopen(jsonl.c_str(), "ab");
     if (!journal_) throw std::runtime_error("cannot write '" + jsonl.string() + "'");
     start_ = std::chrono::steady_clock::now();
     done_at_start_ = results_.size();
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr failure;
     auto worker = [&] {
-      for (std::size_t k; (k = next++) < todo.size();) {
+      while (const auto i = take()) {
         try {
-          finish(todo[k], simulate(todo[k]));
+          finish(*i, simulate(*i));
         } catch (...) {
-          std::lock_guard lock(mu_);
-          if (!failure) failure = std::current_exception();
-          next = todo.size();  // stop handing out points; finished ones are journalled
+          fail(std::current_exception());
         }
       }
     };
     const auto n = static_cast<std::size_t>(std::clamp<int>(o_.jobs, 1, 1 << 16));
     std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < std::min(n, std::max<std::size_t>(todo.size(), 1)); ++t)
+    for (std::size_t t = serve ? 0 : 1; t < std::min(n, std::max<std::size_t>(todo_.size(), 1));
+         ++t)
       pool.emplace_back(worker);
-    worker();
+    if (serve)
+      serve(*this);
+    else
+      worker();
     for (auto& t : pool) t.join();
     fsync(fileno(journal_));
     std::fclose(journal_);
-    if (failure) {
+    if (failure_) {
       write_csv();
-      std::rethrow_exception(failure);
+      std::rethrow_exception(failure_);
     }
     // Final files in point order: the same bytes whatever -j and however often it resumed.
     std::string lines;
@@ -162,10 +166,31 @@ class Sweep {
     write_atomically(jsonl, lines);
     write_csv();
     if (o_.progress) progress(true);
-    return todo.size();
+    return todo_.size();
   }
 
- private:
+  std::optional<std::size_t> take() override {
+    const std::size_t k = next_++;
+    if (k < todo_.size()) return todo_[k];
+    return std::nullopt;
+  }
+
+  void record(const std::string& line) override {
+    const auto j = nlohmann::ordered_json::parse(line);
+    const std::size_t i = j.value("point", params_.size());
+    if (i >= params_.size() || j.at("grid") != grids_[i])
+      throw std::runtime_error(
+          "a rank sent a point not in this sweep: do all ranks run the same servesim with the "
+          "same arguments?");
+    finish(i, point_result(j, line));
+  }
+
+  void fail(std::exception_ptr e) override {
+    std::lock_guard lock(mu_);
+    if (!failure_) failure_ = e;
+    next_ = todo_.size();  // stop handing out points; finished ones are journalled
+  }
+
   void build_points() {
     const ConfigNode base = o_.scenario.empty() ? load_config_file(default_scenario_path())
                                                 : load_config_file(o_.scenario);
@@ -226,7 +251,7 @@ class Sweep {
       if (e) std::rethrow_exception(e);
   }
 
-  PointResult simulate(std::size_t i) {
+  PointResult simulate(std::size_t i) const {
     const RunSummary s = run_scenario(params_[i], 1);
     const std::string csv = summary_csv(s, params_[i].workload);
     const auto nl = csv.find('\n');
@@ -240,6 +265,16 @@ class Sweep {
     j["csv_row"] = r.cells;
     j["result"] = summary_json(s, resolved_config(params_[i]));
     r.line = j.dump();
+    return r;
+  }
+
+ private:
+  /// A result line read back (from the journal, or from another rank) and its parsed JSON.
+  static PointResult point_result(const nlohmann::ordered_json& j, const std::string& line) {
+    PointResult r;
+    r.line = line;
+    r.columns = j.at("csv_columns").get<std::vector<std::string>>();
+    r.cells = j.at("csv_row").get<std::vector<std::string>>();
     return r;
   }
 
@@ -290,11 +325,7 @@ class Sweep {
         throw std::runtime_error(jsonl.string() + ":" + std::to_string(n + 1) +
                                  ": this result was made with another grid; resume with the "
                                  "same scenario, --set and --grid, or choose another --out");
-      PointResult r;
-      r.line = lines[n];
-      r.columns = j["csv_columns"].get<std::vector<std::string>>();
-      r.cells = j["csv_row"].get<std::vector<std::string>>();
-      results_[i] = std::move(r);
+      results_[i] = point_result(j, lines[n]);
     }
   }
 
@@ -351,6 +382,9 @@ class Sweep {
   std::vector<nlohmann::ordered_json> grids_;
   std::vector<std::vector<std::string>> grid_cells_;
   std::map<std::size_t, PointResult> results_;
+  std::vector<std::size_t> todo_;     // the points not yet done when the sweep started
+  std::atomic<std::size_t> next_{0};  // the next of todo_ to hand out
+  std::exception_ptr failure_;
   std::mutex mu_;
   std::FILE* journal_ = nullptr;
   std::chrono::steady_clock::time_point start_, last_csv_{}, last_sync_{};
@@ -427,6 +461,45 @@ std::vector<GridAxis> load_grid_file(const std::filesystem::path& file) {
   return out;
 }
 
-std::size_t run_sweep(const SweepOptions& o, std::ostream& err) { return Sweep(o, err).run(); }
+std::size_t run_sweep(const SweepOptions& o, std::ostream& err) {
+  if (const MpiLaunch launch = mpi_launch(); launch.size > 1) {
+#ifdef SERVESIM_MPI
+    return run_sweep_mpi(o, err);
+#else
+    throw std::runtime_error(
+        "mpirun started " + std::to_string(launch.size) +
+        " ranks, but this servesim was built without MPI, so each would run the whole sweep: run "
+        "it without mpirun, or rebuild it with MPI (docs/guide.md, section 6)");
+#endif
+  }
+  return Sweep(o, err).run({});
+}
+
+std::size_t run_sweep_served(const SweepOptions& o, std::ostream& err,
+                             const std::function<void(SweepHub&)>& serve) {
+  return Sweep(o, err).run(serve);
+}
+
+struct SweepPoints::Impl {
+  std::ostringstream unheard;  // a points-only sweep writes nothing; its stream is never read
+  Sweep sweep;
+  explicit Impl(const SweepOptions& o) : sweep(o, unheard) {}
+};
+
+SweepPoints::SweepPoints(const SweepOptions& o) : impl_(std::make_unique<Impl>(o)) {
+  impl_->sweep.build_points();
+}
+
+SweepPoints::~SweepPoints() = default;
+
+std::string SweepPoints::simulate(std::size_t i) const { return impl_->sweep.simulate(i).line; }
+
+MpiLaunch mpi_launch() {
+  const auto read = [](const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atoi(v) : fallback;
+  };
+  return {read("OMPI_COMM_WORLD_RANK", 0), read("OMPI_COMM_WORLD_SIZE", 1)};
+}
 
 }  // namespace servesim

@@ -41,4 +41,13 @@ std::size_t run_sweep(const SweepOptions& o, std::ostream& err);
 /// The JSON-lines file that goes with a sweep's CSV: results.csv -> results.jsonl.
 std::filesystem::path jsonl_path(const std::filesystem::path& csv);
 
+/// Where this process stands in an `mpirun` launch (OpenMPI), read from the environment mpirun
+/// sets, without initialising MPI: rank 0 of 1 when it was not started by mpirun. Under mpirun
+/// with more than one rank, run_sweep shares the points between the ranks (sweep_mpi.h).
+struct MpiLaunch {
+  int rank = 0;
+  int size = 1;
+};
+MpiLaunch mpi_launch();
+
 }  // namespace servesim

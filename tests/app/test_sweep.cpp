@@ -156,4 +156,19 @@ TEST_CASE("a sweep killed with SIGKILL resumes to the same files as an uninterru
   CHECK(slurp(dir.path() / "killed.csv") == slurp(dir.path() / "full.csv"));
 }
 
+// The sweep across MPI ranks itself is tests/app/sweep_mpi.sh (CTest label mpi).
+TEST_CASE("a process started by mpirun knows its rank from the environment, others are 0 of 1",
+          "[unit][sweep]") {
+  unsetenv("OMPI_COMM_WORLD_RANK");
+  unsetenv("OMPI_COMM_WORLD_SIZE");
+  CHECK(mpi_launch().rank == 0);
+  CHECK(mpi_launch().size == 1);
+  setenv("OMPI_COMM_WORLD_RANK", "2", 1);
+  setenv("OMPI_COMM_WORLD_SIZE", "3", 1);
+  CHECK(mpi_launch().rank == 2);
+  CHECK(mpi_launch().size == 3);
+  unsetenv("OMPI_COMM_WORLD_RANK");
+  unsetenv("OMPI_COMM_WORLD_SIZE");
+}
+
 }  // namespace servesim
