@@ -198,31 +198,19 @@ BrokerPlan broker_plan(bool quick) {
   return p;
 }
 
-BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,
-                           std::ostream& log) {
-  BrokerRun run;
-  run.machine = this_machine();
-  run.machine.repeats = plan.blocks;
-  const auto t_start = Clock::now();
-  RedisServer server(dir);
-  run.machine.libraries.push_back({"redis-server", server.version()});
-  run.machine.libraries.push_back({"hiredis", std::to_string(HIREDIS_MAJOR) + "." +
-                                                  std::to_string(HIREDIS_MINOR) + "." +
-                                                  std::to_string(HIREDIS_PATCH)});
-  log << "servesim calib bench broker: redis-server " << server.version()
-      << " on 127.0.0.1:" << server.port() << ", " << plan.payloads.size() << " payload sizes x "
-      << plan.blocks << " blocks\n"
-      << std::flush;
+std::vector<Sample> measure_redis_ops(const RedisServer& server,
+                                      const std::vector<double>& payloads, int ops_per_block,
+                                      int blocks, std::ostream& log) {
+  std::vector<Sample> samples;
   Connection c = connect(server.port());
-  if (!c) throw std::runtime_error("cannot connect to the redis-server just started");
+  if (!c) throw std::runtime_error("cannot connect to the redis-server");
   const std::string key = "servesim:calib";
-
-  for (const double bytes : plan.payloads) {
+  for (const double bytes : payloads) {
     const std::string payload(static_cast<std::size_t>(bytes), 'x');
     // At most 64 MiB queued at once: a block pushes its messages, then pops them.
-    const int ops = std::max(16, std::min(plan.ops, static_cast<int>((64 << 20) / bytes)));
+    const int ops = std::max(16, std::min(ops_per_block, static_cast<int>((64 << 20) / bytes)));
     std::vector<double> push_cost, pop_cost, rtt;
-    for (int b = 0; b <= plan.blocks; ++b) {  // block 0 warms up, untimed
+    for (int b = 0; b <= blocks; ++b) {  // block 0 warms up, untimed
       std::vector<double> ping_s;
       double cpu = server.cpu_ns();
       for (int i = 0; i < ops; ++i) {
@@ -253,13 +241,13 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
         s.bytes = bytes;
         s.seconds = t;
         s.threads = 1;
-        run.samples.push_back(s);
+        samples.push_back(s);
       }
       Sample r;
       r.kernel = "redis_rtt";
       r.seconds = std::max(rtt.back(), 1e-9);
       r.threads = 1;
-      run.samples.push_back(r);
+      samples.push_back(r);
     }
     char buf[200];
     std::snprintf(buf, sizeof buf,
@@ -268,6 +256,26 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
                   bytes, ops, median(push_cost) * 1e6, median(pop_cost) * 1e6, median(rtt) * 1e6);
     log << buf << std::flush;
   }
+  return samples;
+}
+
+BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,
+                           std::ostream& log) {
+  BrokerRun run;
+  run.machine = this_machine();
+  run.machine.repeats = plan.blocks;
+  const auto t_start = Clock::now();
+  RedisServer server(dir);
+  run.machine.libraries.push_back({"redis-server", server.version()});
+  run.machine.libraries.push_back({"hiredis", std::to_string(HIREDIS_MAJOR) + "." +
+                                                  std::to_string(HIREDIS_MINOR) + "." +
+                                                  std::to_string(HIREDIS_PATCH)});
+  log << "servesim calib bench broker: redis-server " << server.version()
+      << " on 127.0.0.1:" << server.port() << ", " << plan.payloads.size() << " payload sizes x "
+      << plan.blocks << " blocks\n"
+      << std::flush;
+  run.samples = measure_redis_ops(server, plan.payloads, plan.ops, plan.blocks, log);
+  const std::string key = "servesim:calib";
 
   // Throughput against the number of clients: each thread its own connection, pushing then
   // popping one message at a time, for a fixed time.

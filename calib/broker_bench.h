@@ -69,6 +69,13 @@ struct BrokerRun {
   MachineInfo machine;
 };
 
+/// Times `ops` LPUSH, RPOP and PING on one connection to `server`, in `blocks` blocks (after an
+/// untimed one) at each payload size: the samples of BrokerRun (redis_push, redis_pop, redis_op,
+/// redis_rtt), a line per payload to `log`.
+std::vector<Sample> measure_redis_ops(const RedisServer& server,
+                                      const std::vector<double>& payloads, int ops, int blocks,
+                                      std::ostream& log);
+
 /// Starts a server in `dir`, measures, stops it (also when measuring throws).
 BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,
                            std::ostream& log);

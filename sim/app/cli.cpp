@@ -14,13 +14,14 @@
 
 #include "calib/calib_cli.h"
 #include "sim/app/amdahl.h"
-#include "sim/config/atomic_file.h"
 #include "sim/app/compare.h"
 #include "sim/app/html_report.h"
 #include "sim/app/plan.h"
 #include "sim/app/plot.h"
 #include "sim/app/sweep.h"
 #include "sim/app/validate.h"
+#include "sim/app/validate_broker.h"
+#include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/config/scenario.h"
 #include "sim/config/units.h"
@@ -319,13 +320,21 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "Predict a real pipeline on this machine from microbenchmark curves, run it, "
       "and print predicted vs measured throughput, p50 and p99");
   validate->add_flag("--quick", vo.quick, "Six configurations, short runs (about a minute)");
+  validate->add_flag("--broker", vo.broker,
+                     "Instead: two stages through a real redis-server at several fan-outs "
+                     "(needs redis-server on PATH)");
   validate->add_option("--out", vo.out,
                        "Directory for curves, scenarios, CSV and gnuplot script "
                        "(default validate-results)");
   validate->add_option("--model", validate_model, "Inference kernel: conv3x3 (default), vit_tiny")
       ->check(CLI::IsMember({"conv3x3", "vit_tiny"}));
+  validate
+      ->add_option("--max-median-error", vo.max_median_throughput_error,
+                   "Exit 1 when the median throughput error exceeds this fraction (default "
+                   "0.3, a gross error; 0: report only)")
+      ->check(CLI::NonNegativeNumber);
   validate->add_option("--busy-status", vo.busy_status,
-                       "Exit with this status, not judging accuracy, when other processes used "
+                       "Exit with this status (not judging accuracy) when other processes used "
                        "over a quarter of the CPUs (for CTest's SKIP_RETURN_CODE)");
 
   try {
@@ -350,7 +359,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (validate->parsed()) {
       vo.kernel = validate_model == "vit_tiny" ? calib::InferenceKernel::kVitTinyBlock
                                                : calib::InferenceKernel::kConv3x3;
-      return run_validate(vo, out);
+      return vo.broker ? run_validate_broker(vo, out) : run_validate(vo, out);
     }
     if (sweep->parsed())
       return mpi_launch().rank > 0 ? cmd_sweep_unheard(sw) : cmd_sweep(sw, out, err);

@@ -32,6 +32,36 @@ double relative_error(double predicted, double measured) {
   return (predicted - measured) / measured;
 }
 
+CpuClock cpu_clock() {
+  CpuClock c;
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal &&
+      cpu == "cpu")
+    c.machine_busy_s =
+        (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) == 0)
+    c.self_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  return c;
+}
+
+double median_abs(std::vector<double> v) {
+  if (v.empty()) return 0;
+  for (double& x : v) x = std::abs(x);
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double worst_abs(const std::vector<double>& v) {
+  double w = 0;
+  for (const double x : v) w = std::max(w, std::abs(x));
+  return w;
+}
+
 namespace {
 
 using calib::ImageSize;
@@ -262,28 +292,6 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!f.flush()) throw std::runtime_error("cannot write '" + p.string() + "'");
 }
 
-/// CPU seconds the whole machine spent busy so far (/proc/stat), and this process's own.
-struct CpuClock {
-  double machine_busy_s = -1;
-  double self_s = 0;
-};
-
-CpuClock cpu_clock() {
-  CpuClock c;
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal &&
-      cpu == "cpu")
-    c.machine_busy_s =
-        (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  rusage u{};
-  if (getrusage(RUSAGE_SELF, &u) == 0)
-    c.self_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-  return c;
-}
-
 const StageSummary* stage(const RunSummary& s, std::string_view name) {
   for (const auto& st : s.stages)
     if (st.name == name) return &st;
@@ -307,20 +315,6 @@ void simulate(ValidationRow& r, const fs::path& dir) {
     r.sim_inf_service_ms = p->service_ms.mean;
     r.sim_batch_mean = p->batch_mean;
   }
-}
-
-double median_abs(std::vector<double> v) {
-  if (v.empty()) return 0;
-  for (double& x : v) x = std::abs(x);
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double worst_abs(const std::vector<double>& v) {
-  double w = 0;
-  for (const double x : v) w = std::max(w, std::abs(x));
-  return w;
 }
 
 std::string pct(double e) {
@@ -575,17 +569,23 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   std::vector<double> others;
   for (const auto& r : rows) others.push_back(r.other_load_cores);
   const double busy = std::max(calib_other, median_abs(others));
-  if (o.busy_status > 0 && busy > 0.25 * cores) {
+  return validation_verdict(o, busy, cores, mx, "servesim validate", out);
+}
+
+int validation_verdict(const ValidateOptions& o, double busy, int cores,
+                       double median_throughput_error, const char* who, std::ostream& out) {
+  const bool judged = o.max_median_throughput_error > 0;
+  if (judged && o.busy_status > 0 && busy > 0.25 * cores) {
+    char buf[200];
     std::snprintf(buf, sizeof buf,
-                  "servesim validate: other processes used %.2f of %d cores: accuracy not judged "
-                  "(exit %d)\n",
+                  "%s: other processes used %.2f of %d cores: accuracy not judged (exit %d)\n", who,
                   busy, cores, o.busy_status);
     out << buf;
     return o.busy_status;
   }
-  if (mx > o.max_median_throughput_error) {
-    out << "servesim validate: the median throughput error exceeds "
-        << o.max_median_throughput_error * 100 << "%: a gross error\n";
+  if (judged && median_throughput_error > o.max_median_throughput_error) {
+    out << who << ": the median throughput error exceeds " << o.max_median_throughput_error * 100
+        << "%: a gross error\n";
     return kExitRuntime;
   }
   return kExitOk;

@@ -32,6 +32,7 @@ class TritonBatchPolicy final : public calib::BatchPolicy {
 
 struct ValidateOptions {
   bool quick = false;
+  bool broker = false;  // the two-stage fan-out pipeline through Redis (validate_broker.h)
   std::string out = "validate-results";  // directory for the curves, scenarios, CSV and plot
   calib::InferenceKernel kernel = calib::InferenceKernel::kConv3x3;
   /// Exit status 1 when the median relative throughput error exceeds this (a gross error).
@@ -65,6 +66,25 @@ double relative_error(double predicted, double measured);
 
 /// The comparison as CSV (one row per configuration, times in ms).
 std::string validation_csv(const std::vector<ValidationRow>& rows);
+
+/// CPU seconds the whole machine has spent busy (/proc/stat; -1 when unknown) and this
+/// process's own: over a stretch of wall time, their difference is what other processes used.
+struct CpuClock {
+  double machine_busy_s = -1;
+  double self_s = 0;
+};
+CpuClock cpu_clock();
+
+/// The median and the largest of |v|; 0 when empty.
+double median_abs(std::vector<double> v);
+double worst_abs(const std::vector<double>& v);
+
+/// The exit status of a validation run: o.busy_status when other processes used more than a
+/// quarter of the `cores` (busy, in cores) and accuracy is judged; kExitRuntime (1) when the
+/// median throughput error exceeds o.max_median_throughput_error (> 0); else 0. `who` names the
+/// command in what it prints.
+int validation_verdict(const ValidateOptions& o, double busy, int cores,
+                       double median_throughput_error, const char* who, std::ostream& out);
 
 /// Runs the whole validation, printing progress and the table to `out`; returns the exit status.
 int run_validate(const ValidateOptions& o, std::ostream& out);

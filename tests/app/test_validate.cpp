@@ -43,8 +43,9 @@ TEST_CASE("real pipeline: a lone request waits max_queue_delay in the batcher, n
   CHECK(r.batch_mean == 1.0);
   // Triton's rule: with no preferred size reachable the batch waits for the delay to expire.
   CHECK(r.infer.queue_mean_s >= 0.005);
-  // ... and then goes (a thread wake-up later; loose: the machine is shared).
-  CHECK(r.infer.queue_mean_s < 0.010);
+  // ... and then goes, a thread wake-up later, not waiting for a batch that cannot fill (loose:
+  // the machine is shared, and CTest runs another test beside this one).
+  CHECK(r.infer.queue_mean_s < 0.020);
   // Latency is arrival to completion: the queue and service of both stages (up to the requests
   // that straddle the window's edges, counted in one mean and not the other).
   const double parts = r.preprocess.queue_mean_s + r.preprocess.service_mean_s +
