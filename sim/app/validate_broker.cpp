@@ -143,9 +143,10 @@ std::string scenario_yaml(const Plan& p, const Row& r, std::span<const JpegImage
     y << "        kind: fused\n        source: \"stage-1 worker runs its crops itself\"\n";
   } else {
     y << "        kind: redis\n        op_cost: {curve: redis_op}\n        rtt: "
-      << std::llround(rtt_ns) << "ns\n        pipeline: " << k << "\n"
+      << std::llround(rtt_ns) << "ns\n        pipeline: " << k << "\n        cpu: node\n"
       << "        source: \"op_cost: server CPU per LPUSH/RPOP and rtt: PING less server, "
-         "calib measure_redis_ops; pipeline: the k LPUSHes go in one write\"\n";
+         "calib measure_redis_ops; pipeline: the k LPUSHes go in one write; cpu: node, the "
+         "redis-server runs on this machine's cores\"\n";
   }
   y << "  - name: identify\n    device: cpu\n    instances: " << s2 << "\n"
     << "    service: {curve: stage2}\n"
@@ -370,7 +371,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
                 median_abs(e99) * 100, worst_abs(e99) * 100, rows.size());
   out << line
       << "  (ch p50: a child's median latency from emission, ms; redis: the redis-server's CPU, "
-         "in cores, which the simulator puts on a server of its own, not on the node's cores; "
+         "in cores, which the simulator runs on the node's cores (cpu: node); "
          "other: other processes' CPU, in cores)\n";
   write_file(dir / "validate-broker.csv", csv(rows));
   out << "  wrote " << (dir / "validate-broker.csv").string()

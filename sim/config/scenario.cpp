@@ -632,6 +632,7 @@ BrokerParams parse_broker(MapReader r, const CurveSet& curves) {
     if (r.has("op_cost")) p.op_cost = parse_cost(r.child("op_cost"), curves);
     p.rtt = r.duration("rtt", true).value_or(default_rtt);
     if (auto n = r.integer("pipeline", 1, 1'000'000)) p.pipeline = static_cast<int>(*n);
+    p.on_node_cpu = r.choice("cpu", {"dedicated", "node"}).value_or("dedicated") == "node";
     r.finish();
     return b;
   }
@@ -946,6 +947,7 @@ nlohmann::ordered_json fanout_json(const FanoutParams& f) {
     b["op_cost"] = cost_json(r.op_cost);
     b["rtt"] = dur(r.rtt);
     b["pipeline"] = r.pipeline;
+    b["cpu"] = r.on_node_cpu ? "node" : "dedicated";
   } else if (f.broker.kind == BrokerKind::kKafka) {
     const KafkaParams& k = f.broker.kafka;
     b["batch_size"] = shortest(k.batch_size) + "B";

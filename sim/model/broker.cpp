@@ -21,8 +21,32 @@ std::unique_ptr<Broker> make_broker(Node& node, const BrokerParams& p, Rng rng) 
 // ---------------------------------------------------------------------------------------------
 // Redis
 
+void SerialServer::submit(Time work, WorkOwner& owner, std::uint64_t token) {
+  waiting_.push({work, &owner, token});
+  if (!running_) start();
+}
+
+void SerialServer::start() {
+  running_ = true;
+  busy_.set(sim_.now(), 1);
+  under_.submit(waiting_.front().work, *this, 0);
+}
+
+void SerialServer::work_done(std::uint64_t) {
+  const Job done = waiting_.pop();
+  running_ = false;
+  busy_.set(sim_.now(), 0);
+  if (!waiting_.empty()) start();
+  done.owner->work_done(done.token);
+}
+
 RedisBroker::RedisBroker(Node& node, const RedisParams& p, Rng rng)
-    : node_(node), p_(p), rng_(rng), server_(node.sim(), 1, 1.0) {}
+    : node_(node),
+      p_(p),
+      rng_(rng),
+      own_core_(node.sim(), 1, 1.0),
+      on_node_(node.sim(), node.cpu()),
+      server_(p.on_node_cpu ? static_cast<Server&>(on_node_) : own_core_) {}
 
 Time RedisBroker::cost(RequestId id) {
   const Request& r = node_.request(id);
@@ -73,7 +97,9 @@ void RedisBroker::busy_areas(Time now, std::vector<double>& out) const {
   out.push_back(server_.busy_area(now));
 }
 
-void RedisBroker::trace_to(Tracer* t, std::uint32_t node) { server_.trace_to(t, node, "redis"); }
+void RedisBroker::trace_to(Tracer* t, std::uint32_t node) {
+  own_core_.trace_to(t, node, "redis");  // on the node's CPU, its work is in the CPU's lanes
+}
 
 // ---------------------------------------------------------------------------------------------
 // Kafka

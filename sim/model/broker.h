@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "sim/core/random.h"
+#include "sim/core/ring.h"
 #include "sim/core/simulator.h"
+#include "sim/core/time_average.h"
 #include "sim/model/cpu_pool.h"
 #include "sim/model/engine.h"
 #include "sim/model/observer.h"
@@ -39,6 +41,31 @@ class Broker : public WorkOwner, public EventHandler {
 /// The broker of `p` (kafka or redis) for `node`; `rng` draws the noise of its cost curves.
 std::unique_ptr<Broker> make_broker(Node& node, const BrokerParams& p, Rng rng);
 
+/// One job at a time, in FIFO order, each run on `under` (the node's CPU pool): a
+/// single-threaded server process that shares the host's cores with everything else.
+class SerialServer final : public Server, public WorkOwner {
+ public:
+  SerialServer(Simulator& sim, Server& under) : sim_(sim), under_(under) {}
+  void submit(Time work, WorkOwner& owner, std::uint64_t token) override;
+  double busy_area(Time now) const override { return busy_.area(now); }
+  int servers() const override { return 1; }
+  void work_done(std::uint64_t token) override;
+
+ private:
+  struct Job {
+    Time work = 0;
+    WorkOwner* owner = nullptr;
+    std::uint64_t token = 0;
+  };
+  void start();
+
+  Simulator& sim_;
+  Server& under_;
+  Ring<Job> waiting_;
+  bool running_ = false;
+  TimeIntegral busy_;
+};
+
 /// Redis: push = rtt/2 to the server, then a + b * bytes on its one worker; pop (consumers are
 /// blocked in BRPOP, so it is queued as soon as the push ends) = a + b * bytes, then rtt/2 to the
 /// consumer. A parent's pushes go `pipeline` per round trip, one round trip after the other.
@@ -60,7 +87,9 @@ class RedisBroker final : public Broker {
   Node& node_;
   const RedisParams& p_;
   Rng rng_;
-  FifoEngine server_;
+  FifoEngine own_core_;   // cpu: dedicated
+  SerialServer on_node_;  // cpu: node
+  Server& server_;        // the one of the two that runs the operations
 };
 
 /// Kafka: see docs/model.md for the timeline of a record.

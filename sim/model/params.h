@@ -131,6 +131,9 @@ struct RedisParams {
   CostParams op_cost;  // each push and each pop on the server
   Time rtt = 0;        // one network round trip between a client and the server
   int pipeline = 1;    // pushes per round trip (the producer's pipeline depth)
+  /// Where the server's work runs: a core of its own (false), or the node's CPU pool (true:
+  /// `cpu: node`, a redis-server on the same host), where it shares the cores with the stages.
+  bool on_node_cpu = false;
 };
 
 /// Kafka: producer batching per partition, log append (page cache or fsync), consumer fetch.

@@ -120,6 +120,27 @@ TEST_CASE("redis: a lone message takes rtt + 2 (a + b x bytes); a pipeline sends
     CHECK(total(piped.spans[1][i]) == std::vector<Time>{124'000, 130'000, 136'000}[i % 3]);
 }
 
+TEST_CASE("redis with cpu: node runs its operations on the node's cores, shared with the stages",
+          "[unit][fanout]") {
+  // One core. Times from the end of detection (t0 = 10 ms), in us. Each op is 6 us of work.
+  // Child 1: push 50-56 and pop 56-62 with the core otherwise idle; delivered at 112, identify
+  // starts its 2000 us. Child 2's push reaches the server at 156 (56 + a round trip) and shares
+  // the core with identify: 12 us of wall time for 6 of work, 156-168, pop 168-180; child 3's,
+  // 268-280 and 280-292. Each of those four ops took 6 us of the core from identify, which ends
+  // at 2112 + 24 = 2136; children 2 and 3 queue behind it: 4136, 6136. On a core of its own
+  // (cpu: dedicated) the server takes nothing from identify: 2112, 4112, 6112.
+  const Recorder own = record(parse(kOneClient, {"node.cpu.cores=1"}));
+  REQUIRE(own.latencies.size() >= 3);
+  for (const Time l : own.latencies) CHECK(l == 16'112'000);
+  const Recorder shared =
+      record(parse(kOneClient, {"node.cpu.cores=1", "pipeline.detect.fanout.broker.cpu=node"}));
+  REQUIRE(shared.latencies.size() >= 3);
+  for (const Time l : shared.latencies) CHECK(l == 16'136'000);
+  REQUIRE(shared.child_latencies.size() >= 9);
+  for (std::size_t i = 0; i < 9; ++i)
+    CHECK(shared.child_latencies[i] == std::vector<Time>{2'136'000, 4'136'000, 6'136'000}[i % 3]);
+}
+
 TEST_CASE("k = 0 children: the request completes after the fan-out stage", "[unit][fanout]") {
   const Recorder rec = record(parse(kOneClient, {"pipeline.detect.fanout.count=0"}));
   REQUIRE(rec.latencies.size() == 10);  // 100 ms / 10 ms
