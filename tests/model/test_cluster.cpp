@@ -11,13 +11,12 @@
 #include "sim/core/simulator.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/model/cluster.h"
+#include "tests/support/scenario.h"
 
 namespace servesim {
 namespace {
 
-ScenarioParams parse(const std::string& yaml) {
-  return parse_scenario(load_config_text(yaml, "<test>", "."));
-}
+using test::parse;
 
 // Nodes of one core and one worker; each request takes exactly 1 ms.
 const std::string kNodes = R"(

@@ -15,16 +15,12 @@
 #include "sim/metrics/run_summary.h"
 #include "sim/model/replication.h"
 #include "tests/support/config_error.h"
+#include "tests/support/scenario.h"
 
 namespace servesim {
 namespace {
 
-ScenarioParams parse(const std::string& yaml, std::initializer_list<std::string> overrides = {}) {
-  ConfigNode root = load_config_text(yaml, "<test>", ".");
-  int i = 0;
-  for (const std::string& o : overrides) apply_override(root, o, ++i);
-  return parse_scenario(root);
-}
+using test::parse;
 
 /// One replication's parent and child latencies and per-stage spans, in exact ns.
 class Recorder final : public Observer {

@@ -14,16 +14,12 @@
 #include "sim/metrics/confidence.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/model/replication.h"
+#include "tests/support/scenario.h"
 
 namespace servesim {
 namespace {
 
-ScenarioParams parse(const std::string& yaml, std::initializer_list<std::string> overrides = {}) {
-  ConfigNode root = load_config_text(yaml, "<test>", ".");
-  int i = 0;
-  for (const std::string& o : overrides) apply_override(root, o, ++i);
-  return parse_scenario(root);
-}
+using test::parse;
 
 RunSummary run_yaml(const std::string& yaml, std::initializer_list<std::string> overrides = {}) {
   return run_scenario(parse(yaml, overrides), 1);
