@@ -7,12 +7,16 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "calib/inference.h"
 #include "sim/core/random.h"
@@ -98,7 +102,10 @@ class Run {
     for (int i = 0; i < c_.preprocess_workers; ++i) threads.emplace_back([this] { preprocess(); });
     threads.emplace_back([this] { inference(); });
     if (c_.open) threads.emplace_back([this] { open_arrivals(); });
+    std::this_thread::sleep_until(t0_ + std::chrono::nanoseconds(w0_));
+    const std::vector<Sched> at_w0 = sched_now();
     std::this_thread::sleep_until(t0_ + std::chrono::nanoseconds(w1_));
+    const std::vector<Sched> at_w1 = sched_now();
     stop();
     for (auto& t : threads) t.join();
 
@@ -109,7 +116,17 @@ class Run {
     r.throughput_rps = static_cast<double>(r.completed) / r.window_s;
     r.preprocess = finish(pre_);
     r.infer = finish(inf_);
+    for (const Sched& end : at_w1) {  // a thread that started after w0 counts from 0
+      Sched begin;
+      for (const Sched& b : at_w0)
+        if (b.tid == end.tid) begin = b;
+      StageTimes& st = end.infer ? r.infer : r.preprocess;
+      st.cpu_cores += static_cast<double>(end.run_ns - begin.run_ns) * 1e-9 / r.window_s;
+      st.runnable_wait_cores +=
+          static_cast<double>(end.wait_ns - begin.wait_ns) * 1e-9 / r.window_s;
+    }
     r.batches = batches_;
+    r.batch_sizes = batch_sizes_;
     r.batch_mean = batches_ ? static_cast<double>(batch_items_) / static_cast<double>(batches_) : 0;
     r.in_system_end = created_before_end_ - completed_before_end_;
     r.latencies_s = std::move(res_.latencies_s);
@@ -134,6 +151,34 @@ class Run {
     const auto n = static_cast<double>(s.n);
     return {s.n, s.queue_ns / n * 1e-9, s.service_ns / n * 1e-9};
   }
+  /// A worker thread's scheduler statistics (/proc/self/task/TID/schedstat: ns on a CPU, ns
+  /// runnable on a run queue, timeslices).
+  struct Sched {
+    long tid = 0;
+    bool infer = false;
+    std::int64_t run_ns = 0, wait_ns = 0;
+  };
+  void register_thread(bool infer) {
+    const auto tid = static_cast<long>(::syscall(SYS_gettid));
+    std::lock_guard lk(tids_mu_);
+    tids_.emplace_back(tid, infer);
+  }
+  std::vector<Sched> sched_now() {
+    std::vector<std::pair<long, bool>> tids;
+    {
+      std::lock_guard lk(tids_mu_);
+      tids = tids_;
+    }
+    std::vector<Sched> out;
+    for (const auto& [tid, infer] : tids) {
+      Sched s{tid, infer};
+      std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+      if (!(f >> s.run_ns >> s.wait_ns)) s = {tid, infer, 0, 0};
+      out.push_back(s);
+    }
+    return out;
+  }
+
   bool in_window(std::int64_t t) const { return t >= w0_ && t < w1_; }
 
   std::int64_t now() const {
@@ -169,6 +214,7 @@ class Run {
   }
 
   void preprocess() {
+    register_thread(false);
     JpegDecoder dec;
     std::vector<unsigned char> rgb;
     const ImageSize to = c_.model_input;
@@ -205,6 +251,7 @@ class Run {
   }
 
   void inference() {
+    register_thread(true);
     std::vector<std::uint32_t> batch;
     std::unique_lock lk(batch_mu_);
     while (!stop_.load()) {
@@ -224,6 +271,8 @@ class Run {
       if (in_window(end)) {
         ++batches_;
         batch_items_ += batch.size();
+        if (batch_sizes_.size() <= batch.size()) batch_sizes_.resize(batch.size() + 1);
+        ++batch_sizes_[batch.size()];
       }
       for (const std::uint32_t id : batch) {
         const Request& r = requests_[id];
@@ -264,6 +313,8 @@ class Run {
   Clock::time_point t0_;
   std::atomic<bool> stop_{false};
   RequestTable requests_;
+  std::mutex tids_mu_;
+  std::vector<std::pair<long, bool>> tids_;  // worker threads: (tid, is the inference thread)
 
   std::mutex pre_mu_;
   std::condition_variable pre_cv_;
@@ -281,6 +332,7 @@ class Run {
   std::atomic<std::uint64_t> completed_before_end_{0};
   Sums pre_, inf_;
   std::uint64_t batches_ = 0, batch_items_ = 0;
+  std::vector<std::uint64_t> batch_sizes_;
   PipelineResult res_;
 };
 

@@ -54,6 +54,11 @@ struct StageTimes {
   std::uint64_t count = 0;
   double queue_mean_s = 0;
   double service_mean_s = 0;
+  // The stage's threads over the window, from Linux's /proc/self/task/TID/schedstat: CPU time
+  // they ran, and time they were runnable but waiting for a CPU (the scheduler's queue), each
+  // divided by the window, so in cores (0 where schedstat is unavailable).
+  double cpu_cores = 0;
+  double runnable_wait_cores = 0;
 };
 
 struct PipelineResult {
@@ -66,6 +71,7 @@ struct PipelineResult {
   StageTimes preprocess, infer;
   double batch_mean = 0;  // requests per batch over the batches that ended in the window
   std::uint64_t batches = 0;
+  std::vector<std::uint64_t> batch_sizes;  // [b]: batches of b requests that ended in the window
   std::uint64_t in_system_end = 0;  // requests inside when the window closed (open loop growth)
   std::vector<double> latencies_s;  // every completion in the window, in completion order
 };

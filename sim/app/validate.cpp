@@ -298,11 +298,16 @@ const StageSummary* stage(const RunSummary& s, std::string_view name) {
   return nullptr;
 }
 
+RunSummary simulate_with(const ValidationRow& r, const fs::path& dir,
+                         const std::vector<std::string>& overrides) {
+  const LoadedScenario sc = load_scenario(scenario_path(dir, r.size), overrides);
+  return run_scenario(sc.params,
+                      static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
 void simulate(ValidationRow& r, const fs::path& dir) {
   r.overrides = overrides_of(r);
-  const LoadedScenario sc = load_scenario(scenario_path(dir, r.size), r.overrides);
-  const RunSummary s =
-      run_scenario(sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const RunSummary s = simulate_with(r, dir, r.overrides);
   r.sim_throughput = s.throughput_rps.mean;
   r.sim_p50_ms = s.p50_ms;
   r.sim_p99_ms = s.p99_ms;
@@ -315,6 +320,21 @@ void simulate(ValidationRow& r, const fs::path& dir) {
     r.sim_inf_service_ms = p->service_ms.mean;
     r.sim_batch_mean = p->batch_mean;
   }
+}
+
+/// The simulation of r again, with each stage's service scaled by its measured demand ratio.
+void simulate_measured_demand(ValidationRow& r, const fs::path& dir) {
+  if (!(r.preprocess_demand_ratio > 0 && r.infer_demand_ratio > 0)) return;
+  std::vector<std::string> o = r.overrides;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "pipeline.preprocess.speedup=%.6g", 1 / r.preprocess_demand_ratio);
+  o.emplace_back(buf);
+  std::snprintf(buf, sizeof buf, "pipeline.infer.speedup=%.6g", 1 / r.infer_demand_ratio);
+  o.emplace_back(buf);
+  const RunSummary s = simulate_with(r, dir, o);
+  r.md_throughput = s.throughput_rps.mean;
+  r.md_p50_ms = s.p50_ms;
+  r.md_p99_ms = s.p99_ms;
 }
 
 std::string pct(double e) {
@@ -347,6 +367,25 @@ std::string gnuplot_script() {
 
 }  // namespace
 
+void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const JpegImage> images,
+                   const Curve& infer) {
+  const calib::PipelineResult& m = r.measured;
+  if (m.preprocess.count > 0 && m.preprocess.cpu_cores > 0 && !images.empty()) {
+    double cal = 0;
+    for (const JpegImage& j : images)
+      cal += pre.mean_ns(
+          {1, static_cast<double>(j.width) * j.height, static_cast<double>(j.data.size())});
+    cal /= static_cast<double>(images.size());
+    const double used = m.preprocess.cpu_cores * m.window_s * 1e9;
+    r.preprocess_demand_ratio = used / (cal * static_cast<double>(m.preprocess.count));
+  }
+  double cal = 0;
+  for (std::size_t b = 1; b < m.batch_sizes.size(); ++b)
+    cal += static_cast<double>(m.batch_sizes[b]) * infer.mean_ns({static_cast<double>(b), 0, 0});
+  if (cal > 0 && m.infer.cpu_cores > 0)
+    r.infer_demand_ratio = m.infer.cpu_cores * m.window_s * 1e9 / cal;
+}
+
 std::string validation_csv(const std::vector<ValidationRow>& rows) {
   std::ostringstream o;
   o << "size,mode,load,workers,max_batch_size,max_queue_delay_us,completed,"
@@ -356,7 +395,11 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
        "measured_preprocess_queue_ms,predicted_preprocess_queue_ms,"
        "measured_preprocess_service_ms,predicted_preprocess_service_ms,"
        "measured_infer_queue_ms,predicted_infer_queue_ms,"
-       "measured_infer_service_ms,predicted_infer_service_ms,other_load_cores\n";
+       "measured_infer_service_ms,predicted_infer_service_ms,other_load_cores,"
+       "measured_preprocess_cpu_cores,measured_preprocess_runnable_wait_cores,"
+       "measured_infer_cpu_cores,measured_infer_runnable_wait_cores,"
+       "preprocess_demand_ratio,infer_demand_ratio,measured_demand_throughput,"
+       "measured_demand_p50_ms,measured_demand_p99_ms\n";
   auto g = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", v);
@@ -376,7 +419,11 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
       << g(r.sim_pre_queue_ms) << "," << g(m.preprocess.service_mean_s * 1e3) << ","
       << g(r.sim_pre_service_ms) << "," << g(m.infer.queue_mean_s * 1e3) << ","
       << g(r.sim_inf_queue_ms) << "," << g(m.infer.service_mean_s * 1e3) << ","
-      << g(r.sim_inf_service_ms) << "," << g(r.other_load_cores) << "\n";
+      << g(r.sim_inf_service_ms) << "," << g(r.other_load_cores) << "," << g(m.preprocess.cpu_cores)
+      << "," << g(m.preprocess.runnable_wait_cores) << "," << g(m.infer.cpu_cores) << ","
+      << g(m.infer.runnable_wait_cores) << "," << g(r.preprocess_demand_ratio) << ","
+      << g(r.infer_demand_ratio) << "," << g(r.md_throughput) << "," << g(r.md_p50_ms) << ","
+      << g(r.md_p99_ms) << "\n";
   }
   return o.str();
 }
@@ -437,6 +484,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
         images[i].push_back(j);
 
   std::vector<calib::NamedCurve> curves;
+  std::vector<Curve> pre_curves;  // by size, as plan.sizes
   const Fitted norm = fit(bench.samples, "normalize_chw_cpu", &plan.model_input,
                           "normalize_chw_" + std::to_string(plan.model_input.width), machine);
   curves.push_back(norm.named);
@@ -449,6 +497,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     curves.push_back(dec.named);
     curves.push_back(rs.named);
     curves.push_back(preprocess_curve(s.name, s.size, images[i], dec, rs, norm, plan.model_input));
+    pre_curves.push_back(curves.back().curve);
   }
   {
     // Inference: a function of the batch size alone (the kernel's input is fixed per image).
@@ -462,6 +511,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     Fitted f = fit(inf, kernel, nullptr, "infer", machine);
     curves.push_back(f.named);
   }
+  const Curve infer_curve = curves.back().curve;
   for (const auto& c : curves) out << "  " << c.comments.front() << "\n";
   const std::vector<std::string> header{
       "Service-time curves of `servesim validate`, fitted to isolated microbenchmarks of this",
@@ -522,6 +572,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
       r.other_load_cores =
           std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall);
     r.measured.latencies_s.clear();
+    demand_ratios(r, pre_curves[si], images[si], infer_curve);
     char buf[160];
     std::snprintf(
         buf, sizeof buf, "  %-34s %8.1f/s (predicted %8.1f/s), other processes %.2f cores\n",
@@ -561,6 +612,39 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
                 mx * 100, worst_abs(ex) * 100, median_abs(e50) * 100, worst_abs(e50) * 100,
                 median_abs(e99) * 100, worst_abs(e99) * 100, rows.size());
   out << buf;
+
+  // 5. Diagnostic: the same simulations given the CPU time each stage really used.
+  out << "\n5. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
+         "one,\n"
+         "   and the simulation rerun with it (not a prediction: it separates the model's "
+         "error from its inputs')\n";
+  std::snprintf(buf, sizeof buf, "  %-34s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n", "configuration",
+                "pre", "infer", "X", "err", "p50 ms", "err", "p99 ms", "err");
+  out << buf;
+  std::vector<double> dx, d50, d99;
+  for (auto& r : rows) {
+    simulate_measured_demand(r, dir);
+    if (r.md_throughput <= 0) continue;
+    const auto& m = r.measured;
+    dx.push_back(relative_error(r.md_throughput, m.throughput_rps));
+    d50.push_back(relative_error(r.md_p50_ms, m.p50_s * 1e3));
+    d99.push_back(relative_error(r.md_p99_ms, m.p99_s * 1e3));
+    std::snprintf(buf, sizeof buf, "  %-34s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
+                  label(r).c_str(), r.preprocess_demand_ratio, r.infer_demand_ratio,
+                  r.md_throughput, pct(dx.back()).c_str(), r.md_p50_ms, pct(d50.back()).c_str(),
+                  r.md_p99_ms, pct(d99.back()).c_str());
+    out << buf;
+  }
+  if (dx.empty()) {
+    out << "  (no schedstat on this system: skipped)\n";
+  } else {
+    std::snprintf(buf, sizeof buf,
+                  "\n  given the measured demands, |error| median / worst: throughput %.1f%% / "
+                  "%.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%\n",
+                  median_abs(dx) * 100, worst_abs(dx) * 100, median_abs(d50) * 100,
+                  worst_abs(d50) * 100, median_abs(d99) * 100, worst_abs(d99) * 100);
+    out << buf;
+  }
   write_file(dir / "validate.csv", validation_csv(rows));
   write_file(dir / "validate.gp", gnuplot_script());
   out << "  wrote " << (dir / "validate.csv").string() << ", validate.gp (gnuplot validate.gp), "
@@ -569,17 +653,40 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   std::vector<double> others;
   for (const auto& r : rows) others.push_back(r.other_load_cores);
   const double busy = std::max(calib_other, median_abs(others));
-  return validation_verdict(o, busy, cores, mx, "servesim validate", out);
+  std::vector<double> ratios;
+  for (const auto& r : rows)
+    for (const double x : {r.preprocess_demand_ratio, r.infer_demand_ratio})
+      if (x > 0) ratios.push_back(x);
+  const double drift = ratios.empty() ? 1.0 : median_abs(ratios);
+  if (!ratios.empty()) {
+    char b[160];
+    std::snprintf(b, sizeof b,
+                  "  the kernels' CPU demand during the runs: %.2fx the calibrated (median over "
+                  "stages and runs)\n",
+                  drift);
+    out << b;
+  }
+  return validation_verdict(o, busy, cores, mx, "servesim validate", out, drift);
 }
 
 int validation_verdict(const ValidateOptions& o, double busy, int cores,
-                       double median_throughput_error, const char* who, std::ostream& out) {
+                       double median_throughput_error, const char* who, std::ostream& out,
+                       double demand_ratio) {
   const bool judged = o.max_median_throughput_error > 0;
+  char buf[256];
   if (judged && o.busy_status > 0 && busy > 0.25 * cores) {
-    char buf[200];
     std::snprintf(buf, sizeof buf,
                   "%s: other processes used %.2f of %d cores: accuracy not judged (exit %d)\n", who,
                   busy, cores, o.busy_status);
+    out << buf;
+    return o.busy_status;
+  }
+  if (judged && o.busy_status > 0 &&
+      (demand_ratio > kMaxDemandDrift || demand_ratio < 1 / kMaxDemandDrift)) {
+    std::snprintf(buf, sizeof buf,
+                  "%s: the kernels took %.2fx their calibrated CPU time during the runs (the "
+                  "machine's speed changed; limit %.2fx): accuracy not judged (exit %d)\n",
+                  who, demand_ratio, kMaxDemandDrift, o.busy_status);
     out << buf;
     return o.busy_status;
   }

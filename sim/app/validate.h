@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "calib/pipeline.h"
+#include "sim/curves/curve.h"
 #include "sim/model/batcher.h"
 
 namespace servesim {
@@ -59,10 +61,23 @@ struct ValidationRow {
   double sim_throughput = 0, sim_p50_ms = 0, sim_p99_ms = 0, sim_batch_mean = 0;
   double sim_pre_queue_ms = 0, sim_pre_service_ms = 0, sim_inf_queue_ms = 0, sim_inf_service_ms = 0;
   std::vector<std::string> overrides;  // --set values that make the scenario this configuration
+  /// The CPU time each stage's threads used during the run (schedstat) over what the calibrated
+  /// curves say the same work costs: 1 when the kernels ran as fast as in isolation; 0 when
+  /// unknown. measured_demand_* is the simulation rerun with these demands (`speedup` = 1 /
+  /// ratio): a diagnostic that separates the model's error from its inputs', not a prediction.
+  double preprocess_demand_ratio = 0, infer_demand_ratio = 0;
+  double md_throughput = 0, md_p50_ms = 0, md_p99_ms = 0;
 };
 
 /// (predicted - measured) / measured; 0 when both are 0.
 double relative_error(double predicted, double measured);
+
+/// Sets r's demand ratios from r.measured: the CPU time each stage's threads used during the run
+/// over what the calibrated curves say the same work costs (`pre`: the requests the workers
+/// preprocessed, each of `images` drawn uniformly; `infer`: the batches of each size the inference
+/// thread ran). A ratio stays 0 when unmeasured.
+void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::JpegImage> images,
+                   const Curve& infer);
 
 /// The comparison as CSV (one row per configuration, times in ms).
 std::string validation_csv(const std::vector<ValidationRow>& rows);
@@ -79,12 +94,19 @@ CpuClock cpu_clock();
 double median_abs(std::vector<double> v);
 double worst_abs(const std::vector<double>& v);
 
-/// The exit status of a validation run: o.busy_status when other processes used more than a
-/// quarter of the `cores` (busy, in cores) and accuracy is judged; kExitRuntime (1) when the
-/// median throughput error exceeds o.max_median_throughput_error (> 0); else 0. `who` names the
-/// command in what it prints.
+/// The exit status of a validation run: o.busy_status when accuracy is judged and the machine
+/// was not the one calibrated: other processes used more than a quarter of the `cores` (busy, in
+/// cores), or the kernels' CPU demand during the runs (`demand_ratio`: the median of the stages'
+/// measured over calibrated demand; 1 when unknown) was off by more than a factor 1.25 either
+/// way; kExitRuntime (1) when the median throughput error exceeds o.max_median_throughput_error
+/// (> 0); else 0. `who` names the command in what it prints.
 int validation_verdict(const ValidateOptions& o, double busy, int cores,
-                       double median_throughput_error, const char* who, std::ostream& out);
+                       double median_throughput_error, const char* who, std::ostream& out,
+                       double demand_ratio = 1.0);
+
+/// The largest factor by which the kernels' CPU demand may drift between the calibration and
+/// the runs before validation_verdict stops judging accuracy.
+inline constexpr double kMaxDemandDrift = 1.25;
 
 /// Runs the whole validation, printing progress and the table to `out`; returns the exit status.
 int run_validate(const ValidateOptions& o, std::ostream& out);

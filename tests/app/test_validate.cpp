@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <sstream>
 #include <vector>
 
 #include "calib/corpus.h"
 #include "calib/pipeline.h"
 #include "sim/app/validate.h"
+#include "sim/curves/curve.h"
 
 namespace {
 
@@ -64,6 +66,16 @@ TEST_CASE("real pipeline: batches never exceed max_batch_size and a full batch g
   const PipelineResult r = run(c, b);
   REQUIRE(r.batches > 0);
   CHECK(r.batch_mean == 4.0);
+  // The histogram of batch sizes has every batch at 4.
+  REQUIRE(r.batch_sizes.size() == 5);
+  CHECK(r.batch_sizes[4] == r.batches);
+  // schedstat: the one inference thread ran, and no thread can use more than a core (the 5%
+  // covers the window's two samples being taken a scheduling delay late).
+  CHECK(r.infer.cpu_cores > 0);
+  CHECK(r.infer.cpu_cores < 1.05);
+  CHECK(r.preprocess.cpu_cores > 0);
+  CHECK(r.preprocess.cpu_cores < 1.05);
+  CHECK(r.infer.runnable_wait_cores >= 0);
   // Nobody waits anything like the delay: a full batch is dispatched when it fills.
   CHECK(r.p99_s < 0.5);
 }
@@ -89,4 +101,47 @@ TEST_CASE("nearest-rank quantiles match servesim's histogram definition", "[unit
   CHECK(servesim::calib::nearest_rank(v, 0.0) == 1);
   CHECK(servesim::calib::nearest_rank(std::vector<double>{}, 0.5) == 0);
   CHECK(servesim::relative_error(110, 100) == Approx(0.1));
+}
+
+TEST_CASE("validate: demand ratios are the CPU time used over the calibrated cost of the same work",
+          "[unit][validate]") {
+  using servesim::Curve;
+  using servesim::CurveInput;
+  servesim::ValidationRow r;
+  r.measured.window_s = 2;
+  // Preprocessing: 100 requests at 2 ms each by the curve is 0.2 s; the workers used 0.15 cores
+  // for 2 s, 0.3 s: a ratio of 1.5.
+  r.measured.preprocess.count = 100;
+  r.measured.preprocess.cpu_cores = 0.15;
+  // Inference: 1 ms + 3 ms per image; 10 batches of 1 (40 ms) and 5 of 3 (50 ms) are 90 ms; the
+  // thread used 0.09 cores for 2 s, 180 ms: a ratio of 2.
+  r.measured.batch_sizes = {0, 10, 0, 5};
+  r.measured.infer.cpu_cores = 0.09;
+  const auto images = tiny_corpus();
+  servesim::demand_ratios(r, Curve::constant(2e6), images,
+                          Curve::affine(1e6, {{CurveInput::kBatch, 3e6}}));
+  CHECK(r.preprocess_demand_ratio == Approx(1.5));
+  CHECK(r.infer_demand_ratio == Approx(2.0));
+
+  servesim::ValidationRow none;  // no schedstat: both stay unknown
+  servesim::demand_ratios(none, Curve::constant(2e6), images, Curve::constant(1e6));
+  CHECK(none.preprocess_demand_ratio == 0);
+  CHECK(none.infer_demand_ratio == 0);
+}
+
+TEST_CASE("validate: accuracy is not judged when the machine's speed drifted from its calibration",
+          "[unit][validate]") {
+  servesim::ValidateOptions o;
+  o.busy_status = 77;
+  std::ostringstream out;
+  // Quiet machine, demand as calibrated: judged, and a 10% error passes the 30% gate.
+  CHECK(servesim::validation_verdict(o, 0.0, 2, 0.10, "v", out, 1.10) == 0);
+  CHECK(servesim::validation_verdict(o, 0.0, 2, 0.40, "v", out, 1.10) == 1);
+  // Kernels 30% slower (or faster) than calibrated: not judged, whatever the error.
+  CHECK(servesim::validation_verdict(o, 0.0, 2, 0.40, "v", out, 1.30) == 77);
+  CHECK(servesim::validation_verdict(o, 0.0, 2, 0.40, "v", out, 0.75) == 77);
+  CHECK(out.str().find("1.30x their calibrated CPU time") != std::string::npos);
+  // Without a busy status (a person at a terminal) it is always judged.
+  o.busy_status = 0;
+  CHECK(servesim::validation_verdict(o, 0.0, 2, 0.40, "v", out, 1.30) == 1);
 }
