@@ -17,6 +17,7 @@
 #include "calib/corpus.h"
 #include "calib/curve_writer.h"
 #include "calib/fit.h"
+#include "calib/handoff.h"
 #include "calib/machine.h"
 #include "sim/app/cli.h"
 #include "sim/config/curves.h"
@@ -255,8 +256,23 @@ std::string quoted(const std::string& s) {
   return q + "\"";
 }
 
+/// The hand-off latencies as an empirical distribution: 100 quantiles, at (k + 0.5) / 100.
+std::string wakeup_yaml(std::vector<double> handoffs_s) {
+  std::sort(handoffs_s.begin(), handoffs_s.end());
+  std::string y = "{dist: empirical, samples: [";
+  constexpr int kPoints = 100;
+  for (int k = 0; k < kPoints; ++k) {
+    const double v = calib::nearest_rank(handoffs_s, (k + 0.5) / kPoints);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.1fus", k ? ", " : "", v * 1e6);
+    y += buf;
+  }
+  return y + "]}";
+}
+
 std::string scenario_yaml(const SizeSpec& size, std::span<const JpegImage> images,
-                          const calib::MachineInfo& m, int max_batch) {
+                          const calib::MachineInfo& m, int max_batch,
+                          const std::vector<double>& handoffs_s) {
   std::ostringstream y;
   y << "# servesim validate: the real pipeline of calib/pipeline.cpp serving " << size.name
     << " JPEGs (" << size.size.width << "x" << size.size.height << ") on this machine.\n"
@@ -274,7 +290,12 @@ std::string scenario_yaml(const SizeSpec& size, std::span<const JpegImage> image
   y << "workload: {mode: closed, concurrency: 1, images: corpus}\n"
     << "node:\n  cpu:\n    cores: " << m.cores << "\n    type: " << quoted(m.cpu) << "\n"
     << "    source: \"this machine: the logical CPUs the process may use (the real pipeline's "
-       "threads share them)\"\n"
+       "threads share them); wakeup: "
+    << handoffs_s.size()
+    << " thread hand-offs timed by calib measure_handoffs (mutex + condition variable, 1 ms of "
+       "work between), as 100 quantiles\"\n"
+    << "    wakeup: " << wakeup_yaml(handoffs_s) << "\n"
+    << "    scheduler: per_core  # Linux's run queue per core (docs/model.md)\n"
     << "pipeline:\n"
     << "  - name: preprocess\n    device: cpu\n    instances: 1\n"
     << "    service: {curve: preprocess_" << size.name << "}\n"
@@ -305,6 +326,19 @@ RunSummary simulate_with(const ValidationRow& r, const fs::path& dir,
                       static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
+/// The simulation of r with `overrides` and each of kAblations in turn.
+std::vector<ValidationRow::Prediction> ablate(const ValidationRow& r, const fs::path& dir,
+                                              const std::vector<std::string>& overrides) {
+  std::vector<ValidationRow::Prediction> out;
+  for (const Ablation& a : kAblations) {
+    std::vector<std::string> o = overrides;
+    o.emplace_back(a.override);
+    const RunSummary n = simulate_with(r, dir, o);
+    out.push_back({n.throughput_rps.mean, n.p50_ms, n.p99_ms});
+  }
+  return out;
+}
+
 void simulate(ValidationRow& r, const fs::path& dir) {
   r.overrides = overrides_of(r);
   const RunSummary s = simulate_with(r, dir, r.overrides);
@@ -320,6 +354,7 @@ void simulate(ValidationRow& r, const fs::path& dir) {
     r.sim_inf_service_ms = p->service_ms.mean;
     r.sim_batch_mean = p->batch_mean;
   }
+  r.ablations = ablate(r, dir, r.overrides);
 }
 
 /// The simulation of r again, with each stage's service scaled by its measured demand ratio.
@@ -335,6 +370,33 @@ void simulate_measured_demand(ValidationRow& r, const fs::path& dir) {
   r.md_throughput = s.throughput_rps.mean;
   r.md_p50_ms = s.p50_ms;
   r.md_p99_ms = s.p99_ms;
+  r.md_ablations = ablate(r, dir, o);
+}
+
+using Predictions = std::vector<ValidationRow::Prediction>;
+
+/// One line per ablation: the median and worst |error| of `pick(row)` (the prediction's or the
+/// measured-demand rerun's ablations) over the rows that have them.
+void print_ablations(const std::vector<ValidationRow>& rows,
+                     const Predictions& (*pick)(const ValidationRow&), std::ostream& out) {
+  for (std::size_t k = 0; k < std::size(kAblations); ++k) {
+    std::vector<double> x, p50, p99;
+    for (const auto& r : rows) {
+      if (pick(r).size() <= k) continue;
+      const auto& a = pick(r)[k];
+      x.push_back(relative_error(a.throughput, r.measured.throughput_rps));
+      p50.push_back(relative_error(a.p50_ms, r.measured.p50_s * 1e3));
+      p99.push_back(relative_error(a.p99_ms, r.measured.p99_s * 1e3));
+    }
+    if (x.empty()) continue;
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "  %s: throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%\n",
+                  kAblations[k].label, median_abs(x) * 100, worst_abs(x) * 100,
+                  median_abs(p50) * 100, worst_abs(p50) * 100, median_abs(p99) * 100,
+                  worst_abs(p99) * 100);
+    out << buf;
+  }
 }
 
 std::string pct(double e) {
@@ -399,7 +461,12 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
        "measured_preprocess_cpu_cores,measured_preprocess_runnable_wait_cores,"
        "measured_infer_cpu_cores,measured_infer_runnable_wait_cores,"
        "preprocess_demand_ratio,infer_demand_ratio,measured_demand_throughput,"
-       "measured_demand_p50_ms,measured_demand_p99_ms\n";
+       "measured_demand_p50_ms,measured_demand_p99_ms";
+  for (const char* run : {"", "measured_demand_"})
+    for (const Ablation& a : kAblations)
+      o << "," << run << "without_" << a.name << "_throughput," << run << "without_" << a.name
+        << "_p50_ms," << run << "without_" << a.name << "_p99_ms";
+  o << "\n";
   auto g = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", v);
@@ -423,7 +490,14 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
       << "," << g(m.preprocess.runnable_wait_cores) << "," << g(m.infer.cpu_cores) << ","
       << g(m.infer.runnable_wait_cores) << "," << g(r.preprocess_demand_ratio) << ","
       << g(r.infer_demand_ratio) << "," << g(r.md_throughput) << "," << g(r.md_p50_ms) << ","
-      << g(r.md_p99_ms) << "\n";
+      << g(r.md_p99_ms);
+    for (const Predictions* list : {&r.ablations, &r.md_ablations})
+      for (std::size_t k = 0; k < std::size(kAblations); ++k) {
+        const ValidationRow::Prediction a =
+            k < list->size() ? (*list)[k] : ValidationRow::Prediction{};
+        o << "," << g(a.throughput) << "," << g(a.p50_ms) << "," << g(a.p99_ms);
+      }
+    o << "\n";
   }
   return o.str();
 }
@@ -469,6 +543,21 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     char b[96];
     std::snprintf(b, sizeof b, "  other processes used %.2f of %d cores during the calibration\n",
                   calib_other, cores);
+    out << b;
+  }
+  // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).
+  const std::vector<double> handoffs = calib::measure_handoffs(o.quick ? 400 : 1500, 1e-3);
+  {
+    std::vector<double> h = handoffs;
+    std::sort(h.begin(), h.end());
+    double mean = 0;
+    for (const double x : h) mean += x / static_cast<double>(h.size());
+    char b[200];
+    std::snprintf(b, sizeof b,
+                  "  thread hand-off (wake-up) latency: %zu hand-offs, mean %.0f us, p50 %.0f us, "
+                  "p99 %.0f us, max %.0f us\n",
+                  h.size(), mean * 1e6, calib::nearest_rank(h, 0.5) * 1e6,
+                  calib::nearest_rank(h, 0.99) * 1e6, h.back() * 1e6);
     out << b;
   }
   bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "");
@@ -519,7 +608,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   write_file(dir / "validate-curves.yaml", calib::curves_yaml(curves, header));
   for (std::size_t i = 0; i < plan.sizes.size(); ++i)
     write_file(scenario_path(dir, plan.sizes[i].name),
-               scenario_yaml(plan.sizes[i], images[i], bench.machine, 1));
+               scenario_yaml(plan.sizes[i], images[i], bench.machine, 1, handoffs));
 
   // 2. Predictions (deterministic). An open loop runs at a fraction of the capacity the
   // simulator predicts for the same pipeline under a closed loop of 64 clients.
@@ -612,6 +701,8 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
                 mx * 100, worst_abs(ex) * 100, median_abs(e50) * 100, worst_abs(e50) * 100,
                 median_abs(e99) * 100, worst_abs(e99) * 100, rows.size());
   out << buf;
+  print_ablations(
+      rows, [](const ValidationRow& r) -> const Predictions& { return r.ablations; }, out);
 
   // 5. Diagnostic: the same simulations given the CPU time each stage really used.
   out << "\n5. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
@@ -644,6 +735,8 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
                   median_abs(dx) * 100, worst_abs(dx) * 100, median_abs(d50) * 100,
                   worst_abs(d50) * 100, median_abs(d99) * 100, worst_abs(d99) * 100);
     out << buf;
+    print_ablations(
+        rows, [](const ValidationRow& r) -> const Predictions& { return r.md_ablations; }, out);
   }
   write_file(dir / "validate.csv", validation_csv(rows));
   write_file(dir / "validate.gp", gnuplot_script());

@@ -67,6 +67,25 @@ struct ValidationRow {
   /// ratio): a diagnostic that separates the model's error from its inputs', not a prediction.
   double preprocess_demand_ratio = 0, infer_demand_ratio = 0;
   double md_throughput = 0, md_p50_ms = 0, md_p99_ms = 0;
+  /// The prediction, and the measured-demand rerun, with one modelled effect taken out
+  /// (kAblations, in order): what modelling it changed.
+  struct Prediction {
+    double throughput = 0, p50_ms = 0, p99_ms = 0;
+  };
+  std::vector<Prediction> ablations, md_ablations;
+};
+
+/// The effects `servesim validate` models beyond the stages' curves, each taken out in turn by
+/// one --set: the columns `without_<name>_*` of validate.csv.
+struct Ablation {
+  const char* name;      // CSV column prefix
+  const char* label;     // what the printed line says
+  const char* override;  // the --set that takes the effect out
+};
+inline constexpr Ablation kAblations[] = {
+    {"wakeup", "without thread wake-ups (node.cpu.wakeup 0)", "node.cpu.wakeup=0us"},
+    {"per_core", "processor sharing over all cores instead of per-core run queues",
+     "node.cpu.scheduler=shared"},
 };
 
 /// (predicted - measured) / measured; 0 when both are 0.

@@ -167,6 +167,10 @@ NodeParams parse_node(MapReader r) {
   p.cpu.cores = static_cast<int>(*cores);
   if (auto s = c.number("speed", 1e-6, 1e6)) p.cpu.speed = *s;
   p.cpu.power = parse_power(c);
+  if (c.choice("scheduler", {"shared", "per_core"}).value_or("shared") == "per_core")
+    p.cpu.scheduler = CpuScheduler::kPerCore;
+  if (const ConfigNode* w = c.get("wakeup"))
+    p.cpu.wakeup = parse_distribution(*w, c.key_path("wakeup"));
   c.string("source");
   c.string("type");
   c.finish();
@@ -1012,6 +1016,8 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
   };
   auto& cpu = j["node"]["cpu"] = {{"cores", n.cpu.cores}, {"speed", n.cpu.speed}};
   power(cpu, n.cpu.power);
+  if (n.cpu.scheduler == CpuScheduler::kPerCore) cpu["scheduler"] = "per_core";
+  if (n.cpu.wakeup) cpu["wakeup"] = distribution_json(*n.cpu.wakeup);
   if (n.gpus.count > 0) {
     auto& g = j["node"]["gpus"];
     g["count"] = n.gpus.count;

@@ -5,6 +5,38 @@
 
 namespace servesim {
 
+PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed) {
+  for (int c = 0; c < cores; ++c) cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
+}
+
+void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {
+  const auto n = static_cast<int>(cores_.size());
+  const bool known = core >= 0 && core < n;
+  int pick = -1;
+  if (known && cores_[static_cast<std::size_t>(core)]->active() == 0) {
+    pick = core;  // its last core, idle: warm caches
+  } else {
+    for (int c = 0; c < n && pick < 0; ++c)
+      if (cores_[static_cast<std::size_t>(c)]->active() == 0) pick = c;  // any idle core
+  }
+  if (pick < 0 && known) pick = core;  // no idle core: stay where it last ran
+  if (pick < 0) {                      // no history: the shortest run queue
+    pick = 0;
+    for (int c = 1; c < n; ++c)
+      if (cores_[static_cast<std::size_t>(c)]->active() <
+          cores_[static_cast<std::size_t>(pick)]->active())
+        pick = c;
+  }
+  core = pick;
+  cores_[static_cast<std::size_t>(pick)]->submit(work, owner, token);
+}
+
+double PerCoreServer::busy_area(Time now) const {
+  double a = 0;
+  for (const auto& c : cores_) a += c->busy_area(now);
+  return a;
+}
+
 FifoEngine::FifoEngine(Simulator& sim, int count, double speed)
     : sim_(sim), count_(count), speed_(speed) {
   assert(count > 0 && speed > 0);

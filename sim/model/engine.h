@@ -3,6 +3,7 @@
 /// NVJPG decoder engines, and the admission slots of its DMA copy engines.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ class Server {
  public:
   /// Starts `work` ns of work (at speed 1); owner.work_done(token) when it is done.
   virtual void submit(Time work, WorkOwner& owner, std::uint64_t token) = 0;
+  /// The same, for a thread that remembers the core it last ran on in `core` (-1: none yet):
+  /// only a scheduler with per-core run queues reads and updates it.
+  virtual void submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {
+    (void)core;
+    submit(work, owner, token);
+  }
   /// Integral of busy servers over time (server-nanoseconds).
   virtual double busy_area(Time now) const = 0;
   virtual int servers() const = 0;
@@ -38,6 +45,28 @@ class SharedServer final : public Server {
 
  private:
   CpuPool pool_;
+};
+
+/// The CPU as Linux's scheduler runs it (node.cpu.scheduler: per_core): a run queue per core,
+/// shared by the items on it (processor sharing, each core a CpuPool of one); an item is placed
+/// on a core when it starts and never migrates. Placement follows the wake-up path of CFS
+/// (select_task_rq_fair): the thread's last core if it is idle, else an idle core, else the
+/// thread's last core; work with no thread (or a thread new to the CPU) takes the core with the
+/// fewest items. So a thread that keeps a core busy keeps it, and threads that wake while every
+/// core is busy queue behind the work already there instead of slowing every core down.
+class PerCoreServer final : public Server {
+ public:
+  PerCoreServer(Simulator& sim, int cores, double speed);
+  void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
+    int core = -1;
+    submit_from(work, owner, token, core);
+  }
+  void submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) override;
+  double busy_area(Time now) const override;
+  int servers() const override { return static_cast<int>(cores_.size()); }
+
+ private:
+  std::vector<std::unique_ptr<CpuPool>> cores_;
 };
 
 /// `count` identical servers; a job holds one for its whole work, and jobs start in FIFO order.

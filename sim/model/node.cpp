@@ -41,7 +41,10 @@ Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replicati
     : sim_(sim),
       params_(params),
       index_(index),
-      cpu_(sim, params.node.cpu.cores, params.node.cpu.speed),
+      cpu_(params.node.cpu.scheduler == CpuScheduler::kPerCore
+               ? std::unique_ptr<Server>(std::make_unique<PerCoreServer>(sim, params.node.cpu.cores,
+                                                                         params.node.cpu.speed))
+               : std::make_unique<SharedServer>(sim, params.node.cpu.cores, params.node.cpu.speed)),
       pcie_(sim) {
   const NodeParams& np = params.node;
   if (np.gpus.count > 0) {
@@ -358,7 +361,7 @@ ModelCounters Node::counters() const {
     c.stage_in_stage_area.push_back(s->in_stage_area(now));
     c.resource_busy_area.push_back(s->busy_area(now));
   }
-  c.resource_busy_area.push_back(cpu_.busy_area(now));
+  c.resource_busy_area.push_back(cpu_->busy_area(now));
   for (const auto& g : gpus_) {
     c.resource_busy_area.push_back(g->compute().busy_area(now));
     if (g->nvjpg()) c.resource_busy_area.push_back(g->nvjpg()->busy_area(now));

@@ -87,7 +87,7 @@ class Node final : public WorkOwner {
   Simulator& sim() { return sim_; }
   const ScenarioParams& params() const { return params_; }
   Request& request(RequestId id) { return requests_[id]; }
-  Server& cpu() { return cpu_; }
+  Server& cpu() { return *cpu_; }
   int gpu_count() const { return static_cast<int>(gpus_.size()); }
   Gpu& gpu(int g) { return *gpus_[static_cast<std::size_t>(g)]; }
   const std::vector<std::unique_ptr<Stage>>& stages() const { return stages_; }
@@ -125,7 +125,7 @@ class Node final : public WorkOwner {
   const ScenarioParams& params_;
   std::uint32_t index_;
   RequestPool requests_;
-  SharedServer cpu_;
+  std::unique_ptr<Server> cpu_;  // SharedServer, or PerCoreServer (node.cpu.scheduler)
   std::vector<std::unique_ptr<Gpu>> gpus_;
   FlowNetwork pcie_;
   std::vector<FlowNetwork::RouteId> route_h2d_, route_d2h_;

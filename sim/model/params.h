@@ -49,10 +49,18 @@ struct PowerParams {
   double idle_w = 0, busy_w = 0;  // 0/0: energy not reported for the device
 };
 
+/// How runnable CPU work shares the cores: `shared`, processor sharing over all of them (every
+/// item at speed * cores / n when n > cores); `per_core`, Linux's run queue per core (engine.h).
+enum class CpuScheduler { kShared, kPerCore };
+
 struct CpuParams {
   int cores = 0;
+  CpuScheduler scheduler = CpuScheduler::kShared;
   double speed = 1.0;  // relative to the machine the service times were measured on
   PowerParams power;
+  /// ns from handing work to a worker thread that sleeps until it runs (a futex wake-up: the
+  /// scheduler, and on an idle core its exit from a sleep state); none: at once.
+  std::optional<Distribution> wakeup;
 };
 
 enum class GpuCompute { kExclusive, kShared };

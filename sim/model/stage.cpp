@@ -160,7 +160,15 @@ void Stage::dispatch(std::uint32_t g) {
   }
 }
 
-void Stage::on_event(std::uint32_t, std::uint64_t arg) {
+void Stage::on_event(std::uint32_t kind, std::uint64_t arg) {
+  if (kind == kThreadWake) {
+    const auto i = static_cast<std::uint32_t>(arg);
+    if (Tracer* t = node_.tracer(); t && t->wants(node_.now()))
+      t->span(node_.index(), lane(i), "wake-up", instances_[i].start, node_.now(),
+              instances_[i].batch.size());
+    start(i);
+    return;
+  }
   const auto g = static_cast<std::uint32_t>(arg);
   groups_[g].wake_at = kTimeMax;
   dispatch(g);
@@ -194,6 +202,21 @@ double Stage::peak_gpu_bytes(const Request& r) const {
 }
 
 void Stage::begin(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  const Time now = node_.now();
+  // Every instance is a thread on the node's CPU. One that went to sleep waiting for work (idle
+  // before this instant) is woken first, and the batch waits meanwhile; one that takes the next
+  // batch as it finishes the last never slept.
+  if (const auto& wakeup = node_.params().node.cpu.wakeup; wakeup && now > inst.idle_since) {
+    inst.step = Step::kWaking;
+    inst.start = now;  // for the trace
+    node_.sim().schedule_in(sample_to_time(wakeup->sample(rng_)), *this, kThreadWake, i);
+    return;
+  }
+  start(i);
+}
+
+void Stage::start(std::uint32_t i) {
   Instance& inst = instances_[i];
   const Time now = node_.now();
   inst.start = now;
@@ -283,7 +306,8 @@ void Stage::compute_phase(std::uint32_t i) {
   }
   if (params_.cpu_service) {
     inst.step = Step::kCpu;
-    node_.cpu().submit(work(inst, *params_.cpu_service, node_.params().node.cpu.speed), *this, i);
+    node_.cpu().submit_from(work(inst, *params_.cpu_service, node_.params().node.cpu.speed), *this,
+                            i, inst.core);
     return;
   }
   device_phase(i);
@@ -295,7 +319,8 @@ void Stage::device_phase(std::uint32_t i) {
   const int gpu = groups_[inst.group].gpu;
   switch (params_.device) {
     case Device::kCpu:
-      node_.cpu().submit(work(inst, params_.service, node_.params().node.cpu.speed), *this, i);
+      node_.cpu().submit_from(work(inst, params_.service, node_.params().node.cpu.speed), *this, i,
+                              inst.core);
       return;
     case Device::kGpu:
       node_.gpu(gpu).compute().submit(work(inst, params_.service, node_.params().node.gpus.speed),
@@ -368,6 +393,7 @@ void Stage::finish(std::uint32_t i) {
   }
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
+  inst.idle_since = now;
   leaving_.swap(inst.batch);
   groups_[g].idle.push_back(i);
   dispatch(g);
@@ -387,6 +413,7 @@ void Stage::release(std::uint32_t i) {
     t->span(node_.index(), lane(i), "children", inst.compute_end, now, inst.batch.size());
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
+  inst.idle_since = now;
   inst.batch.clear();
   groups_[g].idle.push_back(i);
   dispatch(g);
@@ -432,6 +459,7 @@ void Stage::work_done(std::uint64_t token) {
       if (--inst.pending == 0) finish(i);
       return;
     case Step::kIdle:
+    case Step::kWaking:
     case Step::kHeld:
       break;
   }

@@ -35,7 +35,7 @@ class Stage final : public WorkOwner, public EventHandler {
   /// Requests that arrive in the same instant all join before any batch is formed.
   void accept_batch(std::span<const RequestId> ids);
   void work_done(std::uint64_t token) override;
-  void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher wake-up
+  void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher or thread wake-up
   /// Fused fan-out: instance `i`, held since its batch finished, has run all the children.
   void release(std::uint32_t i);
 
@@ -49,7 +49,8 @@ class Stage final : public WorkOwner, public EventHandler {
   bool on_gpu() const { return params_.device == Device::kGpu || params_.device == Device::kNvjpg; }
 
  private:
-  enum class Step : std::uint8_t { kIdle, kMemory, kInput, kCpu, kDevice, kOutput, kHeld };
+  enum class Step : std::uint8_t { kIdle, kWaking, kMemory, kInput, kCpu, kDevice, kOutput, kHeld };
+  enum Event : std::uint32_t { kBatcherWake = 0, kThreadWake = 1 };
   struct Group {  // the instances on one device: the node's CPU, or GPU `gpu`
     int gpu = kHost;
     RequestFifo fifo;
@@ -64,6 +65,9 @@ class Stage final : public WorkOwner, public EventHandler {
     Step step = Step::kIdle;
     std::vector<RequestId> batch;
     Time start = 0, input_end = 0, compute_end = 0;
+    Time idle_since = 0;
+    int core = -1;  // the CPU core its thread last ran on (node.cpu.scheduler: per_core)  // when
+                    // it last went idle; woken at `woken`'s start when it slept
     StageSpan held_span;  // fused: the batch's span, reported when its children are done
     double work = 0;      // ns the compute phase takes on idle devices (sampled work / speed)
     CurveArgs args;
@@ -73,7 +77,8 @@ class Stage final : public WorkOwner, public EventHandler {
   std::uint32_t arrive(RequestId id);  // stamps the request, returns its group
   void enqueue(std::uint32_t g, RequestId id);
   void dispatch(std::uint32_t g);
-  void begin(std::uint32_t i);
+  void begin(std::uint32_t i);  // a batch handed to instance i: its thread wakes, then start(i)
+  void start(std::uint32_t i);
   void input_phase(std::uint32_t i);
   void compute_phase(std::uint32_t i);
   void device_phase(std::uint32_t i);

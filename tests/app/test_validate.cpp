@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
@@ -144,4 +145,22 @@ TEST_CASE("validate: accuracy is not judged when the machine's speed drifted fro
   // Without a busy status (a person at a terminal) it is always judged.
   o.busy_status = 0;
   CHECK(servesim::validation_verdict(o, 0.0, 2, 0.40, "v", out, 1.30) == 1);
+}
+
+TEST_CASE("validate.csv has as many cells in every row as in its header", "[unit][validate]") {
+  servesim::ValidationRow full;
+  full.size = "small";
+  full.ablations.resize(std::size(servesim::kAblations));
+  full.md_ablations.resize(std::size(servesim::kAblations));
+  servesim::ValidationRow bare;  // no schedstat: no measured-demand rerun
+  bare.size = "medium";
+  bare.ablations.resize(std::size(servesim::kAblations));
+  const std::string csv = servesim::validation_csv({full, bare});
+  std::istringstream in(csv);
+  std::string line;
+  std::vector<long> cells;
+  while (std::getline(in, line)) cells.push_back(std::count(line.begin(), line.end(), ',') + 1);
+  REQUIRE(cells.size() == 3);
+  CHECK(cells[1] == cells[0]);
+  CHECK(cells[2] == cells[0]);
 }

@@ -575,3 +575,77 @@ pipeline: [{name: work, device: cpu, instances: 2, service: {dist: deterministic
 }
 
 }  // namespace servesim
+
+namespace servesim {
+
+TEST_CASE("a worker that slept waits node.cpu.wakeup before it starts; a busy one does not",
+          "[unit][node]") {
+  // Two CPU stages of 1 ms each, one thread each, and a fixed 300 us wake-up.
+  const std::string yaml = R"(
+node: {cpu: {cores: 2, wakeup: 300us}}
+run: {requests: 5}
+workload: {mode: closed, concurrency: 1}
+pipeline:
+  - {name: a, device: cpu, service: {dist: deterministic, mean: 1ms}}
+  - {name: b, device: cpu, service: {dist: deterministic, mean: 1ms}}
+)";
+  SECTION("one client: every hand-off after the first wakes a sleeping thread") {
+    // Request 1 finds a's thread idle since t = 0, the instant it arrives: it never slept, so
+    // only b's wake-up is paid, 0.3 + 2 = 2.3 ms. From then on both threads sleep between
+    // requests: 2 x 0.3 + 2 = 2.6 ms, the wake-up counted as the stage's queue.
+    const Recorder r = record(test::parse(yaml));
+    CHECK(r.latencies == std::vector<Time>{2'300'000, 2'600'000, 2'600'000, 2'600'000, 2'600'000});
+    REQUIRE(r.spans.size() == 2);
+    CHECK(r.spans[0][0].queue == 0);
+    CHECK(r.spans[0][1].queue == 300'000);
+    CHECK(r.spans[1][1].queue == 300'000);
+    CHECK(r.spans[0][1].compute == 1'000'000);
+    // Without the key nothing waits: 2 ms each.
+    const Recorder none = record(test::parse(yaml, {"node.cpu={cores: 2}"}));
+    CHECK(none.latencies == std::vector<Time>(5, 2'000'000));
+  }
+  SECTION("a thread that finds work queued as it finishes never sleeps") {
+    // One 1 ms stage and two clients: after the first request a's thread always has the other
+    // client's request waiting, so it takes it at once: 1000 requests/s, as without wake-ups.
+    const RunSummary s =
+        run_scenario(test::parse(yaml, {"run={duration: 100ms}", "workload.concurrency=2",
+                                        "pipeline=[{name: a, device: cpu, service: {dist: "
+                                        "deterministic, mean: 1ms}}]"}),
+                     1);
+    CHECK(s.completed == 100);
+    CHECK(s.throughput_rps.mean == Approx(1000).epsilon(1e-9));
+  }
+}
+
+}  // namespace servesim
+
+namespace servesim {
+
+TEST_CASE("node.cpu.scheduler per_core places work on a core's run queue and never migrates it",
+          "[unit][node]") {
+  // Three threads each start 3 ms of CPU work at t = 0 on two cores.
+  const std::string yaml = R"(
+node: {cpu: {cores: 2}}
+run: {requests: 3}
+workload: {mode: closed, concurrency: 3}
+pipeline: [{name: w, device: cpu, instances: 3, service: {dist: deterministic, mean: 3ms}}]
+)";
+  // shared (processor sharing over both cores): each runs at 2/3 speed, all end at 4.5 ms.
+  const Recorder shared = record(test::parse(yaml));
+  CHECK(shared.latencies == std::vector<Time>{4'500'000, 4'500'000, 4'500'000});
+  // per_core: the first two take the idle cores; the third finds none idle and, new to the CPU,
+  // joins the shortest run queue (core 0, the lower on a tie). Core 1's item ends at 3 ms;
+  // core 0's two share it at half speed and end at 6 ms: the third does not move to core 1
+  // when it frees (no migration), so the mean is 5 ms, not 4.5.
+  const Recorder per_core = record(test::parse(yaml, {"node.cpu.scheduler=per_core"}));
+  CHECK(per_core.latencies == std::vector<Time>{3'000'000, 6'000'000, 6'000'000});
+  // With a core for every thread the two schedulers agree: 3 ms each.
+  for (const char* s : {"shared", "per_core"}) {
+    INFO("scheduler " << s);
+    const Recorder r =
+        record(test::parse(yaml, {"node.cpu.cores=3", std::string("node.cpu.scheduler=") + s}));
+    CHECK(r.latencies == std::vector<Time>(3, 3'000'000));
+  }
+}
+
+}  // namespace servesim
