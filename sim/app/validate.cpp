@@ -326,6 +326,19 @@ RunSummary simulate_with(const ValidationRow& r, const fs::path& dir,
                       static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
+/// Time a stage's threads spent ready but not running, in cores: each batch's `wait` phase,
+/// batches per second of them.
+double wait_cores(const RunSummary& s, std::string_view name) {
+  const StageSummary* st = stage(s, name);
+  if (!st || st->batch_mean <= 0) return 0;
+  return s.throughput_rps.mean / st->batch_mean * st->wait_ms * 1e-3;
+}
+
+ValidationRow::Prediction prediction(const RunSummary& s) {
+  return {s.throughput_rps.mean, s.p50_ms, s.p99_ms, wait_cores(s, "preprocess"),
+          wait_cores(s, "infer")};
+}
+
 /// The simulation of r with `overrides` and each of kAblations in turn.
 std::vector<ValidationRow::Prediction> ablate(const ValidationRow& r, const fs::path& dir,
                                               const std::vector<std::string>& overrides) {
@@ -333,8 +346,7 @@ std::vector<ValidationRow::Prediction> ablate(const ValidationRow& r, const fs::
   for (const Ablation& a : kAblations) {
     std::vector<std::string> o = overrides;
     o.emplace_back(a.override);
-    const RunSummary n = simulate_with(r, dir, o);
-    out.push_back({n.throughput_rps.mean, n.p50_ms, n.p99_ms});
+    out.push_back(prediction(simulate_with(r, dir, o)));
   }
   return out;
 }
@@ -354,6 +366,8 @@ void simulate(ValidationRow& r, const fs::path& dir) {
     r.sim_inf_service_ms = p->service_ms.mean;
     r.sim_batch_mean = p->batch_mean;
   }
+  r.sim_pre_wait_cores = wait_cores(s, "preprocess");
+  r.sim_inf_wait_cores = wait_cores(s, "infer");
   r.ablations = ablate(r, dir, r.overrides);
 }
 
@@ -407,21 +421,24 @@ std::string pct(double e) {
 
 std::string gnuplot_script() {
   return "# gnuplot validate.gp: predicted against measured (validate.csv), one point per\n"
-         "# configuration; on the diagonal the prediction is exact.\n"
+         "# configuration; on the diagonal the prediction is exact. Open circles: the simulation\n"
+         "# rerun with each stage's CPU demand measured during the run (not a prediction).\n"
          "set terminal pngcairo size 1200,420\n"
          "set output 'validate.png'\n"
          "set datafile separator ','\n"
-         "set key autotitle columnhead\n"
+         "set key autotitle columnhead bottom right\n"
          "set multiplot layout 1,3\n"
          "set grid\n"
-         "do for [m in '8 11 14'] {\n"
-         "  c = int(m)\n"
-         "  set title (c == 8 ? 'throughput (1/s)' : c == 11 ? 'p50 latency (ms)' : "
-         "'p99 latency (ms)')\n"
-         "  set xlabel 'measured'\n"
-         "  set ylabel 'predicted'\n"
-         "  set logscale xy\n"
-         "  plot 'validate.csv' using c:c+1 with points pt 7 notitle, x with lines lc 'gray' "
+         "set xlabel 'measured'\n"
+         "set ylabel 'simulated'\n"
+         "do for [m in 'throughput p50_ms p99_ms'] {\n"
+         "  if (m eq 'throughput') { unset logscale; set xtics 50; set ytics 50 } else { set "
+         "logscale xy; set xtics autofreq; set ytics autofreq }\n"
+         "  set title (m eq 'throughput' ? 'throughput (1/s)' : m eq 'p50_ms' ? "
+         "'p50 latency (ms)' : 'p99 latency (ms)')\n"
+         "  plot 'validate.csv' using (column('measured_'.m)):(column('predicted_'.m)) with points "
+         "pt 7 title 'prediction', '' using (column('measured_'.m)):(column('measured_demand_'.m)) "
+         "with points pt 6 lc 'dark-green' title 'given measured demand', x with lines lc 'gray' "
          "notitle\n"
          "}\n"
          "unset multiplot\n";
@@ -461,11 +478,14 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
        "measured_preprocess_cpu_cores,measured_preprocess_runnable_wait_cores,"
        "measured_infer_cpu_cores,measured_infer_runnable_wait_cores,"
        "preprocess_demand_ratio,infer_demand_ratio,measured_demand_throughput,"
-       "measured_demand_p50_ms,measured_demand_p99_ms";
+       "measured_demand_p50_ms,measured_demand_p99_ms,"
+       "predicted_preprocess_runnable_wait_cores,predicted_infer_runnable_wait_cores";
   for (const char* run : {"", "measured_demand_"})
     for (const Ablation& a : kAblations)
       o << "," << run << "without_" << a.name << "_throughput," << run << "without_" << a.name
-        << "_p50_ms," << run << "without_" << a.name << "_p99_ms";
+        << "_p50_ms," << run << "without_" << a.name << "_p99_ms," << run << "without_" << a.name
+        << "_preprocess_runnable_wait_cores," << run << "without_" << a.name
+        << "_infer_runnable_wait_cores";
   o << "\n";
   auto g = [](double v) {
     char buf[32];
@@ -490,12 +510,13 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
       << "," << g(m.preprocess.runnable_wait_cores) << "," << g(m.infer.cpu_cores) << ","
       << g(m.infer.runnable_wait_cores) << "," << g(r.preprocess_demand_ratio) << ","
       << g(r.infer_demand_ratio) << "," << g(r.md_throughput) << "," << g(r.md_p50_ms) << ","
-      << g(r.md_p99_ms);
+      << g(r.md_p99_ms) << "," << g(r.sim_pre_wait_cores) << "," << g(r.sim_inf_wait_cores);
     for (const Predictions* list : {&r.ablations, &r.md_ablations})
       for (std::size_t k = 0; k < std::size(kAblations); ++k) {
         const ValidationRow::Prediction a =
             k < list->size() ? (*list)[k] : ValidationRow::Prediction{};
-        o << "," << g(a.throughput) << "," << g(a.p50_ms) << "," << g(a.p99_ms);
+        o << "," << g(a.throughput) << "," << g(a.p50_ms) << "," << g(a.p99_ms) << ","
+          << g(a.preprocess_wait_cores) << "," << g(a.infer_wait_cores);
       }
     o << "\n";
   }

@@ -60,6 +60,7 @@ struct ValidationRow {
   double other_load_cores = -1;
   double sim_throughput = 0, sim_p50_ms = 0, sim_p99_ms = 0, sim_batch_mean = 0;
   double sim_pre_queue_ms = 0, sim_pre_service_ms = 0, sim_inf_queue_ms = 0, sim_inf_service_ms = 0;
+  double sim_pre_wait_cores = 0, sim_inf_wait_cores = 0;  // as Prediction's
   std::vector<std::string> overrides;  // --set values that make the scenario this configuration
   /// The CPU time each stage's threads used during the run (schedstat) over what the calibrated
   /// curves say the same work costs: 1 when the kernels ran as fast as in isolation; 0 when
@@ -71,6 +72,9 @@ struct ValidationRow {
   /// (kAblations, in order): what modelling it changed.
   struct Prediction {
     double throughput = 0, p50_ms = 0, p99_ms = 0;
+    // Time the stage's threads were ready to run but not running (the `wait` phase: more work
+    // than its cores), in cores: what schedstat's runnable wait measures.
+    double preprocess_wait_cores = 0, infer_wait_cores = 0;
   };
   std::vector<Prediction> ablations, md_ablations;
 };
