@@ -8,10 +8,11 @@
 namespace servesim::calib {
 
 /// Two threads play ping-pong: each works `work_s` seconds (spinning), then hands the turn to
-/// the other, which has been asleep on its condition variable since it last handed over, and
-/// waits for it to come back. Returns `n` hand-off latencies in seconds, from the moment the
-/// turn is handed over (before the mutex is released and the sleeper notified) to the moment
-/// the sleeper has the mutex again and reads the clock, in the order measured.
+/// the other, which has been asleep on its own condition variable since it last handed over, and
+/// goes to sleep on its own. Each side has its own mutex, as each queue of the pipeline has.
+/// Returns `n` hand-off latencies in seconds, in the order measured: from the moment the turn is
+/// handed over (under the sleeper's mutex, before it is notified) to the moment the sleeper runs
+/// again with its mutex released.
 std::vector<double> measure_handoffs(int n, double work_s);
 
 }  // namespace servesim::calib

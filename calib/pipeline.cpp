@@ -103,8 +103,10 @@ class Run {
     threads.emplace_back([this] { inference(); });
     if (c_.open) threads.emplace_back([this] { open_arrivals(); });
     std::this_thread::sleep_until(t0_ + std::chrono::nanoseconds(w0_));
+    const std::int64_t sampled_w0 = now();  // sleep_until may wake late: the real edges
     const std::vector<Sched> at_w0 = sched_now();
     std::this_thread::sleep_until(t0_ + std::chrono::nanoseconds(w1_));
+    const std::int64_t sampled_w1 = now();
     const std::vector<Sched> at_w1 = sched_now();
     stop();
     for (auto& t : threads) t.join();
@@ -116,14 +118,15 @@ class Run {
     r.throughput_rps = static_cast<double>(r.completed) / r.window_s;
     r.preprocess = finish(pre_);
     r.infer = finish(inf_);
+    const double sampled_s =
+        static_cast<double>(std::max<std::int64_t>(1, sampled_w1 - sampled_w0)) * 1e-9;
     for (const Sched& end : at_w1) {  // a thread that started after w0 counts from 0
       Sched begin;
       for (const Sched& b : at_w0)
         if (b.tid == end.tid) begin = b;
       StageTimes& st = end.infer ? r.infer : r.preprocess;
-      st.cpu_cores += static_cast<double>(end.run_ns - begin.run_ns) * 1e-9 / r.window_s;
-      st.runnable_wait_cores +=
-          static_cast<double>(end.wait_ns - begin.wait_ns) * 1e-9 / r.window_s;
+      st.cpu_cores += static_cast<double>(end.run_ns - begin.run_ns) * 1e-9 / sampled_s;
+      st.runnable_wait_cores += static_cast<double>(end.wait_ns - begin.wait_ns) * 1e-9 / sampled_s;
     }
     r.batches = batches_;
     r.batch_sizes = batch_sizes_;

@@ -54,9 +54,10 @@ struct StageTimes {
   std::uint64_t count = 0;
   double queue_mean_s = 0;
   double service_mean_s = 0;
-  // The stage's threads over the window, from Linux's /proc/self/task/TID/schedstat: CPU time
-  // they ran, and time they were runnable but waiting for a CPU (the scheduler's queue), each
-  // divided by the window, so in cores (0 where schedstat is unavailable).
+  // The stage's threads over the window, from Linux's /proc/self/task/TID/schedstat read at its
+  // two edges: CPU time they ran, and time they were runnable but waiting for a CPU (the
+  // scheduler's queue), each divided by the time between the two reads, so in cores (0 where
+  // schedstat is unavailable).
   double cpu_cores = 0;
   double runnable_wait_cores = 0;
 };

@@ -117,18 +117,20 @@ CpuClock cpu_clock();
 double median_abs(std::vector<double> v);
 double worst_abs(const std::vector<double>& v);
 
-/// The exit status of a validation run: o.busy_status when accuracy is judged and the machine
-/// was not the one calibrated: other processes used more than a quarter of the `cores` (busy, in
-/// cores), or the kernels' CPU demand during the runs (`demand_ratio`: the median of the stages'
-/// measured over calibrated demand; 1 when unknown) was off by more than a factor 1.25 either
-/// way; kExitRuntime (1) when the median throughput error exceeds o.max_median_throughput_error
-/// (> 0); else 0. `who` names the command in what it prints.
+/// The exit status of a validation run: o.busy_status when accuracy is judged and other
+/// processes used more than a quarter of the `cores` (busy, in cores); kExitRuntime (1) when the
+/// median throughput error exceeds o.max_median_throughput_error (> 0); else 0. When the
+/// kernels' CPU demand during the runs (`demand_ratio`: the median of the stages' measured over
+/// calibrated demand; 1 when unknown) was off by more than kMaxDemandDrift either way, the
+/// prediction's inputs were wrong, and the error judged is `measured_demand_error` (the median
+/// throughput error of the rerun given the measured demands) instead; without one (< 0) the run
+/// is not judged (o.busy_status, when > 0). `who` names the command in what it prints.
 int validation_verdict(const ValidateOptions& o, double busy, int cores,
                        double median_throughput_error, const char* who, std::ostream& out,
-                       double demand_ratio = 1.0);
+                       double demand_ratio = 1.0, double measured_demand_error = -1.0);
 
 /// The largest factor by which the kernels' CPU demand may drift between the calibration and
-/// the runs before validation_verdict stops judging accuracy.
+/// the runs before validation_verdict judges the rerun given the measured demand instead.
 inline constexpr double kMaxDemandDrift = 1.25;
 
 /// Runs the whole validation, printing progress and the table to `out`; returns the exit status.

@@ -29,7 +29,7 @@ void SerialServer::submit(Time work, WorkOwner& owner, std::uint64_t token) {
 void SerialServer::start() {
   running_ = true;
   busy_.set(sim_.now(), 1);
-  under_.submit(waiting_.front().work, *this, 0);
+  under_.submit_from(waiting_.front().work, *this, 0, core_);  // one server thread
 }
 
 void SerialServer::work_done(std::uint64_t) {

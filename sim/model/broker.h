@@ -63,6 +63,7 @@ class SerialServer final : public Server, public WorkOwner {
   Server& under_;
   Ring<Job> waiting_;
   bool running_ = false;
+  int core_ = -1;  // the core its thread last ran on (node.cpu.scheduler: per_core)
   TimeIntegral busy_;
 };
 

@@ -69,11 +69,12 @@ Node::Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replicati
   stages_.reserve(params.pipeline.size());
   for (std::size_t i = 0; i < params.pipeline.size(); ++i) {
     const StageParams& sp = params.pipeline[i];
-    stages_.push_back(std::make_unique<Stage>(
-        *this, static_cast<std::uint32_t>(i), sp,
-        Rng::stream(params.seed, replication,
-                    (index == 0 ? "" : "node" + std::to_string(index) + "/") + "stage/" + sp.name,
-                    "service")));
+    const std::string name =
+        (index == 0 ? "" : "node" + std::to_string(index) + "/") + "stage/" + sp.name;
+    stages_.push_back(
+        std::make_unique<Stage>(*this, static_cast<std::uint32_t>(i), sp,
+                                Rng::stream(params.seed, replication, name, "service"),
+                                Rng::stream(params.seed, replication, name, "wakeup")));
   }
   if (const std::size_t f = fanout_stage(params); f != kNoFanout) {
     const std::string prefix = index == 0 ? "" : "node" + std::to_string(index) + "/";

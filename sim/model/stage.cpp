@@ -29,8 +29,8 @@ void apply_output(const OutputParams& out, Request& r) {
   }
 }
 
-Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng)
-    : node_(node), index_(index), params_(params), rng_(rng) {
+Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng, Rng wake_rng)
+    : node_(node), index_(index), params_(params), rng_(rng), wake_rng_(wake_rng) {
   const auto& pipe = node.params().pipeline;
   if (on_gpu()) {
     const bool next_on_gpu =
@@ -48,6 +48,9 @@ Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng
   // holds: no dynamic batcher waits for other requests to join, so a batch goes at once.
   const bool fused_child =
       f != kNoFanout && index > f && pipe[f].fanout->broker.kind == BrokerKind::kFused;
+  // Instances of CPU and GPU stages are threads that sleep when they have nothing to do; a fused
+  // child stage's work runs in the held worker's thread, and a transfer stage is a copy.
+  sleeps_ = node.params().node.cpu.wakeup && !fused_child && params.device != Device::kPcie;
   const int ngroups = params.device == Device::kCpu ? 1 : node.gpu_count();
   groups_.resize(static_cast<std::size_t>(ngroups));
   for (int g = 0; g < ngroups; ++g) {
@@ -204,14 +207,17 @@ double Stage::peak_gpu_bytes(const Request& r) const {
 void Stage::begin(std::uint32_t i) {
   Instance& inst = instances_[i];
   const Time now = node_.now();
-  // Every instance is a thread on the node's CPU. One that went to sleep waiting for work (idle
+  // An instance is a thread on the node's CPU. One that went to sleep waiting for work (idle
   // before this instant) is woken first, and the batch waits meanwhile; one that takes the next
   // batch as it finishes the last never slept.
-  if (const auto& wakeup = node_.params().node.cpu.wakeup; wakeup && now > inst.idle_since) {
-    inst.step = Step::kWaking;
-    inst.start = now;  // for the trace
-    node_.sim().schedule_in(sample_to_time(wakeup->sample(rng_)), *this, kThreadWake, i);
-    return;
+  if (sleeps_ && now > inst.idle_since) {
+    const Time delay = sample_to_time(node_.params().node.cpu.wakeup->sample(wake_rng_));
+    if (delay > 0) {
+      inst.step = Step::kWaking;
+      inst.start = now;  // for the trace
+      node_.sim().schedule_in(delay, *this, kThreadWake, i);
+      return;
+    }
   }
   start(i);
 }

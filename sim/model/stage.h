@@ -28,7 +28,9 @@ void apply_output(const OutputParams& out, Request& r);
 
 class Stage final : public WorkOwner, public EventHandler {
  public:
-  Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng);
+  /// `rng` draws service times; `wake_rng` thread wake-ups (node.cpu.wakeup), a stream of its
+  /// own so that turning wake-ups on leaves every service draw as it was.
+  Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng, Rng wake_rng);
 
   /// A request joins this stage's queue (and starts at once if an instance is free).
   void accept(RequestId id);
@@ -65,9 +67,9 @@ class Stage final : public WorkOwner, public EventHandler {
     Step step = Step::kIdle;
     std::vector<RequestId> batch;
     Time start = 0, input_end = 0, compute_end = 0;
-    Time idle_since = 0;
-    int core = -1;  // the CPU core its thread last ran on (node.cpu.scheduler: per_core)  // when
-                    // it last went idle; woken at `woken`'s start when it slept
+    Time idle_since = 0;  // when it last went idle (a later batch finds its thread asleep)
+    int core = -1;        // the CPU core its thread last ran on (node.cpu.scheduler: per_core)
+                          // it last went idle; woken at `woken`'s start when it slept
     StageSpan held_span;  // fused: the batch's span, reported when its children are done
     double work = 0;      // ns the compute phase takes on idle devices (sampled work / speed)
     CurveArgs args;
@@ -95,7 +97,8 @@ class Stage final : public WorkOwner, public EventHandler {
   Node& node_;
   std::uint32_t index_;
   const StageParams& params_;
-  Rng rng_;
+  Rng rng_, wake_rng_;
+  bool sleeps_ = false;    // its instances are threads that sleep when idle (node.cpu.wakeup)
   bool copy_out_ = false;  // a GPU stage whose next stage is not on the same GPU
   bool fused_ = false;     // a fused fan-out stage: an instance runs its batch's children
   std::vector<Group> groups_;

@@ -165,6 +165,12 @@ workload: {mode: closed, concurrency: 2, think_time: 10s}
   // With a broker instead, B's detect starts as soon as A's ends.
   const Recorder brokered = record(parse(yaml));
   CHECK(brokered.spans[0][1].queue == 10'000'000);
+  // Thread wake-ups change nothing here: the children run in the held worker's own thread, and
+  // the worker takes B at the instant it is released, so no thread ever sleeps.
+  const Recorder woken =
+      record(parse(yaml, {"pipeline.detect.fanout.broker={kind: fused}", "node.cpu.wakeup=1ms"}));
+  CHECK(woken.latencies == rec.latencies);
+  CHECK(woken.child_latencies == rec.child_latencies);
 }
 
 TEST_CASE("fused: a held batch's children are identified in batches of the child stage's size",

@@ -14,6 +14,7 @@
 #include "sim/metrics/confidence.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/model/replication.h"
+#include "tests/support/config_error.h"
 #include "tests/support/scenario.h"
 
 namespace servesim {
@@ -604,6 +605,39 @@ pipeline:
     const Recorder none = record(test::parse(yaml, {"node.cpu={cores: 2}"}));
     CHECK(none.latencies == std::vector<Time>(5, 2'000'000));
   }
+  SECTION("wake-ups draw from their own stream: every service time stays as it was") {
+    // Exponential services on two one-thread stages and two clients: each stage serves in FIFO
+    // order, so its k-th service is its k-th draw with or without wake-ups.
+    const std::vector<std::string> sets{
+        "pipeline=[{name: a, device: cpu, service: {dist: exponential, mean: 1ms}}, {name: b, "
+        "device: cpu, service: {dist: exponential, mean: 1ms}}]",
+        "workload.concurrency=2", "run={requests: 200}"};
+    auto with = [&](const char* wakeup) {
+      ConfigNode root = load_config_text(yaml, "<test>", ".");
+      int k = 0;
+      for (const auto& o : sets) apply_override(root, o, ++k);
+      if (wakeup) apply_override(root, std::string("node.cpu.wakeup=") + wakeup, ++k);
+      return record(parse_scenario(root));
+    };
+    const Recorder off = with("0us"), on = with("{dist: exponential, mean: 200us}");
+    REQUIRE(off.spans.size() == 2);
+    REQUIRE(on.spans.size() == 2);
+    for (std::size_t st = 0; st < 2; ++st) {
+      REQUIRE(on.spans[st].size() == off.spans[st].size());
+      for (std::size_t k = 0; k < off.spans[st].size(); ++k)
+        CHECK(on.spans[st][k].compute == off.spans[st][k].compute);
+    }
+    // And a wake-up of 0 is no wake-up: the same run, to the nanosecond.
+    const Recorder none = record(test::parse(
+        yaml,
+        {"node.cpu={cores: 2}",
+         "pipeline=[{name: a, "
+         "device: cpu, service: {dist: exponential, mean: 1ms}}, {name: b, device: cpu, service: "
+         "{dist: exponential, mean: 1ms}}]",
+         "workload.concurrency=2", "run={requests: 200}"}));
+    CHECK(none.latencies == off.latencies);
+    CHECK(on.latencies != off.latencies);
+  }
   SECTION("a thread that finds work queued as it finishes never sleeps") {
     // One 1 ms stage and two clients: after the first request a's thread always has the other
     // client's request waiting, so it takes it at once: 1000 requests/s, as without wake-ups.
@@ -620,6 +654,35 @@ pipeline:
 }  // namespace servesim
 
 namespace servesim {
+
+TEST_CASE("node.cpu.scheduler and wakeup: errors name the key; the resolved config shows them",
+          "[unit][node][config]") {
+  const std::string yaml = R"(
+node: {cpu: {cores: 2}}
+run: {requests: 5}
+workload: {mode: closed, concurrency: 1}
+pipeline: [{name: w, device: cpu, service: {dist: deterministic, mean: 1ms}}]
+)";
+  const ConfigError bad =
+      test::config_error([&] { test::parse(yaml, {"node.cpu.scheduler=cfs"}); });
+  CHECK(bad.key() == "node.cpu.scheduler");
+  CHECK(std::string(bad.what()).find("per_core") != std::string::npos);
+  const ConfigError neg = test::config_error([&] { test::parse(yaml, {"node.cpu.wakeup=-5us"}); });
+  CHECK(neg.key() == "node.cpu.wakeup");
+  const ConfigError nocv = test::config_error(
+      [&] { test::parse(yaml, {"node.cpu.wakeup={dist: lognormal, mean: 50us}"}); });
+  CHECK(nocv.key() == "node.cpu.wakeup.dist");
+
+  const std::string shown =
+      resolved_config(test::parse(yaml, {"node.cpu.scheduler=per_core",
+                                         "node.cpu.wakeup={dist: lognormal, mean: 50us, cv: 2}"}))
+          .dump(1);
+  CHECK(shown.find("\"scheduler\": \"per_core\"") != std::string::npos);
+  CHECK(shown.find("\"wakeup\"") != std::string::npos);
+  const std::string plain = resolved_config(test::parse(yaml)).dump(1);
+  CHECK(plain.find("scheduler") == std::string::npos);
+  CHECK(plain.find("wakeup") == std::string::npos);
+}
 
 TEST_CASE("node.cpu.scheduler per_core places work on a core's run queue and never migrates it",
           "[unit][node]") {
