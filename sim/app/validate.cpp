@@ -63,6 +63,21 @@ double worst_abs(const std::vector<double>& v) {
   return w;
 }
 
+std::string Errors::summary() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%",
+                median_abs(throughput) * 100, worst_abs(throughput) * 100, median_abs(p50) * 100,
+                worst_abs(p50) * 100, median_abs(p99) * 100, worst_abs(p99) * 100);
+  return buf;
+}
+
+std::string csv_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
 namespace {
 
 using calib::ImageSize;
@@ -394,22 +409,13 @@ using Predictions = std::vector<ValidationRow::Prediction>;
 void print_ablations(const std::vector<ValidationRow>& rows,
                      const Predictions& (*pick)(const ValidationRow&), std::ostream& out) {
   for (std::size_t k = 0; k < std::size(kAblations); ++k) {
-    std::vector<double> x, p50, p99;
-    for (const auto& r : rows) {
-      if (pick(r).size() <= k) continue;
-      const auto& a = pick(r)[k];
-      x.push_back(relative_error(a.throughput, r.measured.throughput_rps));
-      p50.push_back(relative_error(a.p50_ms, r.measured.p50_s * 1e3));
-      p99.push_back(relative_error(a.p99_ms, r.measured.p99_s * 1e3));
-    }
-    if (x.empty()) continue;
-    char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "  %s: throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%\n",
-                  kAblations[k].label, median_abs(x) * 100, worst_abs(x) * 100,
-                  median_abs(p50) * 100, worst_abs(p50) * 100, median_abs(p99) * 100,
-                  worst_abs(p99) * 100);
-    out << buf;
+    Errors e;
+    for (const auto& r : rows)
+      if (pick(r).size() > k) {
+        const auto& a = pick(r)[k];
+        e.add(r.measured, a.throughput, a.p50_ms, a.p99_ms);
+      }
+    if (!e.throughput.empty()) out << "  " << kAblations[k].label << ": " << e.summary() << "\n";
   }
 }
 
@@ -487,11 +493,7 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
         << "_preprocess_runnable_wait_cores," << run << "without_" << a.name
         << "_infer_runnable_wait_cores";
   o << "\n";
-  auto g = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-    return std::string(buf);
-  };
+  const auto g = csv_number;
   for (const auto& r : rows) {
     const auto& m = r.measured;
     o << r.size << "," << (r.open ? "open" : "closed") << ","
@@ -706,29 +708,23 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
                 "configuration", "X meas", "X pred", "err", "p50 ms", "pred", "err", "p99 ms",
                 "pred", "err", "batch", "pred", "other");
   out << buf;
-  std::vector<double> ex, e50, e99;
+  Errors pred;
   for (const auto& r : rows) {
     const auto& m = r.measured;
-    ex.push_back(relative_error(r.sim_throughput, m.throughput_rps));
-    e50.push_back(relative_error(r.sim_p50_ms, m.p50_s * 1e3));
-    e99.push_back(relative_error(r.sim_p99_ms, m.p99_s * 1e3));
+    pred.add(m, r.sim_throughput, r.sim_p50_ms, r.sim_p99_ms);
     std::snprintf(
         buf, sizeof buf,
         "  %-34s %8.1f %8.1f %7s | %7.2f %7.2f %7s | %7.2f %7.2f %7s | %5.2f %5.2f | %5.2f\n",
-        label(r).c_str(), m.throughput_rps, r.sim_throughput, pct(ex.back()).c_str(), m.p50_s * 1e3,
-        r.sim_p50_ms, pct(e50.back()).c_str(), m.p99_s * 1e3, r.sim_p99_ms, pct(e99.back()).c_str(),
-        m.batch_mean, r.sim_batch_mean, r.other_load_cores);
+        label(r).c_str(), m.throughput_rps, r.sim_throughput, pct(pred.throughput.back()).c_str(),
+        m.p50_s * 1e3, r.sim_p50_ms, pct(pred.p50.back()).c_str(), m.p99_s * 1e3, r.sim_p99_ms,
+        pct(pred.p99.back()).c_str(), m.batch_mean, r.sim_batch_mean, r.other_load_cores);
     out << buf;
   }
-  const double mx = median_abs(ex);
-  std::snprintf(buf, sizeof buf,
-                "\n  |error| median / worst: throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, "
-                "p99 %.1f%% / %.1f%% (%zu configurations)\n"
-                "  (other: CPU cores other processes used during the run; the simulated machine "
-                "has none)\n",
-                mx * 100, worst_abs(ex) * 100, median_abs(e50) * 100, worst_abs(e50) * 100,
-                median_abs(e99) * 100, worst_abs(e99) * 100, rows.size());
-  out << buf;
+  const double mx = median_abs(pred.throughput);
+  out << "\n  |error| median / worst: " << pred.summary() << " (" << rows.size()
+      << " configurations)\n"
+      << "  (other: CPU cores other processes used during the run; the simulated machine has "
+         "none)\n";
   print_ablations(
       rows, [](const ValidationRow& r) -> const Predictions& { return r.ablations; }, out);
 
@@ -740,29 +736,21 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   std::snprintf(buf, sizeof buf, "  %-34s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n", "configuration",
                 "pre", "infer", "X", "err", "p50 ms", "err", "p99 ms", "err");
   out << buf;
-  std::vector<double> dx, d50, d99;
+  Errors given;
   for (auto& r : rows) {
     simulate_measured_demand(r, dir);
     if (r.md_throughput <= 0) continue;
-    const auto& m = r.measured;
-    dx.push_back(relative_error(r.md_throughput, m.throughput_rps));
-    d50.push_back(relative_error(r.md_p50_ms, m.p50_s * 1e3));
-    d99.push_back(relative_error(r.md_p99_ms, m.p99_s * 1e3));
+    given.add(r.measured, r.md_throughput, r.md_p50_ms, r.md_p99_ms);
     std::snprintf(buf, sizeof buf, "  %-34s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
                   label(r).c_str(), r.preprocess_demand_ratio, r.infer_demand_ratio,
-                  r.md_throughput, pct(dx.back()).c_str(), r.md_p50_ms, pct(d50.back()).c_str(),
-                  r.md_p99_ms, pct(d99.back()).c_str());
+                  r.md_throughput, pct(given.throughput.back()).c_str(), r.md_p50_ms,
+                  pct(given.p50.back()).c_str(), r.md_p99_ms, pct(given.p99.back()).c_str());
     out << buf;
   }
-  if (dx.empty()) {
+  if (given.throughput.empty()) {
     out << "  (no schedstat on this system: skipped)\n";
   } else {
-    std::snprintf(buf, sizeof buf,
-                  "\n  given the measured demands, |error| median / worst: throughput %.1f%% / "
-                  "%.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%\n",
-                  median_abs(dx) * 100, worst_abs(dx) * 100, median_abs(d50) * 100,
-                  worst_abs(d50) * 100, median_abs(d99) * 100, worst_abs(d99) * 100);
-    out << buf;
+    out << "\n  given the measured demands, |error| median / worst: " << given.summary() << "\n";
     print_ablations(
         rows, [](const ValidationRow& r) -> const Predictions& { return r.md_ablations; }, out);
   }
@@ -788,7 +776,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     out << b;
   }
   return validation_verdict(o, busy, cores, mx, "servesim validate", out, drift,
-                            dx.empty() ? -1.0 : median_abs(dx));
+                            given.throughput.empty() ? -1.0 : median_abs(given.throughput));
 }
 
 int validation_verdict(const ValidateOptions& o, double busy, int cores,

@@ -117,6 +117,24 @@ CpuClock cpu_clock();
 double median_abs(std::vector<double> v);
 double worst_abs(const std::vector<double>& v);
 
+/// The relative errors of throughput, p50 and p99 over a set of configurations.
+struct Errors {
+  std::vector<double> throughput, p50, p99;
+  /// Adds one configuration: the measured run (a real pipeline's result: throughput_rps, p50_s,
+  /// p99_s) and the simulated throughput (1/s) and latencies (ms).
+  template <class Measured>
+  void add(const Measured& m, double x, double p50_ms, double p99_ms) {
+    throughput.push_back(relative_error(x, m.throughput_rps));
+    p50.push_back(relative_error(p50_ms, m.p50_s * 1e3));
+    p99.push_back(relative_error(p99_ms, m.p99_s * 1e3));
+  }
+  /// "throughput 4.9% / 54.7%, p50 ..., p99 ...": the median and the worst |error| of each.
+  std::string summary() const;
+};
+
+/// A number as the validation CSVs write it: four significant digits.
+std::string csv_number(double v);
+
 /// The exit status of a validation run: o.busy_status when accuracy is judged and other
 /// processes used more than a quarter of the `cores` (busy, in cores); kExitRuntime (1) when the
 /// median throughput error exceeds o.max_median_throughput_error (> 0); else 0. When the

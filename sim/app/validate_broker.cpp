@@ -173,11 +173,7 @@ std::string csv(const std::vector<Row>& rows) {
        "measured_child_p50_ms,predicted_child_p50_ms,measured_stage1_service_ms,"
        "measured_stage2_service_ms,redis_server_cores,predicted_redis_utilization,"
        "other_load_cores\n";
-  auto g = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
-    return std::string(buf);
-  };
+  const auto g = csv_number;
   for (const auto& r : rows) {
     const auto& m = r.measured;
     o << r.fanout << "," << variant(r) << "," << m.completed << "," << g(m.throughput_rps) << ","
@@ -348,27 +344,22 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
                 "", "X meas", "X pred", "err", "p50 ms", "pred", "err", "p99 ms", "pred", "err",
                 "ch p50", "pred", "redis", "other");
   out << line;
-  std::vector<double> ex, e50, e99;
+  Errors pred;
   for (const auto& r : rows) {
     const auto& m = r.measured;
-    ex.push_back(relative_error(r.sim_x, m.throughput_rps));
-    e50.push_back(relative_error(r.sim_p50_ms, m.p50_s * 1e3));
-    e99.push_back(relative_error(r.sim_p99_ms, m.p99_s * 1e3));
+    pred.add(m, r.sim_x, r.sim_p50_ms, r.sim_p99_ms);
     std::snprintf(line, sizeof line,
                   "  %-3d %-5s %8.1f %8.1f %+6.1f%% | %7.2f %7.2f %+6.1f%% | %7.2f %7.2f %+6.1f%% "
                   "| %6.2f %6.2f | %5.2f %5.2f\n",
-                  r.fanout, variant(r).c_str(), m.throughput_rps, r.sim_x, ex.back() * 100,
-                  m.p50_s * 1e3, r.sim_p50_ms, e50.back() * 100, m.p99_s * 1e3, r.sim_p99_ms,
-                  e99.back() * 100, m.child_p50_s * 1e3, r.sim_child_p50_ms, r.redis_cores,
-                  r.other_cores);
+                  r.fanout, variant(r).c_str(), m.throughput_rps, r.sim_x,
+                  pred.throughput.back() * 100, m.p50_s * 1e3, r.sim_p50_ms, pred.p50.back() * 100,
+                  m.p99_s * 1e3, r.sim_p99_ms, pred.p99.back() * 100, m.child_p50_s * 1e3,
+                  r.sim_child_p50_ms, r.redis_cores, r.other_cores);
     out << line;
   }
-  const double mx = median_abs(ex);
-  std::snprintf(line, sizeof line,
-                "\n  |error| median / worst: throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, "
-                "p99 %.1f%% / %.1f%% (%zu configurations)\n",
-                mx * 100, worst_abs(ex) * 100, median_abs(e50) * 100, worst_abs(e50) * 100,
-                median_abs(e99) * 100, worst_abs(e99) * 100, rows.size());
+  const double mx = median_abs(pred.throughput);
+  std::snprintf(line, sizeof line, "\n  |error| median / worst: %s (%zu configurations)\n",
+                pred.summary().c_str(), rows.size());
   out << line
       << "  (ch p50: a child's median latency from emission, ms; redis: the redis-server's CPU, "
          "in cores, which the simulator runs on the node's cores (cpu: node); "

@@ -170,3 +170,17 @@ TEST_CASE("validate.csv has as many cells in every row as in its header", "[unit
   CHECK(cells[1] == cells[0]);
   CHECK(cells[2] == cells[0]);
 }
+
+TEST_CASE("validate: the error summary is the median and worst |error| of each metric",
+          "[unit][validate]") {
+  servesim::calib::PipelineResult m;
+  m.throughput_rps = 100;
+  m.p50_s = 0.010;
+  m.p99_s = 0.020;
+  servesim::Errors e;
+  e.add(m, 110, 10, 20);  // +10%, 0, 0
+  e.add(m, 70, 12, 16);   // -30%, +20%, -20%
+  e.add(m, 95, 9, 21);    // -5%, -10%, +5%
+  CHECK(e.summary() == "throughput 10.0% / 30.0%, p50 10.0% / 20.0%, p99 5.0% / 20.0%");
+  CHECK(servesim::csv_number(123.456789) == "123.5");
+}

@@ -510,10 +510,6 @@ pipeline:
   }
 }
 
-}  // namespace servesim
-
-namespace servesim {
-
 TEST_CASE("a request whose pipeline ends on the GPU frees its memory when it completes",
           "[unit][node]") {
   // One client, one to_gpu copy of a medium JPEG (121 kB): one payload is on the GPU at a time,
@@ -549,10 +545,6 @@ pipeline:
   CHECK(s.gpu_memory_mean_bytes > 500000);
 }
 
-}  // namespace servesim
-
-namespace servesim {
-
 TEST_CASE("the bottleneck is the device when a stage's instances only wait for it",
           "[unit][node]") {
   // One instance feeding a 1 ms GPU kernel: instance and GPU are both busy 100% of the time;
@@ -574,10 +566,6 @@ pipeline: [{name: work, device: cpu, instances: 2, service: {dist: deterministic
   CHECK(s.bottleneck == "work.instances");
   CHECK(s.throughput_bound == Approx(2000).epsilon(1e-3));
 }
-
-}  // namespace servesim
-
-namespace servesim {
 
 TEST_CASE("a worker that slept waits node.cpu.wakeup before it starts; a busy one does not",
           "[unit][node]") {
@@ -650,10 +638,6 @@ pipeline:
     CHECK(s.throughput_rps.mean == Approx(1000).epsilon(1e-9));
   }
 }
-
-}  // namespace servesim
-
-namespace servesim {
 
 TEST_CASE("node.cpu.scheduler and wakeup: errors name the key; the resolved config shows them",
           "[unit][node][config]") {
