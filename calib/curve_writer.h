@@ -1,5 +1,6 @@
 #pragma once
-/// Writing fitted curves as the `curves:` YAML of DESIGN.md, which sim/config's parse_curves reads.
+/// Writing fitted curves as the `curves:` YAML of docs/config-reference.md, which sim/config's
+/// parse_curves reads.
 
 #include <span>
 #include <string>
@@ -31,8 +32,8 @@ std::string duration_text(double ns);
 /// points. Numbers as rounded() writes them.
 std::string curve_formula(const Curve& c);
 
-/// The YAML text: `header` lines as comments, then `curves:` with each curve in DESIGN.md's
-/// schema (inputs, form, coef or table, noise, fit, source), its numbers rounded by rounded().
+/// The YAML text: `header` lines as comments, then `curves:` with each curve in the schema of
+/// docs/config-reference.md (inputs, form, coef or table, noise, fit, source), its numbers rounded by rounded().
 std::string curves_yaml(std::span<const NamedCurve> curves, std::span<const std::string> header);
 
 }  // namespace servesim::calib

@@ -1,7 +1,7 @@
 #pragma once
 /// `servesim validate`: calibrate this machine's stage curves from isolated microbenchmarks,
 /// predict a real in-process pipeline (calib/pipeline.h) with the simulator, run it, and put the
-/// prediction beside the measurement (DESIGN.md validation ladder, rung 4).
+/// prediction beside the measurement (docs/validation.md, rung 4).
 
 #include <cstdint>
 #include <ostream>

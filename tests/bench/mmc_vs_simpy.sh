@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# M/M/4 (DESIGN.md's minimal scenario, tests/bench/mm4.yaml) through the full `servesim run`
+# M/M/4 (README's minimal scenario, tests/bench/mm4.yaml) through the full `servesim run`
 # path and the same model in SimPy 3, in one script: customers completed per wall second.
 #
 #   tests/bench/mmc_vs_simpy.sh [path/to/servesim]      (default: build/servesim)

@@ -66,7 +66,7 @@ TEST_CASE("M/M/1 mean response time matches 1/(mu - lambda) within the 95% CI", 
 }
 
 TEST_CASE("M/M/c at rho = 0.9 matches Erlang C within the 95% CI", "[validation]") {
-  // DESIGN.md's minimal scenario: c = 4, lambda = 90/s, 1/mu = 40 ms, rho = 0.9.
+  // README's minimal scenario: c = 4, lambda = 90/s, 1/mu = 40 ms, rho = 0.9.
   const RunSummary s =
       run_scenario(parse_scenario(load_config_file(std::filesystem::path(SERVESIM_SOURCE_DIR) /
                                                    "configs/scenarios/mm4.yaml")),
