@@ -386,7 +386,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (plot->parsed()) {
       po.csv = plot_csv;
       po.out = plot_out;
-      out << "  wrote " << run_plot(po).string() << "\n";
+      const std::filesystem::path wrote = run_plot(po);  // before "wrote": it may throw
+      out << "  wrote " << wrote.string() << "\n";
       return kExitOk;
     }
     if (compare->parsed()) {

@@ -77,7 +77,9 @@ std::filesystem::path run_plot(const PlotOptions& o) {
   std::filesystem::create_directories(dir);
   std::string script = gnuplot_output(out, 900, 560);
   script += "set datafile separator ','\nset key outside right\nset grid\n";
-  script += "set xlabel " + gnuplot_quote(o.x) + "\nset ylabel " + gnuplot_quote(o.y) + "\n";
+  // noenhanced: a column name is text, not markup (p99_ms is not "p99" with a subscript).
+  script += "set xlabel " + gnuplot_quote(o.x) + " noenhanced\nset ylabel " + gnuplot_quote(o.y) +
+            " noenhanced\n";
   script += "set title " +
             gnuplot_quote(o.y + " vs " + o.x + " (" + o.csv.filename().string() + ")") +
             " noenhanced\n";
