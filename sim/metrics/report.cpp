@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "sim/config/csv.h"
+
 namespace servesim {
 
 namespace {
@@ -165,8 +167,8 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   cols.emplace_back("Rejected", std::to_string(s.rejected));
   std::string head, row;
   for (std::size_t i = 0; i < cols.size(); ++i) {
-    head += (i ? "," : "") + cols[i].first;
-    row += (i ? "," : "") + cols[i].second;
+    head += (i ? "," : "") + csv_cell(cols[i].first);
+    row += (i ? "," : "") + csv_cell(cols[i].second);
   }
   return head + "\n" + row + "\n";
 }
