@@ -42,6 +42,21 @@ struct RunOptions {
   bool quiet = false;
 };
 
+/// --trace-window as simulated nanoseconds: at least 1 ns (a shorter one rounds to an empty
+/// trace), and the window's end, warm-up + window, within the int64 nanosecond clock.
+Time trace_window(const std::string& text, Time warmup) {
+  const SourceMark at{"--trace-window", 1, 1};
+  const ParsedQuantity w = parse_quantity(text, Dimension::kDuration);
+  if (!w.error.empty()) throw ConfigError(at, "", w.error);
+  const std::optional<Time> ns = round_to_time(w.value * 1e9);
+  if (!(w.value * 1e9 >= 1))
+    throw ConfigError(at, "", "the window must be at least 1ns, got '" + text + "'");
+  if (!ns || *ns > kTimeMax - warmup)
+    throw ConfigError(at, "", "'" + text + "' is longer than the simulated clock counts: " +
+                                  "warm-up + window must stay under 2^63 ns (292 years)");
+  return *ns;
+}
+
 int cmd_run(const RunOptions& o, std::ostream& out) {
   const LoadedScenario sc = load_scenario(o.file, o.sets);
   if (o.file.empty() && !o.quiet)
@@ -50,14 +65,9 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
   const int jobs =
       o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::unique_ptr<ChromeTrace> trace;
-  if (!o.trace_path.empty()) {
-    const ParsedQuantity w = parse_quantity(o.trace_window, Dimension::kDuration);
-    if (!w.error.empty() || w.value <= 0)
-      throw ConfigError(SourceMark{"--trace-window", 1, 1}, "",
-                        w.error.empty() ? "must be > 0" : w.error);
+  if (!o.trace_path.empty())
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
-                                          static_cast<Time>(std::llround(w.value * 1e9)));
-  }
+                                          trace_window(o.trace_window, sc.params.run.warmup));
   const RunSummary s = run_scenario(sc.params, jobs, trace.get());
   if (!o.quiet) print_summary(out, s, sc.source);
   if (!o.json_path.empty()) {
@@ -218,8 +228,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_option("--json", ro.json_path, "Write the results as JSON to this path");
   run->add_option("--trace", ro.trace_path,
                   "Write a Chrome/Perfetto trace of replication 0 from the end of warm-up");
+  CLI::Option* trace_opt = run->get_option("--trace");
   run->add_option("--trace-window", ro.trace_window,
-                  "Simulated time the trace covers (default 100ms)");
+                  "Simulated time the trace covers (default 100ms; 1ns at least)")
+      ->needs(trace_opt);
   run->add_option("--csv", ro.csv_path,
                   "Write the results as CSV in perf_analyzer's columns (microseconds)");
   run->add_option("-j,--jobs", ro.jobs,
