@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <iostream>
 #include <limits>
-#include <thread>
 
+#include "sim/core/worker_threads.h"
 #include "sim/model/observer.h"
 #include "sim/model/replication.h"
 
@@ -176,10 +177,15 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   };
   const auto nthreads =
       static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < nthreads; ++t) pool.emplace_back(worker);
+  // The calling thread is a worker too, so a system that refuses every extra thread still
+  // finishes the run; the result does not depend on how many started.
+  WorkerThreads pool = start_workers(nthreads - 1, worker);
+  if (!pool.refused().empty())
+    std::cerr << "servesim: warning: could not start more threads (" << pool.refused()
+              << "): running the replications on " << pool.size() + 1 << " thread(s) of the "
+              << nthreads << " asked for\n";
   worker();
-  for (auto& t : pool) t.join();
+  pool.join();
   for (const auto& e : failed)
     if (e) std::rethrow_exception(e);
 
