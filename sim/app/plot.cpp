@@ -73,6 +73,7 @@ std::filesystem::path run_plot(const PlotOptions& o) {
 
   const std::filesystem::path out =
       o.out.empty() ? std::filesystem::path(o.csv).replace_extension(".png") : o.out;
+  check_output_paths({{"--out", out.string(), false}});
   const std::filesystem::path dir = out.string() + ".plot";
   std::filesystem::create_directories(dir);
   std::string script = gnuplot_output(out, 900, 560);
