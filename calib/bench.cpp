@@ -371,9 +371,9 @@ std::string bench_summary_csv(std::span<const Sample> samples) {
   for (auto& [k, v] : by_item(samples)) {
     const auto& [kernel, w, h, q, px, bytes] = k;
     std::vector<double> t = v;
-    out += csv_cell(kernel) + "," + cell(w) + "," + cell(h) + "," + cell(q) + "," + shortest(px) + "," +
-           shortest(bytes) + "," + std::to_string(t.size()) + "," + g6(quantile(t, 0.5)) + "," +
-           g6(quantile(t, 0.25)) + "," + g6(quantile(t, 0.75)) + "\n";
+    out += csv_cell(kernel) + "," + cell(w) + "," + cell(h) + "," + cell(q) + "," + shortest(px) +
+           "," + shortest(bytes) + "," + std::to_string(t.size()) + "," + g6(quantile(t, 0.5)) +
+           "," + g6(quantile(t, 0.25)) + "," + g6(quantile(t, 0.75)) + "\n";
   }
   return out;
 }

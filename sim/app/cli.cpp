@@ -52,8 +52,9 @@ Time trace_window(const std::string& text, Time warmup) {
   if (!(w.value * 1e9 >= 1))
     throw ConfigError(at, "", "the window must be at least 1ns, got '" + text + "'");
   if (!ns || *ns > kTimeMax - warmup)
-    throw ConfigError(at, "", "'" + text + "' is longer than the simulated clock counts: " +
-                                  "warm-up + window must stay under 2^63 ns (292 years)");
+    throw ConfigError(at, "",
+                      "'" + text + "' is longer than the simulated clock counts: " +
+                          "warm-up + window must stay under 2^63 ns (292 years)");
   return *ns;
 }
 

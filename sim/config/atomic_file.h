@@ -26,8 +26,9 @@ inline void write_atomically(const std::filesystem::path& path, const std::strin
   std::string tmp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0)
-    throw std::runtime_error("cannot write '" + path.string() + "': cannot create a temporary in '" +
-                             dir.string() + "': " + std::strerror(errno));
+    throw std::runtime_error("cannot write '" + path.string() +
+                             "': cannot create a temporary in '" + dir.string() +
+                             "': " + std::strerror(errno));
   // mkstemp makes the file 0600; a result file gets the permissions of any file the user makes.
   const mode_t mask = ::umask(0);
   ::umask(mask);
@@ -62,8 +63,8 @@ inline void check_output_dir(const std::filesystem::path& dir, const std::string
   std::filesystem::path existing = dir.empty() ? "." : dir;
   while (!std::filesystem::exists(existing, ec)) {
     if (!may_create)
-      throw ConfigError(at, "", "the directory '" + existing.string() + "'" + of +
-                                    " does not exist");
+      throw ConfigError(at, "",
+                        "the directory '" + existing.string() + "'" + of + " does not exist");
     existing = existing.has_parent_path() && existing.parent_path() != existing
                    ? existing.parent_path()
                    : std::filesystem::path(".");
@@ -71,8 +72,9 @@ inline void check_output_dir(const std::filesystem::path& dir, const std::string
   if (!std::filesystem::is_directory(existing, ec))
     throw ConfigError(at, "", "'" + existing.string() + "'" + of + " is not a directory");
   if (::access(existing.c_str(), W_OK | X_OK) != 0)
-    throw ConfigError(at, "", "cannot write in the directory '" + existing.string() + "'" + of +
-                                  ": " + std::strerror(errno));
+    throw ConfigError(at, "",
+                      "cannot write in the directory '" + existing.string() + "'" + of + ": " +
+                          std::strerror(errno));
 }
 
 /// Throws a ConfigError naming `option` unless `path` can be written as an output file: not
@@ -123,11 +125,11 @@ inline void check_output_paths(const std::vector<OutputPath>& outputs,
     for (std::size_t k = 0; k < i; ++k) {
       const OutputPath& p = outputs[k];
       const bool both_stdout = is_stdout_path(o.path) && is_stdout_path(p.path);
-      if (both_stdout || (!is_stdout_path(o.path) && !is_stdout_path(p.path) &&
-                          same_file(o.path, p.path)))
+      if (both_stdout ||
+          (!is_stdout_path(o.path) && !is_stdout_path(p.path) && same_file(o.path, p.path)))
         throw ConfigError(SourceMark{o.option, 1, 1}, "",
-                          "'" + o.path + "' is also the output of " + p.option + ": " +
-                              p.option + " and " + o.option +
+                          "'" + o.path + "' is also the output of " + p.option + ": " + p.option +
+                              " and " + o.option +
                               (both_stdout ? " cannot both write to standard output"
                                            : " cannot write the same file"));
     }

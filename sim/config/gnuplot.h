@@ -83,8 +83,10 @@ inline void run_gnuplot(const std::filesystem::path& script_path, const std::str
   }
   ::close(pipe_fd[0]);
   if (spawned == ENOENT)
-    throw std::runtime_error("gnuplot not found on PATH (Debian: apt-get install gnuplot-nox); "
-                             "the script is in " + script_path.string());
+    throw std::runtime_error(
+        "gnuplot not found on PATH (Debian: apt-get install gnuplot-nox); "
+        "the script is in " +
+        script_path.string());
   if (spawned != 0)
     throw std::runtime_error(std::string("cannot start gnuplot: ") + std::strerror(spawned));
   int status = 0;

@@ -55,8 +55,7 @@ TEST_CASE("samples_csv and holdout_csv guard a kernel named like a formula", "[u
         0);
 }
 
-TEST_CASE("run --csv and sweep keep a stage named with quotes and '=' in its cells",
-          "[unit]") {
+TEST_CASE("run --csv and sweep keep a stage named with quotes and '=' in its cells", "[unit]") {
   test::TempDir dir;
   const auto scenario = dir.write("s.yaml", R"(
 seed: 5

@@ -101,8 +101,8 @@ TEST_CASE("calib show --plot and holdout --plot to a path with backquotes and qu
   const InDirectory here(dir.path());
   std::string samples = "kernel,batch,pixels,bytes,seconds\n";
   for (const char* b : {"1", "2", "4", "8", "16", "32"})
-    samples += std::string("infer,") + b + ",0,0," + std::to_string(1e-3 * (1 + std::stoi(b))) +
-               "\n";
+    samples +=
+        std::string("infer,") + b + ",0,0," + std::to_string(1e-3 * (1 + std::stoi(b))) + "\n";
   const auto csv = dir.write("s.csv", samples);
   const auto curves = dir.path() / "c.yaml";
   std::ostringstream out, err;

@@ -85,8 +85,7 @@ TEST_CASE("run --json DIR and outputs in a missing folder are refused before the
           "[unit][files]") {
   test::TempDir dir;
   const auto s = small_scenario(dir);
-  for (const auto& [option, path] :
-       std::vector<std::pair<std::string, std::filesystem::path>>{
+  for (const auto& [option, path] : std::vector<std::pair<std::string, std::filesystem::path>>{
            {"--json", dir.path()},
            {"--csv", dir.path() / "no" / "r.csv"},
            {"--trace", dir.path() / "no" / "t.json"}}) {
@@ -125,7 +124,8 @@ TEST_CASE("run --json - puts the JSON document alone on stdout, the summary on s
   CHECK_FALSE(std::filesystem::exists("-"));  // no file named '-' in the working directory
   std::filesystem::remove("-");
 
-  const CliResult csv = cli({"run", s.string(), "--csv", "-", "--json", (dir.path() / "r.json").string()});
+  const CliResult csv =
+      cli({"run", s.string(), "--csv", "-", "--json", (dir.path() / "r.json").string()});
   REQUIRE(csv.code == 0);
   CHECK(csv.out.rfind("Request Rate,Inferences/Second,", 0) == 0);
   CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 2);
@@ -143,16 +143,18 @@ TEST_CASE("amdahl --csv, report --out and plot --out are checked before any work
           "[unit][files]") {
   test::TempDir dir;
   const auto s = small_scenario(dir);
-  const CliResult am = cli({"amdahl", s.string(), "--stage", "serve", "--csv", dir.path().string()});
+  const CliResult am =
+      cli({"amdahl", s.string(), "--stage", "serve", "--csv", dir.path().string()});
   CHECK(am.code == 2);
   CHECK_THAT(am.err, Contains("--csv"));
   CHECK(am.out.empty());  // no table: nothing was simulated
-  const CliResult rep = cli({"report", s.string(), "--out", (dir.path() / "no" / "r.html").string()});
+  const CliResult rep =
+      cli({"report", s.string(), "--out", (dir.path() / "no" / "r.html").string()});
   CHECK(rep.code == 2);
   CHECK_THAT(rep.err, Contains("--out"));
   const auto csv = dir.write("r.csv", "x,y\n1,2\n2,3\n");
-  const CliResult plot =
-      cli({"plot", csv.string(), "--x", "x", "--y", "y", "--out", (dir.path() / "no" / "p.png").string()});
+  const CliResult plot = cli({"plot", csv.string(), "--x", "x", "--y", "y", "--out",
+                              (dir.path() / "no" / "p.png").string()});
   CHECK(plot.code == 2);
   CHECK_THAT(plot.err, Contains("--out"));
   CHECK_FALSE(std::filesystem::exists(dir.path() / "no"));

@@ -61,9 +61,9 @@ TEST_CASE("calib bench --out that is a file is refused before timing", "[unit][f
   CHECK(calib_main({"bench", "--quick", "--out", file.string()}, out, err) == 2);
   CHECK_THAT(err.str(), Contains("--out") && Contains("not a directory"));
   std::ostringstream o2, e2;  // a folder that can be made is fine: checked, not created yet
-  CHECK(calib_main({"show", "missing.yaml", "--samples", "s.csv", "--plot",
-                    (file / "p.png").string()},
-                   o2, e2) == 2);
+  CHECK(calib_main(
+            {"show", "missing.yaml", "--samples", "s.csv", "--plot", (file / "p.png").string()}, o2,
+            e2) == 2);
   CHECK_THAT(e2.str(), Contains("--plot"));
 }
 

@@ -67,8 +67,8 @@ TEST_CASE("csv_cell guards a text cell a spreadsheet would run as a formula, but
 
 TEST_CASE("split_csv_cells reads back exactly what csv_cell wrote", "[unit]") {
   const std::vector<std::string> cells{
-      "a,b",  "say \"hi\"",  "=1+1", "'=x",  "''@y", "-5.2",  "-x",    "\tlead", "trail\t",
-      " sp ", "",            "'",    "it's", "-nan", "+1e9", "@", "=",  "\"",   ",,"};
+      "a,b", "say \"hi\"", "=1+1", "'=x",  "''@y", "-5.2", "-x", "\tlead", "trail\t", " sp ",
+      "",    "'",          "it's", "-nan", "+1e9", "@",    "=",  "\"",     ",,"};
   std::string line;
   for (std::size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + csv_cell(cells[i]);
   for (const bool trim : {true, false}) {

@@ -32,9 +32,8 @@ TEST_CASE("summary_csv quotes and formula-guards stage names, and reads back as 
   REQUIRE(head.size() == row.size());
   CHECK(std::find(head.begin(), head.end(), evil + " Queue") != head.end());
   CHECK(std::find(head.begin(), head.end(), evil + ".instances Utilization") != head.end());
-  CHECK(row[static_cast<std::size_t>(
-            std::find(head.begin(), head.end(), "Bottleneck") - head.begin())] ==
-        evil + ".instances");
+  CHECK(row[static_cast<std::size_t>(std::find(head.begin(), head.end(), "Bottleneck") -
+                                     head.begin())] == evil + ".instances");
   // No cell of the file starts with '=' as a spreadsheet reads it.
   CHECK(csv.find("\n=") == std::string::npos);
   CHECK(csv.find(",=") == std::string::npos);

@@ -43,7 +43,8 @@ ThreadStarter failing_after(int good) {
 TEST_CASE("start_workers keeps the threads that started when the system refuses the next one",
           "[unit]") {
   std::atomic<int> ran{0};
-  WorkerThreads pool = start_workers(5, [&ran] { ++ran; }, failing_after(2));
+  WorkerThreads pool = start_workers(
+      5, [&ran] { ++ran; }, failing_after(2));
   CHECK(pool.size() == 2);
   CHECK_THAT(pool.refused(), Catch::Matchers::Contains("thread"));
   pool.join();
@@ -53,8 +54,9 @@ TEST_CASE("start_workers keeps the threads that started when the system refuses 
   CHECK(all.refused().empty());
 }
 
-TEST_CASE("run_scenario on fewer threads than asked, when starting one fails, gives the same result",
-          "[unit]") {
+TEST_CASE(
+    "run_scenario on fewer threads than asked, when starting one fails, gives the same result",
+    "[unit]") {
   const ScenarioParams p = test::parse(kTiny);
   const auto config = nlohmann::ordered_json::object();
   const std::string one = summary_json(run_scenario(p, 1), config).dump();
@@ -72,16 +74,14 @@ TEST_CASE("run_scenario on fewer threads than asked, when starting one fails, gi
   CHECK(got == one);
 }
 
-TEST_CASE("servesim run -j 1000 under ulimit -v warns and finishes instead of aborting",
-          "[unit]") {
+TEST_CASE("servesim run -j 1000 under ulimit -v warns and finishes instead of aborting", "[unit]") {
   test::TempDir dir;
   const auto scenario = dir.write("s.yaml", kTiny);
   const auto err = dir.path() / "err.txt";
   // 1000 thread stacks (8 MiB each) do not fit in 1.5 GB of address space: std::thread throws.
-  const std::string cmd = "ulimit -v 1500000 && '" + std::string(SERVESIM_BINARY) + "' run '" +
-                          scenario.string() +
-                          "' -q -j 1000 --set run.replications=1000 --set run.duration=1.1s 2>'" +
-                          err.string() + "'";
+  const std::string cmd =
+      "ulimit -v 1500000 && '" + std::string(SERVESIM_BINARY) + "' run '" + scenario.string() +
+      "' -q -j 1000 --set run.replications=1000 --set run.duration=1.1s 2>'" + err.string() + "'";
   const int status = std::system(("bash -c \"" + cmd + "\"").c_str());
   std::ifstream f(err);
   std::stringstream text;
