@@ -13,6 +13,7 @@
 
 #include "calib/inference.h"
 #include "calib/kernels.h"
+#include "sim/config/csv.h"
 #include "sim/config/curves.h"
 
 namespace servesim::calib {
@@ -370,9 +371,9 @@ std::string bench_summary_csv(std::span<const Sample> samples) {
   for (auto& [k, v] : by_item(samples)) {
     const auto& [kernel, w, h, q, px, bytes] = k;
     std::vector<double> t = v;
-    out += kernel + "," + cell(w) + "," + cell(h) + "," + cell(q) + "," + shortest(px) + "," +
-           shortest(bytes) + "," + std::to_string(t.size()) + "," + g6(quantile(t, 0.5)) + "," +
-           g6(quantile(t, 0.25)) + "," + g6(quantile(t, 0.75)) + "\n";
+    out += csv_cell(kernel) + "," + cell(w) + "," + cell(h) + "," + cell(q) + "," + shortest(px) +
+           "," + shortest(bytes) + "," + std::to_string(t.size()) + "," + g6(quantile(t, 0.5)) +
+           "," + g6(quantile(t, 0.25)) + "," + g6(quantile(t, 0.75)) + "\n";
   }
   return out;
 }

@@ -26,6 +26,7 @@
 #include "calib/importers.h"
 #include "calib/machine.h"
 #include "calib/samples.h"
+#include "sim/config/atomic_file.h"
 #include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
@@ -133,6 +134,7 @@ struct FitArgs {
 };
 
 int cmd_fit(const FitArgs& a, std::ostream& out) {
+  check_output_paths({{"--out", a.out}}, true);
   const std::vector<Sample> samples = read_samples(a.samples);
   const std::vector<std::string> kernels = chosen_kernels(samples, a.kernels, a.samples);
   std::optional<MachineInfo> machine;
@@ -199,6 +201,10 @@ struct HoldoutArgs {
 };
 
 int cmd_holdout(const HoldoutArgs& a, std::ostream& out) {
+  std::vector<OutputPath> outputs;
+  if (!a.out.empty()) outputs.push_back({"--out", a.out});
+  if (!a.plot.empty()) outputs.push_back({"--plot", a.plot});
+  check_output_paths(outputs, true);
   HoldoutRule rule;
   try {
     rule = parse_holdout_rule(a.hold);
@@ -234,6 +240,7 @@ struct ShowArgs {
 };
 
 int cmd_show(const ShowArgs& a, std::ostream& out) {
+  if (!a.plot.empty()) check_output_paths({{"--plot", a.plot}}, true);
   const std::string& file = a.curves;
   const ConfigNode root = load_config_file(file);
   const ConfigNode* map = root.find("curves");
@@ -295,6 +302,7 @@ std::size_t write_imported(const ImportArgs& a, std::vector<Sample> more) {
 }
 
 int cmd_import_trtexec(const ImportArgs& a, std::ostream& out) {
+  check_output_paths({{"--out", a.out}}, true);
   const TrtexecImport how{a.name, a.batch, bytes_arg(a.input_bytes, "--input-bytes"),
                           bytes_arg(a.output_bytes, "--output-bytes")};
   const std::size_t n = write_imported(a, import_trtexec(a.file, how));
@@ -306,6 +314,7 @@ int cmd_import_trtexec(const ImportArgs& a, std::ostream& out) {
 }
 
 int cmd_import_perf_analyzer(const ImportArgs& a, std::ostream& out) {
+  check_output_paths({{"--out", a.out}}, true);
   const PerfAnalyzerImport how{a.name, a.batch, bytes_arg(a.input_bytes, "--input-bytes"),
                                bytes_arg(a.output_bytes, "--output-bytes")};
   PerfAnalyzerSamples got = import_perf_analyzer(a.file, how);
@@ -337,6 +346,7 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
   plan.progress = &err == &std::cerr && isatty(STDERR_FILENO) != 0;
+  check_output_dir(a.out, "--out", true);  // before the minutes of timing
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);
   run.machine.command = std::string("servesim calib bench") + (a.quick ? " --quick" : "");
@@ -370,6 +380,7 @@ struct BrokerArgs {
 int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) {
 #ifdef SERVESIM_HIREDIS
   const fs::path dir(a.out);
+  check_output_dir(dir, "--out", true);
   fs::create_directories(dir);
   // The server's own files (its log) go to a scratch directory, removed afterwards.
   const fs::path scratch =

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/config/csv.h"
 #include "sim/config/gnuplot.h"
 #include "sim/config/units.h"
 
@@ -158,8 +159,8 @@ std::string holdout_csv(std::span<const HoldoutResult> results) {
   auto cell = [](int v) { return v ? std::to_string(v) : std::string(); };
   for (const HoldoutResult& r : results)
     for (const HoldoutItem& it : r.items)
-      s += r.kernel + "," + num(it.x.batch, "%.17g") + "," + num(it.x.pixels, "%.17g") + "," +
-           num(it.x.bytes, "%.17g") + "," + cell(it.width) + "," + cell(it.height) + "," +
+      s += csv_cell(r.kernel) + "," + num(it.x.batch, "%.17g") + "," + num(it.x.pixels, "%.17g") +
+           "," + num(it.x.bytes, "%.17g") + "," + cell(it.width) + "," + cell(it.height) + "," +
            cell(it.quality) + "," + (it.held_out ? "1" : "0") + "," + std::to_string(it.samples) +
            "," + num(it.measured_s, "%.6e") + "," + num(it.predicted_s, "%.6e") + "," +
            num(it.error, "%.5f") + "\n";

@@ -185,8 +185,8 @@ std::string samples_csv(std::span<const Sample> samples) {
   out += "\n";
   auto cell = [](int v) { return v > 0 ? std::to_string(v) : std::string(); };
   for (const Sample& s : samples) {
-    out += s.kernel + "," + shortest(s.batch) + "," + shortest(s.pixels) + "," + shortest(s.bytes) +
-           "," + shortest(s.seconds);
+    out += csv_cell(s.kernel) + "," + shortest(s.batch) + "," + shortest(s.pixels) + "," +
+           shortest(s.bytes) + "," + shortest(s.seconds);
     const int opt[4] = {s.width, s.height, s.quality, s.threads};
     for (std::size_t i = 0; i < 4; ++i)
       if (has[i]) out += "," + cell(opt[i]);

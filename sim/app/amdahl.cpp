@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/config/csv.h"
 #include "sim/config/curves.h"
 #include "sim/config/scenario.h"
 #include "sim/config/tree.h"
@@ -85,10 +86,10 @@ std::string amdahl_csv(const AmdahlResult& r) {
       "stage,speedup,share,zero_load_latency_ms,zero_load_speedup,amdahl_bound,"
       "throughput_rps,throughput_speedup,latency_ms,latency_speedup,p99_ms,bottleneck\n";
   for (const auto& row : r.rows)
-    t += fmt("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", r.stage.c_str(),
+    t += fmt("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", csv_cell(r.stage).c_str(),
              row.speedup, r.share, row.zero_latency_ms, row.zero_speedup, row.bound,
              row.load_throughput, row.load_throughput_speedup, row.load_latency_ms,
-             row.load_latency_speedup, row.load_p99_ms, row.load_bottleneck.c_str());
+             row.load_latency_speedup, row.load_p99_ms, csv_cell(row.load_bottleneck).c_str());
   return t;
 }
 

@@ -42,7 +42,45 @@ struct RunOptions {
   bool quiet = false;
 };
 
-int cmd_run(const RunOptions& o, std::ostream& out) {
+/// --trace-window as simulated nanoseconds: at least 1 ns (a shorter one rounds to an empty
+/// trace), and the window's end, warm-up + window, within the int64 nanosecond clock.
+Time trace_window(const std::string& text, Time warmup) {
+  const SourceMark at{"--trace-window", 1, 1};
+  const ParsedQuantity w = parse_quantity(text, Dimension::kDuration);
+  if (!w.error.empty()) throw ConfigError(at, "", w.error);
+  const std::optional<Time> ns = round_to_time(w.value * 1e9);
+  if (!(w.value * 1e9 >= 1))
+    throw ConfigError(at, "", "the window must be at least 1ns, got '" + text + "'");
+  if (!ns || *ns > kTimeMax - warmup)
+    throw ConfigError(at, "",
+                      "'" + text + "' is longer than the simulated clock counts: " +
+                          "warm-up + window must stay under 2^63 ns (292 years)");
+  return *ns;
+}
+
+/// Writes `text` to the file `path`, or to `standard_out` when the path is "-".
+void write_output(const std::string& path, const std::string& text, std::ostream& standard_out) {
+  if (is_stdout_path(path))
+    standard_out << text << std::flush;
+  else
+    write_atomically(path, text);
+}
+
+/// An output option's value may not be empty (else `--json ''` would read as no --json).
+const CLI::Validator kOutputPath(
+    [](const std::string& v) { return v.empty() ? std::string("the output path is empty") : ""; },
+    "PATH");
+
+int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) {
+  std::vector<OutputPath> outputs;
+  for (const auto& [option, path] :
+       {std::pair{"--json", &o.json_path}, {"--trace", &o.trace_path}, {"--csv", &o.csv_path}})
+    if (!path->empty()) outputs.push_back({option, *path, true});
+  check_output_paths(outputs);
+  // A document on stdout is all that stdout carries: the summary goes to stderr then.
+  bool piped = false;
+  for (const auto& x : outputs) piped = piped || is_stdout_path(x.path);
+  std::ostream& out = piped ? err : standard_out;
   const LoadedScenario sc = load_scenario(o.file, o.sets);
   if (o.file.empty() && !o.quiet)
     out << "No scenario file given: running the built-in default, the paper's node (ViT-base on "
@@ -50,30 +88,26 @@ int cmd_run(const RunOptions& o, std::ostream& out) {
   const int jobs =
       o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::unique_ptr<ChromeTrace> trace;
-  if (!o.trace_path.empty()) {
-    const ParsedQuantity w = parse_quantity(o.trace_window, Dimension::kDuration);
-    if (!w.error.empty() || w.value <= 0)
-      throw ConfigError(SourceMark{"--trace-window", 1, 1}, "",
-                        w.error.empty() ? "must be > 0" : w.error);
+  if (!o.trace_path.empty())
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
-                                          static_cast<Time>(std::llround(w.value * 1e9)));
-  }
+                                          trace_window(o.trace_window, sc.params.run.warmup));
   const RunSummary s = run_scenario(sc.params, jobs, trace.get());
   if (!o.quiet) print_summary(out, s, sc.source);
+  const auto wrote = [&](const std::string& path) { return !o.quiet && !is_stdout_path(path); };
   if (!o.json_path.empty()) {
     const auto j = summary_json(s, resolved_config(sc.params));
-    write_atomically(o.json_path, j.dump(2) + "\n");
-    if (!o.quiet) out << "\n  wrote " << o.json_path << "\n";
+    write_output(o.json_path, j.dump(2) + "\n", standard_out);
+    if (wrote(o.json_path)) out << "\n  wrote " << o.json_path << "\n";
   }
   if (trace) {
-    write_atomically(o.trace_path, trace->json().dump() + "\n");
-    if (!o.quiet)
+    write_output(o.trace_path, trace->json().dump() + "\n", standard_out);
+    if (wrote(o.trace_path))
       out << "  wrote " << o.trace_path << " (" << trace->events()
           << " events; open it in ui.perfetto.dev or chrome://tracing)\n";
   }
   if (!o.csv_path.empty()) {
-    write_atomically(o.csv_path, summary_csv(s, sc.params.workload));
-    if (!o.quiet) out << "  wrote " << o.csv_path << "\n";
+    write_output(o.csv_path, summary_csv(s, sc.params.workload), standard_out);
+    if (wrote(o.csv_path)) out << "  wrote " << o.csv_path << "\n";
   }
   return kExitOk;
 }
@@ -129,14 +163,16 @@ struct AmdahlArgs {
   int jobs = 0;
 };
 
-int cmd_amdahl(const AmdahlArgs& a, std::ostream& out) {
+int cmd_amdahl(const AmdahlArgs& a, std::ostream& standard_out, std::ostream& err) {
+  if (!a.csv.empty()) check_output_paths({{"--csv", a.csv, true}});
+  std::ostream& out = is_stdout_path(a.csv) ? err : standard_out;  // stdout: the CSV alone
   const int jobs =
       a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const AmdahlResult r = run_amdahl(a.file, a.sets, a.stage, a.speedups, jobs);
   out << amdahl_table(r);
   if (!a.csv.empty()) {
-    write_atomically(a.csv, amdahl_csv(r));
-    out << "\n  wrote " << a.csv << "\n";
+    write_output(a.csv, amdahl_csv(r), standard_out);
+    if (!is_stdout_path(a.csv)) out << "\n  wrote " << a.csv << "\n";
   }
   return kExitOk;
 }
@@ -215,13 +251,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                   "Override a key: --set path.to.key=value (YAML value; repeatable)")
       ->take_all()
       ->allow_extra_args(false);
-  run->add_option("--json", ro.json_path, "Write the results as JSON to this path");
+  run->add_option("--json", ro.json_path, "Write the results as JSON to this path (-: stdout)")
+      ->check(kOutputPath);
   run->add_option("--trace", ro.trace_path,
-                  "Write a Chrome/Perfetto trace of replication 0 from the end of warm-up");
+                  "Write a Chrome/Perfetto trace of replication 0 from the end of warm-up (-: "
+                  "stdout)")
+      ->check(kOutputPath);
+  CLI::Option* trace_opt = run->get_option("--trace");
   run->add_option("--trace-window", ro.trace_window,
-                  "Simulated time the trace covers (default 100ms)");
+                  "Simulated time the trace covers (default 100ms; 1ns at least)")
+      ->needs(trace_opt);
   run->add_option("--csv", ro.csv_path,
-                  "Write the results as CSV in perf_analyzer's columns (microseconds)");
+                  "Write the results as CSV in perf_analyzer's columns (microseconds; -: stdout)")
+      ->check(kOutputPath);
   run->add_option("-j,--jobs", ro.jobs,
                   "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
@@ -256,7 +298,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   amdahl->add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
-  amdahl->add_option("--csv", am.csv, "Also write the table as CSV");
+  amdahl->add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")
+      ->check(kOutputPath);
   amdahl->add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
       ->check(CLI::NonNegativeNumber);
 
@@ -299,7 +342,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   plot->add_option("--x", po.x, "Column for the x axis (e.g. workload.concurrency)")->required();
   plot->add_option("--y", po.y, "Column for the y axis (e.g. Inferences/Second)")->required();
   plot->add_option("--by", po.by, "One line per value of this column");
-  plot->add_option("--out", plot_out, "PNG or SVG to write (default: the CSV's name, .png)");
+  plot->add_option("--out", plot_out, "PNG or SVG to write (default: the CSV's name, .png)")
+      ->check(kOutputPath);
   plot->add_flag("--logx", po.logx, "Logarithmic x axis");
   plot->add_flag("--logy", po.logy, "Logarithmic y axis");
 
@@ -309,7 +353,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "report", "A run as a self-contained HTML page (from a scenario, or a --json result)");
   report->add_option("input", report_in,
                      "A scenario YAML (run now) or a result JSON (servesim run --json)");
-  report->add_option("--out", report_out, "HTML file to write (default report.html)");
+  report->add_option("--out", report_out, "HTML file to write (default report.html; -: stdout)")
+      ->check(kOutputPath);
   report->add_option("--set", report_sets, "Override a key (repeatable)")->allow_extra_args(false);
 
   // `servesim validate`: rung 4 of the validation ladder (sim/app/validate.h).
@@ -355,7 +400,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   }
 
   try {
-    if (run->parsed()) return cmd_run(ro, out);
+    if (run->parsed()) return cmd_run(ro, out, err);
     if (validate->parsed()) {
       vo.kernel = validate_model == "vit_tiny" ? calib::InferenceKernel::kVitTinyBlock
                                                : calib::InferenceKernel::kConv3x3;
@@ -363,9 +408,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
     if (sweep->parsed())
       return mpi_launch().rank > 0 ? cmd_sweep_unheard(sw) : cmd_sweep(sw, out, err);
-    if (amdahl->parsed()) return cmd_amdahl(am, out);
+    if (amdahl->parsed()) return cmd_amdahl(am, out, err);
     if (plan->parsed()) return cmd_plan(pl, out, err);
     if (report->parsed()) {
+      check_output_paths({{"--out", report_out, true}});
       nlohmann::ordered_json result;
       std::string source = report_in.empty() ? "built-in default" : report_in;
       if (std::filesystem::path(report_in).extension() == ".json") {
@@ -379,14 +425,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
             sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
         result = summary_json(s, resolved_config(sc.params));
       }
-      write_atomically(report_out, html_report(result, source));
-      out << "  wrote " << report_out << "\n";
+      write_output(report_out, html_report(result, source), out);
+      if (!is_stdout_path(report_out)) out << "  wrote " << report_out << "\n";
       return kExitOk;
     }
     if (plot->parsed()) {
       po.csv = plot_csv;
       po.out = plot_out;
-      out << "  wrote " << run_plot(po).string() << "\n";
+      const std::filesystem::path wrote = run_plot(po);  // before "wrote": it may throw
+      out << "  wrote " << wrote.string() << "\n";
       return kExitOk;
     }
     if (compare->parsed()) {

@@ -73,11 +73,14 @@ std::filesystem::path run_plot(const PlotOptions& o) {
 
   const std::filesystem::path out =
       o.out.empty() ? std::filesystem::path(o.csv).replace_extension(".png") : o.out;
+  check_output_paths({{"--out", out.string(), false}});
   const std::filesystem::path dir = out.string() + ".plot";
   std::filesystem::create_directories(dir);
   std::string script = gnuplot_output(out, 900, 560);
   script += "set datafile separator ','\nset key outside right\nset grid\n";
-  script += "set xlabel " + gnuplot_quote(o.x) + "\nset ylabel " + gnuplot_quote(o.y) + "\n";
+  // noenhanced: a column name is text, not markup (p99_ms is not "p99" with a subscript).
+  script += "set xlabel " + gnuplot_quote(o.x) + " noenhanced\nset ylabel " + gnuplot_quote(o.y) +
+            " noenhanced\n";
   script += "set title " +
             gnuplot_quote(o.y + " vs " + o.x + " (" + o.csv.filename().string() + ")") +
             " noenhanced\n";

@@ -108,14 +108,6 @@ struct PointResult {
   std::vector<std::string> columns, cells;
 };
 
-/// A CSV cell: quoted when it holds a comma or a quote (a grid value like {nodes: 2, ...}).
-std::string csv_cell(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (const char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 class Sweep final : public SweepHub {
  public:
   Sweep(const SweepOptions& o, std::ostream& err) : o_(o), err_(err) {}
@@ -339,13 +331,13 @@ class Sweep final : public SweepHub {
         if (index.emplace(c, columns.size()).second) columns.push_back(c);
     std::string text;
     for (std::size_t k = 0; k < o_.grid.size(); ++k) text += csv_cell(o_.grid[k].key) + ",";
-    for (std::size_t c = 0; c < columns.size(); ++c) text += (c ? "," : "") + columns[c];
+    for (std::size_t c = 0; c < columns.size(); ++c) text += (c ? "," : "") + csv_cell(columns[c]);
     text += "\n";
     for (const auto& [i, r] : results_) {
       for (const auto& g : grid_cells_[i]) text += csv_cell(g) + ",";
       std::vector<std::string> row(columns.size());
       for (std::size_t c = 0; c < r.columns.size(); ++c) row[index[r.columns[c]]] = r.cells[c];
-      for (std::size_t c = 0; c < row.size(); ++c) text += (c ? "," : "") + row[c];
+      for (std::size_t c = 0; c < row.size(); ++c) text += (c ? "," : "") + csv_cell(row[c]);
       text += "\n";
     }
     write_atomically(o_.out, text);

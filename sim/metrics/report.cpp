@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "sim/config/csv.h"
+
 namespace servesim {
 
 namespace {
@@ -105,12 +107,16 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   j["unstable"] = s.unstable;
   j["warnings"] = s.warnings;
   auto& laws = j["laws"] = nlohmann::ordered_json::array();
-  for (const auto& l : s.laws)
-    laws.push_back({{"law", l.law},
-                    {"subject", l.subject},
-                    {"measured", r6(l.lhs)},
-                    {"predicted", r6(l.rhs)},
-                    {"relative_error", r6(l.relative_error())}});
+  for (const auto& l : s.laws) {
+    laws.push_back(
+        {{"law", l.law},
+         {"subject", l.subject},
+         {"measured", r6(l.lhs)},
+         {"predicted", r6(l.rhs)},
+         {"relative_error", l.unchecked.empty() ? nlohmann::ordered_json(r6(l.relative_error()))
+                                                : nlohmann::ordered_json()}});
+    if (!l.unchecked.empty()) laws.back()["cannot_check"] = l.unchecked;
+  }
   j["replications"] = s.replications;
   j["window_s"] = r6(s.window_s);
   j["arrivals"] = s.arrivals;
@@ -124,8 +130,9 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
 
 std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   std::vector<std::pair<std::string, std::string>> cols;
-  auto num = [](double v) { return fmt("%.6g", v); };
-  auto us = [&](double ms) { return fmt("%.6g", ms * 1e3); };
+  // A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan".
+  auto num = [](double v) { return std::isfinite(v) ? fmt("%.6g", v) : std::string(); };
+  auto us = [&](double ms) { return num(ms * 1e3); };
   const bool closed = load.mode == WorkloadMode::kClosed;
   cols.emplace_back(closed ? "Concurrency" : "Request Rate",
                     closed ? std::to_string(load.concurrency) : num(load.rate_per_s));
@@ -165,8 +172,8 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   cols.emplace_back("Rejected", std::to_string(s.rejected));
   std::string head, row;
   for (std::size_t i = 0; i < cols.size(); ++i) {
-    head += (i ? "," : "") + cols[i].first;
-    row += (i ? "," : "") + cols[i].second;
+    head += (i ? "," : "") + csv_cell(cols[i].first);
+    row += (i ? "," : "") + csv_cell(cols[i].second);
   }
   return head + "\n" + row + "\n";
 }
@@ -174,7 +181,8 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source) {
   out << "servesim: " << source << " — " << s.replications << " replication(s), window "
       << fmt("%.6g", s.window_s) << " s each (after warm-up)\n\n";
-  out << fmt("  completed      %llu requests\n", static_cast<unsigned long long>(s.completed));
+  out << fmt("  completed      %llu requests%s\n", static_cast<unsigned long long>(s.completed),
+             s.completed ? "" : "   <- WARNING: nothing completed; see the warnings below");
   out << fmt("  throughput     %.6g req/s   (95%% CI %.6g .. %.6g)\n", s.throughput_rps.mean,
              s.throughput_rps.lo, s.throughput_rps.hi);
   out << fmt("  latency mean   %.6g ms      (95%% CI %.6g .. %.6g)\n", s.latency_mean_ms.mean,
@@ -213,9 +221,14 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
       << fmt("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms",
              "bound req/s");
   for (const auto& r : s.resources) {
-    out << fmt("  %-22s %8g %6.1f%% %12.5g %14.6g%s\n", r.name.c_str(), r.servers,
-               100 * r.utilization, r.demand_ms, r.throughput_bound,
-               r.name == s.bottleneck ? "  <- bottleneck" : "");
+    // +inf: no demand, nothing bounds it; NaN: no completion to divide the busy time by.
+    const std::string bound = std::isfinite(r.throughput_bound) ? fmt("%.6g", r.throughput_bound)
+                              : std::isnan(r.throughput_bound)  ? "unknown"
+                                                                : "unbounded";
+    const std::string demand = std::isfinite(r.demand_ms) ? fmt("%.5g", r.demand_ms) : "-";
+    out << fmt("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
+               demand.c_str(), bound.c_str(),
+               !s.bottleneck.empty() && r.name == s.bottleneck ? "  <- bottleneck" : "");
   }
   if (!s.energy.empty()) {
     out << fmt("\n  energy         %.4g J per request (", s.energy_j_per_request);
@@ -231,11 +244,26 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
     out << fmt("  GPU memory     %.4g GB spilled to host per replication\n",
                s.spilled_bytes * 1e-9);
   double worst = 0;
-  for (const auto& l : s.laws) worst = std::max(worst, l.relative_error());
-  out << fmt(
-      "\n  operational laws: Little's law and the utilisation law hold to %.2g%% (worst of %zu "
-      "checks)\n",
-      100 * worst, s.laws.size());
+  std::size_t checked = 0;
+  std::string why;  // the first reason a law cannot be checked
+  for (const auto& l : s.laws) {
+    if (!l.unchecked.empty()) {
+      if (why.empty()) why = l.unchecked;
+      continue;
+    }
+    worst = std::max(worst, l.relative_error());
+    ++checked;
+  }
+  if (checked > 0)
+    out << fmt(
+        "\n  operational laws: Little's law and the utilisation law hold to %.2g%% (worst of %zu "
+        "checks)\n",
+        100 * worst, checked);
+  if (checked == 0 && !s.laws.empty())
+    out << "\n  operational laws: cannot be checked: " << why << "\n";
+  else if (checked < s.laws.size())
+    out << fmt("  operational laws: %zu more cannot be checked: %s\n", s.laws.size() - checked,
+               why.c_str());
   out << (s.unstable ? "  UNSTABLE: the offered load outruns capacity\n" : "");
   for (const auto& w : s.warnings) out << "  warning: " << w << "\n";
 }

@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <iostream>
 #include <limits>
-#include <thread>
 
+#include "sim/core/worker_threads.h"
 #include "sim/model/observer.h"
 #include "sim/model/replication.h"
 
@@ -176,10 +177,15 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   };
   const auto nthreads =
       static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < nthreads; ++t) pool.emplace_back(worker);
+  // The calling thread is a worker too, so a system that refuses every extra thread still
+  // finishes the run; the result does not depend on how many started.
+  WorkerThreads pool = start_workers(nthreads - 1, worker);
+  if (!pool.refused().empty())
+    std::cerr << "servesim: warning: could not start more threads (" << pool.refused()
+              << "): running the replications on " << pool.size() + 1 << " thread(s) of the "
+              << nthreads << " asked for\n";
   worker();
-  for (auto& t : pool) t.join();
+  pool.join();
   for (const auto& e : failed)
     if (e) std::rethrow_exception(e);
 
@@ -269,8 +275,22 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   for (const auto& r : s.reps)
     s.gpu_memory_peak_bytes = std::max(s.gpu_memory_peak_bytes, r.gpu_memory_peak_bytes);
 
+  // With no completion in the window, throughput, latency, demands and the laws that relate
+  // them describe nothing; the run still did what was asked, so it warns rather than fails.
+  std::string unmeasured;
+  if (s.completed == 0)
+    unmeasured = "no request completed in the measurement window";
+  else if (!(s.window_s > 0))
+    unmeasured = "the measurement window is empty";
+  if (!unmeasured.empty())
+    s.warnings.push_back(
+        format("%s (%d replication(s) of %.6g s after warm-up): throughput, latency and the bounds "
+               "describe nothing; check the service times and payloads, or lengthen run.duration",
+               unmeasured.c_str(), s.replications, s.window_s));
+
   // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
-  s.throughput_bound = std::numeric_limits<double>::infinity();
+  constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+  s.throughput_bound = x > 0 ? std::numeric_limits<double>::infinity() : kUnknown;
   // A stage's instances are held while their work waits for its device (kernels of other stages
   // ahead on the GPU, CPU oversubscription). That wait is the device's demand, not theirs: their
   // own demand is the time they would be held on idle devices, so the bound says what more
@@ -285,7 +305,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   for (std::size_t k = 0; k < s.resources.size(); ++k) {
     auto& r = s.resources[k];
     const double busy = std::max(0.0, r.utilization * r.servers - wait_rate[k]);
-    r.demand_ms = x > 0 ? busy / x * 1e3 : 0;
+    if (!(x > 0)) {  // demand per request is busy time / completions: unknown without any
+      r.demand_ms = r.throughput_bound = kUnknown;
+      continue;
+    }
+    r.demand_ms = busy / x * 1e3;
     r.throughput_bound = r.demand_ms > 0 ? r.servers / (r.demand_ms * 1e-3)
                                          : std::numeric_limits<double>::infinity();
     s.throughput_bound = std::min(s.throughput_bound, r.throughput_bound);
@@ -297,17 +321,23 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   const auto is_stage = [](const ResourceSummary& r) {
     return r.name.size() > 10 && r.name.ends_with(".instances");
   };
-  for (int pass = 0; pass < 2 && s.bottleneck.empty(); ++pass)
+  for (int pass = 0; pass < 2 && s.bottleneck.empty() && x > 0; ++pass)
     for (const auto& r : s.resources)
       if ((pass == 1 || !is_stage(r)) && r.throughput_bound <= s.throughput_bound * (1 + 1e-3)) {
         s.bottleneck = r.name;
         break;
       }
 
-  // Little's law for the node and each stage; the utilisation law for each stage's workers.
+  // Little's law for the node and each stage; the utilisation law for each stage's workers. A
+  // law this run cannot test says why rather than report a residual of numbers that mean nothing.
+  const auto law = [&s, &unmeasured](const char* name, const std::string& subject, double lhs,
+                                     double rhs) {
+    std::string why = unmeasured;
+    if (why.empty() && !(std::isfinite(lhs) && std::isfinite(rhs))) why = "a value is not finite";
+    s.laws.push_back({name, subject, lhs, rhs, why});
+  };
   const double w_s = mean_of(s.reps, [](auto& r) { return r.latency_mean_s; });
-  s.laws.push_back(
-      {"little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s});
+  law("little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s);
   // Forced flow: the stages after a fan-out stage (its broker included) see each request's
   // children, so their throughput is X times the children per request.
   const std::size_t first_child_stage =
@@ -316,14 +346,14 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
     const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
     const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
     const double visits = i >= first_child_stage ? s.children_per_request : 1.0;
-    s.laws.push_back({"little", s.stages[i].name, in_stage, x * visits * resid});
+    law("little", s.stages[i].name, in_stage, x * visits * resid);
     // Utilisation law per instance: U = X_batches S_batch / instances, where the batch
     // throughput and mean batch time come from the spans the stage reported, and U from its
     // time-integrated busy count: two accounts of the same time that must agree.
     if (s.stages[i].instances == 0) continue;  // the balancer's queue has no servers
     const double busy_rate = mean_of(s.reps, [i](auto& r) { return r.stage_batch_busy_rate[i]; });
-    s.laws.push_back({"utilization", s.stages[i].name, s.stages[i].utilization,
-                      busy_rate / s.stages[i].instances});
+    law("utilization", s.stages[i].name, s.stages[i].utilization,
+        busy_rate / s.stages[i].instances);
   }
 
   // Stability of an open workload: refused arrivals, an offered load at or beyond the bound,

@@ -70,14 +70,17 @@ struct ResourceSummary {
   std::string name;
   double servers = 0;
   double utilization = 0;
-  double demand_ms = 0;         // D_r: busy time per completed request (all servers)
-  double throughput_bound = 0;  // servers / D_r, requests per second
+  double demand_ms = 0;         // D_r: busy time per completed request (all servers); NaN
+                                // when nothing completed (unknown)
+  double throughput_bound = 0;  // servers / D_r, requests per second: +inf when D_r is 0
+                                // (unbounded), NaN when D_r is unknown
 };
 
 /// Little's law (L = X W) and the utilisation law (U = X S / servers), each with its residual.
 struct LawCheck {
   std::string law, subject;
   double lhs = 0, rhs = 0;
+  std::string unchecked;  // why this run cannot test the law (no completion...); empty if it can
   double relative_error() const;
 };
 
@@ -93,7 +96,7 @@ struct RunSummary {
   std::vector<DeviceEnergy> energy;  // empty when no device has power figures
   double energy_j_per_request = 0;
   double gpu_memory_mean_bytes = 0, gpu_memory_peak_bytes = 0, spilled_bytes = 0;
-  double throughput_bound = 0;
+  double throughput_bound = 0;  // the lowest resource bound; NaN when nothing completed
   // Fan-out only (has_fanout): children finished, per request, and their latency from emission.
   bool has_fanout = false;
   std::uint64_t child_completed = 0;

@@ -2,14 +2,124 @@
 // did-you-mean.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <fstream>
+#include <sstream>
 #include <string>
 
+#include "calib/calib_cli.h"
 #include "sim/app/plot.h"
 #include "sim/config/error.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
+
+namespace {
+
+/// Runs the rest of a test from `dir`: a command that an injected string ran (`touch X`) would
+/// leave X there, where the test looks for it.
+class InDirectory {
+ public:
+  explicit InDirectory(const std::filesystem::path& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~InDirectory() {
+    std::error_code ec;
+    std::filesystem::current_path(old_, ec);
+  }
+  InDirectory(const InDirectory&) = delete;
+  InDirectory& operator=(const InDirectory&) = delete;
+
+ private:
+  std::filesystem::path old_;
+};
+
+bool is_png(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::string head(4, '\0');
+  f.read(head.data(), 4);
+  return head.substr(1, 3) == "PNG";
+}
+
+}  // namespace
+
+TEST_CASE("plot runs no shell: a CSV named r$(touch X).csv or r`touch X`.csv creates no X",
+          "[unit]") {
+  test::TempDir dir;
+  const InDirectory here(dir.path());
+  for (const char* name : {"r$(touch PWNED1).csv", "r`touch PWNED2`.csv", "r'q\"d.csv"}) {
+    PlotOptions o;
+    o.csv = dir.write(name, "seed,Inferences/Second\n1,260\n2,270\n");
+    o.x = "seed";
+    o.y = "Inferences/Second";
+    std::filesystem::path out;
+    CHECK_NOTHROW(out = run_plot(o));  // the image is named after the CSV, injection and all
+    CHECK(is_png(out));
+    CHECK(out.filename() == std::filesystem::path(name).replace_extension(".png").filename());
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "PWNED1"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "PWNED2"));
+}
+
+TEST_CASE("plot puts --by cells and column names into gnuplot as literals: backquotes run nothing",
+          "[unit]") {
+  test::TempDir dir;
+  const InDirectory here(dir.path());
+  PlotOptions o;
+  o.csv = dir.write("inj.csv",
+                    "x`touch PWNED4`,y,by\n1,2,`touch PWNED3`\n2,3,`touch PWNED3`\n"
+                    "1,4,\"it's \"\"q\"\" \\\"\n2,5,\"it's \"\"q\"\" \\\"\n");
+  o.x = "x`touch PWNED4`";
+  o.y = "y";
+  o.by = "by";
+  o.out = dir.path() / "inj.svg";
+  CHECK(run_plot(o) == o.out);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "PWNED3"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "PWNED4"));
+  // Both series are drawn, each titled with its cell as written.
+  std::ifstream svg(o.out);
+  const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Matchers::Contains("<text>by=`touch PWNED3`</text>"));
+  CHECK_THAT(text, Catch::Matchers::Contains("<text>by=it's \"q\" \\</text>"));
+}
+
+TEST_CASE("plot of a CSV whose name holds a newline writes the image at that exact name",
+          "[unit]") {
+  test::TempDir dir;
+  PlotOptions o;
+  o.csv = dir.write("a\nb.csv", "x,y\n1,2\n2,3\n");
+  o.x = "x";
+  o.y = "y";
+  CHECK(run_plot(o) == dir.path() / "a\nb.png");
+  CHECK(is_png(dir.path() / "a\nb.png"));
+}
+
+TEST_CASE("calib show --plot and holdout --plot to a path with backquotes and quotes run nothing",
+          "[unit]") {
+  test::TempDir dir;
+  const InDirectory here(dir.path());
+  std::string samples = "kernel,batch,pixels,bytes,seconds\n";
+  for (const char* b : {"1", "2", "4", "8", "16", "32"})
+    samples +=
+        std::string("infer,") + b + ",0,0," + std::to_string(1e-3 * (1 + std::stoi(b))) + "\n";
+  const auto csv = dir.write("s.csv", samples);
+  const auto curves = dir.path() / "c.yaml";
+  std::ostringstream out, err;
+  REQUIRE(calib::calib_main({"fit", csv.string(), "--out", curves.string()}, out, err) == 0);
+  const auto shown = dir.path() / "c`touch PWNED5`'\"$(touch PWNED6).png";
+  CHECK(calib::calib_main(
+            {"show", curves.string(), "--samples", csv.string(), "--plot", shown.string()}, out,
+            err) == 0);
+  const auto held = dir.path() / "h`touch PWNED7`.svg";
+  CHECK(calib::calib_main({"holdout", csv.string(), "--hold", "batch=4", "--plot", held.string()},
+                          out, err) == 0);
+  INFO(out.str() << err.str());
+  CHECK(is_png(shown));
+  CHECK(std::filesystem::exists(held));
+  for (const char* x : {"PWNED5", "PWNED6", "PWNED7"})
+    CHECK_FALSE(std::filesystem::exists(dir.path() / x));
+}
 
 TEST_CASE("plot renders a PNG and an SVG with gnuplot, one line per --by value", "[unit]") {
   test::TempDir dir;

@@ -1,0 +1,173 @@
+// `servesim run`'s options: each one checked before any simulating, with a located error
+// (exit 2, naming the option), and nothing written when one is wrong.
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/app/cli.h"
+#include "tests/support/temp_dir.h"
+
+namespace servesim {
+namespace {
+
+using Catch::Matchers::Contains;
+
+struct CliResult {
+  int code = 0;
+  std::string out, err;
+};
+
+CliResult cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "servesim");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  CliResult r;
+  r.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+/// A scenario that runs in a blink: M/M/4 for 2 s.
+std::filesystem::path small_scenario(const test::TempDir& dir) {
+  return dir.write("s.yaml", R"(
+seed: 5
+run: {duration: 2s, warmup: 1s, replications: 1}
+workload: {mode: open, rate: 50/s, arrival: poisson}
+node: {cpu: {cores: 4}}
+pipeline: [{name: serve, device: cpu, instances: 4, service: {dist: exponential, mean: 40ms}}]
+)");
+}
+
+TEST_CASE("run --trace-window outside 1ns .. the clock's range is refused, naming the option",
+          "[unit]") {
+  test::TempDir dir;
+  const auto s = small_scenario(dir);
+  const auto trace = dir.path() / "t.json";
+  // 1e10 s is past the int64 nanosecond clock (292 years): it used to wrap to a negative window.
+  // 0.1 ns rounded to an empty window. Both exited 0 with an empty trace.
+  for (const char* w : {"1e10s", "0.1ns", "0s", "-5ms", "3 parsecs"}) {
+    INFO(w);
+    const CliResult r =
+        cli({"run", s.string(), "-q", "--trace", trace.string(), "--trace-window", w});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("--trace-window"));
+    CHECK_FALSE(std::filesystem::exists(trace));
+  }
+  const CliResult ok =
+      cli({"run", s.string(), "-q", "--trace", trace.string(), "--trace-window", "1ns"});
+  CHECK(ok.code == 0);
+  CHECK(std::filesystem::exists(trace));
+}
+
+TEST_CASE("run --trace-window without --trace is refused rather than ignored", "[unit]") {
+  test::TempDir dir;
+  const CliResult r = cli({"run", small_scenario(dir).string(), "-q", "--trace-window", "50ms"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("--trace"));
+}
+
+std::size_t entries(const std::filesystem::path& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST_CASE("run --json DIR and outputs in a missing folder are refused before the run",
+          "[unit][files]") {
+  test::TempDir dir;
+  const auto s = small_scenario(dir);
+  for (const auto& [option, path] : std::vector<std::pair<std::string, std::filesystem::path>>{
+           {"--json", dir.path()},
+           {"--csv", dir.path() / "no" / "r.csv"},
+           {"--trace", dir.path() / "no" / "t.json"}}) {
+    INFO(option);
+    const CliResult r = cli({"run", s.string(), option, path.string()});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains(option));
+    CHECK_THAT(r.out, !Contains("throughput"));  // nothing was simulated
+    CHECK(entries(dir.path()) == 1);             // the scenario only: no DIR.tmp
+  }
+}
+
+TEST_CASE("run --json X --csv X is refused naming both options, whatever spelling of X",
+          "[unit][files]") {
+  test::TempDir dir;
+  const auto s = small_scenario(dir);
+  const auto x = dir.path() / "r.out";
+  const auto same = dir.path() / "." / "r.out";
+  const CliResult r = cli({"run", s.string(), "-q", "--json", x.string(), "--csv", same.string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("--json") && Contains("--csv"));
+  CHECK_FALSE(std::filesystem::exists(x));
+  const CliResult both = cli({"run", s.string(), "-q", "--json", "-", "--trace", "-"});
+  CHECK(both.code == 2);
+  CHECK_THAT(both.err, Contains("--json") && Contains("--trace"));
+}
+
+TEST_CASE("run --json - puts the JSON document alone on stdout, the summary on stderr",
+          "[unit][files]") {
+  test::TempDir dir;
+  const auto s = small_scenario(dir);
+  const CliResult r = cli({"run", s.string(), "--json", "-"});
+  REQUIRE(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out).at("completed").get<int>() > 0);
+  CHECK_THAT(r.err, Contains("throughput"));
+  CHECK_FALSE(std::filesystem::exists("-"));  // no file named '-' in the working directory
+  std::filesystem::remove("-");
+
+  const CliResult csv =
+      cli({"run", s.string(), "--csv", "-", "--json", (dir.path() / "r.json").string()});
+  REQUIRE(csv.code == 0);
+  CHECK(csv.out.rfind("Request Rate,Inferences/Second,", 0) == 0);
+  CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 2);
+  CHECK(std::filesystem::exists(dir.path() / "r.json"));
+  CHECK_THAT(csv.err, Contains("wrote " + (dir.path() / "r.json").string()));
+
+  const CliResult trace = cli({"run", s.string(), "-q", "--trace", "-"});
+  REQUIRE(trace.code == 0);
+  CHECK(nlohmann::json::parse(trace.out).contains("traceEvents"));
+  CHECK_FALSE(std::filesystem::exists("-"));
+  std::filesystem::remove("-");
+}
+
+TEST_CASE("amdahl --csv, report --out and plot --out are checked before any work",
+          "[unit][files]") {
+  test::TempDir dir;
+  const auto s = small_scenario(dir);
+  const CliResult am =
+      cli({"amdahl", s.string(), "--stage", "serve", "--csv", dir.path().string()});
+  CHECK(am.code == 2);
+  CHECK_THAT(am.err, Contains("--csv"));
+  CHECK(am.out.empty());  // no table: nothing was simulated
+  const CliResult rep =
+      cli({"report", s.string(), "--out", (dir.path() / "no" / "r.html").string()});
+  CHECK(rep.code == 2);
+  CHECK_THAT(rep.err, Contains("--out"));
+  const auto csv = dir.write("r.csv", "x,y\n1,2\n2,3\n");
+  const CliResult plot = cli({"plot", csv.string(), "--x", "x", "--y", "y", "--out",
+                              (dir.path() / "no" / "p.png").string()});
+  CHECK(plot.code == 2);
+  CHECK_THAT(plot.err, Contains("--out"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "no"));
+}
+
+TEST_CASE("report --out - writes the HTML page to stdout", "[unit][files]") {
+  test::TempDir dir;
+  const CliResult r = cli({"report", small_scenario(dir).string(), "--out", "-"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK_FALSE(std::filesystem::exists("-"));
+  std::filesystem::remove("-");
+}
+
+}  // namespace
+}  // namespace servesim
