@@ -9,6 +9,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "sim/app/sweep.h"
 
@@ -23,6 +25,9 @@ class SweepHub {
   virtual void record(const std::string& line) = 0;
   /// Fails the sweep: no more points are handed out, and run_sweep_served rethrows `e`.
   virtual void fail(std::exception_ptr e) = 0;
+  /// Fails the sweep at a point another process could not simulate, which said `what`. If the
+  /// point's config is bad, the error is the ConfigError a sweep in one process gives.
+  virtual void fail_point(std::size_t point, const std::string& what) = 0;
 
  protected:
   ~SweepHub() = default;
@@ -45,6 +50,13 @@ class SweepPoints {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Starts `count` threads running `body` into `pool`, besides the `others` (0 or 1: the caller)
+/// that simulate too. A thread the system refuses (ulimit -v or -u against a large -j) does not
+/// end the sweep: it goes on with half of those that started (the rest of the memory is left to
+/// the points), and `warn` says so.
+void start_sweep_threads(std::vector<std::thread>& pool, std::size_t count, std::size_t others,
+                         const std::function<void()>& body, std::ostream& warn);
 
 #ifdef SERVESIM_MPI
 /// run_sweep on every rank of an mpirun launch (sweep_mpi.cpp). Returns, on rank 0, the number of
