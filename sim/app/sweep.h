@@ -2,10 +2,14 @@
 /// `servesim sweep`: a scenario run at every point of a grid of --set values, in parallel, with
 /// results journalled as each point finishes so that a killed sweep resumes where it stopped.
 
+#include <cstdint>
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "sim/config/error.h"
 
 namespace servesim {
 
@@ -13,7 +17,13 @@ namespace servesim {
 struct GridAxis {
   std::string key;
   std::vector<std::string> values;
+  SourceMark mark;  // where the axis was given: "--grid #2", or its key in a grid file
 };
+
+/// The most points a sweep may have (the product of its axes' sizes); a bigger grid is refused
+/// at the axis that passes it. Each finished point's result stays in memory until the sweep ends
+/// (a few KB), and a million points is days of simulation for all but the smallest scenarios.
+inline constexpr std::size_t kMaxSweepPoints = 1'000'000;
 
 /// Parses `--grid key=v1,v2,...` or `--grid key=start:stop:step` (numbers, with one unit for all
 /// three: `workload.rate=100/s:500/s:100/s`). Values are split on commas outside brackets and
@@ -37,6 +47,15 @@ struct SweepOptions {
 /// Runs the sweep; returns the number of points simulated now (not counting resumed ones).
 /// Throws ConfigError for bad input, std::runtime_error for I/O failures.
 std::size_t run_sweep(const SweepOptions& o, std::ostream& err);
+
+/// The warning a sweep prints on stderr once its first `measured` points have finished in
+/// `elapsed_s` seconds, if the `left` points still to simulate would take more than 10 minutes
+/// at that pace (`points` is the grid's size); empty otherwise.
+std::string long_sweep_warning(std::size_t points, std::size_t measured, std::size_t left,
+                               double elapsed_s);
+
+/// 64-bit FNV-1a: the fingerprints in a sweep's journal header, the same on every machine.
+std::uint64_t fnv1a64(std::string_view bytes);
 
 /// The JSON-lines file that goes with a sweep's CSV: results.csv -> results.jsonl.
 std::filesystem::path jsonl_path(const std::filesystem::path& csv);

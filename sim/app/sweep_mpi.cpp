@@ -4,18 +4,23 @@
 //
 // Messages, all with rank 0: a worker thread asks for a point with kAsk, carrying the result line
 // of the point it just finished (empty at first); rank 0 answers kPoint with the next point, or
-// kStop. A worker rank ends with kDone, carrying the error that stopped it (empty if none).
+// kStop. A worker rank ends with kDone, carrying the error that stopped it (empty if none) as
+// JSON: {"error": what} and, when a point failed, its "point".
 #include "sim/app/sweep_mpi.h"
 
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 #include <boost/serialization/string.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -48,9 +53,15 @@ void serve(const mpi::communicator& world, SweepHub* hub) {
     world.recv(status->source(), status->tag(), text);
     if (status->tag() == kDone) {
       --running;
-      if (hub && !text.empty())
-        hub->fail(std::make_exception_ptr(
-            std::runtime_error("rank " + std::to_string(status->source()) + ": " + text)));
+      if (hub && !text.empty()) {
+        const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+        const std::string what = "rank " + std::to_string(status->source()) + ": " +
+                                 (j.is_object() ? j.value("error", text) : text);
+        if (j.is_object() && j.contains("point") && j["point"].is_number_unsigned())
+          hub->fail_point(j["point"].get<std::size_t>(), what);
+        else
+          hub->fail(std::make_exception_ptr(std::runtime_error(what)));
+      }
       continue;
     }
     std::size_t next = kStop;
@@ -64,6 +75,14 @@ void serve(const mpi::communicator& world, SweepHub* hub) {
     }
     world.send(status->source(), kPoint, next);
   }
+}
+
+/// kDone's text for an error: {"error": what, "point": the point that failed, if one did}. Bytes
+/// that are not UTF-8 (a file name in the message) are replaced rather than thrown over.
+std::string done_message(const std::string& what, std::optional<std::size_t> point) {
+  nlohmann::json j{{"error", what}};
+  if (point) j["point"] = *point;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 /// A rank other than 0: `threads` threads, each asking rank 0 for a point, simulating it and
@@ -88,17 +107,20 @@ std::string work(const mpi::communicator& world, const SweepOptions& o, int thre
           line = points.simulate(next);
         } catch (const std::exception& e) {
           std::lock_guard lock(mu);
-          if (!failed.exchange(true)) error = e.what();
+          if (!failed.exchange(true)) error = done_message(e.what(), next);
           return;
         }
       }
     };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(thread);
+    const auto asked = static_cast<std::size_t>(std::max(threads, 1));
+    WorkerThreads pool = start_workers(asked - 1, thread);
+    std::ostringstream warning;
+    warn_threads(pool, asked, 1, warning);
+    if (!warning.str().empty()) std::cerr << "rank " << world.rank() << ": " << warning.str();
     thread();
-    for (auto& t : pool) t.join();
-  } catch (const std::exception& e) {  // a bad point; rank 0 meets it too, or reports this
-    error = e.what();
+    pool.join();
+  } catch (const std::exception& e) {  // a bad first point; rank 0 meets it too, or reports this
+    error = done_message(e.what(), std::nullopt);
   }
   return error;
 }

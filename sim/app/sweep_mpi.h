@@ -9,8 +9,11 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "sim/app/sweep.h"
+#include "sim/core/worker_threads.h"
 
 namespace servesim {
 
@@ -23,6 +26,9 @@ class SweepHub {
   virtual void record(const std::string& line) = 0;
   /// Fails the sweep: no more points are handed out, and run_sweep_served rethrows `e`.
   virtual void fail(std::exception_ptr e) = 0;
+  /// Fails the sweep at a point another process could not simulate, which said `what`. If the
+  /// point's config is bad, the error is the ConfigError a sweep in one process gives.
+  virtual void fail_point(std::size_t point, const std::string& what) = 0;
 
  protected:
   ~SweepHub() = default;
@@ -45,6 +51,11 @@ class SweepPoints {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Says on `warn` when the system gave `pool` fewer threads than the `asked` (counting the
+/// `others`, 0 or 1: the caller, that simulate too); the sweep goes on with those it has.
+void warn_threads(const WorkerThreads& pool, std::size_t asked, std::size_t others,
+                  std::ostream& warn);
 
 #ifdef SERVESIM_MPI
 /// run_sweep on every rank of an mpirun launch (sweep_mpi.cpp). Returns, on rank 0, the number of

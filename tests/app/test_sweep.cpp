@@ -2,6 +2,9 @@
 // that was killed, for real and by cutting its journal.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -94,8 +97,7 @@ TEST_CASE("a sweep writes every point in grid order, byte-identical for -j 1 and
   CHECK_THAT(rows[12], StartsWith("80/s,7,80,"));
 }
 
-TEST_CASE("a sweep never overwrites results; --resume with another grid is refused",
-          "[unit][sweep]") {
+TEST_CASE("a sweep never overwrites results unless told to --resume", "[unit][sweep]") {
   TempDir dir;
   const auto scenario = dir.write("s.yaml", kScenario);
   const auto out = dir.path() / "r.csv";
@@ -103,12 +105,215 @@ TEST_CASE("a sweep never overwrites results; --resume with another grid is refus
   std::string err;
   CHECK(cli(sweep_args(scenario, out, "2"), &err) == kExitRuntime);
   CHECK_THAT(err, Contains("pass --resume"));
-  auto other = sweep_args(scenario, out, "2");
-  other[3] = "workload.rate=40/s:80/s:10/s";
-  other.push_back("--resume");
-  CHECK(cli(other, &err) == kExitRuntime);
-  CHECK_THAT(err, Contains("made with another grid"));
 }
+
+namespace {
+
+/// The points a sweep's JSON lines hold (its header line aside).
+long journalled_points(const std::filesystem::path& jsonl) {
+  const std::string text = slurp(jsonl);
+  long n = 0;
+  for (std::size_t at = 0; (at = text.find("{\"point\":", at)) != std::string::npos; ++at) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a resume refuses a journal made with another scenario, --set or grid, naming which",
+          "[unit][sweep]") {
+  TempDir dir;
+  // The scenario includes a file, so that "the scenario" means its text after includes.
+  dir.write("base.yaml", "seed: 5\n");
+  std::string with_include = kScenario;
+  with_include.replace(with_include.find("seed: 5"), 7, "include: base.yaml");
+  const auto scenario = dir.write("s.yaml", with_include);
+  const auto out = dir.path() / "r.csv";
+  auto args = sweep_args(scenario, out, "2");
+  args.insert(args.end(), {"--set", "run.warmup=5s", "--set", "workload.arrival=poisson"});
+  REQUIRE(cli(args) == kExitOk);
+  args.push_back("--resume");
+  const std::string at = (dir.path() / "r.jsonl").string() + ":1:1: error: ";
+  std::string err;
+  SECTION("the same scenario, --set and grid resume (nothing is left to simulate)") {
+    CHECK(cli(args, &err) == kExitOk);
+    // Reformatting the scenario (comments, spacing) changes nothing it means.
+    dir.write("s.yaml", "# a comment\n" + with_include);
+    CHECK(cli(args, &err) == kExitOk);
+  }
+  SECTION("the scenario differs in a file it includes") {
+    dir.write("base.yaml", "seed: 6\n");
+    CHECK(cli(args, &err) == kExitUsage);
+    CHECK_THAT(err, StartsWith(at));
+    CHECK_THAT(err, Contains("another scenario"));
+    CHECK_THAT(err, !Contains("--set overrides") && !Contains("another grid"));
+  }
+  SECTION("the --set overrides differ (in order, too)") {
+    std::swap(args[12], args[14]);
+    CHECK(cli(args, &err) == kExitUsage);
+    CHECK_THAT(err, StartsWith(at));
+    CHECK_THAT(err, Contains("other --set overrides"));
+    CHECK_THAT(err, Contains("--set run.warmup=5s --set workload.arrival=poisson"));
+    CHECK_THAT(err, Contains("--set workload.arrival=poisson --set run.warmup=5s"));
+    CHECK_THAT(err, !Contains("another scenario") && !Contains("another grid"));
+  }
+  SECTION("the grid differs") {
+    args[3] = "workload.rate=40/s:80/s:10/s";
+    CHECK(cli(args, &err) == kExitUsage);
+    CHECK_THAT(err, StartsWith(at));
+    CHECK_THAT(err, Contains("another grid"));
+    CHECK_THAT(err, Contains("20 points"));
+    CHECK_THAT(err, !Contains("another scenario") && !Contains("--set overrides"));
+  }
+}
+
+TEST_CASE("a resume refuses a journal without the header that says what made it", "[unit][sweep]") {
+  TempDir dir;
+  const auto scenario = dir.write("s.yaml", kScenario);
+  REQUIRE(cli(sweep_args(scenario, dir.path() / "new.csv", "2")) == kExitOk);
+  // A journal as servesim wrote them before the header: the point lines alone.
+  std::string old = slurp(dir.path() / "new.jsonl");
+  if (old.rfind("{\"sweep\":", 0) == 0) old.erase(0, old.find('\n') + 1);
+  dir.write("old.jsonl", old);
+  auto args = sweep_args(scenario, dir.path() / "old.csv", "2");
+  args.push_back("--resume");
+  std::string err;
+  CHECK(cli(args, &err) == kExitUsage);
+  CHECK_THAT(err, StartsWith((dir.path() / "old.jsonl").string() + ":1:1: error: "));
+  CHECK_THAT(err, Contains("no header"));
+}
+
+TEST_CASE("a grid over the point limit is refused at the option that passes it, with its count",
+          "[unit][sweep]") {
+  TempDir dir;
+  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto out = (dir.path() / "r.csv").string();
+  std::string err;
+  // 10,000 x 10,000 points: refused before any point is made, so this takes no time or memory.
+  CHECK(cli({"sweep", scenario.string(), "--grid", "workload.rate=1/s:10000/s:1/s", "--grid",
+             "pipeline.serve.instances=1:10000:1", "--out", out, "-q"},
+            &err) == kExitUsage);
+  CHECK_THAT(err, StartsWith("--grid #2:1:1: error: 'pipeline.serve.instances': "));
+  CHECK_THAT(err, Contains("100000000 points"));
+  // A count past 2^64 is told, not wrapped around.
+  std::vector<std::string> args{"sweep", scenario.string(), "--out", out, "-q"};
+  for (const char* key : {"seed", "run.duration", "workload.rate", "pipeline.serve.instances"})
+    args.insert(args.end(), {"--grid", std::string(key) + "=1:100000:1"});
+  CHECK(cli(args, &err) == kExitUsage);
+  CHECK_THAT(err, StartsWith("--grid #2:1:1: error: 'run.duration': "));
+  CHECK_THAT(err, Contains("about 1e+20 points"));
+  // From a grid file: its location.
+  const auto grid = dir.write("grid.yaml",
+                              "grid:\n"
+                              "  workload.rate: {start: 1/s, stop: 5000/s, step: 1/s}\n"
+                              "  pipeline.serve.instances: {start: 1, stop: 5000, step: 1}\n");
+  CHECK(cli({"sweep", scenario.string(), "--grid-file", grid.string(), "--out", out, "-q"}, &err) ==
+        kExitUsage);
+  CHECK_THAT(err, StartsWith(grid.string() + ":3:3: error: 'pipeline.serve.instances': "));
+  CHECK_THAT(err, Contains("25000000 points"));
+  CHECK(!std::filesystem::exists(out));
+}
+
+TEST_CASE("each point is parsed just before it runs: a bad value stops the sweep at its point",
+          "[unit][sweep]") {
+  TempDir dir;
+  const auto scenario = dir.write("s.yaml", kScenario);
+  std::string err1, err2;
+  // A bad first point (here every point is bad) fails before anything is written.
+  CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "--set",
+             "node.cpu.cores=0", "--out", (dir.path() / "a.csv").string(), "-q"},
+            &err1) == kExitUsage);
+  CHECK_THAT(err1, Contains("'node.cpu.cores'"));
+  CHECK(!std::filesystem::exists(dir.path() / "a.csv"));
+  CHECK(!std::filesystem::exists(dir.path() / "a.jsonl"));
+  // A bad later point: the points before it are simulated and journalled, and the error names it,
+  // the same for any -j (the first bad point in grid order, whichever thread met it).
+  for (const auto& [jobs, err] : {std::pair{"1", &err1}, std::pair{"2", &err2}}) {
+    const auto out = dir.path() / (std::string("b") + jobs + ".csv");
+    CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5,0,6", "--out",
+               out.string(), "-j", jobs, "-q"},
+              err) == kExitUsage);
+    CHECK(journalled_points(jsonl_path(out)) >= 2);
+  }
+  CHECK_THAT(err1, Contains("at sweep point 2: pipeline.serve.instances=0"));
+  CHECK(err1 == err2);
+}
+
+TEST_CASE("the journal's fingerprints are 64-bit FNV-1a, the same on every machine",
+          "[unit][sweep]") {
+  // The published FNV-1a test vectors: a hash that changed with the platform would fail them.
+  CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
+  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
+  CHECK(fnv1a64("foobar") == 0x85944171f73967e8ULL);
+}
+
+TEST_CASE("a sweep warns when its first points say the rest takes long, with the count",
+          "[unit][sweep]") {
+  // 16 points in 2 s, 999,984 to go: about 35 hours at that pace.
+  const std::string w = long_sweep_warning(1'000'000, 16, 999'984, 2.0);
+  CHECK_THAT(w, StartsWith("servesim sweep: warning: 1000000 points, 999984 still to simulate"));
+  CHECK_THAT(w, Contains("about 34.7 hours more"));
+  CHECK_THAT(long_sweep_warning(10'000, 4, 9'996, 1.0), Contains("about 42 minutes more"));
+  CHECK_THAT(long_sweep_warning(10'000'000, 1, 9'999'999, 1.0), Contains("about 115.7 days"));
+  // Under 10 minutes to go: nothing to warn of.
+  CHECK(long_sweep_warning(1000, 10, 990, 1.0).empty());
+  CHECK(long_sweep_warning(1000, 0, 1000, 0.0).empty());
+}
+
+namespace {
+
+/// Runs `command` through the shell in `dir`, its stderr to stderr.txt there; its exit status.
+int shell_in(const std::filesystem::path& dir, const std::string& command) {
+  const std::string line = "cd '" + dir.string() + "' && " + command + " 2>stderr.txt";
+  const int status = std::system(line.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST_CASE("a sweep checks --out before it simulates anything, and leaves nothing behind",
+          "[unit][sweep]") {
+  TempDir dir;
+  const auto scenario = dir.write("s.yaml", kScenario);
+  const std::string sweep = std::string(SERVESIM_BINARY) + " sweep s.yaml --grid " +
+                            "pipeline.serve.instances=4,5 -q --out ";
+  CHECK(shell_in(dir.path(), sweep + "''") == kExitUsage);
+  CHECK_THAT(slurp(dir.path() / "stderr.txt"), StartsWith("--out:1:1: error: "));
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"s.yaml", "stderr.txt"});
+  std::string err;
+  CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "-q", "--out",
+             dir.path().string()},
+            &err) == kExitUsage);
+  CHECK_THAT(err, StartsWith("--out:1:1: error: "));
+  CHECK_THAT(err, Contains("is a directory"));
+  CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "-q", "--out",
+             (dir.path() / "no" / "such" / "dir.csv").string()},
+            &err) == kExitUsage);
+  CHECK_THAT(err, Contains("does not exist"));
+}
+
+#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer reserves terabytes: no ulimit -v under it
+TEST_CASE("a sweep asked for more threads than the system gives runs on those it gets",
+          "[unit][sweep]") {
+  TempDir dir;
+  dir.write("s.yaml", kScenario);
+  // 1 GB of address space holds about a hundred 8 MB thread stacks, not a thousand (the stack
+  // size is set: a thread's default stack is the process's).
+  const int status = shell_in(dir.path(), "ulimit -s 8192 2>/dev/null; ulimit -v 1000000 && exec " +
+                                              std::string(SERVESIM_BINARY) +
+                                              " sweep s.yaml --set run.duration=100ms --set "
+                                              "run.warmup=0s --grid pipeline.serve.instances="
+                                              "1:1000:1 -j 1000 -q --out r.csv");
+  const std::string err = slurp(dir.path() / "stderr.txt");
+  INFO(err);
+  CHECK(status == kExitOk);
+  CHECK_THAT(err, Contains("warning: running on"));
+  CHECK(journalled_points(dir.path() / "r.jsonl") == 1000);
+}
+#endif
 
 TEST_CASE("resuming a sweep whose journal was cut mid-line gives the uninterrupted result",
           "[unit][sweep]") {
