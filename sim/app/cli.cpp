@@ -26,6 +26,7 @@
 #include "sim/config/scenario.h"
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
+#include "sim/metrics/result_schema.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/metrics/trace.h"
 
@@ -369,9 +370,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       nlohmann::ordered_json result;
       std::string source = report_in.empty() ? "built-in default" : report_in;
       if (std::filesystem::path(report_in).extension() == ".json") {
-        std::ifstream f(report_in);
-        if (!f) throw std::runtime_error("cannot read '" + report_in + "'");
-        result = nlohmann::ordered_json::parse(f);
+        result = read_result(report_in);
       } else {
         const LoadedScenario sc = load_scenario(report_in, report_sets);
         source = sc.source;

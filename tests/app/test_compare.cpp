@@ -29,11 +29,16 @@ TEST_CASE("perf_analyzer's CSV is read by its column names, one measurement per 
 
 TEST_CASE("compare pairs rows by load and prints the difference", "[unit]") {
   test::TempDir dir;
+  // Every member a reader uses, as servesim run --json writes it.
   const auto json = dir.write("pred.json", R"({
-    "throughput_rps": 2582.4,
+    "completed": 206592, "throughput_rps": 2582.4, "throughput_ci95": [2579.7, 2585.1],
     "latency_ms": {"mean": 99.15, "p50": 99.45, "p90": 99.45, "p95": 100.4, "p99": 100.4},
-    "stages": [{"queue_ms": 48.97, "compute_input_ms": 1.41, "device_wait_ms": 23.1,
-                "compute_infer_ms": 25.66, "compute_output_ms": 0.011}],
+    "stages": [{"name": "infer", "instances": 2, "queue_ms": 48.97, "compute_input_ms": 1.41,
+                "device_wait_ms": 23.1, "compute_infer_ms": 25.66, "compute_output_ms": 0.011,
+                "utilization": 0.49, "latency_share": 1.0}],
+    "resources": [], "bottleneck": "gpu0.compute", "energy_j_per_request": {},
+    "throughput_bound_rps": null, "unstable": false, "warnings": [], "laws": [],
+    "replications": 5, "window_s": 16, "seed": 1,
     "config": {"workload": {"mode": "closed", "concurrency": 256}}})");
   const auto a = read_measurements(json);
   REQUIRE(a.size() == 1);
