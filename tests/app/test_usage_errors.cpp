@@ -150,4 +150,99 @@ TEST_CASE("malformed JSON given to report or compare names the file, line and co
   }
 }
 
+namespace {
+
+/// Runs `servesim plan` on kScenario (a CPU-only node) with `args`; expects exit 2 with an error
+/// located at `option` and no override plan made up shown as the user's.
+void expect_plan_option_refused(std::vector<std::string> args, const std::string& option) {
+  TempDir dir;
+  args.insert(args.begin(), {"plan", dir.write("s.yaml", kScenario).string()});
+  const CliResult r = cli(args);
+  INFO("plan " << args.back() << " stderr: " << r.err);
+  CHECK(r.code == kExitUsage);
+  CHECK_THAT(r.err, StartsWith(option + ":1:1: error: "));
+  CHECK_THAT(r.err, !Contains("--set #"));
+}
+
+}  // namespace
+
+TEST_CASE("plan's bad option values exit 2 naming the option, before anything runs", "[unit]") {
+  const std::vector<std::string> ok_rate{"--target-rate", "100/s"}, ok_slo{"--slo", "p99=1s"};
+  auto with = [](std::vector<std::string> a, std::vector<std::string> b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  // --gpus 0: the CPU-only scenario is a valid plan, so only the option under test can fail.
+  const std::vector<std::string> cpu{"--gpus", "0"};
+  expect_plan_option_refused(with({"--target-rate", "0/s"}, with(ok_slo, cpu)), "--target-rate");
+  expect_plan_option_refused(with({"--target-rate", "-5/s"}, with(ok_slo, cpu)), "--target-rate");
+  expect_plan_option_refused(with({"--target-rate", "fast"}, with(ok_slo, cpu)), "--target-rate");
+  expect_plan_option_refused(with(ok_rate, with({"--slo", "p99=0s"}, cpu)), "--slo");
+  expect_plan_option_refused(with(ok_rate, with({"--slo", "p42=1s"}, cpu)), "--slo");
+  const auto both = with(ok_rate, ok_slo);
+  expect_plan_option_refused(with(both, with({"--stage", "nosuch"}, cpu)), "--stage");
+  expect_plan_option_refused(with(both, with({"--max-nodes", "-5"}, cpu)), "--max-nodes");
+  expect_plan_option_refused(with(both, with({"--cost", "gpu=-1"}, cpu)), "--cost");
+  expect_plan_option_refused(with(both, with({"--cores", "0"}, cpu)), "--cores");
+  expect_plan_option_refused(with(both, with({"--instances", "0"}, cpu)), "--instances");
+  expect_plan_option_refused(with(both, with({"--batch", "0"}, cpu)), "--batch");
+  expect_plan_option_refused(with(both, with({"--delay", "soon"}, cpu)), "--delay");
+  expect_plan_option_refused(with(both, {"--gpus", "-1"}), "--gpus");
+}
+
+TEST_CASE("plan on a CPU-only scenario says what the scenario lacks, not plan's own overrides",
+          "[unit]") {
+  // plan tries 1, 2, 4 and 8 GPUs per node unless told otherwise; this node has no PCIe links.
+  TempDir dir;
+  const auto file = dir.write("s.yaml", kScenario);
+  const CliResult r = cli({"plan", file.string(), "--target-rate", "100/s", "--slo", "p99=1s"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == kExitUsage);
+  CHECK_THAT(r.err, StartsWith(file.string() + ":"));
+  CHECK_THAT(r.err, Contains("'node.pcie'"));
+  CHECK_THAT(r.err, Contains("--gpus 0"));
+  CHECK_THAT(r.err, !Contains("--set #"));
+}
+
+TEST_CASE("a node plan makes up that the scenario refuses is named as plan's, not as a --set",
+          "[unit]") {
+  // No check of plan's own catches 2,000,000 cores; the scenario's range for node.cpu.cores does.
+  TempDir dir;
+  const auto file = dir.write("s.yaml", kScenario);
+  const CliResult r = cli({"plan", file.string(), "--target-rate", "100/s", "--slo", "p99=1s",
+                           "--gpus", "0", "--cores", "2000000"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == kExitUsage);
+  CHECK_THAT(r.err, StartsWith(file.string() + ":"));
+  CHECK_THAT(r.err,
+             Contains("'node.cpu.cores': plan cannot try a node of 0 GPUs, 2000000 CPU cores"));
+  CHECK_THAT(r.err, !Contains("--set #"));
+}
+
+TEST_CASE("plan --gpus 0 on a scenario with a GPU stage names the option and the stage", "[unit]") {
+  const CliResult r = cli({"plan", "--target-rate", "100/s", "--slo", "p99=1s", "--gpus", "0"});
+  INFO("stderr: " << r.err);
+  CHECK(r.code == kExitUsage);
+  CHECK_THAT(r.err, StartsWith("--gpus:1:1: error: "));
+  CHECK_THAT(r.err, Contains("'decode'"));
+  CHECK_THAT(r.err, !Contains("--set #"));
+}
+
+TEST_CASE("amdahl's bad speedups and unknown stage exit 2 naming the option", "[unit]") {
+  TempDir dir;
+  const auto file = dir.write("s.yaml", kScenario).string();
+  for (const auto& [args, option] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--stage", "serve", "--speedups", "nan"}, "--speedups"},
+           {{"--stage", "serve", "--speedups", "1,inf"}, "--speedups"},
+           {{"--stage", "serve", "--speedups", "0"}, "--speedups"},
+           {{"--stage", "nosuch"}, "--stage"}}) {
+    std::vector<std::string> a{"amdahl", file};
+    a.insert(a.end(), args.begin(), args.end());
+    const CliResult r = cli(a);
+    INFO("amdahl " << args.back() << " stderr: " << r.err);
+    CHECK(r.code == kExitUsage);
+    CHECK_THAT(r.err, StartsWith(option + ":1:1: error: "));
+  }
+}
+
 }  // namespace servesim
