@@ -148,8 +148,18 @@ int cmd_fit(const FitArgs& a, std::ostream& out) {
   std::vector<NamedCurve> curves;
   for (const auto& k : kernels) {
     std::vector<Observation> obs;
+    int first_line = 0;
     for (const Sample& s : samples)
-      if (s.kernel == k) obs.push_back({{s.batch, s.pixels, s.bytes}, s.seconds * 1e9});
+      if (s.kernel == k) {
+        obs.push_back({{s.batch, s.pixels, s.bytes}, s.seconds * 1e9});
+        if (first_line == 0) first_line = s.line;
+      }
+    // Too few samples is the file's shortfall, not a failure of the fit: named at the kernel.
+    if (obs.size() < kMinFitSamples)
+      throw ConfigError(SourceMark{a.samples, first_line, 1}, "kernel",
+                        "'" + k + "' has " + std::to_string(obs.size()) +
+                            " sample; a fit needs at least " + std::to_string(kMinFitSamples) +
+                            " (time it more often, or fit the other kernels with --kernel)");
     FitReport r;
     try {
       r = fit_curve(obs, opt);

@@ -352,9 +352,9 @@ namespace {
 
 /// fit_curve without the outlier screen.
 FitReport fit_all(std::span<const Observation> obs, const FitOptions& o) {
-  if (obs.size() < 2)
-    throw std::invalid_argument("a fit needs at least 2 samples, got " +
-                                std::to_string(obs.size()));
+  if (obs.size() < kMinFitSamples)
+    throw std::invalid_argument("a fit needs at least " + std::to_string(kMinFitSamples) +
+                                " samples, got " + std::to_string(obs.size()));
   for (const auto& ob : obs)
     if (!(ob.t_ns > 0) || !std::isfinite(ob.t_ns))
       throw std::invalid_argument("every sample's time must be > 0 and finite");

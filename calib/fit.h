@@ -11,6 +11,9 @@
 
 namespace servesim::calib {
 
+/// The fewest observations any form is fitted to.
+inline constexpr std::size_t kMinFitSamples = 2;
+
 /// One measurement: where the kernel ran and how long it took (ns).
 struct Observation {
   CurveArgs x;

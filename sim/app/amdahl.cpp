@@ -1,10 +1,14 @@
 #include "sim/app/amdahl.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
 #include "sim/config/csv.h"
 #include "sim/config/curves.h"
+#include "sim/config/error.h"
+#include "sim/config/reader.h"
 #include "sim/config/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/run_summary.h"
@@ -35,6 +39,25 @@ AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector
                         const std::string& stage, const std::vector<double>& speedups,
                         int threads) {
   const ConfigNode base = load_config_file(scenario.empty() ? default_scenario_path() : scenario);
+  // The options first, against the scenario as the user gave it: an unknown stage would
+  // otherwise surface in amdahl's own speedup override, as a --set the user never typed.
+  for (const double s : speedups)
+    if (!std::isfinite(s) || s <= 0)
+      throw ConfigError(SourceMark{"--speedups", 1, 1}, "",
+                        "each speedup must be a finite number > 0, got " + shortest(s));
+  ConfigNode given = base;
+  int n = 0;
+  for (const auto& set : sets) apply_override(given, set, ++n);
+  std::vector<std::string> names;
+  for (const auto& st : parse_scenario(given).pipeline) names.push_back(st.name);
+  if (std::find(names.begin(), names.end(), stage) == names.end()) {
+    std::string all;
+    for (const auto& name : names) all += (all.empty() ? "" : ", ") + name;
+    const std::string hint = did_you_mean(stage, names);
+    throw ConfigError(SourceMark{"--stage", 1, 1}, "",
+                      "no stage named '" + stage + "' in the pipeline" +
+                          (hint.empty() ? " (stages: " + all + ")" : "; " + hint));
+  }
   AmdahlResult r;
   r.stage = stage;
   const RunSummary zero1 = simulate(base, sets, stage, 1.0, true, threads);
@@ -42,10 +65,9 @@ AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector
   std::size_t at = zero1.stages.size();
   for (std::size_t i = 0; i < zero1.stages.size(); ++i)
     if (zero1.stages[i].name == stage) at = i;
-  if (at == zero1.stages.size()) throw std::runtime_error("no stage named '" + stage + "'");
+  if (at == zero1.stages.size()) throw std::logic_error("stage '" + stage + "' not reported");
   r.share = zero1.stages[at].service_ms.mean / zero1.latency_mean_ms.mean;
   for (const double s : speedups) {
-    if (!(s > 0)) throw std::runtime_error("speedups must be > 0");
     const RunSummary zero = s == 1.0 ? zero1 : simulate(base, sets, stage, s, true, threads);
     const RunSummary load = s == 1.0 ? load1 : simulate(base, sets, stage, s, false, threads);
     AmdahlRow row;

@@ -23,7 +23,8 @@ struct AmdahlResult {
 };
 
 /// Runs the scenario (after `sets`) with pipeline.STAGE.speedup = s for each s, at zero load (a
-/// closed loop of one client) and at the scenario's own workload.
+/// closed loop of one client) and at the scenario's own workload. A speedup that is not a finite
+/// number > 0, or a stage not in the pipeline, is a ConfigError at --speedups or --stage.
 AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector<std::string>& sets,
                         const std::string& stage, const std::vector<double>& speedups, int threads);
 

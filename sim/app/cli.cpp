@@ -26,6 +26,7 @@
 #include "sim/config/scenario.h"
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
+#include "sim/metrics/result_schema.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/metrics/trace.h"
 
@@ -183,43 +184,9 @@ struct PlanArgs {
   std::vector<std::string> costs;
 };
 
-int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
+int cmd_plan(PlanArgs a, std::ostream& out) {
   a.o.scenario = a.file;
-  const auto usage = [&](const std::string& m) {
-    err << "servesim: plan: " << m << "\n";
-    return kExitUsage;
-  };
-  const ParsedQuantity r = parse_quantity(a.rate, Dimension::kRate);
-  const auto plain = parse_number(a.rate);
-  if (plain && *plain > 0) {
-    a.o.target_rate = *plain;
-  } else if (r.error.empty()) {
-    a.o.target_rate = r.value;
-  } else {
-    return usage("--target-rate: " + r.error);
-  }
-  const auto eq = a.slo.find('=');
-  const std::string q = a.slo.substr(0, eq);
-  if (eq == std::string::npos || (q != "p50" && q != "p90" && q != "p95" && q != "p99"))
-    return usage("--slo is p50|p90|p95|p99=DURATION, e.g. --slo p99=100ms");
-  a.o.slo_quantile = std::stod(q.substr(1)) / 100;
-  const ParsedQuantity d = parse_quantity(a.slo.substr(eq + 1), Dimension::kDuration);
-  if (!d.error.empty()) return usage("--slo: " + d.error);
-  a.o.slo_ms = d.value * 1e3;
-  for (const auto& c : a.costs) {
-    const auto ceq = c.find('=');
-    const std::string k = c.substr(0, ceq);
-    const double v = ceq == std::string::npos ? -1 : parse_number(c.substr(ceq + 1)).value_or(-1);
-    if (v < 0) return usage("--cost takes gpu=X,cpu_core=Y,node=Z with numbers >= 0");
-    if (k == "gpu")
-      a.o.cost_gpu = v;
-    else if (k == "cpu_core")
-      a.o.cost_cpu_core = v;
-    else if (k == "node")
-      a.o.cost_node = v;
-    else
-      return usage("--cost: unknown item '" + k + "' (gpu, cpu_core, node)");
-  }
+  parse_plan_targets(a.rate, a.slo, a.costs, a.o);
   if (a.o.jobs <= 0) a.o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const PlanResult r2 = run_plan(a.o);
   out << plan_report(a.o, r2);
@@ -294,9 +261,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "amdahl", "End-to-end speedup when one stage gets s times faster, beside Amdahl's bound");
   amdahl->add_option("file", am.file, "Scenario YAML (default: the built-in default scenario)");
   amdahl->add_option("--stage", am.stage, "The stage to speed up (its name)")->required();
+  // Checked by run_amdahl (finite, > 0), which names --speedups.
   amdahl->add_option("--speedups", am.speedups, "Speedups s, comma-separated (default 1,2,4,8,16)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->delimiter(',');
   amdahl->add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
   amdahl->add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")
       ->check(kOutputPath);
@@ -409,15 +376,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (sweep->parsed())
       return mpi_launch().rank > 0 ? cmd_sweep_unheard(sw) : cmd_sweep(sw, out, err);
     if (amdahl->parsed()) return cmd_amdahl(am, out, err);
-    if (plan->parsed()) return cmd_plan(pl, out, err);
+    if (plan->parsed()) return cmd_plan(pl, out);
     if (report->parsed()) {
       check_output_paths({{"--out", report_out, true}});
       nlohmann::ordered_json result;
       std::string source = report_in.empty() ? "built-in default" : report_in;
       if (std::filesystem::path(report_in).extension() == ".json") {
-        std::ifstream f(report_in);
-        if (!f) throw std::runtime_error("cannot read '" + report_in + "'");
-        result = nlohmann::ordered_json::parse(f);
+        result = read_result(report_in);
       } else {
         const LoadedScenario sc = load_scenario(report_in, report_sets);
         source = sc.source;

@@ -21,7 +21,8 @@ struct Measurement {
 const std::vector<std::string>& compared_metrics();
 
 /// Reads a servesim JSON result (one measurement) or a perf_analyzer-style CSV (one per row).
-/// Malformed input is a ConfigError naming file:line:col.
+/// Malformed input is a ConfigError naming file:line:col; a JSON result is checked by
+/// check_result before any of it is read.
 std::vector<Measurement> read_measurements(const std::filesystem::path& file);
 
 /// The side-by-side table: rows matched by load (or the single row of each side).

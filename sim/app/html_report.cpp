@@ -1,7 +1,10 @@
 #include "sim/app/html_report.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+
+#include "sim/metrics/result_schema.h"
 
 namespace servesim {
 
@@ -36,8 +39,16 @@ std::string num(double v, const char* f = "%.4g") {
   return b;
 }
 
-double get(const nlohmann::ordered_json& j, const char* k) {
-  return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
+// Only on a document that passed check_result: `at` still throws rather than read past a
+// missing member, should a caller skip the check.
+double get(const nlohmann::ordered_json& j, const char* k) { return j.at(k).get<double>(); }
+
+std::string str(const nlohmann::ordered_json& j, const char* k) {
+  return j.at(k).get<std::string>();
+}
+
+std::string count(const nlohmann::ordered_json& j, const char* k) {
+  return std::to_string(j.at(k).get<std::uint64_t>());
 }
 
 // The phases of a stage's time, in the order a request lives them, with their colours.
@@ -66,13 +77,13 @@ std::string breakdown_svg(const nlohmann::ordered_json& stages) {
   double x = 0;
   int y = 10;
   for (const auto& st : stages) {
-    s += "<text x='0' y='" + std::to_string(y + 15) + "'>" + esc(st.value("name", "")) + "</text>";
+    s += "<text x='0' y='" + std::to_string(y + 15) + "'>" + esc(str(st, "name")) + "</text>";
     for (const auto& p : kPhases) {
       const double w = total > 0 ? get(st, p.key) / total * width : 0;
       if (w > 0)
         s += "<rect x='" + num(label + x, "%.2f") + "' y='" + std::to_string(y) + "' width='" +
              num(std::max(w, 0.5), "%.2f") + "' height='" + std::to_string(row - 6) + "' fill='" +
-             p.colour + "'><title>" + esc(st.value("name", "")) + " " + p.label + ": " +
+             p.colour + "'><title>" + esc(str(st, "name")) + " " + p.label + ": " +
              num(get(st, p.key)) + " ms</title></rect>";
       x += w;
     }
@@ -96,7 +107,7 @@ std::string bars_svg(const nlohmann::ordered_json& resources, const std::string&
                   "' font-family='sans-serif' font-size='12'>";
   int y = 4;
   for (const auto& r : resources) {
-    const std::string name = r.value("name", "");
+    const std::string name = str(r, "name");
     const double u = std::clamp(get(r, "utilization"), 0.0, 1.0);
     const bool b = name == bottleneck;
     s += "<text x='0' y='" + std::to_string(y + 14) + "'" + (b ? " font-weight='bold'" : "") + ">" +
@@ -115,8 +126,9 @@ std::string bars_svg(const nlohmann::ordered_json& resources, const std::string&
 }  // namespace
 
 std::string html_report(const nlohmann::ordered_json& j, const std::string& source) {
+  check_result(j, source);
   const auto& lat = j.at("latency_ms");
-  const std::string bottleneck = j.value("bottleneck", "");
+  const std::string bottleneck = str(j, "bottleneck");
   std::string h =
       "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>servesim: " +
       esc(source) +
@@ -127,26 +139,24 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
       "0}.kpi b{display:block;font-size:1.6em}.warn{color:#b30000}pre{background:#f6f6f6;"
       "padding:1em;overflow:auto;font-size:11px}</style></head><body>\n";
   h += "<h1>servesim: " + esc(source) + "</h1>\n";
-  h += "<p>" + std::to_string(j.value("replications", 0)) + " replications of " +
-       num(get(j, "window_s")) + " s (after warm-up), seed " +
-       std::to_string(j.value("seed", 0ULL)) + ", " + std::to_string(j.value("completed", 0ULL)) +
+  h += "<p>" + count(j, "replications") + " replications of " + num(get(j, "window_s")) +
+       " s (after warm-up), seed " + count(j, "seed") + ", " + count(j, "completed") +
        " requests completed.</p>\n";
   const auto& ci = j.at("throughput_ci95");
   h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), "%.5g") +
-       " req/s</b>95% CI " + num(ci[0].get<double>(), "%.5g") + " .. " +
-       num(ci[1].get<double>(), "%.5g") + "</div>";
+       " req/s</b>95% CI " + num(ci.at(0).get<double>(), "%.5g") + " .. " +
+       num(ci.at(1).get<double>(), "%.5g") + "</div>";
   h += "<div class='kpi'>latency mean<b>" + num(get(lat, "mean")) + " ms</b>p50 " +
        num(get(lat, "p50")) + ", p99 " + num(get(lat, "p99")) + " ms</div>";
   h += "<div class='kpi'>bottleneck<b>" + esc(bottleneck) + "</b>bound " +
-       (j["throughput_bound_rps"].is_number() ? num(get(j, "throughput_bound_rps"), "%.5g")
-                                              : std::string("none")) +
+       (j.at("throughput_bound_rps").is_number() ? num(get(j, "throughput_bound_rps"), "%.5g")
+                                                 : std::string("none")) +
        " req/s</div>";
-  if (j.contains("energy_j_per_request") && j["energy_j_per_request"].contains("total"))
-    h += "<div class='kpi'>energy<b>" + num(get(j["energy_j_per_request"], "total")) +
-         " J</b>per request</div>";
-  if (j.value("unstable", false))
+  if (const auto& e = j.at("energy_j_per_request"); e.contains("total"))
+    h += "<div class='kpi'>energy<b>" + num(get(e, "total")) + " J</b>per request</div>";
+  if (j.at("unstable").get<bool>())
     h += "<p class='warn'><b>UNSTABLE</b>: the offered load outruns capacity.</p>";
-  for (const auto& w : j.value("warnings", nlohmann::ordered_json::array()))
+  for (const auto& w : j.at("warnings"))
     h += "<p class='warn'>" + esc(w.get<std::string>()) + "</p>";
 
   const auto& stages = j.at("stages");
@@ -155,10 +165,10 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        "<th>device wait ms</th><th>compute ms</th><th>copy out ms</th><th>batch</th>"
        "<th>share</th><th>utilisation</th></tr>";
   for (const auto& st : stages) {
-    h += "<tr><td>" + esc(st.value("name", "")) + "</td><td>" +
-         std::to_string(st.value("instances", 0)) + "</td>";
+    h += "<tr><td>" + esc(str(st, "name")) + "</td><td>" + count(st, "instances") + "</td>";
     for (const auto& p : kPhases) h += "<td>" + num(get(st, p.key)) + "</td>";
-    h += "<td>" + (st.contains("batch_size") ? num(get(st["batch_size"], "mean"), "%.3g") : "1") +
+    h += "<td>" +
+         (st.contains("batch_size") ? num(get(st.at("batch_size"), "mean"), "%.3g") : "1") +
          "</td><td>" + num(100 * get(st, "latency_share"), "%.1f") + "%</td><td>" +
          num(100 * get(st, "utilization"), "%.1f") + "%</td></tr>";
   }
@@ -170,19 +180,18 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   h += "\n<table><tr><th>resource</th><th>servers</th><th>utilisation</th><th>demand ms</th>"
        "<th>bound req/s</th></tr>";
   for (const auto& r : res)
-    h += "<tr><td>" + esc(r.value("name", "")) + "</td><td>" + num(get(r, "servers")) +
-         "</td><td>" + num(100 * get(r, "utilization"), "%.1f") + "%</td><td>" +
-         num(get(r, "demand_ms")) + "</td><td>" +
-         (r["throughput_bound_rps"].is_number() ? num(get(r, "throughput_bound_rps"), "%.6g")
-                                                : std::string("-")) +
+    h += "<tr><td>" + esc(str(r, "name")) + "</td><td>" + num(get(r, "servers")) + "</td><td>" +
+         num(100 * get(r, "utilization"), "%.1f") + "%</td><td>" + num(get(r, "demand_ms")) +
+         "</td><td>" +
+         (r.at("throughput_bound_rps").is_number() ? num(get(r, "throughput_bound_rps"), "%.6g")
+                                                   : std::string("-")) +
          "</td></tr>";
   h += "</table>\n";
   double worst = 0;
-  for (const auto& l : j.value("laws", nlohmann::ordered_json::array()))
-    worst = std::max(worst, get(l, "relative_error"));
+  const auto& laws = j.at("laws");
+  for (const auto& l : laws) worst = std::max(worst, get(l, "relative_error"));
   h += "\n<h2>Checks</h2>\n<p>Little's law and the utilisation law hold on this run to " +
-       num(100 * worst, "%.2g") + "% (worst of " +
-       std::to_string(j.value("laws", nlohmann::ordered_json::array()).size()) + " checks).</p>\n";
+       num(100 * worst, "%.2g") + "% (worst of " + std::to_string(laws.size()) + " checks).</p>\n";
   h += "\n<h2>Config</h2>\n<pre>" + esc(j.at("config").dump(2)) + "</pre>\n</body></html>\n";
   return h;
 }

@@ -9,7 +9,8 @@
 
 namespace servesim {
 
-/// `result` is what `servesim run --json` writes; `source` names the scenario.
+/// `result` is what `servesim run --json` writes; `source` names the scenario. The result is
+/// checked first (check_result): one that is not such a document is a ConfigError at `source`.
 std::string html_report(const nlohmann::ordered_json& result, const std::string& source);
 
 }  // namespace servesim

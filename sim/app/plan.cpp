@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <stdexcept>
+#include <cstdlib>
 
 #include "sim/config/curves.h"
+#include "sim/config/error.h"
+#include "sim/config/reader.h"
 #include "sim/config/scenario.h"
 #include "sim/config/tree.h"
+#include "sim/config/units.h"
 #include "sim/metrics/run_summary.h"
 
 namespace servesim {
@@ -20,9 +23,46 @@ std::string fmt(const char* f, auto... args) {
   return buf;
 }
 
+[[noreturn]] void bad_option(const char* option, const std::string& message) {
+  throw ConfigError(SourceMark{option, 1, 1}, "", message);
+}
+
+/// Refuses a value of `values` below `least` at `option`.
+void check_at_least(const std::vector<int>& values, int least, const char* option) {
+  for (const int v : values)
+    if (v < least)
+      bad_option(option, "each value must be at least " + std::to_string(least) + ", got " +
+                             std::to_string(v));
+}
+
+/// What plan cannot search with, refused at the option before anything is simulated.
+void check_options(const PlanOptions& o) {
+  if (!std::isfinite(o.target_rate) || o.target_rate <= 0)
+    bad_option("--target-rate", "must be a rate > 0, e.g. 20000/s");
+  if (!std::isfinite(o.slo_ms) || o.slo_ms <= 0)
+    bad_option("--slo", "needs a latency > 0, e.g. p99=100ms");
+  for (const double c : {o.cost_gpu, o.cost_cpu_core, o.cost_node})
+    if (!std::isfinite(c) || c < 0) bad_option("--cost", "prices must be numbers >= 0");
+  if (o.max_nodes < 1)
+    bad_option("--max-nodes", "must be at least 1, got " + std::to_string(o.max_nodes));
+  check_at_least(o.gpus, 0, "--gpus");
+  check_at_least(o.cores, 1, "--cores");
+  check_at_least(o.instances, 1, "--instances");
+  check_at_least(o.batch, 1, "--batch");
+  for (const auto& d : o.delays) {
+    const ParsedQuantity q = parse_quantity(d, Dimension::kDuration);
+    if (!q.error.empty()) bad_option("--delay", "'" + d + "': " + q.error);
+    if (q.value < 0) bad_option("--delay", "'" + d + "': must be >= 0");
+  }
+}
+
+// plan's own overrides are numbered from here, far above any the user gives with --set, so that
+// an error in one is told apart from the user's (see Planner::scenario_of).
+constexpr int kOwnOverrides = 100000;
+
 /// Turns the workload into a closed loop of `depth` clients or an open stream at `rate`, keeping
 /// its other keys (the image mix): the keys of the other mode are dropped first.
-void set_workload(ConfigNode& root, bool closed, const std::string& value) {
+void set_workload(ConfigNode& root, bool closed, const std::string& value, int& n) {
   ConfigNode* w = root.find("workload");
   if (w && w->is_map()) {
     const auto drop = closed ? std::vector<std::string>{"rate", "arrival", "cv"}
@@ -31,8 +71,18 @@ void set_workload(ConfigNode& root, bool closed, const std::string& value) {
       return std::find(drop.begin(), drop.end(), e.key) != drop.end();
     });
   }
-  apply_override(root, std::string("workload.mode=") + (closed ? "closed" : "open"), 1);
-  apply_override(root, (closed ? "workload.concurrency=" : "workload.rate=") + value, 2);
+  apply_override(root, std::string("workload.mode=") + (closed ? "closed" : "open"), ++n);
+  apply_override(root, (closed ? "workload.concurrency=" : "workload.rate=") + value, ++n);
+}
+
+/// One node of the candidate, as people read it: "2 GPUs, 4 CPU cores, infer: 1 instance ...".
+std::string node_text(const PlanCandidate& c, const std::string& stage) {
+  std::string s = fmt("%d GPU%s, %d CPU cores", c.gpus, c.gpus == 1 ? "" : "s", c.cores);
+  if (!stage.empty() && c.instances > 0)
+    s +=
+        fmt(", %s: %d instance%s per GPU", stage.c_str(), c.instances, c.instances == 1 ? "" : "s");
+  if (c.batch > 0) s += fmt(", max_batch_size %d, max_queue_delay %s", c.batch, c.delay.c_str());
+  return s;
 }
 
 class Planner {
@@ -42,10 +92,21 @@ class Planner {
     int n = 0;
     for (const auto& s : o.sets) apply_override(base_, s, ++n);
     const ScenarioParams p = parse_scenario(base_);
-    for (const auto& st : p.pipeline)
+    std::vector<std::string> batched;
+    for (const auto& st : p.pipeline) {
+      if (st.batching) batched.push_back(st.name);
       if (st.batching && (o.stage.empty() || st.name == o.stage)) stage_ = &st - &p.pipeline[0];
-    if (!o.stage.empty() && stage_ < 0)
-      throw std::runtime_error("no batched stage named '" + o.stage + "'");
+    }
+    if (!o.stage.empty() && stage_ < 0) {
+      std::string names;
+      for (const auto& b : batched) names += (names.empty() ? "" : ", ") + b;
+      const std::string hint = did_you_mean(o.stage, batched);
+      bad_option("--stage", "no stage named '" + o.stage + "' has batching in this scenario" +
+                                (batched.empty() ? std::string(" (none has)")
+                                 : hint.empty()  ? " (stages with batching: " + names + ")"
+                                                 : "; " + hint));
+    }
+    check_gpus(p);
     if (stage_ >= 0) {
       const StageParams& st = p.pipeline[static_cast<std::size_t>(stage_)];
       stage_name_ = st.name;
@@ -60,6 +121,28 @@ class Planner {
           stage_name_ = st.name;
     }
     default_cores_ = p.node.cpu.cores;
+  }
+
+  /// The GPU counts to try against what the scenario has, in its terms: plan would otherwise
+  /// meet the problem in a node it made up itself.
+  void check_gpus(const ScenarioParams& p) const {
+    const ConfigNode* node = base_.find("node");
+    if (std::any_of(o_.gpus.begin(), o_.gpus.end(), [](int g) { return g > 0; }) &&
+        !(node && node->is_map() && node->find("pcie"))) {
+      std::string tried;
+      for (const int g : o_.gpus) tried += (tried.empty() ? "" : ",") + std::to_string(g);
+      throw ConfigError(node ? node->mark : base_.mark, "node.pcie",
+                        "plan tries nodes with " + tried +
+                            " GPUs (--gpus), and a node with GPUs needs node.pcie (host_link and "
+                            "gpu_link bandwidths), which this scenario's node does not have: add "
+                            "them, or plan nodes without GPUs with --gpus 0");
+    }
+    if (std::find(o_.gpus.begin(), o_.gpus.end(), 0) != o_.gpus.end())
+      for (const auto& st : p.pipeline)
+        if (st.device != Device::kCpu)
+          bad_option("--gpus", "stage '" + st.name +
+                                   "' runs on a GPU, so a node without GPUs cannot serve this "
+                                   "scenario: leave 0 out of --gpus");
   }
 
   PlanResult run() {
@@ -115,9 +198,27 @@ class Planner {
     return nodes * (o_.cost_node + c.gpus * o_.cost_gpu + c.cores * o_.cost_cpu_core);
   }
 
-  ConfigNode configured(const PlanCandidate& c) const {
-    ConfigNode root = base_;
-    int n = 100;
+  /// The scenario of candidate `c` under a closed loop of `load` clients or an open `load` rate.
+  /// The base scenario parsed, so an error here comes from plan's own overrides: it is told as
+  /// the candidate the scenario cannot take, never as a --set the user did not type.
+  ScenarioParams scenario_of(const PlanCandidate& c, bool closed, const std::string& load) const {
+    try {
+      ConfigNode root = base_;
+      int n = kOwnOverrides;
+      configure(root, c, n);
+      set_workload(root, closed, load, n);
+      return parse_scenario(root);
+    } catch (const ConfigError& e) {
+      const std::string& from = e.mark().file;
+      const bool own = from.starts_with("--set #") && std::atoi(from.c_str() + 7) > kOwnOverrides;
+      throw ConfigError(own ? base_.mark : e.mark(), e.key(),
+                        "plan cannot try a node of " + node_text(c, stage_name_) +
+                            " on this scenario: " + e.message());
+    }
+  }
+
+  /// Applies candidate `c` to `root` as plan's own overrides, numbered on from `n`.
+  void configure(ConfigNode& root, const PlanCandidate& c, int& n) const {
     apply_override(root, "node.gpus.count=" + std::to_string(c.gpus), ++n);
     apply_override(root, "node.cpu.cores=" + std::to_string(c.cores), ++n);
     apply_override(root, "cluster={nodes: 1}", ++n);
@@ -133,28 +234,25 @@ class Planner {
         if (s <= c.batch) pref += (pref.empty() ? "" : ", ") + std::to_string(s);
       if (!preferred_.empty()) apply_override(root, b + "preferred_batch_size=[" + pref + "]", ++n);
     }
-    return root;
   }
 
   /// Throughput of one node under a closed loop deep enough to keep every instance's batches
   /// full: the most a node of this configuration serves.
   double saturated(const PlanCandidate& c) {
-    ConfigNode root = configured(c);
     const int depth = std::max(64, 4 * std::max(1, c.batch) * std::max(1, c.instances) * c.gpus);
-    set_workload(root, true, std::to_string(depth));
+    const ScenarioParams p = scenario_of(c, true, std::to_string(depth));
     ++simulations_;
-    return run_scenario(parse_scenario(root), o_.jobs).throughput_rps.mean;
+    return run_scenario(p, o_.jobs).throughput_rps.mean;
   }
 
   /// Whether `nodes` nodes meet the SLO: each gets target / nodes of Poisson arrivals (the
   /// balancer splits at random), and the SLO quantile of its latency must be within the SLO.
   bool meets(PlanCandidate& c, int nodes) {
-    ConfigNode root = configured(c);
     // An open scenario keeps its arrival process at the node's share of the rate; a closed one
     // becomes Poisson arrivals (many independent clients), the default of an open workload.
-    set_workload(root, false, shortest(o_.target_rate / nodes) + "/s");
+    const ScenarioParams p = scenario_of(c, false, shortest(o_.target_rate / nodes) + "/s");
     ++simulations_;
-    const RunSummary s = run_scenario(parse_scenario(root), o_.jobs);
+    const RunSummary s = run_scenario(p, o_.jobs);
     const double q = o_.slo_quantile >= 0.99   ? s.p99_ms
                      : o_.slo_quantile >= 0.95 ? s.p95_ms
                      : o_.slo_quantile >= 0.90 ? s.p90_ms
@@ -208,20 +306,48 @@ class Planner {
 };
 
 std::string describe(const PlanCandidate& c, const std::string& stage) {
-  std::string s = fmt("%d node%s x (%d GPU%s, %d CPU cores", c.nodes, c.nodes == 1 ? "" : "s",
-                      c.gpus, c.gpus == 1 ? "" : "s", c.cores);
-  if (!stage.empty() && c.instances > 0)
-    s +=
-        fmt(", %s: %d instance%s per GPU", stage.c_str(), c.instances, c.instances == 1 ? "" : "s");
-  if (c.batch > 0) s += fmt(", max_batch_size %d, max_queue_delay %s", c.batch, c.delay.c_str());
-  return s + ")";
+  return fmt("%d node%s x (", c.nodes, c.nodes == 1 ? "" : "s") + node_text(c, stage) + ")";
 }
 
 }  // namespace
 
+void parse_plan_targets(const std::string& rate, const std::string& slo,
+                        const std::vector<std::string>& costs, PlanOptions& o) {
+  if (const auto plain = parse_number(rate)) {
+    o.target_rate = *plain;  // per second; run_plan checks it is > 0
+  } else {
+    const ParsedQuantity r = parse_quantity(rate, Dimension::kRate);
+    if (!r.error.empty()) bad_option("--target-rate", r.error);
+    o.target_rate = r.value;
+  }
+  const auto eq = slo.find('=');
+  const std::string q = slo.substr(0, eq);
+  if (eq == std::string::npos || (q != "p50" && q != "p90" && q != "p95" && q != "p99"))
+    bad_option("--slo",
+               "expected p50|p90|p95|p99=DURATION, e.g. --slo p99=100ms, got '" + slo + "'");
+  o.slo_quantile = std::stod(q.substr(1)) / 100;
+  const ParsedQuantity d = parse_quantity(slo.substr(eq + 1), Dimension::kDuration);
+  if (!d.error.empty()) bad_option("--slo", d.error);
+  o.slo_ms = d.value * 1e3;
+  for (const auto& c : costs) {
+    const auto ceq = c.find('=');
+    const std::string k = c.substr(0, ceq);
+    const double v = ceq == std::string::npos ? -1 : parse_number(c.substr(ceq + 1)).value_or(-1);
+    if (!(v >= 0))
+      bad_option("--cost", "takes gpu=X,cpu_core=Y,node=Z with numbers >= 0, got '" + c + "'");
+    if (k == "gpu")
+      o.cost_gpu = v;
+    else if (k == "cpu_core")
+      o.cost_cpu_core = v;
+    else if (k == "node")
+      o.cost_node = v;
+    else
+      bad_option("--cost", "unknown item '" + k + "' (gpu, cpu_core, node)");
+  }
+}
+
 PlanResult run_plan(const PlanOptions& o) {
-  if (!(o.target_rate > 0)) throw std::runtime_error("--target-rate must be > 0");
-  if (!(o.slo_ms > 0)) throw std::runtime_error("--slo needs a latency, e.g. p99=100ms");
+  check_options(o);
   return Planner(o).run();
 }
 
@@ -243,8 +369,10 @@ std::string plan_report(const PlanOptions& o, const PlanResult& r) {
             "the achieved latency, minus 1)\n",
             p.cost, 100 * o.slo_quantile, p.quantile_ms, o.target_rate / p.nodes,
             100 * (o.slo_ms / p.quantile_ms - 1));
-    t += fmt("         one node serves at most %.6g req/s; CPU-to-GPU ratio %.3g cores per GPU\n",
-             p.node_capacity, static_cast<double>(p.cores) / p.gpus);
+    t += fmt("         one node serves at most %.6g req/s; ", p.node_capacity) +
+         (p.gpus > 0
+              ? fmt("CPU-to-GPU ratio %.3g cores per GPU\n", static_cast<double>(p.cores) / p.gpus)
+              : std::string("no GPUs\n"));
     if (r.feasible.size() > 1) t += "\n  runners-up:\n";
     for (std::size_t i = 1; i < r.feasible.size() && i < 4; ++i)
       t += fmt("    cost %-8g %s, p%g %.4g ms\n", r.feasible[i].cost,

@@ -41,6 +41,15 @@ struct PlanResult {
   std::string stage;
 };
 
+/// Reads the command line's targets into `o`: --target-rate (e.g. 20000/s; a plain number is per
+/// second), --slo (p50|p90|p95|p99=DURATION) and the --cost items. A value that does not parse is
+/// a ConfigError at its option.
+void parse_plan_targets(const std::string& rate, const std::string& slo,
+                        const std::vector<std::string>& costs, PlanOptions& o);
+
+/// Searches the space of `o`. An option no search can use (a rate or SLO <= 0, --max-nodes < 1,
+/// a GPU count < 0, an unknown --stage, ...) is a ConfigError at the option, and what the
+/// scenario lacks for the GPU counts tried (node.pcie) one at the scenario, before any run.
 PlanResult run_plan(const PlanOptions& o);
 std::string plan_report(const PlanOptions& o, const PlanResult& r);
 

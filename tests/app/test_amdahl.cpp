@@ -2,7 +2,11 @@
 // speedup; at load, only the bottleneck's speedup moves throughput.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
 #include "sim/app/amdahl.h"
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -33,6 +37,22 @@ pipeline:
   CHECK(r.rows[1].load_throughput_speedup == Approx(2).epsilon(0.01));
   CHECK(r.rows[3].load_throughput == Approx(1000).epsilon(0.01));
   CHECK(r.rows[3].load_bottleneck == "b.instances");
+}
+
+TEST_CASE("amdahl refuses a speedup that is not a finite number > 0 at --speedups", "[unit]") {
+  test::TempDir dir;
+  const auto file = dir.write("s.yaml", R"(
+run: {duration: 1s, replications: 2}
+workload: {mode: closed, concurrency: 1}
+node: {cpu: {cores: 1}}
+pipeline: [{name: a, device: cpu, instances: 1, service: {dist: deterministic, mean: 1ms}}]
+)");
+  for (const double s : {std::nan(""), std::numeric_limits<double>::infinity(), 0.0, -2.0}) {
+    INFO("s = " << s);
+    const ConfigError e = test::config_error([&] { run_amdahl(file, {}, "a", {1, s}, 1); });
+    CHECK(e.mark().file == "--speedups");
+  }
+  CHECK(test::config_error([&] { run_amdahl(file, {}, "b", {1}, 1); }).mark().file == "--stage");
 }
 
 }  // namespace servesim

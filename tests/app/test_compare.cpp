@@ -2,7 +2,12 @@
 // matched by load, and malformed files refused with file:line:col.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+#include <sstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "sim/app/compare.h"
 #include "sim/config/error.h"
@@ -29,11 +34,16 @@ TEST_CASE("perf_analyzer's CSV is read by its column names, one measurement per 
 
 TEST_CASE("compare pairs rows by load and prints the difference", "[unit]") {
   test::TempDir dir;
+  // Every member a reader uses, as servesim run --json writes it.
   const auto json = dir.write("pred.json", R"({
-    "throughput_rps": 2582.4,
+    "completed": 206592, "throughput_rps": 2582.4, "throughput_ci95": [2579.7, 2585.1],
     "latency_ms": {"mean": 99.15, "p50": 99.45, "p90": 99.45, "p95": 100.4, "p99": 100.4},
-    "stages": [{"queue_ms": 48.97, "compute_input_ms": 1.41, "device_wait_ms": 23.1,
-                "compute_infer_ms": 25.66, "compute_output_ms": 0.011}],
+    "stages": [{"name": "infer", "instances": 2, "queue_ms": 48.97, "compute_input_ms": 1.41,
+                "device_wait_ms": 23.1, "compute_infer_ms": 25.66, "compute_output_ms": 0.011,
+                "utilization": 0.49, "latency_share": 1.0}],
+    "resources": [], "bottleneck": "gpu0.compute", "energy_j_per_request": {},
+    "throughput_bound_rps": null, "unstable": false, "warnings": [], "laws": [],
+    "replications": 5, "window_s": 16, "seed": 1,
     "config": {"workload": {"mode": "closed", "concurrency": 256}}})");
   const auto a = read_measurements(json);
   REQUIRE(a.size() == 1);
@@ -44,6 +54,51 @@ TEST_CASE("compare pairs rows by load and prints the difference", "[unit]") {
   // Inferences/Second: 2412.2 - 2582.4 = -170.2, -6.6%.
   CHECK(t.find("-170.2") != std::string::npos);
   CHECK(t.find("-6.6%") != std::string::npos);
+}
+
+TEST_CASE("compare pairs thousands of rows by load whatever their order on either side", "[unit]") {
+  // A: concurrency 1..n in order, throughput = load. B: the same loads shuffled, throughput =
+  // 2 x load, plus a second row at 42 (3 x 42): A's row at 42 pairs with both, in B's order. A
+  // request rate of 7 must not pair with concurrency 7, nor A's n + 1 with anything.
+  const int n = 5000;
+  auto row = [](const char* name, double load, double rps) {
+    return Measurement{name, load, {{"Inferences/Second", rps}}};
+  };
+  std::vector<Measurement> a, b;
+  for (int i = 1; i <= n; ++i) a.push_back(row("Concurrency", i, i));
+  a.push_back(row("Request Rate", 7, 7));
+  a.push_back(row("Concurrency", n + 1, n + 1));
+  for (int i = 1; i <= n; ++i) b.push_back(row("Concurrency", i, 2 * i));
+  std::shuffle(b.begin(), b.end(), std::mt19937(14));
+  b.insert(std::find_if(b.begin(), b.end(), [](const Measurement& m) { return m.load == 42; }) + 1,
+           row("Concurrency", 42, 3 * 42));
+
+  // Each table as (its load's name, load, A's throughput, B's), in output order.
+  using Pair = std::tuple<std::string, double, double, double>;
+  std::vector<Pair> pairs, expected;
+  std::istringstream table(compare_table(a, "A", b, "B"));
+  std::string line, load_name;
+  double load = 0;
+  while (std::getline(table, line)) {
+    std::istringstream words(line);
+    std::string first;
+    double a_rps = 0, b_rps = 0;
+    if (!(words >> first)) continue;
+    if (line.starts_with("Concurrency ") || line.starts_with("Request Rate ")) {
+      load_name = line.substr(0, line.rfind(' '));
+      load = std::stod(line.substr(line.rfind(' ') + 1));
+    } else if (first == "Inferences/Second" && words >> a_rps >> b_rps) {
+      pairs.emplace_back(load_name, load, a_rps, b_rps);
+    }
+  }
+  for (int i = 1; i <= n; ++i) {
+    expected.emplace_back("Concurrency", i, i, 2 * i);
+    if (i == 42) expected.emplace_back("Concurrency", i, i, 3 * i);
+  }
+  REQUIRE(pairs.size() == expected.size());
+  const auto bad = std::mismatch(pairs.begin(), pairs.end(), expected.begin()).first;
+  INFO("first wrong pair: table " << bad - pairs.begin());
+  CHECK(bad == pairs.end());
 }
 
 TEST_CASE("a malformed CSV cell is refused with its file, line and column", "[unit]") {

@@ -1,7 +1,10 @@
 // `servesim plan` on a problem small enough to solve by hand.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "sim/app/plan.h"
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -49,6 +52,37 @@ pipeline: [{name: infer, device: gpu, instances: 1, service: {dist: deterministi
   o.slo_ms = 5;
   o.max_nodes = 16;
   CHECK(run_plan(o).feasible.empty());
+}
+
+TEST_CASE("run_plan refuses impossible options at the option, before it simulates", "[unit]") {
+  // Options a library caller sets directly, as the command line does after parsing them.
+  PlanOptions o;
+  o.target_rate = 100;
+  o.slo_ms = 50;
+  auto option_of = [&](PlanOptions bad) {
+    return test::config_error([&] { run_plan(bad); }).mark().file;
+  };
+  PlanOptions b = o;
+  b.max_nodes = -5;
+  CHECK(option_of(b) == "--max-nodes");
+  b = o;
+  b.target_rate = std::nan("");
+  CHECK(option_of(b) == "--target-rate");
+  b = o;
+  b.slo_ms = 0;
+  CHECK(option_of(b) == "--slo");
+  b = o;
+  b.gpus = {2, -1};
+  CHECK(option_of(b) == "--gpus");
+  b = o;
+  b.instances = {0};
+  CHECK(option_of(b) == "--instances");
+  b = o;
+  b.delays = {"-1ms"};
+  CHECK(option_of(b) == "--delay");
+  b = o;
+  b.stage = "nosuch";
+  CHECK(option_of(b) == "--stage");
 }
 
 }  // namespace servesim

@@ -7,16 +7,22 @@
 #include <Eigen/Dense>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "calib/calib_cli.h"
 #include "calib/curve_writer.h"
 #include "calib/fit.h"
 #include "sim/config/curves.h"
 #include "sim/config/tree.h"
+#include "tests/support/temp_dir.h"
 
 namespace servesim::calib {
 namespace {
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 
 constexpr double kCv = 0.05;  // lognormal noise of every synthetic data set (a quiet CPU kernel)
 
@@ -300,6 +306,21 @@ TEST_CASE("duration_text writes a time in the unit that keeps it readable", "[un
   CHECK(duration_text(1.5e6) == "1.5ms");
   CHECK(duration_text(2.5e9) == "2.5s");
   CHECK(duration_text(0) == "0ns");
+}
+
+TEST_CASE("calib fit of a kernel with one sample exits 2 naming the file, its line and the kernel",
+          "[unit]") {
+  test::TempDir dir;
+  const auto samples = dir.write("s.csv",
+                                 "kernel,batch,pixels,bytes,seconds\n"
+                                 "j,1,100,10,0.002\n"
+                                 "k,1,100,10,0.001\n"
+                                 "j,2,200,10,0.003\n");
+  std::ostringstream out, err;
+  CHECK(calib_main({"fit", samples.string(), "--out", (dir.path() / "c.yaml").string()}, out,
+                   err) == 2);
+  CHECK_THAT(err.str(), StartsWith(samples.string() + ":3:1: error: 'kernel': 'k' has 1 sample"));
+  CHECK_THAT(err.str(), Contains("at least 2"));
 }
 
 }  // namespace
