@@ -2,9 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
+
+#include "sim/config/limits.h"
 
 namespace servesim {
 
@@ -37,6 +40,14 @@ std::string_view ConfigNode::kind_name() const {
 
 namespace {
 
+/// What one scenario may still load (sim/config/limits.h): its files, includes and --set
+/// values draw on one budget.
+struct Budget {
+  std::size_t nodes = kMaxConfigNodes;
+  int files = kMaxIncludedFiles;
+  std::vector<fs::path> stack;  // the chain of files being loaded, for cycles and depth
+};
+
 struct Offsets {
   const std::string& source;
   int line, col;
@@ -46,9 +57,25 @@ struct Offsets {
   }
 };
 
-ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& path) {
+/// yaml-cpp's tree to ours. An alias is one shared node in yaml-cpp (a self-referencing one is a
+/// cycle) but a copy in ours, so this walk is where an alias bomb would take the memory and a
+/// cycle the stack: it counts nodes against the budget and levels against kMaxConfigDepth.
+ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& path, int depth,
+                   Budget& budget) {
   ConfigNode n;
   n.mark = off.mark(y.Mark());
+  if (depth > kMaxConfigDepth)
+    throw ConfigError(n.mark, path,
+                      "nested more than " + std::to_string(kMaxConfigDepth) +
+                          " levels deep: servesim's limit, so that a self-referencing alias "
+                          "(&a [*a]) or runaway nesting cannot overflow the stack");
+  if (budget.nodes == 0)
+    throw ConfigError(n.mark, path,
+                      "the scenario expands to more than " + std::to_string(kMaxConfigNodes) +
+                          " YAML nodes (its files, includes and --set values together, an alias "
+                          "counting each time it is used): servesim's limit, so that an alias "
+                          "bomb cannot exhaust memory");
+  --budget.nodes;
   switch (y.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -62,7 +89,8 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
     case YAML::NodeType::Sequence:
       n.kind = ConfigNode::Kind::kSequence;
       for (std::size_t i = 0; i < y.size(); ++i)
-        n.items.push_back(convert(y[i], off, path + "[" + std::to_string(i) + "]"));
+        n.items.push_back(
+            convert(y[i], off, path + "[" + std::to_string(i) + "]", depth + 1, budget));
       break;
     case YAML::NodeType::Map:
       n.kind = ConfigNode::Kind::kMap;
@@ -75,12 +103,25 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
         const std::string child = path.empty() ? e.key : path + "." + e.key;
         if (n.find(e.key))
           throw ConfigError(e.key_mark, child, "duplicate key (each key may appear once in a map)");
-        e.value = convert(kv.second, off, child);
+        e.value = convert(kv.second, off, child, depth + 1, budget);
         n.entries.push_back(std::move(e));
       }
       break;
   }
   return n;
+}
+
+/// YAML `text` as our tree: its top node is `key` (the key path in messages), at nesting level
+/// `depth`.
+ConfigNode parse_document(std::string_view text, const Offsets& off, const std::string& key,
+                          int depth, Budget& budget) {
+  YAML::Node y;
+  try {
+    y = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(off.mark(e.mark), "", "YAML syntax: " + e.msg);
+  }
+  return convert(y, off, key, depth, budget);
 }
 
 std::string read_file(const fs::path& p, const SourceMark& from, const std::string& key) {
@@ -95,28 +136,39 @@ std::string read_file(const fs::path& p, const SourceMark& from, const std::stri
   return ss.str();
 }
 
-ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::path>& stack);
+ConfigNode load_recursive(ConfigNode root, const fs::path& dir, Budget& budget);
 
-ConfigNode load_path(const fs::path& path, const SourceMark& from, std::vector<fs::path>& stack) {
+ConfigNode load_path(const fs::path& path, const SourceMark& from, Budget& budget) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(path, ec);
   if (ec) canon = path;
-  for (const auto& p : stack) {
+  for (const auto& p : budget.stack) {
     if (p == canon) {
       std::string chain;
-      for (const auto& q : stack) chain += q.filename().string() + " -> ";
+      for (const auto& q : budget.stack) chain += q.filename().string() + " -> ";
       throw ConfigError(from, "include", "include cycle: " + chain + canon.filename().string());
     }
   }
+  if (budget.stack.size() >= static_cast<std::size_t>(kMaxIncludeDepth))
+    throw ConfigError(from, "include",
+                      "includes nest more than " + std::to_string(kMaxIncludeDepth) +
+                          " files deep: servesim's limit, as each level takes stack");
+  if (budget.files == 0)
+    throw ConfigError(from, "include",
+                      "the scenario loads more than " + std::to_string(kMaxIncludedFiles) +
+                          " files (a file counting each time it is included): servesim's limit, "
+                          "so that files that each include the next twice cannot load 2^N times");
+  --budget.files;
   const std::string text = read_file(path, from, "include");
-  stack.push_back(canon);
-  ConfigNode root = parse_yaml(text, path.string());
-  ConfigNode out = load_recursive(std::move(root), path.parent_path(), stack);
-  stack.pop_back();
+  budget.stack.push_back(canon);
+  const std::string source = path.string();
+  ConfigNode root = parse_document(text, Offsets{source, 0, 0}, "", 1, budget);
+  ConfigNode out = load_recursive(std::move(root), path.parent_path(), budget);
+  budget.stack.pop_back();
   return out;
 }
 
-ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::path>& stack) {
+ConfigNode load_recursive(ConfigNode root, const fs::path& dir, Budget& budget) {
   if (root.kind == ConfigNode::Kind::kNull) {
     root.kind = ConfigNode::Kind::kMap;  // an empty file is an empty scenario
   }
@@ -140,24 +192,26 @@ ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::
   ConfigNode merged;
   merged.kind = ConfigNode::Kind::kMap;
   merged.mark = root.mark;
-  for (const ConfigNode* p : paths) merge_into(merged, load_path(dir / p->scalar, p->mark, stack));
+  for (const ConfigNode* p : paths) merge_into(merged, load_path(dir / p->scalar, p->mark, budget));
   std::erase_if(root.entries, [](const MapEntry& e) { return e.key == "include"; });
   merge_into(merged, std::move(root));
   return merged;
+}
+
+/// The nodes of a tree, to know what a --set value may still add to it.
+std::size_t count_nodes(const ConfigNode& n) {
+  std::size_t c = 1;
+  for (const auto& i : n.items) c += count_nodes(i);
+  for (const auto& e : n.entries) c += count_nodes(e.value);
+  return c;
 }
 
 }  // namespace
 
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset,
                       int col_offset) {
-  const Offsets off{source, line_offset, col_offset};
-  YAML::Node y;
-  try {
-    y = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(off.mark(e.mark), "", "YAML syntax: " + e.msg);
-  }
-  return convert(y, off, "");
+  Budget budget;
+  return parse_document(text, Offsets{source, line_offset, col_offset}, "", 1, budget);
 }
 
 void merge_into(ConfigNode& base, ConfigNode top) {
@@ -175,13 +229,13 @@ void merge_into(ConfigNode& base, ConfigNode top) {
 }
 
 ConfigNode load_config_file(const fs::path& path) {
-  std::vector<fs::path> stack;
-  return load_path(path, SourceMark{}, stack);
+  Budget budget;
+  return load_path(path, SourceMark{}, budget);
 }
 
 ConfigNode load_config_text(std::string_view text, const std::string& source, const fs::path& dir) {
-  std::vector<fs::path> stack;
-  return load_recursive(parse_yaml(text, source), dir, stack);
+  Budget budget;
+  return load_recursive(parse_document(text, Offsets{source, 0, 0}, "", 1, budget), dir, budget);
 }
 
 void apply_override(ConfigNode& root, std::string_view assignment, int index) {
@@ -192,8 +246,15 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
                       "expected --set path.to.key=value (e.g. --set workload.rate=120/s)");
   const std::string path(assignment.substr(0, eq));
   const std::string_view value = assignment.substr(eq + 1);
-  ConfigNode parsed =
-      parse_yaml(value, source + " (" + std::string(assignment) + ")", 0, static_cast<int>(eq) + 1);
+  // The value lands one level below the path's last segment, and may add to the scenario only
+  // what is left of its node budget.
+  Budget budget;
+  const std::size_t have = count_nodes(root);
+  budget.nodes = have < kMaxConfigNodes ? kMaxConfigNodes - have : 0;
+  const int depth = 2 + static_cast<int>(std::count(path.begin(), path.end(), '.'));
+  const std::string value_source = source + " (" + std::string(assignment) + ")";
+  ConfigNode parsed = parse_document(value, Offsets{value_source, 0, static_cast<int>(eq) + 1},
+                                     path, depth, budget);
 
   ConfigNode* node = &root;
   std::string done;

@@ -37,12 +37,14 @@ struct MapEntry {
 };
 
 /// Parses YAML text; `source` names it in errors (a path, "<built-in default>", "--set ...").
+/// Its nodes and nesting are bounded by sim/config/limits.h.
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset = 0,
                       int col_offset = 0);
 
 /// Loads a file and everything it includes (top-level `include:`, a path or a list of paths,
 /// relative to the including file). Included files are merged in order, then the file itself on
-/// top: maps merge key by key, anything else is replaced. Cycles are errors.
+/// top: maps merge key by key, anything else is replaced. Cycles are errors, and so is going
+/// past a limit of sim/config/limits.h (depth and number of includes, nodes).
 ConfigNode load_config_file(const std::filesystem::path& path);
 /// Same for text that is not in a file (the built-in scenario); includes resolve against `dir`.
 ConfigNode load_config_text(std::string_view text, const std::string& source,
