@@ -22,4 +22,11 @@ inline constexpr int kMaxIncludeDepth = 32;
 /// each including the next twice loads 2^N times.
 inline constexpr int kMaxIncludedFiles = 256;
 
+/// Bytes of YAML one scenario may read, its files together (and the bound on any one file, so
+/// a device such as /dev/zero or a huge file is refused, not read to the end).
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;
+
+/// Bytes of an image-size CSV.
+inline constexpr std::size_t kMaxCsvBytes = std::size_t{16} << 20;
+
 }  // namespace servesim

@@ -1,13 +1,14 @@
 #include "sim/config/scenario.h"
 
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "sim/config/csv.h"
 #include "sim/config/curves.h"
+#include "sim/config/limits.h"
 #include "sim/config/reader.h"
 
 namespace servesim {
@@ -263,8 +264,13 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
   std::filesystem::path file(rel);
   if (file.is_relative() && std::filesystem::exists(std::filesystem::path(at.mark.file)))
     file = std::filesystem::path(at.mark.file).parent_path() / file;
-  std::ifstream in(file);
-  if (!in) throw ConfigError(at.mark, key, "cannot read '" + file.string() + "'");
+  const std::string csv = read_regular_file(file, kMaxCsvBytes, at.mark, key, "image-size CSV");
+  if (csv.size() > kMaxCsvBytes)
+    throw ConfigError(at.mark, key,
+                      "'" + file.string() + "' is larger than " +
+                          std::to_string(kMaxCsvBytes >> 20) +
+                          " MiB, servesim's limit on an image-size CSV");
+  std::istringstream in(csv);
   auto fail = [&](int line, int col, const std::string& what) -> void {
     throw ConfigError(SourceMark{file.string(), line, col}, key, what);
   };

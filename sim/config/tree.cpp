@@ -1,11 +1,14 @@
 #include "sim/config/tree.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 #include "sim/config/limits.h"
 
@@ -44,9 +47,12 @@ namespace {
 /// values draw on one budget.
 struct Budget {
   std::size_t nodes = kMaxConfigNodes;
+  std::size_t bytes = kMaxConfigBytes;
   int files = kMaxIncludedFiles;
   std::vector<fs::path> stack;  // the chain of files being loaded, for cycles and depth
 };
+
+std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 struct Offsets {
   const std::string& source;
@@ -111,30 +117,65 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
   return n;
 }
 
-/// YAML `text` as our tree: its top node is `key` (the key path in messages), at nesting level
-/// `depth`.
+/// The 1-based line of the last '---' at or before 0-based line `doc_line`, where the document
+/// whose first node is there starts (that node's own line when there is none).
+int separator_line(std::string_view text, int doc_line) {
+  int found = doc_line + 1, line = 0;
+  for (std::size_t at = 0; at <= text.size() && line <= doc_line; ++line) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view l = text.substr(at, end - at);
+    if (l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r'))
+      found = line + 1;
+    at = end + 1;
+  }
+  return found;
+}
+
+/// The one YAML document of `text` as our tree: its top node is `key` (the key path in
+/// messages), at nesting level `depth`.
 ConfigNode parse_document(std::string_view text, const Offsets& off, const std::string& key,
                           int depth, Budget& budget) {
-  YAML::Node y;
+  std::vector<YAML::Node> docs;
   try {
-    y = YAML::Load(std::string(text));
+    docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::ParserException& e) {
     throw ConfigError(off.mark(e.mark), "", "YAML syntax: " + e.msg);
   }
-  return convert(y, off, key, depth, budget);
+  if (docs.size() > 1) {
+    // yaml-cpp reads every document; servesim would use the first and drop the rest unseen.
+    const int line = separator_line(text, docs[1].Mark().line);
+    throw ConfigError(SourceMark{off.source, line + off.line, 1}, "",
+                      "a second YAML document ('---'): a scenario file holds one document; "
+                      "remove the '---', or move what follows it to a file of its own and "
+                      "include that");
+  }
+  return convert(docs.empty() ? YAML::Node() : docs[0], off, key, depth, budget);
 }
 
-std::string read_file(const fs::path& p, const SourceMark& from, const std::string& key) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    if (from.file.empty())
-      throw ConfigError(SourceMark{p.string(), 1, 1}, "", "cannot open the file");
-    throw ConfigError(from, key, "cannot open included file '" + p.string() + "'");
+/// A file descriptor, closed on every way out.
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+};
+
+/// An error about file `p`: at the key that names it (`from`), or at the file itself when
+/// nothing names it (the scenario file given on the command line).
+[[noreturn]] void file_error(const fs::path& p, const SourceMark& from, const std::string& key,
+                             const std::string& message) {
+  throw ConfigError(from.file.empty() ? SourceMark{p.string(), 1, 1} : from, key, message);
 }
+
+/// "the file", or "included file '<p>'" when a key names it.
+std::string file_name(const fs::path& p, const SourceMark& from, std::string_view what) {
+  return from.file.empty() ? "the file" : std::string(what) + " '" + p.string() + "'";
+}
+
+std::string errno_text() { return std::strerror(errno); }
 
 ConfigNode load_recursive(ConfigNode root, const fs::path& dir, Budget& budget);
 
@@ -159,7 +200,16 @@ ConfigNode load_path(const fs::path& path, const SourceMark& from, Budget& budge
                           " files (a file counting each time it is included): servesim's limit, "
                           "so that files that each include the next twice cannot load 2^N times");
   --budget.files;
-  const std::string text = read_file(path, from, "include");
+  const std::string text = read_regular_file(path, budget.bytes, from, "include", "included file");
+  if (text.size() > budget.bytes)
+    file_error(path, from, from.file.empty() ? "" : "include",
+               file_name(path, from, "included file") +
+                   (budget.bytes == kMaxConfigBytes ? " is larger than " + mib(kMaxConfigBytes)
+                                                    : " takes the scenario's files past " +
+                                                          mib(kMaxConfigBytes) + " together") +
+                   ": servesim reads at most " + mib(kMaxConfigBytes) +
+                   " of YAML for a scenario, so that a runaway file cannot take the memory");
+  budget.bytes -= text.size();
   budget.stack.push_back(canon);
   const std::string source = path.string();
   ConfigNode root = parse_document(text, Offsets{source, 0, 0}, "", 1, budget);
@@ -192,7 +242,11 @@ ConfigNode load_recursive(ConfigNode root, const fs::path& dir, Budget& budget) 
   ConfigNode merged;
   merged.kind = ConfigNode::Kind::kMap;
   merged.mark = root.mark;
-  for (const ConfigNode* p : paths) merge_into(merged, load_path(dir / p->scalar, p->mark, budget));
+  for (const ConfigNode* p : paths) {
+    // dir / "" is the folder itself: say what is wrong rather than that it is not a file.
+    if (p->scalar.empty()) throw ConfigError(p->mark, "include", "the include path is empty");
+    merge_into(merged, load_path(dir / p->scalar, p->mark, budget));
+  }
   std::erase_if(root.entries, [](const MapEntry& e) { return e.key == "include"; });
   merge_into(merged, std::move(root));
   return merged;
@@ -207,6 +261,35 @@ std::size_t count_nodes(const ConfigNode& n) {
 }
 
 }  // namespace
+
+std::string read_regular_file(const fs::path& path, std::size_t max_bytes, const SourceMark& from,
+                              const std::string& key, std::string_view what) {
+  const std::string name = file_name(path, from, what);
+  const std::string at_key = from.file.empty() ? "" : key;
+  // O_NONBLOCK so that opening a FIFO returns at once, for fstat to refuse it.
+  const Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
+  if (f.fd < 0) file_error(path, from, at_key, "cannot open " + name + " (" + errno_text() + ")");
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0)
+    file_error(path, from, at_key, "cannot read " + name + " (" + errno_text() + ")");
+  if (!S_ISREG(st.st_mode))
+    file_error(path, from, at_key,
+               name + " is " + (S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket") +
+                   ", not a regular file");
+  std::string text;
+  const std::size_t want = max_bytes + 1;  // the byte past the limit tells a file too large
+  char buf[1 << 16];
+  while (text.size() < want) {
+    const ssize_t n = ::read(f.fd, buf, std::min(sizeof buf, want - text.size()));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      file_error(path, from, at_key, "cannot read " + name + " (" + errno_text() + ")");
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
 
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset,
                       int col_offset) {

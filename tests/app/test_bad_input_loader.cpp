@@ -18,6 +18,8 @@ namespace {
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using test::col_of;
+using test::line_of;
 using test::TempDir;
 
 /// A small valid scenario (2 s of simulated time at 10/s).
@@ -48,6 +50,14 @@ void expect_error(const Result& r, const std::string& where, const std::string& 
   CHECK(r.out.empty());
   CHECK_THAT(r.err, StartsWith(where));
   CHECK_THAT(r.err, Contains(fragment));
+}
+
+/// "FILE:LINE:COL:" of `needle` in `text`, written at `file`.
+std::string where(const std::filesystem::path& file, const std::string& text,
+                  const std::string& needle) {
+  REQUIRE(line_of(text, needle) > 0);
+  return file.string() + ":" + std::to_string(line_of(text, needle)) + ":" +
+         std::to_string(col_of(text, needle)) + ":";
 }
 
 TEST_CASE("bad input: the 300-byte alias bomb of issue 14 exits 2 at the node budget", "[unit]") {
@@ -94,6 +104,21 @@ TEST_CASE("bad input: an include chain of 6000 files exits 2 at the include dept
   expect_error(
       servesim({"run", (dir.path() / "f0.yaml").string()}),
       (dir.path() / last).string() + ":1:10:", std::to_string(kMaxIncludeDepth) + " files");
+}
+
+TEST_CASE("bad input: include of /dev/zero exits 2 without reading it", "[unit]") {
+  TempDir dir;
+  const std::string text = kValid + "include: /dev/zero\n";
+  const auto file = dir.write("zero.yaml", text);
+  expect_error(servesim({"run", file.string()}), where(file, text, "/dev/zero"),
+               "not a regular file");
+}
+
+TEST_CASE("bad input: a second YAML document exits 2 at its '---'", "[unit]") {
+  TempDir dir;
+  const std::string text = kValid + "---\nseed: 9\n";
+  const auto file = dir.write("two.yaml", text);
+  expect_error(servesim({"run", file.string()}), where(file, text, "---"), "second YAML document");
 }
 
 }  // namespace

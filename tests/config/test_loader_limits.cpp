@@ -2,11 +2,14 @@
 // wide includes, files that are not files, oversize files and extra YAML documents are each a
 // located ConfigError, never unbounded memory, time or stack.
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include <string>
 
 #include "sim/config/limits.h"
+#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
 #include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
@@ -17,6 +20,7 @@ namespace {
 using Catch::Matchers::Contains;
 using test::col_of;
 using test::config_error;
+using test::line_of;
 using test::TempDir;
 
 /// A "billion laughs": l0 is a list of `width` scalars and each next level a list of `width`
@@ -153,6 +157,102 @@ TEST_CASE("an include diamond stops at the file budget instead of loading 2^N fi
   CHECK(e.key() == "include");
   CHECK(e.mark().line == 1);
   CHECK_THAT(e.message(), Contains(std::to_string(kMaxIncludedFiles) + " files"));
+}
+
+/// The error of a scenario that includes `target` (written as is after `include: `).
+ConfigError include_error(const TempDir& dir, const std::string& target) {
+  const std::string text = "seed: 1\ninclude: " + target + "\n";
+  const auto top = dir.write("top.yaml", text);
+  const ConfigError e = config_error([&] { load_config_file(top); });
+  INFO(e.what());
+  CHECK(e.mark().file == top.string());
+  CHECK(e.mark().line == 2);
+  CHECK(e.mark().col == 10);
+  CHECK(e.key() == "include");
+  return e;
+}
+
+TEST_CASE("including a directory, '', '.' or /proc/self/mem is a located error, not empty",
+          "[unit]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "sub");
+  CHECK_THAT(include_error(dir, "sub").message(), Contains("not a regular file"));
+  CHECK_THAT(include_error(dir, ".").message(), Contains("not a regular file"));
+  CHECK_THAT(include_error(dir, "\"\"").message(), Contains("empty"));
+  // A regular file to stat(), but reading it fails: an error, not an empty file.
+  CHECK_THAT(include_error(dir, "/proc/self/mem").message(), Contains("cannot read"));
+}
+
+TEST_CASE("including /dev/zero or a FIFO is refused without reading it", "[unit]") {
+  TempDir dir;
+  CHECK_THAT(include_error(dir, "/dev/zero").message(), Contains("not a regular file"));
+  // A FIFO without a writer would block a plain open() for ever.
+  const auto fifo = dir.path() / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THAT(include_error(dir, "fifo").message(), Contains("not a regular file"));
+}
+
+TEST_CASE("a scenario path that is a directory is an error naming it", "[unit]") {
+  TempDir dir;
+  const ConfigError e = config_error([&] { load_config_file(dir.path()); });
+  CHECK(e.mark().file == dir.path().string());
+  CHECK_THAT(e.message(), Contains("not a regular file"));
+}
+
+TEST_CASE("a YAML file may hold the size limit but not one byte more", "[unit]") {
+  TempDir dir;
+  // Comment lines: nothing to parse, only bytes to read.
+  const std::string line = "# " + std::string(1021, 'x') + "\n";
+  std::string text;
+  while (text.size() + line.size() <= kMaxConfigBytes) text += line;
+  text += std::string(kMaxConfigBytes - text.size(), '#');
+  REQUIRE(text.size() == kMaxConfigBytes);
+  CHECK_NOTHROW(load_config_file(dir.write("full.yaml", text)));
+  const auto over = dir.write("over.yaml", text + "#");
+  const ConfigError e = config_error([&] { load_config_file(over); });
+  CHECK(e.mark().file == over.string());
+  CHECK_THAT(e.message(), Contains("16 MiB"));
+}
+
+TEST_CASE("the size limit is for a scenario's files together", "[unit]") {
+  TempDir dir;
+  dir.write("big.yaml", "# " + std::string(kMaxConfigBytes / 2, 'x') + "\n");
+  const std::string text = "include: [big.yaml, big.yaml]\n";
+  const auto top = dir.write("top.yaml", text);
+  const ConfigError e = config_error([&] { load_config_file(top); });
+  CHECK(e.mark().file == top.string());
+  CHECK(e.mark().line == 1);
+  CHECK(e.mark().col == col_of(text, "big.yaml]"));
+  CHECK(e.key() == "include");
+  CHECK_THAT(e.message(), Contains("16 MiB"));
+}
+
+TEST_CASE("a second YAML document is an error at its '---', not silently ignored", "[unit]") {
+  const std::string text = "seed: 1\nrun: {duration: 1s}\n---\nseed: 2\n";
+  const ConfigError e = config_error([&] { parse_yaml(text, "two.yaml"); });
+  CHECK(e.mark().file == "two.yaml");
+  CHECK(e.mark().line == line_of(text, "---"));
+  CHECK(e.mark().col == 1);
+  CHECK_THAT(e.message(), Contains("second YAML document"));
+  // An empty second document counts too; a first one that starts with '---' is fine.
+  const std::string trailing = "seed: 1\n---\n";
+  CHECK(config_error([&] { parse_yaml(trailing, "t.yaml"); }).mark().line == 2);
+  CHECK(parse_yaml("---\nseed: 1\n", "one.yaml").find("seed")->scalar == "1");
+  CHECK(parse_yaml("seed: 1\n...\n", "end.yaml").find("seed")->scalar == "1");
+}
+
+TEST_CASE("an image-size CSV that is not a regular file is refused without reading it", "[unit]") {
+  const std::string text =
+      "run: {duration: 1s}\n"
+      "workload: {mode: open, rate: 1/s, images: {csv: /dev/zero}}\n"
+      "node: {cpu: {cores: 1}}\n"
+      "pipeline: [{name: s, device: cpu, service: 1ms}]\n";
+  const ConfigError e =
+      config_error([&] { parse_scenario(load_config_text(text, "<test>", ".")); });
+  CHECK(e.mark().line == 2);
+  CHECK(e.mark().col == col_of(text, "/dev/zero"));
+  CHECK(e.key() == "workload.images.csv");
+  CHECK_THAT(e.message(), Contains("not a regular file"));
 }
 
 }  // namespace
