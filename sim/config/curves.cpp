@@ -306,6 +306,7 @@ CurveSet parse_curves(const ConfigNode& curves_map, const std::string& path) {
   CurveSet set;
   for (const MapEntry& e : curves_map.entries) {
     const std::string at = path + "." + e.key;
+    check_name(e.key, e.key_mark, at);
     if (e.key.empty() || e.key.find_first_of(". []") != std::string::npos)
       throw ConfigError(e.key_mark, at,
                         "a curve name must be non-empty without spaces, dots or brackets (it is "

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sim/config/text.h"
+
 namespace servesim {
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
@@ -107,10 +109,21 @@ Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero)
   return *t;
 }
 
+void check_name(std::string_view name, const SourceMark& at, const std::string& key) {
+  const std::string problem = name_problem(name);
+  if (!problem.empty()) throw ConfigError(at, key, problem);
+}
+
 std::optional<std::string> MapReader::string(std::string_view key) {
   const ConfigNode* n = get(key);
   if (!n) return std::nullopt;
   return read_scalar(*n, key_path(key), "a string");
+}
+
+std::optional<std::string> MapReader::name(std::string_view key) {
+  auto s = string(key);
+  if (s) check_name(*s, node_.find(key)->mark, key_path(key));
+  return s;
 }
 
 std::optional<std::string> MapReader::choice(std::string_view key,

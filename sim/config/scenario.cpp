@@ -181,7 +181,7 @@ NodeParams parse_node(MapReader r) {
     const auto count = g.integer("count", 0, 4096);
     if (!count) g.require("count");
     gp.count = static_cast<int>(*count);
-    gp.type = g.string("type").value_or("gpu");
+    gp.type = g.name("type").value_or("gpu");
     if (auto m = g.quantity("memory", Dimension::kBytes)) gp.memory_bytes = *m;
     if (auto m = g.quantity("reserved_memory", Dimension::kBytes)) gp.reserved_bytes = *m;
     if (gp.memory_bytes > 0 && gp.reserved_bytes >= gp.memory_bytes)
@@ -239,7 +239,7 @@ ImageParams parse_image(const ConfigNode& node, const std::string& path) {
   }
   MapReader r(node, path);
   ImageParams im;
-  im.name = r.string("name").value_or("image");
+  im.name = r.name("name").value_or("image");
   const auto w = r.integer("width", 1, 1'000'000);
   if (!w) r.require("width");
   const auto h = r.integer("height", 1, 1'000'000);
@@ -312,7 +312,13 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
     im.height = static_cast<int>(number("height", 1, true));
     im.bytes = number("bytes", 1);
     if (column.count("weight")) im.weight = number("weight", 1e-12);
-    im.name = column.count("name") ? cells[column.at("name")].text : "row" + std::to_string(lineno);
+    if (column.count("name")) {
+      const CsvCell& cell = cells[column.at("name")];
+      check_name(cell.text, SourceMark{file.string(), lineno, cell.col}, key);
+      im.name = cell.text;
+    } else {
+      im.name = "row" + std::to_string(lineno);
+    }
     out.push_back(im);
   }
   if (out.empty()) throw ConfigError(at.mark, key, "'" + file.string() + "' has no image rows");
@@ -381,6 +387,7 @@ ModelSet parse_models(const ConfigNode& node) {
     throw ConfigError(node.mark, "models", "expected a map of model name -> profile");
   for (const auto& e : node.entries) {
     const std::string& name = e.key;
+    check_name(name, e.key_mark, "models." + name);
     MapReader r(e.value, "models." + name, &e.key_mark);
     ModelProfile m;
     r.number("gflops", 0, 1e9);
@@ -710,7 +717,7 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   const std::string at = "pipeline[" + std::to_string(index) + "]";
   MapReader probe(node, at);
   StageParams p;
-  const auto name = probe.string("name");
+  const auto name = probe.name("name");
   if (!name) probe.require("name");
   if (name->empty() || name->find_first_of(". [],") != std::string::npos)
     probe.fail(
@@ -846,7 +853,10 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   if (image_sets && !image_sets->is_map())
     r.fail_at(*image_sets, "image_sets", "expected a map of set name -> list of images");
   if (image_sets)
-    for (const auto& e : image_sets->entries) parse_images(e.value, "image_sets." + e.key, nullptr);
+    for (const auto& e : image_sets->entries) {
+      check_name(e.key, e.key_mark, "image_sets." + e.key);
+      parse_images(e.value, "image_sets." + e.key, nullptr);
+    }
   p.run = parse_run(r.child("run"));
   p.workload = parse_workload(r.child("workload"), image_sets);
   if (p.workload.mode == WorkloadMode::kClosed &&

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "sim/config/limits.h"
+#include "sim/config/text.h"
 
 namespace servesim {
 
@@ -63,6 +64,13 @@ struct Offsets {
   }
 };
 
+/// YAML text is UTF-8 (YAML 1.2, section 5.2), which yaml-cpp does not check; servesim's
+/// outputs (JSON above all) cannot hold anything else.
+void check_utf8(const std::string& s, const SourceMark& at, const std::string& key) {
+  const std::string problem = utf8_problem(s);
+  if (!problem.empty()) throw ConfigError(at, key, "this text " + problem);
+}
+
 /// yaml-cpp's tree to ours. An alias is one shared node in yaml-cpp (a self-referencing one is a
 /// cycle) but a copy in ours, so this walk is where an alias bomb would take the memory and a
 /// cycle the stack: it counts nodes against the budget and levels against kMaxConfigDepth.
@@ -91,6 +99,7 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
       n.kind = ConfigNode::Kind::kScalar;
       n.scalar = y.Scalar();
       n.quoted = y.Tag() == "!";
+      check_utf8(n.scalar, n.mark, path);
       break;
     case YAML::NodeType::Sequence:
       n.kind = ConfigNode::Kind::kSequence;
@@ -106,6 +115,7 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
         if (!kv.first.IsScalar())
           throw ConfigError(e.key_mark, path, "a map key must be a plain name");
         e.key = kv.first.Scalar();
+        check_utf8(e.key, e.key_mark, path);
         const std::string child = path.empty() ? e.key : path + "." + e.key;
         if (n.find(e.key))
           throw ConfigError(e.key_mark, child, "duplicate key (each key may appear once in a map)");

@@ -37,7 +37,7 @@ struct MapEntry {
 };
 
 /// Parses YAML text; `source` names it in errors (a path, "<built-in default>", "--set ...").
-/// The text must be one YAML document within the limits of sim/config/limits.h.
+/// The text must be one UTF-8 document within the limits of sim/config/limits.h.
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset = 0,
                       int col_offset = 0);
 

@@ -121,5 +121,17 @@ TEST_CASE("bad input: a second YAML document exits 2 at its '---'", "[unit]") {
   expect_error(servesim({"run", file.string()}), where(file, text, "---"), "second YAML document");
 }
 
+TEST_CASE("bad input: a stage name that is not UTF-8 exits 2 before --json writes anything",
+          "[unit]") {
+  TempDir dir;
+  std::string text = kValid;
+  text.replace(text.find("serve"), 5, "se\xffrve");
+  const auto file = dir.write("name.yaml", text);
+  const auto json = dir.path() / "out.json";
+  expect_error(servesim({"run", file.string(), "--json", json.string()}),
+               where(file, text, "se\xff"), "not valid UTF-8");
+  CHECK_FALSE(std::filesystem::exists(json));
+}
+
 }  // namespace
 }  // namespace servesim
