@@ -60,6 +60,9 @@ class MapReader {
 
 /// Reads a scalar node as each type, for values outside a map (list elements).
 Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero = false);
+/// A duration >= 0 in nanoseconds, fractions kept (a curve's slope of 0.0085ns per pixel); it
+/// passes the same clock range check as read_duration.
+double read_fine_ns(const ConfigNode& n, const std::string& key);
 const std::string& read_scalar(const ConfigNode& n, const std::string& key, std::string_view what);
 
 /// A name that reaches outputs must be printable UTF-8 (name_problem, sim/config/text.h): else a

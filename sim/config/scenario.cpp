@@ -1,6 +1,7 @@
 #include "sim/config/scenario.h"
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -94,6 +95,22 @@ RunParams parse_run(MapReader r) {
   return p;
 }
 
+/// An arrival rate the clock can represent: arrivals at least 1 ns apart on average, and a mean
+/// gap between them (1/rate) that fits the clock, or the first arrival would lie beyond it.
+void check_rate(MapReader& r, double per_s) {
+  const double max = static_cast<double>(kSecond);
+  const double min = static_cast<double>(kSecond) / static_cast<double>(kTimeMax);
+  char range[96];
+  std::snprintf(range, sizeof range, "; rates run from %.2g/s to %.2g/s", min, max);
+  const std::string text = "'" + r.get("rate")->scalar + "'";
+  if (per_s > max)
+    r.fail("rate",
+           text + " puts arrivals less than 1 ns apart, below servesim's clock resolution" + range);
+  if (!round_to_time(1e9 / per_s))
+    r.fail("rate", text + " puts the mean time between arrivals (1/rate) beyond servesim's clock " +
+                       "(int64 nanoseconds, about 292 years)" + range);
+}
+
 WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
   WorkloadParams p;
   const auto mode = r.choice("mode", {"open", "closed"});
@@ -104,10 +121,7 @@ WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
     p.mode = WorkloadMode::kOpen;
     const auto rate = r.quantity("rate", Dimension::kRate);
     if (!rate) r.require("rate");
-    if (*rate > 1e9)
-      r.fail("rate",
-             "a rate above 1e9/s puts arrivals less than 1 ns apart, below servesim's clock "
-             "resolution");
+    check_rate(r, *rate);
     p.rate_per_s = *rate;
     const auto arrival = r.choice("arrival", {"poisson", "constant", "gamma"}).value_or("poisson");
     p.arrival = arrival == "poisson"    ? ArrivalProcess::kPoisson
@@ -538,15 +552,6 @@ struct StageContext {
   const NodeParams& node;
 };
 
-/// A time that may be a fraction of a nanosecond (a cost per byte), in ns.
-double read_fine_ns(MapReader& r, std::string_view key, const ConfigNode& n) {
-  const std::string& text = read_scalar(n, r.key_path(key), "a duration (e.g. 5us, 0.3ns)");
-  const ParsedQuantity q = parse_quantity(text, Dimension::kDuration);
-  if (!q.error.empty()) r.fail_at(n, key, q.error);
-  if (q.value < 0) r.fail_at(n, key, "must be >= 0");
-  return q.value * 1e9;
-}
-
 /// A broker operation's cost of (bytes): {a: 5us, b: 0.3ns} (a + b * bytes) or {curve: NAME}.
 CostParams parse_cost(MapReader r, const CurveSet& curves) {
   CostParams c;
@@ -558,9 +563,9 @@ CostParams parse_cost(MapReader r, const CurveSet& curves) {
     r.finish();
     return c;
   }
-  const double a = read_fine_ns(r, "a", r.require("a"));
+  const double a = read_fine_ns(r.require("a"), r.key_path("a"));
   const ConfigNode* bn = r.get("b");
-  const double b = bn ? read_fine_ns(r, "b", *bn) : 0.0;
+  const double b = bn ? read_fine_ns(*bn, r.key_path("b")) : 0.0;
   r.finish();
   c.curve = Curve::affine(a, {{CurveInput::kBytes, b}});
   return c;

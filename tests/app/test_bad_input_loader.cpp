@@ -133,5 +133,15 @@ TEST_CASE("bad input: a stage name that is not UTF-8 exits 2 before --json write
   CHECK_FALSE(std::filesystem::exists(json));
 }
 
+TEST_CASE("bad input: workload.rate 1e-300/s exits 2 naming the representable range", "[unit]") {
+  TempDir dir;
+  std::string text = kValid;
+  text.replace(text.find("10/s"), 4, "1e-300/s");
+  const auto file = dir.write("rate.yaml", text);
+  expect_error(servesim({"run", file.string()}), where(file, text, "1e-300/s"),
+               "'workload.rate': ");
+  CHECK_THAT(servesim({"run", file.string()}).err, Contains("1.1e-10/s"));
+}
+
 }  // namespace
 }  // namespace servesim
