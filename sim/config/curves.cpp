@@ -40,15 +40,7 @@ std::string item_key(const std::string& list_key, std::size_t i) {
 /// A time or a slope (time per unit of input) in ns, >= 0, kept fractional: slopes such as
 /// 7.9ns per pixel are why this is not read_duration, which rounds to whole nanoseconds.
 double read_ns(const ConfigNode& n, const std::string& key) {
-  const std::string& text = read_scalar(n, key, dimension_hint(Dimension::kDuration));
-  const ParsedQuantity q = parse_quantity(text, Dimension::kDuration);
-  if (!q.error.empty()) throw ConfigError(n.mark, key, q.error);
-  if (q.value < 0) throw ConfigError(n.mark, key, "must be >= 0, got '" + text + "'");
-  const double ns = q.value * 1e9;
-  if (!(ns < 9.2e18))
-    throw ConfigError(
-        n.mark, key,
-        "'" + text + "' overflows servesim's clock (int64 nanoseconds, at most ~292 years)");
+  const double ns = read_fine_ns(n, key);
   // Seconds times 1e9 is off by an ulp or two (0.045ms gives 44999.999999999993 ns); 15
   // significant digits give back the number as written.
   char buf[40];
@@ -306,6 +298,7 @@ CurveSet parse_curves(const ConfigNode& curves_map, const std::string& path) {
   CurveSet set;
   for (const MapEntry& e : curves_map.entries) {
     const std::string at = path + "." + e.key;
+    check_name(e.key, e.key_mark, at);
     if (e.key.empty() || e.key.find_first_of(". []") != std::string::npos)
       throw ConfigError(e.key_mark, at,
                         "a curve name must be non-empty without spaces, dots or brackets (it is "

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sim/config/text.h"
+
 namespace servesim {
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
@@ -89,7 +91,11 @@ const std::string& read_scalar(const ConfigNode& n, const std::string& key, std:
   return n.scalar;
 }
 
-Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero) {
+namespace {
+
+/// The one range check of every duration in a scenario: the value in nanoseconds (fractions
+/// kept), >= 0 (> 0 unless allow_zero), and no longer than servesim's clock can hold.
+double checked_ns(const ConfigNode& n, const std::string& key, bool allow_zero) {
   const std::string& text = read_scalar(n, key, dimension_hint(Dimension::kDuration));
   const ParsedQuantity q = parse_quantity(text, Dimension::kDuration);
   if (!q.error.empty()) throw ConfigError(n.mark, key, q.error);
@@ -97,20 +103,42 @@ Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero)
     throw ConfigError(
         n.mark, key,
         std::string("must be ") + (allow_zero ? ">= 0" : "> 0") + ", got '" + text + "'");
-  const auto t = round_to_time(q.value * 1e9);
-  if (!t)
+  const double ns = q.value * 1e9;
+  if (!round_to_time(ns))
     throw ConfigError(
         n.mark, key,
         "'" + text + "' overflows servesim's clock (int64 nanoseconds, at most ~292 years)");
-  if (!allow_zero && *t == 0)
-    throw ConfigError(n.mark, key, "'" + text + "' is below servesim's 1 ns resolution");
-  return *t;
+  return ns;
+}
+
+}  // namespace
+
+Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero) {
+  const Time t = *round_to_time(checked_ns(n, key, allow_zero));
+  if (!allow_zero && t == 0)
+    throw ConfigError(n.mark, key, "'" + n.scalar + "' is below servesim's 1 ns resolution");
+  return t;
+}
+
+double read_fine_ns(const ConfigNode& n, const std::string& key) {
+  return checked_ns(n, key, true);
+}
+
+void check_name(std::string_view name, const SourceMark& at, const std::string& key) {
+  const std::string problem = name_problem(name);
+  if (!problem.empty()) throw ConfigError(at, key, problem);
 }
 
 std::optional<std::string> MapReader::string(std::string_view key) {
   const ConfigNode* n = get(key);
   if (!n) return std::nullopt;
   return read_scalar(*n, key_path(key), "a string");
+}
+
+std::optional<std::string> MapReader::name(std::string_view key) {
+  auto s = string(key);
+  if (s) check_name(*s, node_.find(key)->mark, key_path(key));
+  return s;
 }
 
 std::optional<std::string> MapReader::choice(std::string_view key,

@@ -36,6 +36,8 @@ class MapReader {
 
   // Typed getters: nullopt when absent; an error when present but wrong.
   std::optional<std::string> string(std::string_view key);
+  /// A string that names something in outputs (a stage, an image, a GPU type): see check_name.
+  std::optional<std::string> name(std::string_view key);
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> options);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
@@ -58,7 +60,15 @@ class MapReader {
 
 /// Reads a scalar node as each type, for values outside a map (list elements).
 Time read_duration(const ConfigNode& n, const std::string& key, bool allow_zero = false);
+/// A duration >= 0 in nanoseconds, fractions kept (a curve's slope of 0.0085ns per pixel); it
+/// passes the same clock range check as read_duration.
+double read_fine_ns(const ConfigNode& n, const std::string& key);
 const std::string& read_scalar(const ConfigNode& n, const std::string& key, std::string_view what);
+
+/// A name that reaches outputs must be printable UTF-8 (name_problem, sim/config/text.h): else a
+/// ConfigError at `at` naming `key`. For names read as map keys or CSV cells; MapReader::name
+/// does the same for a value.
+void check_name(std::string_view name, const SourceMark& at, const std::string& key);
 
 /// "did you mean 'x'?" for the closest candidate within a small edit distance, else "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);

@@ -1,13 +1,15 @@
 #include "sim/config/scenario.h"
 
 #include <cmath>
-#include <fstream>
+#include <cstdio>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "sim/config/csv.h"
 #include "sim/config/curves.h"
+#include "sim/config/limits.h"
 #include "sim/config/reader.h"
 
 namespace servesim {
@@ -93,6 +95,22 @@ RunParams parse_run(MapReader r) {
   return p;
 }
 
+/// An arrival rate the clock can represent: arrivals at least 1 ns apart on average, and a mean
+/// gap between them (1/rate) that fits the clock, or the first arrival would lie beyond it.
+void check_rate(MapReader& r, double per_s) {
+  const double max = static_cast<double>(kSecond);
+  const double min = static_cast<double>(kSecond) / static_cast<double>(kTimeMax);
+  char range[96];
+  std::snprintf(range, sizeof range, "; rates run from %.2g/s to %.2g/s", min, max);
+  const std::string text = "'" + r.get("rate")->scalar + "'";
+  if (per_s > max)
+    r.fail("rate",
+           text + " puts arrivals less than 1 ns apart, below servesim's clock resolution" + range);
+  if (!round_to_time(1e9 / per_s))
+    r.fail("rate", text + " puts the mean time between arrivals (1/rate) beyond servesim's clock " +
+                       "(int64 nanoseconds, about 292 years)" + range);
+}
+
 WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
   WorkloadParams p;
   const auto mode = r.choice("mode", {"open", "closed"});
@@ -103,10 +121,7 @@ WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
     p.mode = WorkloadMode::kOpen;
     const auto rate = r.quantity("rate", Dimension::kRate);
     if (!rate) r.require("rate");
-    if (*rate > 1e9)
-      r.fail("rate",
-             "a rate above 1e9/s puts arrivals less than 1 ns apart, below servesim's clock "
-             "resolution");
+    check_rate(r, *rate);
     p.rate_per_s = *rate;
     const auto arrival = r.choice("arrival", {"poisson", "constant", "gamma"}).value_or("poisson");
     p.arrival = arrival == "poisson"    ? ArrivalProcess::kPoisson
@@ -180,7 +195,7 @@ NodeParams parse_node(MapReader r) {
     const auto count = g.integer("count", 0, 4096);
     if (!count) g.require("count");
     gp.count = static_cast<int>(*count);
-    gp.type = g.string("type").value_or("gpu");
+    gp.type = g.name("type").value_or("gpu");
     if (auto m = g.quantity("memory", Dimension::kBytes)) gp.memory_bytes = *m;
     if (auto m = g.quantity("reserved_memory", Dimension::kBytes)) gp.reserved_bytes = *m;
     if (gp.memory_bytes > 0 && gp.reserved_bytes >= gp.memory_bytes)
@@ -238,7 +253,7 @@ ImageParams parse_image(const ConfigNode& node, const std::string& path) {
   }
   MapReader r(node, path);
   ImageParams im;
-  im.name = r.string("name").value_or("image");
+  im.name = r.name("name").value_or("image");
   const auto w = r.integer("width", 1, 1'000'000);
   if (!w) r.require("width");
   const auto h = r.integer("height", 1, 1'000'000);
@@ -263,8 +278,13 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
   std::filesystem::path file(rel);
   if (file.is_relative() && std::filesystem::exists(std::filesystem::path(at.mark.file)))
     file = std::filesystem::path(at.mark.file).parent_path() / file;
-  std::ifstream in(file);
-  if (!in) throw ConfigError(at.mark, key, "cannot read '" + file.string() + "'");
+  const std::string csv = read_regular_file(file, kMaxCsvBytes, at.mark, key, "image-size CSV");
+  if (csv.size() > kMaxCsvBytes)
+    throw ConfigError(at.mark, key,
+                      "'" + file.string() + "' is larger than " +
+                          std::to_string(kMaxCsvBytes >> 20) +
+                          " MiB, servesim's limit on an image-size CSV");
+  std::istringstream in(csv);
   auto fail = [&](int line, int col, const std::string& what) -> void {
     throw ConfigError(SourceMark{file.string(), line, col}, key, what);
   };
@@ -306,7 +326,13 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
     im.height = static_cast<int>(number("height", 1, true));
     im.bytes = number("bytes", 1);
     if (column.count("weight")) im.weight = number("weight", 1e-12);
-    im.name = column.count("name") ? cells[column.at("name")].text : "row" + std::to_string(lineno);
+    if (column.count("name")) {
+      const CsvCell& cell = cells[column.at("name")];
+      check_name(cell.text, SourceMark{file.string(), lineno, cell.col}, key);
+      im.name = cell.text;
+    } else {
+      im.name = "row" + std::to_string(lineno);
+    }
     out.push_back(im);
   }
   if (out.empty()) throw ConfigError(at.mark, key, "'" + file.string() + "' has no image rows");
@@ -375,6 +401,7 @@ ModelSet parse_models(const ConfigNode& node) {
     throw ConfigError(node.mark, "models", "expected a map of model name -> profile");
   for (const auto& e : node.entries) {
     const std::string& name = e.key;
+    check_name(name, e.key_mark, "models." + name);
     MapReader r(e.value, "models." + name, &e.key_mark);
     ModelProfile m;
     r.number("gflops", 0, 1e9);
@@ -525,15 +552,6 @@ struct StageContext {
   const NodeParams& node;
 };
 
-/// A time that may be a fraction of a nanosecond (a cost per byte), in ns.
-double read_fine_ns(MapReader& r, std::string_view key, const ConfigNode& n) {
-  const std::string& text = read_scalar(n, r.key_path(key), "a duration (e.g. 5us, 0.3ns)");
-  const ParsedQuantity q = parse_quantity(text, Dimension::kDuration);
-  if (!q.error.empty()) r.fail_at(n, key, q.error);
-  if (q.value < 0) r.fail_at(n, key, "must be >= 0");
-  return q.value * 1e9;
-}
-
 /// A broker operation's cost of (bytes): {a: 5us, b: 0.3ns} (a + b * bytes) or {curve: NAME}.
 CostParams parse_cost(MapReader r, const CurveSet& curves) {
   CostParams c;
@@ -545,9 +563,9 @@ CostParams parse_cost(MapReader r, const CurveSet& curves) {
     r.finish();
     return c;
   }
-  const double a = read_fine_ns(r, "a", r.require("a"));
+  const double a = read_fine_ns(r.require("a"), r.key_path("a"));
   const ConfigNode* bn = r.get("b");
-  const double b = bn ? read_fine_ns(r, "b", *bn) : 0.0;
+  const double b = bn ? read_fine_ns(*bn, r.key_path("b")) : 0.0;
   r.finish();
   c.curve = Curve::affine(a, {{CurveInput::kBytes, b}});
   return c;
@@ -704,7 +722,7 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   const std::string at = "pipeline[" + std::to_string(index) + "]";
   MapReader probe(node, at);
   StageParams p;
-  const auto name = probe.string("name");
+  const auto name = probe.name("name");
   if (!name) probe.require("name");
   if (name->empty() || name->find_first_of(". [],") != std::string::npos)
     probe.fail(
@@ -840,7 +858,10 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   if (image_sets && !image_sets->is_map())
     r.fail_at(*image_sets, "image_sets", "expected a map of set name -> list of images");
   if (image_sets)
-    for (const auto& e : image_sets->entries) parse_images(e.value, "image_sets." + e.key, nullptr);
+    for (const auto& e : image_sets->entries) {
+      check_name(e.key, e.key_mark, "image_sets." + e.key);
+      parse_images(e.value, "image_sets." + e.key, nullptr);
+    }
   p.run = parse_run(r.child("run"));
   p.workload = parse_workload(r.child("workload"), image_sets);
   if (p.workload.mode == WorkloadMode::kClosed &&

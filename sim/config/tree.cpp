@@ -1,10 +1,17 @@
 #include "sim/config/tree.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <fstream>
-#include <sstream>
+#include <cstring>
+
+#include "sim/config/limits.h"
+#include "sim/config/text.h"
 
 namespace servesim {
 
@@ -37,6 +44,17 @@ std::string_view ConfigNode::kind_name() const {
 
 namespace {
 
+/// What one scenario may still load (sim/config/limits.h): its files, includes and --set
+/// values draw on one budget.
+struct Budget {
+  std::size_t nodes = kMaxConfigNodes;
+  std::size_t bytes = kMaxConfigBytes;
+  int files = kMaxIncludedFiles;
+  std::vector<fs::path> stack;  // the chain of files being loaded, for cycles and depth
+};
+
+std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
 struct Offsets {
   const std::string& source;
   int line, col;
@@ -46,9 +64,32 @@ struct Offsets {
   }
 };
 
-ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& path) {
+/// YAML text is UTF-8 (YAML 1.2, section 5.2), which yaml-cpp does not check; servesim's
+/// outputs (JSON above all) cannot hold anything else.
+void check_utf8(const std::string& s, const SourceMark& at, const std::string& key) {
+  const std::string problem = utf8_problem(s);
+  if (!problem.empty()) throw ConfigError(at, key, "this text " + problem);
+}
+
+/// yaml-cpp's tree to ours. An alias is one shared node in yaml-cpp (a self-referencing one is a
+/// cycle) but a copy in ours, so this walk is where an alias bomb would take the memory and a
+/// cycle the stack: it counts nodes against the budget and levels against kMaxConfigDepth.
+ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& path, int depth,
+                   Budget& budget) {
   ConfigNode n;
   n.mark = off.mark(y.Mark());
+  if (depth > kMaxConfigDepth)
+    throw ConfigError(n.mark, path,
+                      "nested more than " + std::to_string(kMaxConfigDepth) +
+                          " levels deep: servesim's limit, so that a self-referencing alias "
+                          "(&a [*a]) or runaway nesting cannot overflow the stack");
+  if (budget.nodes == 0)
+    throw ConfigError(n.mark, path,
+                      "the scenario expands to more than " + std::to_string(kMaxConfigNodes) +
+                          " YAML nodes (its files, includes and --set values together, an alias "
+                          "counting each time it is used): servesim's limit, so that an alias "
+                          "bomb cannot exhaust memory");
+  --budget.nodes;
   switch (y.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -58,11 +99,13 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
       n.kind = ConfigNode::Kind::kScalar;
       n.scalar = y.Scalar();
       n.quoted = y.Tag() == "!";
+      check_utf8(n.scalar, n.mark, path);
       break;
     case YAML::NodeType::Sequence:
       n.kind = ConfigNode::Kind::kSequence;
       for (std::size_t i = 0; i < y.size(); ++i)
-        n.items.push_back(convert(y[i], off, path + "[" + std::to_string(i) + "]"));
+        n.items.push_back(
+            convert(y[i], off, path + "[" + std::to_string(i) + "]", depth + 1, budget));
       break;
     case YAML::NodeType::Map:
       n.kind = ConfigNode::Kind::kMap;
@@ -72,10 +115,11 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
         if (!kv.first.IsScalar())
           throw ConfigError(e.key_mark, path, "a map key must be a plain name");
         e.key = kv.first.Scalar();
+        check_utf8(e.key, e.key_mark, path);
         const std::string child = path.empty() ? e.key : path + "." + e.key;
         if (n.find(e.key))
           throw ConfigError(e.key_mark, child, "duplicate key (each key may appear once in a map)");
-        e.value = convert(kv.second, off, child);
+        e.value = convert(kv.second, off, child, depth + 1, budget);
         n.entries.push_back(std::move(e));
       }
       break;
@@ -83,40 +127,108 @@ ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& p
   return n;
 }
 
-std::string read_file(const fs::path& p, const SourceMark& from, const std::string& key) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    if (from.file.empty())
-      throw ConfigError(SourceMark{p.string(), 1, 1}, "", "cannot open the file");
-    throw ConfigError(from, key, "cannot open included file '" + p.string() + "'");
+/// The 1-based line of the last '---' at or before 0-based line `doc_line`, where the document
+/// whose first node is there starts (that node's own line when there is none).
+int separator_line(std::string_view text, int doc_line) {
+  int found = doc_line + 1, line = 0;
+  for (std::size_t at = 0; at <= text.size() && line <= doc_line; ++line) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view l = text.substr(at, end - at);
+    if (l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r'))
+      found = line + 1;
+    at = end + 1;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return found;
 }
 
-ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::path>& stack);
+/// The one YAML document of `text` as our tree: its top node is `key` (the key path in
+/// messages), at nesting level `depth`.
+ConfigNode parse_document(std::string_view text, const Offsets& off, const std::string& key,
+                          int depth, Budget& budget) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(off.mark(e.mark), "", "YAML syntax: " + e.msg);
+  }
+  if (docs.size() > 1) {
+    // yaml-cpp reads every document; servesim would use the first and drop the rest unseen.
+    const int line = separator_line(text, docs[1].Mark().line);
+    throw ConfigError(SourceMark{off.source, line + off.line, 1}, "",
+                      "a second YAML document ('---'): a scenario file holds one document; "
+                      "remove the '---', or move what follows it to a file of its own and "
+                      "include that");
+  }
+  return convert(docs.empty() ? YAML::Node() : docs[0], off, key, depth, budget);
+}
 
-ConfigNode load_path(const fs::path& path, const SourceMark& from, std::vector<fs::path>& stack) {
+/// A file descriptor, closed on every way out.
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+/// An error about file `p`: at the key that names it (`from`), or at the file itself when
+/// nothing names it (the scenario file given on the command line).
+[[noreturn]] void file_error(const fs::path& p, const SourceMark& from, const std::string& key,
+                             const std::string& message) {
+  throw ConfigError(from.file.empty() ? SourceMark{p.string(), 1, 1} : from, key, message);
+}
+
+/// "the file", or "included file '<p>'" when a key names it.
+std::string file_name(const fs::path& p, const SourceMark& from, std::string_view what) {
+  return from.file.empty() ? "the file" : std::string(what) + " '" + p.string() + "'";
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+ConfigNode load_recursive(ConfigNode root, const fs::path& dir, Budget& budget);
+
+ConfigNode load_path(const fs::path& path, const SourceMark& from, Budget& budget) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(path, ec);
   if (ec) canon = path;
-  for (const auto& p : stack) {
+  for (const auto& p : budget.stack) {
     if (p == canon) {
       std::string chain;
-      for (const auto& q : stack) chain += q.filename().string() + " -> ";
+      for (const auto& q : budget.stack) chain += q.filename().string() + " -> ";
       throw ConfigError(from, "include", "include cycle: " + chain + canon.filename().string());
     }
   }
-  const std::string text = read_file(path, from, "include");
-  stack.push_back(canon);
-  ConfigNode root = parse_yaml(text, path.string());
-  ConfigNode out = load_recursive(std::move(root), path.parent_path(), stack);
-  stack.pop_back();
+  if (budget.stack.size() >= static_cast<std::size_t>(kMaxIncludeDepth))
+    throw ConfigError(from, "include",
+                      "includes nest more than " + std::to_string(kMaxIncludeDepth) +
+                          " files deep: servesim's limit, as each level takes stack");
+  if (budget.files == 0)
+    throw ConfigError(from, "include",
+                      "the scenario loads more than " + std::to_string(kMaxIncludedFiles) +
+                          " files (a file counting each time it is included): servesim's limit, "
+                          "so that files that each include the next twice cannot load 2^N times");
+  --budget.files;
+  const std::string text = read_regular_file(path, budget.bytes, from, "include", "included file");
+  if (text.size() > budget.bytes)
+    file_error(path, from, from.file.empty() ? "" : "include",
+               file_name(path, from, "included file") +
+                   (budget.bytes == kMaxConfigBytes ? " is larger than " + mib(kMaxConfigBytes)
+                                                    : " takes the scenario's files past " +
+                                                          mib(kMaxConfigBytes) + " together") +
+                   ": servesim reads at most " + mib(kMaxConfigBytes) +
+                   " of YAML for a scenario, so that a runaway file cannot take the memory");
+  budget.bytes -= text.size();
+  budget.stack.push_back(canon);
+  const std::string source = path.string();
+  ConfigNode root = parse_document(text, Offsets{source, 0, 0}, "", 1, budget);
+  ConfigNode out = load_recursive(std::move(root), path.parent_path(), budget);
+  budget.stack.pop_back();
   return out;
 }
 
-ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::path>& stack) {
+ConfigNode load_recursive(ConfigNode root, const fs::path& dir, Budget& budget) {
   if (root.kind == ConfigNode::Kind::kNull) {
     root.kind = ConfigNode::Kind::kMap;  // an empty file is an empty scenario
   }
@@ -140,24 +252,59 @@ ConfigNode load_recursive(ConfigNode root, const fs::path& dir, std::vector<fs::
   ConfigNode merged;
   merged.kind = ConfigNode::Kind::kMap;
   merged.mark = root.mark;
-  for (const ConfigNode* p : paths) merge_into(merged, load_path(dir / p->scalar, p->mark, stack));
+  for (const ConfigNode* p : paths) {
+    // dir / "" is the folder itself: say what is wrong rather than that it is not a file.
+    if (p->scalar.empty()) throw ConfigError(p->mark, "include", "the include path is empty");
+    merge_into(merged, load_path(dir / p->scalar, p->mark, budget));
+  }
   std::erase_if(root.entries, [](const MapEntry& e) { return e.key == "include"; });
   merge_into(merged, std::move(root));
   return merged;
 }
 
+/// The nodes of a tree, to know what a --set value may still add to it.
+std::size_t count_nodes(const ConfigNode& n) {
+  std::size_t c = 1;
+  for (const auto& i : n.items) c += count_nodes(i);
+  for (const auto& e : n.entries) c += count_nodes(e.value);
+  return c;
+}
+
 }  // namespace
+
+std::string read_regular_file(const fs::path& path, std::size_t max_bytes, const SourceMark& from,
+                              const std::string& key, std::string_view what) {
+  const std::string name = file_name(path, from, what);
+  const std::string at_key = from.file.empty() ? "" : key;
+  // O_NONBLOCK so that opening a FIFO returns at once, for fstat to refuse it.
+  const Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
+  if (f.fd < 0) file_error(path, from, at_key, "cannot open " + name + " (" + errno_text() + ")");
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0)
+    file_error(path, from, at_key, "cannot read " + name + " (" + errno_text() + ")");
+  if (!S_ISREG(st.st_mode))
+    file_error(path, from, at_key,
+               name + " is " + (S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket") +
+                   ", not a regular file");
+  std::string text;
+  const std::size_t want = max_bytes + 1;  // the byte past the limit tells a file too large
+  char buf[1 << 16];
+  while (text.size() < want) {
+    const ssize_t n = ::read(f.fd, buf, std::min(sizeof buf, want - text.size()));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      file_error(path, from, at_key, "cannot read " + name + " (" + errno_text() + ")");
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
 
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset,
                       int col_offset) {
-  const Offsets off{source, line_offset, col_offset};
-  YAML::Node y;
-  try {
-    y = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(off.mark(e.mark), "", "YAML syntax: " + e.msg);
-  }
-  return convert(y, off, "");
+  Budget budget;
+  return parse_document(text, Offsets{source, line_offset, col_offset}, "", 1, budget);
 }
 
 void merge_into(ConfigNode& base, ConfigNode top) {
@@ -175,13 +322,13 @@ void merge_into(ConfigNode& base, ConfigNode top) {
 }
 
 ConfigNode load_config_file(const fs::path& path) {
-  std::vector<fs::path> stack;
-  return load_path(path, SourceMark{}, stack);
+  Budget budget;
+  return load_path(path, SourceMark{}, budget);
 }
 
 ConfigNode load_config_text(std::string_view text, const std::string& source, const fs::path& dir) {
-  std::vector<fs::path> stack;
-  return load_recursive(parse_yaml(text, source), dir, stack);
+  Budget budget;
+  return load_recursive(parse_document(text, Offsets{source, 0, 0}, "", 1, budget), dir, budget);
 }
 
 void apply_override(ConfigNode& root, std::string_view assignment, int index) {
@@ -192,8 +339,15 @@ void apply_override(ConfigNode& root, std::string_view assignment, int index) {
                       "expected --set path.to.key=value (e.g. --set workload.rate=120/s)");
   const std::string path(assignment.substr(0, eq));
   const std::string_view value = assignment.substr(eq + 1);
-  ConfigNode parsed =
-      parse_yaml(value, source + " (" + std::string(assignment) + ")", 0, static_cast<int>(eq) + 1);
+  // The value lands one level below the path's last segment, and may add to the scenario only
+  // what is left of its node budget.
+  Budget budget;
+  const std::size_t have = count_nodes(root);
+  budget.nodes = have < kMaxConfigNodes ? kMaxConfigNodes - have : 0;
+  const int depth = 2 + static_cast<int>(std::count(path.begin(), path.end(), '.'));
+  const std::string value_source = source + " (" + std::string(assignment) + ")";
+  ConfigNode parsed = parse_document(value, Offsets{value_source, 0, static_cast<int>(eq) + 1},
+                                     path, depth, budget);
 
   ConfigNode* node = &root;
   std::string done;

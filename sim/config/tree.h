@@ -37,12 +37,23 @@ struct MapEntry {
 };
 
 /// Parses YAML text; `source` names it in errors (a path, "<built-in default>", "--set ...").
+/// The text must be one UTF-8 document within the limits of sim/config/limits.h.
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset = 0,
                       int col_offset = 0);
 
+/// At most `max_bytes` + 1 bytes of `path` (a result longer than `max_bytes` tells the caller
+/// the file is too large, without reading it to the end). Anything but a readable regular file
+/// (a directory, a device, a FIFO) is a ConfigError at `from` naming `key` and calling the file
+/// `what` ("included file"); or at the file itself when `from` is empty (the scenario file
+/// given on the command line).
+std::string read_regular_file(const std::filesystem::path& path, std::size_t max_bytes,
+                              const SourceMark& from, const std::string& key,
+                              std::string_view what);
+
 /// Loads a file and everything it includes (top-level `include:`, a path or a list of paths,
 /// relative to the including file). Included files are merged in order, then the file itself on
-/// top: maps merge key by key, anything else is replaced. Cycles are errors.
+/// top: maps merge key by key, anything else is replaced. Cycles are errors, and so is going
+/// past a limit of sim/config/limits.h (depth and number of includes, nodes, bytes).
 ConfigNode load_config_file(const std::filesystem::path& path);
 /// Same for text that is not in a file (the built-in scenario); includes resolve against `dir`.
 ConfigNode load_config_text(std::string_view text, const std::string& source,
