@@ -16,7 +16,7 @@ namespace servesim {
 using CurveSet = std::map<std::string, Curve, std::less<>>;
 
 /// Parses every curve of `curves_map`; `path` is its key path in messages. Every key is checked
-/// (DESIGN.md "Service-time curves"): errors are ConfigError with file:line:col and key path.
+/// (docs/config-reference.md, `curves`): errors are ConfigError with file:line:col and key path.
 CurveSet parse_curves(const ConfigNode& curves_map, const std::string& path = "curves");
 
 /// The curve called `name` for a stage; an unknown name is a ConfigError at `at` naming `key`,

@@ -1,5 +1,5 @@
 #pragma once
-/// Writers for a run's summary: the JSON keys of DESIGN.md and a table for people.
+/// Writers for a run's summary: the JSON keys of docs/outputs.md and a table for people.
 
 #include <ostream>
 
@@ -9,7 +9,7 @@
 
 namespace servesim {
 
-/// The run as JSON (keys per DESIGN.md "Outputs"); `config` is the resolved config.
+/// The run as JSON (keys per docs/outputs.md); `config` is the resolved config.
 nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config);
 
 /// The run as CSV in perf_analyzer's columns (times in microseconds), so a prediction diffs

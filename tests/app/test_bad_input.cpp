@@ -10,6 +10,7 @@
 
 #include "sim/app/cli.h"
 #include "sim/config/scenario.h"
+#include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -50,19 +51,8 @@ std::string edit(std::string_view from, std::string_view to, std::string text = 
   return text;
 }
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-
-CliResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "servesim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using test::cli;
+using test::CliResult;
 
 /// Writes `text` to scenario.yaml in `dir` and runs `servesim run` on it.
 CliResult run_text(const TempDir& dir, const std::string& text,

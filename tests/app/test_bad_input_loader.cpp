@@ -11,6 +11,7 @@
 
 #include "sim/app/cli.h"
 #include "sim/config/limits.h"
+#include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -29,19 +30,8 @@ const std::string kValid =
     "node: {cpu: {cores: 1}}\n"
     "pipeline: [{name: serve, device: cpu, service: {dist: exponential, mean: 10ms}}]\n";
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result servesim(std::vector<std::string> args) {
-  args.insert(args.begin(), "servesim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using Result = test::CliResult;
+const auto servesim = test::cli;
 
 /// Exit 2, nothing on stdout, stderr starting with `where` and saying `fragment`.
 void expect_error(const Result& r, const std::string& where, const std::string& fragment) {

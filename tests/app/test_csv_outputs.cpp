@@ -13,6 +13,7 @@
 #include "sim/app/amdahl.h"
 #include "sim/app/cli.h"
 #include "sim/config/csv.h"
+#include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -67,13 +68,9 @@ pipeline: [{name: '=HYPERLINK("x")', device: cpu, instances: 4, service: {dist: 
   const auto run_csv = dir.path() / "r.csv", sweep_csv = dir.path() / "w.csv";
   std::string err;
   const auto cli = [&err](std::vector<std::string> args) {
-    args.insert(args.begin(), "servesim");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    std::ostringstream o, e;
-    const int code = run_cli(static_cast<int>(argv.size()), argv.data(), o, e);
-    err += e.str();
-    return code;
+    const test::CliResult r = test::cli(std::move(args));
+    err += r.err;
+    return r.code;
   };
   INFO(err);
   REQUIRE(cli({"run", scenario.string(), "-q", "--csv", run_csv.string()}) == 0);

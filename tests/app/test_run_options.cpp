@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/app/cli.h"
+#include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -19,22 +20,8 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-struct CliResult {
-  int code = 0;
-  std::string out, err;
-};
-
-CliResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "servesim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  CliResult r;
-  r.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using test::cli;
+using test::CliResult;
 
 /// A scenario that runs in a blink: M/M/4 for 2 s.
 std::filesystem::path small_scenario(const test::TempDir& dir) {

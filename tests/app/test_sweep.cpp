@@ -14,6 +14,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/sweep.h"
 #include "sim/config/error.h"
+#include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -30,14 +31,11 @@ std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
+/// The exit code of `servesim ARGS...`; its stderr into `err_text` if given.
 int cli(std::vector<std::string> args, std::string* err_text = nullptr) {
-  args.insert(args.begin(), "servesim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  if (err_text) *err_text = err.str();
-  return code;
+  const test::CliResult r = test::cli(std::move(args));
+  if (err_text) *err_text = r.err;
+  return r.code;
 }
 
 // 3 x 4 = 12 small points of an M/M/c queue.

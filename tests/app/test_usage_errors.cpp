@@ -14,6 +14,7 @@
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/run_summary.h"
+#include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -23,19 +24,8 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using test::TempDir;
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-
-CliResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "servesim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using test::cli;
+using test::CliResult;
 
 /// A small CPU scenario: an open M/M/1-like stage, fast to simulate.
 const std::string kScenario = R"(

@@ -34,7 +34,7 @@ std::string prefix(const std::string& text, const std::string& needle, const std
          std::to_string(col_of(text, needle)) + ": error: '" + key + "': ";
 }
 
-TEST_CASE("DESIGN.md's example curve parses to a = 45000 ns and 7.9 ns per pixel", "[unit]") {
+TEST_CASE("The reference's example curve parses to a = 45000 ns and 7.9 ns per pixel", "[unit]") {
   const CurveSet set = parse(R"(curves:
   jpeg_decode_cpu:
     inputs: [pixels]
