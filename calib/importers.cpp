@@ -13,14 +13,6 @@ namespace servesim::calib {
 
 namespace {
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw ConfigError(SourceMark{p.string(), 1, 1}, "", "cannot open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// The value of `key` in `entry` in ms, >= 0; nullopt when absent.
 std::optional<double> ms(const ConfigNode& entry, const char* key, const std::string& path) {
   const ConfigNode* n = entry.find(key);
@@ -38,7 +30,7 @@ std::optional<double> ms(const ConfigNode& entry, const char* key, const std::st
 
 std::vector<Sample> import_trtexec(const std::filesystem::path& file, const TrtexecImport& how) {
   // JSON is YAML: the config tree keeps every value's line and column for messages.
-  const ConfigNode root = parse_yaml(read_text(file), file.string());
+  const ConfigNode root = parse_yaml(read_data_file(file), file.string());
   if (!root.is_sequence())
     throw ConfigError(root.mark, "",
                       "expected trtexec --exportTimes output: a list of {\"computeMs\": ...} "
@@ -84,7 +76,7 @@ std::vector<Sample> import_trtexec(const std::filesystem::path& file, const Trte
 
 PerfAnalyzerSamples import_perf_analyzer(const std::filesystem::path& file,
                                          const PerfAnalyzerImport& how) {
-  const std::string text = read_text(file);
+  const std::string text = read_data_file(file);
   const std::string source = file.string();
   std::istringstream in(text);
   std::string line;

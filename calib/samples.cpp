@@ -11,6 +11,7 @@
 #include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
+#include "sim/config/tree.h"
 
 namespace servesim::calib {
 
@@ -164,11 +165,7 @@ std::vector<Sample> parse_samples(std::string_view text, const std::string& sour
 }
 
 std::vector<Sample> read_samples(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(SourceMark{path.string(), 1, 1}, "", "cannot open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_samples(ss.str(), path.string());
+  return parse_samples(read_data_file(path), path.string());
 }
 
 std::string samples_csv(std::span<const Sample> samples) {

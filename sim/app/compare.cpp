@@ -11,6 +11,7 @@
 
 #include "sim/config/csv.h"
 #include "sim/config/error.h"
+#include "sim/config/tree.h"
 #include "sim/config/units.h"
 #include "sim/metrics/result_schema.h"
 
@@ -117,11 +118,7 @@ const std::vector<std::string>& compared_metrics() {
 }
 
 std::vector<Measurement> read_measurements(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw ConfigError(SourceMark{file.string(), 0, 0}, "", "cannot read the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
+  const std::string s = read_data_file(file);
   const auto first = s.find_first_not_of(" \t\r\n");
   // A CSV starts with its header; anything that starts as JSON is read as a result.
   if (first != std::string::npos && (s[first] == '{' || s[first] == '['))

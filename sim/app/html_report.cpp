@@ -181,17 +181,31 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        "<th>bound req/s</th></tr>";
   for (const auto& r : res)
     h += "<tr><td>" + esc(str(r, "name")) + "</td><td>" + num(get(r, "servers")) + "</td><td>" +
-         num(100 * get(r, "utilization"), "%.1f") + "%</td><td>" + num(get(r, "demand_ms")) +
+         num(100 * get(r, "utilization"), "%.1f") + "%</td><td>" + (r.at("demand_ms").is_number() ? num(get(r, "demand_ms")) : std::string("-")) +
          "</td><td>" +
          (r.at("throughput_bound_rps").is_number() ? num(get(r, "throughput_bound_rps"), "%.6g")
                                                    : std::string("-")) +
          "</td></tr>";
   h += "</table>\n";
   double worst = 0;
-  const auto& laws = j.at("laws");
-  for (const auto& l : laws) worst = std::max(worst, get(l, "relative_error"));
-  h += "\n<h2>Checks</h2>\n<p>Little's law and the utilisation law hold on this run to " +
-       num(100 * worst, "%.2g") + "% (worst of " + std::to_string(laws.size()) + " checks).</p>\n";
+  std::size_t checked = 0;
+  std::string why;  // why a law could not be checked (check_result: then cannot_check is there)
+  for (const auto& l : j.at("laws")) {
+    if (l.at("relative_error").is_number()) {
+      worst = std::max(worst, get(l, "relative_error"));
+      ++checked;
+    } else if (why.empty()) {
+      why = str(l, "cannot_check");
+    }
+  }
+  h += "\n<h2>Checks</h2>\n<p>";
+  if (checked > 0)
+    h += "Little's law and the utilisation law hold on this run to " + num(100 * worst, "%.2g") +
+         "% (worst of " + std::to_string(checked) + " checks).";
+  if (!why.empty())
+    h += std::string(checked > 0 ? " Some" : "The") +
+         " operational laws cannot be checked on this run: " + esc(why) + ".";
+  h += "</p>\n";
   h += "\n<h2>Config</h2>\n<pre>" + esc(j.at("config").dump(2)) + "</pre>\n</body></html>\n";
   return h;
 }

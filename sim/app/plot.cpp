@@ -13,6 +13,7 @@
 #include "sim/config/error.h"
 #include "sim/config/gnuplot.h"
 #include "sim/config/reader.h"
+#include "sim/config/tree.h"
 
 namespace servesim {
 
@@ -41,8 +42,7 @@ bool leading_number(const std::string& s, double& v) {
 }  // namespace
 
 std::filesystem::path run_plot(const PlotOptions& o) {
-  std::ifstream in(o.csv);
-  if (!in) throw ConfigError(SourceMark{o.csv.string(), 0, 0}, "", "cannot read the file");
+  std::istringstream in(read_data_file(o.csv));
   std::string line;
   if (!std::getline(in, line))
     throw ConfigError(SourceMark{o.csv.string(), 1, 1}, "", "empty file");

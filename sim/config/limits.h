@@ -26,6 +26,11 @@ inline constexpr int kMaxIncludedFiles = 256;
 /// a device such as /dev/zero or a huge file is refused, not read to the end).
 inline constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;
 
+/// Bytes of a data file a command reads whole: a result JSON (report, compare), a measured or
+/// swept CSV (compare, plot), calib's samples and imported measurements. A sweep of the largest
+/// grid allowed writes a few hundred MB; /dev/zero or a runaway file is refused, not read.
+inline constexpr std::size_t kMaxDataFileBytes = std::size_t{1} << 30;
+
 /// Bytes of an image-size CSV.
 inline constexpr std::size_t kMaxCsvBytes = std::size_t{16} << 20;
 

@@ -301,6 +301,15 @@ std::string read_regular_file(const fs::path& path, std::size_t max_bytes, const
   return text;
 }
 
+std::string read_data_file(const fs::path& path) {
+  std::string text = read_regular_file(path, kMaxDataFileBytes, SourceMark{}, "", "file");
+  if (text.size() > kMaxDataFileBytes)
+    file_error(path, SourceMark{}, "",
+               "the file is larger than " + mib(kMaxDataFileBytes) +
+                   ", the most servesim reads of a data file (a result, a CSV, samples)");
+  return text;
+}
+
 ConfigNode parse_yaml(std::string_view text, const std::string& source, int line_offset,
                       int col_offset) {
   Budget budget;

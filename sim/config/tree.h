@@ -50,6 +50,10 @@ std::string read_regular_file(const std::filesystem::path& path, std::size_t max
                               const SourceMark& from, const std::string& key,
                               std::string_view what);
 
+/// A data file a command reads whole (a result JSON, a CSV, samples): a readable regular file of
+/// at most kMaxDataFileBytes, else a ConfigError at the file saying why.
+std::string read_data_file(const std::filesystem::path& path);
+
 /// Loads a file and everything it includes (top-level `include:`, a path or a list of paths,
 /// relative to the including file). Included files are merged in order, then the file itself on
 /// top: maps merge key by key, anything else is replaced. Cycles are errors, and so is going

@@ -18,6 +18,12 @@ double r6(double v) {
   return std::strtod(buf, nullptr);
 }
 
+/// A value that may be unknown (NaN: nothing completed) or unbounded (inf): null in JSON, which
+/// has neither, written so explicitly that the document in memory reads as its text does.
+nlohmann::ordered_json finite_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(r6(v)) : nlohmann::ordered_json();
+}
+
 nlohmann::ordered_json interval(const Estimate& e) { return {r6(e.lo), r6(e.hi)}; }
 
 std::string fmt(const char* f, auto... args) {
@@ -86,10 +92,8 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
     res.push_back({{"name", r.name},
                    {"servers", r.servers},
                    {"utilization", r6(r.utilization)},
-                   {"demand_ms", r6(r.demand_ms)},
-                   {"throughput_bound_rps", std::isfinite(r.throughput_bound)
-                                                ? nlohmann::ordered_json(r6(r.throughput_bound))
-                                                : nlohmann::ordered_json()}});
+                   {"demand_ms", finite_or_null(r.demand_ms)},
+                   {"throughput_bound_rps", finite_or_null(r.throughput_bound)}});
   }
   j["bottleneck"] = s.bottleneck;
   auto& energy = j["energy_j_per_request"] = nlohmann::ordered_json::object();
@@ -101,9 +105,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
     j["gpu_memory"] = {{"mean_bytes", r6(s.gpu_memory_mean_bytes)},
                        {"peak_bytes", r6(s.gpu_memory_peak_bytes)},
                        {"spilled_bytes", r6(s.spilled_bytes)}};
-  j["throughput_bound_rps"] = std::isfinite(s.throughput_bound)
-                                  ? nlohmann::ordered_json(r6(s.throughput_bound))
-                                  : nlohmann::ordered_json();
+  j["throughput_bound_rps"] = finite_or_null(s.throughput_bound);
   j["unstable"] = s.unstable;
   j["warnings"] = s.warnings;
   auto& laws = j["laws"] = nlohmann::ordered_json::array();

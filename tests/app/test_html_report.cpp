@@ -38,3 +38,23 @@ pipeline:
 }
 
 }  // namespace servesim
+
+namespace servesim {
+
+TEST_CASE("the HTML report of a run where nothing completed says the laws cannot be checked",
+          "[unit]") {
+  const ScenarioParams p = parse_scenario(load_config_text(R"(
+run: {duration: 2s, replications: 2}
+workload: {mode: open, rate: 10/s}
+node: {cpu: {cores: 1}}
+pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 100s}}]
+)",
+                                                           "<test>", "."));
+  const std::string html =
+      html_report(summary_json(run_scenario(p, 1), resolved_config(p)), "degenerate");
+  CHECK(html.find("cannot be checked on this run: no request completed") != std::string::npos);
+  CHECK(html.find("hold on this run to") == std::string::npos);
+  CHECK(html.find("no request completed in the measurement window") != std::string::npos);
+}
+
+}  // namespace servesim

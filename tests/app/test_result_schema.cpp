@@ -45,9 +45,17 @@ pipeline:
      fanout: {count: 3, child: {width: 160, height: 160, bytes: 76800B}, broker: {kind: fused}}}
   - {name: work, device: cpu, instances: 2, service: {dist: exponential, mean: 2ms}}
 )";
+  // Nothing completes in the window: demands, bounds and law errors are null.
+  const std::string degenerate = R"(
+run: {duration: 2s, replications: 2}
+workload: {mode: open, rate: 10/s}
+node: {cpu: {cores: 1}}
+pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 100s}}]
+)";
   for (const ScenarioParams& p :
        {parse_scenario(gpu), parse_scenario(load_config_text(cpu_closed, "<closed>", ".")),
-        parse_scenario(load_config_text(fanout, "<fanout>", "."))}) {
+        parse_scenario(load_config_text(fanout, "<fanout>", ".")),
+        parse_scenario(load_config_text(degenerate, "<degenerate>", "."))}) {
     const nlohmann::ordered_json j = result_of(p);
     INFO(j.dump(2).substr(0, 2000));
     CHECK_NOTHROW(check_result(j, "written.json"));

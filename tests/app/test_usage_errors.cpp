@@ -236,3 +236,36 @@ TEST_CASE("amdahl's bad speedups and unknown stage exit 2 naming the option", "[
 }
 
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+TEST_CASE("report, compare, plot and calib read only regular data files, and say why not",
+          "[unit]") {
+  // Before: /dev/zero made compare run out of memory (std::bad_alloc, exit 1) and a missing file
+  // was reported at line 0, column 0.
+  test::TempDir dir;
+  const std::string good = dir.write("r.json", real_result().dump()).string();
+  const std::string folder = dir.path().string();
+  const std::string missing = (dir.path() / "none.csv").string();
+  for (const auto& [bad, why] : {std::pair<std::string, std::string>{"/dev/zero", "not a regular file"},
+                                 {folder, "is a directory, not a regular file"},
+                                 {missing, "cannot open the file (No such file or directory)"}}) {
+    const std::string out = (dir.path() / "o.html").string();
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"report", bad, "--out", out},
+          {"compare", good, bad},
+          {"compare", bad, good},
+          {"plot", bad, "--x", "a", "--y", "b", "--out", (dir.path() / "p.svg").string()},
+          {"calib", "fit", bad, "--out", (dir.path() / "c.yaml").string()}}) {
+      const test::CliResult r = test::cli(args);
+      INFO(args[0] << " " << args[1] << ": " << r.err);
+      CHECK(r.code == kExitUsage);
+      CHECK_THAT(r.err, StartsWith(bad + ":1:1: error: "));
+      CHECK_THAT(r.err, Contains(why));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace servesim
