@@ -229,8 +229,8 @@ int cmd_holdout(const HoldoutArgs& a, std::ostream& out) {
   for (const auto& k : chosen_kernels(samples, a.kernels, a.samples)) {
     try {
       results.push_back(run_holdout(samples, k, rule, opt));
-    } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(e.what());
+    } catch (const std::invalid_argument& e) {  // the rule leaves this kernel nothing to fit
+      throw UsageError(std::string("--hold: ") + e.what());
     }
     out << holdout_table(results.back()) << "\n";
   }

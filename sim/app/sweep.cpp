@@ -210,11 +210,12 @@ class Sweep final : public SweepHub {
     const auto jsonl = jsonl_path(o_.out);
     check_output_path(o_.out, "--out");
     check_output_path(jsonl, "--out");
-    prepare();
     if (!o_.resume && (std::filesystem::exists(o_.out) || std::filesystem::exists(jsonl)))
-      throw std::runtime_error("'" + o_.out.string() + "' or '" + jsonl.string() +
-                               "' exists: pass --resume to complete that sweep, or choose "
-                               "another --out (servesim never overwrites results)");
+      throw ConfigError(SourceMark{"--out", 1, 1}, "",
+                        "'" + o_.out.string() + "' or '" + jsonl.string() +
+                            "' exists: pass --resume to complete that sweep, or choose another "
+                            "--out (servesim never overwrites results)");
+    prepare();
     if (o_.resume) read_journal(jsonl);
     // A new journal, or the one read back without a line cut short by a kill, so that what is
     // appended starts on a line of its own.

@@ -101,7 +101,8 @@ TEST_CASE("a sweep never overwrites results unless told to --resume", "[unit][sw
   const auto out = dir.path() / "r.csv";
   REQUIRE(cli(sweep_args(scenario, out, "2")) == kExitOk);
   std::string err;
-  CHECK(cli(sweep_args(scenario, out, "2"), &err) == kExitRuntime);
+  CHECK(cli(sweep_args(scenario, out, "2"), &err) == kExitUsage);  // was exit 1, no option named
+  CHECK_THAT(err, Contains("--out:1:1: error: "));
   CHECK_THAT(err, Contains("pass --resume"));
 }
 
