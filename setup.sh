@@ -17,6 +17,7 @@ PACKAGES=(
   libeigen3-dev libturbojpeg0-dev libopencv-imgproc-dev  # calib: fitting, JPEG decode, resize
   redis-server libhiredis-dev                      # calib bench broker: a real Redis, timed
   libboost-mpi-dev libopenmpi-dev openmpi-bin     # sweeps across machines (mpirun; SERVESIM_MPI)
+  clang-14 libclang-rt-14-dev llvm-14             # .ci/run's fuzz stage: libFuzzer, llvm-symbolizer
 )
 
 missing=()

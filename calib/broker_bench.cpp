@@ -12,14 +12,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "calib/private_dir.h"
 
 namespace servesim::calib {
 
@@ -46,6 +50,15 @@ int free_port() {
   if (!ok) throw std::runtime_error("cannot bind a loopback socket to find a free port");
   return ntohs(a.sin_port);
 }
+
+/// Closes a file descriptor at the end of its scope.
+struct FileDescriptor {
+  explicit FileDescriptor(int f) : fd(f) {}
+  ~FileDescriptor() { ::close(fd); }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int fd;
+};
 
 struct ContextFree {
   void operator()(redisContext* c) const { redisFree(c); }
@@ -103,6 +116,11 @@ bool RedisServer::available(const std::string& binary) {
 RedisServer::RedisServer(const std::filesystem::path& dir, const std::string& binary) {
   std::filesystem::create_directories(dir);
   const auto log = dir / "redis-server.log";
+  // A fresh file, opened here and handed to the child: whatever is at its name (an earlier
+  // run's log, or a symlink someone planted there) is unlinked, never followed or truncated.
+  if (::unlink(log.c_str()) != 0 && errno != ENOENT)
+    throw std::runtime_error("cannot replace " + log.string() + ": " + std::strerror(errno));
+  const FileDescriptor log_fd(create_new_file(log));
   // A port found free can be taken before the server binds it: try a few.
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
@@ -112,11 +130,8 @@ RedisServer::RedisServer(const std::filesystem::path& dir, const std::string& bi
     if (pid < 0) throw std::runtime_error("cannot fork to start " + binary);
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // the server ends with us, however we end
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
+      ::dup2(log_fd.fd, 1);
+      ::dup2(log_fd.fd, 2);
       ::execlp(binary.c_str(), binary.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--dir", dir_s.c_str(), "--daemonize", "no",
                static_cast<char*>(nullptr));
@@ -322,6 +337,12 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
   }
   run.machine.seconds = seconds_since(t_start);
   return run;
+}
+
+BrokerRun run_broker_bench(const BrokerPlan& plan, std::ostream& log) {
+  // Declared first, so destroyed last: the server is stopped before its directory goes.
+  const PrivateDir scratch("servesim-redis-");
+  return run_broker_bench(plan, scratch.path(), log);
 }
 
 std::string broker_scaling_csv(const std::vector<BrokerScalingPoint>& points) {

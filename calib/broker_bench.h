@@ -79,6 +79,10 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
 /// Starts a server in `dir`, measures, stops it (also when measuring throws).
 BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,
                            std::ostream& log);
+/// The same with the server's files in a PrivateDir (calib/private_dir.h): an unpredictable
+/// 0700 directory under $TMPDIR, removed when the bench returns, throws or is interrupted. A
+/// server that does not start puts its log in the exception's message.
+BrokerRun run_broker_bench(const BrokerPlan& plan, std::ostream& log);
 
 /// The scaling points as CSV: clients,ops_per_s,server_busy.
 std::string broker_scaling_csv(const std::vector<BrokerScalingPoint>& points);

@@ -5,8 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -20,6 +28,7 @@
 
 #ifdef SERVESIM_HIREDIS
 #include "calib/broker_bench.h"
+#include "calib/private_dir.h"
 
 namespace servesim::calib {
 namespace {
@@ -33,6 +42,29 @@ bool have_redis() {
 }
 
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
+
+namespace fs = std::filesystem;
+
+/// $TMPDIR pointed at a test's own directory while in scope, so that what a bench leaves in the
+/// temp dir can be seen (and nothing else's is).
+class TmpdirOverride {
+ public:
+  explicit TmpdirOverride(const fs::path& dir) {
+    if (const char* old = std::getenv("TMPDIR")) old_ = old;
+    ::setenv("TMPDIR", dir.c_str(), 1);
+  }
+  ~TmpdirOverride() {
+    if (old_)
+      ::setenv("TMPDIR", old_->c_str(), 1);
+    else
+      ::unsetenv("TMPDIR");
+  }
+  TmpdirOverride(const TmpdirOverride&) = delete;
+  TmpdirOverride& operator=(const TmpdirOverride&) = delete;
+
+ private:
+  std::optional<std::string> old_;
+};
 
 TEST_CASE("a redis-server is started on a free port and stopped with its owner, even on a throw",
           "[calib]") {
@@ -92,6 +124,168 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(set.count("redis_rtt") == 1);
   CHECK_THAT(set.at("redis_op").source, Contains("servesim calib bench broker --quick on "));
   CHECK_THAT(set.at("redis_op").source, Contains("redis-server 7"));
+}
+
+/// A log stream that calls `probe` at its first flush: the bench flushes its first line once the
+/// server runs, so the probe sees the scratch directory while it is in use.
+class ProbeBuf : public std::stringbuf {
+ public:
+  explicit ProbeBuf(std::function<int()> probe) : probe_(std::move(probe)) {}
+
+ protected:
+  int sync() override {
+    if (!probed_) {
+      probed_ = true;
+      return probe_();  // -1 makes the stream fail, and throw if asked to
+    }
+    return 0;
+  }
+
+ private:
+  std::function<int()> probe_;
+  bool probed_ = false;
+};
+
+struct Seen {
+  std::vector<std::string> names;
+  bool is_dir = false;
+  unsigned mode = 0;
+  bool log_is_file = false;
+};
+
+Seen look_into(const fs::path& tmp) {
+  Seen s;
+  for (const auto& e : fs::directory_iterator(tmp)) {
+    s.names.push_back(e.path().filename().string());
+    struct stat st {};
+    if (::lstat(e.path().c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      s.is_dir = true;
+      s.mode = st.st_mode & 07777;
+      s.log_is_file = fs::is_regular_file(fs::symlink_status(e.path() / "redis-server.log"));
+    }
+  }
+  return s;
+}
+
+BrokerPlan tiny_plan() {
+  BrokerPlan p;
+  p.payloads = {64};
+  p.ops = 16;
+  p.blocks = 1;
+  p.clients = {1};
+  p.scaling_seconds = 0.05;
+  return p;
+}
+
+TEST_CASE("calib bench broker keeps redis's files in a private 0700 directory, removed after a "
+          "return or a throw",
+          "[calib]") {
+  if (!have_redis()) return;
+  test::TempDir tmp;
+  const TmpdirOverride tmpdir(tmp.path());
+  Seen seen;
+  {
+    ProbeBuf buf([&] {
+      seen = look_into(tmp.path());
+      return 0;
+    });
+    std::ostream log(&buf);
+    const BrokerRun run = run_broker_bench(tiny_plan(), log);
+    CHECK(run.samples.size() == 4);
+  }
+  REQUIRE(seen.names.size() == 1);
+  INFO(seen.names[0]);
+  CHECK(seen.is_dir);
+  CHECK(seen.mode == 0700);
+  CHECK(seen.log_is_file);
+  // Not the name an attacker could plant beforehand: servesim-redis- and six random characters.
+  CHECK(seen.names[0].rfind("servesim-redis-", 0) == 0);
+  CHECK(seen.names[0] != "servesim-redis-" + std::to_string(::getpid()));
+  CHECK(seen.names[0].size() == std::string("servesim-redis-XXXXXX").size());
+  CHECK(fs::is_empty(tmp.path()));
+
+  // A throw while measuring (here: the log stream fails) also removes it.
+  ProbeBuf failing([] { return -1; });
+  std::ostream log(&failing);
+  log.exceptions(std::ios::badbit);
+  CHECK_THROWS_AS(run_broker_bench(tiny_plan(), log), std::ios_base::failure);
+  CHECK(fs::is_empty(tmp.path()));
+}
+
+TEST_CASE("a redis-server's log replaces a symlink planted at its name instead of following it",
+          "[calib]") {
+  if (!have_redis()) return;
+  test::TempDir dir;
+  const fs::path victim = dir.write("victim.txt", "precious\n");
+  fs::create_directories(dir.path() / "srv");
+  fs::create_symlink(victim, dir.path() / "srv" / "redis-server.log");
+  {
+    RedisServer server(dir.path() / "srv");
+    CHECK(server.port() > 0);
+  }
+  std::ifstream in(victim);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() == "precious\n");
+  const auto log = fs::symlink_status(dir.path() / "srv" / "redis-server.log");
+  CHECK(fs::is_regular_file(log));
+  CHECK((log.permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+}
+
+TEST_CASE("SIGTERM during calib bench broker removes its private directory, then ends the "
+          "process as SIGTERM does",
+          "[calib]") {
+  if (!have_redis()) return;
+  test::TempDir tmp;
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child: once the server runs in its directory, it signals itself, as a user's kill
+    // would. The handler must remove the directory and let SIGTERM end the process.
+    ::setenv("TMPDIR", tmp.path().c_str(), 1);
+    ProbeBuf buf([&] {
+      if (fs::is_empty(tmp.path())) ::_exit(3);  // no directory to remove: the test is moot
+      ::kill(::getpid(), SIGTERM);
+      return 0;
+    });
+    std::ostream log(&buf);
+    try {
+      run_broker_bench(tiny_plan(), log);
+    } catch (...) {
+      ::_exit(4);
+    }
+    ::_exit(5);  // SIGTERM did not end the process
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  INFO("child status " << status);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK(fs::is_empty(tmp.path()));
+}
+
+TEST_CASE("a private directory's signal handlers leave an ignored signal ignored and go with the "
+          "last directory",
+          "[calib]") {
+  struct sigaction before {}, hup_before{};
+  ::sigaction(SIGINT, nullptr, &before);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGHUP, &ignore, &hup_before);  // as under nohup
+  {
+    const PrivateDir a("servesim-test-");
+    const PrivateDir b("servesim-test-");
+    CHECK(a.path() != b.path());
+    struct sigaction now {};
+    ::sigaction(SIGINT, nullptr, &now);
+    CHECK(now.sa_handler == private_dir_detail::on_signal);
+    ::sigaction(SIGHUP, nullptr, &now);
+    CHECK(now.sa_handler == SIG_IGN);
+  }
+  struct sigaction after {};
+  ::sigaction(SIGINT, nullptr, &after);
+  CHECK(after.sa_handler == before.sa_handler);
+  ::sigaction(SIGHUP, &hup_before, nullptr);
 }
 
 }  // namespace
