@@ -1,7 +1,6 @@
 #include "calib/calib_cli.h"
 
 #include <CLI/CLI.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -392,17 +391,9 @@ int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) 
   const fs::path dir(a.out);
   check_output_dir(dir, "--out", true);
   fs::create_directories(dir);
-  // The server's own files (its log) go to a scratch directory, removed afterwards.
-  const fs::path scratch =
-      fs::temp_directory_path() / ("servesim-redis-" + std::to_string(::getpid()));
-  BrokerRun run;
-  try {
-    run = run_broker_bench(broker_plan(a.quick), scratch, err);
-  } catch (...) {
-    err << "(the redis-server log is kept in " << scratch.string() << ")\n";
-    throw;
-  }
-  fs::remove_all(scratch);
+  // The server's own files (its log) go to a private directory, removed however the bench ends
+  // (calib/private_dir.h); a server that does not start puts its log in the error.
+  BrokerRun run = run_broker_bench(broker_plan(a.quick), err);
   run.machine.command = std::string("servesim calib bench broker") + (a.quick ? " --quick" : "");
   write_file(dir / "samples.csv", samples_csv(run.samples));
   write_file(dir / "machine.yaml", machine_yaml(run.machine));

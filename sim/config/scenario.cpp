@@ -291,13 +291,17 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
   std::string line;
   int lineno = 0;
   std::map<std::string, std::size_t> column;
+  std::size_t header_cells = 0;
   std::vector<ImageParams> out;
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty() || line[0] == '#') continue;
     const auto cells = split_csv_cells(line);
-    if (column.empty()) {
-      for (std::size_t i = 0; i < cells.size(); ++i) column[cells[i].text] = i;
+    if (header_cells == 0) {
+      header_cells = cells.size();
+      for (std::size_t i = 0; i < cells.size(); ++i)
+        if (!column.emplace(cells[i].text, i).second)
+          fail(lineno, cells[i].col, "the header names the column '" + cells[i].text + "' twice");
       for (const char* need : {"width", "height", "bytes"})
         if (!column.count(need))
           fail(lineno, 1,
@@ -305,9 +309,9 @@ std::vector<ImageParams> read_image_csv(const ConfigNode& at, const std::string&
                    "' column (columns: width, height, bytes in bytes, optional name and weight)");
       continue;
     }
-    if (cells.size() != column.size())
+    if (cells.size() != header_cells)
       fail(lineno, 1,
-           "expected " + std::to_string(column.size()) + " cells as in the header, got " +
+           "expected " + std::to_string(header_cells) + " cells as in the header, got " +
                std::to_string(cells.size()));
     auto number = [&](const char* name, double min, bool whole = false) {
       const auto& [text, col] = cells[column.at(name)];

@@ -92,9 +92,19 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
           "[calib]") {
   if (!have_redis()) return;
   test::TempDir dir;
+  // The name the bench once used for its scratch directory, planted as a symlink to a folder of
+  // someone else's: the bench must neither follow it nor leave anything in the temp dir.
+  test::TempDir tmp;
+  const TmpdirOverride tmpdir(tmp.path());
+  const fs::path elsewhere = dir.path() / "elsewhere";
+  fs::create_directories(elsewhere);
+  fs::create_directory_symlink(elsewhere,
+                               tmp.path() / ("servesim-redis-" + std::to_string(::getpid())));
   std::ostringstream out, err;
   REQUIRE(calib_main({"bench", "broker", "--quick", "--out", dir.path().string()}, out, err) == 0);
   INFO(out.str() << err.str());
+  CHECK(fs::is_empty(elsewhere));
+  CHECK(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()) == 1);
   const auto samples = read_samples(dir.path() / "samples.csv");
   std::vector<double> small, large;
   int rtt = 0;
