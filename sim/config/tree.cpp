@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
+#include <sstream>
 
 #include "sim/config/limits.h"
 #include "sim/config/text.h"
@@ -71,95 +74,233 @@ void check_utf8(const std::string& s, const SourceMark& at, const std::string& k
   if (!problem.empty()) throw ConfigError(at, key, "this text " + problem);
 }
 
-/// yaml-cpp's tree to ours. An alias is one shared node in yaml-cpp (a self-referencing one is a
-/// cycle) but a copy in ours, so this walk is where an alias bomb would take the memory and a
-/// cycle the stack: it counts nodes against the budget and levels against kMaxConfigDepth.
-ConfigNode convert(const YAML::Node& y, const Offsets& off, const std::string& path, int depth,
-                   Budget& budget) {
-  ConfigNode n;
-  n.mark = off.mark(y.Mark());
-  if (depth > kMaxConfigDepth)
-    throw ConfigError(n.mark, path,
-                      "nested more than " + std::to_string(kMaxConfigDepth) +
-                          " levels deep: servesim's limit, so that a self-referencing alias "
-                          "(&a [*a]) or runaway nesting cannot overflow the stack");
-  if (budget.nodes == 0)
-    throw ConfigError(n.mark, path,
-                      "the scenario expands to more than " + std::to_string(kMaxConfigNodes) +
-                          " YAML nodes (its files, includes and --set values together, an alias "
-                          "counting each time it is used): servesim's limit, so that an alias "
-                          "bomb cannot exhaust memory");
-  --budget.nodes;
-  switch (y.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      n.kind = ConfigNode::Kind::kNull;
-      break;
-    case YAML::NodeType::Scalar:
-      n.kind = ConfigNode::Kind::kScalar;
-      n.scalar = y.Scalar();
-      n.quoted = y.Tag() == "!";
-      check_utf8(n.scalar, n.mark, path);
-      break;
-    case YAML::NodeType::Sequence:
-      n.kind = ConfigNode::Kind::kSequence;
-      for (std::size_t i = 0; i < y.size(); ++i)
-        n.items.push_back(
-            convert(y[i], off, path + "[" + std::to_string(i) + "]", depth + 1, budget));
-      break;
-    case YAML::NodeType::Map:
-      n.kind = ConfigNode::Kind::kMap;
-      for (const auto& kv : y) {
-        MapEntry e;
-        e.key_mark = off.mark(kv.first.Mark());
-        if (!kv.first.IsScalar())
-          throw ConfigError(e.key_mark, path, "a map key must be a plain name");
-        e.key = kv.first.Scalar();
-        check_utf8(e.key, e.key_mark, path);
-        const std::string child = path.empty() ? e.key : path + "." + e.key;
-        if (n.find(e.key))
-          throw ConfigError(e.key_mark, child, "duplicate key (each key may appear once in a map)");
-        e.value = convert(kv.second, off, child, depth + 1, budget);
-        n.entries.push_back(std::move(e));
-      }
-      break;
-  }
-  return n;
+[[noreturn]] void too_deep(const SourceMark& at, const std::string& path) {
+  throw ConfigError(at, path,
+                    "nested more than " + std::to_string(kMaxConfigDepth) +
+                        " levels deep: servesim's limit, so that runaway nesting cannot "
+                        "overflow the stack");
 }
 
-/// The 1-based line of the last '---' at or before 0-based line `doc_line`, where the document
-/// whose first node is there starts (that node's own line when there is none).
-int separator_line(std::string_view text, int doc_line) {
-  int found = doc_line + 1, line = 0;
-  for (std::size_t at = 0; at <= text.size() && line <= doc_line; ++line) {
-    const std::size_t end = std::min(text.find('\n', at), text.size());
-    const std::string_view l = text.substr(at, end - at);
-    if (l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r'))
-      found = line + 1;
-    at = end + 1;
-  }
-  return found;
+[[noreturn]] void over_budget(const SourceMark& at, const std::string& path) {
+  throw ConfigError(at, path,
+                    "the scenario expands to more than " + std::to_string(kMaxConfigNodes) +
+                        " YAML nodes (its files, includes and --set values together, an alias "
+                        "counting each time it is used): servesim's limit, so that an alias "
+                        "bomb cannot exhaust memory");
 }
+
+/// Builds our tree from yaml-cpp's parse events, never from yaml-cpp's own node graph: that
+/// graph holds an alias as a shared node (a self-referencing one as a cycle) and is built
+/// whole before anyone can count it. Here every node, an alias's copy included, is counted
+/// against the budget as it is made, nesting against kMaxConfigDepth, and an alias met inside
+/// its own anchor is an error at the alias.
+class TreeBuilder final : public YAML::EventHandler {
+ public:
+  TreeBuilder(const Offsets& off, std::string key, int depth, Budget& budget)
+      : off_(off), key_(std::move(key)), depth_(depth), budget_(budget) {}
+
+  /// The document's top node (null when the document is empty).
+  ConfigNode take_root() { return std::move(root_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    ConfigNode n = make(m);
+    n.kind = ConfigNode::Kind::kNull;
+    done(std::move(n), anchor, 1, 0);
+  }
+  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    ConfigNode n = make(m);
+    n.kind = ConfigNode::Kind::kScalar;
+    n.scalar = value;
+    n.quoted = tag == "!";  // yaml-cpp tags a quoted (non-plain) scalar "!"
+    check_utf8(n.scalar, n.mark, child_path());
+    done(std::move(n), anchor, 1, 0);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(m, ConfigNode::Kind::kSequence, anchor);
+  }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(m, ConfigNode::Kind::kMap, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapEnd() override { close(); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    const SourceMark at = off_.mark(m);
+    for (const Open& o : open_)
+      if (o.anchor == anchor && anchor != 0)
+        throw ConfigError(at, child_path(),
+                          "an alias inside the node its anchor names (like &a [*a]) would "
+                          "repeat without end");
+    if (anchor >= anchors_.size() || !anchors_[anchor])
+      throw ConfigError(at, child_path(), "an alias to an anchor that is not defined before it");
+    const Anchored& a = *anchors_[anchor];
+    if (level() + a.height > kMaxConfigDepth) too_deep(at, child_path());
+    if (a.nodes > budget_.nodes) over_budget(at, child_path());
+    budget_.nodes -= a.nodes;
+    // A copy keeps the marks of what the anchor names, where its values were written.
+    done(ConfigNode(a.node), 0, a.nodes, a.height);
+  }
+
+ private:
+  struct Open {
+    ConfigNode node;
+    std::string path;
+    YAML::anchor_t anchor = 0;
+    std::size_t nodes = 1;    // in its subtree so far, itself included
+    int height = 0;           // levels below it so far
+    bool have_key = false;    // a map: the next node done is the value of `key`
+    MapEntry entry;           // a map: the key waiting for its value
+  };
+  struct Anchored {
+    ConfigNode node;
+    std::size_t nodes;
+    int height;
+  };
+
+  /// The nesting level the next node is at: the document's top is at depth_.
+  int level() const { return depth_ + static_cast<int>(open_.size()); }
+
+  /// The key path of the node about to be done, for messages.
+  std::string child_path() const {
+    if (open_.empty()) return key_;
+    const Open& o = open_.back();
+    if (o.node.is_sequence()) return o.path + "[" + std::to_string(o.node.items.size()) + "]";
+    if (o.have_key) return o.path.empty() ? o.entry.key : o.path + "." + o.entry.key;
+    return o.path;
+  }
+
+  /// Whether the next node done is a map's key (a name, not a level of nesting).
+  bool key_next() const {
+    return !open_.empty() && open_.back().node.is_map() && !open_.back().have_key;
+  }
+
+  /// A new node at `m`, counted: the budget and the depth are checked before it exists.
+  ConfigNode make(const YAML::Mark& m) {
+    ConfigNode n;
+    n.mark = off_.mark(m);
+    if (level() > kMaxConfigDepth && !key_next()) too_deep(n.mark, child_path());
+    if (budget_.nodes == 0) over_budget(n.mark, child_path());
+    --budget_.nodes;
+    return n;
+  }
+
+  void open(const YAML::Mark& m, ConfigNode::Kind kind, YAML::anchor_t anchor) {
+    Open o;
+    o.path = child_path();
+    o.node = make(m);
+    o.node.kind = kind;
+    o.anchor = anchor;
+    open_.push_back(std::move(o));
+  }
+
+  void close() {
+    Open o = std::move(open_.back());
+    open_.pop_back();
+    if (o.have_key)  // yaml-cpp ends a map only after a value; kept as a guard
+      throw ConfigError(o.entry.key_mark, o.path, "a map key without a value");
+    done(std::move(o.node), o.anchor, o.nodes, o.height);
+  }
+
+  /// A finished node of `nodes` nodes and `height` levels below it: kept under its anchor, and
+  /// handed to the open node above it (or made the root).
+  void done(ConfigNode n, YAML::anchor_t anchor, std::size_t nodes, int height) {
+    if (anchor != 0) {  // the copy kept for its aliases counts too: nested anchors add up
+      if (nodes > budget_.nodes) over_budget(n.mark, child_path());
+      budget_.nodes -= nodes;
+      if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
+      anchors_[anchor] = Anchored{n, nodes, height};
+    }
+    if (open_.empty()) {
+      root_ = std::move(n);
+      return;
+    }
+    Open& o = open_.back();
+    o.nodes += nodes;
+    o.height = std::max(o.height, height + 1);
+    if (o.node.is_sequence()) {
+      o.node.items.push_back(std::move(n));
+    } else if (!o.have_key) {
+      if (!n.is_scalar()) throw ConfigError(n.mark, o.path, "a map key must be a plain name");
+      o.entry = MapEntry{};
+      o.entry.key = std::move(n.scalar);
+      o.entry.key_mark = n.mark;
+      const std::string child = o.path.empty() ? o.entry.key : o.path + "." + o.entry.key;
+      if (o.node.find(o.entry.key))
+        throw ConfigError(o.entry.key_mark, child,
+                          "duplicate key (each key may appear once in a map)");
+      o.have_key = true;
+    } else {
+      o.entry.value = std::move(n);
+      o.node.entries.push_back(std::move(o.entry));
+      o.have_key = false;
+    }
+  }
+
+  const Offsets& off_;
+  std::string key_;
+  int depth_;
+  Budget& budget_;
+  std::vector<Open> open_;
+  std::vector<std::optional<Anchored>> anchors_;  // by yaml-cpp's anchor number (1, 2, ...)
+  ConfigNode root_;
+};
+
+/// Counts what is left of the stream after the first document: where it starts, if anything.
+class Rest final : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> start;
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (!start) start = m;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 /// The one YAML document of `text` as our tree: its top node is `key` (the key path in
 /// messages), at nesting level `depth`.
 ConfigNode parse_document(std::string_view text, const Offsets& off, const std::string& key,
                           int depth, Budget& budget) {
-  std::vector<YAML::Node> docs;
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  TreeBuilder builder(off, key, depth, budget);
+  Rest rest;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    parser.HandleNextDocument(builder);
+    // Only one more document is looked at: yaml-cpp 0.7 reports a stray token the document
+    // did not take (a lone ',') as an endless run of empty documents, which YAML::LoadAll
+    // collected until memory ran out.
+    parser.HandleNextDocument(rest);
   } catch (const YAML::ParserException& e) {
     throw ConfigError(off.mark(e.mark), "", "YAML syntax: " + e.msg);
   }
-  if (docs.size() > 1) {
-    // yaml-cpp reads every document; servesim would use the first and drop the rest unseen.
-    const int line = separator_line(text, docs[1].Mark().line);
-    throw ConfigError(SourceMark{off.source, line + off.line, 1}, "",
-                      "a second YAML document ('---'): a scenario file holds one document; "
-                      "remove the '---', or move what follows it to a file of its own and "
-                      "include that");
+  if (rest.start) {
+    const SourceMark at = off.mark(*rest.start);
+    std::size_t line_start = 0;  // of the line the rest starts on
+    for (int l = 0; l < rest.start->line && line_start < text.size(); ++l)
+      line_start = std::min(text.find('\n', line_start), text.size() - 1) + 1;
+    if (text.substr(std::min(line_start, text.size())).starts_with("---"))
+      throw ConfigError(at, "",
+                        "a second YAML document ('---'): a scenario file holds one document; "
+                        "remove the '---', or move what follows it to a file of its own and "
+                        "include that");
+    throw ConfigError(at, "",
+                      "YAML syntax: text the document does not take (a stray ',', ']' or "
+                      "'}'?)");
   }
-  return convert(docs.empty() ? YAML::Node() : docs[0], off, key, depth, budget);
+  return builder.take_root();
 }
 
 /// A file descriptor, closed on every way out.
