@@ -15,6 +15,7 @@
 #include "sim/app/sweep.h"
 #include "sim/config/error.h"
 #include "tests/support/cli.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -294,7 +295,7 @@ TEST_CASE("a sweep checks --out before it simulates anything, and leaves nothing
   CHECK_THAT(err, Contains("does not exist"));
 }
 
-#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer reserves terabytes: no ulimit -v under it
+#if !SERVESIM_TEST_HUGE_SHADOW  // ASan and TSan reserve terabytes: no ulimit -v under them
 TEST_CASE("a sweep asked for more threads than the system gives runs on those it gets",
           "[unit][sweep]") {
   TempDir dir;

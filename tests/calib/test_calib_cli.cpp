@@ -157,9 +157,10 @@ TEST_CASE("calib bench --quick times every kernel and its samples fit", "[calib]
     CHECK(by_kernel.count(k) == 1);
   // The paper's three sizes at three qualities, 5 repeats each.
   const auto& dec = by_kernel["jpeg_decode_cpu"];
-  for (const auto& [w, h] : {std::pair{60, 70}, {500, 375}, {3564, 2880}})
-    CHECK(std::count_if(dec.begin(), dec.end(),
-                        [&](const Sample* s) { return s->width == w && s->height == h; }) == 15);
+  for (const auto& size : {std::pair{60, 70}, {500, 375}, {3564, 2880}})
+    CHECK(std::count_if(dec.begin(), dec.end(), [&](const Sample* s) {
+            return s->width == size.first && s->height == size.second;
+          }) == 15);
   // Decoding 2400 times the pixels takes longer, whatever else runs on the machine.
   double small = 1e9, large = 0;
   for (const Sample* s : dec) {

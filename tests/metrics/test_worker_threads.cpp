@@ -16,6 +16,7 @@
 #include "sim/metrics/report.h"
 #include "sim/metrics/run_summary.h"
 #include "tests/support/scenario.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -76,7 +77,7 @@ TEST_CASE(
   CHECK(got == one);
 }
 
-#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer reserves terabytes: no ulimit -v under it
+#if !SERVESIM_TEST_HUGE_SHADOW  // ASan and TSan reserve terabytes: no ulimit -v under them
 TEST_CASE("servesim run -j 1000 under ulimit -v warns and finishes instead of aborting", "[unit]") {
   test::TempDir dir;
   const auto scenario = dir.write("s.yaml", kTiny);
