@@ -14,7 +14,7 @@
 #include "calib/inference.h"
 #include "calib/kernels.h"
 #include "sim/config/csv.h"
-#include "sim/config/curves.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 
