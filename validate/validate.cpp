@@ -532,24 +532,35 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
   return o.str();
 }
 
-int run_validate(const ValidateOptions& o, std::ostream& out) {
-  using Clock = std::chrono::steady_clock;
-  const auto t_start = Clock::now();
-  const fs::path dir = o.out;
-  fs::create_directories(dir);
-  const calib::MachineInfo machine0 = calib::this_machine();
-  const int cores = std::max(1, machine0.cores);
-  Plan plan = make_plan(o.quick, cores);
-  const std::string kernel(inference_kernel_name(o.kernel));
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The cores other processes used between the clocks `c0` and `c1`, `wall_s` apart; -1 when
+/// the system cannot say.
+double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s) {
+  if (c0.machine_busy_s < 0 || c1.machine_busy_s < 0) return -1;
+  return std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall_s);
+}
+
+/// What the calibration gives the later steps: the corpus by size, the fitted curves, and how
+/// busy the machine was meanwhile.
+struct Calibration {
+  calib::BenchRun bench;
+  std::vector<std::vector<JpegImage>> images;  // by size, as plan.sizes
+  std::vector<Curve> pre_curves;               // by size, as plan.sizes
+  Curve infer_curve;
+  std::vector<double> handoffs;
+  double other_cores = -1;
+};
+
+/// Step 1's benchmark: calib's, of exactly the kernels, sizes and batches the pipeline uses,
+/// each on one core in isolation; then the thread hand-offs.
+Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores,
+                      calib::BenchPlan& bp, std::ostream& out) {
+  Calibration cal;
   int max_batch = 1;
   for (const auto& c : plan.configs) max_batch = std::max(max_batch, c.row.max_batch_size);
-
-  // 1. Calibration: calib's benchmark of exactly the kernels, sizes and batches the pipeline
-  // uses, each on one core in isolation.
-  out << "servesim validate" << (o.quick ? " --quick" : "") << ": " << machine0.cpu << ", " << cores
-      << " cores; inference kernel " << kernel << "\n\n1. calibration (isolated "
-      << "microbenchmarks)\n";
-  calib::BenchPlan bp;
   for (const auto& s : plan.sizes) bp.sizes.push_back(s.size);
   bp.qualities = plan.qualities;
   bp.scale_denoms.clear();
@@ -562,23 +573,20 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   bp.inference_repeats = o.quick ? 3 : 5;
   const CpuClock cal0 = cpu_clock();
   const auto cal_t0 = Clock::now();
-  calib::BenchRun bench = calib::run_bench(bp, out);
+  cal.bench = calib::run_bench(bp, out);
   const CpuClock cal1 = cpu_clock();
-  double calib_other = -1;
-  if (cal0.machine_busy_s >= 0 && cal1.machine_busy_s >= 0)
-    calib_other =
-        std::max(0.0, ((cal1.machine_busy_s - cal0.machine_busy_s) - (cal1.self_s - cal0.self_s)) /
-                          std::chrono::duration<double>(Clock::now() - cal_t0).count());
+  cal.other_cores =
+      other_load(cal0, cal1, std::chrono::duration<double>(Clock::now() - cal_t0).count());
   {
     char b[96];
     std::snprintf(b, sizeof b, "  other processes used %.2f of %d cores during the calibration\n",
-                  calib_other, cores);
+                  cal.other_cores, cores);
     out << b;
   }
   // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).
-  const std::vector<double> handoffs = measure_handoffs(o.quick ? 400 : 1500, 1e-3);
+  cal.handoffs = measure_handoffs(o.quick ? 400 : 1500, 1e-3);
   {
-    std::vector<double> h = handoffs;
+    std::vector<double> h = cal.handoffs;
     std::sort(h.begin(), h.end());
     double mean = 0;
     for (const double x : h) mean += x / static_cast<double>(h.size());
@@ -590,20 +598,27 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
                   nearest_rank(h, 0.99) * 1e6, h.back() * 1e6);
     out << b;
   }
-  bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "");
+  cal.bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "");
+  return cal;
+}
+
+/// Step 1's curves, fitted to the benchmark, written with the scenarios beside them.
+void fit_curves(Calibration& cal, const Plan& plan, const calib::BenchPlan& bp,
+                const std::string& kernel, const fs::path& dir, std::ostream& out) {
+  const calib::BenchRun& bench = cal.bench;
   write_file(dir / "validate-samples.csv", calib::samples_csv(bench.samples));
   write_file(dir / "validate-machine.yaml", calib::machine_yaml(bench.machine));
   const std::string machine = "measured on " + calib::machine_summary(bench.machine);
 
   const std::vector<JpegImage> corpus = calib::make_corpus(bp.sizes, bp.qualities, bp.seed);
-  std::vector<std::vector<JpegImage>> images(plan.sizes.size());
+  std::vector<std::vector<JpegImage>>& images = cal.images;
+  images.resize(plan.sizes.size());
   for (const auto& j : corpus)
     for (std::size_t i = 0; i < plan.sizes.size(); ++i)
       if (j.width == plan.sizes[i].size.width && j.height == plan.sizes[i].size.height)
         images[i].push_back(j);
 
   std::vector<calib::NamedCurve> curves;
-  std::vector<Curve> pre_curves;  // by size, as plan.sizes
   const Fitted norm = fit(bench.samples, "normalize_chw_cpu", &plan.model_input,
                           "normalize_chw_" + std::to_string(plan.model_input.width), machine);
   curves.push_back(norm.named);
@@ -616,7 +631,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     curves.push_back(dec.named);
     curves.push_back(rs.named);
     curves.push_back(preprocess_curve(s.name, s.size, images[i], dec, rs, norm, plan.model_input));
-    pre_curves.push_back(curves.back().curve);
+    cal.pre_curves.push_back(curves.back().curve);
   }
   {
     // Inference: a function of the batch size alone (the kernel's input is fixed per image).
@@ -630,7 +645,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     Fitted f = fit(inf, kernel, nullptr, "infer", machine);
     curves.push_back(f.named);
   }
-  const Curve infer_curve = curves.back().curve;
+  cal.infer_curve = curves.back().curve;
   for (const auto& c : curves) out << "  " << c.comments.front() << "\n";
   const std::vector<std::string> header{
       "Service-time curves of `servesim validate`, fitted to isolated microbenchmarks of this",
@@ -638,12 +653,12 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   write_file(dir / "validate-curves.yaml", calib::curves_yaml(curves, header));
   for (std::size_t i = 0; i < plan.sizes.size(); ++i)
     write_file(scenario_path(dir, plan.sizes[i].name),
-               scenario_yaml(plan.sizes[i], images[i], bench.machine, 1, handoffs));
+               scenario_yaml(plan.sizes[i], images[i], bench.machine, 1, cal.handoffs));
+}
 
-  // 2. Predictions (deterministic). An open loop runs at a fraction of the capacity the
-  // simulator predicts for the same pipeline under a closed loop of 64 clients.
-  out << "\n2. predictions (servesim run " << (dir / "validate-SIZE.yaml").string()
-      << " --set ...; every run in validate-runs.txt)\n";
+/// Step 2: the predictions (deterministic). An open loop runs at a fraction of the capacity the
+/// simulator predicts for the same pipeline under a closed loop of 64 clients.
+void predict(Plan& plan, const fs::path& dir) {
   std::string runs;
   for (auto& c : plan.configs) {
     if (c.row.open) {
@@ -659,10 +674,11 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     runs += "\n";
   }
   write_file(dir / "validate-runs.txt", runs);
+}
 
-  // 3. Measurements of the real pipeline, one configuration at a time.
-  out << "\n3. measurements (real pipeline, " << plan.warmup_s << " s warm-up + " << plan.window_s
-      << " s window each)\n";
+/// Step 3: the real pipeline, one configuration at a time.
+std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const Calibration& cal,
+                                   std::ostream& out) {
   std::vector<ValidationRow> rows;
   for (auto& c : plan.configs) {
     ValidationRow& r = c.row;
@@ -684,14 +700,12 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     TritonBatchPolicy policy(bpar);
     const CpuClock c0 = cpu_clock();
     const auto w0 = Clock::now();
-    r.measured = run_pipeline(pc, images[si], policy);
+    r.measured = run_pipeline(pc, cal.images[si], policy);
     const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
     const CpuClock c1 = cpu_clock();
-    if (c0.machine_busy_s >= 0 && c1.machine_busy_s >= 0)
-      r.other_load_cores =
-          std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall);
+    if (c0.machine_busy_s >= 0 && c1.machine_busy_s >= 0) r.other_load_cores = other_load(c0, c1, wall);
     r.measured.latencies_s.clear();
-    demand_ratios(r, pre_curves[si], images[si], infer_curve);
+    demand_ratios(r, cal.pre_curves[si], cal.images[si], cal.infer_curve);
     char buf[160];
     std::snprintf(
         buf, sizeof buf, "  %-34s %8.1f/s (predicted %8.1f/s), other processes %.2f cores\n",
@@ -699,9 +713,11 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     out << buf << std::flush;
     rows.push_back(r);
   }
+  return rows;
+}
 
-  // 4. The comparison.
-  out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
+/// Step 4: predicted against measured; returns the median throughput error.
+double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "  %-34s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %5s %5s | %5s\n",
@@ -727,12 +743,12 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
          "none)\n";
   print_ablations(
       rows, [](const ValidationRow& r) -> const Predictions& { return r.ablations; }, out);
+  return mx;
+}
 
-  // 5. Diagnostic: the same simulations given the CPU time each stage really used.
-  out << "\n5. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
-         "one,\n"
-         "   and the simulation rerun with it (not a prediction: it separates the model's "
-         "error from its inputs')\n";
+/// Step 5, a diagnostic: the same simulations given the CPU time each stage really used.
+Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostream& out) {
+  char buf[256];
   std::snprintf(buf, sizeof buf, "  %-34s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n", "configuration",
                 "pre", "infer", "X", "err", "p50 ms", "err", "p99 ms", "err");
   out << buf;
@@ -754,6 +770,39 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
     print_ablations(
         rows, [](const ValidationRow& r) -> const Predictions& { return r.md_ablations; }, out);
   }
+  return given;
+}
+
+}  // namespace
+
+int run_validate(const ValidateOptions& o, std::ostream& out) {
+  const auto t_start = Clock::now();
+  const fs::path dir = o.out;
+  fs::create_directories(dir);
+  const calib::MachineInfo machine0 = calib::this_machine();
+  const int cores = std::max(1, machine0.cores);
+  Plan plan = make_plan(o.quick, cores);
+  const std::string kernel(inference_kernel_name(o.kernel));
+
+  out << "servesim validate" << (o.quick ? " --quick" : "") << ": " << machine0.cpu << ", " << cores
+      << " cores; inference kernel " << kernel << "\n\n1. calibration (isolated "
+      << "microbenchmarks)\n";
+  calib::BenchPlan bp;
+  Calibration cal = benchmark(o, plan, cores, bp, out);
+  fit_curves(cal, plan, bp, kernel, dir, out);
+  out << "\n2. predictions (servesim run " << (dir / "validate-SIZE.yaml").string()
+      << " --set ...; every run in validate-runs.txt)\n";
+  predict(plan, dir);
+  out << "\n3. measurements (real pipeline, " << plan.warmup_s << " s warm-up + " << plan.window_s
+      << " s window each)\n";
+  std::vector<ValidationRow> rows = measure(plan, o, cal, out);
+  out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
+  const double mx = compare(rows, out);
+  out << "\n5. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
+         "one,\n"
+         "   and the simulation rerun with it (not a prediction: it separates the model's "
+         "error from its inputs')\n";
+  const Errors given = diagnose(rows, dir, out);
   write_file(dir / "validate.csv", validation_csv(rows));
   write_file(dir / "validate.gp", gnuplot_script());
   out << "  wrote " << (dir / "validate.csv").string() << ", validate.gp (gnuplot validate.gp), "
@@ -761,7 +810,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   out << "  " << std::chrono::duration<double>(Clock::now() - t_start).count() << " s in all\n";
   std::vector<double> others;
   for (const auto& r : rows) others.push_back(r.other_load_cores);
-  const double busy = std::max(calib_other, median_abs(others));
+  const double busy = std::max(cal.other_cores, median_abs(others));
   std::vector<double> ratios;
   for (const auto& r : rows)
     for (const double x : {r.preprocess_demand_ratio, r.infer_demand_ratio})

@@ -190,40 +190,14 @@ std::string csv(const std::vector<Row>& rows) {
 
 }  // namespace
 
-int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
-  if (!calib::RedisServer::available()) {
-    out << "servesim validate --broker: no redis-server on PATH (Debian: apt-get install "
-           "redis-server); nothing measured\n";
-    return o.busy_status > 0 ? o.busy_status : kExitRuntime;
-  }
-  const auto t_start = Clock::now();
-  const fs::path dir = o.out;
-  fs::create_directories(dir);
-  const calib::MachineInfo machine_info = calib::this_machine();
-  const int cores = std::max(1, machine_info.cores);
-  const Plan plan = make_plan(o.quick, cores);
-  const std::vector<calib::ImageSize> sizes{{500, 375}};
-  const std::vector<int> qualities{75, 85, 95};
-  const std::vector<JpegImage> images = calib::make_corpus(sizes, qualities, 1);
-  BrokerPipelineConfig base;
-  base.clients = plan.clients;
-  base.warmup_s = plan.warmup_s;
-  base.window_s = plan.window_s;
-  const std::string machine = "measured on " + calib::machine_summary(machine_info);
+namespace {
 
-  // 1. Calibration, every piece alone: stage 1 at each fan-out, stage 2, Redis's op cost and rtt.
-  out << "servesim validate --broker" << (o.quick ? " --quick" : "") << ": " << machine_info.cpu
-      << ", " << cores << " cores\n\n1. calibration (isolated microbenchmarks)\n";
-  calib::opencv_single_thread();
-  const CpuClock cal0 = cpu_clock();
-  const auto cal_t0 = Clock::now();
-  calib::RedisServer server(dir / "redis");
-  const double redis_cal0 = server.cpu_ns();
+/// Stage 1 at every fan-out and stage 2, each alone, fitted to curves.
+std::vector<calib::NamedCurve> fit_stages(const Plan& plan, BrokerKernels& kernels,
+                                          const std::vector<JpegImage>& images, double msg,
+                                          std::vector<unsigned char>& buf,
+                                          const std::string& machine) {
   std::vector<calib::NamedCurve> curves;
-  BrokerKernels kernels(base);
-  const double msg = child_message_bytes(base);
-  std::vector<unsigned char> buf(static_cast<std::size_t>(msg) *
-                                 static_cast<std::size_t>(plan.fanouts.back()));
   std::vector<CurveArgs> image_args;
   for (const auto& j : images)
     image_args.push_back(
@@ -254,6 +228,110 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
         args);
     curves.push_back(fitted("stage2", obs, "resize 160x160 -> 224x224 and normalise", machine));
   }
+  return curves;
+}
+
+/// Step 3: the real pipeline at each configuration, beside the CPU redis-server and other
+/// processes used meanwhile.
+void measure(std::vector<Row>& rows, const Plan& plan, const BrokerPipelineConfig& base,
+             calib::RedisServer& server, const std::vector<JpegImage>& images,
+             std::ostream& out) {
+  char line[256];
+  for (auto& r : rows) {
+    BrokerPipelineConfig pc = base;
+    pc.fanout = r.fanout;
+    pc.fused = r.fused;
+    pc.stage1_workers = r.fused ? plan.fused_workers : plan.stage1_workers;
+    pc.stage2_workers = plan.stage2_workers;
+    pc.redis_port = server.port();
+    const CpuClock c0 = cpu_clock();
+    const double redis0 = server.cpu_ns();
+    const auto w0 = Clock::now();
+    r.measured = run_broker_pipeline(pc, images);
+    const double wall = seconds_since(w0);
+    const CpuClock c1 = cpu_clock();
+    r.redis_cores = (server.cpu_ns() - redis0) * 1e-9 / wall;
+    if (c0.machine_busy_s >= 0)
+      r.other_cores =
+          std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall -
+                            r.redis_cores);
+    std::snprintf(line, sizeof line,
+                  "  k=%-3d %-5s %8.1f/s (predicted %8.1f/s), redis-server %.2f cores, other "
+                  "processes %.2f cores\n",
+                  r.fanout, variant(r).c_str(), r.measured.throughput_rps, r.sim_x, r.redis_cores,
+                  r.other_cores);
+    out << line << std::flush;
+  }
+
+}
+
+/// Step 4: predicted against measured; returns the median throughput error.
+double compare(const std::vector<Row>& rows, std::ostream& out) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "  %-3s %-5s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %6s %6s | %5s %5s\n", "k",
+                "", "X meas", "X pred", "err", "p50 ms", "pred", "err", "p99 ms", "pred", "err",
+                "ch p50", "pred", "redis", "other");
+  out << line;
+  Errors pred;
+  for (const auto& r : rows) {
+    const auto& m = r.measured;
+    pred.add(m, r.sim_x, r.sim_p50_ms, r.sim_p99_ms);
+    std::snprintf(line, sizeof line,
+                  "  %-3d %-5s %8.1f %8.1f %+6.1f%% | %7.2f %7.2f %+6.1f%% | %7.2f %7.2f %+6.1f%% "
+                  "| %6.2f %6.2f | %5.2f %5.2f\n",
+                  r.fanout, variant(r).c_str(), m.throughput_rps, r.sim_x,
+                  pred.throughput.back() * 100, m.p50_s * 1e3, r.sim_p50_ms, pred.p50.back() * 100,
+                  m.p99_s * 1e3, r.sim_p99_ms, pred.p99.back() * 100, m.child_p50_s * 1e3,
+                  r.sim_child_p50_ms, r.redis_cores, r.other_cores);
+    out << line;
+  }
+  const double mx = median_abs(pred.throughput);
+  std::snprintf(line, sizeof line, "\n  |error| median / worst: %s (%zu configurations)\n",
+                pred.summary().c_str(), rows.size());
+  out << line
+      << "  (ch p50: a child's median latency from emission, ms; redis: the redis-server's CPU, "
+         "in cores, which the simulator runs on the node's cores (cpu: node); "
+         "other: other processes' CPU, in cores)\n";
+  return mx;
+}
+
+}  // namespace
+
+int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
+  if (!calib::RedisServer::available()) {
+    out << "servesim validate --broker: no redis-server on PATH (Debian: apt-get install "
+           "redis-server); nothing measured\n";
+    return o.busy_status > 0 ? o.busy_status : kExitRuntime;
+  }
+  const auto t_start = Clock::now();
+  const fs::path dir = o.out;
+  fs::create_directories(dir);
+  const calib::MachineInfo machine_info = calib::this_machine();
+  const int cores = std::max(1, machine_info.cores);
+  const Plan plan = make_plan(o.quick, cores);
+  const std::vector<calib::ImageSize> sizes{{500, 375}};
+  const std::vector<int> qualities{75, 85, 95};
+  const std::vector<JpegImage> images = calib::make_corpus(sizes, qualities, 1);
+  BrokerPipelineConfig base;
+  base.clients = plan.clients;
+  base.warmup_s = plan.warmup_s;
+  base.window_s = plan.window_s;
+  const std::string machine = "measured on " + calib::machine_summary(machine_info);
+
+  // 1. Calibration, every piece alone: stage 1 at each fan-out, stage 2, Redis's op cost and rtt.
+  out << "servesim validate --broker" << (o.quick ? " --quick" : "") << ": " << machine_info.cpu
+      << ", " << cores << " cores\n\n1. calibration (isolated microbenchmarks)\n";
+  calib::opencv_single_thread();
+  const CpuClock cal0 = cpu_clock();
+  const auto cal_t0 = Clock::now();
+  calib::RedisServer server(dir / "redis");
+  const double redis_cal0 = server.cpu_ns();
+  BrokerKernels kernels(base);
+  const double msg = child_message_bytes(base);
+  std::vector<unsigned char> buf(static_cast<std::size_t>(msg) *
+                                 static_cast<std::size_t>(plan.fanouts.back()));
+  std::vector<calib::NamedCurve> curves = fit_stages(plan, kernels, images, msg, buf, machine);
   const std::vector<calib::Sample> redis_samples = calib::measure_redis_ops(
       server, {1024, msg, 4 * msg}, plan.redis_ops, plan.redis_blocks, out);
   std::vector<calib::Observation> op_obs;
@@ -311,59 +389,11 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   out << "\n3. measurements (real pipeline, " << plan.clients << " clients, " << plan.warmup_s
       << " s warm-up + " << plan.window_s << " s window each; stage 1 " << plan.stage1_workers
       << " thread(s), stage 2 " << plan.stage2_workers << ", fused " << plan.fused_workers << ")\n";
-  for (auto& r : rows) {
-    BrokerPipelineConfig pc = base;
-    pc.fanout = r.fanout;
-    pc.fused = r.fused;
-    pc.stage1_workers = r.fused ? plan.fused_workers : plan.stage1_workers;
-    pc.stage2_workers = plan.stage2_workers;
-    pc.redis_port = server.port();
-    const CpuClock c0 = cpu_clock();
-    const double redis0 = server.cpu_ns();
-    const auto w0 = Clock::now();
-    r.measured = run_broker_pipeline(pc, images);
-    const double wall = seconds_since(w0);
-    const CpuClock c1 = cpu_clock();
-    r.redis_cores = (server.cpu_ns() - redis0) * 1e-9 / wall;
-    if (c0.machine_busy_s >= 0)
-      r.other_cores =
-          std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall -
-                            r.redis_cores);
-    std::snprintf(line, sizeof line,
-                  "  k=%-3d %-5s %8.1f/s (predicted %8.1f/s), redis-server %.2f cores, other "
-                  "processes %.2f cores\n",
-                  r.fanout, variant(r).c_str(), r.measured.throughput_rps, r.sim_x, r.redis_cores,
-                  r.other_cores);
-    out << line << std::flush;
-  }
+  measure(rows, plan, base, server, images, out);
 
   // 4. The comparison.
   out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
-  std::snprintf(line, sizeof line,
-                "  %-3s %-5s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %6s %6s | %5s %5s\n", "k",
-                "", "X meas", "X pred", "err", "p50 ms", "pred", "err", "p99 ms", "pred", "err",
-                "ch p50", "pred", "redis", "other");
-  out << line;
-  Errors pred;
-  for (const auto& r : rows) {
-    const auto& m = r.measured;
-    pred.add(m, r.sim_x, r.sim_p50_ms, r.sim_p99_ms);
-    std::snprintf(line, sizeof line,
-                  "  %-3d %-5s %8.1f %8.1f %+6.1f%% | %7.2f %7.2f %+6.1f%% | %7.2f %7.2f %+6.1f%% "
-                  "| %6.2f %6.2f | %5.2f %5.2f\n",
-                  r.fanout, variant(r).c_str(), m.throughput_rps, r.sim_x,
-                  pred.throughput.back() * 100, m.p50_s * 1e3, r.sim_p50_ms, pred.p50.back() * 100,
-                  m.p99_s * 1e3, r.sim_p99_ms, pred.p99.back() * 100, m.child_p50_s * 1e3,
-                  r.sim_child_p50_ms, r.redis_cores, r.other_cores);
-    out << line;
-  }
-  const double mx = median_abs(pred.throughput);
-  std::snprintf(line, sizeof line, "\n  |error| median / worst: %s (%zu configurations)\n",
-                pred.summary().c_str(), rows.size());
-  out << line
-      << "  (ch p50: a child's median latency from emission, ms; redis: the redis-server's CPU, "
-         "in cores, which the simulator runs on the node's cores (cpu: node); "
-         "other: other processes' CPU, in cores)\n";
+  const double mx = compare(rows, out);
   write_file(dir / "validate-broker.csv", csv(rows));
   out << "  wrote " << (dir / "validate-broker.csv").string()
       << ", validate-broker-curves.yaml, validate-broker-k*.yaml\n  " << seconds_since(t_start)

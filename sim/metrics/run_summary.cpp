@@ -32,18 +32,8 @@ std::string format(const char* fmt, auto... args) {
   return buf;
 }
 
-}  // namespace
-
-double LawCheck::relative_error() const {
-  const double scale = std::max(std::abs(lhs), std::abs(rhs));
-  return scale > 0 ? std::abs(lhs - rhs) / scale : 0.0;
-}
-
-RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> reps) {
-  RunSummary s;
-  s.replications = p.run.replications;
-  s.reps = std::move(reps);
-
+/// The counts and the latency percentiles, pooled over the replications.
+void summarize_totals(RunSummary& s) {
   LatencyHistogram all;
   for (const auto& r : s.reps) {
     s.completed += r.completed;
@@ -61,28 +51,30 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
   s.p95_ms = all.quantile(0.95) * 1e-6;
   s.p99_ms = all.quantile(0.99) * 1e-6;
   s.max_ms = all.quantile(1.0) * 1e-6;
-  s.has_fanout = fanout_stage(p) != kNoFanout;
-  if (s.has_fanout) {
-    LatencyHistogram children;
-    std::uint64_t parents = 0;
-    for (const auto& r : s.reps) {
-      s.child_completed += r.child_completed;
-      parents += r.completed;
-      children.merge(r.child_latency);
-    }
-    s.children_per_request =
-        parents ? static_cast<double>(s.child_completed) / static_cast<double>(parents) : 0;
-    s.child_latency_mean_ms =
-        over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
-    s.child_p50_ms = children.quantile(0.50) * 1e-6;
-    s.child_p90_ms = children.quantile(0.90) * 1e-6;
-    s.child_p95_ms = children.quantile(0.95) * 1e-6;
-    s.child_p99_ms = children.quantile(0.99) * 1e-6;
-    s.child_max_ms = children.quantile(1.0) * 1e-6;
-  }
+}
 
-  const double x = s.throughput_rps.mean;
-  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
+/// The children a fan-out emitted, per request, and their latency from emission.
+void summarize_fanout(RunSummary& s) {
+  LatencyHistogram children;
+  std::uint64_t parents = 0;
+  for (const auto& r : s.reps) {
+    s.child_completed += r.child_completed;
+    parents += r.completed;
+    children.merge(r.child_latency);
+  }
+  s.children_per_request =
+      parents ? static_cast<double>(s.child_completed) / static_cast<double>(parents) : 0;
+  s.child_latency_mean_ms =
+      over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
+  s.child_p50_ms = children.quantile(0.50) * 1e-6;
+  s.child_p90_ms = children.quantile(0.90) * 1e-6;
+  s.child_p95_ms = children.quantile(0.95) * 1e-6;
+  s.child_p99_ms = children.quantile(0.99) * 1e-6;
+  s.child_max_ms = children.quantile(1.0) * 1e-6;
+}
+
+/// Each stage's queueing, service by phase, utilisation and batch sizes.
+void summarize_stages(RunSummary& s) {
   const std::vector<StageInfo>& stage_info = s.reps.front().stages;
   for (std::size_t i = 0; i < stage_info.size(); ++i) {
     StageSummary st;
@@ -109,6 +101,11 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
     st.batch_mean = batches ? requests / static_cast<double>(batches) : 0;
     s.stages.push_back(st);
   }
+}
+
+/// Each resource's utilisation, energy per request by device, GPU memory.
+void summarize_resources(RunSummary& s) {
+  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
   for (std::size_t i = 0; i < resources.size(); ++i) {
     s.resources.push_back(
         ResourceSummary{resources[i].name, resources[i].servers,
@@ -129,9 +126,11 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
   s.spilled_bytes = mean_of(s.reps, [](auto& r) { return r.spilled_bytes; });
   for (const auto& r : s.reps)
     s.gpu_memory_peak_bytes = std::max(s.gpu_memory_peak_bytes, r.gpu_memory_peak_bytes);
+}
 
-  // With no completion in the window, throughput, latency, demands and the laws that relate
-  // them describe nothing; the run still did what was asked, so it warns rather than fails.
+/// Why the run measured nothing (no completion, an empty window), empty when it did; warned
+/// about, since the run still did what was asked.
+std::string unmeasured_warning(RunSummary& s) {
   std::string unmeasured;
   if (s.completed == 0)
     unmeasured = "no request completed in the measurement window";
@@ -142,8 +141,12 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
         format("%s (%d replication(s) of %.6g s after warm-up): throughput, latency and the bounds "
                "describe nothing; check the service times and payloads, or lengthen run.duration",
                unmeasured.c_str(), s.replications, s.window_s));
+  return unmeasured;
+}
 
-  // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
+/// Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
+void throughput_bounds(RunSummary& s, double x) {
+  const std::vector<StageInfo>& stage_info = s.reps.front().stages;
   constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
   s.throughput_bound = x > 0 ? std::numeric_limits<double>::infinity() : kUnknown;
   // A stage's instances are held while their work waits for its device (kernels of other stages
@@ -169,10 +172,13 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
                                          : std::numeric_limits<double>::infinity();
     s.throughput_bound = std::min(s.throughput_bound, r.throughput_bound);
   }
-  // A stage's instances are busy while they wait for the device their work runs on, so when a
-  // device and a stage's instances tie, the device is the bottleneck: more instances would not
-  // help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
-  // bound is computed from over replications of a few thousand batches.
+}
+
+/// A stage's instances are busy while they wait for the device their work runs on, so when a
+/// device and a stage's instances tie, the device is the bottleneck: more instances would not
+/// help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
+/// bound is computed from over replications of a few thousand batches.
+void find_bottleneck(RunSummary& s, double x) {
   const auto is_stage = [](const ResourceSummary& r) {
     return r.name.size() > 10 && r.name.ends_with(".instances");
   };
@@ -182,9 +188,11 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
         s.bottleneck = r.name;
         break;
       }
+}
 
-  // Little's law for the node and each stage; the utilisation law for each stage's workers. A
-  // law this run cannot test says why rather than report a residual of numbers that mean nothing.
+/// Little's law for the node and each stage; the utilisation law for each stage's workers. A
+/// law this run cannot test says why rather than report a residual of numbers that mean nothing.
+void check_laws(RunSummary& s, const ScenarioParams& p, double x, const std::string& unmeasured) {
   const auto law = [&s, &unmeasured](const char* name, const std::string& subject, double lhs,
                                      double rhs) {
     std::string why = unmeasured;
@@ -210,36 +218,61 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
     law("utilization", s.stages[i].name, s.stages[i].utilization,
         busy_rate / s.stages[i].instances);
   }
+}
 
-  // Stability of an open workload: refused arrivals, an offered load at or beyond the bound,
-  // or a backlog that grew by more than 2% of the window's arrivals (and by at least 100).
-  if (p.workload.mode == WorkloadMode::kOpen) {
-    if (s.dropped > 0) {
-      s.unstable = true;
-      s.warnings.push_back(format(
-          "run.max_in_system (%llu requests) was reached: %llu arrivals were dropped, so latency "
-          "and throughput describe an overloaded node; lower workload.rate or add capacity",
-          static_cast<unsigned long long>(p.run.max_in_system),
-          static_cast<unsigned long long>(s.dropped)));
-    }
-    if (p.workload.rate_per_s >= s.throughput_bound) {
+/// Stability of an open workload: refused arrivals, an offered load at or beyond the bound,
+/// or a backlog that grew by more than 2% of the window's arrivals (and by at least 100).
+void check_stability(RunSummary& s, const ScenarioParams& p) {
+  if (p.workload.mode != WorkloadMode::kOpen) return;
+  if (s.dropped > 0) {
+    s.unstable = true;
+    s.warnings.push_back(format(
+        "run.max_in_system (%llu requests) was reached: %llu arrivals were dropped, so latency "
+        "and throughput describe an overloaded node; lower workload.rate or add capacity",
+        static_cast<unsigned long long>(p.run.max_in_system),
+        static_cast<unsigned long long>(s.dropped)));
+  }
+  if (p.workload.rate_per_s >= s.throughput_bound) {
+    s.unstable = true;
+    s.warnings.push_back(
+        format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
+               p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
+  }
+  for (const auto& r : s.reps) {
+    const double limit = std::max(100.0, 0.02 * static_cast<double>(r.arrivals));
+    if (static_cast<double>(r.in_system_growth) > limit) {
       s.unstable = true;
       s.warnings.push_back(
-          format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
-                 p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
-    }
-    for (const auto& r : s.reps) {
-      const double limit = std::max(100.0, 0.02 * static_cast<double>(r.arrivals));
-      if (static_cast<double>(r.in_system_growth) > limit) {
-        s.unstable = true;
-        s.warnings.push_back(
-            format("the backlog grew by %lld requests during a replication's window: "
-                   "the queue is growing without bound",
-                   static_cast<long long>(r.in_system_growth)));
-        break;
-      }
+          format("the backlog grew by %lld requests during a replication's window: "
+                 "the queue is growing without bound",
+                 static_cast<long long>(r.in_system_growth)));
+      break;
     }
   }
+}
+
+}  // namespace
+
+double LawCheck::relative_error() const {
+  const double scale = std::max(std::abs(lhs), std::abs(rhs));
+  return scale > 0 ? std::abs(lhs - rhs) / scale : 0.0;
+}
+
+RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> reps) {
+  RunSummary s;
+  s.replications = p.run.replications;
+  s.reps = std::move(reps);
+  summarize_totals(s);
+  s.has_fanout = fanout_stage(p) != kNoFanout;
+  if (s.has_fanout) summarize_fanout(s);
+  const double x = s.throughput_rps.mean;
+  summarize_stages(s);
+  summarize_resources(s);
+  const std::string unmeasured = unmeasured_warning(s);
+  throughput_bounds(s, x);
+  find_bottleneck(s, x);
+  check_laws(s, p, x, unmeasured);
+  check_stability(s, p);
   return s;
 }
 

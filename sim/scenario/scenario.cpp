@@ -995,6 +995,62 @@ nlohmann::ordered_json fanout_json(const FanoutParams& f) {
   return j;
 }
 
+/// A service time as resolved_config writes it: a curve by name, or a distribution.
+nlohmann::ordered_json service_json(const ServiceParams& sv) {
+  if (sv.curve) return nlohmann::ordered_json{{"curve", sv.curve_name}};
+  return distribution_json(sv.dist);
+}
+
+/// One stage of the pipeline as resolved_config writes it.
+nlohmann::ordered_json stage_json(const StageParams& s) {
+  nlohmann::ordered_json st;
+  st["name"] = s.name;
+  const char* dev[] = {"cpu", "gpu", "nvjpg", "pcie"};
+  st["device"] = dev[static_cast<int>(s.device)];
+  st["instances"] = s.instances;
+  if (s.speedup != 1.0) st["speedup"] = s.speedup;
+  if (s.device == Device::kPcie) {
+    st["direction"] = s.direction == Direction::kToGpu ? "to_gpu" : "to_host";
+  } else {
+    st["service"] = service_json(s.service);
+  }
+  if (s.cpu_service) st["cpu_service"] = service_json(*s.cpu_service);
+  if (s.batching) {
+    const BatchingParams& b = *s.batching;
+    auto& bj = st["batching"];
+    bj["max_batch_size"] = b.max_batch_size;
+    if (!b.preferred_batch_sizes.empty()) bj["preferred_batch_size"] = b.preferred_batch_sizes;
+    bj["max_queue_delay"] = b.max_queue_delay ? format_duration(b.max_queue_delay) : "0s";
+    bj["max_queue_size"] = b.max_queue_size;
+    if (b.timeout) {
+      bj["timeout"] = format_duration(b.timeout);
+      bj["timeout_action"] =
+          b.timeout_action == BatchingParams::TimeoutAction::kReject ? "reject" : "delay";
+    }
+  }
+  switch (s.output.kind) {
+    case OutputParams::Kind::kSame:
+      break;
+    case OutputParams::Kind::kRaw:
+      st["output"] = "raw";
+      break;
+    case OutputParams::Kind::kTensor:
+      st["output"] = {{"width", s.output.width},
+                      {"height", s.output.height},
+                      {"channels", s.output.channels},
+                      {"dtype", s.output.dtype}};
+      break;
+    case OutputParams::Kind::kBytes:
+      st["output"] = {{"bytes", shortest(s.output.bytes) + "B"}};
+      break;
+    case OutputParams::Kind::kPerPixel:
+      st["output"] = {{"bytes_per_pixel", s.output.bytes_per_pixel}};
+      break;
+  }
+  if (s.fanout) st["fanout"] = fanout_json(*s.fanout);
+  return st;
+}
+
 }  // namespace
 
 nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
@@ -1062,59 +1118,8 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
     j["node"]["pcie"] = {{"host_link", link(n.pcie.host_link)},
                          {"gpu_link", link(n.pcie.gpu_link)}};
   }
-  auto service = [](const ServiceParams& sv) {
-    if (sv.curve) return nlohmann::ordered_json{{"curve", sv.curve_name}};
-    return distribution_json(sv.dist);
-  };
   auto& pipe = j["pipeline"] = nlohmann::ordered_json::array();
-  for (const auto& s : p.pipeline) {
-    nlohmann::ordered_json st;
-    st["name"] = s.name;
-    const char* dev[] = {"cpu", "gpu", "nvjpg", "pcie"};
-    st["device"] = dev[static_cast<int>(s.device)];
-    st["instances"] = s.instances;
-    if (s.speedup != 1.0) st["speedup"] = s.speedup;
-    if (s.device == Device::kPcie) {
-      st["direction"] = s.direction == Direction::kToGpu ? "to_gpu" : "to_host";
-    } else {
-      st["service"] = service(s.service);
-    }
-    if (s.cpu_service) st["cpu_service"] = service(*s.cpu_service);
-    if (s.batching) {
-      const BatchingParams& b = *s.batching;
-      auto& bj = st["batching"];
-      bj["max_batch_size"] = b.max_batch_size;
-      if (!b.preferred_batch_sizes.empty()) bj["preferred_batch_size"] = b.preferred_batch_sizes;
-      bj["max_queue_delay"] = b.max_queue_delay ? format_duration(b.max_queue_delay) : "0s";
-      bj["max_queue_size"] = b.max_queue_size;
-      if (b.timeout) {
-        bj["timeout"] = format_duration(b.timeout);
-        bj["timeout_action"] =
-            b.timeout_action == BatchingParams::TimeoutAction::kReject ? "reject" : "delay";
-      }
-    }
-    switch (s.output.kind) {
-      case OutputParams::Kind::kSame:
-        break;
-      case OutputParams::Kind::kRaw:
-        st["output"] = "raw";
-        break;
-      case OutputParams::Kind::kTensor:
-        st["output"] = {{"width", s.output.width},
-                        {"height", s.output.height},
-                        {"channels", s.output.channels},
-                        {"dtype", s.output.dtype}};
-        break;
-      case OutputParams::Kind::kBytes:
-        st["output"] = {{"bytes", shortest(s.output.bytes) + "B"}};
-        break;
-      case OutputParams::Kind::kPerPixel:
-        st["output"] = {{"bytes_per_pixel", s.output.bytes_per_pixel}};
-        break;
-    }
-    if (s.fanout) st["fanout"] = fanout_json(*s.fanout);
-    pipe.push_back(st);
-  }
+  for (const auto& s : p.pipeline) pipe.push_back(stage_json(s));
   j["curves"] = nlohmann::ordered_json::object();
   for (const auto& s : p.pipeline) {
     for (const ServiceParams* sv : {&s.service, s.cpu_service ? &*s.cpu_service : nullptr})
