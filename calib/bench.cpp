@@ -14,7 +14,7 @@
 #include "calib/inference.h"
 #include "calib/kernels.h"
 #include "sim/config/csv.h"
-#include "sim/config/curves.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 
@@ -190,35 +190,14 @@ std::string scaling_csv(std::span<const ScalingPoint> points) {
   return s;
 }
 
-BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
-  BenchRun run;
-  run.machine = this_machine();
-  run.machine.warmup = plan.warmup;
-  run.machine.repeats = plan.repeats;
-  const auto t0 = Clock::now();
-  opencv_single_thread();
+namespace {
 
-  log << "servesim calib bench: " << run.machine.cpu << ", " << plan.sizes.size()
-      << " image sizes x " << plan.qualities.size() << " qualities, " << plan.repeats
-      << " repeats after " << plan.warmup << " warm-up pass(es)\n";
-  const auto tc = Clock::now();
-  const std::vector<JpegImage> corpus = make_corpus(plan.sizes, plan.qualities, plan.seed);
-  double jpeg_bytes = 0, jpeg_pixels = 0;
-  for (const auto& j : corpus) {
-    jpeg_bytes += static_cast<double>(j.data.size());
-    jpeg_pixels += pixels_of({j.width, j.height});
-  }
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "  %-28s %3zu JPEGs, %.2f bytes/pixel  %6.1f s\n",
-                "corpus (libjpeg-turbo)", corpus.size(), jpeg_bytes / jpeg_pixels,
-                seconds_since(tc));
-  log << buf << std::flush;
-
-  JpegDecoder dec;
+/// JPEG decode of every image of the corpus, at full size and at each of the plan's scales.
+void bench_decode(const BenchPlan& plan, const std::vector<JpegImage>& corpus, JpegDecoder& dec,
+                  BenchRun& run, std::ostream& log) {
   std::size_t largest = 0;
   for (const auto& s : plan.sizes) largest = std::max(largest, rgb_bytes(s));
   std::vector<unsigned char> rgb(largest);
-
   auto decode_jobs = [&](int denom) {
     std::vector<Job> jobs;
     for (const JpegImage& img : corpus) {
@@ -239,27 +218,34 @@ BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
   for (const int d : plan.scale_denoms)
     time_jobs("jpeg_decode_cpu_scale_1_" + std::to_string(d), decode_jobs(d), plan, run.samples,
               log, plan.repeats, true);
+}
 
-  {
-    // Decode thread scaling on the medium images (500x375 when the plan has it, else all).
-    std::vector<JpegImage> medium;
-    for (const JpegImage& img : corpus)
-      if (img.width == 500 && img.height == 375) medium.push_back(img);
-    if (medium.empty()) medium = corpus;
-    const auto ts = Clock::now();
-    run.scaling = decode_scaling(medium, std::max(run.machine.cores, 1), plan.scaling_passes);
-    std::string line;
-    for (const auto& p : run.scaling) {
-      std::snprintf(buf, sizeof buf, "%s%d: %.0f/s (%.0f%%)", line.empty() ? "" : ", ", p.threads,
-                    p.images_per_s, 100 * p.efficiency);
-      line += buf;
-    }
-    std::snprintf(buf, sizeof buf, "  %-28s %-23s  %6.1f s\n", "decode thread scaling",
-                  (std::to_string(run.scaling.size()) + " thread counts").c_str(),
-                  seconds_since(ts));
-    log << buf << "    threads " << line << "\n" << std::flush;
+/// Decode thread scaling on the medium images (500x375 when the plan has it, else all).
+void bench_decode_scaling(const BenchPlan& plan, const std::vector<JpegImage>& corpus,
+                          BenchRun& run, std::ostream& log) {
+  char buf[160];
+  std::vector<JpegImage> medium;
+  for (const JpegImage& img : corpus)
+    if (img.width == 500 && img.height == 375) medium.push_back(img);
+  if (medium.empty()) medium = corpus;
+  const auto ts = Clock::now();
+  run.scaling = decode_scaling(medium, std::max(run.machine.cores, 1), plan.scaling_passes);
+  std::string line;
+  for (const auto& p : run.scaling) {
+    std::snprintf(buf, sizeof buf, "%s%d: %.0f/s (%.0f%%)", line.empty() ? "" : ", ", p.threads,
+                  p.images_per_s, 100 * p.efficiency);
+    line += buf;
   }
+  std::snprintf(buf, sizeof buf, "  %-28s %-23s  %6.1f s\n", "decode thread scaling",
+                (std::to_string(run.scaling.size()) + " thread counts").c_str(),
+                seconds_since(ts));
+  log << buf << "    threads " << line << "\n" << std::flush;
 
+}
+
+/// Resizes from each size to the model's input, by each interpolation.
+void bench_resize(const BenchPlan& plan, const std::vector<JpegImage>& corpus, JpegDecoder& dec,
+                  BenchRun& run, std::ostream& log) {
   // Resize inputs: each size decoded once (the content of its first quality).
   std::vector<std::vector<unsigned char>> decoded;
   for (std::size_t i = 0; i < plan.sizes.size(); ++i) {
@@ -287,68 +273,108 @@ BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
     }
     time_jobs(kernel, jobs, plan, run.samples, log, plan.repeats, true);
   }
+}
 
-  {
-    std::vector<std::vector<unsigned char>> inputs;
-    std::size_t most = 0;
-    for (const int side : plan.normalize_sides) {
-      inputs.push_back(synth_rgb(side, side, plan.seed));
-      most = std::max(most, rgb_bytes({side, side}));
-    }
-    std::vector<float> chw(most);
+/// The normalisation to CHW floats at each side of the plan.
+void bench_normalize(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
+  std::vector<std::vector<unsigned char>> inputs;
+  std::size_t most = 0;
+  for (const int side : plan.normalize_sides) {
+    inputs.push_back(synth_rgb(side, side, plan.seed));
+    most = std::max(most, rgb_bytes({side, side}));
+  }
+  std::vector<float> chw(most);
+  std::vector<Job> jobs;
+  for (std::size_t i = 0; i < plan.normalize_sides.size(); ++i) {
+    const ImageSize s{plan.normalize_sides[i], plan.normalize_sides[i]};
+    Sample p;
+    p.kernel = "normalize_chw_cpu";
+    p.pixels = pixels_of(s);
+    p.bytes = static_cast<double>(rgb_bytes(s));
+    p.width = s.width;
+    p.height = s.height;
+    p.threads = 1;
+    jobs.push_back({p, [&, i, s] { normalize_chw(inputs[i], s, chw); }});
+  }
+  time_jobs("normalize_chw_cpu", jobs, plan, run.samples, log, plan.repeats, true);
+
+}
+
+/// Host memcpy of each size of the plan.
+void bench_memcpy(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
+  // Pageable host buffers, written once first so that page faults are not timed.
+  const std::size_t most = *std::max_element(plan.copy_bytes.begin(), plan.copy_bytes.end());
+  std::vector<unsigned char> src(most, 1), dst(most, 2);
+  std::vector<Job> jobs;
+  for (const std::size_t n : plan.copy_bytes) {
+    Sample p;
+    p.kernel = "memcpy_host";
+    p.bytes = static_cast<double>(n);
+    p.threads = 1;
+    jobs.push_back({p, [&src, &dst, n] { std::memcpy(dst.data(), src.data(), n); }});
+  }
+  time_jobs("memcpy_host", jobs, plan, run.samples, log, plan.repeats, true);
+
+}
+
+/// Inference: batch is the input; bytes the batch's input tensor (float32).
+void bench_inference(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
+  EncoderBlock vit;
+  ConvLayer conv;
+  auto batch_jobs = [&](const std::string& kernel, double bytes_per_item, auto run_batch) {
     std::vector<Job> jobs;
-    for (std::size_t i = 0; i < plan.normalize_sides.size(); ++i) {
-      const ImageSize s{plan.normalize_sides[i], plan.normalize_sides[i]};
+    for (const int b : plan.batches) {
       Sample p;
-      p.kernel = "normalize_chw_cpu";
-      p.pixels = pixels_of(s);
-      p.bytes = static_cast<double>(rgb_bytes(s));
-      p.width = s.width;
-      p.height = s.height;
+      p.kernel = kernel;
+      p.batch = b;
+      p.bytes = b * bytes_per_item;
       p.threads = 1;
-      jobs.push_back({p, [&, i, s] { normalize_chw(inputs[i], s, chw); }});
+      jobs.push_back({p, [run_batch, b] { run_batch(b); }});
     }
-    time_jobs("normalize_chw_cpu", jobs, plan, run.samples, log, plan.repeats, true);
-  }
+    return jobs;
+  };
+  time_jobs("vit_tiny_block_cpu",
+            batch_jobs("vit_tiny_block_cpu", vit.input_bytes(), [&vit](int b) { vit.run(b); }),
+            plan, run.samples, log, plan.inference_repeats, false);
+  time_jobs("conv3x3_cpu",
+            batch_jobs("conv3x3_cpu", conv.input_bytes(), [&conv](int b) { conv.run(b); }), plan,
+            run.samples, log, plan.inference_repeats, false);
 
-  {
-    // Pageable host buffers, written once first so that page faults are not timed.
-    const std::size_t most = *std::max_element(plan.copy_bytes.begin(), plan.copy_bytes.end());
-    std::vector<unsigned char> src(most, 1), dst(most, 2);
-    std::vector<Job> jobs;
-    for (const std::size_t n : plan.copy_bytes) {
-      Sample p;
-      p.kernel = "memcpy_host";
-      p.bytes = static_cast<double>(n);
-      p.threads = 1;
-      jobs.push_back({p, [&src, &dst, n] { std::memcpy(dst.data(), src.data(), n); }});
-    }
-    time_jobs("memcpy_host", jobs, plan, run.samples, log, plan.repeats, true);
-  }
+}
 
-  if (!plan.batches.empty()) {
-    // Inference: batch is the input; bytes the batch's input tensor (float32).
-    EncoderBlock vit;
-    ConvLayer conv;
-    auto batch_jobs = [&](const std::string& kernel, double bytes_per_item, auto run_batch) {
-      std::vector<Job> jobs;
-      for (const int b : plan.batches) {
-        Sample p;
-        p.kernel = kernel;
-        p.batch = b;
-        p.bytes = b * bytes_per_item;
-        p.threads = 1;
-        jobs.push_back({p, [run_batch, b] { run_batch(b); }});
-      }
-      return jobs;
-    };
-    time_jobs("vit_tiny_block_cpu",
-              batch_jobs("vit_tiny_block_cpu", vit.input_bytes(), [&vit](int b) { vit.run(b); }),
-              plan, run.samples, log, plan.inference_repeats, false);
-    time_jobs("conv3x3_cpu",
-              batch_jobs("conv3x3_cpu", conv.input_bytes(), [&conv](int b) { conv.run(b); }), plan,
-              run.samples, log, plan.inference_repeats, false);
+}  // namespace
+
+BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
+  BenchRun run;
+  run.machine = this_machine();
+  run.machine.warmup = plan.warmup;
+  run.machine.repeats = plan.repeats;
+  const auto t0 = Clock::now();
+  opencv_single_thread();
+
+  log << "servesim calib bench: " << run.machine.cpu << ", " << plan.sizes.size()
+      << " image sizes x " << plan.qualities.size() << " qualities, " << plan.repeats
+      << " repeats after " << plan.warmup << " warm-up pass(es)\n";
+  const auto tc = Clock::now();
+  const std::vector<JpegImage> corpus = make_corpus(plan.sizes, plan.qualities, plan.seed);
+  double jpeg_bytes = 0, jpeg_pixels = 0;
+  for (const auto& j : corpus) {
+    jpeg_bytes += static_cast<double>(j.data.size());
+    jpeg_pixels += pixels_of({j.width, j.height});
   }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %-28s %3zu JPEGs, %.2f bytes/pixel  %6.1f s\n",
+                "corpus (libjpeg-turbo)", corpus.size(), jpeg_bytes / jpeg_pixels,
+                seconds_since(tc));
+  log << buf << std::flush;
+
+  JpegDecoder dec;
+  bench_decode(plan, corpus, dec, run, log);
+  bench_decode_scaling(plan, corpus, run, log);
+  bench_resize(plan, corpus, dec, run, log);
+  bench_normalize(plan, run, log);
+  bench_memcpy(plan, run, log);
+  if (!plan.batches.empty()) bench_inference(plan, run, log);
 
   run.machine.seconds = seconds_since(t0);
   return run;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -26,27 +27,18 @@
 #include "calib/machine.h"
 #include "calib/samples.h"
 #include "sim/config/atomic_file.h"
-#include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
+#include "sim/cli/verbs.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// As sim/app/cli.h (which calib cannot include: app sits above it).
-constexpr int kExitOk = 0;
-constexpr int kExitRuntime = 1;
-constexpr int kExitUsage = 2;
-
-/// A usage mistake found after parsing (exit status 2).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 void write_file(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
@@ -413,135 +405,133 @@ int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) 
 #endif
 }
 
+/// `bench`, and its own verb `bench broker`.
+struct BenchVerbArgs {
+  BenchArgs bench;
+  BrokerArgs broker;
+  CLI::App* broker_cmd = nullptr;
+};
+
+VerbAction add_bench(CLI::App& bench) {
+  auto a = std::make_shared<BenchVerbArgs>();
+  BenchArgs& ba = a->bench;
+  bench.add_flag("--quick", ba.quick, "Fewer sizes and repeats: well under 2 minutes");
+  bench.add_option("--out", ba.out, "Directory for samples.csv, machine.yaml, summary.csv");
+  bench.add_option("--repeats", ba.repeats, "Timed calls per item (default 5 quick, 15 full)")
+      ->check(CLI::PositiveNumber);
+  bench.add_option("--warmup", ba.warmup, "Untimed passes first (default 1 quick, 2 full)")
+      ->check(CLI::NonNegativeNumber);
+  CLI::App* broker = bench.add_subcommand(
+      "broker", "Start a local redis-server, time LPUSH/RPOP by payload size and clients, stop it");
+  broker->add_flag("--quick", a->broker.quick, "Fewer payload sizes and operations: a few seconds");
+  broker
+      ->add_option("--out", a->broker.out,
+                   "Directory for samples.csv, machine.yaml, broker_scaling.csv")
+      ->required();
+  a->broker_cmd = broker;
+  return [a](std::ostream& out, std::ostream& err) {
+    if (a->broker_cmd->parsed()) return cmd_bench_broker(a->broker, out, err);
+    if (a->bench.out.empty()) throw UsageError("bench: --out DIR is required");
+    return cmd_bench(a->bench, out, err);
+  };
+}
+
+VerbAction add_fit(CLI::App& fit) {
+  auto fa = std::make_shared<FitArgs>();
+  fit.add_option("samples", fa->samples, "Samples CSV (kernel,batch,pixels,bytes,seconds,...)")
+      ->required();
+  fit.add_option("--out", fa->out, "Curves YAML to write")->required();
+  fit.add_option("--kernel", fa->kernels, "Fit only this kernel (repeatable; default: all)")
+      ->allow_extra_args(false);
+  fit.add_option("--form", fa->form,
+                 "Fit only this form, e.g. affine[pixels,bytes] (default: choose by "
+                 "cross-validation)");
+  fit.add_flag("--keep-outliers", fa->keep_outliers,
+               "Fit every sample (default: drop those slower than the fit by > 5 robust sigmas, "
+               "as interference)");
+  fit.add_option("--machine", fa->machine,
+                 "machine.yaml naming where the samples were measured (default: the one beside "
+                 "the samples)");
+  return [fa](std::ostream& out, std::ostream&) { return cmd_fit(*fa, out); };
+}
+
+/// An import's options: the same for each tool it reads.
+void add_import_options(CLI::App& c, ImportArgs& ia, const char* what) {
+  c.add_option("file", ia.file, what)->required();
+  c.add_option("--name", ia.name, "Curve name prefix, e.g. vit_base_trt")->required();
+  c.add_option("--batch", ia.batch, "The batch of each inference (-b / the input shape)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--input-bytes", ia.input_bytes,
+               "Bytes of one batch's input (e.g. 602112 or 588KiB)");
+  c.add_option("--output-bytes", ia.output_bytes, "Bytes of one batch's output");
+  c.add_option("--out", ia.out, "Samples CSV to write")->required();
+  c.add_flag("--append", ia.append,
+             "Add to --out if it exists (one import per batch size, then one fit)");
+}
+
+VerbAction add_import(CLI::App& import) {
+  auto ia = std::make_shared<ImportArgs>();
+  import.require_subcommand(1);
+  CLI::App* trtexec = import.add_subcommand(
+      "trtexec", "trtexec --exportTimes JSON: NAME_infer (and NAME_h2d, NAME_d2h) samples");
+  add_import_options(*trtexec, *ia, "The JSON that trtexec --exportTimes=FILE wrote");
+  CLI::App* perf = import.add_subcommand(
+      "perf-analyzer",
+      "perf_analyzer -f CSV: NAME_compute_input, _compute_infer, _compute_output samples");
+  add_import_options(*perf, *ia, "The CSV that perf_analyzer -f FILE wrote");
+  return [ia, trtexec](std::ostream& out, std::ostream&) {
+    return trtexec->parsed() ? cmd_import_trtexec(*ia, out) : cmd_import_perf_analyzer(*ia, out);
+  };
+}
+
+VerbAction add_holdout(CLI::App& holdout) {
+  auto ha = std::make_shared<HoldoutArgs>();
+  holdout.add_option("samples", ha->samples, "Samples CSV")->required();
+  holdout
+      .add_option("--hold", ha->hold,
+                  "Items to hold out: COLUMN=V1,V2,... with COLUMN batch, pixels, bytes, "
+                  "width, height, quality or size (WxH), e.g. batch=3,24,48,96,128")
+      ->required();
+  holdout.add_option("--kernel", ha->kernels, "Only this kernel (repeatable; default: all)")
+      ->allow_extra_args(false);
+  holdout.add_option("--form", ha->form, "Fit only this form (default: choose as calib fit does)");
+  holdout.add_flag("--keep-outliers", ha->keep_outliers, "Fit every sample (as calib fit)");
+  holdout.add_option("--out", ha->out, "CSV to write: a row per item, measured vs predicted");
+  holdout.add_option("--plot", ha->plot, "PNG or SVG to draw: measured and predicted vs input");
+  return [ha](std::ostream& out, std::ostream&) { return cmd_holdout(*ha, out); };
+}
+
+VerbAction add_show(CLI::App& show) {
+  auto sa = std::make_shared<ShowArgs>();
+  show.add_option("curves", sa->curves, "Curves YAML")->required();
+  show.add_option("--samples", sa->samples, "Samples CSV the curves were fitted to (for --plot)");
+  show.add_option("--plot", sa->plot, "PNG or SVG to draw: each curve over its samples")
+      ->needs(show.get_option("--samples"));
+  return [sa](std::ostream& out, std::ostream&) { return cmd_show(*sa, out); };
+}
+
 }  // namespace
 
 int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"servesim calib: measure this machine's kernels and fit service-time curves",
-               "servesim calib"};
-  app.require_subcommand(0, 1);
-
-  BenchArgs ba;
-  CLI::App* bench = app.add_subcommand(
-      "bench", "Time JPEG decode, resize, normalise and memcpy on this machine (one core)");
-  bench->add_flag("--quick", ba.quick, "Fewer sizes and repeats: well under 2 minutes");
-  bench->add_option("--out", ba.out, "Directory for samples.csv, machine.yaml, summary.csv");
-  bench->add_option("--repeats", ba.repeats, "Timed calls per item (default 5 quick, 15 full)")
-      ->check(CLI::PositiveNumber);
-  bench->add_option("--warmup", ba.warmup, "Untimed passes first (default 1 quick, 2 full)")
-      ->check(CLI::NonNegativeNumber);
-
-  BrokerArgs bra;
-  CLI::App* broker = bench->add_subcommand(
-      "broker", "Start a local redis-server, time LPUSH/RPOP by payload size and clients, stop it");
-  broker->add_flag("--quick", bra.quick, "Fewer payload sizes and operations: a few seconds");
-  broker
-      ->add_option("--out", bra.out, "Directory for samples.csv, machine.yaml, broker_scaling.csv")
-      ->required();
-
-  FitArgs fa;
-  CLI::App* fit = app.add_subcommand("fit", "Fit a curve per kernel of a samples CSV");
-  fit->add_option("samples", fa.samples, "Samples CSV (kernel,batch,pixels,bytes,seconds,...)")
-      ->required();
-  fit->add_option("--out", fa.out, "Curves YAML to write")->required();
-  fit->add_option("--kernel", fa.kernels, "Fit only this kernel (repeatable; default: all)")
-      ->allow_extra_args(false);
-  fit->add_option("--form", fa.form,
-                  "Fit only this form, e.g. affine[pixels,bytes] (default: choose by "
-                  "cross-validation)");
-  fit->add_flag("--keep-outliers", fa.keep_outliers,
-                "Fit every sample (default: drop those slower than the fit by > 5 robust sigmas, "
-                "as interference)");
-  fit->add_option("--machine", fa.machine,
-                  "machine.yaml naming where the samples were measured (default: the one beside "
-                  "the samples)");
-
-  ImportArgs ia;
-  CLI::App* import =
-      app.add_subcommand("import", "Turn another tool's measurements into samples for calib fit");
-  import->require_subcommand(1);
-  auto import_options = [&ia](CLI::App* c, const char* what) {
-    c->add_option("file", ia.file, what)->required();
-    c->add_option("--name", ia.name, "Curve name prefix, e.g. vit_base_trt")->required();
-    c->add_option("--batch", ia.batch, "The batch of each inference (-b / the input shape)")
-        ->required()
-        ->check(CLI::PositiveNumber);
-    c->add_option("--input-bytes", ia.input_bytes,
-                  "Bytes of one batch's input (e.g. 602112 or 588KiB)");
-    c->add_option("--output-bytes", ia.output_bytes, "Bytes of one batch's output");
-    c->add_option("--out", ia.out, "Samples CSV to write")->required();
-    c->add_flag("--append", ia.append,
-                "Add to --out if it exists (one import per batch size, then one fit)");
-  };
-  CLI::App* trtexec = import->add_subcommand(
-      "trtexec", "trtexec --exportTimes JSON: NAME_infer (and NAME_h2d, NAME_d2h) samples");
-  import_options(trtexec, "The JSON that trtexec --exportTimes=FILE wrote");
-  CLI::App* perf = import->add_subcommand(
-      "perf-analyzer",
-      "perf_analyzer -f CSV: NAME_compute_input, _compute_infer, _compute_output samples");
-  import_options(perf, "The CSV that perf_analyzer -f FILE wrote");
-
-  HoldoutArgs ha;
-  CLI::App* holdout = app.add_subcommand(
-      "holdout", "Fit on some items, predict the held-out others, and report the errors");
-  holdout->add_option("samples", ha.samples, "Samples CSV")->required();
-  holdout
-      ->add_option("--hold", ha.hold,
-                   "Items to hold out: COLUMN=V1,V2,... with COLUMN batch, pixels, bytes, "
-                   "width, height, quality or size (WxH), e.g. batch=3,24,48,96,128")
-      ->required();
-  holdout->add_option("--kernel", ha.kernels, "Only this kernel (repeatable; default: all)")
-      ->allow_extra_args(false);
-  holdout->add_option("--form", ha.form, "Fit only this form (default: choose as calib fit does)");
-  holdout->add_flag("--keep-outliers", ha.keep_outliers, "Fit every sample (as calib fit)");
-  holdout->add_option("--out", ha.out, "CSV to write: a row per item, measured vs predicted");
-  holdout->add_option("--plot", ha.plot, "PNG or SVG to draw: measured and predicted vs input");
-
-  ShowArgs sa;
-  CLI::App* show = app.add_subcommand(
-      "show", "Print the curves of a curves YAML as a table; plot them against their samples");
-  show->add_option("curves", sa.curves, "Curves YAML")->required();
-  show->add_option("--samples", sa.samples, "Samples CSV the curves were fitted to (for --plot)");
-  show->add_option("--plot", sa.plot, "PNG or SVG to draw: each curve over its samples")
-      ->needs(show->get_option("--samples"));
-
-  try {
-    std::vector<std::string> rev(args.rbegin(), args.rend());  // CLI11 takes them reversed
-    app.parse(rev);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return kExitOk;
-  } catch (const CLI::CallForAllHelp&) {
-    out << app.help("", CLI::AppFormatMode::All);
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    err << "servesim calib: " << e.what() << "\nRun 'servesim calib --help' for usage.\n";
-    return kExitUsage;
-  }
-
-  try {
-    if (broker->parsed()) return cmd_bench_broker(bra, out, err);
-    if (bench->parsed()) {
-      if (ba.out.empty()) throw UsageError("bench: --out DIR is required");
-      return cmd_bench(ba, out, err);
-    }
-    if (fit->parsed()) return cmd_fit(fa, out);
-    if (holdout->parsed()) return cmd_holdout(ha, out);
-    if (show->parsed()) return cmd_show(sa, out);
-    if (trtexec->parsed()) return cmd_import_trtexec(ia, out);
-    if (perf->parsed()) return cmd_import_perf_analyzer(ia, out);
-    err << "servesim calib: a verb is required: bench, fit, holdout, show or import\n"
-        << "Run 'servesim calib --help' for usage.\n";
-    return kExitUsage;
-  } catch (const ConfigError& e) {
-    err << e.what() << "\n";
-    return kExitUsage;
-  } catch (const UsageError& e) {
-    err << "servesim calib: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    err << "servesim calib: error: " << e.what() << "\n";
-    return kExitRuntime;
-  }
+  // In the order the help lists them.
+  const VerbTable table{
+      "servesim calib",
+      "servesim calib: measure this machine's kernels and fit service-time curves",
+      "servesim calib",
+      "bench, fit, holdout, show or import",
+      "",
+      {{"bench", "Time JPEG decode, resize, normalise and memcpy on this machine (one core)",
+        add_bench, nullptr},
+       {"fit", "Fit a curve per kernel of a samples CSV", add_fit, nullptr},
+       {"import", "Turn another tool's measurements into samples for calib fit", add_import,
+        nullptr},
+       {"holdout", "Fit on some items, predict the held-out others, and report the errors",
+        add_holdout, nullptr},
+       {"show",
+        "Print the curves of a curves YAML as a table; plot them against their samples",
+        add_show, nullptr}}};
+  return run_verbs(table, args, out, err);
 }
 
 }  // namespace servesim::calib

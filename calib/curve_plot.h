@@ -5,7 +5,7 @@
 #include <span>
 
 #include "calib/samples.h"
-#include "sim/config/curves.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "sim/config/curves.h"
 #include "sim/config/units.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 

@@ -10,9 +10,9 @@
 #include <fstream>
 #include <thread>
 
-#include "sim/config/curves.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 

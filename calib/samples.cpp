@@ -8,10 +8,10 @@
 #include <sstream>
 
 #include "sim/config/csv.h"
-#include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim::calib {
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -13,22 +14,23 @@
 #include <vector>
 
 #include "calib/calib_cli.h"
+#include "sim/cli/verbs.h"
 #include "sim/app/amdahl.h"
 #include "sim/app/compare.h"
 #include "sim/app/html_report.h"
 #include "sim/app/plan.h"
 #include "sim/app/plot.h"
-#include "sim/app/sweep.h"
-#include "sim/app/validate.h"
-#include "sim/app/validate_broker.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
-#include "sim/config/scenario.h"
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"
-#include "sim/metrics/run_summary.h"
 #include "sim/metrics/trace.h"
+#include "sim/run/replications.h"
+#include "sim/run/sweep.h"
+#include "sim/scenario/scenario.h"
+#include "validate/validate.h"
+#include "validate/validate_broker.h"
 
 namespace servesim {
 
@@ -193,229 +195,267 @@ int cmd_plan(PlanArgs a, std::ostream& out) {
   return r2.feasible.empty() ? kExitRuntime : kExitOk;
 }
 
+/// `report`: a run as an HTML page, from a scenario run now or a result JSON.
+struct ReportArgs {
+  std::string in, out = "report.html";
+  std::vector<std::string> sets;
+};
+
+int cmd_report(const ReportArgs& a, std::ostream& out) {
+  check_output_paths({{"--out", a.out, true}});
+  nlohmann::ordered_json result;
+  std::string source = a.in.empty() ? "built-in default" : a.in;
+  if (std::filesystem::path(a.in).extension() == ".json") {
+    result = read_result(a.in);
+  } else {
+    const LoadedScenario sc = load_scenario(a.in, a.sets);
+    source = sc.source;
+    const RunSummary s = run_scenario(
+        sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    result = summary_json(s, resolved_config(sc.params));
+  }
+  write_output(a.out, html_report(result, source), out);
+  if (!is_stdout_path(a.out)) out << "  wrote " << a.out << "\n";
+  return kExitOk;
+}
+
+/// `plot`: one column of a results CSV against another.
+struct PlotArgs {
+  PlotOptions o;
+  std::string csv, out;
+};
+
+int cmd_plot(PlotArgs a, std::ostream& out) {
+  a.o.csv = a.csv;
+  a.o.out = a.out;
+  const std::filesystem::path wrote = run_plot(a.o);  // before "wrote": it may throw
+  out << "  wrote " << wrote.string() << "\n";
+  return kExitOk;
+}
+
+/// `validate`: rung 4 of the validation ladder (validate/validate.h).
+struct ValidateArgs {
+  validate::ValidateOptions o;
+  std::string model = "conv3x3";
+};
+
+int cmd_validate(ValidateArgs a, std::ostream& out) {
+  a.o.kernel = a.model == "vit_tiny" ? validate::InferenceKernel::kVitTinyBlock
+                                     : validate::InferenceKernel::kConv3x3;
+  return a.o.broker ? validate::run_validate_broker(a.o, out) : validate::run_validate(a.o, out);
+}
+
+/// A verb whose options fill an `Args`, run by `cmd` once parsed: `options` adds them.
+template <class Args>
+Verb verb(std::string name, std::string help, void (*options)(CLI::App&, Args&),
+          int (*cmd)(Args&, std::ostream& out, std::ostream& err)) {
+  return {std::move(name), std::move(help),
+          [options, cmd](CLI::App& c) -> VerbAction {
+            auto args = std::make_shared<Args>();
+            options(c, *args);
+            return [args, cmd](std::ostream& out, std::ostream& err) { return cmd(*args, out, err); };
+          },
+          nullptr};
+}
+
+void run_options(CLI::App& run, RunOptions& ro) {
+  run.add_option(
+      "file", ro.file,
+      "Scenario YAML (default: configs/scenarios/paper-vit-base-gpu.yaml, the paper's node)");
+  run.add_option("--set", ro.sets,
+                 "Override a key: --set path.to.key=value (YAML value; repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  run.add_option("--json", ro.json_path, "Write the results as JSON to this path (-: stdout)")
+      ->check(kOutputPath);
+  run.add_option("--trace", ro.trace_path,
+                 "Write a Chrome/Perfetto trace of replication 0 from the end of warm-up (-: "
+                 "stdout)")
+      ->check(kOutputPath);
+  CLI::Option* trace_opt = run.get_option("--trace");
+  run.add_option("--trace-window", ro.trace_window,
+                 "Simulated time the trace covers (default 100ms; 1ns at least)")
+      ->needs(trace_opt);
+  run.add_option("--csv", ro.csv_path,
+                 "Write the results as CSV in perf_analyzer's columns (microseconds; -: stdout)")
+      ->check(kOutputPath);
+  run.add_option("-j,--jobs", ro.jobs,
+                 "Threads for replications (default: all cores; results do not depend on it)")
+      ->check(CLI::NonNegativeNumber);
+  run.add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
+}
+
+void sweep_options(CLI::App& sweep, SweepArgs& sw) {
+  sweep.add_option("file", sw.file, "Scenario YAML (default: the built-in default scenario)");
+  sweep
+      .add_option("--grid", sw.grids,
+                  "A swept key: key=v1,v2,... or key=start:stop:step (repeatable; the first "
+                  "varies slowest)")
+      ->allow_extra_args(false);
+  sweep.add_option("--grid-file", sw.grid_file,
+                   "YAML with grid: {key: [values] | {start, stop, step}}");
+  sweep.add_option("--set", sw.sets, "Override a key for every point (repeatable)")
+      ->allow_extra_args(false);
+  sweep.add_option("--out", sw.out, "Results CSV (JSON lines are written beside it, .jsonl)")
+      ->required();
+  sweep.add_option("-j,--jobs", sw.jobs, "Points simulated at once (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  sweep.add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
+  sweep.add_flag("-q,--quiet", sw.quiet, "No progress bar");
+}
+
+int cmd_sweep_on_rank(SweepArgs& sw, std::ostream& out, std::ostream& err) {
+  return mpi_launch().rank > 0 ? cmd_sweep_unheard(sw) : cmd_sweep(sw, out, err);
+}
+
+void amdahl_options(CLI::App& amdahl, AmdahlArgs& am) {
+  amdahl.add_option("file", am.file, "Scenario YAML (default: the built-in default scenario)");
+  amdahl.add_option("--stage", am.stage, "The stage to speed up (its name)")->required();
+  // Checked by run_amdahl (finite, > 0), which names --speedups.
+  amdahl.add_option("--speedups", am.speedups, "Speedups s, comma-separated (default 1,2,4,8,16)")
+      ->delimiter(',');
+  amdahl.add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
+  amdahl.add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")
+      ->check(kOutputPath);
+  amdahl.add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+struct CompareArgs {
+  std::string a, b;
+};
+
+void compare_options(CLI::App& compare, CompareArgs& c) {
+  compare.add_option("a", c.a, "A: e.g. servesim run --json out.json (the prediction)")
+      ->required();
+  compare.add_option("b", c.b, "B: e.g. perf_analyzer -f measured.csv (the measurement)")
+      ->required();
+}
+
+int cmd_compare(CompareArgs& c, std::ostream& out, std::ostream&) {
+  out << compare_table(read_measurements(c.a), "A", read_measurements(c.b), "B");
+  out << "\n  A: " << c.a << "\n  B: " << c.b << "\n";
+  return kExitOk;
+}
+
+void plan_options(CLI::App& plan, PlanArgs& pl) {
+  plan.add_option("file", pl.file, "Scenario YAML (default: the built-in default scenario)");
+  plan.add_option("--target-rate", pl.rate,
+                  "Requests per second for the whole cluster, e.g. 20000/s")
+      ->required();
+  plan.add_option("--slo", pl.slo, "Latency objective, e.g. p99=100ms")->required();
+  plan.add_option("--cost", pl.costs, "Prices: gpu=X,cpu_core=Y,node=Z (default gpu=1)")
+      ->delimiter(',');
+  plan.add_option("--gpus", pl.o.gpus, "GPUs per node to try (default 1,2,4,8)")->delimiter(',');
+  plan.add_option("--cores", pl.o.cores, "CPU cores per node to try (default: the scenario's)")
+      ->delimiter(',');
+  plan.add_option("--instances", pl.o.instances, "Instances per GPU of the batched stage (1,2)")
+      ->delimiter(',');
+  plan.add_option("--batch", pl.o.batch, "max_batch_size values (default: the scenario's)")
+      ->delimiter(',');
+  plan.add_option("--delay", pl.o.delays, "max_queue_delay values (default: the scenario's)")
+      ->delimiter(',');
+  plan.add_option("--stage", pl.o.stage, "The batched stage to tune (default: the last one)");
+  plan.add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
+  plan.add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
+  plan.add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
+}
+
+void plot_options(CLI::App& plot, PlotArgs& p) {
+  plot.add_option("csv", p.csv, "A sweep's or an example's results CSV")->required();
+  plot.add_option("--x", p.o.x, "Column for the x axis (e.g. workload.concurrency)")->required();
+  plot.add_option("--y", p.o.y, "Column for the y axis (e.g. Inferences/Second)")->required();
+  plot.add_option("--by", p.o.by, "One line per value of this column");
+  plot.add_option("--out", p.out, "PNG or SVG to write (default: the CSV's name, .png)")
+      ->check(kOutputPath);
+  plot.add_flag("--logx", p.o.logx, "Logarithmic x axis");
+  plot.add_flag("--logy", p.o.logy, "Logarithmic y axis");
+}
+
+void report_options(CLI::App& report, ReportArgs& r) {
+  report.add_option("input", r.in,
+                    "A scenario YAML (run now) or a result JSON (servesim run --json)");
+  report.add_option("--out", r.out, "HTML file to write (default report.html; -: stdout)")
+      ->check(kOutputPath);
+  report.add_option("--set", r.sets, "Override a key (repeatable)")->allow_extra_args(false);
+}
+
+void validate_options(CLI::App& cmd, ValidateArgs& v) {
+  cmd.add_flag("--quick", v.o.quick, "Six configurations, short runs (about a minute)");
+  cmd.add_flag("--broker", v.o.broker,
+               "Instead: two stages through a real redis-server at several fan-outs "
+               "(needs redis-server on PATH)");
+  cmd.add_option("--out", v.o.out,
+                 "Directory for curves, scenarios, CSV and gnuplot script "
+                 "(default validate-results)");
+  cmd.add_option("--model", v.model, "Inference kernel: conv3x3 (default), vit_tiny")
+      ->check(CLI::IsMember({"conv3x3", "vit_tiny"}));
+  cmd.add_option("--max-median-error", v.o.max_median_throughput_error,
+                 "Exit 1 when the median throughput error exceeds this fraction (default "
+                 "0.3, a gross error; 0: report only)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--busy-status", v.o.busy_status,
+                 "Exit with this status (not judging accuracy) when other processes used "
+                 "over a quarter of the CPUs (for CTest's SKIP_RETURN_CODE)");
+}
+
+/// servesim's verbs, in the order its help lists them.
+std::vector<Verb> servesim_verbs() {
+  return {
+      {"calib",
+       "Measure this machine's kernels and fit service-time curves (servesim calib --help)",
+       nullptr,
+       [](const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+         return calib::calib_main(args, out, err);
+       }},
+      verb<RunOptions>("run", "Simulate a scenario and print a summary", run_options,
+                       [](RunOptions& o, std::ostream& out, std::ostream& err) {
+                         return cmd_run(o, out, err);
+                       }),
+      verb<SweepArgs>(
+          "sweep", "Run a scenario at every point of a grid (in parallel), writing CSV + JSON lines",
+          sweep_options, cmd_sweep_on_rank),
+      verb<AmdahlArgs>(
+          "amdahl", "End-to-end speedup when one stage gets s times faster, beside Amdahl's bound",
+          amdahl_options,
+          [](AmdahlArgs& a, std::ostream& out, std::ostream& err) { return cmd_amdahl(a, out, err); }),
+      verb<CompareArgs>(
+          "compare",
+          "Two results side by side: servesim JSON, or CSV in perf_analyzer's columns",
+          compare_options, cmd_compare),
+      verb<PlanArgs>(
+          "plan",
+          "The cheapest configuration and node count meeting a latency SLO at a target rate",
+          plan_options,
+          [](PlanArgs& a, std::ostream& out, std::ostream&) { return cmd_plan(a, out); }),
+      verb<PlotArgs>("plot", "Plot one column of a results CSV against another", plot_options,
+                     [](PlotArgs& a, std::ostream& out, std::ostream&) { return cmd_plot(a, out); }),
+      verb<ReportArgs>(
+          "report", "A run as a self-contained HTML page (from a scenario, or a --json result)",
+          report_options,
+          [](ReportArgs& a, std::ostream& out, std::ostream&) { return cmd_report(a, out); }),
+      verb<ValidateArgs>("validate",
+                         "Predict a real pipeline on this machine from microbenchmark curves, run "
+                         "it, and print predicted vs measured throughput, p50 and p99",
+                         validate_options,
+                         [](ValidateArgs& a, std::ostream& out, std::ostream&) {
+                           return cmd_validate(a, out);
+                         }),
+  };
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  // `servesim calib ...` has its own verbs (calib/ parses them).
-  if (argc >= 2 && std::string_view(argv[1]) == "calib")
-    return calib::calib_main(std::vector<std::string>(argv + 2, argv + argc), out, err);
-
-  CLI::App app{
-      "servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs"};
-  // At most one verb; none is handled below, so that a mistyped verb is named by CLI11.
-  app.require_subcommand(0, 1);
-  app.set_version_flag("--version", "servesim 0.1.0");
-
-  app.add_subcommand("calib",
-                     "Measure this machine's kernels and fit service-time curves (servesim "
-                     "calib --help)");
-  RunOptions ro;
-  CLI::App* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
-  run->add_option(
-      "file", ro.file,
-      "Scenario YAML (default: configs/scenarios/paper-vit-base-gpu.yaml, the paper's node)");
-  run->add_option("--set", ro.sets,
-                  "Override a key: --set path.to.key=value (YAML value; repeatable)")
-      ->take_all()
-      ->allow_extra_args(false);
-  run->add_option("--json", ro.json_path, "Write the results as JSON to this path (-: stdout)")
-      ->check(kOutputPath);
-  run->add_option("--trace", ro.trace_path,
-                  "Write a Chrome/Perfetto trace of replication 0 from the end of warm-up (-: "
-                  "stdout)")
-      ->check(kOutputPath);
-  CLI::Option* trace_opt = run->get_option("--trace");
-  run->add_option("--trace-window", ro.trace_window,
-                  "Simulated time the trace covers (default 100ms; 1ns at least)")
-      ->needs(trace_opt);
-  run->add_option("--csv", ro.csv_path,
-                  "Write the results as CSV in perf_analyzer's columns (microseconds; -: stdout)")
-      ->check(kOutputPath);
-  run->add_option("-j,--jobs", ro.jobs,
-                  "Threads for replications (default: all cores; results do not depend on it)")
-      ->check(CLI::NonNegativeNumber);
-  run->add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
-
-  SweepArgs sw;
-  CLI::App* sweep = app.add_subcommand(
-      "sweep", "Run a scenario at every point of a grid (in parallel), writing CSV + JSON lines");
-  sweep->add_option("file", sw.file, "Scenario YAML (default: the built-in default scenario)");
-  sweep
-      ->add_option("--grid", sw.grids,
-                   "A swept key: key=v1,v2,... or key=start:stop:step (repeatable; the first "
-                   "varies slowest)")
-      ->allow_extra_args(false);
-  sweep->add_option("--grid-file", sw.grid_file,
-                    "YAML with grid: {key: [values] | {start, stop, step}}");
-  sweep->add_option("--set", sw.sets, "Override a key for every point (repeatable)")
-      ->allow_extra_args(false);
-  sweep->add_option("--out", sw.out, "Results CSV (JSON lines are written beside it, .jsonl)")
-      ->required();
-  sweep->add_option("-j,--jobs", sw.jobs, "Points simulated at once (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  sweep->add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
-  sweep->add_flag("-q,--quiet", sw.quiet, "No progress bar");
-
-  AmdahlArgs am;
-  CLI::App* amdahl = app.add_subcommand(
-      "amdahl", "End-to-end speedup when one stage gets s times faster, beside Amdahl's bound");
-  amdahl->add_option("file", am.file, "Scenario YAML (default: the built-in default scenario)");
-  amdahl->add_option("--stage", am.stage, "The stage to speed up (its name)")->required();
-  // Checked by run_amdahl (finite, > 0), which names --speedups.
-  amdahl->add_option("--speedups", am.speedups, "Speedups s, comma-separated (default 1,2,4,8,16)")
-      ->delimiter(',');
-  amdahl->add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
-  amdahl->add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")
-      ->check(kOutputPath);
-  amdahl->add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
-
-  std::string cmp_a, cmp_b;
-  CLI::App* compare = app.add_subcommand(
-      "compare", "Two results side by side: servesim JSON, or CSV in perf_analyzer's columns");
-  compare->add_option("a", cmp_a, "A: e.g. servesim run --json out.json (the prediction)")
-      ->required();
-  compare->add_option("b", cmp_b, "B: e.g. perf_analyzer -f measured.csv (the measurement)")
-      ->required();
-
-  PlanArgs pl;
-  CLI::App* plan = app.add_subcommand(
-      "plan", "The cheapest configuration and node count meeting a latency SLO at a target rate");
-  plan->add_option("file", pl.file, "Scenario YAML (default: the built-in default scenario)");
-  plan->add_option("--target-rate", pl.rate,
-                   "Requests per second for the whole cluster, e.g. 20000/s")
-      ->required();
-  plan->add_option("--slo", pl.slo, "Latency objective, e.g. p99=100ms")->required();
-  plan->add_option("--cost", pl.costs, "Prices: gpu=X,cpu_core=Y,node=Z (default gpu=1)")
-      ->delimiter(',');
-  plan->add_option("--gpus", pl.o.gpus, "GPUs per node to try (default 1,2,4,8)")->delimiter(',');
-  plan->add_option("--cores", pl.o.cores, "CPU cores per node to try (default: the scenario's)")
-      ->delimiter(',');
-  plan->add_option("--instances", pl.o.instances, "Instances per GPU of the batched stage (1,2)")
-      ->delimiter(',');
-  plan->add_option("--batch", pl.o.batch, "max_batch_size values (default: the scenario's)")
-      ->delimiter(',');
-  plan->add_option("--delay", pl.o.delays, "max_queue_delay values (default: the scenario's)")
-      ->delimiter(',');
-  plan->add_option("--stage", pl.o.stage, "The batched stage to tune (default: the last one)");
-  plan->add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
-  plan->add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
-  plan->add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
-
-  PlotOptions po;
-  std::string plot_csv, plot_out;
-  CLI::App* plot = app.add_subcommand("plot", "Plot one column of a results CSV against another");
-  plot->add_option("csv", plot_csv, "A sweep's or an example's results CSV")->required();
-  plot->add_option("--x", po.x, "Column for the x axis (e.g. workload.concurrency)")->required();
-  plot->add_option("--y", po.y, "Column for the y axis (e.g. Inferences/Second)")->required();
-  plot->add_option("--by", po.by, "One line per value of this column");
-  plot->add_option("--out", plot_out, "PNG or SVG to write (default: the CSV's name, .png)")
-      ->check(kOutputPath);
-  plot->add_flag("--logx", po.logx, "Logarithmic x axis");
-  plot->add_flag("--logy", po.logy, "Logarithmic y axis");
-
-  std::string report_in, report_out = "report.html";
-  std::vector<std::string> report_sets;
-  CLI::App* report = app.add_subcommand(
-      "report", "A run as a self-contained HTML page (from a scenario, or a --json result)");
-  report->add_option("input", report_in,
-                     "A scenario YAML (run now) or a result JSON (servesim run --json)");
-  report->add_option("--out", report_out, "HTML file to write (default report.html; -: stdout)")
-      ->check(kOutputPath);
-  report->add_option("--set", report_sets, "Override a key (repeatable)")->allow_extra_args(false);
-
-  // `servesim validate`: rung 4 of the validation ladder (sim/app/validate.h).
-  ValidateOptions vo;
-  std::string validate_model = "conv3x3";
-  CLI::App* validate = app.add_subcommand(
-      "validate",
-      "Predict a real pipeline on this machine from microbenchmark curves, run it, "
-      "and print predicted vs measured throughput, p50 and p99");
-  validate->add_flag("--quick", vo.quick, "Six configurations, short runs (about a minute)");
-  validate->add_flag("--broker", vo.broker,
-                     "Instead: two stages through a real redis-server at several fan-outs "
-                     "(needs redis-server on PATH)");
-  validate->add_option("--out", vo.out,
-                       "Directory for curves, scenarios, CSV and gnuplot script "
-                       "(default validate-results)");
-  validate->add_option("--model", validate_model, "Inference kernel: conv3x3 (default), vit_tiny")
-      ->check(CLI::IsMember({"conv3x3", "vit_tiny"}));
-  validate
-      ->add_option("--max-median-error", vo.max_median_throughput_error,
-                   "Exit 1 when the median throughput error exceeds this fraction (default "
-                   "0.3, a gross error; 0: report only)")
-      ->check(CLI::NonNegativeNumber);
-  validate->add_option("--busy-status", vo.busy_status,
-                       "Exit with this status (not judging accuracy) when other processes used "
-                       "over a quarter of the CPUs (for CTest's SKIP_RETURN_CODE)");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return kExitOk;
-  } catch (const CLI::CallForAllHelp&) {
-    out << app.help("", CLI::AppFormatMode::All);
-    return kExitOk;
-  } catch (const CLI::CallForVersion&) {
-    out << app.version() << "\n";
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    err << "servesim: " << e.what() << "\n"
-        << "Run 'servesim --help' for usage.\n";
-    return kExitUsage;
-  }
-
-  try {
-    if (run->parsed()) return cmd_run(ro, out, err);
-    if (validate->parsed()) {
-      vo.kernel = validate_model == "vit_tiny" ? calib::InferenceKernel::kVitTinyBlock
-                                               : calib::InferenceKernel::kConv3x3;
-      return vo.broker ? run_validate_broker(vo, out) : run_validate(vo, out);
-    }
-    if (sweep->parsed())
-      return mpi_launch().rank > 0 ? cmd_sweep_unheard(sw) : cmd_sweep(sw, out, err);
-    if (amdahl->parsed()) return cmd_amdahl(am, out, err);
-    if (plan->parsed()) return cmd_plan(pl, out);
-    if (report->parsed()) {
-      check_output_paths({{"--out", report_out, true}});
-      nlohmann::ordered_json result;
-      std::string source = report_in.empty() ? "built-in default" : report_in;
-      if (std::filesystem::path(report_in).extension() == ".json") {
-        result = read_result(report_in);
-      } else {
-        const LoadedScenario sc = load_scenario(report_in, report_sets);
-        source = sc.source;
-        const RunSummary s = run_scenario(
-            sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-        result = summary_json(s, resolved_config(sc.params));
-      }
-      write_output(report_out, html_report(result, source), out);
-      if (!is_stdout_path(report_out)) out << "  wrote " << report_out << "\n";
-      return kExitOk;
-    }
-    if (plot->parsed()) {
-      po.csv = plot_csv;
-      po.out = plot_out;
-      const std::filesystem::path wrote = run_plot(po);  // before "wrote": it may throw
-      out << "  wrote " << wrote.string() << "\n";
-      return kExitOk;
-    }
-    if (compare->parsed()) {
-      out << compare_table(read_measurements(cmp_a), "A", read_measurements(cmp_b), "B");
-      out << "\n  A: " << cmp_a << "\n  B: " << cmp_b << "\n";
-      return kExitOk;
-    }
-    err << "servesim: a verb is required: servesim run [FILE] ... | servesim sweep ...\n"
-        << "Run 'servesim --help' for usage.\n";
-    return kExitUsage;
-  } catch (const ConfigError& e) {
-    err << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    err << "servesim: error: " << e.what() << "\n";
-    return kExitRuntime;
-  }
+  const VerbTable table{
+      argc > 0 ? argv[0] : "",
+      "servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs",
+      "servesim",
+      "servesim run [FILE] ... | servesim sweep ...",
+      "servesim 0.1.0",
+      servesim_verbs()};
+  return run_verbs(table, std::vector<std::string>(argv + std::min(argc, 1), argv + argc), out,
+                   err);
 }
 
 }  // namespace servesim

@@ -4,11 +4,9 @@
 
 #include <ostream>
 
-namespace servesim {
+#include "sim/config/error.h"  // the exit statuses
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntime = 1;
-inline constexpr int kExitUsage = 2;
+namespace servesim {
 
 /// The whole program, callable from tests: parses argv, runs, writes to out/err.
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sim/config/curves.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
-#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
-#include "sim/metrics/run_summary.h"
+#include "sim/run/replications.h"
+#include "sim/scenario/curves.h"
+#include "sim/scenario/scenario.h"
 
 namespace servesim {
 

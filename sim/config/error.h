@@ -1,10 +1,16 @@
 #pragma once
-/// The error a user gets for bad input: where (file:line:col), which key, and what to do.
+/// The errors a user gets for bad input, and servesim's exit statuses: a ConfigError says where
+/// (file:line:col), which key, and what to do; every reader and verb shares them.
 
 #include <stdexcept>
 #include <string>
 
 namespace servesim {
+
+/// servesim's exit statuses: 0 success, 1 runtime failure, 2 config or usage error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntime = 1;
+inline constexpr int kExitUsage = 2;
 
 /// A position in a config source: a file, the built-in default, or a --set argument. 1-based.
 struct SourceMark {

@@ -1,134 +1,16 @@
 #include "sim/metrics/run_summary.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <exception>
-#include <iostream>
 #include <limits>
+#include <utility>
 
-#include "sim/core/worker_threads.h"
-#include "sim/model/observer.h"
 #include "sim/model/replication.h"
 
 namespace servesim {
 
 namespace {
-
-class Collector final : public Observer {
- public:
-  explicit Collector(std::size_t stages)
-      : count_(stages),
-        queue_sum_(stages),
-        input_sum_(stages),
-        wait_sum_(stages),
-        compute_sum_(stages),
-        output_sum_(stages),
-        batches_(stages),
-        batch_busy_(stages),
-        batch_wait_(stages),
-        batch_sizes_(stages) {}
-  void request_done(Time latency) override { latency_.record(latency); }
-  void child_done(Time latency) override { child_latency_.record(latency); }
-  void stage_done(std::uint32_t s, const StageSpan& span) override {
-    ++count_[s];
-    queue_sum_[s] += static_cast<double>(span.queue);
-    input_sum_[s] += static_cast<double>(span.input);
-    wait_sum_[s] += static_cast<double>(span.wait);
-    compute_sum_[s] += static_cast<double>(span.compute);
-    output_sum_[s] += static_cast<double>(span.output);
-  }
-  void batch_done(std::uint32_t s, std::size_t size, const StageSpan& span) override {
-    ++batches_[s];
-    batch_busy_[s] += static_cast<double>(span.service());
-    batch_wait_[s] += static_cast<double>(span.wait);
-    auto& h = batch_sizes_[s];
-    if (h.size() <= size) h.resize(size + 1);
-    ++h[size];
-  }
-
-  LatencyHistogram latency_, child_latency_;
-  std::vector<std::uint64_t> count_;
-  std::vector<double> queue_sum_, input_sum_, wait_sum_, compute_sum_, output_sum_;  // ns
-  std::vector<std::uint64_t> batches_;
-  std::vector<double> batch_busy_;  // ns: the instance time the stage's batches took
-  std::vector<double> batch_wait_;  // ns: of which waiting for the stage's device
-  std::vector<std::vector<std::uint64_t>> batch_sizes_;
-};
-
-ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* tracer) {
-  const std::size_t n = reported_stages(p);
-  Collector c(n);
-  const ReplicationResult r = run_replication(p, rep, c, tracer);
-  const ModelCounters& a = r.begin;
-  const ModelCounters& b = r.end;
-  ReplicationMetrics m;
-  const double window_ns = static_cast<double>(b.now - a.now);
-  m.window_s = window_ns * 1e-9;
-  m.completed = b.completions - a.completions;
-  m.arrivals = b.arrivals - a.arrivals;
-  m.dropped = b.dropped - a.dropped;
-  m.rejected = b.rejected - a.rejected;
-  m.in_system_begin = a.in_system;
-  m.in_system_end = b.in_system;
-  m.in_system_growth =
-      static_cast<std::int64_t>(b.in_system) - static_cast<std::int64_t>(a.in_system);
-  m.events = r.events;
-  const double safe_window = window_ns > 0 ? window_ns : 1.0;
-  m.throughput_rps = static_cast<double>(m.completed) / (safe_window * 1e-9);
-  m.latency_mean_s =
-      c.latency_.count() ? c.latency_.sum() / static_cast<double>(c.latency_.count()) * 1e-9 : 0;
-  m.in_system_mean = (b.in_system_area - a.in_system_area) / safe_window;
-  for (std::size_t s = 0; s < n; ++s) {
-    const double k = static_cast<double>(std::max<std::uint64_t>(c.count_[s], 1));
-    m.stage_count.push_back(c.count_[s]);
-    m.stage_queue_mean_s.push_back(c.queue_sum_[s] / k * 1e-9);
-    m.stage_input_mean_s.push_back(c.input_sum_[s] / k * 1e-9);
-    m.stage_wait_mean_s.push_back(c.wait_sum_[s] / k * 1e-9);
-    m.stage_compute_mean_s.push_back(c.compute_sum_[s] / k * 1e-9);
-    m.stage_output_mean_s.push_back(c.output_sum_[s] / k * 1e-9);
-    m.stage_service_mean_s.push_back(
-        (c.input_sum_[s] + c.wait_sum_[s] + c.compute_sum_[s] + c.output_sum_[s]) / k * 1e-9);
-    const int servers = r.stages[s].instances;
-    m.stage_utilization.push_back(
-        servers > 0 ? (b.stage_busy_area[s] - a.stage_busy_area[s]) / (safe_window * servers) : 0);
-    m.stage_in_stage_mean.push_back((b.stage_in_stage_area[s] - a.stage_in_stage_area[s]) /
-                                    safe_window);
-    m.stage_batches.push_back(c.batches_[s]);
-    m.stage_batch_busy_rate.push_back(c.batch_busy_[s] / safe_window);
-    m.stage_batch_wait_rate.push_back(c.batch_wait_[s] / safe_window);
-    double sum = 0;
-    for (std::size_t z = 0; z < c.batch_sizes_[s].size(); ++z)
-      sum += static_cast<double>(z * c.batch_sizes_[s][z]);
-    m.stage_batch_mean.push_back(c.batches_[s] ? sum / static_cast<double>(c.batches_[s]) : 0);
-    m.stage_batch_histogram.push_back(c.batch_sizes_[s]);
-  }
-  for (std::size_t i = 0; i < r.resources.size(); ++i) {
-    const ResourceInfo& info = r.resources[i];
-    const double busy = b.resource_busy_area[i] - a.resource_busy_area[i];
-    const double u = busy / (safe_window * info.servers);
-    m.resource_utilization.push_back(u);
-    if (!info.device.empty() && (info.idle_w > 0 || info.busy_w > 0)) {
-      const double joules = (info.idle_w + (info.busy_w - info.idle_w) * u) * m.window_s;
-      m.device_energy_j.push_back(joules);
-      m.energy_j += joules;
-    }
-  }
-  m.gpu_memory_mean_bytes = (b.gpu_memory_area - a.gpu_memory_area) / safe_window;
-  m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
-  m.gpu_memory_peak_bytes = b.gpu_memory_peak;
-  m.latency = c.latency_;
-  m.child_completed = b.child_completions - a.child_completions;
-  m.child_latency = c.child_latency_;
-  m.child_latency_mean_s =
-      c.child_latency_.count()
-          ? c.child_latency_.sum() / static_cast<double>(c.child_latency_.count()) * 1e-9
-          : 0;
-  m.resources = r.resources;
-  m.stages = r.stages;
-  return m;
-}
 
 template <class F>
 Estimate over_reps(const std::vector<ReplicationMetrics>& reps, F f) {
@@ -150,45 +32,8 @@ std::string format(const char* fmt, auto... args) {
   return buf;
 }
 
-}  // namespace
-
-double LawCheck::relative_error() const {
-  const double scale = std::max(std::abs(lhs), std::abs(rhs));
-  return scale > 0 ? std::abs(lhs - rhs) / scale : 0.0;
-}
-
-RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
-  RunSummary s;
-  const auto reps = static_cast<std::size_t>(p.run.replications);
-  s.replications = p.run.replications;
-  s.reps.resize(reps);
-  // Each replication owns its model and random streams and writes only its own slot, so the
-  // result is the same for any thread count.
-  std::atomic<std::size_t> next{0};
-  std::vector<std::exception_ptr> failed(reps);  // rethrown on the calling thread
-  auto worker = [&] {
-    for (std::size_t i; (i = next++) < reps;) {
-      try {
-        s.reps[i] = measure(p, i, i == 0 ? tracer : nullptr);
-      } catch (...) {
-        failed[i] = std::current_exception();
-      }
-    }
-  };
-  const auto nthreads =
-      static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(reps)));
-  // The calling thread is a worker too, so a system that refuses every extra thread still
-  // finishes the run; the result does not depend on how many started.
-  WorkerThreads pool = start_workers(nthreads - 1, worker);
-  if (!pool.refused().empty())
-    std::cerr << "servesim: warning: could not start more threads (" << pool.refused()
-              << "): running the replications on " << pool.size() + 1 << " thread(s) of the "
-              << nthreads << " asked for\n";
-  worker();
-  pool.join();
-  for (const auto& e : failed)
-    if (e) std::rethrow_exception(e);
-
+/// The counts and the latency percentiles, pooled over the replications.
+void summarize_totals(RunSummary& s) {
   LatencyHistogram all;
   for (const auto& r : s.reps) {
     s.completed += r.completed;
@@ -206,28 +51,30 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   s.p95_ms = all.quantile(0.95) * 1e-6;
   s.p99_ms = all.quantile(0.99) * 1e-6;
   s.max_ms = all.quantile(1.0) * 1e-6;
-  s.has_fanout = fanout_stage(p) != kNoFanout;
-  if (s.has_fanout) {
-    LatencyHistogram children;
-    std::uint64_t parents = 0;
-    for (const auto& r : s.reps) {
-      s.child_completed += r.child_completed;
-      parents += r.completed;
-      children.merge(r.child_latency);
-    }
-    s.children_per_request =
-        parents ? static_cast<double>(s.child_completed) / static_cast<double>(parents) : 0;
-    s.child_latency_mean_ms =
-        over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
-    s.child_p50_ms = children.quantile(0.50) * 1e-6;
-    s.child_p90_ms = children.quantile(0.90) * 1e-6;
-    s.child_p95_ms = children.quantile(0.95) * 1e-6;
-    s.child_p99_ms = children.quantile(0.99) * 1e-6;
-    s.child_max_ms = children.quantile(1.0) * 1e-6;
-  }
+}
 
-  const double x = s.throughput_rps.mean;
-  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
+/// The children a fan-out emitted, per request, and their latency from emission.
+void summarize_fanout(RunSummary& s) {
+  LatencyHistogram children;
+  std::uint64_t parents = 0;
+  for (const auto& r : s.reps) {
+    s.child_completed += r.child_completed;
+    parents += r.completed;
+    children.merge(r.child_latency);
+  }
+  s.children_per_request =
+      parents ? static_cast<double>(s.child_completed) / static_cast<double>(parents) : 0;
+  s.child_latency_mean_ms =
+      over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
+  s.child_p50_ms = children.quantile(0.50) * 1e-6;
+  s.child_p90_ms = children.quantile(0.90) * 1e-6;
+  s.child_p95_ms = children.quantile(0.95) * 1e-6;
+  s.child_p99_ms = children.quantile(0.99) * 1e-6;
+  s.child_max_ms = children.quantile(1.0) * 1e-6;
+}
+
+/// Each stage's queueing, service by phase, utilisation and batch sizes.
+void summarize_stages(RunSummary& s) {
   const std::vector<StageInfo>& stage_info = s.reps.front().stages;
   for (std::size_t i = 0; i < stage_info.size(); ++i) {
     StageSummary st;
@@ -254,6 +101,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
     st.batch_mean = batches ? requests / static_cast<double>(batches) : 0;
     s.stages.push_back(st);
   }
+}
+
+/// Each resource's utilisation, energy per request by device, GPU memory.
+void summarize_resources(RunSummary& s) {
+  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
   for (std::size_t i = 0; i < resources.size(); ++i) {
     s.resources.push_back(
         ResourceSummary{resources[i].name, resources[i].servers,
@@ -274,9 +126,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   s.spilled_bytes = mean_of(s.reps, [](auto& r) { return r.spilled_bytes; });
   for (const auto& r : s.reps)
     s.gpu_memory_peak_bytes = std::max(s.gpu_memory_peak_bytes, r.gpu_memory_peak_bytes);
+}
 
-  // With no completion in the window, throughput, latency, demands and the laws that relate
-  // them describe nothing; the run still did what was asked, so it warns rather than fails.
+/// Why the run measured nothing (no completion, an empty window), empty when it did; warned
+/// about, since the run still did what was asked.
+std::string unmeasured_warning(RunSummary& s) {
   std::string unmeasured;
   if (s.completed == 0)
     unmeasured = "no request completed in the measurement window";
@@ -287,8 +141,12 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
         format("%s (%d replication(s) of %.6g s after warm-up): throughput, latency and the bounds "
                "describe nothing; check the service times and payloads, or lengthen run.duration",
                unmeasured.c_str(), s.replications, s.window_s));
+  return unmeasured;
+}
 
-  // Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
+/// Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
+void throughput_bounds(RunSummary& s, double x) {
+  const std::vector<StageInfo>& stage_info = s.reps.front().stages;
   constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
   s.throughput_bound = x > 0 ? std::numeric_limits<double>::infinity() : kUnknown;
   // A stage's instances are held while their work waits for its device (kernels of other stages
@@ -314,10 +172,13 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
                                          : std::numeric_limits<double>::infinity();
     s.throughput_bound = std::min(s.throughput_bound, r.throughput_bound);
   }
-  // A stage's instances are busy while they wait for the device their work runs on, so when a
-  // device and a stage's instances tie, the device is the bottleneck: more instances would not
-  // help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
-  // bound is computed from over replications of a few thousand batches.
+}
+
+/// A stage's instances are busy while they wait for the device their work runs on, so when a
+/// device and a stage's instances tie, the device is the bottleneck: more instances would not
+/// help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
+/// bound is computed from over replications of a few thousand batches.
+void find_bottleneck(RunSummary& s, double x) {
   const auto is_stage = [](const ResourceSummary& r) {
     return r.name.size() > 10 && r.name.ends_with(".instances");
   };
@@ -327,9 +188,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
         s.bottleneck = r.name;
         break;
       }
+}
 
-  // Little's law for the node and each stage; the utilisation law for each stage's workers. A
-  // law this run cannot test says why rather than report a residual of numbers that mean nothing.
+/// Little's law for the node and each stage; the utilisation law for each stage's workers. A
+/// law this run cannot test says why rather than report a residual of numbers that mean nothing.
+void check_laws(RunSummary& s, const ScenarioParams& p, double x, const std::string& unmeasured) {
   const auto law = [&s, &unmeasured](const char* name, const std::string& subject, double lhs,
                                      double rhs) {
     std::string why = unmeasured;
@@ -355,36 +218,61 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
     law("utilization", s.stages[i].name, s.stages[i].utilization,
         busy_rate / s.stages[i].instances);
   }
+}
 
-  // Stability of an open workload: refused arrivals, an offered load at or beyond the bound,
-  // or a backlog that grew by more than 2% of the window's arrivals (and by at least 100).
-  if (p.workload.mode == WorkloadMode::kOpen) {
-    if (s.dropped > 0) {
-      s.unstable = true;
-      s.warnings.push_back(format(
-          "run.max_in_system (%llu requests) was reached: %llu arrivals were dropped, so latency "
-          "and throughput describe an overloaded node; lower workload.rate or add capacity",
-          static_cast<unsigned long long>(p.run.max_in_system),
-          static_cast<unsigned long long>(s.dropped)));
-    }
-    if (p.workload.rate_per_s >= s.throughput_bound) {
+/// Stability of an open workload: refused arrivals, an offered load at or beyond the bound,
+/// or a backlog that grew by more than 2% of the window's arrivals (and by at least 100).
+void check_stability(RunSummary& s, const ScenarioParams& p) {
+  if (p.workload.mode != WorkloadMode::kOpen) return;
+  if (s.dropped > 0) {
+    s.unstable = true;
+    s.warnings.push_back(format(
+        "run.max_in_system (%llu requests) was reached: %llu arrivals were dropped, so latency "
+        "and throughput describe an overloaded node; lower workload.rate or add capacity",
+        static_cast<unsigned long long>(p.run.max_in_system),
+        static_cast<unsigned long long>(s.dropped)));
+  }
+  if (p.workload.rate_per_s >= s.throughput_bound) {
+    s.unstable = true;
+    s.warnings.push_back(
+        format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
+               p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
+  }
+  for (const auto& r : s.reps) {
+    const double limit = std::max(100.0, 0.02 * static_cast<double>(r.arrivals));
+    if (static_cast<double>(r.in_system_growth) > limit) {
       s.unstable = true;
       s.warnings.push_back(
-          format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
-                 p.workload.rate_per_s, s.throughput_bound, s.bottleneck.c_str()));
-    }
-    for (const auto& r : s.reps) {
-      const double limit = std::max(100.0, 0.02 * static_cast<double>(r.arrivals));
-      if (static_cast<double>(r.in_system_growth) > limit) {
-        s.unstable = true;
-        s.warnings.push_back(
-            format("the backlog grew by %lld requests during a replication's window: "
-                   "the queue is growing without bound",
-                   static_cast<long long>(r.in_system_growth)));
-        break;
-      }
+          format("the backlog grew by %lld requests during a replication's window: "
+                 "the queue is growing without bound",
+                 static_cast<long long>(r.in_system_growth)));
+      break;
     }
   }
+}
+
+}  // namespace
+
+double LawCheck::relative_error() const {
+  const double scale = std::max(std::abs(lhs), std::abs(rhs));
+  return scale > 0 ? std::abs(lhs - rhs) / scale : 0.0;
+}
+
+RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> reps) {
+  RunSummary s;
+  s.replications = p.run.replications;
+  s.reps = std::move(reps);
+  summarize_totals(s);
+  s.has_fanout = fanout_stage(p) != kNoFanout;
+  if (s.has_fanout) summarize_fanout(s);
+  const double x = s.throughput_rps.mean;
+  summarize_stages(s);
+  summarize_resources(s);
+  const std::string unmeasured = unmeasured_warning(s);
+  throughput_bounds(s, x);
+  find_bottleneck(s, x);
+  check_laws(s, p, x, unmeasured);
+  check_stability(s, p);
   return s;
 }
 

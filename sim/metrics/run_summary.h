@@ -1,5 +1,6 @@
 #pragma once
-/// Runs a scenario's replications and condenses them into the numbers servesim reports.
+/// What each replication measured, and the run condensed from them: the numbers servesim reports
+/// (intervals, percentiles, utilisation, bounds, laws, warnings).
 
 #include <cstdint>
 #include <string>
@@ -109,8 +110,9 @@ struct RunSummary {
   std::vector<ReplicationMetrics> reps;
 };
 
-/// Runs every replication (on up to `threads` threads; the result does not depend on it).
-/// With a tracer, replication 0 reports its spans to it.
-RunSummary run_scenario(const ScenarioParams& params, int threads = 1, Tracer* tracer = nullptr);
+/// Condenses the replications of `params` (in replication order) into the run's summary:
+/// Student-t intervals, pooled percentiles, utilisation, demands and bounds, energy, the
+/// operational laws and the warnings. A pure function of its arguments: sim/run measures them.
+RunSummary summarize(const ScenarioParams& params, std::vector<ReplicationMetrics> reps);
 
 }  // namespace servesim

@@ -5,10 +5,10 @@
 #include <string>
 
 #include "sim/app/html_report.h"
-#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
-#include "sim/metrics/run_summary.h"
+#include "sim/run/replications.h"
+#include "sim/scenario/scenario.h"
 
 namespace servesim {
 

@@ -7,11 +7,11 @@
 #include <string>
 
 #include "sim/config/error.h"
-#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"
-#include "sim/metrics/run_summary.h"
+#include "sim/run/replications.h"
+#include "sim/scenario/scenario.h"
 #include "tests/support/config_error.h"
 
 namespace servesim {

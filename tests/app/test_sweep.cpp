@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "sim/app/cli.h"
-#include "sim/app/sweep.h"
 #include "sim/config/error.h"
+#include "sim/run/sweep.h"
 #include "tests/support/cli.h"
 #include "tests/support/sanitizers.h"
 #include "tests/support/temp_dir.h"

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/cli.h"
-#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
-#include "sim/metrics/run_summary.h"
+#include "sim/run/replications.h"
+#include "sim/scenario/scenario.h"
 #include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 

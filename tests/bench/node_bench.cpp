@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config/scenario.h"
 #include "sim/model/observer.h"
 #include "sim/model/replication.h"
+#include "sim/scenario/scenario.h"
 
 namespace {
 

@@ -22,8 +22,8 @@
 
 #include "calib/calib_cli.h"
 #include "calib/samples.h"
-#include "sim/config/curves.h"
 #include "sim/config/tree.h"
+#include "sim/scenario/curves.h"
 #include "tests/support/temp_dir.h"
 
 #ifdef SERVESIM_HIREDIS

@@ -15,9 +15,9 @@
 #include "calib/calib_cli.h"
 #include "calib/machine.h"
 #include "calib/samples.h"
-#include "sim/config/curves.h"
 #include "sim/config/tree.h"
 #include "sim/core/distribution.h"
+#include "sim/scenario/curves.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim::calib {

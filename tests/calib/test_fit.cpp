@@ -14,8 +14,8 @@
 #include "calib/calib_cli.h"
 #include "calib/curve_writer.h"
 #include "calib/fit.h"
-#include "sim/config/curves.h"
 #include "sim/config/tree.h"
+#include "sim/scenario/curves.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim::calib {

@@ -4,8 +4,8 @@
 #include <initializer_list>
 #include <string>
 
-#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
+#include "sim/scenario/scenario.h"
 
 namespace servesim::test {
 

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <string>
 
-#include "sim/config/scenario.h"
 #include "sim/config/tree.h"
-#include "sim/metrics/run_summary.h"
+#include "sim/run/replications.h"
+#include "sim/scenario/scenario.h"
 #include "tests/validation/queueing_theory.h"
 
 namespace servesim {

@@ -1,0 +1,15 @@
+#pragma once
+/// Running a scenario: its replications on a thread pool, each measured through the model, then
+/// condensed by metrics' summarize. The one place the model and the metrics meet.
+
+#include "sim/metrics/run_summary.h"
+#include "sim/model/params.h"
+#include "sim/model/tracer.h"
+
+namespace servesim {
+
+/// Runs every replication (on up to `threads` threads; the result does not depend on it).
+/// With a tracer, replication 0 reports its spans to it.
+RunSummary run_scenario(const ScenarioParams& params, int threads = 1, Tracer* tracer = nullptr);
+
+}  // namespace servesim

@@ -1,0 +1,873 @@
+#include "validate/validate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "calib/bench.h"
+#include "calib/corpus.h"
+#include "calib/curve_writer.h"
+#include "calib/fit.h"
+#include "calib/machine.h"
+#include "sim/config/error.h"
+#include "sim/run/replications.h"
+#include "sim/scenario/curves.h"
+#include "sim/scenario/scenario.h"
+#include "validate/handoff.h"
+
+namespace servesim::validate {
+
+namespace fs = std::filesystem;
+
+double relative_error(double predicted, double measured) {
+  if (measured == 0) return predicted == 0 ? 0 : 1;
+  return (predicted - measured) / measured;
+}
+
+CpuClock cpu_clock() {
+  CpuClock c;
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal &&
+      cpu == "cpu")
+    c.machine_busy_s =
+        (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) == 0)
+    c.self_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  return c;
+}
+
+double median_abs(std::vector<double> v) {
+  if (v.empty()) return 0;
+  for (double& x : v) x = std::abs(x);
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double worst_abs(const std::vector<double>& v) {
+  double w = 0;
+  for (const double x : v) w = std::max(w, std::abs(x));
+  return w;
+}
+
+std::string Errors::summary() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%",
+                median_abs(throughput) * 100, worst_abs(throughput) * 100, median_abs(p50) * 100,
+                worst_abs(p50) * 100, median_abs(p99) * 100, worst_abs(p99) * 100);
+  return buf;
+}
+
+std::string csv_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+namespace {
+
+using calib::ImageSize;
+using calib::JpegImage;
+using calib::Sample;
+
+struct SizeSpec {
+  std::string name;
+  ImageSize size;
+};
+
+/// The two batching settings compared: none (batches of 1), and Triton's dynamic batching with
+/// a delay long enough to matter at low load.
+struct Setting {
+  int max_batch_size;
+  int delay_us;
+};
+constexpr Setting kNoBatching{1, 0};
+constexpr Setting kBatching{8, 2000};
+
+/// A configuration before it runs; open-loop rates are a fraction of the simulated capacity.
+struct Config {
+  ValidationRow row;
+  double load = 0;  // open: the rate as a fraction of the predicted capacity
+};
+
+struct Plan {
+  std::vector<SizeSpec> sizes{{"small", {256, 256}}, {"medium", {500, 375}}};
+  std::vector<int> qualities{75, 85, 95};
+  ImageSize model_input{224, 224};
+  std::vector<Config> configs;
+  double warmup_s = 1, window_s = 6;
+};
+
+ValidationRow closed_row(const std::string& size, int concurrency, int workers, Setting s) {
+  ValidationRow r;
+  r.size = size;
+  r.concurrency = concurrency;
+  r.workers = workers;
+  r.max_batch_size = s.max_batch_size;
+  r.max_queue_delay_us = s.delay_us;
+  return r;
+}
+
+Config open_config(const std::string& size, double load, int workers, Setting s) {
+  Config c{closed_row(size, 0, workers, s), load};
+  c.row.open = true;
+  return c;
+}
+
+Plan make_plan(bool quick, int cores) {
+  Plan p;
+  if (quick) {
+    p.warmup_s = 0.5;
+    p.window_s = 2.5;
+    const int w = std::min(2, cores);
+    p.configs = {Config{closed_row("medium", 1, 1, kNoBatching), 0},
+                 Config{closed_row("medium", 16, w, kBatching), 0},
+                 open_config("medium", 0.7, w, kBatching),
+                 Config{closed_row("small", 1, 1, kBatching), 0},
+                 Config{closed_row("small", 16, 1, kNoBatching), 0},
+                 Config{closed_row("small", 64, w, kBatching), 0}};
+    return p;
+  }
+  std::vector<int> workers;
+  for (int w = 1; w < cores; w *= 2) workers.push_back(w);
+  workers.push_back(cores);
+  for (const auto& size : p.sizes) {
+    for (const int w : workers)
+      for (const Setting s : {kNoBatching, kBatching})
+        for (const int c : {1, 4, 16, 64})
+          p.configs.push_back(Config{closed_row(size.name, c, w, s), 0});
+    for (const double load : {0.5, 0.8})
+      p.configs.push_back(open_config(size.name, load, cores, kBatching));
+  }
+  return p;
+}
+
+std::string label(const ValidationRow& r) {
+  char buf[96];
+  std::snprintf(
+      buf, sizeof buf, "%s %s w=%d b=%d/%dus", r.size.c_str(),
+      r.open ? ("open " + std::to_string(static_cast<int>(std::lround(r.rate))) + "/s").c_str()
+             : ("closed c=" + std::to_string(r.concurrency)).c_str(),
+      r.workers, r.max_batch_size, r.max_queue_delay_us);
+  return buf;
+}
+
+std::vector<std::string> overrides_of(const ValidationRow& r) {
+  std::vector<std::string> o;
+  if (r.open)
+    o.push_back(
+        "workload={mode: open, rate: " + std::to_string(static_cast<long>(std::lround(r.rate))) +
+        "/s, arrival: poisson, images: corpus}");
+  else
+    o.push_back("workload={mode: closed, concurrency: " + std::to_string(r.concurrency) +
+                ", images: corpus}");
+  o.push_back("pipeline.preprocess.instances=" + std::to_string(r.workers));
+  std::string b = "pipeline.infer.batching={max_batch_size: " + std::to_string(r.max_batch_size);
+  if (r.max_queue_delay_us > 0)
+    b += ", max_queue_delay: " + std::to_string(r.max_queue_delay_us) + "us";
+  o.push_back(b + "}");
+  return o;
+}
+
+std::string scenario_path(const fs::path& dir, const std::string& size) {
+  return (dir / ("validate-" + size + ".yaml")).string();
+}
+
+/// Observations of one kernel (of one image size when `size` is given) as a curve sees them.
+std::vector<calib::Observation> observations(std::span<const Sample> samples,
+                                             std::string_view kernel, const ImageSize* size) {
+  std::vector<calib::Observation> obs;
+  for (const Sample& s : samples) {
+    if (s.kernel != kernel) continue;
+    if (size && (s.width != size->width || s.height != size->height)) continue;
+    obs.push_back({{s.batch, s.pixels, s.bytes}, s.seconds * 1e9});
+  }
+  if (obs.empty()) throw std::runtime_error("validate: no samples of " + std::string(kernel));
+  return obs;
+}
+
+struct Fitted {
+  calib::NamedCurve named;
+  double noise_cv = 0;
+};
+
+Fitted fit(std::span<const Sample> samples, std::string_view kernel, const ImageSize* size,
+           const std::string& name, const std::string& machine) {
+  const auto obs = observations(samples, kernel, size);
+  const calib::FitReport r = calib::fit_curve(obs);
+  Fitted f;
+  f.named.name = name;
+  f.named.curve = r.curve;
+  f.named.curve.source = "servesim validate: calib bench of " + std::string(kernel) +
+                         (size ? " on its " + std::to_string(size->width) + "x" +
+                                     std::to_string(size->height) + " items"
+                               : std::string()) +
+                         ", " + std::to_string(obs.size()) +
+                         " samples, fitted by calib fit_curve (" +
+                         r.candidates[r.chosen].spec.label() + "); " + machine;
+  f.named.comments.push_back(name + ": t = " + calib::curve_formula(calib::rounded(r.curve)) +
+                             " (holdout error " + shortest(std::round(r.holdout_error * 1e3) / 10) +
+                             "%, noise cv " + shortest(std::round(r.noise_cv * 1e3) / 1e3) + ")");
+  f.noise_cv = r.noise_cv;
+  return f;
+}
+
+/// One worker decodes, resizes and normalises a request in turn, so the three fitted curves add
+/// up to one stage's time: evaluated at each image of the size (pixels fixed, bytes per image)
+/// into a table over bytes, with the three noises combined as independent.
+calib::NamedCurve preprocess_curve(const std::string& size_name, ImageSize size,
+                                   std::span<const JpegImage> images, const Fitted& decode,
+                                   const Fitted& resize, const Fitted& norm, ImageSize input) {
+  const double px = static_cast<double>(size.width) * size.height;
+  const double in_px = static_cast<double>(input.width) * input.height;
+  const double t_resize = resize.named.curve.mean_ns({1, px, px * 3});
+  const double t_norm = norm.named.curve.mean_ns({1, in_px, in_px * 3});
+  std::vector<double> bytes;
+  for (const auto& j : images) bytes.push_back(static_cast<double>(j.data.size()));
+  std::sort(bytes.begin(), bytes.end());
+  bytes.erase(std::unique(bytes.begin(), bytes.end()), bytes.end());
+  std::vector<double> ts;
+  double mean_decode = 0;
+  for (const double b : bytes) {
+    const double d = decode.named.curve.mean_ns({1, px, b});
+    mean_decode += d / static_cast<double>(bytes.size());
+    ts.push_back(d + t_resize + t_norm);
+  }
+  calib::NamedCurve c;
+  c.name = "preprocess_" + size_name;
+  c.curve = Curve::table(CurveInput::kBytes, bytes, ts);
+  const double sd =
+      std::hypot(decode.noise_cv * mean_decode, resize.noise_cv * t_resize, norm.noise_cv * t_norm);
+  const double cv = sd / (mean_decode + t_resize + t_norm);
+  if (cv > 0) c.curve.with_noise(Distribution::make(DistKind::kLognormal, 1.0, std::min(cv, 10.0)));
+  c.curve.source = "servesim validate: " + decode.named.name + " + " + resize.named.name + " + " +
+                   norm.named.name +
+                   " at each corpus image (one worker thread runs the three in turn); noise: "
+                   "their lognormal cvs combined as independent";
+  c.comments.push_back(c.name + ": decode + resize + normalise per image, by its JPEG bytes");
+  return c;
+}
+
+std::string quoted(const std::string& s) {
+  std::string q = "\"";
+  for (const char ch : s) {
+    if (ch == '"' || ch == '\\') q += '\\';
+    q += ch;
+  }
+  return q + "\"";
+}
+
+/// The hand-off latencies as an empirical distribution: 100 quantiles, at (k + 0.5) / 100.
+std::string wakeup_yaml(std::vector<double> handoffs_s) {
+  std::sort(handoffs_s.begin(), handoffs_s.end());
+  std::string y = "{dist: empirical, samples: [";
+  constexpr int kPoints = 100;
+  for (int k = 0; k < kPoints; ++k) {
+    const double v = nearest_rank(handoffs_s, (k + 0.5) / kPoints);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.1fus", k ? ", " : "", v * 1e6);
+    y += buf;
+  }
+  return y + "]}";
+}
+
+std::string scenario_yaml(const SizeSpec& size, std::span<const JpegImage> images,
+                          const calib::MachineInfo& m, int max_batch,
+                          const std::vector<double>& handoffs_s) {
+  std::ostringstream y;
+  y << "# servesim validate: the real pipeline of validate/pipeline.cpp serving " << size.name
+    << " JPEGs (" << size.size.width << "x" << size.size.height << ") on this machine.\n"
+    << "# Each configuration of the comparison is this file with the --set overrides listed in\n"
+    << "# validate-runs.txt. Curves: validate-curves.yaml (isolated microbenchmarks only).\n"
+    << "include: [validate-curves.yaml]\n"
+    << "name: validate-" << size.name << "\n"
+    << "seed: 1\n"
+    << "run: {duration: 62s, warmup: 2s, replications: 3}\n"
+    << "image_sets:\n  corpus:\n";
+  for (std::size_t i = 0; i < images.size(); ++i)
+    y << "    - {name: " << size.name << "-q" << images[i].quality << ", width: " << images[i].width
+      << ", height: " << images[i].height << ", bytes: " << images[i].data.size()
+      << "B, source: \"calib make_corpus seed 1, quality " << images[i].quality << "\"}\n";
+  y << "workload: {mode: closed, concurrency: 1, images: corpus}\n"
+    << "node:\n  cpu:\n    cores: " << m.cores << "\n    type: " << quoted(m.cpu) << "\n"
+    << "    source: \"this machine: the logical CPUs the process may use (the real pipeline's "
+       "threads share them); wakeup: "
+    << handoffs_s.size()
+    << " thread hand-offs timed by calib measure_handoffs (mutex + condition variable, 1 ms of "
+       "work between), as 100 quantiles\"\n"
+    << "    wakeup: " << wakeup_yaml(handoffs_s) << "\n"
+    << "    scheduler: per_core  # Linux's run queue per core (docs/model.md)\n"
+    << "pipeline:\n"
+    << "  - name: preprocess\n    device: cpu\n    instances: 1\n"
+    << "    service: {curve: preprocess_" << size.name << "}\n"
+    << "    source: \"instances: the real pipeline's preprocessing worker threads\"\n"
+    << "  - name: infer\n    device: cpu\n    instances: 1\n"
+    << "    batching: {max_batch_size: " << max_batch << "}\n"
+    << "    service: {curve: infer}\n"
+    << "    source: \"one inference worker thread behind sim/model's DynamicBatcher\"\n";
+  return y.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << text;
+  if (!f.flush()) throw std::runtime_error("cannot write '" + p.string() + "'");
+}
+
+const StageSummary* stage(const RunSummary& s, std::string_view name) {
+  for (const auto& st : s.stages)
+    if (st.name == name) return &st;
+  return nullptr;
+}
+
+RunSummary simulate_with(const ValidationRow& r, const fs::path& dir,
+                         const std::vector<std::string>& overrides) {
+  const LoadedScenario sc = load_scenario(scenario_path(dir, r.size), overrides);
+  return run_scenario(sc.params,
+                      static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+/// Time a stage's threads spent ready but not running, in cores: each batch's `wait` phase,
+/// batches per second of them.
+double wait_cores(const RunSummary& s, std::string_view name) {
+  const StageSummary* st = stage(s, name);
+  if (!st || st->batch_mean <= 0) return 0;
+  return s.throughput_rps.mean / st->batch_mean * st->wait_ms * 1e-3;
+}
+
+ValidationRow::Prediction prediction(const RunSummary& s) {
+  return {s.throughput_rps.mean, s.p50_ms, s.p99_ms, wait_cores(s, "preprocess"),
+          wait_cores(s, "infer")};
+}
+
+/// The simulation of r with `overrides` and each of kAblations in turn.
+std::vector<ValidationRow::Prediction> ablate(const ValidationRow& r, const fs::path& dir,
+                                              const std::vector<std::string>& overrides) {
+  std::vector<ValidationRow::Prediction> out;
+  for (const Ablation& a : kAblations) {
+    std::vector<std::string> o = overrides;
+    o.emplace_back(a.override);
+    out.push_back(prediction(simulate_with(r, dir, o)));
+  }
+  return out;
+}
+
+void simulate(ValidationRow& r, const fs::path& dir, bool with_ablations = true) {
+  r.overrides = overrides_of(r);
+  const RunSummary s = simulate_with(r, dir, r.overrides);
+  r.sim_throughput = s.throughput_rps.mean;
+  r.sim_p50_ms = s.p50_ms;
+  r.sim_p99_ms = s.p99_ms;
+  if (const StageSummary* p = stage(s, "preprocess")) {
+    r.sim_pre_queue_ms = p->queue_ms.mean;
+    r.sim_pre_service_ms = p->service_ms.mean;
+  }
+  if (const StageSummary* p = stage(s, "infer")) {
+    r.sim_inf_queue_ms = p->queue_ms.mean;
+    r.sim_inf_service_ms = p->service_ms.mean;
+    r.sim_batch_mean = p->batch_mean;
+  }
+  r.sim_pre_wait_cores = wait_cores(s, "preprocess");
+  r.sim_inf_wait_cores = wait_cores(s, "infer");
+  if (with_ablations) r.ablations = ablate(r, dir, r.overrides);
+}
+
+/// The simulation of r again, with each stage's service scaled by its measured demand ratio.
+void simulate_measured_demand(ValidationRow& r, const fs::path& dir) {
+  if (!(r.preprocess_demand_ratio > 0 && r.infer_demand_ratio > 0)) return;
+  std::vector<std::string> o = r.overrides;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "pipeline.preprocess.speedup=%.6g", 1 / r.preprocess_demand_ratio);
+  o.emplace_back(buf);
+  std::snprintf(buf, sizeof buf, "pipeline.infer.speedup=%.6g", 1 / r.infer_demand_ratio);
+  o.emplace_back(buf);
+  const RunSummary s = simulate_with(r, dir, o);
+  r.md_throughput = s.throughput_rps.mean;
+  r.md_p50_ms = s.p50_ms;
+  r.md_p99_ms = s.p99_ms;
+  r.md_ablations = ablate(r, dir, o);
+}
+
+using Predictions = std::vector<ValidationRow::Prediction>;
+
+/// One line per ablation: the median and worst |error| of `pick(row)` (the prediction's or the
+/// measured-demand rerun's ablations) over the rows that have them.
+void print_ablations(const std::vector<ValidationRow>& rows,
+                     const Predictions& (*pick)(const ValidationRow&), std::ostream& out) {
+  for (std::size_t k = 0; k < std::size(kAblations); ++k) {
+    Errors e;
+    for (const auto& r : rows)
+      if (pick(r).size() > k) {
+        const auto& a = pick(r)[k];
+        e.add(r.measured, a.throughput, a.p50_ms, a.p99_ms);
+      }
+    if (!e.throughput.empty()) out << "  " << kAblations[k].label << ": " << e.summary() << "\n";
+  }
+}
+
+std::string pct(double e) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", e * 100);
+  return buf;
+}
+
+std::string gnuplot_script() {
+  return "# gnuplot validate.gp: predicted against measured (validate.csv), one point per\n"
+         "# configuration; on the diagonal the prediction is exact. Open circles: the simulation\n"
+         "# rerun with each stage's CPU demand measured during the run (not a prediction).\n"
+         "set terminal pngcairo size 1200,420\n"
+         "set output 'validate.png'\n"
+         "set datafile separator ','\n"
+         "set key autotitle columnhead bottom right\n"
+         "set multiplot layout 1,3\n"
+         "set grid\n"
+         "set xlabel 'measured'\n"
+         "set ylabel 'simulated'\n"
+         "do for [m in 'throughput p50_ms p99_ms'] {\n"
+         "  if (m eq 'throughput') { unset logscale; set xtics 50; set ytics 50 } else { set "
+         "logscale xy; set xtics autofreq; set ytics autofreq }\n"
+         "  set title (m eq 'throughput' ? 'throughput (1/s)' : m eq 'p50_ms' ? "
+         "'p50 latency (ms)' : 'p99 latency (ms)')\n"
+         "  plot 'validate.csv' using (column('measured_'.m)):(column('predicted_'.m)) with points "
+         "pt 7 title 'prediction', '' using (column('measured_'.m)):(column('measured_demand_'.m)) "
+         "with points pt 6 lc 'dark-green' title 'given measured demand', x with lines lc 'gray' "
+         "notitle\n"
+         "}\n"
+         "unset multiplot\n";
+}
+
+}  // namespace
+
+void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const JpegImage> images,
+                   const Curve& infer) {
+  const PipelineResult& m = r.measured;
+  if (m.preprocess.count > 0 && m.preprocess.cpu_cores > 0 && !images.empty()) {
+    double cal = 0;
+    for (const JpegImage& j : images)
+      cal += pre.mean_ns(
+          {1, static_cast<double>(j.width) * j.height, static_cast<double>(j.data.size())});
+    cal /= static_cast<double>(images.size());
+    const double used = m.preprocess.cpu_cores * m.window_s * 1e9;
+    r.preprocess_demand_ratio = used / (cal * static_cast<double>(m.preprocess.count));
+  }
+  double cal = 0;
+  for (std::size_t b = 1; b < m.batch_sizes.size(); ++b)
+    cal += static_cast<double>(m.batch_sizes[b]) * infer.mean_ns({static_cast<double>(b), 0, 0});
+  if (cal > 0 && m.infer.cpu_cores > 0)
+    r.infer_demand_ratio = m.infer.cpu_cores * m.window_s * 1e9 / cal;
+}
+
+std::string validation_csv(const std::vector<ValidationRow>& rows) {
+  std::ostringstream o;
+  o << "size,mode,load,workers,max_batch_size,max_queue_delay_us,completed,"
+       "measured_throughput,predicted_throughput,throughput_error,"
+       "measured_p50_ms,predicted_p50_ms,p50_error,measured_p99_ms,predicted_p99_ms,p99_error,"
+       "measured_batch_mean,predicted_batch_mean,"
+       "measured_preprocess_queue_ms,predicted_preprocess_queue_ms,"
+       "measured_preprocess_service_ms,predicted_preprocess_service_ms,"
+       "measured_infer_queue_ms,predicted_infer_queue_ms,"
+       "measured_infer_service_ms,predicted_infer_service_ms,other_load_cores,"
+       "measured_preprocess_cpu_cores,measured_preprocess_runnable_wait_cores,"
+       "measured_infer_cpu_cores,measured_infer_runnable_wait_cores,"
+       "preprocess_demand_ratio,infer_demand_ratio,measured_demand_throughput,"
+       "measured_demand_p50_ms,measured_demand_p99_ms,"
+       "predicted_preprocess_runnable_wait_cores,predicted_infer_runnable_wait_cores";
+  for (const char* run : {"", "measured_demand_"})
+    for (const Ablation& a : kAblations)
+      o << "," << run << "without_" << a.name << "_throughput," << run << "without_" << a.name
+        << "_p50_ms," << run << "without_" << a.name << "_p99_ms," << run << "without_" << a.name
+        << "_preprocess_runnable_wait_cores," << run << "without_" << a.name
+        << "_infer_runnable_wait_cores";
+  o << "\n";
+  const auto g = csv_number;
+  for (const auto& r : rows) {
+    const auto& m = r.measured;
+    o << r.size << "," << (r.open ? "open" : "closed") << ","
+      << (r.open ? g(r.rate) : std::to_string(r.concurrency)) << "," << r.workers << ","
+      << r.max_batch_size << "," << r.max_queue_delay_us << "," << m.completed << ","
+      << g(m.throughput_rps) << "," << g(r.sim_throughput) << ","
+      << g(relative_error(r.sim_throughput, m.throughput_rps)) << "," << g(m.p50_s * 1e3) << ","
+      << g(r.sim_p50_ms) << "," << g(relative_error(r.sim_p50_ms, m.p50_s * 1e3)) << ","
+      << g(m.p99_s * 1e3) << "," << g(r.sim_p99_ms) << ","
+      << g(relative_error(r.sim_p99_ms, m.p99_s * 1e3)) << "," << g(m.batch_mean) << ","
+      << g(r.sim_batch_mean) << "," << g(m.preprocess.queue_mean_s * 1e3) << ","
+      << g(r.sim_pre_queue_ms) << "," << g(m.preprocess.service_mean_s * 1e3) << ","
+      << g(r.sim_pre_service_ms) << "," << g(m.infer.queue_mean_s * 1e3) << ","
+      << g(r.sim_inf_queue_ms) << "," << g(m.infer.service_mean_s * 1e3) << ","
+      << g(r.sim_inf_service_ms) << "," << g(r.other_load_cores) << "," << g(m.preprocess.cpu_cores)
+      << "," << g(m.preprocess.runnable_wait_cores) << "," << g(m.infer.cpu_cores) << ","
+      << g(m.infer.runnable_wait_cores) << "," << g(r.preprocess_demand_ratio) << ","
+      << g(r.infer_demand_ratio);
+    // A rerun that did not happen (no schedstat) leaves its cells empty, not 0.
+    const bool md = r.md_throughput > 0;
+    o << "," << (md ? g(r.md_throughput) : "") << "," << (md ? g(r.md_p50_ms) : "") << ","
+      << (md ? g(r.md_p99_ms) : "") << "," << g(r.sim_pre_wait_cores) << ","
+      << g(r.sim_inf_wait_cores);
+    for (const Predictions* list : {&r.ablations, &r.md_ablations})
+      for (std::size_t k = 0; k < std::size(kAblations); ++k) {
+        if (k >= list->size()) {
+          o << ",,,,,";
+          continue;
+        }
+        const ValidationRow::Prediction& a = (*list)[k];
+        o << "," << g(a.throughput) << "," << g(a.p50_ms) << "," << g(a.p99_ms) << ","
+          << g(a.preprocess_wait_cores) << "," << g(a.infer_wait_cores);
+      }
+    o << "\n";
+  }
+  return o.str();
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The cores other processes used between the clocks `c0` and `c1`, `wall_s` apart; -1 when
+/// the system cannot say.
+double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s) {
+  if (c0.machine_busy_s < 0 || c1.machine_busy_s < 0) return -1;
+  return std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall_s);
+}
+
+/// What the calibration gives the later steps: the corpus by size, the fitted curves, and how
+/// busy the machine was meanwhile.
+struct Calibration {
+  calib::BenchRun bench;
+  std::vector<std::vector<JpegImage>> images;  // by size, as plan.sizes
+  std::vector<Curve> pre_curves;               // by size, as plan.sizes
+  Curve infer_curve;
+  std::vector<double> handoffs;
+  double other_cores = -1;
+};
+
+/// Step 1's benchmark: calib's, of exactly the kernels, sizes and batches the pipeline uses,
+/// each on one core in isolation; then the thread hand-offs.
+Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores,
+                      calib::BenchPlan& bp, std::ostream& out) {
+  Calibration cal;
+  int max_batch = 1;
+  for (const auto& c : plan.configs) max_batch = std::max(max_batch, c.row.max_batch_size);
+  for (const auto& s : plan.sizes) bp.sizes.push_back(s.size);
+  bp.qualities = plan.qualities;
+  bp.scale_denoms.clear();
+  bp.normalize_sides = {plan.model_input.width};
+  bp.copy_bytes = {16 << 10};
+  for (int b = 1; b <= max_batch; ++b) bp.batches.push_back(b);
+  bp.model_input = plan.model_input;
+  bp.warmup = o.quick ? 1 : 2;
+  bp.repeats = o.quick ? 5 : 10;
+  bp.inference_repeats = o.quick ? 3 : 5;
+  const CpuClock cal0 = cpu_clock();
+  const auto cal_t0 = Clock::now();
+  cal.bench = calib::run_bench(bp, out);
+  const CpuClock cal1 = cpu_clock();
+  cal.other_cores =
+      other_load(cal0, cal1, std::chrono::duration<double>(Clock::now() - cal_t0).count());
+  {
+    char b[96];
+    std::snprintf(b, sizeof b, "  other processes used %.2f of %d cores during the calibration\n",
+                  cal.other_cores, cores);
+    out << b;
+  }
+  // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).
+  cal.handoffs = measure_handoffs(o.quick ? 400 : 1500, 1e-3);
+  {
+    std::vector<double> h = cal.handoffs;
+    std::sort(h.begin(), h.end());
+    double mean = 0;
+    for (const double x : h) mean += x / static_cast<double>(h.size());
+    char b[200];
+    std::snprintf(b, sizeof b,
+                  "  thread hand-off (wake-up) latency: %zu hand-offs, mean %.0f us, p50 %.0f us, "
+                  "p99 %.0f us, max %.0f us\n",
+                  h.size(), mean * 1e6, nearest_rank(h, 0.5) * 1e6,
+                  nearest_rank(h, 0.99) * 1e6, h.back() * 1e6);
+    out << b;
+  }
+  cal.bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "");
+  return cal;
+}
+
+/// Step 1's curves, fitted to the benchmark, written with the scenarios beside them.
+void fit_curves(Calibration& cal, const Plan& plan, const calib::BenchPlan& bp,
+                const std::string& kernel, const fs::path& dir, std::ostream& out) {
+  const calib::BenchRun& bench = cal.bench;
+  write_file(dir / "validate-samples.csv", calib::samples_csv(bench.samples));
+  write_file(dir / "validate-machine.yaml", calib::machine_yaml(bench.machine));
+  const std::string machine = "measured on " + calib::machine_summary(bench.machine);
+
+  const std::vector<JpegImage> corpus = calib::make_corpus(bp.sizes, bp.qualities, bp.seed);
+  std::vector<std::vector<JpegImage>>& images = cal.images;
+  images.resize(plan.sizes.size());
+  for (const auto& j : corpus)
+    for (std::size_t i = 0; i < plan.sizes.size(); ++i)
+      if (j.width == plan.sizes[i].size.width && j.height == plan.sizes[i].size.height)
+        images[i].push_back(j);
+
+  std::vector<calib::NamedCurve> curves;
+  const Fitted norm = fit(bench.samples, "normalize_chw_cpu", &plan.model_input,
+                          "normalize_chw_" + std::to_string(plan.model_input.width), machine);
+  curves.push_back(norm.named);
+  for (std::size_t i = 0; i < plan.sizes.size(); ++i) {
+    const SizeSpec& s = plan.sizes[i];
+    const Fitted dec =
+        fit(bench.samples, "jpeg_decode_cpu", &s.size, "jpeg_decode_" + s.name, machine);
+    const Fitted rs =
+        fit(bench.samples, "resize_linear_cpu", &s.size, "resize_linear_" + s.name, machine);
+    curves.push_back(dec.named);
+    curves.push_back(rs.named);
+    curves.push_back(preprocess_curve(s.name, s.size, images[i], dec, rs, norm, plan.model_input));
+    cal.pre_curves.push_back(curves.back().curve);
+  }
+  {
+    // Inference: a function of the batch size alone (the kernel's input is fixed per image).
+    std::vector<Sample> inf;
+    for (const Sample& s : bench.samples)
+      if (s.kernel == kernel) {
+        inf.push_back(s);
+        inf.back().pixels = 0;
+        inf.back().bytes = 0;
+      }
+    Fitted f = fit(inf, kernel, nullptr, "infer", machine);
+    curves.push_back(f.named);
+  }
+  cal.infer_curve = curves.back().curve;
+  for (const auto& c : curves) out << "  " << c.comments.front() << "\n";
+  const std::vector<std::string> header{
+      "Service-time curves of `servesim validate`, fitted to isolated microbenchmarks of this",
+      "machine (calib bench; samples in validate-samples.csv, machine in validate-machine.yaml)."};
+  write_file(dir / "validate-curves.yaml", calib::curves_yaml(curves, header));
+  for (std::size_t i = 0; i < plan.sizes.size(); ++i)
+    write_file(scenario_path(dir, plan.sizes[i].name),
+               scenario_yaml(plan.sizes[i], images[i], bench.machine, 1, cal.handoffs));
+}
+
+/// Step 2: the predictions (deterministic). An open loop runs at a fraction of the capacity the
+/// simulator predicts for the same pipeline under a closed loop of 64 clients.
+void predict(Plan& plan, const fs::path& dir) {
+  std::string runs;
+  for (auto& c : plan.configs) {
+    if (c.row.open) {
+      ValidationRow cap = c.row;
+      cap.open = false;
+      cap.concurrency = 64;
+      simulate(cap, dir, false);  // only its throughput is used
+      c.row.rate = std::max(1.0, std::round(c.load * cap.sim_throughput));
+    }
+    simulate(c.row, dir);
+    runs += "servesim run " + scenario_path(dir, c.row.size);
+    for (const auto& s : c.row.overrides) runs += " --set '" + s + "'";
+    runs += "\n";
+  }
+  write_file(dir / "validate-runs.txt", runs);
+}
+
+/// Step 3: the real pipeline, one configuration at a time.
+std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const Calibration& cal,
+                                   std::ostream& out) {
+  std::vector<ValidationRow> rows;
+  for (auto& c : plan.configs) {
+    ValidationRow& r = c.row;
+    std::size_t si = 0;
+    while (plan.sizes[si].name != r.size) ++si;
+    PipelineConfig pc;
+    pc.open = r.open;
+    pc.concurrency = r.concurrency;
+    pc.rate = r.rate;
+    pc.preprocess_workers = r.workers;
+    pc.model_input = plan.model_input;
+    pc.kernel = o.kernel;
+    pc.max_batch_size = r.max_batch_size;
+    pc.warmup_s = plan.warmup_s;
+    pc.window_s = plan.window_s;
+    BatchingParams bpar;
+    bpar.max_batch_size = r.max_batch_size;
+    bpar.max_queue_delay = static_cast<Time>(r.max_queue_delay_us) * 1000;
+    TritonBatchPolicy policy(bpar);
+    const CpuClock c0 = cpu_clock();
+    const auto w0 = Clock::now();
+    r.measured = run_pipeline(pc, cal.images[si], policy);
+    const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
+    const CpuClock c1 = cpu_clock();
+    if (c0.machine_busy_s >= 0 && c1.machine_busy_s >= 0) r.other_load_cores = other_load(c0, c1, wall);
+    r.measured.latencies_s.clear();
+    demand_ratios(r, cal.pre_curves[si], cal.images[si], cal.infer_curve);
+    char buf[160];
+    std::snprintf(
+        buf, sizeof buf, "  %-34s %8.1f/s (predicted %8.1f/s), other processes %.2f cores\n",
+        label(r).c_str(), r.measured.throughput_rps, r.sim_throughput, r.other_load_cores);
+    out << buf << std::flush;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+/// Step 4: predicted against measured; returns the median throughput error.
+double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "  %-34s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %5s %5s | %5s\n",
+                "configuration", "X meas", "X pred", "err", "p50 ms", "pred", "err", "p99 ms",
+                "pred", "err", "batch", "pred", "other");
+  out << buf;
+  Errors pred;
+  for (const auto& r : rows) {
+    const auto& m = r.measured;
+    pred.add(m, r.sim_throughput, r.sim_p50_ms, r.sim_p99_ms);
+    std::snprintf(
+        buf, sizeof buf,
+        "  %-34s %8.1f %8.1f %7s | %7.2f %7.2f %7s | %7.2f %7.2f %7s | %5.2f %5.2f | %5.2f\n",
+        label(r).c_str(), m.throughput_rps, r.sim_throughput, pct(pred.throughput.back()).c_str(),
+        m.p50_s * 1e3, r.sim_p50_ms, pct(pred.p50.back()).c_str(), m.p99_s * 1e3, r.sim_p99_ms,
+        pct(pred.p99.back()).c_str(), m.batch_mean, r.sim_batch_mean, r.other_load_cores);
+    out << buf;
+  }
+  const double mx = median_abs(pred.throughput);
+  out << "\n  |error| median / worst: " << pred.summary() << " (" << rows.size()
+      << " configurations)\n"
+      << "  (other: CPU cores other processes used during the run; the simulated machine has "
+         "none)\n";
+  print_ablations(
+      rows, [](const ValidationRow& r) -> const Predictions& { return r.ablations; }, out);
+  return mx;
+}
+
+/// Step 5, a diagnostic: the same simulations given the CPU time each stage really used.
+Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostream& out) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "  %-34s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n", "configuration",
+                "pre", "infer", "X", "err", "p50 ms", "err", "p99 ms", "err");
+  out << buf;
+  Errors given;
+  for (auto& r : rows) {
+    simulate_measured_demand(r, dir);
+    if (r.md_throughput <= 0) continue;
+    given.add(r.measured, r.md_throughput, r.md_p50_ms, r.md_p99_ms);
+    std::snprintf(buf, sizeof buf, "  %-34s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
+                  label(r).c_str(), r.preprocess_demand_ratio, r.infer_demand_ratio,
+                  r.md_throughput, pct(given.throughput.back()).c_str(), r.md_p50_ms,
+                  pct(given.p50.back()).c_str(), r.md_p99_ms, pct(given.p99.back()).c_str());
+    out << buf;
+  }
+  if (given.throughput.empty()) {
+    out << "  (no schedstat on this system: skipped)\n";
+  } else {
+    out << "\n  given the measured demands, |error| median / worst: " << given.summary() << "\n";
+    print_ablations(
+        rows, [](const ValidationRow& r) -> const Predictions& { return r.md_ablations; }, out);
+  }
+  return given;
+}
+
+}  // namespace
+
+int run_validate(const ValidateOptions& o, std::ostream& out) {
+  const auto t_start = Clock::now();
+  const fs::path dir = o.out;
+  fs::create_directories(dir);
+  const calib::MachineInfo machine0 = calib::this_machine();
+  const int cores = std::max(1, machine0.cores);
+  Plan plan = make_plan(o.quick, cores);
+  const std::string kernel(inference_kernel_name(o.kernel));
+
+  out << "servesim validate" << (o.quick ? " --quick" : "") << ": " << machine0.cpu << ", " << cores
+      << " cores; inference kernel " << kernel << "\n\n1. calibration (isolated "
+      << "microbenchmarks)\n";
+  calib::BenchPlan bp;
+  Calibration cal = benchmark(o, plan, cores, bp, out);
+  fit_curves(cal, plan, bp, kernel, dir, out);
+  out << "\n2. predictions (servesim run " << (dir / "validate-SIZE.yaml").string()
+      << " --set ...; every run in validate-runs.txt)\n";
+  predict(plan, dir);
+  out << "\n3. measurements (real pipeline, " << plan.warmup_s << " s warm-up + " << plan.window_s
+      << " s window each)\n";
+  std::vector<ValidationRow> rows = measure(plan, o, cal, out);
+  out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
+  const double mx = compare(rows, out);
+  out << "\n5. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
+         "one,\n"
+         "   and the simulation rerun with it (not a prediction: it separates the model's "
+         "error from its inputs')\n";
+  const Errors given = diagnose(rows, dir, out);
+  write_file(dir / "validate.csv", validation_csv(rows));
+  write_file(dir / "validate.gp", gnuplot_script());
+  out << "  wrote " << (dir / "validate.csv").string() << ", validate.gp (gnuplot validate.gp), "
+      << "validate-curves.yaml, validate-small.yaml, validate-medium.yaml, validate-runs.txt\n";
+  out << "  " << std::chrono::duration<double>(Clock::now() - t_start).count() << " s in all\n";
+  std::vector<double> others;
+  for (const auto& r : rows) others.push_back(r.other_load_cores);
+  const double busy = std::max(cal.other_cores, median_abs(others));
+  std::vector<double> ratios;
+  for (const auto& r : rows)
+    for (const double x : {r.preprocess_demand_ratio, r.infer_demand_ratio})
+      if (x > 0) ratios.push_back(x);
+  const double drift = ratios.empty() ? 1.0 : median_abs(ratios);
+  if (!ratios.empty()) {
+    char b[160];
+    std::snprintf(b, sizeof b,
+                  "  the kernels' CPU demand during the runs: %.2fx the calibrated (median over "
+                  "stages and runs)\n",
+                  drift);
+    out << b;
+  }
+  return validation_verdict(o, busy, cores, mx, "servesim validate", out, drift,
+                            given.throughput.empty() ? -1.0 : median_abs(given.throughput));
+}
+
+int validation_verdict(const ValidateOptions& o, double busy, int cores,
+                       double median_throughput_error, const char* who, std::ostream& out,
+                       double demand_ratio, double measured_demand_error) {
+  const bool judged = o.max_median_throughput_error > 0;
+  char buf[256];
+  if (judged && o.busy_status > 0 && busy > 0.25 * cores) {
+    std::snprintf(buf, sizeof buf,
+                  "%s: other processes used %.2f of %d cores: accuracy not judged (exit %d)\n", who,
+                  busy, cores, o.busy_status);
+    out << buf;
+    return o.busy_status;
+  }
+  const char* judging = "the median throughput error";
+  if (judged && (demand_ratio > kMaxDemandDrift || demand_ratio < 1 / kMaxDemandDrift)) {
+    // The prediction's inputs were off; the model is still judged, on the rerun given the
+    // demand the stages really had.
+    if (measured_demand_error >= 0) {
+      std::snprintf(buf, sizeof buf,
+                    "%s: the kernels took %.2fx their calibrated CPU time during the runs (the "
+                    "machine's speed changed; limit %.2fx): judging the simulation given the "
+                    "measured demand instead (median throughput error %.1f%%)\n",
+                    who, demand_ratio, kMaxDemandDrift, measured_demand_error * 100);
+      out << buf;
+      median_throughput_error = measured_demand_error;
+      judging = "given the measured demand, the median throughput error";
+    } else if (o.busy_status > 0) {
+      std::snprintf(buf, sizeof buf,
+                    "%s: the kernels took %.2fx their calibrated CPU time during the runs (the "
+                    "machine's speed changed; limit %.2fx): accuracy not judged (exit %d)\n",
+                    who, demand_ratio, kMaxDemandDrift, o.busy_status);
+      out << buf;
+      return o.busy_status;
+    }
+  }
+  if (judged && median_throughput_error > o.max_median_throughput_error) {
+    out << who << ": " << judging << " exceeds " << o.max_median_throughput_error * 100
+        << "%: a gross error\n";
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
+}  // namespace servesim::validate

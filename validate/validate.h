@@ -1,0 +1,157 @@
+#pragma once
+/// `servesim validate`: calibrate this machine's stage curves from isolated microbenchmarks,
+/// predict a real in-process pipeline (validate/pipeline.h) with the simulator, run it, and put the
+/// prediction beside the measurement (docs/validation.md, rung 4).
+
+#include <cstdint>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/curves/curve.h"
+#include "sim/model/batcher.h"
+#include "validate/pipeline.h"
+
+namespace servesim::validate {
+
+/// The simulator's own Triton batcher driving the real pipeline's inference stage: the real and
+/// the simulated batches are formed by the same code.
+class TritonBatchPolicy final : public BatchPolicy {
+ public:
+  explicit TritonBatchPolicy(const BatchingParams& p) : batcher_(p) {}
+  bool enqueue(std::uint32_t id, std::int64_t now_ns) override {
+    return batcher_.enqueue(id, now_ns);
+  }
+  std::int64_t poll(std::int64_t now_ns, std::vector<std::uint32_t>& batch) override {
+    return batcher_.poll(now_ns, true, batch, rejected_);
+  }
+
+ private:
+  DynamicBatcher batcher_;
+  std::vector<std::uint32_t> rejected_;  // stays empty: no timeout, no queue bound
+};
+
+struct ValidateOptions {
+  bool quick = false;
+  bool broker = false;  // the two-stage fan-out pipeline through Redis (validate_broker.h)
+  std::string out = "validate-results";  // directory for the curves, scenarios, CSV and plot
+  InferenceKernel kernel = InferenceKernel::kConv3x3;
+  /// Exit status 1 when the median relative throughput error exceeds this (a gross error).
+  double max_median_throughput_error = 0.30;
+  /// When > 0: exit with this status instead of judging accuracy when other processes used more
+  /// than a quarter of the CPUs during the calibration or the measurements (CTest's
+  /// SKIP_RETURN_CODE: a busy machine cannot tell a model error from its neighbours).
+  int busy_status = 0;
+};
+
+/// One configuration, measured and predicted.
+struct ValidationRow {
+  std::string size;  // "small", "medium"
+  bool open = false;
+  int concurrency = 0;  // closed
+  double rate = 0;      // open, requests per second
+  int workers = 1;
+  int max_batch_size = 1;
+  int max_queue_delay_us = 0;
+  PipelineResult measured;
+  /// CPU time other processes used during the real run, in cores (from /proc/stat less this
+  /// process's own; -1 when unknown): what the simulator's idle machine does not have.
+  double other_load_cores = -1;
+  double sim_throughput = 0, sim_p50_ms = 0, sim_p99_ms = 0, sim_batch_mean = 0;
+  double sim_pre_queue_ms = 0, sim_pre_service_ms = 0, sim_inf_queue_ms = 0, sim_inf_service_ms = 0;
+  double sim_pre_wait_cores = 0, sim_inf_wait_cores = 0;  // as Prediction's
+  std::vector<std::string> overrides;  // --set values that make the scenario this configuration
+  /// The CPU time each stage's threads used during the run (schedstat) over what the calibrated
+  /// curves say the same work costs: 1 when the kernels ran as fast as in isolation; 0 when
+  /// unknown. measured_demand_* is the simulation rerun with these demands (`speedup` = 1 /
+  /// ratio): a diagnostic that separates the model's error from its inputs', not a prediction.
+  double preprocess_demand_ratio = 0, infer_demand_ratio = 0;
+  double md_throughput = 0, md_p50_ms = 0, md_p99_ms = 0;
+  /// The prediction, and the measured-demand rerun, with one modelled effect taken out
+  /// (kAblations, in order): what modelling it changed.
+  struct Prediction {
+    double throughput = 0, p50_ms = 0, p99_ms = 0;
+    // Time the stage's threads were ready to run but not running (the `wait` phase: more work
+    // than its cores), in cores: what schedstat's runnable wait measures.
+    double preprocess_wait_cores = 0, infer_wait_cores = 0;
+  };
+  std::vector<Prediction> ablations, md_ablations;
+};
+
+/// The effects `servesim validate` models beyond the stages' curves, each taken out in turn by
+/// one --set: the columns `without_<name>_*` of validate.csv.
+struct Ablation {
+  const char* name;      // CSV column prefix
+  const char* label;     // what the printed line says
+  const char* override;  // the --set that takes the effect out
+};
+inline constexpr Ablation kAblations[] = {
+    {"wakeup", "without thread wake-ups (node.cpu.wakeup 0)", "node.cpu.wakeup=0us"},
+    {"per_core", "processor sharing over all cores instead of per-core run queues",
+     "node.cpu.scheduler=shared"},
+};
+
+/// (predicted - measured) / measured; 0 when both are 0.
+double relative_error(double predicted, double measured);
+
+/// Sets r's demand ratios from r.measured: the CPU time each stage's threads used during the run
+/// over what the calibrated curves say the same work costs (`pre`: the requests the workers
+/// preprocessed, each of `images` drawn uniformly; `infer`: the batches of each size the inference
+/// thread ran). A ratio stays 0 when unmeasured.
+void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::JpegImage> images,
+                   const Curve& infer);
+
+/// The comparison as CSV (one row per configuration, times in ms).
+std::string validation_csv(const std::vector<ValidationRow>& rows);
+
+/// CPU seconds the whole machine has spent busy (/proc/stat; -1 when unknown) and this
+/// process's own: over a stretch of wall time, their difference is what other processes used.
+struct CpuClock {
+  double machine_busy_s = -1;
+  double self_s = 0;
+};
+CpuClock cpu_clock();
+
+/// The median and the largest of |v|; 0 when empty.
+double median_abs(std::vector<double> v);
+double worst_abs(const std::vector<double>& v);
+
+/// The relative errors of throughput, p50 and p99 over a set of configurations.
+struct Errors {
+  std::vector<double> throughput, p50, p99;
+  /// Adds one configuration: the measured run (a real pipeline's result: throughput_rps, p50_s,
+  /// p99_s) and the simulated throughput (1/s) and latencies (ms).
+  template <class Measured>
+  void add(const Measured& m, double x, double p50_ms, double p99_ms) {
+    throughput.push_back(relative_error(x, m.throughput_rps));
+    p50.push_back(relative_error(p50_ms, m.p50_s * 1e3));
+    p99.push_back(relative_error(p99_ms, m.p99_s * 1e3));
+  }
+  /// "throughput 4.9% / 54.7%, p50 ..., p99 ...": the median and the worst |error| of each.
+  std::string summary() const;
+};
+
+/// A number as the validation CSVs write it: four significant digits.
+std::string csv_number(double v);
+
+/// The exit status of a validation run: o.busy_status when accuracy is judged and other
+/// processes used more than a quarter of the `cores` (busy, in cores); kExitRuntime (1) when the
+/// median throughput error exceeds o.max_median_throughput_error (> 0); else 0. When the
+/// kernels' CPU demand during the runs (`demand_ratio`: the median of the stages' measured over
+/// calibrated demand; 1 when unknown) was off by more than kMaxDemandDrift either way, the
+/// prediction's inputs were wrong, and the error judged is `measured_demand_error` (the median
+/// throughput error of the rerun given the measured demands) instead; without one (< 0) the run
+/// is not judged (o.busy_status, when > 0). `who` names the command in what it prints.
+int validation_verdict(const ValidateOptions& o, double busy, int cores,
+                       double median_throughput_error, const char* who, std::ostream& out,
+                       double demand_ratio = 1.0, double measured_demand_error = -1.0);
+
+/// The largest factor by which the kernels' CPU demand may drift between the calibration and
+/// the runs before validation_verdict judges the rerun given the measured demand instead.
+inline constexpr double kMaxDemandDrift = 1.25;
+
+/// Runs the whole validation, printing progress and the table to `out`; returns the exit status.
+int run_validate(const ValidateOptions& o, std::ostream& out);
+
+}  // namespace servesim::validate
