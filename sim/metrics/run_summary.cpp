@@ -296,12 +296,9 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   // own demand is the time they would be held on idle devices, so the bound says what more
   // instances would buy, and a device that makes them wait is the bottleneck.
   std::vector<double> wait_rate(s.resources.size(), 0.0);
-  for (std::size_t i = 0; i < stage_info.size(); ++i) {
-    const std::string res = stage_info[i].name + ".instances";
-    for (std::size_t k = 0; k < s.resources.size(); ++k)
-      if (s.resources[k].name == res)
-        wait_rate[k] = mean_of(s.reps, [i](auto& r) { return r.stage_batch_wait_rate[i]; });
-  }
+  for (std::size_t k = 0; k < resources.size(); ++k)
+    if (const int i = resources[k].station; i >= 0)  // station i's instances
+      wait_rate[k] = mean_of(s.reps, [i](auto& r) { return r.stage_batch_wait_rate[i]; });
   for (std::size_t k = 0; k < s.resources.size(); ++k) {
     auto& r = s.resources[k];
     const double busy = std::max(0.0, r.utilization * r.servers - wait_rate[k]);
@@ -318,15 +315,15 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   // device and a stage's instances tie, the device is the bottleneck: more instances would not
   // help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
   // bound is computed from over replications of a few thousand batches.
-  const auto is_stage = [](const ResourceSummary& r) {
-    return r.name.size() > 10 && r.name.ends_with(".instances");
-  };
   for (int pass = 0; pass < 2 && s.bottleneck.empty() && x > 0; ++pass)
-    for (const auto& r : s.resources)
-      if ((pass == 1 || !is_stage(r)) && r.throughput_bound <= s.throughput_bound * (1 + 1e-3)) {
+    for (std::size_t k = 0; k < s.resources.size(); ++k) {
+      const auto& r = s.resources[k];
+      const bool is_stage = resources[k].station >= 0;
+      if ((pass == 1 || !is_stage) && r.throughput_bound <= s.throughput_bound * (1 + 1e-3)) {
         s.bottleneck = r.name;
         break;
       }
+    }
 
   // Little's law for the node and each stage; the utilisation law for each stage's workers. A
   // law this run cannot test says why rather than report a residual of numbers that mean nothing.
