@@ -146,7 +146,7 @@ std::string unmeasured_warning(RunSummary& s) {
 
 /// Operational laws: D_r = U_r * servers / X; the asymptotic bound is X <= min servers / D_r.
 void throughput_bounds(RunSummary& s, double x) {
-  const std::vector<StageInfo>& stage_info = s.reps.front().stages;
+  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
   constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
   s.throughput_bound = x > 0 ? std::numeric_limits<double>::infinity() : kUnknown;
   // A stage's instances are held while their work waits for its device (kernels of other stages
@@ -154,12 +154,9 @@ void throughput_bounds(RunSummary& s, double x) {
   // own demand is the time they would be held on idle devices, so the bound says what more
   // instances would buy, and a device that makes them wait is the bottleneck.
   std::vector<double> wait_rate(s.resources.size(), 0.0);
-  for (std::size_t i = 0; i < stage_info.size(); ++i) {
-    const std::string res = stage_info[i].name + ".instances";
-    for (std::size_t k = 0; k < s.resources.size(); ++k)
-      if (s.resources[k].name == res)
-        wait_rate[k] = mean_of(s.reps, [i](auto& r) { return r.stage_batch_wait_rate[i]; });
-  }
+  for (std::size_t k = 0; k < resources.size(); ++k)
+    if (const int i = resources[k].station; i >= 0)  // station i's instances
+      wait_rate[k] = mean_of(s.reps, [i](auto& r) { return r.stage_batch_wait_rate[i]; });
   for (std::size_t k = 0; k < s.resources.size(); ++k) {
     auto& r = s.resources[k];
     const double busy = std::max(0.0, r.utilization * r.servers - wait_rate[k]);
@@ -179,15 +176,16 @@ void throughput_bounds(RunSummary& s, double x) {
 /// help, a faster device would. Ties are within 1e-3, the resolution of the utilisations the
 /// bound is computed from over replications of a few thousand batches.
 void find_bottleneck(RunSummary& s, double x) {
-  const auto is_stage = [](const ResourceSummary& r) {
-    return r.name.size() > 10 && r.name.ends_with(".instances");
-  };
+  const std::vector<ResourceInfo>& resources = s.reps.front().resources;
   for (int pass = 0; pass < 2 && s.bottleneck.empty() && x > 0; ++pass)
-    for (const auto& r : s.resources)
-      if ((pass == 1 || !is_stage(r)) && r.throughput_bound <= s.throughput_bound * (1 + 1e-3)) {
+    for (std::size_t k = 0; k < s.resources.size(); ++k) {
+      const auto& r = s.resources[k];
+      const bool is_stage = resources[k].station >= 0;  // a stage's instances
+      if ((pass == 1 || !is_stage) && r.throughput_bound <= s.throughput_bound * (1 + 1e-3)) {
         s.bottleneck = r.name;
         break;
       }
+    }
 }
 
 /// Little's law for the node and each stage; the utilisation law for each stage's workers. A
@@ -203,12 +201,11 @@ void check_laws(RunSummary& s, const ScenarioParams& p, double x, const std::str
   law("little", "node", mean_of(s.reps, [](auto& r) { return r.in_system_mean; }), x * w_s);
   // Forced flow: the stages after a fan-out stage (its broker included) see each request's
   // children, so their throughput is X times the children per request.
-  const std::size_t first_child_stage =
-      s.has_fanout ? fanout_stage(p) + 1 + (has_balancer_stage(p) ? 1 : 0) : s.stages.size();
+  const std::vector<StageInfo>& stage_info = s.reps.front().stages;
   for (std::size_t i = 0; i < s.stages.size(); ++i) {
     const double in_stage = mean_of(s.reps, [i](auto& r) { return r.stage_in_stage_mean[i]; });
     const double resid = (s.stages[i].queue_ms.mean + s.stages[i].service_ms.mean) * 1e-3;
-    const double visits = i >= first_child_stage ? s.children_per_request : 1.0;
+    const double visits = stage_info[i].per_child ? s.children_per_request : 1.0;
     law("little", s.stages[i].name, in_stage, x * visits * resid);
     // Utilisation law per instance: U = X_batches S_batch / instances, where the batch
     // throughput and mean batch time come from the spans the stage reported, and U from its

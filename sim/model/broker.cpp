@@ -2,16 +2,14 @@
 
 #include <cassert>
 
-#include "sim/model/node.h"
-
 namespace servesim {
 
-std::unique_ptr<Broker> make_broker(Node& node, const BrokerParams& p, Rng rng) {
+std::unique_ptr<Broker> make_broker(const BrokerSetup& on, const BrokerParams& p, Rng rng) {
   switch (p.kind) {
     case BrokerKind::kRedis:
-      return std::make_unique<RedisBroker>(node, p.redis, rng);
+      return std::make_unique<RedisBroker>(on, p.redis, rng);
     case BrokerKind::kKafka:
-      return std::make_unique<KafkaBroker>(node, p.kafka, rng);
+      return std::make_unique<KafkaBroker>(on, p.kafka, rng);
     case BrokerKind::kFused:
       break;
   }
@@ -40,52 +38,52 @@ void SerialServer::work_done(std::uint64_t) {
   done.owner->work_done(done.token);
 }
 
-RedisBroker::RedisBroker(Node& node, const RedisParams& p, Rng rng)
-    : node_(node),
+RedisBroker::RedisBroker(const BrokerSetup& on, const RedisParams& p, Rng rng)
+    : on_(on),
       p_(p),
       rng_(rng),
-      own_core_(node.sim(), 1, 1.0),
-      on_node_(node.sim(), node.cpu()),
+      own_core_(on.sim, 1, 1.0),
+      on_node_(on.sim, on.cpu),
       server_(p.on_node_cpu ? static_cast<Server&>(on_node_) : own_core_) {}
 
 Time RedisBroker::cost(RequestId id) {
-  const Request& r = node_.request(id);
+  const Request& r = on_.requests[id];
   return sample_to_time(p_.op_cost.curve.sample_ns(CurveArgs{1, r.pixels, r.bytes}, rng_));
 }
 
 void RedisBroker::publish(RequestId first) {
-  node_.sim().schedule_in(p_.rtt / 2, *this, kGroupArrives, first);
+  on_.sim.schedule_in(p_.rtt / 2, *this, kGroupArrives, first);
 }
 
 void RedisBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
   const auto id = static_cast<RequestId>(arg);
   if (kind == kDeliver) {
-    node_.deliver(std::span<const RequestId>(&id, 1));
+    on_.consumer.deliver(std::span<const RequestId>(&id, 1));
     return;
   }
   // A pipelined group of pushes reaches the server: each is an operation on its one worker.
   RequestId c = id;
   for (int k = 0; k < p_.pipeline && c != kNoRequest; ++k) {
     const Time t = cost(c);
-    node_.request(c).broker_work += t;
+    on_.requests[c].broker_work += t;
     server_.submit(t, *this, std::uint64_t{c} << 1);
-    c = node_.request(c).next_sibling;
+    c = on_.requests[c].next_sibling;
   }
 }
 
 void RedisBroker::work_done(std::uint64_t token) {
   const auto id = static_cast<RequestId>(token >> 1);
   if (token & 1) {  // the pop ended: the message travels to its consumer
-    node_.sim().schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, id);
+    on_.sim.schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, id);
     return;
   }
-  const Request& r = node_.request(id);
+  const Request& r = on_.requests[id];
   const bool last_of_group = (r.seq + 1) % static_cast<std::uint32_t>(p_.pipeline) == 0;
   if (last_of_group && r.next_sibling != kNoRequest)  // its reply returns, the next group goes
-    node_.sim().schedule_in(p_.rtt, *this, kGroupArrives, r.next_sibling);
+    on_.sim.schedule_in(p_.rtt, *this, kGroupArrives, r.next_sibling);
   // A consumer blocked in BRPOP is served as soon as the push lands.
   const Time t = cost(id);
-  node_.request(id).broker_work += t;
+  on_.requests[id].broker_work += t;
   server_.submit(t, *this, (std::uint64_t{id} << 1) | 1);
 }
 
@@ -104,17 +102,17 @@ void RedisBroker::trace_to(Tracer* t, std::uint32_t node) {
 // ---------------------------------------------------------------------------------------------
 // Kafka
 
-KafkaBroker::KafkaBroker(Node& node, const KafkaParams& p, Rng rng)
-    : node_(node),
+KafkaBroker::KafkaBroker(const BrokerSetup& on, const KafkaParams& p, Rng rng)
+    : on_(on),
       p_(p),
       rng_(rng),
-      cpu_(node.sim(), p.threads, 1.0),
-      disk_(node.sim(), 1, 1.0),
+      cpu_(on.sim, p.threads, 1.0),
+      disk_(on.sim, 1, 1.0),
       partitions_(static_cast<std::size_t>(p.partitions)),
       consumers_(static_cast<std::size_t>(p.consumers)) {
   // Every consumer starts with a fetch on its way to the broker.
   for (std::uint32_t c = 0; c < consumers_.size(); ++c)
-    node.sim().schedule_in(p.rtt / 2, *this, kFetchArrives, c);
+    on.sim.schedule_in(p.rtt / 2, *this, kFetchArrives, c);
 }
 
 Time KafkaBroker::request_cost(double bytes) {
@@ -122,22 +120,22 @@ Time KafkaBroker::request_cost(double bytes) {
 }
 
 void KafkaBroker::add_work(RequestId first, Time t) {
-  for (RequestId c = first; c != kNoRequest; c = node_.request(c).next_sibling)
-    node_.request(c).broker_work += t;
+  for (RequestId c = first; c != kNoRequest; c = on_.requests[c].next_sibling)
+    on_.requests[c].broker_work += t;
 }
 
 void KafkaBroker::publish(RequestId first) {
   // The records are re-chained by batch, so read each one's sibling before adding it.
   for (RequestId id = first; id != kNoRequest;) {
-    const RequestId next = node_.request(id).next_sibling;
-    node_.request(id).next_sibling = kNoRequest;
+    const RequestId next = on_.requests[id].next_sibling;
+    on_.requests[id].next_sibling = kNoRequest;
     add(id);
     id = next;
   }
 }
 
 void KafkaBroker::add(RequestId id) {
-  const double bytes = node_.request(id).bytes;
+  const double bytes = on_.requests[id].bytes;
   // Sticky partitioning: records fill one partition's batch until it is sent.
   if (const std::uint32_t open = partitions_[sticky_].open;
       open != kNone && batches_[open].bytes + bytes > p_.batch_size)
@@ -154,7 +152,7 @@ void KafkaBroker::add(RequestId id) {
     }
     batches_[b] = Batch{kNoRequest, kNoRequest, 0, sticky_, {}};
     // linger 0 still lets the records published in this instant join (an event at `now`).
-    batches_[b].linger = node_.sim().schedule_in(p_.linger, *this, kLinger, b);
+    batches_[b].linger = on_.sim.schedule_in(p_.linger, *this, kLinger, b);
     part.open = b;
   }
   const std::uint32_t b = part.open;
@@ -162,7 +160,7 @@ void KafkaBroker::add(RequestId id) {
   if (batch.last == kNoRequest) {
     batch.first = id;
   } else {
-    node_.request(batch.last).next_sibling = id;
+    on_.requests[batch.last].next_sibling = id;
   }
   batch.last = id;
   batch.bytes += bytes;
@@ -171,11 +169,11 @@ void KafkaBroker::add(RequestId id) {
 
 void KafkaBroker::send(std::uint32_t b) {
   Batch& batch = batches_[b];
-  node_.sim().cancel(batch.linger);
+  on_.sim.cancel(batch.linger);
   partitions_[batch.partition].open = kNone;
   if (batch.partition == sticky_)
     sticky_ = (sticky_ + 1) % static_cast<std::uint32_t>(p_.partitions);
-  node_.sim().schedule_in(p_.rtt / 2, *this, kProduceArrives, b);
+  on_.sim.schedule_in(p_.rtt / 2, *this, kProduceArrives, b);
 }
 
 void KafkaBroker::append(std::uint32_t b) {
@@ -185,14 +183,14 @@ void KafkaBroker::append(std::uint32_t b) {
   if (part.tail == kNoRequest) {
     part.head = batch.first;
   } else {
-    node_.request(part.tail).next_sibling = batch.first;
+    on_.requests[part.tail].next_sibling = batch.first;
   }
   part.tail = batch.last;
   part.bytes += batch.bytes;
   const std::uint32_t c = batch.partition % static_cast<std::uint32_t>(p_.consumers);
   Consumer& con = consumers_[c];
   if (con.state == Fetch::kWaiting && available(c) >= p_.fetch_min_bytes) {
-    node_.sim().cancel(con.timer);
+    on_.sim.cancel(con.timer);
     answer(c);
   }
 }
@@ -217,7 +215,7 @@ void KafkaBroker::answer(std::uint32_t c) {
     if (tail == kNoRequest) {
       head = part.head;
     } else {
-      node_.request(tail).next_sibling = part.head;
+      on_.requests[tail].next_sibling = part.head;
     }
     tail = part.tail;
     bytes += part.bytes;
@@ -246,7 +244,7 @@ void KafkaBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
         answer(i);
       } else {
         consumers_[i].state = Fetch::kWaiting;
-        consumers_[i].timer = node_.sim().schedule_in(p_.fetch_max_wait, *this, kFetchTimer, i);
+        consumers_[i].timer = on_.sim.schedule_in(p_.fetch_max_wait, *this, kFetchTimer, i);
       }
       return;
     case kFetchTimer:
@@ -254,10 +252,10 @@ void KafkaBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
       return;
     case kDeliver: {
       scratch_.clear();
-      for (RequestId c = i; c != kNoRequest; c = node_.request(c).next_sibling)
+      for (RequestId c = i; c != kNoRequest; c = on_.requests[c].next_sibling)
         scratch_.push_back(c);
-      for (const RequestId c : scratch_) node_.request(c).next_sibling = kNoRequest;
-      node_.deliver(scratch_);
+      for (const RequestId c : scratch_) on_.requests[c].next_sibling = kNoRequest;
+      on_.consumer.deliver(scratch_);
       return;
     }
   }
@@ -283,10 +281,10 @@ void KafkaBroker::work_done(std::uint64_t token) {
     case kFetchCpu: {  // the answer travels back; the consumer's next fetch follows it
       Consumer& con = consumers_[i];
       if (con.taken != kNoRequest)
-        node_.sim().schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, con.taken);
+        on_.sim.schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, con.taken);
       con.taken = kNoRequest;
       con.state = Fetch::kTravelling;
-      node_.sim().schedule_in(p_.rtt, *this, kFetchArrives, i);
+      on_.sim.schedule_in(p_.rtt, *this, kFetchArrives, i);
       return;
     }
   }

@@ -2,10 +2,11 @@
 /// Message brokers between a fan-out stage and its child stages (docs/model.md, "Fan-out and
 /// message brokers"): Redis, one single-threaded server running every push and pop in FIFO
 /// order; Kafka, producer batching per partition, a log append to the page cache or with an
-/// fsync, and consumers' long-poll fetches. (`fused` has no broker: see Node.)
+/// fsync, and consumers' long-poll fetches. (`fused` has no broker: see FanOut.)
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "sim/core/random.h"
@@ -21,13 +22,30 @@
 
 namespace servesim {
 
-class Node;
+/// Where a broker's consumers hand the children they took (the node's FanOut).
+class BrokerConsumer {
+ public:
+  /// `children`, taken in this instant, go on to the first child stage.
+  virtual void deliver(std::span<const RequestId> children) = 0;
+
+ protected:
+  ~BrokerConsumer() = default;
+};
+
+/// What a broker works with: the node's clock, its request records (children are chained through
+/// them), its CPU (for a server on the node's cores) and whom it delivers to.
+struct BrokerSetup {
+  Simulator& sim;
+  RequestPool& requests;
+  Server& cpu;
+  BrokerConsumer& consumer;
+};
 
 class Broker : public WorkOwner, public EventHandler {
  public:
   virtual ~Broker() = default;
   /// The children chained from `first` by Request::next_sibling are published now. Each is
-  /// later handed to Node::deliver, alone or with others delivered in the same instant.
+  /// later handed to BrokerConsumer::deliver, alone or with others delivered in the same instant.
   virtual void publish(RequestId first) = 0;
   /// Its resources (appended to the node's), and their busy areas in the same order.
   virtual void describe(std::vector<ResourceInfo>& out) const = 0;
@@ -38,8 +56,8 @@ class Broker : public WorkOwner, public EventHandler {
   virtual Time network() const = 0;
 };
 
-/// The broker of `p` (kafka or redis) for `node`; `rng` draws the noise of its cost curves.
-std::unique_ptr<Broker> make_broker(Node& node, const BrokerParams& p, Rng rng);
+/// The broker of `p` (kafka or redis); `rng` draws the noise of its cost curves.
+std::unique_ptr<Broker> make_broker(const BrokerSetup& on, const BrokerParams& p, Rng rng);
 
 /// One job at a time, in FIFO order, each run on `under` (the node's CPU pool): a
 /// single-threaded server process that shares the host's cores with everything else.
@@ -72,7 +90,7 @@ class SerialServer final : public Server, public WorkOwner {
 /// consumer. A parent's pushes go `pipeline` per round trip, one round trip after the other.
 class RedisBroker final : public Broker {
  public:
-  RedisBroker(Node& node, const RedisParams& p, Rng rng);
+  RedisBroker(const BrokerSetup& on, const RedisParams& p, Rng rng);
   void publish(RequestId first) override;
   void describe(std::vector<ResourceInfo>& out) const override;
   void busy_areas(Time now, std::vector<double>& out) const override;
@@ -85,7 +103,7 @@ class RedisBroker final : public Broker {
   enum : std::uint32_t { kGroupArrives, kDeliver };
   Time cost(RequestId id);
 
-  Node& node_;
+  BrokerSetup on_;
   const RedisParams& p_;
   Rng rng_;
   FifoEngine own_core_;   // cpu: dedicated
@@ -96,7 +114,7 @@ class RedisBroker final : public Broker {
 /// Kafka: see docs/model.md for the timeline of a record.
 class KafkaBroker final : public Broker {
  public:
-  KafkaBroker(Node& node, const KafkaParams& p, Rng rng);
+  KafkaBroker(const BrokerSetup& on, const KafkaParams& p, Rng rng);
   void publish(RequestId first) override;
   void describe(std::vector<ResourceInfo>& out) const override;
   void busy_areas(Time now, std::vector<double>& out) const override;
@@ -135,7 +153,7 @@ class KafkaBroker final : public Broker {
   Time request_cost(double bytes);
   void add_work(RequestId first, Time t);
 
-  Node& node_;
+  BrokerSetup on_;
   const KafkaParams& p_;
   Rng rng_;
   FifoEngine cpu_, disk_;

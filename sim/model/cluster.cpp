@@ -7,11 +7,12 @@ namespace servesim {
 Cluster::Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t replication)
     : sim_(sim),
       params_(params),
+      stations_(params),
       outstanding_(static_cast<std::size_t>(params.cluster.nodes), 0),
       rng_(Rng::stream(params.seed, replication, "balancer", "choice")) {
   for (int k = 0; k < params.cluster.nodes; ++k) {
     nodes_.push_back(
-        std::make_unique<Node>(sim, params, replication, static_cast<std::uint32_t>(k)));
+        std::make_unique<Node>(sim, params, stations_, replication, static_cast<std::uint32_t>(k)));
     nodes_.back()->set_listener(this);
   }
 }
@@ -89,8 +90,8 @@ bool Cluster::admit(Time arrival, std::uint32_t client, std::size_t image) {
 void Cluster::send(int k, const Waiting& w) {
   ++outstanding_[static_cast<std::size_t>(k)];
   ++held_;
-  if (has_balancer_stage(params_) && observer_)
-    observer_->stage_done(0, StageSpan{sim_.now() - w.arrival, 0, 0, 0});
+  if (stations_.balancer() != Stations::kNone && observer_)
+    observer_->stage_done(stations_.balancer(), StageSpan{sim_.now() - w.arrival, 0, 0, 0});
   nodes_[static_cast<std::size_t>(k)]->admit(w.arrival, w.client, w.image);
 }
 
@@ -128,12 +129,12 @@ void Cluster::request_done(Time latency) {
   if (++window_done_ == stop_after_) sim_.stop();
 }
 
-void Cluster::stage_done(std::uint32_t stage, const StageSpan& span) {
-  observer_->stage_done(stage + stage_offset(), span);
+void Cluster::stage_done(std::uint32_t station, const StageSpan& span) {
+  observer_->stage_done(station, span);
 }
 
-void Cluster::batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) {
-  observer_->batch_done(stage + stage_offset(), size, span);
+void Cluster::batch_done(std::uint32_t station, std::size_t size, const StageSpan& span) {
+  observer_->batch_done(station, size, span);
 }
 
 ModelCounters Cluster::counters() const {
@@ -163,10 +164,8 @@ ModelCounters Cluster::counters() const {
   c.dropped = dropped_;
   c.in_system += waiting_.size();
   c.in_system_area += waiting_area_.area(now);
-  if (has_balancer_stage(params_)) {
-    c.stage_busy_area.insert(c.stage_busy_area.begin(), 0.0);
-    c.stage_in_stage_area.insert(c.stage_in_stage_area.begin(), waiting_area_.area(now));
-  }
+  if (stations_.balancer() != Stations::kNone)  // the nodes left its slot at 0
+    c.stage_in_stage_area[stations_.balancer()] = waiting_area_.area(now);
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "sim/model/node.h"
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
+#include "sim/model/stations.h"
 
 namespace servesim {
 
@@ -36,6 +37,8 @@ class Cluster final : public CompletionListener, public Observer {
   ModelCounters counters() const;
   /// The nodes' resources, each pooled over all nodes (servers x K).
   std::vector<ResourceInfo> resources() const;
+  /// What the observer's station indices mean (the nodes report by the same table).
+  const Stations& stations() const { return stations_; }
   int nodes() const { return static_cast<int>(nodes_.size()); }
   Node& node(int k) { return *nodes_[static_cast<std::size_t>(k)]; }
 
@@ -58,10 +61,10 @@ class Cluster final : public CompletionListener, public Observer {
   bool eligible(int k) const;
   void send(int k, const Waiting& w);
   void freed(const Request& r);
-  std::uint32_t stage_offset() const { return has_balancer_stage(params_) ? 1 : 0; }
 
   Simulator& sim_;
   const ScenarioParams& params_;
+  Stations stations_;  // before nodes_: they report by it
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::uint64_t> outstanding_;
   Ring<Waiting> waiting_;

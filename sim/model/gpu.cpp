@@ -1,11 +1,12 @@
 #include "sim/model/gpu.h"
 
 #include <algorithm>
+#include <string>
 
 namespace servesim {
 
-Gpu::Gpu(Simulator& sim, const GpuParams& params)
-    : sim_(sim), params_(params), h2d_(params.h2d_engines), d2h_(params.d2h_engines) {
+Gpu::Gpu(Simulator& sim, const GpuParams& params, int index)
+    : sim_(sim), params_(params), index_(index) {
   if (params.compute == GpuCompute::kShared) {
     compute_ = std::make_unique<SharedServer>(sim, 1, params.speed);
   } else {
@@ -62,6 +63,22 @@ void Gpu::release(double bytes) {
     w.owner->work_done(w.token);
   }
   memory_.set(sim_.now(), used_);
+}
+
+void Gpu::evict(Request& r) {
+  // The books are settled before the memory is freed: a waiter granted inside release() may
+  // start work that touches the request pool.
+  const double bytes = r.gpu_reserved;
+  r.gpu_reserved = 0;
+  r.location = kHost;
+  --resident_;
+  release(bytes);
+}
+
+void Gpu::trace_to(Tracer* t, std::uint32_t node) {
+  const std::string name = "gpu" + std::to_string(index_);
+  if (auto* e = dynamic_cast<FifoEngine*>(compute_.get())) e->trace_to(t, node, name + " compute");
+  if (nvjpg_) nvjpg_->trace_to(t, node, name + " nvjpg");
 }
 
 }  // namespace servesim

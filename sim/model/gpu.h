@@ -1,6 +1,8 @@
 #pragma once
 /// One GPU: a compute engine shared by the kernels of every instance on it, optional NVJPG
-/// decoder engines, DMA copy engines per direction, and memory for request tensors.
+/// decoder engines, and memory for request tensors, whose books it alone keeps: a payload is
+/// admitted into it and evicted from it only here. (Its DMA copy engines belong to the
+/// Interconnect, which moves the bytes.)
 
 #include <cstdint>
 #include <memory>
@@ -10,19 +12,25 @@
 #include "sim/core/time_average.h"
 #include "sim/model/engine.h"
 #include "sim/model/params.h"
+#include "sim/model/request.h"
+#include "sim/model/tracer.h"
 
 namespace servesim {
 
 class Gpu {
  public:
-  Gpu(Simulator& sim, const GpuParams& params);
+  /// GPU `index` of its node (what Request::location names).
+  Gpu(Simulator& sim, const GpuParams& params, int index = 0);
+  Gpu(const Gpu&) = delete;
+  Gpu& operator=(const Gpu&) = delete;
+
+  int index() const { return index_; }
 
   Server& compute() { return *compute_; }
   const Server& compute() const { return *compute_; }
   /// The NVJPG engines, or nullptr when the GPU has none.
   FifoEngine* nvjpg() { return nvjpg_.get(); }
   const FifoEngine* nvjpg() const { return nvjpg_.get(); }
-  Slots& copy_engines(Direction d) { return d == Direction::kToGpu ? h2d_ : d2h_; }
 
   /// Reserves `bytes` of memory for a request's tensors. Returns true when granted now; under
   /// `block` a reservation that does not fit waits in FIFO order and owner.work_done(token) is
@@ -33,13 +41,25 @@ class Gpu {
   bool reserve(double bytes, WorkOwner& owner, std::uint64_t token, double& spilled);
   void release(double bytes);
 
+  /// The request's payload has arrived in this GPU's memory (reserved for it beforehand).
+  void admit(Request& r) {
+    r.location = index_;
+    ++resident_;
+  }
+  /// The request's payload leaves this GPU (to the host, or with the request): what it reserved
+  /// is freed, which may grant waiting reservations (their owners hear back from inside).
+  void evict(Request& r);
+
   double memory_used() const { return used_; }
   double memory_peak() const { return peak_; }  // since the start of the run
   double memory_area(Time now) const { return memory_.area(now); }
   double spilled_bytes() const { return spilled_total_; }
   std::uint64_t blocked() const { return blocked_total_; }
-  /// Requests whose payload lives here now (how transfers choose a GPU).
-  int resident = 0;
+  /// Requests whose payload lives here now.
+  int resident() const { return resident_; }
+  /// Reports its engines' jobs on lanes "gpu<index> compute" and "gpu<index> nvjpg" of node
+  /// `node` (nullptr: no tracing).
+  void trace_to(Tracer* t, std::uint32_t node);
 
  private:
   struct Waiter {
@@ -53,7 +73,8 @@ class Gpu {
   const GpuParams& params_;
   std::unique_ptr<Server> compute_;
   std::unique_ptr<FifoEngine> nvjpg_;
-  Slots h2d_, d2h_;
+  int index_;
+  int resident_ = 0;
   double used_ = 0;  // request tensors (the reserved base is not counted here)
   double peak_ = 0;
   Ring<Waiter> waiting_;

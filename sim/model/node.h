@@ -1,24 +1,28 @@
 #pragma once
-/// One serving node: its CPU pool, GPUs and PCIe links, its pipeline of stages, and the
-/// requests inside it.
+/// One serving node: the composition of its parts and the route a request takes through them.
+/// It owns the resources (the CPU, the GPUs, the Interconnect), the request records, the
+/// pipeline of stages and the fan-out; each part sees only what it is handed (stages a
+/// StageContext, which the node is), and the node moves requests from one stage to the next,
+/// in and out of the fan-out, and out of the node.
 
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "sim/core/random.h"
 #include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
-#include "sim/model/broker.h"
 #include "sim/model/engine.h"
-#include "sim/model/flow_network.h"
+#include "sim/model/fan_out.h"
 #include "sim/model/gpu.h"
+#include "sim/model/interconnect.h"
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
 #include "sim/model/request.h"
 #include "sim/model/stage.h"
+#include "sim/model/stage_context.h"
+#include "sim/model/stations.h"
 #include "sim/model/tracer.h"
 
 namespace servesim {
@@ -35,11 +39,12 @@ class CompletionListener {
   ~CompletionListener() = default;
 };
 
-class Node final : public WorkOwner {
+class Node final : public StageContext {
  public:
-  /// Node `index` of the cluster (each node has its own random streams).
-  Node(Simulator& sim, const ScenarioParams& params, std::uint64_t replication,
-       std::uint32_t index = 0);
+  /// Node `index` of the cluster (each node has its own random streams); `stations` is what
+  /// it reports as (shared by the cluster's nodes, outlives them).
+  Node(Simulator& sim, const ScenarioParams& params, const Stations& stations,
+       std::uint64_t replication, std::uint32_t index = 0);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -49,30 +54,6 @@ class Node final : public WorkOwner {
   /// workload's mix (ignored when the mix is empty); returns kDropped when the node already holds
   /// run.max_in_system requests.
   RequestId admit(Time arrival, std::uint32_t client, std::size_t image = 0);
-  /// Moves a request to its next stage, or completes it after the last one.
-  void forward(RequestId id);
-  /// Moves a finished batch on together: the next stage sees all of it before it forms its own
-  /// batches (as a Triton scheduler finds every request that arrived in the same instant).
-  void forward_batch(const std::vector<RequestId>& ids);
-  /// A stage refused the request (Triton's queue full or timeout): it leaves without a result.
-  void reject(RequestId id);
-  void stage_done(std::uint32_t stage, const StageSpan& span) {
-    if (observer_) observer_->stage_done(reported(stage), span);
-  }
-  void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) {
-    if (observer_) observer_->batch_done(reported(stage), size, span);
-  }
-
-  /// Fused fan-out: the batch that instance `instance` of the fan-out stage just finished emits
-  /// its children, which enter the child stages together while that instance is held; it is
-  /// released when the last of them is done.
-  void fan_out_fused(const std::vector<RequestId>& batch, std::uint32_t instance);
-  /// The broker hands children to the first child stage.
-  void deliver(std::span<const RequestId> children);
-
-  /// Moves `bytes` between the host and GPU `gpu` through one of its copy engines and the PCIe
-  /// links; owner.work_done(token) when the last byte is through.
-  void transfer(int gpu, Direction dir, double bytes, WorkOwner& owner, std::uint64_t token);
 
   /// Measurement window: non-null from the end of warm-up. `stop_after` > 0 stops the simulator
   /// once that many requests have completed inside the window.
@@ -80,66 +61,42 @@ class Node final : public WorkOwner {
   void set_listener(CompletionListener* l) { listener_ = l; }
   /// Reports spans and requests to `t` (nullptr: no tracing; the default).
   void set_tracer(Tracer* t);
-  Tracer* tracer() const { return tracer_; }
   std::uint32_t index() const { return index_; }
 
-  Time now() const { return sim_.now(); }
-  Simulator& sim() { return sim_; }
-  const ScenarioParams& params() const { return params_; }
-  Request& request(RequestId id) { return requests_[id]; }
-  Server& cpu() { return *cpu_; }
-  int gpu_count() const { return static_cast<int>(gpus_.size()); }
-  Gpu& gpu(int g) { return *gpus_[static_cast<std::size_t>(g)]; }
   const std::vector<std::unique_ptr<Stage>>& stages() const { return stages_; }
+  int gpu_count() const { return static_cast<int>(gpus_.size()); }
+  const Gpu& gpu(int g) const { return *gpus_[static_cast<std::size_t>(g)]; }
 
   /// Resources in a fixed order (for reports): name, server count, and device for energy.
   const std::vector<ResourceInfo>& resources() const { return resources_; }
+  /// Its counters, with a slot for every station (the balancer's left to the cluster).
   ModelCounters counters() const;
 
-  void work_done(std::uint64_t token) override;
+  // StageContext: where the stages send requests, and what they report to.
+  void pass_on(std::span<const RequestId> batch) override;
+  void hold(std::span<const RequestId> batch, std::uint32_t instance) override;
+  void refuse(RequestId id) override;
+  Observer* observer() const override { return observer_; }
+  Tracer* tracer() const override { return tracer_; }
 
  private:
-  struct Transfer {
-    int gpu = 0;
-    Direction dir = Direction::kToGpu;
-    double bytes = 0;
-    WorkOwner* owner = nullptr;
-    std::uint64_t token = 0;
-    bool flowing = false;  // false: waiting for a copy engine
-    Time started = 0;      // when its bytes began to move (for traces)
-  };
-  /// The stage index observers see: with a broker, the broker is a stage after the fan-out one.
-  std::uint32_t reported(std::uint32_t stage) const {
-    return stage + (broker_ && stage > fanout_ ? 1 : 0);
-  }
-  /// Draws the request's children, chained from the returned id (kNoRequest when none).
-  RequestId spawn(RequestId parent);
-  void fan_out(RequestId parent);  // through the broker
+  void forward(RequestId id);      // to its next stage, the fan-out, or out of the node
   void complete(RequestId id);     // a parent leaves the node with its result
   void child_done(RequestId id);   // a child left the last stage
-  void start_flow(std::uint32_t slot);
-  void leave_gpu(const Request& r);  // frees what a departing request holds on its GPU
+  void leave_gpu(RequestId id);    // frees what a departing request holds on its GPU
   void describe_resources();
 
   Simulator& sim_;
   const ScenarioParams& params_;
+  const Stations& stations_;
   std::uint32_t index_;
   RequestPool requests_;
   std::unique_ptr<Server> cpu_;  // SharedServer, or PerCoreServer (node.cpu.scheduler)
   std::vector<std::unique_ptr<Gpu>> gpus_;
-  FlowNetwork pcie_;
-  std::vector<FlowNetwork::RouteId> route_h2d_, route_d2h_;
-  std::vector<FlowNetwork::LinkId> links_;
-  std::vector<Transfer> transfers_;
-  std::vector<std::uint32_t> free_transfers_;
+  Interconnect pcie_;
   std::vector<std::unique_ptr<Stage>> stages_;
   std::uint32_t fanout_ = ~std::uint32_t{0};  // the fan-out stage's index (none: ~0)
-  std::unique_ptr<Broker> broker_;            // kafka or redis; null when fused or no fan-out
-  Rng fanout_rng_{0};
-  std::uint64_t children_live_ = 0, children_emitted_ = 0, child_completions_ = 0;
-  TimeIntegral in_broker_;                // children published and not yet delivered
-  std::vector<std::uint32_t> held_;       // fused: children not yet done, per stage-f instance
-  std::vector<RequestId> fused_scratch_;  // fused: the children a held worker hands over
+  std::unique_ptr<FanOut> fan_out_;           // null without a fan-out stage
   std::vector<ResourceInfo> resources_;
   CompletionListener* listener_ = nullptr;
   Observer* observer_ = nullptr;

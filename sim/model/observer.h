@@ -16,6 +16,9 @@ struct ResourceInfo {
   double servers = 1;
   std::string device;  // for energy: "cpu", "gpu0", ...; empty: not a device's main engine
   double idle_w = 0, busy_w = 0;
+  /// A stage's instances: the station (Stations) whose instances these are; -1: not a stage's.
+  /// Reports find a stage's resource by this, never by its name.
+  int station = -1;
 };
 
 /// Cumulative counters read at the start and end of the measurement window; metrics/ takes

@@ -29,15 +29,8 @@ ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t re
   result.end = cluster.counters();
   result.events = sim.events_processed();
   result.resources = cluster.resources();
-  if (has_balancer_stage(params)) result.stages.push_back({"balancer", 0});
-  for (const auto& s : cluster.node(0).stages())
-    result.stages.push_back({s->name(), s->instances() * cluster.nodes()});
-  if (has_broker_stage(params)) {  // the broker: a stage without instances, after the fan-out
-    const std::size_t f = fanout_stage(params);
-    result.stages.insert(result.stages.begin() + static_cast<std::ptrdiff_t>(
-                                                     f + 1 + (has_balancer_stage(params) ? 1 : 0)),
-                         StageInfo{broker_name(params.pipeline[f].fanout->broker.kind), 0});
-  }
+  for (const Station& st : cluster.stations())
+    result.stages.push_back({st.name, st.instances * cluster.nodes(), st.per_child});
   return result;
 }
 

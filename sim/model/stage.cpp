@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cmath>
 
-#include "sim/model/node.h"
+#include "sim/model/stations.h"
 
 namespace servesim {
 
@@ -29,9 +29,20 @@ void apply_output(const OutputParams& out, Request& r) {
   }
 }
 
-Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng, Rng wake_rng)
-    : node_(node), index_(index), params_(params), rng_(rng), wake_rng_(wake_rng) {
-  const auto& pipe = node.params().pipeline;
+Stage::Stage(StageContext& context, const StageResources& resources,
+             const ScenarioParams& scenario, StagePlace place, Rng rng, Rng wake_rng)
+    : context_(context),
+      res_(resources),
+      sim_(resources.sim),
+      requests_(resources.requests),
+      scenario_(scenario),
+      place_(place),
+      params_(scenario.pipeline[place.index]),
+      rng_(rng),
+      wake_rng_(wake_rng) {
+  const auto& pipe = scenario.pipeline;
+  const StageParams& params = params_;
+  const std::size_t index = place.index;
   if (on_gpu()) {
     const bool next_on_gpu =
         index + 1 < pipe.size() &&
@@ -43,15 +54,15 @@ Stage::Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng
     copy_out_ = !next_on_gpu || params.fanout.has_value();
   }
   fused_ = params.fanout && params.fanout->broker.kind == BrokerKind::kFused;
-  const std::size_t f = fanout_stage(node.params());
+  const std::size_t f = fanout_stage(scenario);
   // A fused pipeline's child stages are calls the held worker makes itself on the children it
   // holds: no dynamic batcher waits for other requests to join, so a batch goes at once.
   const bool fused_child =
       f != kNoFanout && index > f && pipe[f].fanout->broker.kind == BrokerKind::kFused;
   // Instances of CPU and GPU stages are threads that sleep when they have nothing to do; a fused
   // child stage's work runs in the held worker's thread, and a transfer stage is a copy.
-  sleeps_ = node.params().node.cpu.wakeup && !fused_child && params.device != Device::kPcie;
-  const int ngroups = params.device == Device::kCpu ? 1 : node.gpu_count();
+  sleeps_ = scenario.node.cpu.wakeup && !fused_child && params.device != Device::kPcie;
+  const int ngroups = stage_devices(params, static_cast<int>(res_.gpus.size()));
   groups_.resize(static_cast<std::size_t>(ngroups));
   for (int g = 0; g < ngroups; ++g) {
     Group& grp = groups_[static_cast<std::size_t>(g)];
@@ -98,9 +109,9 @@ void Stage::accept_batch(std::span<const RequestId> ids) {
 }
 
 std::uint32_t Stage::arrive(RequestId id) {
-  const Time now = node_.now();
-  Request& r = node_.request(id);
-  r.stage = index_;
+  const Time now = sim_.now();
+  Request& r = requests_[id];
+  r.stage = place_.index;
   r.stage_enter = now;
   in_stage_.add(now, 1);
   std::uint32_t g = 0;
@@ -116,10 +127,10 @@ void Stage::enqueue(std::uint32_t g, RequestId id) {
   Group& grp = groups_[g];
   ++grp.load;
   if (grp.batcher) {
-    if (!grp.batcher->enqueue(id, node_.now())) {  // Triton: max_queue_size reached
+    if (!grp.batcher->enqueue(id, sim_.now())) {  // Triton: max_queue_size reached
       --grp.load;
-      in_stage_.add(node_.now(), -1);
-      node_.reject(id);
+      in_stage_.add(sim_.now(), -1);
+      context_.refuse(id);
       return;
     }
   } else {
@@ -142,17 +153,17 @@ void Stage::dispatch(std::uint32_t g) {
   // The batcher also expires timed-out requests when no instance is free.
   for (;;) {
     const bool free = !grp.idle.empty();
-    const Time wake = grp.batcher->poll(node_.now(), free, batch_scratch_, rejected_scratch_);
+    const Time wake = grp.batcher->poll(sim_.now(), free, batch_scratch_, rejected_scratch_);
     for (const RequestId id : rejected_scratch_) {
       --grp.load;
-      in_stage_.add(node_.now(), -1);
-      node_.reject(id);  // its client hears back through an event, never re-entering here
+      in_stage_.add(sim_.now(), -1);
+      context_.refuse(id);  // its client hears back through an event, never re-entering here
     }
     if (batch_scratch_.empty()) {
       if (wake != grp.wake_at) {
-        node_.sim().cancel(grp.wake);
+        sim_.cancel(grp.wake);
         grp.wake_at = wake;
-        if (wake < kTimeMax) grp.wake = node_.sim().schedule_at(wake, *this, 0, g);
+        if (wake < kTimeMax) grp.wake = sim_.schedule_at(wake, *this, 0, g);
       }
       return;
     }
@@ -166,8 +177,8 @@ void Stage::dispatch(std::uint32_t g) {
 void Stage::on_event(std::uint32_t kind, std::uint64_t arg) {
   if (kind == kThreadWake) {
     const auto i = static_cast<std::uint32_t>(arg);
-    if (Tracer* t = node_.tracer(); t && t->wants(node_.now()))
-      t->span(node_.index(), lane(i), "wake-up", instances_[i].start, node_.now(),
+    if (Tracer* t = context_.tracer(); t && t->wants(sim_.now()))
+      t->span(place_.node, lane(i), "wake-up", instances_[i].start, sim_.now(),
               instances_[i].batch.size());
     start(i);
     return;
@@ -191,31 +202,31 @@ Time Stage::work(Instance& inst, const ServiceParams& s, double speed) {
 double Stage::peak_gpu_bytes(const Request& r) const {
   // The most memory the request's tensors will take on the GPU from this stage on, while the
   // pipeline keeps it there: reserved at once, so that a `block`ed GPU never deadlocks midway.
-  const auto& pipe = node_.params().pipeline;
+  const auto& pipe = scenario_.pipeline;
   Request probe = r;
   double peak = probe.bytes;
-  for (std::size_t s = index_; s < pipe.size(); ++s) {
+  for (std::size_t s = place_.index; s < pipe.size(); ++s) {
     const Device d = pipe[s].device;
-    if (s > index_ && d != Device::kGpu && d != Device::kNvjpg) break;
+    if (s > place_.index && d != Device::kGpu && d != Device::kNvjpg) break;
     apply_output(pipe[s].output, probe);
     peak = std::max(peak, probe.bytes);
-    if ((d == Device::kPcie && s > index_) || pipe[s].fanout) break;
+    if ((d == Device::kPcie && s > place_.index) || pipe[s].fanout) break;
   }
   return peak;
 }
 
 void Stage::begin(std::uint32_t i) {
   Instance& inst = instances_[i];
-  const Time now = node_.now();
+  const Time now = sim_.now();
   // An instance is a thread on the node's CPU. One that went to sleep waiting for work (idle
   // before this instant) is woken first, and the batch waits meanwhile; one that takes the next
   // batch as it finishes the last never slept.
   if (sleeps_ && now > inst.idle_since) {
-    const Time delay = sample_to_time(node_.params().node.cpu.wakeup->sample(wake_rng_));
+    const Time delay = sample_to_time(scenario_.node.cpu.wakeup->sample(wake_rng_));
     if (delay > 0) {
       inst.step = Step::kWaking;
       inst.start = now;  // for the trace
-      node_.sim().schedule_in(delay, *this, kThreadWake, i);
+      sim_.schedule_in(delay, *this, kThreadWake, i);
       return;
     }
   }
@@ -224,11 +235,11 @@ void Stage::begin(std::uint32_t i) {
 
 void Stage::start(std::uint32_t i) {
   Instance& inst = instances_[i];
-  const Time now = node_.now();
+  const Time now = sim_.now();
   inst.start = now;
   inst.args = CurveArgs{static_cast<double>(inst.batch.size()), 0, 0};
   for (const RequestId id : inst.batch) {
-    Request& r = node_.request(id);
+    Request& r = requests_[id];
     r.service_start = now;
     inst.args.pixels += r.pixels;
     inst.args.bytes += r.bytes;
@@ -241,7 +252,7 @@ void Stage::start(std::uint32_t i) {
   double need = 0;
   if (to_gpu) {
     for (const RequestId id : inst.batch) {
-      Request& r = node_.request(id);
+      Request& r = requests_[id];
       if (r.location != kHost) continue;
       r.gpu_reserved = peak_gpu_bytes(r);
       need += r.gpu_reserved;
@@ -250,13 +261,13 @@ void Stage::start(std::uint32_t i) {
   if (need > 0) {
     inst.step = Step::kMemory;
     double spilled = 0;
-    const bool granted = node_.gpu(gpu).reserve(need, *this, i, spilled);
+    const bool granted = gpu_at(gpu).reserve(need, *this, i, spilled);
     if (spilled > 0) {
       // Room is made by evicting other tensors to the host; they are reloaded later. Both
       // copies are charged here, on this GPU's link, as part of this batch's input.
       inst.pending += 2;
-      node_.transfer(gpu, Direction::kToHost, spilled, *this, i);
-      node_.transfer(gpu, Direction::kToGpu, spilled, *this, i);
+      res_.pcie.transfer(gpu, Direction::kToHost, spilled, *this, i);
+      res_.pcie.transfer(gpu, Direction::kToGpu, spilled, *this, i);
     }
     if (!granted) return;  // work_done(i) when the memory is granted
   }
@@ -272,47 +283,42 @@ void Stage::input_phase(std::uint32_t i) {
   double to_gpu_bytes = 0;
   bool any_from_host = false;
   for (const RequestId id : inst.batch) {
-    Request& r = node_.request(id);
+    Request& r = requests_[id];
     if (to_gpu && r.location == kHost) {
       any_from_host = true;
       to_gpu_bytes += r.bytes;
     } else if (!to_gpu && r.location != kHost) {
       // A CPU stage (or a transfer to the host) takes the payload off its GPU first.
       ++inst.pending;
-      node_.transfer(r.location, Direction::kToHost, r.bytes, *this, i);
+      res_.pcie.transfer(r.location, Direction::kToHost, r.bytes, *this, i);
     }
   }
   if (any_from_host) {  // one copy for the whole batch (even of 0 bytes: it pays the latency)
     ++inst.pending;
-    node_.transfer(gpu, Direction::kToGpu, to_gpu_bytes, *this, i);
+    res_.pcie.transfer(gpu, Direction::kToGpu, to_gpu_bytes, *this, i);
   }
   if (inst.pending == 0) compute_phase(i);
 }
 
 void Stage::compute_phase(std::uint32_t i) {
   Instance& inst = instances_[i];
-  inst.input_end = node_.now();
+  inst.input_end = sim_.now();
   inst.work = 0;
   // The payload is where the stage runs now.
   const int gpu = groups_[inst.group].gpu;
   const bool to_gpu =
       on_gpu() || (params_.device == Device::kPcie && params_.direction == Direction::kToGpu);
   for (const RequestId id : inst.batch) {
-    Request& r = node_.request(id);
+    Request& r = requests_[id];
     if (to_gpu && r.location == kHost) {
-      r.location = gpu;
-      ++node_.gpu(gpu).resident;
+      gpu_at(gpu).admit(r);
     } else if (!to_gpu && r.location != kHost) {
-      Gpu& from = node_.gpu(r.location);
-      from.release(r.gpu_reserved);
-      --from.resident;
-      r.gpu_reserved = 0;
-      r.location = kHost;
+      gpu_at(r.location).evict(r);
     }
   }
   if (params_.cpu_service) {
     inst.step = Step::kCpu;
-    node_.cpu().submit_from(work(inst, *params_.cpu_service, node_.params().node.cpu.speed), *this,
+    res_.cpu.submit_from(work(inst, *params_.cpu_service, scenario_.node.cpu.speed), *this,
                             i, inst.core);
     return;
   }
@@ -325,15 +331,15 @@ void Stage::device_phase(std::uint32_t i) {
   const int gpu = groups_[inst.group].gpu;
   switch (params_.device) {
     case Device::kCpu:
-      node_.cpu().submit_from(work(inst, params_.service, node_.params().node.cpu.speed), *this, i,
+      res_.cpu.submit_from(work(inst, params_.service, scenario_.node.cpu.speed), *this, i,
                               inst.core);
       return;
     case Device::kGpu:
-      node_.gpu(gpu).compute().submit(work(inst, params_.service, node_.params().node.gpus.speed),
+      gpu_at(gpu).compute().submit(work(inst, params_.service, scenario_.node.gpus.speed),
                                       *this, i);
       return;
     case Device::kNvjpg:
-      node_.gpu(gpu).nvjpg()->submit(work(inst, params_.service, node_.params().node.gpus.speed),
+      gpu_at(gpu).nvjpg()->submit(work(inst, params_.service, scenario_.node.gpus.speed),
                                      *this, i);
       return;
     case Device::kPcie:  // the transfer was the work
@@ -344,17 +350,17 @@ void Stage::device_phase(std::uint32_t i) {
 
 void Stage::output_phase(std::uint32_t i) {
   Instance& inst = instances_[i];
-  inst.compute_end = node_.now();
+  inst.compute_end = sim_.now();
   inst.step = Step::kOutput;
   double bytes = 0;
   for (const RequestId id : inst.batch) {
-    Request& r = node_.request(id);
+    Request& r = requests_[id];
     apply_output(params_.output, r);
     bytes += r.bytes;
   }
   if (copy_out_) {
     ++inst.pending;
-    node_.transfer(groups_[inst.group].gpu, Direction::kToHost, bytes, *this, i);
+    res_.pcie.transfer(groups_[inst.group].gpu, Direction::kToHost, bytes, *this, i);
     return;
   }
   finish(i);
@@ -362,38 +368,35 @@ void Stage::output_phase(std::uint32_t i) {
 
 void Stage::finish(std::uint32_t i) {
   Instance& inst = instances_[i];
-  const Time now = node_.now();
+  const Time now = sim_.now();
   const std::uint32_t g = inst.group;
   // What the compute phase took beyond its work on idle devices was spent waiting for them.
   const Time span = inst.compute_end - inst.input_end;
   const Time compute = std::min(span, static_cast<Time>(std::ceil(inst.work - 1e-6)));
   const Time wait = span - compute;
   const StageSpan batch_span{0, inst.input_end - inst.start, wait, compute, now - inst.compute_end};
-  if (!fused_) node_.batch_done(index_, inst.batch.size(), batch_span);
-  if (Tracer* t = node_.tracer(); t && t->wants(now)) trace(i, wait);
+  Observer* const observer = context_.observer();
+  if (observer && !fused_) observer->batch_done(place_.station, inst.batch.size(), batch_span);
+  if (Tracer* t = context_.tracer(); t && t->wants(now)) trace(i, wait);
   for (const RequestId id : inst.batch) {
-    Request& r = node_.request(id);
-    if (copy_out_ && r.location != kHost) {
-      Gpu& from = node_.gpu(r.location);
-      from.release(r.gpu_reserved);
-      --from.resident;
-      r.gpu_reserved = 0;
-      r.location = kHost;
-    }
-    node_.stage_done(index_, StageSpan{inst.start - r.stage_enter, inst.input_end - inst.start,
-                                       wait, compute, now - inst.compute_end});
+    Request& r = requests_[id];
+    if (copy_out_ && r.location != kHost) gpu_at(r.location).evict(r);  // its result came back
+    if (observer)
+      observer->stage_done(place_.station,
+                           StageSpan{inst.start - r.stage_enter, inst.input_end - inst.start, wait,
+                                     compute, now - inst.compute_end});
   }
   groups_[g].load -= static_cast<int>(inst.batch.size());
   in_stage_.add(now, -static_cast<double>(inst.batch.size()));
   if (fused_) {
     // The worker runs its batch's children (serially) before it takes more work: it stays busy
-    // until Node calls release(i).
+    // until its context calls release(i).
     inst.step = Step::kHeld;
     inst.held_span = batch_span;
     inst.compute_end = now;  // from here: held for the children
     leaving_.swap(inst.batch);
     inst.batch.assign(leaving_.begin(), leaving_.end());  // kept for the batch size and trace
-    node_.fan_out_fused(leaving_, i);
+    context_.hold(leaving_, i);
     leaving_.clear();
     return;
   }
@@ -403,20 +406,20 @@ void Stage::finish(std::uint32_t i) {
   leaving_.swap(inst.batch);
   groups_[g].idle.push_back(i);
   dispatch(g);
-  node_.forward_batch(leaving_);
+  context_.pass_on(leaving_);
   leaving_.clear();
 }
 
 void Stage::release(std::uint32_t i) {
   Instance& inst = instances_[i];
   assert(inst.step == Step::kHeld);
-  const Time now = node_.now();
+  const Time now = sim_.now();
   const std::uint32_t g = inst.group;
   StageSpan span = inst.held_span;
   span.compute += now - inst.compute_end;  // the children's stages ran inside this worker
-  node_.batch_done(index_, inst.batch.size(), span);
-  if (Tracer* t = node_.tracer(); t && t->wants(now) && now > inst.compute_end)
-    t->span(node_.index(), lane(i), "children", inst.compute_end, now, inst.batch.size());
+  if (Observer* o = context_.observer()) o->batch_done(place_.station, inst.batch.size(), span);
+  if (Tracer* t = context_.tracer(); t && t->wants(now) && now > inst.compute_end)
+    t->span(place_.node, lane(i), "children", inst.compute_end, now, inst.batch.size());
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
   inst.idle_since = now;
@@ -434,15 +437,15 @@ std::string Stage::lane(std::uint32_t i) const {
 void Stage::trace(std::uint32_t i, Time wait) {
   const Instance& inst = instances_[i];
   const std::string lane = this->lane(i);
-  Tracer& t = *node_.tracer();
+  Tracer& t = *context_.tracer();
   const std::size_t n = inst.batch.size();
-  const Time now = node_.now();
+  const Time now = sim_.now();
   const Time computed = inst.input_end + wait;
   if (inst.input_end > inst.start)
-    t.span(node_.index(), lane, "input", inst.start, inst.input_end, n);
-  if (wait > 0) t.span(node_.index(), lane, "device wait", inst.input_end, computed, n);
-  t.span(node_.index(), lane, params_.name.c_str(), computed, inst.compute_end, n);
-  if (now > inst.compute_end) t.span(node_.index(), lane, "output", inst.compute_end, now, n);
+    t.span(place_.node, lane, "input", inst.start, inst.input_end, n);
+  if (wait > 0) t.span(place_.node, lane, "device wait", inst.input_end, computed, n);
+  t.span(place_.node, lane, params_.name.c_str(), computed, inst.compute_end, n);
+  if (now > inst.compute_end) t.span(place_.node, lane, "output", inst.compute_end, now, n);
 }
 
 void Stage::work_done(std::uint64_t token) {

@@ -2,7 +2,8 @@
 /// A pipeline stage: a queue (FIFO, or Triton's dynamic batcher) in front of instances that each
 /// run one batch at a time through three phases: input (move the payload to the stage's device,
 /// reserving GPU memory), compute (an optional CPU part, then the device), and output (move the
-/// result back to the host when the next stage is not on this GPU).
+/// result back to the host when the next stage is not on this GPU). It knows its node only
+/// through a StageContext and the resources it is handed (stage_context.h).
 
 #include <cstdint>
 #include <memory>
@@ -18,19 +19,23 @@
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
 #include "sim/model/request.h"
+#include "sim/model/stage_context.h"
 
 namespace servesim {
-
-class Node;
 
 /// The payload a stage's output spec makes of a request's payload (bytes, pixels).
 void apply_output(const OutputParams& out, Request& r);
 
 class Stage final : public WorkOwner, public EventHandler {
  public:
-  /// `rng` draws service times; `wake_rng` thread wake-ups (node.cpu.wakeup), a stream of its
-  /// own so that turning wake-ups on leaves every service draw as it was.
-  Stage(Node& node, std::uint32_t index, const StageParams& params, Rng rng, Rng wake_rng);
+  /// Stage `place.index` of `scenario`'s pipeline (it reads its neighbours to know where its
+  /// payload goes next). `rng` draws service times; `wake_rng` thread wake-ups
+  /// (node.cpu.wakeup), a stream of its own so that turning wake-ups on leaves every service
+  /// draw as it was.
+  Stage(StageContext& context, const StageResources& resources, const ScenarioParams& scenario,
+        StagePlace place, Rng rng, Rng wake_rng);
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
 
   /// A request joins this stage's queue (and starts at once if an instance is free).
   void accept(RequestId id);
@@ -41,7 +46,12 @@ class Stage final : public WorkOwner, public EventHandler {
   /// Fused fan-out: instance `i`, held since its batch finished, has run all the children.
   void release(std::uint32_t i);
 
+  /// Requests queued or in service now, and instances busy now (held ones included).
+  int inside() const { return static_cast<int>(in_stage_.value()); }
+  int busy() const { return busy_count_; }
+
   const std::string& name() const { return params_.name; }
+  std::uint32_t index() const { return place_.index; }
   const StageParams& params() const { return params_; }
   /// Instances over all its devices (the stage's servers in the operational-law sense).
   int instances() const { return static_cast<int>(instances_.size()); }
@@ -93,9 +103,14 @@ class Stage final : public WorkOwner, public EventHandler {
   Time work(Instance& inst, const ServiceParams& s, double speed);
   double peak_gpu_bytes(const Request& r) const;
   std::uint32_t choose_group();
+  Gpu& gpu_at(int g) { return *res_.gpus[static_cast<std::size_t>(g)]; }
 
-  Node& node_;
-  std::uint32_t index_;
+  StageContext& context_;
+  StageResources res_;
+  Simulator& sim_;
+  RequestPool& requests_;
+  const ScenarioParams& scenario_;
+  StagePlace place_;
   const StageParams& params_;
   Rng rng_, wake_rng_;
   bool sleeps_ = false;    // its instances are threads that sleep when idle (node.cpu.wakeup)

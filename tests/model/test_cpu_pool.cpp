@@ -1,0 +1,84 @@
+// The CPU pool as egalitarian processor sharing: completion times worked out by hand for a
+// known set of work items, and the busy-core integral, which must equal the work done.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "sim/core/simulator.h"
+#include "sim/model/cpu_pool.h"
+#include "tests/model/work_log.h"
+
+namespace servesim {
+namespace {
+
+using Done = test::WorkLog;
+using test::Finish;
+
+/// Submits `work` to `pool` when its event fires, with the event's arg as the token.
+struct SubmitAt final : EventHandler {
+  SubmitAt(Simulator& s, CpuPool& p, Done& d) : sim(s), pool(p), done(d) {}
+  void on_event(std::uint32_t, std::uint64_t arg) override { pool.submit(work, done, arg); }
+  Simulator& sim;
+  CpuPool& pool;
+  Done& done;
+  Time work = 0;
+};
+
+}  // namespace
+
+TEST_CASE("cpu pool: with a core each, work runs at full speed (work / speed)", "[unit]") {
+  Simulator sim;
+  CpuPool pool(sim, 2, 2.0);  // two cores twice as fast as the measuring machine
+  Done done(sim);
+  pool.submit(1000, done, 1);
+  pool.submit(3000, done, 2);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 500}, {2, 1500}});
+  // Busy cores: 2 for 500 ns, then 1 for 1000 ns.
+  CHECK(pool.busy_area(sim.now()) == Approx(2 * 500 + 1 * 1000));
+}
+
+TEST_CASE("cpu pool: more items than cores share them equally", "[unit]") {
+  Simulator sim;
+  CpuPool pool(sim, 1, 1.0);
+  Done done(sim);
+  // Both run at 1/2 until the short one has had its 1000 ns (t = 2000); the long one has 2000
+  // ns left and runs alone at full speed: t = 4000.
+  pool.submit(1000, done, 1);
+  pool.submit(3000, done, 2);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 2000}, {2, 4000}});
+  CHECK(pool.busy_area(sim.now()) == Approx(4000));  // one core busy throughout
+}
+
+TEST_CASE("cpu pool: the busy-core integral equals the work done (3 items on 2 cores)",
+          "[unit]") {
+  Simulator sim;
+  CpuPool pool(sim, 2, 1.0);
+  Done done(sim);
+  for (std::uint64_t k = 0; k < 3; ++k) pool.submit(1000, done, k);
+  CHECK(pool.active() == 3);
+  sim.run_until(kTimeMax);
+  // Each at 2/3 of a core: all three done at 1500 ns, in submission order (equal marks).
+  CHECK(done.at == Finish{{0, 1500}, {1, 1500}, {2, 1500}});
+  CHECK(pool.busy_area(sim.now()) == Approx(3000));
+  CHECK(pool.active() == 0);
+}
+
+TEST_CASE("cpu pool: an item arriving later slows the one already running", "[unit]") {
+  Simulator sim;
+  CpuPool pool(sim, 1, 1.0);
+  Done done(sim);
+  SubmitAt later(sim, pool, done);
+  later.work = 1000;
+  pool.submit(1000, done, 1);
+  sim.schedule_at(500, later, 0, 2);
+  sim.run_until(kTimeMax);
+  // At 500 the first has 500 ns left; shared, it needs 1000 ns more (t = 1500), when the
+  // second has done 500 of its 1000 and finishes alone at 2000.
+  CHECK(done.at == Finish{{1, 1500}, {2, 2000}});
+}
+
+}  // namespace servesim

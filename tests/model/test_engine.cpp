@@ -1,0 +1,95 @@
+// FIFO engines (a GPU's compute engine, NVJPG), copy-engine slots and the per-core CPU
+// scheduler: completion times and order for known jobs, worked out by hand.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "sim/core/simulator.h"
+#include "sim/model/engine.h"
+#include "tests/model/work_log.h"
+
+namespace servesim {
+namespace {
+
+using Done = test::WorkLog;
+using test::Finish;
+
+}  // namespace
+
+TEST_CASE("fifo engine: one server runs jobs one after the other, in order", "[unit]") {
+  Simulator sim;
+  FifoEngine gpu(sim, 1, 1.0);
+  Done done(sim);
+  gpu.submit(100, done, 1);
+  gpu.submit(200, done, 2);
+  gpu.submit(300, done, 3);
+  CHECK(gpu.queued() == 2);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 100}, {2, 300}, {3, 600}});
+  CHECK(gpu.busy_area(sim.now()) == Approx(600));
+}
+
+TEST_CASE("fifo engine: count servers at speed s take work / s each", "[unit]") {
+  Simulator sim;
+  FifoEngine nvjpg(sim, 2, 2.0);
+  Done done(sim);
+  for (std::uint64_t k = 1; k <= 3; ++k) nvjpg.submit(1000, done, k);
+  sim.run_until(kTimeMax);
+  // Two start at once (500 ns each); the third waits for the first free server.
+  CHECK(done.at == Finish{{1, 500}, {2, 500}, {3, 1000}});
+  CHECK(nvjpg.busy_area(sim.now()) == Approx(2 * 500 + 1 * 500));
+  CHECK(nvjpg.servers() == 2);
+}
+
+TEST_CASE("copy-engine slots: holders up to the count, then a FIFO line", "[unit]") {
+  Simulator sim;
+  Slots engines(1);
+  Done done(sim);
+  CHECK(engines.acquire(done, 1));
+  CHECK_FALSE(engines.acquire(done, 2));
+  CHECK_FALSE(engines.acquire(done, 3));
+  CHECK(engines.waiting() == 2);
+  engines.release();  // passes straight to 2, then to 3
+  CHECK(done.at == Finish{{2, 0}});
+  engines.release();
+  CHECK(done.at == Finish{{2, 0}, {3, 0}});
+  engines.release();  // free again: a new holder gets it at once
+  CHECK(engines.acquire(done, 4));
+  CHECK(engines.waiting() == 0);
+}
+
+TEST_CASE("per-core scheduler: a thread keeps its idle core; with every core busy it queues "
+          "behind the work on its own",
+          "[unit]") {
+  Simulator sim;
+  PerCoreServer cpu(sim, 2, 1.0);
+  Done done(sim);
+  int a = -1, b = -1, c = -1;
+  cpu.submit_from(1000, done, 1, a);  // no history: the first idle core, core 0
+  cpu.submit_from(1000, done, 2, b);  // core 0 is busy: the idle core 1
+  CHECK(a == 0);
+  CHECK(b == 1);
+  c = 1;                              // a thread that last ran on core 1, which is busy:
+  cpu.submit_from(1000, done, 3, c);  // no idle core, so it stays there and shares it
+  CHECK(c == 1);
+  sim.run_until(kTimeMax);
+  // Core 0 runs job 1 alone (t = 1000); core 1 shares jobs 2 and 3 (both done at 2000).
+  CHECK(done.at == Finish{{1, 1000}, {2, 2000}, {3, 2000}});
+  CHECK(cpu.busy_area(sim.now()) == Approx(3000));
+}
+
+TEST_CASE("shared server: the processor-sharing pool seen as a Server", "[unit]") {
+  Simulator sim;
+  SharedServer cpu(sim, 2, 1.0);
+  Done done(sim);
+  int core = 5;
+  cpu.submit_from(1000, done, 1, core);  // processor sharing has no cores to remember
+  CHECK(core == 5);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 1000}});
+  CHECK(cpu.servers() == 2);
+}
+
+}  // namespace servesim
