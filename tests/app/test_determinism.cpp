@@ -36,7 +36,8 @@ std::string run_to_json(const std::filesystem::path& out, std::vector<std::strin
 
 }  // namespace
 
-TEST_CASE("the same config and seed give byte-identical JSON, for 1 or 3 threads", "[unit]") {
+TEST_CASE("the same config and seed give byte-identical JSON, for 1 or 3 threads",
+          "[unit][threads]") {
   // The built-in default: the paper's node, every stage kind, batching and the PCIe model.
   const test::TempDir tmp;
   const auto& dir = tmp.path();

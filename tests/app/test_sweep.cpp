@@ -77,7 +77,7 @@ TEST_CASE("grid values: lists split outside brackets, ranges with one unit", "[u
 }
 
 TEST_CASE("a sweep writes every point in grid order, byte-identical for -j 1 and -j 2",
-          "[unit][sweep]") {
+          "[unit][sweep][threads]") {
   TempDir dir;
   const auto scenario = dir.write("s.yaml", kScenario);
   REQUIRE(cli(sweep_args(scenario, dir.path() / "a.csv", "1")) == kExitOk);

@@ -89,7 +89,7 @@ TEST_CASE("a redis-server is started on a free port and stopped with its owner, 
 }
 
 TEST_CASE("calib bench broker --quick measures redis by payload size and the samples fit",
-          "[calib]") {
+          "[calib][threads]") {
   if (!have_redis()) return;
   test::TempDir dir;
   // The name the bench once used for its scratch directory, planted as a symlink to a folder of

@@ -143,7 +143,7 @@ TEST_CASE("calib with a malformed samples file exits 2 naming file:line:col; usa
   CHECK(missing.code == 2);
 }
 
-TEST_CASE("calib bench --quick times every kernel and its samples fit", "[calib]") {
+TEST_CASE("calib bench --quick times every kernel and its samples fit", "[calib][slow]") {
   test::TempDir dir;
   const Result b = calib({"bench", "--quick", "--out", dir.path().string()});
   INFO(b.err);

@@ -243,7 +243,7 @@ std::vector<Generator> generators() {
   };
 }
 
-TEST_CASE("model selection picks the generating form for each form", "[unit]") {
+TEST_CASE("model selection picks the generating form for each form", "[unit][slow]") {
   // No criterion is right every time: a form nested one parameter above the true one fits noise
   // a little better, by a chi-square(1) draw. With AICc alone it wins when that draw exceeds 2
   // (16% of the time); with the 2-unit parsimony margin of fit_curve, when it exceeds 4 (4.6%,

@@ -4,30 +4,33 @@
 
 #include <cmath>
 #include <cstdint>
-#include <string>
 
 #include "sim/core/simulator.h"
 #include "sim/model/cluster.h"
 #include "sim/model/workload.h"
-#include "tests/support/scenario.h"
 
 namespace servesim {
 namespace {
 
-using test::parse;
+/// A workload of `mode` with its keys set by `set`, in front of one node of one core whose one
+/// worker takes `service` per request (by default 1 us: far from saturation at the open rates
+/// below). The parameters are built by hand: the model's tests do not read scenarios.
+template <class Set>
+ScenarioParams one_worker(WorkloadMode mode, Set set, Time service = 1000) {
+  ScenarioParams p;
+  p.run.duration = 10 * kSecond;
+  p.node.cpu.cores = 1;
+  p.workload.mode = mode;
+  set(p.workload);
+  StageParams work;
+  work.name = "work";
+  work.service.dist = Distribution::make(DistKind::kDeterministic, static_cast<double>(service), 0);
+  p.pipeline.push_back(work);
+  return p;
+}
 
-// One core and one worker.
-const std::string kNode = R"(
-run: {duration: 10s}
-node: {cpu: {cores: 1}}
-)";
-
-/// Arrivals a workload `yaml` made by `until`, on a fresh cluster whose worker takes `service`
-/// per request (by default 1 us: far from saturation at the open rates below).
-std::uint64_t arrivals(const std::string& yaml, Time until, std::uint64_t replication = 0,
-                       const std::string& service = "1us") {
-  const ScenarioParams p = parse(kNode + yaml + "pipeline: [{name: work, device: cpu, instances: 1,"
-                                 " service: {dist: deterministic, mean: " + service + "}}]\n");
+/// Arrivals the workload of `p` made by `until`, on a fresh cluster.
+std::uint64_t arrivals(const ScenarioParams& p, Time until, std::uint64_t replication = 0) {
   Simulator sim;
   Cluster cluster(sim, p, replication);
   Workload workload(sim, cluster, p.workload, p.seed, replication);
@@ -36,13 +39,34 @@ std::uint64_t arrivals(const std::string& yaml, Time until, std::uint64_t replic
   return cluster.counters().arrivals;
 }
 
+/// An open workload at 1000/s with `arrival` (and `cv`, for gamma).
+ScenarioParams open_1000(ArrivalProcess arrival, double cv = 1.0) {
+  return one_worker(WorkloadMode::kOpen, [&](WorkloadParams& w) {
+    w.rate_per_s = 1000;
+    w.arrival = arrival;
+    w.cv = cv;
+  });
+}
+
+/// `clients` closed-loop clients on a 1 ms worker, thinking `think` (0: none) between requests.
+ScenarioParams closed_1ms(int clients, Time think = 0) {
+  return one_worker(
+      WorkloadMode::kClosed,
+      [&](WorkloadParams& w) {
+        w.concurrency = clients;
+        if (think) w.think_time = Distribution::make(DistKind::kDeterministic,
+                                                     static_cast<double>(think), 0);
+      },
+      kMillisecond);
+}
+
 constexpr double kZ999 = 3.29;  // two-sided 99.9% normal quantile
 
 }  // namespace
 
 TEST_CASE("workload: constant arrivals come exactly every 1/rate", "[unit]") {
   // At 1 ms, 2 ms, ..., 1000 ms: 1000 by t = 1 s (an event at the end is in).
-  CHECK(arrivals("workload: {mode: open, rate: 1000/s, arrival: constant}\n", kSecond) == 1000);
+  CHECK(arrivals(open_1000(ArrivalProcess::kConstant), kSecond) == 1000);
 }
 
 TEST_CASE("workload: Poisson arrivals over 10 s count rate x T within a 99.9% interval",
@@ -51,7 +75,7 @@ TEST_CASE("workload: Poisson arrivals over 10 s count rate x T within a 99.9% in
   const double mean = 1000.0 * 10;
   for (std::uint64_t rep = 0; rep < 3; ++rep) {
     const auto n = static_cast<double>(
-        arrivals("workload: {mode: open, rate: 1000/s, arrival: poisson}\n", 10 * kSecond, rep));
+        arrivals(open_1000(ArrivalProcess::kPoisson), 10 * kSecond, rep));
     CHECK(std::abs(n - mean) < kZ999 * std::sqrt(mean));
   }
 }
@@ -60,20 +84,19 @@ TEST_CASE("workload: gamma arrivals keep the rate; their count spreads with the 
   // A renewal process's count over a long T has variance ~ rate T cv^2: sd 100 x 2 = 200.
   const double mean = 1000.0 * 10;
   const auto n = static_cast<double>(
-      arrivals("workload: {mode: open, rate: 1000/s, arrival: gamma, cv: 2}\n", 10 * kSecond));
+      arrivals(open_1000(ArrivalProcess::kGamma, 2), 10 * kSecond));
   CHECK(std::abs(n - mean) < kZ999 * std::sqrt(mean) * 2);
 }
 
 TEST_CASE("workload: a closed loop sends the next request when one completes", "[unit]") {
   // 5 clients on a 1 ms server: one completion per ms, each followed by a send, plus the 5 sent
   // at t = 0: 105 by t = 100.5 ms.
-  CHECK(arrivals("workload: {mode: closed, concurrency: 5}\n", us(100500), 0, "1ms") == 105);
+  CHECK(arrivals(closed_1ms(5), us(100500)) == 105);
 }
 
 TEST_CASE("workload: a closed client thinks between a response and its next send", "[unit]") {
   // 1 ms of service, then 1 ms of thought: sends at 0, 2, ..., 100 ms.
-  CHECK(arrivals("workload: {mode: closed, concurrency: 1, think_time: 1ms}\n", us(100500), 0,
-                 "1ms") == 51);
+  CHECK(arrivals(closed_1ms(1, kMillisecond), us(100500)) == 51);
 }
 
 }  // namespace servesim

@@ -401,7 +401,7 @@ pipeline:
 }
 
 TEST_CASE("on two GPUs a request stays on its GPU between GPU stages and each GPU gets half",
-          "[unit][node]") {
+          "[unit][node][threads]") {
   // Poisson 1000/s through two GPU stages (exponential 0.5 ms, then 0.3 ms) on 2 GPUs with a
   // 1 us + 1 us PCIe latency: any copy would cost >= 2 us. The first stage copies the (empty)
   // payload in; the second must find it where it is, with no Compute Input at all.

@@ -35,7 +35,7 @@ PipelineResult run(PipelineConfig c, const BatchingParams& b) {
 }  // namespace
 
 TEST_CASE("real pipeline: a lone request waits max_queue_delay in the batcher, never less",
-          "[unit][validate]") {
+          "[real][validate]") {
   PipelineConfig c;
   c.concurrency = 1;
   BatchingParams b;
@@ -57,7 +57,7 @@ TEST_CASE("real pipeline: a lone request waits max_queue_delay in the batcher, n
 }
 
 TEST_CASE("real pipeline: batches never exceed max_batch_size and a full batch goes at once",
-          "[unit][validate]") {
+          "[real][validate]") {
   PipelineConfig c;
   c.concurrency = 8;
   c.preprocess_workers = 1;
@@ -81,7 +81,7 @@ TEST_CASE("real pipeline: batches never exceed max_batch_size and a full batch g
 }
 
 TEST_CASE("real pipeline: an open loop counts its Poisson arrivals in the window",
-          "[unit][validate]") {
+          "[real][validate]") {
   PipelineConfig c;
   c.open = true;
   c.rate = 200;
