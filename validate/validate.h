@@ -105,6 +105,10 @@ void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::Jp
 /// The comparison as CSV (one row per configuration, times in ms).
 std::string validation_csv(const std::vector<ValidationRow>& rows);
 
+/// A gnuplot script (validate.gp) that plots validation_csv's predicted against measured
+/// throughput, p50 and p99 beside the diagonal.
+std::string validation_plot_script();
+
 /// CPU seconds the whole machine has spent busy (/proc/stat; -1 when unknown) and this
 /// process's own: over a stretch of wall time, their difference is what other processes used.
 struct CpuClock {
@@ -131,6 +135,14 @@ struct Errors {
   /// "throughput 4.9% / 54.7%, p50 ..., p99 ...": the median and the worst |error| of each.
   std::string summary() const;
 };
+
+/// One line per ablation ("  without ...: throughput ..."): the median and worst |error| over
+/// the rows that have it, of the predictions' ablations or (measured_demand) the reruns'.
+void print_ablation_errors(const std::vector<ValidationRow>& rows, bool measured_demand,
+                           std::ostream& out);
+
+/// "+4.9%": a relative error as validate's tables print it.
+std::string signed_percent(double e);
 
 /// A number as the validation CSVs write it: four significant digits.
 std::string csv_number(double v);

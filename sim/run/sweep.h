@@ -9,30 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/config/error.h"
+#include "sim/run/grid.h"
 
 namespace servesim {
-
-/// One swept key and its values, each a YAML text as `--set key=value` takes it.
-struct GridAxis {
-  std::string key;
-  std::vector<std::string> values;
-  SourceMark mark;  // where the axis was given: "--grid #2", or its key in a grid file
-};
-
-/// The most points a sweep may have (the product of its axes' sizes); a bigger grid is refused
-/// at the axis that passes it. Each finished point's result stays in memory until the sweep ends
-/// (a few KB), and a million points is days of simulation for all but the smallest scenarios.
-inline constexpr std::size_t kMaxSweepPoints = 1'000'000;
-
-/// Parses `--grid key=v1,v2,...` or `--grid key=start:stop:step` (numbers, with one unit for all
-/// three: `workload.rate=100/s:500/s:100/s`). Values are split on commas outside brackets and
-/// quotes, so `--grid 'workload.images=[small],[medium]'` works. `index` numbers the argument
-/// in errors ("--grid #2").
-GridAxis parse_grid_arg(const std::string& text, int index);
-
-/// Reads a grid file: `grid:` mapping each key to a list of values or to {start, stop, step}.
-std::vector<GridAxis> load_grid_file(const std::filesystem::path& file);
 
 struct SweepOptions {
   std::filesystem::path scenario;  // empty: the built-in default

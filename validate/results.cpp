@@ -1,0 +1,187 @@
+#include "validate/validate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace servesim::validate {
+
+double relative_error(double predicted, double measured) {
+  if (measured == 0) return predicted == 0 ? 0 : 1;
+  return (predicted - measured) / measured;
+}
+
+CpuClock cpu_clock() {
+  CpuClock c;
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal &&
+      cpu == "cpu")
+    c.machine_busy_s =
+        (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) == 0)
+    c.self_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  return c;
+}
+
+double median_abs(std::vector<double> v) {
+  if (v.empty()) return 0;
+  for (double& x : v) x = std::abs(x);
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double worst_abs(const std::vector<double>& v) {
+  double w = 0;
+  for (const double x : v) w = std::max(w, std::abs(x));
+  return w;
+}
+
+std::string Errors::summary() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "throughput %.1f%% / %.1f%%, p50 %.1f%% / %.1f%%, p99 %.1f%% / %.1f%%",
+                median_abs(throughput) * 100, worst_abs(throughput) * 100, median_abs(p50) * 100,
+                worst_abs(p50) * 100, median_abs(p99) * 100, worst_abs(p99) * 100);
+  return buf;
+}
+
+void print_ablation_errors(const std::vector<ValidationRow>& rows, bool measured_demand,
+                           std::ostream& out) {
+  for (std::size_t k = 0; k < std::size(kAblations); ++k) {
+    Errors e;
+    for (const auto& r : rows) {
+      const auto& list = measured_demand ? r.md_ablations : r.ablations;
+      if (list.size() > k) e.add(r.measured, list[k].throughput, list[k].p50_ms, list[k].p99_ms);
+    }
+    if (!e.throughput.empty()) out << "  " << kAblations[k].label << ": " << e.summary() << "\n";
+  }
+}
+
+std::string signed_percent(double e) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", e * 100);
+  return buf;
+}
+
+std::string csv_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::JpegImage> images,
+                   const Curve& infer) {
+  const PipelineResult& m = r.measured;
+  if (m.preprocess.count > 0 && m.preprocess.cpu_cores > 0 && !images.empty()) {
+    double cal = 0;
+    for (const calib::JpegImage& j : images)
+      cal += pre.mean_ns(
+          {1, static_cast<double>(j.width) * j.height, static_cast<double>(j.data.size())});
+    cal /= static_cast<double>(images.size());
+    const double used = m.preprocess.cpu_cores * m.window_s * 1e9;
+    r.preprocess_demand_ratio = used / (cal * static_cast<double>(m.preprocess.count));
+  }
+  double cal = 0;
+  for (std::size_t b = 1; b < m.batch_sizes.size(); ++b)
+    cal += static_cast<double>(m.batch_sizes[b]) * infer.mean_ns({static_cast<double>(b), 0, 0});
+  if (cal > 0 && m.infer.cpu_cores > 0)
+    r.infer_demand_ratio = m.infer.cpu_cores * m.window_s * 1e9 / cal;
+}
+
+std::string validation_csv(const std::vector<ValidationRow>& rows) {
+  std::ostringstream o;
+  o << "size,mode,load,workers,max_batch_size,max_queue_delay_us,completed,"
+       "measured_throughput,predicted_throughput,throughput_error,"
+       "measured_p50_ms,predicted_p50_ms,p50_error,measured_p99_ms,predicted_p99_ms,p99_error,"
+       "measured_batch_mean,predicted_batch_mean,"
+       "measured_preprocess_queue_ms,predicted_preprocess_queue_ms,"
+       "measured_preprocess_service_ms,predicted_preprocess_service_ms,"
+       "measured_infer_queue_ms,predicted_infer_queue_ms,"
+       "measured_infer_service_ms,predicted_infer_service_ms,other_load_cores,"
+       "measured_preprocess_cpu_cores,measured_preprocess_runnable_wait_cores,"
+       "measured_infer_cpu_cores,measured_infer_runnable_wait_cores,"
+       "preprocess_demand_ratio,infer_demand_ratio,measured_demand_throughput,"
+       "measured_demand_p50_ms,measured_demand_p99_ms,"
+       "predicted_preprocess_runnable_wait_cores,predicted_infer_runnable_wait_cores";
+  for (const char* run : {"", "measured_demand_"})
+    for (const Ablation& a : kAblations)
+      o << "," << run << "without_" << a.name << "_throughput," << run << "without_" << a.name
+        << "_p50_ms," << run << "without_" << a.name << "_p99_ms," << run << "without_" << a.name
+        << "_preprocess_runnable_wait_cores," << run << "without_" << a.name
+        << "_infer_runnable_wait_cores";
+  o << "\n";
+  const auto g = csv_number;
+  for (const auto& r : rows) {
+    const auto& m = r.measured;
+    o << r.size << "," << (r.open ? "open" : "closed") << ","
+      << (r.open ? g(r.rate) : std::to_string(r.concurrency)) << "," << r.workers << ","
+      << r.max_batch_size << "," << r.max_queue_delay_us << "," << m.completed << ","
+      << g(m.throughput_rps) << "," << g(r.sim_throughput) << ","
+      << g(relative_error(r.sim_throughput, m.throughput_rps)) << "," << g(m.p50_s * 1e3) << ","
+      << g(r.sim_p50_ms) << "," << g(relative_error(r.sim_p50_ms, m.p50_s * 1e3)) << ","
+      << g(m.p99_s * 1e3) << "," << g(r.sim_p99_ms) << ","
+      << g(relative_error(r.sim_p99_ms, m.p99_s * 1e3)) << "," << g(m.batch_mean) << ","
+      << g(r.sim_batch_mean) << "," << g(m.preprocess.queue_mean_s * 1e3) << ","
+      << g(r.sim_pre_queue_ms) << "," << g(m.preprocess.service_mean_s * 1e3) << ","
+      << g(r.sim_pre_service_ms) << "," << g(m.infer.queue_mean_s * 1e3) << ","
+      << g(r.sim_inf_queue_ms) << "," << g(m.infer.service_mean_s * 1e3) << ","
+      << g(r.sim_inf_service_ms) << "," << g(r.other_load_cores) << "," << g(m.preprocess.cpu_cores)
+      << "," << g(m.preprocess.runnable_wait_cores) << "," << g(m.infer.cpu_cores) << ","
+      << g(m.infer.runnable_wait_cores) << "," << g(r.preprocess_demand_ratio) << ","
+      << g(r.infer_demand_ratio);
+    // A rerun that did not happen (no schedstat) leaves its cells empty, not 0.
+    const bool md = r.md_throughput > 0;
+    o << "," << (md ? g(r.md_throughput) : "") << "," << (md ? g(r.md_p50_ms) : "") << ","
+      << (md ? g(r.md_p99_ms) : "") << "," << g(r.sim_pre_wait_cores) << ","
+      << g(r.sim_inf_wait_cores);
+    for (const std::vector<ValidationRow::Prediction>* list : {&r.ablations, &r.md_ablations})
+      for (std::size_t k = 0; k < std::size(kAblations); ++k) {
+        if (k >= list->size()) {
+          o << ",,,,,";
+          continue;
+        }
+        const ValidationRow::Prediction& a = (*list)[k];
+        o << "," << g(a.throughput) << "," << g(a.p50_ms) << "," << g(a.p99_ms) << ","
+          << g(a.preprocess_wait_cores) << "," << g(a.infer_wait_cores);
+      }
+    o << "\n";
+  }
+  return o.str();
+}
+
+std::string validation_plot_script() {
+  return "# gnuplot validate.gp: predicted against measured (validate.csv), one point per\n"
+         "# configuration; on the diagonal the prediction is exact. Open circles: the simulation\n"
+         "# rerun with each stage's CPU demand measured during the run (not a prediction).\n"
+         "set terminal pngcairo size 1200,420\n"
+         "set output 'validate.png'\n"
+         "set datafile separator ','\n"
+         "set key autotitle columnhead bottom right\n"
+         "set multiplot layout 1,3\n"
+         "set grid\n"
+         "set xlabel 'measured'\n"
+         "set ylabel 'simulated'\n"
+         "do for [m in 'throughput p50_ms p99_ms'] {\n"
+         "  if (m eq 'throughput') { unset logscale; set xtics 50; set ytics 50 } else { set "
+         "logscale xy; set xtics autofreq; set ytics autofreq }\n"
+         "  set title (m eq 'throughput' ? 'throughput (1/s)' : m eq 'p50_ms' ? "
+         "'p50 latency (ms)' : 'p99 latency (ms)')\n"
+         "  plot 'validate.csv' using (column('measured_'.m)):(column('predicted_'.m)) with points "
+         "pt 7 title 'prediction', '' using (column('measured_'.m)):(column('measured_demand_'.m)) "
+         "with points pt 6 lc 'dark-green' title 'given measured demand', x with lines lc 'gray' "
+         "notitle\n"
+         "}\n"
+         "unset multiplot\n";
+}
+
+}  // namespace servesim::validate
