@@ -23,7 +23,7 @@
 #include "sim/app/validate_broker.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"

@@ -21,7 +21,7 @@
 #include "calib/machine.h"
 #include "sim/app/cli.h"
 #include "sim/config/curves.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/metrics/run_summary.h"
 
 namespace servesim {

@@ -22,7 +22,7 @@
 #include "calib/kernels.h"
 #include "calib/machine.h"
 #include "sim/config/curves.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/metrics/run_summary.h"
 
 namespace servesim {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sim/app/cli.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "tests/support/cli.h"
 #include "tests/support/temp_dir.h"
 

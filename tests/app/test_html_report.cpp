@@ -5,7 +5,7 @@
 #include <string>
 
 #include "sim/app/html_report.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/run_summary.h"

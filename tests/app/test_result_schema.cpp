@@ -7,7 +7,7 @@
 #include <string>
 
 #include "sim/config/error.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"

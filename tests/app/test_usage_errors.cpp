@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/cli.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/run_summary.h"

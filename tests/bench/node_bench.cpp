@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/model/observer.h"
 #include "sim/model/replication.h"
 

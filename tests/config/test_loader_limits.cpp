@@ -9,7 +9,7 @@
 #include <string>
 
 #include "sim/config/limits.h"
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"

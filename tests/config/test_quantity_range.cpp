@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "tests/support/config_error.h"
 #include "tests/support/scenario.h"

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 
 namespace servesim {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/metrics/trace.h"

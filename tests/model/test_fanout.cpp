@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/run_summary.h"
 #include "sim/model/replication.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/confidence.h"
 #include "sim/metrics/run_summary.h"

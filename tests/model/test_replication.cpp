@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/run_summary.h"
 

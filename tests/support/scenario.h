@@ -4,7 +4,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 
 namespace servesim::test {

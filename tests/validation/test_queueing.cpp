@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "sim/config/tree.h"
 #include "sim/metrics/run_summary.h"
 #include "tests/validation/queueing_theory.h"

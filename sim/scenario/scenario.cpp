@@ -1,4 +1,4 @@
-#include "sim/config/scenario.h"
+#include "sim/scenario/scenario.h"
 
 #include <cmath>
 #include <cstdio>
