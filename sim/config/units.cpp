@@ -81,6 +81,17 @@ std::optional<double> parse_number(std::string_view text) {
   return v;
 }
 
+std::string format_duration(Time t) {
+  struct U {
+    Time f;
+    const char* name;
+  };
+  for (const U u : {U{kSecond, "s"}, U{kMillisecond, "ms"}, U{kMicrosecond, "us"}}) {
+    if (t != 0 && t % u.f == 0) return std::to_string(t / u.f) + u.name;
+  }
+  return std::to_string(t) + "ns";
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "sim/core/time.h"
+
 namespace servesim {
 
 enum class Dimension { kDuration, kRate, kBytes, kBandwidth, kPower };
@@ -23,6 +25,9 @@ ParsedQuantity parse_quantity(std::string_view text, Dimension dim);
 
 /// Parses a plain number (no unit); nullopt for anything else, including nan and inf.
 std::optional<double> parse_number(std::string_view text);
+
+/// "40ms", "2000s", "250us": the largest unit that writes the value exactly.
+std::string format_duration(Time t);
 
 /// Edit distance, for did-you-mean suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
