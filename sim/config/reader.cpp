@@ -143,6 +143,11 @@ std::optional<std::string> MapReader::name(std::string_view key) {
 
 std::optional<std::string> MapReader::choice(std::string_view key,
                                              std::initializer_list<std::string_view> options) {
+  return choice(key, std::vector<std::string_view>(options));
+}
+
+std::optional<std::string> MapReader::choice(std::string_view key,
+                                             const std::vector<std::string_view>& options) {
   const ConfigNode* n = get(key);
   if (!n) return std::nullopt;
   const std::string& v = read_scalar(*n, key_path(key), "one of the names listed below");

@@ -33,6 +33,9 @@ class MapReader {
   const ConfigNode* get(std::string_view key);
   const ConfigNode& require(std::string_view key);
   bool has(std::string_view key);
+  /// Whether the map holds `key`, without making it a known key (for a rule across keys that
+  /// were read already).
+  bool holds(std::string_view key) const { return node_.find(key) != nullptr; }
 
   // Typed getters: nullopt when absent; an error when present but wrong.
   std::optional<std::string> string(std::string_view key);
@@ -40,6 +43,8 @@ class MapReader {
   std::optional<std::string> name(std::string_view key);
   std::optional<std::string> choice(std::string_view key,
                                     std::initializer_list<std::string_view> options);
+  std::optional<std::string> choice(std::string_view key,
+                                    const std::vector<std::string_view>& options);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<double> number(std::string_view key, double min, double max);
   /// Durations must be > 0 unless allow_zero; they must fit in int64 nanoseconds.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace servesim {
@@ -54,20 +56,19 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string_view dimension_hint(Dimension d) {
-  switch (d) {
-    case Dimension::kDuration:
-      return "a duration with a unit (e.g. 250us, 40ms, 30s)";
-    case Dimension::kRate:
-      return "a rate with a unit (e.g. 90/s, 1200/s)";
-    case Dimension::kBytes:
-      return "a size with a unit (e.g. 121kB, 24GiB)";
-    case Dimension::kBandwidth:
-      return "a bandwidth with a unit (e.g. 16GB/s, 100Gbit/s)";
-    case Dimension::kPower:
-      return "a power with a unit (e.g. 350W)";
-  }
-  return "";
+const DimensionText& dimension_text(Dimension d) {
+  // Looked up by value, never by position, so that reordering the enum cannot mismatch them.
+  static const std::pair<Dimension, DimensionText> kText[] = {
+      {Dimension::kDuration, {"duration", "s", "a duration with a unit (e.g. 250us, 40ms, 30s)"}},
+      {Dimension::kRate, {"rate", "/s", "a rate with a unit (e.g. 90/s, 1200/s)"}},
+      {Dimension::kBytes, {"size", "B", "a size with a unit (e.g. 121kB, 24GiB)"}},
+      {Dimension::kBandwidth,
+       {"bandwidth", "B/s", "a bandwidth with a unit (e.g. 16GB/s, 100Gbit/s)"}},
+      {Dimension::kPower, {"power", "W", "a power with a unit (e.g. 350W)"}},
+  };
+  for (const auto& [dim, text] : kText)
+    if (dim == d) return text;
+  throw std::logic_error("dimension_text: a Dimension without its text");
 }
 
 std::optional<double> parse_number(std::string_view text) {
@@ -79,6 +80,17 @@ std::optional<double> parse_number(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v))
     return std::nullopt;
   return v;
+}
+
+std::string format_duration(Time t) {
+  struct U {
+    Time f;
+    const char* name;
+  };
+  for (const U u : {U{kSecond, "s"}, U{kMillisecond, "ms"}, U{kMicrosecond, "us"}}) {
+    if (t != 0 && t % u.f == 0) return std::to_string(t / u.f) + u.name;
+  }
+  return std::to_string(t) + "ns";
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -5,12 +5,20 @@
 #include <string>
 #include <string_view>
 
+#include "sim/core/time.h"
+
 namespace servesim {
 
 enum class Dimension { kDuration, kRate, kBytes, kBandwidth, kPower };
 
-/// "duration (e.g. 250us, 30s)" and so on, for messages.
-std::string_view dimension_hint(Dimension d);
+/// What servesim says of a dimension, in one place: its name in the docs ("duration"), the SI
+/// base unit the resolved config writes it in ("s"), and the hint messages give ("a duration
+/// with a unit (e.g. 250us, 40ms, 30s)").
+struct DimensionText {
+  std::string_view word, base_unit, hint;
+};
+const DimensionText& dimension_text(Dimension d);
+inline std::string_view dimension_hint(Dimension d) { return dimension_text(d).hint; }
 
 struct ParsedQuantity {
   double value = 0;   // in SI base units: seconds, 1/s, bytes, bytes/s, watts
@@ -23,6 +31,9 @@ ParsedQuantity parse_quantity(std::string_view text, Dimension dim);
 
 /// Parses a plain number (no unit); nullopt for anything else, including nan and inf.
 std::optional<double> parse_number(std::string_view text);
+
+/// "40ms", "2000s", "250us": the largest unit that writes the value exactly.
+std::string format_duration(Time t);
 
 /// Edit distance, for did-you-mean suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -190,7 +190,7 @@ void find_bottleneck(RunSummary& s, double x) {
 
 /// Little's law for the node and each stage; the utilisation law for each stage's workers. A
 /// law this run cannot test says why rather than report a residual of numbers that mean nothing.
-void check_laws(RunSummary& s, const ScenarioParams& p, double x, const std::string& unmeasured) {
+void check_laws(RunSummary& s, double x, const std::string& unmeasured) {
   const auto law = [&s, &unmeasured](const char* name, const std::string& subject, double lhs,
                                      double rhs) {
     std::string why = unmeasured;
@@ -268,7 +268,7 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
   const std::string unmeasured = unmeasured_warning(s);
   throughput_bounds(s, x);
   find_bottleneck(s, x);
-  check_laws(s, p, x, unmeasured);
+  check_laws(s, x, unmeasured);
   check_stability(s, p);
   return s;
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config/tree.h"
+#include "sim/config/units.h"  // format_duration, which outputs use beside the resolved config
 #include "sim/model/params.h"
 
 namespace servesim {
@@ -29,8 +30,5 @@ std::filesystem::path default_scenario_path();
 
 /// The parameters as a config that servesim accepts again (units written out).
 nlohmann::ordered_json resolved_config(const ScenarioParams& p);
-
-/// "40ms", "2000s", "250us": the largest unit that writes the value exactly.
-std::string format_duration(Time t);
 
 }  // namespace servesim

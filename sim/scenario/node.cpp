@@ -1,0 +1,290 @@
+// `node`: the machine every node of a cluster is, its CPU, GPUs and PCIe links.
+
+#include "sim/scenario/sections.h"
+
+namespace servesim {
+
+namespace {
+
+/// Both or neither; energy = idle + (busy - idle) x utilisation.
+void check_power(MapReader& r, const PowerParams& p) {
+  if ((p.idle_w > 0) != (p.busy_w > 0))
+    r.fail(p.idle_w > 0 ? "busy_power" : "idle_power",
+           "give both idle_power and busy_power (energy = idle + (busy - idle) x utilisation)");
+  if (p.busy_w < p.idle_w) r.fail("busy_power", "busy_power must be at least idle_power");
+}
+
+}  // namespace
+
+const Table<CpuParams>& cpu_keys() {
+  static const EnumNames<CpuScheduler> schedulers{{CpuScheduler::kShared, "shared"},
+                                                  {CpuScheduler::kPerCore, "per_core"}};
+  static const Table<CpuParams> table{
+      "",
+      {},
+      {
+          {.key = "cores",
+           .type = integer_type(1, 1'000'000),
+           .at = &CpuParams::cores,
+           .required = true,
+           .help = "cores shared by all CPU work (processor sharing beyond `cores` items)"},
+          {.key = "speed",
+           .type = number_type(1e-6, 1e6),
+           .at = &CpuParams::speed,
+           .help = "relative speed: CPU service times are divided by it"},
+          {.key = "idle_power",
+           .type = quantity_type(Dimension::kPower),
+           .at = {&CpuParams::power, &PowerParams::idle_w},
+           .emit = Emit::kUnlessDefault,
+           .help = "with `busy_power`: both or neither; energy = idle + (busy - idle) x "
+                   "utilisation",
+           .doc_default = "none"},
+          {.key = "busy_power",
+           .type = quantity_type(Dimension::kPower),
+           .at = {&CpuParams::power, &PowerParams::busy_w},
+           .emit = Emit::kUnlessDefault,
+           .help = "at least `idle_power`",
+           .doc_default = "none"},
+          {.key = "scheduler",
+           .type = choice_type(),
+           .at = {&CpuParams::scheduler, schedulers},
+           .emit = Emit::kUnlessDefault,
+           .help = "how runnable work shares the cores: processor sharing over all of them, or "
+                   "Linux's run queue per core with CFS's wake-up placement and no migration "
+                   "(docs/model.md)"},
+          {.key = "wakeup",
+           .type = custom_type(),
+           .help = "latency of handing a batch to a CPU or GPU stage instance whose thread "
+                   "slept waiting for work; counted as queue time (docs/model.md)",
+           .doc_type = "distribution (below), or a duration",
+           .doc_default = "none"},
+          {.key = "source",
+           .type = string_type(),
+           .emit = Emit::kNever,
+           .help = "where the numbers come from"},
+          {.key = "type",
+           .type = string_type(),
+           .emit = Emit::kNever,
+           .help = "free text (e.g. `i9-13900k`)"},
+      }};
+  return table;
+}
+
+const Table<GpuParams>& gpu_keys() {
+  static const EnumNames<MemoryPolicy> policies{{MemoryPolicy::kBlock, "block"},
+                                                {MemoryPolicy::kSpill, "spill"}};
+  static const EnumNames<GpuCompute> computes{{GpuCompute::kExclusive, "exclusive"},
+                                              {GpuCompute::kShared, "shared"}};
+  static const Table<GpuParams> table{
+      "",
+      {.type = "gpu"},
+      {
+          {.key = "count",
+           .type = integer_type(0, 4096),
+           .at = &GpuParams::count,
+           .required = true,
+           .help = "GPUs in the node"},
+          {.key = "type",
+           .type = name_type(),
+           .at = &GpuParams::type,
+           .help = "how outputs name the GPU (e.g. `rtx4090`)"},
+          {.key = "memory",
+           .type = quantity_type(Dimension::kBytes),
+           .at = &GpuParams::memory_bytes,
+           .emit = Emit::kUnlessDefault,
+           .help = "capacity for request tensors",
+           .doc_default = "unlimited"},
+          {.key = "reserved_memory",
+           .type = quantity_type(Dimension::kBytes),
+           .at = &GpuParams::reserved_bytes,
+           .emit = Emit::kUnlessDefault,
+           .help = "taken by weights and workspaces before any request; needs `memory`",
+           .doc_type = "size, < `memory`",
+           .doc_default = "0"},
+          {.key = "memory_policy",
+           .type = choice_type(),
+           .at = {&GpuParams::memory_policy, policies},
+           .help = "when a reservation does not fit: wait, or evict and pay the copies"},
+          {.key = "compute",
+           .type = choice_type(),
+           .at = {&GpuParams::compute, computes},
+           .help = "the compute engine runs one job at a time (FIFO), or all at once sharing "
+                   "equally"},
+          {.key = "nvjpg_engines",
+           .type = integer_type(0, 64),
+           .at = &GpuParams::nvjpg_engines,
+           .help = "hardware JPEG decoders, needed by `device: nvjpg`"},
+          {.key = "copy_engines",
+           .type = custom_type(),
+           .help = "DMA copy engines per direction (the keys below); each transfer holds one",
+           .doc_type = "map",
+           .doc_default = "1, 1"},
+          {.key = "speed",
+           .type = number_type(1e-6, 1e6),
+           .at = &GpuParams::speed,
+           .help = "relative speed: compute and NVJPG service times are divided by it"},
+          {.key = "idle_power",
+           .type = quantity_type(Dimension::kPower),
+           .at = {&GpuParams::power, &PowerParams::idle_w},
+           .emit = Emit::kUnlessDefault,
+           .help = "per GPU, as for the CPU; utilisation is the compute engine's",
+           .doc_default = "none"},
+          {.key = "busy_power",
+           .type = quantity_type(Dimension::kPower),
+           .at = {&GpuParams::power, &PowerParams::busy_w},
+           .emit = Emit::kUnlessDefault,
+           .help = "per GPU, at least `idle_power`",
+           .doc_default = "none"},
+          {.key = "source",
+           .type = string_type(),
+           .emit = Emit::kNever,
+           .help = "where the numbers come from"},
+      }};
+  return table;
+}
+
+const Table<GpuParams>& copy_engine_keys() {
+  static const Table<GpuParams> table{
+      "copy_engines.",
+      {},
+      {
+          {.key = "h2d",
+           .type = integer_type(1, 64),
+           .at = &GpuParams::h2d_engines,
+           .help = "host-to-device copy engines"},
+          {.key = "d2h",
+           .type = integer_type(1, 64),
+           .at = &GpuParams::d2h_engines,
+           .help = "device-to-host copy engines"},
+      }};
+  return table;
+}
+
+const Table<LinkParams>& link_keys() {
+  static const Table<LinkParams> table{
+      "",
+      {},
+      {
+          {.key = "bandwidth",
+           .type = quantity_type(Dimension::kBandwidth),
+           .at = &LinkParams::bytes_per_s,
+           .required = true,
+           .help = "the link's bandwidth in each direction",
+           .doc_type = "bandwidth, >= 1 kB/s"},
+          {.key = "latency",
+           .type = duration_type(true),
+           .at = &LinkParams::latency,
+           .help = "added to every transfer over the link (over `gpu_link`: to or from that GPU)"},
+      }};
+  return table;
+}
+
+const Table<PcieParams>& pcie_keys() {
+  static const Table<PcieParams> table{
+      "",
+      {},
+      {
+          {.key = "host_link",
+           .type = custom_type(),
+           .help = "the root complex / switch uplink shared by all GPUs of the node",
+           .doc_type = "link (below)",
+           .doc_default = "required"},
+          {.key = "gpu_link",
+           .type = custom_type(),
+           .help = "each GPU's own link",
+           .doc_type = "link (below)",
+           .doc_default = "required"},
+          {.key = "source",
+           .type = string_type(),
+           .emit = Emit::kNever,
+           .help = "where the numbers come from"},
+      }};
+  return table;
+}
+
+namespace {
+
+CpuParams parse_cpu(MapReader c) {
+  CpuParams p = cpu_keys().defaults;
+  read_keys(c, cpu_keys(), p, [&](std::string_view /*wakeup*/) {
+    if (const ConfigNode* w = c.get("wakeup"))
+      p.wakeup = parse_distribution(*w, c.key_path("wakeup"));
+  });
+  check_power(c, p.power);
+  c.finish();
+  return p;
+}
+
+GpuParams parse_gpus(MapReader g) {
+  GpuParams p = gpu_keys().defaults;
+  read_keys(g, gpu_keys(), p, [&](std::string_view /*copy_engines*/) {
+    if (!g.has("copy_engines")) return;
+    MapReader ce = g.child("copy_engines");
+    read_keys(ce, copy_engine_keys(), p);
+    ce.finish();
+  });
+  if (p.memory_bytes > 0 && p.reserved_bytes >= p.memory_bytes)
+    g.fail("reserved_memory", "reserved_memory must be less than memory");
+  if (p.reserved_bytes > 0 && p.memory_bytes == 0)
+    g.fail("reserved_memory", "reserved_memory needs memory (the capacity) too");
+  check_power(g, p.power);
+  g.finish();
+  return p;
+}
+
+LinkParams parse_link(MapReader r) {
+  LinkParams l = link_keys().defaults;
+  read_key(r, link_keys(), "bandwidth", l);
+  if (l.bytes_per_s < 1e3) r.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
+  read_key(r, link_keys(), "latency", l);
+  r.finish();
+  return l;
+}
+
+Json link_json(const LinkParams& l) {
+  Json j;
+  emit_keys(j, link_keys(), l);
+  return j;
+}
+
+}  // namespace
+
+NodeParams parse_node(MapReader r) {
+  NodeParams p;
+  p.cpu = parse_cpu(r.child("cpu"));
+  if (r.has("gpus")) {
+    p.gpus = parse_gpus(r.child("gpus"));
+    if (p.gpus.count > 0 && !r.has("pcie"))
+      r.fail("gpus", "a node with GPUs needs node.pcie (host_link and gpu_link bandwidths)");
+  }
+  if (r.has("pcie")) {
+    MapReader pc = r.child("pcie");
+    read_keys(pc, pcie_keys(), p.pcie, [&](std::string_view key) {
+      (key == "host_link" ? p.pcie.host_link : p.pcie.gpu_link) = parse_link(pc.child(key));
+    });
+    pc.finish();
+  }
+  r.finish();
+  return p;
+}
+
+Json node_json(const NodeParams& n) {
+  Json j;
+  auto& cpu = j["cpu"];
+  emit_keys(cpu, cpu_keys(), n.cpu, [&](std::string_view /*wakeup*/) {
+    if (n.cpu.wakeup) cpu["wakeup"] = distribution_json(*n.cpu.wakeup);
+  });
+  if (n.gpus.count > 0) {
+    auto& g = j["gpus"];
+    emit_keys(g, gpu_keys(), n.gpus, [&](std::string_view /*copy_engines*/) {
+      Json ce;
+      emit_keys(ce, copy_engine_keys(), n.gpus);
+      g["copy_engines"] = ce;
+    });
+    j["pcie"] = {{"host_link", link_json(n.pcie.host_link)},
+                 {"gpu_link", link_json(n.pcie.gpu_link)}};
+  }
+  return j;
+}
+
+}  // namespace servesim

@@ -1,0 +1,418 @@
+// `pipeline`: the stages each request goes through, their batching and outputs, and the
+// `models` whose shapes outputs may name.
+
+#include <cmath>
+#include <set>
+
+#include "sim/scenario/sections.h"
+
+namespace servesim {
+
+const EnumNames<Device>& device_names() {
+  static const EnumNames<Device> names{{Device::kCpu, "cpu"},
+                                       {Device::kGpu, "gpu"},
+                                       {Device::kNvjpg, "nvjpg"},
+                                       {Device::kPcie, "pcie"}};
+  return names;
+}
+
+const Table<StageParams>& stage_keys() {
+  static const EnumNames<Direction> directions{{Direction::kToGpu, "to_gpu"},
+                                               {Direction::kToHost, "to_host"}};
+  static const Table<StageParams> table{
+      "",
+      {},
+      {
+          {.key = "name",
+           .type = custom_type(),
+           .help = "how outputs and `--set` name the stage",
+           .doc_type = "name (see Names) without spaces, dots, commas, brackets",
+           .doc_default = "required, unique"},
+          {.key = "device",
+           .type = choice_type(),
+           .at = {&StageParams::device, device_names()},
+           .required = true,
+           .help = "CPU pool, GPU compute engine, NVJPG engines, or an explicit transfer; `gpu`, "
+                   "`nvjpg`, `pcie` need `node.gpus.count > 0`, `nvjpg` needs `nvjpg_engines > "
+                   "0`"},
+          {.key = "instances",
+           .type = integer_type(1, 1'000'000),
+           .at = &StageParams::instances,
+           .help = "`cpu`: instances on the node; `gpu`, `nvjpg`, `pcie`: instances on each GPU "
+                   "(Triton's instance_group count); each serves one batch at a time"},
+          {.key = "speedup",
+           .type = number_type(1e-6, 1e6),
+           .at = &StageParams::speedup,
+           .emit = Emit::kUnlessDefault,
+           .help = "what-if: the stage's service and cpu_service times are divided by it "
+                   "(`servesim amdahl` sets it)"},
+          {.key = "service",
+           .type = custom_type(),
+           .help = "the time of one batch's work at speed 1; a bare duration is fixed",
+           .doc_type = "`{curve: NAME}`, a distribution map, or a duration",
+           .doc_default = "required, except `pcie` (where it is an error)"},
+          {.key = "cpu_service",
+           .type = custom_type(),
+           .help = "`gpu` and `nvjpg` only: a CPU part run on the CPU pool after the input copy, "
+                   "before the device work",
+           .doc_type = "as `service`",
+           .doc_default = "none"},
+          {.key = "direction",
+           .type = choice_type(),
+           .at = {&StageParams::direction, directions},
+           .help = "what the transfer stage does",
+           .doc_default = "required for `pcie`, an error otherwise"},
+          {.key = "batching",
+           .type = custom_type(),
+           .help = "Triton's dynamic batcher in front of the instances (per GPU for GPU stages)",
+           .doc_type = "map, below",
+           .doc_default = "none (batches of 1, FIFO)"},
+          {.key = "output",
+           .type = custom_type(),
+           .help = "what the stage makes of the payload",
+           .doc_type = "see below",
+           .doc_default = "payload unchanged"},
+          {.key = "source",
+           .type = string_type(),
+           .emit = Emit::kNever,
+           .help = "where the settings come from"},
+          {.key = "fanout",
+           .type = custom_type(),
+           .help = "multi-DNN: the stages after this one run once per child; at most one stage "
+                   "per pipeline",
+           .doc_type = "map, below",
+           .doc_default = "none"},
+      }};
+  return table;
+}
+
+const Table<BatchingParams>& batching_keys() {
+  using Action = BatchingParams::TimeoutAction;
+  static const EnumNames<Action> actions{{Action::kReject, "reject"}, {Action::kDelay, "delay"}};
+  static const Table<BatchingParams> table{
+      "",
+      {},
+      {
+          {.key = "max_batch_size",
+           .type = integer_type(1, 1'000'000),
+           .at = &BatchingParams::max_batch_size,
+           .required = true,
+           .help = "Triton `max_batch_size`"},
+          {.key = "preferred_batch_size",
+           .type = custom_type(),
+           .help = "Triton `dynamic_batching.preferred_batch_size`",
+           .doc_type = "integer or list, each 1..`max_batch_size`",
+           .doc_default = "none (= `max_batch_size`)"},
+          {.key = "max_queue_delay",
+           .type = duration_type(true),
+           .at = &BatchingParams::max_queue_delay,
+           .help = "Triton `max_queue_delay_microseconds`; 0: never hold a batch"},
+          {.key = "max_queue_size",
+           .type = integer_type(0, 1099511627776.0),
+           .at = &BatchingParams::max_queue_size,
+           .help = "arrivals that find this many queued are rejected",
+           .doc_default = "0 (unbounded)"},
+          {.key = "timeout",
+           .type = duration_type(),
+           .at = &BatchingParams::timeout,
+           .emit = Emit::kUnlessDefault,
+           .help = "Triton `default_timeout_microseconds`",
+           .doc_default = "none"},
+          {.key = "timeout_action",
+           .type = choice_type(),
+           .at = {&BatchingParams::timeout_action, actions},
+           .help = "needs `timeout`"},
+      }};
+  return table;
+}
+
+namespace {
+
+int dtype_size(const std::string& dtype) {
+  if (dtype == "uint8" || dtype == "int8") return 1;
+  if (dtype == "float16" || dtype == "bfloat16") return 2;
+  if (dtype == "float32" || dtype == "int32") return 4;
+  return 0;
+}
+
+OutputParams parse_tensor(MapReader& r) {
+  OutputParams o;
+  o.kind = OutputParams::Kind::kTensor;
+  const auto w = r.integer("width", 1, 1'000'000);
+  if (!w) r.require("width");
+  const auto h = r.integer("height", 1, 1'000'000);
+  if (!h) r.require("height");
+  o.width = static_cast<int>(*w);
+  o.height = static_cast<int>(*h);
+  if (auto c = r.integer("channels", 1, 64)) o.channels = static_cast<int>(*c);
+  o.dtype = r.choice("dtype", {"uint8", "int8", "float16", "bfloat16", "float32", "int32"})
+                .value_or("uint8");
+  o.element_bytes = dtype_size(o.dtype);
+  return o;
+}
+
+}  // namespace
+
+ModelSet parse_models(const ConfigNode& node) {
+  ModelSet out;
+  if (!node.is_map())
+    throw ConfigError(node.mark, "models", "expected a map of model name -> profile");
+  for (const auto& e : node.entries) {
+    const std::string& name = e.key;
+    check_name(name, e.key_mark, "models." + name);
+    MapReader r(e.value, "models." + name, &e.key_mark);
+    ModelProfile m;
+    r.number("gflops", 0, 1e9);
+    r.number("params", 0, 1e15);
+    MapReader in = r.child("input");
+    m.input = parse_tensor(in);
+    in.finish();
+    if (r.has("output")) {
+      MapReader out_r = r.child("output");
+      const auto b = out_r.quantity("bytes", Dimension::kBytes);
+      if (!b) out_r.require("bytes");
+      m.output_bytes = *b;
+      out_r.finish();
+    }
+    if (!r.string("source")) r.require("source");
+    r.finish();
+    out.emplace(name, m);
+  }
+  return out;
+}
+
+namespace {
+
+const ModelProfile& find_model(const ModelSet& models, const ConfigNode& at, const std::string& key,
+                               const std::string& name) {
+  if (auto it = models.find(name); it != models.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [n, m] : models) names.push_back(n);
+  const std::string hint = did_you_mean(name, names);
+  throw ConfigError(at.mark, key,
+                    "unknown model '" + name + "'" +
+                        (models.empty() ? " (no models: are configs/models/*.yaml included?)"
+                                        : (hint.empty() ? "" : "; " + hint)));
+}
+
+OutputParams parse_output(const ConfigNode& node, const std::string& path, const ModelSet& models) {
+  OutputParams o;
+  if (node.is_scalar()) {
+    const std::string& v = read_scalar(node, path, "raw, or a map");
+    if (v != "raw")
+      throw ConfigError(
+          node.mark, path,
+          "expected 'raw' (decoded pixels) or a map such as {width: 224, height: 224, "
+          "channels: 3, dtype: float16}, {bytes: 4kB}, {input_of: MODEL} or "
+          "{output_of: MODEL}");
+    o.kind = OutputParams::Kind::kRaw;
+    return o;
+  }
+  MapReader r(node, path);
+  if (const ConfigNode* m = r.get("input_of")) {
+    const std::string& name = read_scalar(*m, r.key_path("input_of"), "a model name");
+    o = find_model(models, *m, r.key_path("input_of"), name).input;
+  } else if (const ConfigNode* m2 = r.get("output_of")) {
+    const std::string& name = read_scalar(*m2, r.key_path("output_of"), "a model name");
+    const ModelProfile& mp = find_model(models, *m2, r.key_path("output_of"), name);
+    if (mp.output_bytes <= 0) r.fail("output_of", "model '" + name + "' has no output.bytes");
+    o.kind = OutputParams::Kind::kBytes;
+    o.bytes = mp.output_bytes;
+  } else if (r.has("bytes")) {
+    o.kind = OutputParams::Kind::kBytes;
+    o.bytes = *r.quantity("bytes", Dimension::kBytes);
+  } else if (r.has("bytes_per_pixel")) {
+    o.kind = OutputParams::Kind::kPerPixel;
+    o.bytes_per_pixel = *r.number("bytes_per_pixel", 1e-6, 1e6);
+  } else if (r.has("format")) {
+    r.choice("format", {"raw"});
+    o.kind = OutputParams::Kind::kRaw;
+    if (auto c = r.integer("channels", 1, 64)) o.channels = static_cast<int>(*c);
+  } else {
+    o = parse_tensor(r);
+  }
+  r.finish();
+  return o;
+}
+
+ServiceParams parse_service(const ConfigNode& node, const std::string& path,
+                            const CurveSet& curves) {
+  ServiceParams s;
+  if (node.is_map() && node.find("curve")) {
+    MapReader r(node, path);
+    const ConfigNode& c = r.require("curve");
+    s.curve_name = read_scalar(c, r.key_path("curve"), "a curve name");
+    s.curve = find_curve(curves, s.curve_name, c, r.key_path("curve"));
+    r.finish();
+    return s;
+  }
+  s.dist = parse_distribution(node, path);
+  return s;
+}
+
+BatchingParams parse_batching(MapReader r) {
+  BatchingParams b = batching_keys().defaults;
+  read_keys(r, batching_keys(), b, [&](std::string_view /*preferred_batch_size*/) {
+    const ConfigNode* pref = r.get("preferred_batch_size");
+    if (!pref) return;
+    const std::string key = r.key_path("preferred_batch_size");
+    std::vector<const ConfigNode*> items;
+    if (pref->is_sequence()) {
+      for (const auto& it : pref->items) items.push_back(&it);
+    } else {
+      items.push_back(pref);
+    }
+    for (const ConfigNode* it : items) {
+      const std::string& text = read_scalar(*it, key, "a batch size or a list of them");
+      const auto v = parse_number(text);
+      if (!v || *v != std::floor(*v) || *v < 1 || *v > b.max_batch_size)
+        throw ConfigError(it->mark, key,
+                          "preferred batch sizes are whole numbers from 1 to max_batch_size (" +
+                              std::to_string(b.max_batch_size) + "), got '" + text + "'");
+      b.preferred_batch_sizes.push_back(static_cast<int>(*v));
+    }
+  });
+  if (r.holds("timeout_action") && b.timeout == 0)
+    r.fail("timeout_action", "timeout_action needs a timeout");
+  r.finish();
+  return b;
+}
+
+}  // namespace
+
+StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std::string>& names,
+                        const StageContext& ctx) {
+  const std::string at = "pipeline[" + std::to_string(index) + "]";
+  MapReader probe(node, at);
+  StageParams p;
+  const auto name = probe.name("name");
+  if (!name) probe.require("name");
+  if (name->empty() || name->find_first_of(". [],") != std::string::npos)
+    probe.fail(
+        "name",
+        "a stage name must be non-empty without spaces, dots, commas or brackets (it is used in "
+        "--set pipeline.NAME.key=...)");
+  if (!names.insert(*name).second) probe.fail("name", "two stages are named '" + *name + "'");
+  MapReader r(node, "pipeline." + *name);
+  r.get("name");
+  p.name = *name;
+  const Table<StageParams>& keys = stage_keys();
+  read_key(r, keys, "device", p);
+  if (p.device != Device::kCpu && ctx.node.gpus.count == 0)
+    r.fail("device", "device: " + std::string(device_names().name(p.device)) +
+                         " needs GPUs: set node.gpus.count");
+  if (p.device == Device::kNvjpg && ctx.node.gpus.nvjpg_engines == 0)
+    r.fail("device",
+           "device: nvjpg needs node.gpus.nvjpg_engines > 0 (the GPU's hardware JPEG "
+           "decoders)");
+  read_key(r, keys, "instances", p);
+  read_key(r, keys, "speedup", p);
+  if (r.has("batching")) p.batching = parse_batching(r.child("batching"));
+  if (const ConfigNode* o = r.get("output"))
+    p.output = parse_output(*o, r.key_path("output"), ctx.models);
+  if (p.device == Device::kPcie) {
+    if (!read_key(r, keys, "direction", p)) r.require("direction");
+    for (const char* k : {"service", "cpu_service"})
+      if (r.get(k)) r.fail(k, "a pcie transfer's time comes from node.pcie, not a service time");
+  } else {
+    if (r.get("direction")) r.fail("direction", "direction belongs to device: pcie");
+    p.service = parse_service(r.require("service"), r.key_path("service"), ctx.curves);
+    if (const ConfigNode* c = r.get("cpu_service")) {
+      if (p.device == Device::kCpu)
+        r.fail("cpu_service", "cpu_service is the CPU part of a gpu or nvjpg stage");
+      p.cpu_service = parse_service(*c, r.key_path("cpu_service"), ctx.curves);
+    }
+  }
+  if (r.has("fanout")) p.fanout = parse_fanout(r.child("fanout"), ctx.curves);
+  read_key(r, keys, "source", p);
+  r.finish();
+  return p;
+}
+
+/// The stages after a fan-out stage run per child; what they may not do, and the broker's name.
+void check_fanout(const ScenarioParams& p, const ConfigNode& pipe) {
+  const std::size_t f = fanout_stage(p);
+  if (f == kNoFanout) return;
+  const std::string at = "pipeline." + p.pipeline[f].name + ".fanout";
+  for (std::size_t i = f + 1; i < p.pipeline.size(); ++i) {
+    const StageParams& st = p.pipeline[i];
+    const std::string key = "pipeline." + st.name;
+    if (st.fanout)
+      throw ConfigError(pipe.items[i].mark, key + ".fanout",
+                        "a pipeline has at most one fan-out stage (stage '" + p.pipeline[f].name +
+                            "' already fans out)");
+    const auto& b = st.batching;
+    if (b && (b->max_queue_size > 0 ||
+              (b->timeout > 0 && b->timeout_action == BatchingParams::TimeoutAction::kReject)))
+      throw ConfigError(pipe.items[i].mark, key + ".batching",
+                        "a stage after the fan-out stage runs children, which cannot be refused: "
+                        "remove max_queue_size and timeout_action: reject");
+  }
+  if (f + 1 == p.pipeline.size())
+    throw ConfigError(pipe.items[f].mark, at,
+                      "a fan-out stage needs the stages its children run through after it");
+  if (has_broker_stage(p)) {
+    const std::string name = broker_name(p.pipeline[f].fanout->broker.kind);
+    for (std::size_t i = 0; i < p.pipeline.size(); ++i)
+      if (p.pipeline[i].name == name)
+        throw ConfigError(
+            pipe.items[i].mark, "pipeline." + name,
+            "the broker is reported as a stage named '" + name + "': rename this stage");
+  }
+}
+
+namespace {
+
+Json service_json(const ServiceParams& sv) {
+  if (sv.curve) return Json{{"curve", sv.curve_name}};
+  return distribution_json(sv.dist);
+}
+
+Json batching_json(const BatchingParams& b) {
+  const Table<BatchingParams>& keys = batching_keys();
+  Json j;
+  emit_keys(j, keys, b, [&](std::string_view /*preferred_batch_size*/) {
+    if (!b.preferred_batch_sizes.empty()) j["preferred_batch_size"] = b.preferred_batch_sizes;
+  });
+  if (!b.timeout) j.erase("timeout_action");
+  return j;
+}
+
+Json output_json(const OutputParams& o) {
+  switch (o.kind) {
+    case OutputParams::Kind::kSame:
+      break;
+    case OutputParams::Kind::kRaw:
+      return "raw";
+    case OutputParams::Kind::kTensor:
+      return {{"width", o.width}, {"height", o.height}, {"channels", o.channels}, {"dtype", o.dtype}};
+    case OutputParams::Kind::kBytes:
+      return {{"bytes", shortest(o.bytes) + "B"}};
+    case OutputParams::Kind::kPerPixel:
+      return {{"bytes_per_pixel", o.bytes_per_pixel}};
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Json stage_json(const StageParams& s) {
+  const Table<StageParams>& keys = stage_keys();
+  Json st;
+  st["name"] = s.name;
+  emit_key(st, keys, "device", s);
+  emit_key(st, keys, "instances", s);
+  emit_key(st, keys, "speedup", s);
+  if (s.device == Device::kPcie) {
+    emit_key(st, keys, "direction", s);
+  } else {
+    st["service"] = service_json(s.service);
+  }
+  if (s.cpu_service) st["cpu_service"] = service_json(*s.cpu_service);
+  if (s.batching) st["batching"] = batching_json(*s.batching);
+  if (s.output.kind != OutputParams::Kind::kSame) st["output"] = output_json(s.output);
+  if (s.fanout) st["fanout"] = fanout_json(*s.fanout);
+  return st;
+}
+
+}  // namespace servesim

@@ -1,0 +1,86 @@
+#pragma once
+/// The scenario's sections, one file each (run.cpp, workload.cpp, cluster.cpp, node.cpp,
+/// pipeline.cpp, broker.cpp): how each is read from its map and written back to the resolved
+/// config, and its key tables for the docs. Internal to sim/scenario; scenario.cpp puts the
+/// sections together and holds the rules that span them.
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/scenario/curves.h"
+#include "sim/config/reader.h"
+#include "sim/config/schema.h"
+#include "sim/model/params.h"
+
+namespace servesim {
+
+using Json = nlohmann::ordered_json;
+
+// scenario.cpp: the top level's own keys (seed, name, description).
+const Table<ScenarioParams>& top_keys();
+
+// run.cpp
+const Table<RunParams>& run_keys();
+RunParams parse_run(MapReader r);
+Json run_json(const RunParams& p);
+
+// workload.cpp: the clients, their images, and the distributions of service and think times.
+const Table<WorkloadParams>& workload_keys();
+const Table<ImageParams>& image_keys();
+WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets);
+Json workload_json(const WorkloadParams& p);
+/// A name of a set under image_sets (or of a built-in image), a list of images, or {csv: FILE}.
+std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string& path,
+                                      const ConfigNode* image_sets);
+/// A bare duration (a fixed time) or a {dist, mean, cv, samples} map.
+Distribution parse_distribution(const ConfigNode& node, const std::string& path);
+Json distribution_json(const Distribution& d);
+
+// cluster.cpp
+const Table<ClusterParams>& cluster_keys();
+const Table<ClusterParams>& balancer_keys();
+ClusterParams parse_cluster(MapReader r);
+Json cluster_json(const ClusterParams& c);
+
+// node.cpp
+const Table<CpuParams>& cpu_keys();
+const Table<GpuParams>& gpu_keys();
+const Table<GpuParams>& copy_engine_keys();
+const Table<PcieParams>& pcie_keys();
+const Table<LinkParams>& link_keys();
+NodeParams parse_node(MapReader r);
+Json node_json(const NodeParams& n);
+
+// pipeline.cpp: stages, batching, outputs, and the models that outputs name.
+/// A model profile: what its input tensor and output look like.
+struct ModelProfile {
+  OutputParams input;  // as a tensor output spec
+  double output_bytes = 0;
+};
+using ModelSet = std::map<std::string, ModelProfile, std::less<>>;
+ModelSet parse_models(const ConfigNode& node);
+
+/// What a stage may refer to: the scenario's curves and models, and its node.
+struct StageContext {
+  const CurveSet& curves;
+  const ModelSet& models;
+  const NodeParams& node;
+};
+const EnumNames<Device>& device_names();
+const Table<StageParams>& stage_keys();
+const Table<BatchingParams>& batching_keys();
+StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std::string>& names,
+                        const StageContext& ctx);
+/// The stages after a fan-out stage run per child; what they may not do, and the broker's name.
+void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
+Json stage_json(const StageParams& s);
+
+// broker.cpp: a fan-out stage's children and broker.
+FanoutParams parse_fanout(MapReader r, const CurveSet& curves);
+Json fanout_json(const FanoutParams& f);
+
+}  // namespace servesim
