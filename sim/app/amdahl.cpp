@@ -9,6 +9,7 @@
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
+#include "sim/core/format.h"
 #include "sim/run/replications.h"
 #include "sim/scenario/curves.h"
 #include "sim/scenario/scenario.h"
@@ -25,12 +26,6 @@ RunSummary simulate(const ConfigNode& base, const std::vector<std::string>& sets
   if (zero_load) apply_override(root, "workload={mode: closed, concurrency: 1}", ++n);
   apply_override(root, "pipeline." + stage + ".speedup=" + shortest(s), ++n);
   return run_scenario(parse_scenario(root), threads);
-}
-
-std::string fmt(const char* f, auto... args) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, f, args...);
-  return buf;
 }
 
 }  // namespace
@@ -88,15 +83,15 @@ AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector
 
 std::string amdahl_table(const AmdahlResult& r) {
   std::string t =
-      fmt("Stage '%s' takes %.1f%% of zero-load latency, so Amdahl bounds the "
+      format("Stage '%s' takes %.1f%% of zero-load latency, so Amdahl bounds the "
           "end-to-end speedup by 1 / ((1 - f) + f / s), at most %.3g as s grows.\n\n",
           r.stage.c_str(), 100 * r.share, r.share < 1 ? 1 / (1 - r.share) : 1.0 / 0.0);
-  t += fmt("  %8s | %-34s | %-52s\n", "", "zero load (one request at a time)",
+  t += format("  %8s | %-34s | %-52s\n", "", "zero load (one request at a time)",
            "at the scenario's load");
-  t += fmt("  %8s | %10s %10s %12s | %12s %9s %9s %9s  %s\n", "speedup", "latency ms", "speedup",
+  t += format("  %8s | %10s %10s %12s | %12s %9s %9s %9s  %s\n", "speedup", "latency ms", "speedup",
            "Amdahl bound", "throughput/s", "speedup", "mean ms", "p99 ms", "bottleneck");
   for (const auto& row : r.rows)
-    t += fmt("  %8.3g | %10.4g %10.3f %12.3f | %12.6g %9.3f %9.4g %9.4g  %s\n", row.speedup,
+    t += format("  %8.3g | %10.4g %10.3f %12.3f | %12.6g %9.3f %9.4g %9.4g  %s\n", row.speedup,
              row.zero_latency_ms, row.zero_speedup, row.bound, row.load_throughput,
              row.load_throughput_speedup, row.load_latency_ms, row.load_p99_ms,
              row.load_bottleneck.c_str());
@@ -108,7 +103,7 @@ std::string amdahl_csv(const AmdahlResult& r) {
       "stage,speedup,share,zero_load_latency_ms,zero_load_speedup,amdahl_bound,"
       "throughput_rps,throughput_speedup,latency_ms,latency_speedup,p99_ms,bottleneck\n";
   for (const auto& row : r.rows)
-    t += fmt("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", csv_cell(r.stage).c_str(),
+    t += format("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", csv_cell(r.stage).c_str(),
              row.speedup, r.share, row.zero_latency_ms, row.zero_speedup, row.bound,
              row.load_throughput, row.load_throughput_speedup, row.load_latency_ms,
              row.load_latency_speedup, row.load_p99_ms, csv_cell(row.load_bottleneck).c_str());

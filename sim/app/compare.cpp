@@ -13,17 +13,12 @@
 #include "sim/config/error.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
+#include "sim/core/format.h"
 #include "sim/metrics/result_schema.h"
 
 namespace servesim {
 
 namespace {
-
-std::string fmt(const char* f, auto... args) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, f, args...);
-  return buf;
-}
 
 /// A result that passed check_result: every member read here is there, of its shape.
 Measurement from_json(const nlohmann::ordered_json& j) {
@@ -131,21 +126,21 @@ std::string compare_table(const std::vector<Measurement>& a, const std::string& 
                           const std::vector<Measurement>& b, const std::string& b_name) {
   std::string t;
   auto table = [&](const Measurement& x, const Measurement& y) {
-    t += x.load_name.empty() ? "\n" : fmt("\n%s %g\n", x.load_name.c_str(), x.load);
-    t += fmt("  %-24s %14s %14s %14s %10s\n", "metric (/s or us)", a_name.substr(0, 14).c_str(),
+    t += x.load_name.empty() ? "\n" : format("\n%s %g\n", x.load_name.c_str(), x.load);
+    t += format("  %-24s %14s %14s %14s %10s\n", "metric (/s or us)", a_name.substr(0, 14).c_str(),
              b_name.substr(0, 14).c_str(), "B - A", "(B-A)/A");
     for (const auto& k : compared_metrics()) {
       const auto i = x.values.find(k), j = y.values.find(k);
       if (i == x.values.end() && j == y.values.end()) continue;
       if (i == x.values.end() || j == y.values.end()) {
-        t += fmt("  %-24s %14s %14s\n", k.c_str(),
-                 i == x.values.end() ? "-" : fmt("%.6g", i->second).c_str(),
-                 j == y.values.end() ? "-" : fmt("%.6g", j->second).c_str());
+        t += format("  %-24s %14s %14s\n", k.c_str(),
+                 i == x.values.end() ? "-" : format("%.6g", i->second).c_str(),
+                 j == y.values.end() ? "-" : format("%.6g", j->second).c_str());
         continue;
       }
       const double d = j->second - i->second;
-      t += fmt("  %-24s %14.6g %14.6g %14.6g %10s\n", k.c_str(), i->second, j->second, d,
-               i->second != 0 ? fmt("%+.1f%%", 100 * d / i->second).c_str() : "-");
+      t += format("  %-24s %14.6g %14.6g %14.6g %10s\n", k.c_str(), i->second, j->second, d,
+               i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-");
     }
   };
   if (a.size() == 1 && b.size() == 1) {

@@ -9,6 +9,7 @@
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
+#include "sim/core/format.h"
 #include "sim/run/replications.h"
 #include "sim/scenario/curves.h"
 #include "sim/scenario/scenario.h"
@@ -16,12 +17,6 @@
 namespace servesim {
 
 namespace {
-
-std::string fmt(const char* f, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, f, args...);
-  return buf;
-}
 
 [[noreturn]] void bad_option(const char* option, const std::string& message) {
   throw ConfigError(SourceMark{option, 1, 1}, "", message);
@@ -77,11 +72,11 @@ void set_workload(ConfigNode& root, bool closed, const std::string& value, int& 
 
 /// One node of the candidate, as people read it: "2 GPUs, 4 CPU cores, infer: 1 instance ...".
 std::string node_text(const PlanCandidate& c, const std::string& stage) {
-  std::string s = fmt("%d GPU%s, %d CPU cores", c.gpus, c.gpus == 1 ? "" : "s", c.cores);
+  std::string s = format("%d GPU%s, %d CPU cores", c.gpus, c.gpus == 1 ? "" : "s", c.cores);
   if (!stage.empty() && c.instances > 0)
     s +=
-        fmt(", %s: %d instance%s per GPU", stage.c_str(), c.instances, c.instances == 1 ? "" : "s");
-  if (c.batch > 0) s += fmt(", max_batch_size %d, max_queue_delay %s", c.batch, c.delay.c_str());
+        format(", %s: %d instance%s per GPU", stage.c_str(), c.instances, c.instances == 1 ? "" : "s");
+  if (c.batch > 0) s += format(", max_batch_size %d, max_queue_delay %s", c.batch, c.delay.c_str());
   return s;
 }
 
@@ -306,7 +301,7 @@ class Planner {
 };
 
 std::string describe(const PlanCandidate& c, const std::string& stage) {
-  return fmt("%d node%s x (", c.nodes, c.nodes == 1 ? "" : "s") + node_text(c, stage) + ")";
+  return format("%d node%s x (", c.nodes, c.nodes == 1 ? "" : "s") + node_text(c, stage) + ")";
 }
 
 }  // namespace
@@ -353,7 +348,7 @@ PlanResult run_plan(const PlanOptions& o) {
 
 std::string plan_report(const PlanOptions& o, const PlanResult& r) {
   std::string t =
-      fmt("servesim plan: %g req/s at p%g <= %g ms (cost: %g per GPU, %g per CPU core, %g per "
+      format("servesim plan: %g req/s at p%g <= %g ms (cost: %g per GPU, %g per CPU core, %g per "
           "node)\n\n",
           o.target_rate, 100 * o.slo_quantile, o.slo_ms, o.cost_gpu, o.cost_cpu_core, o.cost_node);
   if (r.feasible.empty()) {
@@ -365,22 +360,22 @@ std::string plan_report(const PlanOptions& o, const PlanResult& r) {
     const PlanCandidate& p = r.feasible.front();
     t += "  plan:  " + describe(p, r.stage) + "\n";
     t +=
-        fmt("         cost %g; p%g %.4g ms at %.6g req/s per node (margin %.0f%%: the SLO over "
+        format("         cost %g; p%g %.4g ms at %.6g req/s per node (margin %.0f%%: the SLO over "
             "the achieved latency, minus 1)\n",
             p.cost, 100 * o.slo_quantile, p.quantile_ms, o.target_rate / p.nodes,
             100 * (o.slo_ms / p.quantile_ms - 1));
-    t += fmt("         one node serves at most %.6g req/s; ", p.node_capacity) +
+    t += format("         one node serves at most %.6g req/s; ", p.node_capacity) +
          (p.gpus > 0
-              ? fmt("CPU-to-GPU ratio %.3g cores per GPU\n", static_cast<double>(p.cores) / p.gpus)
+              ? format("CPU-to-GPU ratio %.3g cores per GPU\n", static_cast<double>(p.cores) / p.gpus)
               : std::string("no GPUs\n"));
     if (r.feasible.size() > 1) t += "\n  runners-up:\n";
     for (std::size_t i = 1; i < r.feasible.size() && i < 4; ++i)
-      t += fmt("    cost %-8g %s, p%g %.4g ms\n", r.feasible[i].cost,
+      t += format("    cost %-8g %s, p%g %.4g ms\n", r.feasible[i].cost,
                describe(r.feasible[i], r.stage).c_str(), 100 * o.slo_quantile,
                r.feasible[i].quantile_ms);
   }
   t +=
-      fmt("\n  searched %zu configurations (%zu pruned by their cost bound) with %zu "
+      format("\n  searched %zu configurations (%zu pruned by their cost bound) with %zu "
           "simulations\n",
           r.configurations, r.pruned, r.simulations);
   return t;

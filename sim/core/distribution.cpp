@@ -5,17 +5,16 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "sim/core/format.h"
+
 namespace servesim {
 
 namespace {
 constexpr std::array<std::string_view, 7> kNames = {
     "exponential", "deterministic", "uniform", "lognormal", "gamma", "erlang", "empirical"};
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string fmt(double v) { return format("%g", v); }
+
 }  // namespace
 
 std::string_view dist_kind_name(DistKind k) { return kNames[static_cast<std::size_t>(k)]; }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/core/format.h"
+
 namespace servesim {
 
 namespace {
@@ -13,11 +15,7 @@ constexpr std::array<std::string_view, 3> kInputNames = {"batch", "pixels", "byt
 constexpr std::array<std::string_view, 5> kFormNames = {"constant", "affine", "power", "piecewise",
                                                         "table"};
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string fmt(double v) { return format("%g", v); }
 
 /// A time or a slope: finite and >= 0.
 void check_ns(double v, const std::string& what) {

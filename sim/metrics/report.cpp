@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "sim/core/format.h"
 #include "sim/config/csv.h"
 
 namespace servesim {
@@ -25,12 +26,6 @@ nlohmann::ordered_json finite_or_null(double v) {
 }
 
 nlohmann::ordered_json interval(const Estimate& e) { return {r6(e.lo), r6(e.hi)}; }
-
-std::string fmt(const char* f, auto... args) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, f, args...);
-  return buf;
-}
 
 nlohmann::ordered_json batch_json(const StageSummary& st) {
   // histogram: batches of each size from 1 up to the largest seen, in order.
@@ -133,7 +128,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
 std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   std::vector<std::pair<std::string, std::string>> cols;
   // A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan".
-  auto num = [](double v) { return std::isfinite(v) ? fmt("%.6g", v) : std::string(); };
+  auto num = [](double v) { return std::isfinite(v) ? format("%.6g", v) : std::string(); };
   auto us = [&](double ms) { return num(ms * 1e3); };
   const bool closed = load.mode == WorkloadMode::kClosed;
   cols.emplace_back(closed ? "Concurrency" : "Request Rate",
@@ -182,20 +177,20 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
 
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source) {
   out << "servesim: " << source << " — " << s.replications << " replication(s), window "
-      << fmt("%.6g", s.window_s) << " s each (after warm-up)\n\n";
-  out << fmt("  completed      %llu requests%s\n", static_cast<unsigned long long>(s.completed),
+      << format("%.6g", s.window_s) << " s each (after warm-up)\n\n";
+  out << format("  completed      %llu requests%s\n", static_cast<unsigned long long>(s.completed),
              s.completed ? "" : "   <- WARNING: nothing completed; see the warnings below");
-  out << fmt("  throughput     %.6g req/s   (95%% CI %.6g .. %.6g)\n", s.throughput_rps.mean,
+  out << format("  throughput     %.6g req/s   (95%% CI %.6g .. %.6g)\n", s.throughput_rps.mean,
              s.throughput_rps.lo, s.throughput_rps.hi);
-  out << fmt("  latency mean   %.6g ms      (95%% CI %.6g .. %.6g)\n", s.latency_mean_ms.mean,
+  out << format("  latency mean   %.6g ms      (95%% CI %.6g .. %.6g)\n", s.latency_mean_ms.mean,
              s.latency_mean_ms.lo, s.latency_mean_ms.hi);
-  out << fmt("  latency        p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n", s.p50_ms,
+  out << format("  latency        p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n", s.p50_ms,
              s.p90_ms, s.p95_ms, s.p99_ms, s.max_ms);
   if (s.has_fanout) {
-    out << fmt("  children       %llu (%.4g per request), latency from emission mean %.6g ms\n",
+    out << format("  children       %llu (%.4g per request), latency from emission mean %.6g ms\n",
                static_cast<unsigned long long>(s.child_completed), s.children_per_request,
                s.child_latency_mean_ms.mean);
-    out << fmt("  child latency  p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n",
+    out << format("  child latency  p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n",
                s.child_p50_ms, s.child_p90_ms, s.child_p95_ms, s.child_p99_ms, s.child_max_ms);
   }
 
@@ -205,45 +200,45 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
     copies = copies || st.input_ms > 0 || st.output_ms > 0 || st.wait_ms > 0;
     batches = batches || st.batch_mean > 1;
   }
-  out << fmt("  %-16s %9s %10s %10s", "stage", "instances", "queue ms", "service ms");
-  if (copies) out << fmt(" %10s %10s %10s %10s", "input ms", "wait ms", "compute ms", "output ms");
-  if (batches) out << fmt(" %7s", "batch");
-  out << fmt(" %7s %7s\n", "share", "util");
+  out << format("  %-16s %9s %10s %10s", "stage", "instances", "queue ms", "service ms");
+  if (copies) out << format(" %10s %10s %10s %10s", "input ms", "wait ms", "compute ms", "output ms");
+  if (batches) out << format(" %7s", "batch");
+  out << format(" %7s %7s\n", "share", "util");
   for (const auto& st : s.stages) {
     const double share = total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0;
-    out << fmt("  %-16s %9d %10.4g %10.4g", st.name.c_str(), st.instances, st.queue_ms.mean,
+    out << format("  %-16s %9d %10.4g %10.4g", st.name.c_str(), st.instances, st.queue_ms.mean,
                st.service_ms.mean);
     if (copies)
-      out << fmt(" %10.4g %10.4g %10.4g %10.4g", st.input_ms, st.wait_ms, st.compute_ms,
+      out << format(" %10.4g %10.4g %10.4g %10.4g", st.input_ms, st.wait_ms, st.compute_ms,
                  st.output_ms);
-    if (batches) out << fmt(" %7.3g", st.batch_mean);
-    out << fmt(" %6.1f%% %6.1f%%\n", 100 * share, 100 * st.utilization);
+    if (batches) out << format(" %7.3g", st.batch_mean);
+    out << format(" %6.1f%% %6.1f%%\n", 100 * share, 100 * st.utilization);
   }
   out << "\n"
-      << fmt("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms",
+      << format("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms",
              "bound req/s");
   for (const auto& r : s.resources) {
     // +inf: no demand, nothing bounds it; NaN: no completion to divide the busy time by.
-    const std::string bound = std::isfinite(r.throughput_bound) ? fmt("%.6g", r.throughput_bound)
+    const std::string bound = std::isfinite(r.throughput_bound) ? format("%.6g", r.throughput_bound)
                               : std::isnan(r.throughput_bound)  ? "unknown"
                                                                 : "unbounded";
-    const std::string demand = std::isfinite(r.demand_ms) ? fmt("%.5g", r.demand_ms) : "-";
-    out << fmt("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
+    const std::string demand = std::isfinite(r.demand_ms) ? format("%.5g", r.demand_ms) : "-";
+    out << format("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
                demand.c_str(), bound.c_str(),
                !s.bottleneck.empty() && r.name == s.bottleneck ? "  <- bottleneck" : "");
   }
   if (!s.energy.empty()) {
-    out << fmt("\n  energy         %.4g J per request (", s.energy_j_per_request);
+    out << format("\n  energy         %.4g J per request (", s.energy_j_per_request);
     for (std::size_t i = 0; i < s.energy.size(); ++i)
-      out << fmt("%s%s %.4g", i ? ", " : "", s.energy[i].device.c_str(),
+      out << format("%s%s %.4g", i ? ", " : "", s.energy[i].device.c_str(),
                  s.energy[i].joules_per_request);
     out << ")\n";
   }
   if (s.rejected > 0)
-    out << fmt("  rejected       %llu requests (batcher queue full or timed out)\n",
+    out << format("  rejected       %llu requests (batcher queue full or timed out)\n",
                static_cast<unsigned long long>(s.rejected));
   if (s.spilled_bytes > 0)
-    out << fmt("  GPU memory     %.4g GB spilled to host per replication\n",
+    out << format("  GPU memory     %.4g GB spilled to host per replication\n",
                s.spilled_bytes * 1e-9);
   double worst = 0;
   std::size_t checked = 0;
@@ -257,14 +252,14 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
     ++checked;
   }
   if (checked > 0)
-    out << fmt(
+    out << format(
         "\n  operational laws: Little's law and the utilisation law hold to %.2g%% (worst of %zu "
         "checks)\n",
         100 * worst, checked);
   if (checked == 0 && !s.laws.empty())
     out << "\n  operational laws: cannot be checked: " << why << "\n";
   else if (checked < s.laws.size())
-    out << fmt("  operational laws: %zu more cannot be checked: %s\n", s.laws.size() - checked,
+    out << format("  operational laws: %zu more cannot be checked: %s\n", s.laws.size() - checked,
                why.c_str());
   out << (s.unstable ? "  UNSTABLE: the offered load outruns capacity\n" : "");
   for (const auto& w : s.warnings) out << "  warning: " << w << "\n";

@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "sim/core/format.h"
 #include "sim/model/replication.h"
 
 namespace servesim {
@@ -24,12 +25,6 @@ double mean_of(const std::vector<ReplicationMetrics>& reps, auto f) {
   double s = 0;
   for (const auto& r : reps) s += f(r);
   return reps.empty() ? 0 : s / static_cast<double>(reps.size());
-}
-
-std::string format(const char* fmt, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
 }
 
 /// The counts and the latency percentiles, pooled over the replications.

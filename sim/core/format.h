@@ -1,0 +1,47 @@
+#pragma once
+/// The one text formatter of servesim's tables, messages and files: printf's format strings
+/// into a std::string of any length, and numbers as people read them in a table.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace servesim {
+
+/// printf's `spec` applied to `args` (numbers and C strings, as printf takes them), into a
+/// string of whatever length it takes.
+template <class... Args>
+std::string format(const char* spec, Args... args) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+  char small[256];
+  const int n = std::snprintf(small, sizeof small, spec, args...);
+  if (n < 0) return {};
+  if (static_cast<std::size_t>(n) < sizeof small)
+    return std::string(small, static_cast<std::size_t>(n));
+  std::string out(static_cast<std::size_t>(n), '\0');
+  std::snprintf(out.data(), out.size() + 1, spec, args...);
+#pragma GCC diagnostic pop
+  return out;
+}
+
+/// `v` to `significant` digits as a table shows it to people: plain notation from 1e-6 up to
+/// 1e15 (0.00003922, 12345, never 3.922e-05 or 1.234e+04), trailing zeros dropped; outside that
+/// range, and for inf and nan, what %g prints. A number wider than its significant digits
+/// (12345 at 4) keeps its integer digits: a table's column shows magnitudes, not rounding.
+inline std::string readable(double v, int significant) {
+  const double a = std::fabs(v);
+  if (!std::isfinite(v) || a == 0 || a < 1e-6 || a >= 1e15) return format("%.*g", significant, v);
+  const int exponent = static_cast<int>(std::floor(std::log10(a)));
+  const int decimals = std::max(0, significant - 1 - exponent);
+  std::string s = format("%.*f", decimals, v);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+}  // namespace servesim
