@@ -91,10 +91,11 @@ std::string amdahl_table(const AmdahlResult& r) {
   t += format("  %8s | %10s %10s %12s | %12s %9s %9s %9s  %s\n", "speedup", "latency ms", "speedup",
            "Amdahl bound", "throughput/s", "speedup", "mean ms", "p99 ms", "bottleneck");
   for (const auto& row : r.rows)
-    t += format("  %8.3g | %10.4g %10.3f %12.3f | %12.6g %9.3f %9.4g %9.4g  %s\n", row.speedup,
-             row.zero_latency_ms, row.zero_speedup, row.bound, row.load_throughput,
-             row.load_throughput_speedup, row.load_latency_ms, row.load_p99_ms,
-             row.load_bottleneck.c_str());
+    t += format("  %8s | %10s %10.3f %12.3f | %12s %9.3f %9s %9s  %s\n", readable(row.speedup, 3),
+                readable(row.zero_latency_ms, 4), row.zero_speedup, row.bound,
+                readable(row.load_throughput, 6), row.load_throughput_speedup,
+                readable(row.load_latency_ms, 4), readable(row.load_p99_ms, 4),
+                row.load_bottleneck);
   return t;
 }
 

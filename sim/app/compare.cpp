@@ -134,12 +134,13 @@ std::string compare_table(const std::vector<Measurement>& a, const std::string& 
       if (i == x.values.end() && j == y.values.end()) continue;
       if (i == x.values.end() || j == y.values.end()) {
         t += format("  %-24s %14s %14s\n", k.c_str(),
-                 i == x.values.end() ? "-" : format("%.6g", i->second).c_str(),
-                 j == y.values.end() ? "-" : format("%.6g", j->second).c_str());
+                 i == x.values.end() ? "-" : readable(i->second, 6).c_str(),
+                 j == y.values.end() ? "-" : readable(j->second, 6).c_str());
         continue;
       }
       const double d = j->second - i->second;
-      t += format("  %-24s %14.6g %14.6g %14.6g %10s\n", k.c_str(), i->second, j->second, d,
+      t += format("  %-24s %14s %14s %14s %10s\n", k.c_str(), readable(i->second, 6),
+                  readable(j->second, 6), readable(d, 6),
                i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-");
     }
   };

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "sim/core/format.h"
 #include "sim/metrics/result_schema.h"
 
 namespace servesim {
@@ -33,11 +34,8 @@ std::string esc(const std::string& s) {
   return o;
 }
 
-std::string num(double v, const char* f = "%.4g") {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
+/// A number for people, to `significant` digits (sim/core/format.h's readable).
+std::string num(double v, int significant = 4) { return readable(v, significant); }
 
 // Only on a document that passed check_result: `at` still throws rather than read past a
 // missing member, should a caller skip the check.
@@ -81,8 +79,8 @@ std::string breakdown_svg(const nlohmann::ordered_json& stages) {
     for (const auto& p : kPhases) {
       const double w = total > 0 ? get(st, p.key) / total * width : 0;
       if (w > 0)
-        s += "<rect x='" + num(label + x, "%.2f") + "' y='" + std::to_string(y) + "' width='" +
-             num(std::max(w, 0.5), "%.2f") + "' height='" + std::to_string(row - 6) + "' fill='" +
+        s += "<rect x='" + format("%.2f", label + x) + "' y='" + std::to_string(y) + "' width='" +
+             format("%.2f", std::max(w, 0.5)) + "' height='" + std::to_string(row - 6) + "' fill='" +
              p.colour + "'><title>" + esc(str(st, "name")) + " " + p.label + ": " +
              num(get(st, p.key)) + " ms</title></rect>";
       x += w;
@@ -114,10 +112,10 @@ std::string bars_svg(const nlohmann::ordered_json& resources, const std::string&
          esc(name) + "</text><rect x='" + std::to_string(label) + "' y='" + std::to_string(y) +
          "' width='" + std::to_string(width) + "' height='" + std::to_string(row - 6) +
          "' fill='#eeeeee'/><rect x='" + std::to_string(label) + "' y='" + std::to_string(y) +
-         "' width='" + num(u * width, "%.2f") + "' height='" + std::to_string(row - 6) +
+         "' width='" + format("%.2f", u * width) + "' height='" + std::to_string(row - 6) +
          "' fill='" + (b ? "#de2d26" : "#3182bd") + "'/><text x='" +
          std::to_string(label + width + 6) + "' y='" + std::to_string(y + 14) + "'>" +
-         num(100 * u, "%.1f") + "%</text>";
+         format("%.1f", 100 * u) + "%</text>";
     y += row;
   }
   return s + "</svg>";
@@ -143,13 +141,13 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        " s (after warm-up), seed " + count(j, "seed") + ", " + count(j, "completed") +
        " requests completed.</p>\n";
   const auto& ci = j.at("throughput_ci95");
-  h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), "%.5g") +
-       " req/s</b>95% CI " + num(ci.at(0).get<double>(), "%.5g") + " .. " +
-       num(ci.at(1).get<double>(), "%.5g") + "</div>";
+  h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), 5) +
+       " req/s</b>95% CI " + num(ci.at(0).get<double>(), 5) + " .. " +
+       num(ci.at(1).get<double>(), 5) + "</div>";
   h += "<div class='kpi'>latency mean<b>" + num(get(lat, "mean")) + " ms</b>p50 " +
        num(get(lat, "p50")) + ", p99 " + num(get(lat, "p99")) + " ms</div>";
   h += "<div class='kpi'>bottleneck<b>" + esc(bottleneck) + "</b>bound " +
-       (j.at("throughput_bound_rps").is_number() ? num(get(j, "throughput_bound_rps"), "%.5g")
+       (j.at("throughput_bound_rps").is_number() ? num(get(j, "throughput_bound_rps"), 5)
                                                  : std::string("none")) +
        " req/s</div>";
   if (const auto& e = j.at("energy_j_per_request"); e.contains("total"))
@@ -168,9 +166,9 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
     h += "<tr><td>" + esc(str(st, "name")) + "</td><td>" + count(st, "instances") + "</td>";
     for (const auto& p : kPhases) h += "<td>" + num(get(st, p.key)) + "</td>";
     h += "<td>" +
-         (st.contains("batch_size") ? num(get(st.at("batch_size"), "mean"), "%.3g") : "1") +
-         "</td><td>" + num(100 * get(st, "latency_share"), "%.1f") + "%</td><td>" +
-         num(100 * get(st, "utilization"), "%.1f") + "%</td></tr>";
+         (st.contains("batch_size") ? num(get(st.at("batch_size"), "mean"), 3) : "1") +
+         "</td><td>" + format("%.1f", 100 * get(st, "latency_share")) + "%</td><td>" +
+         format("%.1f", 100 * get(st, "utilization")) + "%</td></tr>";
   }
   h += "</table>\n";
   const auto& res = j.at("resources");
@@ -181,9 +179,9 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        "<th>bound req/s</th></tr>";
   for (const auto& r : res)
     h += "<tr><td>" + esc(str(r, "name")) + "</td><td>" + num(get(r, "servers")) + "</td><td>" +
-         num(100 * get(r, "utilization"), "%.1f") + "%</td><td>" + (r.at("demand_ms").is_number() ? num(get(r, "demand_ms")) : std::string("-")) +
+         format("%.1f", 100 * get(r, "utilization")) + "%</td><td>" + (r.at("demand_ms").is_number() ? num(get(r, "demand_ms")) : std::string("-")) +
          "</td><td>" +
-         (r.at("throughput_bound_rps").is_number() ? num(get(r, "throughput_bound_rps"), "%.6g")
+         (r.at("throughput_bound_rps").is_number() ? num(get(r, "throughput_bound_rps"), 6)
                                                    : std::string("-")) +
          "</td></tr>";
   h += "</table>\n";
@@ -200,7 +198,7 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   }
   h += "\n<h2>Checks</h2>\n<p>";
   if (checked > 0)
-    h += "Little's law and the utilisation law hold on this run to " + num(100 * worst, "%.2g") +
+    h += "Little's law and the utilisation law hold on this run to " + num(100 * worst, 2) +
          "% (worst of " + std::to_string(checked) + " checks).";
   if (!why.empty())
     h += std::string(checked > 0 ? " Some" : "The") +

@@ -360,19 +360,19 @@ std::string plan_report(const PlanOptions& o, const PlanResult& r) {
     const PlanCandidate& p = r.feasible.front();
     t += "  plan:  " + describe(p, r.stage) + "\n";
     t +=
-        format("         cost %g; p%g %.4g ms at %.6g req/s per node (margin %.0f%%: the SLO over "
+        format("         cost %g; p%g %s ms at %s req/s per node (margin %.0f%%: the SLO over "
             "the achieved latency, minus 1)\n",
-            p.cost, 100 * o.slo_quantile, p.quantile_ms, o.target_rate / p.nodes,
+            p.cost, 100 * o.slo_quantile, readable(p.quantile_ms, 4), readable(o.target_rate / p.nodes, 6),
             100 * (o.slo_ms / p.quantile_ms - 1));
-    t += format("         one node serves at most %.6g req/s; ", p.node_capacity) +
+    t += format("         one node serves at most %s req/s; ", readable(p.node_capacity, 6)) +
          (p.gpus > 0
               ? format("CPU-to-GPU ratio %.3g cores per GPU\n", static_cast<double>(p.cores) / p.gpus)
               : std::string("no GPUs\n"));
     if (r.feasible.size() > 1) t += "\n  runners-up:\n";
     for (std::size_t i = 1; i < r.feasible.size() && i < 4; ++i)
-      t += format("    cost %-8g %s, p%g %.4g ms\n", r.feasible[i].cost,
-               describe(r.feasible[i], r.stage).c_str(), 100 * o.slo_quantile,
-               r.feasible[i].quantile_ms);
+      t += format("    cost %-8g %s, p%g %s ms\n", r.feasible[i].cost,
+                  describe(r.feasible[i], r.stage), 100 * o.slo_quantile,
+                  readable(r.feasible[i].quantile_ms, 4));
   }
   t +=
       format("\n  searched %zu configurations (%zu pruned by their cost bound) with %zu "

@@ -6,23 +6,38 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
 namespace servesim {
 
-/// printf's `spec` applied to `args` (numbers and C strings, as printf takes them), into a
-/// string of whatever length it takes.
+/// An argument as printf takes it: a std::string as its C string, a literal as its pointer;
+/// numbers and pointers as they are. Anything else does not compile: printf would read garbage.
+template <class T>
+auto printf_arg(const T& v) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return v.c_str();
+  } else if constexpr (std::is_array_v<T>) {
+    return &v[0];  // a string literal
+  } else {
+    static_assert(std::is_arithmetic_v<T> || std::is_pointer_v<T>,
+                  "format() takes numbers, C strings and std::string");
+    return v;
+  }
+}
+
+/// printf's `spec` applied to `args`, into a string of whatever length it takes.
 template <class... Args>
-std::string format(const char* spec, Args... args) {
+std::string format(const char* spec, const Args&... args) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #pragma GCC diagnostic ignored "-Wformat-security"
   char small[256];
-  const int n = std::snprintf(small, sizeof small, spec, args...);
+  const int n = std::snprintf(small, sizeof small, spec, printf_arg(args)...);
   if (n < 0) return {};
   if (static_cast<std::size_t>(n) < sizeof small)
     return std::string(small, static_cast<std::size_t>(n));
   std::string out(static_cast<std::size_t>(n), '\0');
-  std::snprintf(out.data(), out.size() + 1, spec, args...);
+  std::snprintf(out.data(), out.size() + 1, spec, printf_arg(args)...);
 #pragma GCC diagnostic pop
   return out;
 }

@@ -176,22 +176,25 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
 }
 
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source) {
+  // Numbers as people read them (sim/core/format.h): 0.00003922 ms, never 3.922e-05 ms.
+  const auto N = [](double v, int significant) { return readable(v, significant); };
   out << "servesim: " << source << " — " << s.replications << " replication(s), window "
-      << format("%.6g", s.window_s) << " s each (after warm-up)\n\n";
+      << readable(s.window_s, 6) << " s each (after warm-up)\n\n";
   out << format("  completed      %llu requests%s\n", static_cast<unsigned long long>(s.completed),
              s.completed ? "" : "   <- WARNING: nothing completed; see the warnings below");
-  out << format("  throughput     %.6g req/s   (95%% CI %.6g .. %.6g)\n", s.throughput_rps.mean,
-             s.throughput_rps.lo, s.throughput_rps.hi);
-  out << format("  latency mean   %.6g ms      (95%% CI %.6g .. %.6g)\n", s.latency_mean_ms.mean,
-             s.latency_mean_ms.lo, s.latency_mean_ms.hi);
-  out << format("  latency        p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n", s.p50_ms,
-             s.p90_ms, s.p95_ms, s.p99_ms, s.max_ms);
+  out << format("  throughput     %s req/s   (95%% CI %s .. %s)\n", N(s.throughput_rps.mean, 6),
+                N(s.throughput_rps.lo, 6), N(s.throughput_rps.hi, 6));
+  out << format("  latency mean   %s ms      (95%% CI %s .. %s)\n", N(s.latency_mean_ms.mean, 6),
+                N(s.latency_mean_ms.lo, 6), N(s.latency_mean_ms.hi, 6));
+  out << format("  latency        p50 %s  p90 %s  p95 %s  p99 %s  max %s ms\n\n", N(s.p50_ms, 4),
+                N(s.p90_ms, 4), N(s.p95_ms, 4), N(s.p99_ms, 4), N(s.max_ms, 4));
   if (s.has_fanout) {
-    out << format("  children       %llu (%.4g per request), latency from emission mean %.6g ms\n",
-               static_cast<unsigned long long>(s.child_completed), s.children_per_request,
-               s.child_latency_mean_ms.mean);
-    out << format("  child latency  p50 %.4g  p90 %.4g  p95 %.4g  p99 %.4g  max %.4g ms\n\n",
-               s.child_p50_ms, s.child_p90_ms, s.child_p95_ms, s.child_p99_ms, s.child_max_ms);
+    out << format("  children       %llu (%s per request), latency from emission mean %s ms\n",
+                  static_cast<unsigned long long>(s.child_completed), N(s.children_per_request, 4),
+                  N(s.child_latency_mean_ms.mean, 6));
+    out << format("  child latency  p50 %s  p90 %s  p95 %s  p99 %s  max %s ms\n\n",
+                  N(s.child_p50_ms, 4), N(s.child_p90_ms, 4), N(s.child_p95_ms, 4),
+                  N(s.child_p99_ms, 4), N(s.child_max_ms, 4));
   }
 
   const double total = s.latency_mean_ms.mean;
@@ -206,12 +209,12 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   out << format(" %7s %7s\n", "share", "util");
   for (const auto& st : s.stages) {
     const double share = total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0;
-    out << format("  %-16s %9d %10.4g %10.4g", st.name.c_str(), st.instances, st.queue_ms.mean,
-               st.service_ms.mean);
+    out << format("  %-16s %9d %10s %10s", st.name.c_str(), st.instances, N(st.queue_ms.mean, 4),
+                  N(st.service_ms.mean, 4));
     if (copies)
-      out << format(" %10.4g %10.4g %10.4g %10.4g", st.input_ms, st.wait_ms, st.compute_ms,
-                 st.output_ms);
-    if (batches) out << format(" %7.3g", st.batch_mean);
+      out << format(" %10s %10s %10s %10s", N(st.input_ms, 4), N(st.wait_ms, 4),
+                    N(st.compute_ms, 4), N(st.output_ms, 4));
+    if (batches) out << format(" %7s", N(st.batch_mean, 3));
     out << format(" %6.1f%% %6.1f%%\n", 100 * share, 100 * st.utilization);
   }
   out << "\n"
@@ -219,27 +222,27 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
              "bound req/s");
   for (const auto& r : s.resources) {
     // +inf: no demand, nothing bounds it; NaN: no completion to divide the busy time by.
-    const std::string bound = std::isfinite(r.throughput_bound) ? format("%.6g", r.throughput_bound)
+    const std::string bound = std::isfinite(r.throughput_bound) ? readable(r.throughput_bound, 6)
                               : std::isnan(r.throughput_bound)  ? "unknown"
                                                                 : "unbounded";
-    const std::string demand = std::isfinite(r.demand_ms) ? format("%.5g", r.demand_ms) : "-";
+    const std::string demand = std::isfinite(r.demand_ms) ? readable(r.demand_ms, 5) : "-";
     out << format("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
                demand.c_str(), bound.c_str(),
                !s.bottleneck.empty() && r.name == s.bottleneck ? "  <- bottleneck" : "");
   }
   if (!s.energy.empty()) {
-    out << format("\n  energy         %.4g J per request (", s.energy_j_per_request);
+    out << format("\n  energy         %s J per request (", N(s.energy_j_per_request, 4));
     for (std::size_t i = 0; i < s.energy.size(); ++i)
-      out << format("%s%s %.4g", i ? ", " : "", s.energy[i].device.c_str(),
-                 s.energy[i].joules_per_request);
+      out << format("%s%s %s", i ? ", " : "", s.energy[i].device.c_str(),
+                    N(s.energy[i].joules_per_request, 4));
     out << ")\n";
   }
   if (s.rejected > 0)
     out << format("  rejected       %llu requests (batcher queue full or timed out)\n",
                static_cast<unsigned long long>(s.rejected));
   if (s.spilled_bytes > 0)
-    out << format("  GPU memory     %.4g GB spilled to host per replication\n",
-               s.spilled_bytes * 1e-9);
+    out << format("  GPU memory     %s GB spilled to host per replication\n",
+                  N(s.spilled_bytes * 1e-9, 4));
   double worst = 0;
   std::size_t checked = 0;
   std::string why;  // the first reason a law cannot be checked
