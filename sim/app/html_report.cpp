@@ -36,6 +36,8 @@ std::string esc(const std::string& s) {
 
 /// A number for people, to `significant` digits (sim/core/format.h's readable).
 std::string num(double v, int significant = 4) { return readable(v, significant); }
+/// A time in ms, on servesim's 1 ns clock: a mean below a nanosecond shows as "<0.000001".
+std::string ms(double v) { return readable(v, 4, 1e-6); }
 
 // Only on a document that passed check_result: `at` still throws rather than read past a
 // missing member, should a caller skip the check.
@@ -82,7 +84,7 @@ std::string breakdown_svg(const nlohmann::ordered_json& stages) {
         s += "<rect x='" + format("%.2f", label + x) + "' y='" + std::to_string(y) + "' width='" +
              format("%.2f", std::max(w, 0.5)) + "' height='" + std::to_string(row - 6) + "' fill='" +
              p.colour + "'><title>" + esc(str(st, "name")) + " " + p.label + ": " +
-             num(get(st, p.key)) + " ms</title></rect>";
+             ms(get(st, p.key)) + " ms</title></rect>";
       x += w;
     }
     y += row;
@@ -144,8 +146,8 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), 5) +
        " req/s</b>95% CI " + num(ci.at(0).get<double>(), 5) + " .. " +
        num(ci.at(1).get<double>(), 5) + "</div>";
-  h += "<div class='kpi'>latency mean<b>" + num(get(lat, "mean")) + " ms</b>p50 " +
-       num(get(lat, "p50")) + ", p99 " + num(get(lat, "p99")) + " ms</div>";
+  h += "<div class='kpi'>latency mean<b>" + ms(get(lat, "mean")) + " ms</b>p50 " +
+       ms(get(lat, "p50")) + ", p99 " + ms(get(lat, "p99")) + " ms</div>";
   h += "<div class='kpi'>bottleneck<b>" + esc(bottleneck) + "</b>bound " +
        (j.at("throughput_bound_rps").is_number() ? num(get(j, "throughput_bound_rps"), 5)
                                                  : std::string("none")) +
@@ -164,7 +166,7 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        "<th>share</th><th>utilisation</th></tr>";
   for (const auto& st : stages) {
     h += "<tr><td>" + esc(str(st, "name")) + "</td><td>" + count(st, "instances") + "</td>";
-    for (const auto& p : kPhases) h += "<td>" + num(get(st, p.key)) + "</td>";
+    for (const auto& p : kPhases) h += "<td>" + ms(get(st, p.key)) + "</td>";
     h += "<td>" +
          (st.contains("batch_size") ? num(get(st.at("batch_size"), "mean"), 3) : "1") +
          "</td><td>" + format("%.1f", 100 * get(st, "latency_share")) + "%</td><td>" +
@@ -179,7 +181,7 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        "<th>bound req/s</th></tr>";
   for (const auto& r : res)
     h += "<tr><td>" + esc(str(r, "name")) + "</td><td>" + num(get(r, "servers")) + "</td><td>" +
-         format("%.1f", 100 * get(r, "utilization")) + "%</td><td>" + (r.at("demand_ms").is_number() ? num(get(r, "demand_ms")) : std::string("-")) +
+         format("%.1f", 100 * get(r, "utilization")) + "%</td><td>" + (r.at("demand_ms").is_number() ? ms(get(r, "demand_ms")) : std::string("-")) +
          "</td><td>" +
          (r.at("throughput_bound_rps").is_number() ? num(get(r, "throughput_bound_rps"), 6)
                                                    : std::string("-")) +

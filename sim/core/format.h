@@ -46,8 +46,12 @@ std::string format(const char* spec, const Args&... args) {
 /// 1e15 (0.00003922, 12345, never 3.922e-05 or 1.234e+04), trailing zeros dropped; outside that
 /// range, and for inf and nan, what %g prints. A number wider than its significant digits
 /// (12345 at 4) keeps its integer digits: a table's column shows magnitudes, not rounding.
-inline std::string readable(double v, int significant) {
+/// With a `resolution` (the clock's 1 ns is 1e-6 in a column of ms), a value that is not 0 but
+/// below it prints as "<1e-06"-style text instead of digits no measurement has: a mean of one
+/// 1 ns wait over ten thousand requests is "<0.000001" ms, not 1.077e-10.
+inline std::string readable(double v, int significant, double resolution = 0) {
   const double a = std::fabs(v);
+  if (a > 0 && a < resolution) return "<" + readable(resolution, significant);
   if (!std::isfinite(v) || a == 0 || a < 1e-6 || a >= 1e15) return format("%.*g", significant, v);
   const int exponent = static_cast<int>(std::floor(std::log10(a)));
   const int decimals = std::max(0, significant - 1 - exponent);

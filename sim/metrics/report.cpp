@@ -176,25 +176,27 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
 }
 
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source) {
-  // Numbers as people read them (sim/core/format.h): 0.00003922 ms, never 3.922e-05 ms.
+  // Numbers as people read them (sim/core/format.h): 0.00003922 ms, never 3.922e-05 ms. Times
+  // are in ms on a clock of 1 ns: a mean below it is shown as below it.
   const auto N = [](double v, int significant) { return readable(v, significant); };
+  const auto ms = [](double v, int significant) { return readable(v, significant, 1e-6); };
   out << "servesim: " << source << " — " << s.replications << " replication(s), window "
       << readable(s.window_s, 6) << " s each (after warm-up)\n\n";
   out << format("  completed      %llu requests%s\n", static_cast<unsigned long long>(s.completed),
              s.completed ? "" : "   <- WARNING: nothing completed; see the warnings below");
   out << format("  throughput     %s req/s   (95%% CI %s .. %s)\n", N(s.throughput_rps.mean, 6),
                 N(s.throughput_rps.lo, 6), N(s.throughput_rps.hi, 6));
-  out << format("  latency mean   %s ms      (95%% CI %s .. %s)\n", N(s.latency_mean_ms.mean, 6),
-                N(s.latency_mean_ms.lo, 6), N(s.latency_mean_ms.hi, 6));
-  out << format("  latency        p50 %s  p90 %s  p95 %s  p99 %s  max %s ms\n\n", N(s.p50_ms, 4),
-                N(s.p90_ms, 4), N(s.p95_ms, 4), N(s.p99_ms, 4), N(s.max_ms, 4));
+  out << format("  latency mean   %s ms      (95%% CI %s .. %s)\n", ms(s.latency_mean_ms.mean, 6),
+                ms(s.latency_mean_ms.lo, 6), ms(s.latency_mean_ms.hi, 6));
+  out << format("  latency        p50 %s  p90 %s  p95 %s  p99 %s  max %s ms\n\n", ms(s.p50_ms, 4),
+                ms(s.p90_ms, 4), ms(s.p95_ms, 4), ms(s.p99_ms, 4), ms(s.max_ms, 4));
   if (s.has_fanout) {
     out << format("  children       %llu (%s per request), latency from emission mean %s ms\n",
                   static_cast<unsigned long long>(s.child_completed), N(s.children_per_request, 4),
-                  N(s.child_latency_mean_ms.mean, 6));
+                  ms(s.child_latency_mean_ms.mean, 6));
     out << format("  child latency  p50 %s  p90 %s  p95 %s  p99 %s  max %s ms\n\n",
-                  N(s.child_p50_ms, 4), N(s.child_p90_ms, 4), N(s.child_p95_ms, 4),
-                  N(s.child_p99_ms, 4), N(s.child_max_ms, 4));
+                  ms(s.child_p50_ms, 4), ms(s.child_p90_ms, 4), ms(s.child_p95_ms, 4),
+                  ms(s.child_p99_ms, 4), ms(s.child_max_ms, 4));
   }
 
   const double total = s.latency_mean_ms.mean;
@@ -209,11 +211,11 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   out << format(" %7s %7s\n", "share", "util");
   for (const auto& st : s.stages) {
     const double share = total > 0 ? (st.queue_ms.mean + st.service_ms.mean) / total : 0;
-    out << format("  %-16s %9d %10s %10s", st.name.c_str(), st.instances, N(st.queue_ms.mean, 4),
-                  N(st.service_ms.mean, 4));
+    out << format("  %-16s %9d %10s %10s", st.name.c_str(), st.instances, ms(st.queue_ms.mean, 4),
+                  ms(st.service_ms.mean, 4));
     if (copies)
-      out << format(" %10s %10s %10s %10s", N(st.input_ms, 4), N(st.wait_ms, 4),
-                    N(st.compute_ms, 4), N(st.output_ms, 4));
+      out << format(" %10s %10s %10s %10s", ms(st.input_ms, 4), ms(st.wait_ms, 4),
+                    ms(st.compute_ms, 4), ms(st.output_ms, 4));
     if (batches) out << format(" %7s", N(st.batch_mean, 3));
     out << format(" %6.1f%% %6.1f%%\n", 100 * share, 100 * st.utilization);
   }
@@ -225,7 +227,7 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
     const std::string bound = std::isfinite(r.throughput_bound) ? readable(r.throughput_bound, 6)
                               : std::isnan(r.throughput_bound)  ? "unknown"
                                                                 : "unbounded";
-    const std::string demand = std::isfinite(r.demand_ms) ? readable(r.demand_ms, 5) : "-";
+    const std::string demand = std::isfinite(r.demand_ms) ? readable(r.demand_ms, 5, 1e-6) : "-";
     out << format("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
                demand.c_str(), bound.c_str(),
                !s.bottleneck.empty() && r.name == s.bottleneck ? "  <- bottleneck" : "");

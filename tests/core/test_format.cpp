@@ -32,4 +32,14 @@ TEST_CASE("readable prints table numbers in plain notation, to their significant
   CHECK(readable(std::nan(""), 4) == "nan");
 }
 
+TEST_CASE("readable with a resolution shows a value below it as below it, not as noise digits",
+          "[unit]") {
+  // A mean of one 1 ns wait over 9272 requests, in ms, on a 1 ns clock.
+  CHECK(readable(1.077e-10, 4, 1e-6) == "<0.000001");
+  CHECK(readable(-1.077e-10, 4, 1e-6) == "<0.000001");
+  CHECK(readable(0, 4, 1e-6) == "0");  // exactly none is none
+  CHECK(readable(1e-6, 4, 1e-6) == "0.000001");
+  CHECK(readable(0.0244, 4, 1e-6) == "0.0244");
+}
+
 }  // namespace servesim
