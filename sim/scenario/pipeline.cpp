@@ -352,7 +352,7 @@ void check_fanout(const ScenarioParams& p, const ConfigNode& pipe) {
     throw ConfigError(pipe.items[f].mark, at,
                       "a fan-out stage needs the stages its children run through after it");
   if (has_broker_stage(p)) {
-    const std::string name = broker_name(p.pipeline[f].fanout->broker.kind);
+    const std::string name(broker_kinds().name(p.pipeline[f].fanout->broker.kind));
     for (std::size_t i = 0; i < p.pipeline.size(); ++i)
       if (p.pipeline[i].name == name)
         throw ConfigError(

@@ -32,6 +32,15 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
        }},
       {"stage", [] { return doc_table(stage_keys()); }},
       {"batching", [] { return doc_table(batching_keys()); }},
+      {"fanout",
+       [] {
+         return doc_table(fanout_keys()) + doc_rows(count_keys(), count_keys().prefix) +
+                doc_rows(child_keys(), child_keys().prefix) +
+                doc_rows(broker_keys(), broker_keys().prefix);
+       }},
+      {"broker.redis", [] { return doc_table(redis_keys()); }},
+      {"broker.kafka",
+       [] { return doc_table(kafka_keys()) + doc_rows(disk_keys(), disk_keys().prefix); }},
   };
 }
 

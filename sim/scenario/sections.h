@@ -79,7 +79,16 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
 void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
 Json stage_json(const StageParams& s);
 
-// broker.cpp: a fan-out stage's children and broker.
+// broker.cpp: a fan-out stage's children and broker. `broker.kind`'s names are the model's
+// (kBrokerNames), which names a broker's station with them.
+const EnumNames<BrokerKind>& broker_kinds();
+const Table<FanoutParams>& fanout_keys();
+const Table<FanoutCount>& count_keys();
+const Table<FanoutParams>& child_keys();
+const Table<BrokerParams>& broker_keys();
+const Table<RedisParams>& redis_keys();
+const Table<KafkaParams>& kafka_keys();
+const Table<KafkaParams>& disk_keys();
 FanoutParams parse_fanout(MapReader r, const CurveSet& curves);
 Json fanout_json(const FanoutParams& f);
 
