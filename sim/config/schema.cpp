@@ -58,8 +58,24 @@ std::string type_text(const Type& type, const std::vector<std::string_view>& cho
   return "";
 }
 
+/// A size or bandwidth as people write it: 500MB/s rather than 5e+08B/s.
+std::string quantity_text(double v, Dimension dim) {
+  const std::string unit(dimension_text(dim).base_unit);
+  if (dim == Dimension::kBytes || dim == Dimension::kBandwidth) {
+    double scaled = v;
+    for (const char* prefix : {"", "k", "M", "G", "T"}) {
+      if (number_text(scaled).find('e') == std::string::npos)
+        return number_text(scaled) + prefix + unit;
+      if (scaled / 1000 != std::floor(scaled / 1000)) break;
+      scaled /= 1000;
+    }
+  }
+  return number_text(v) + unit;
+}
+
 std::string default_text(const Value& v, const Type& type) {
   if (std::holds_alternative<std::monostate>(v)) return "—";
+  if (type.kind == Kind::kQuantity) return "`" + quantity_text(std::get<double>(v), type.dim) + "`";
   if (const auto* s = std::get_if<std::string>(&v)) return s->empty() ? "—" : "`" + *s + "`";
   if (type.kind == Kind::kNumber) return doc_number(std::get<double>(v));
   const nlohmann::ordered_json j = value_json(v, type);

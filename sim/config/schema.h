@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,10 @@ template <class E>
 class EnumNames {
  public:
   EnumNames(std::initializer_list<std::pair<E, std::string_view>> rows) : rows_(rows) {}
+  /// From a table kept elsewhere (a layer below that needs the names too, as the model names a
+  /// broker's station): {value, name} pairs.
+  template <class Rows>
+  explicit EnumNames(const Rows& rows) : rows_(std::begin(rows), std::end(rows)) {}
   std::string_view name(E value) const {
     for (const auto& [v, n] : rows_)
       if (v == value) return n;
@@ -110,6 +115,16 @@ class Member {
   Member(S T::*outer, double S::*inner)
       : get_([outer, inner](const T& t) { return Value(t.*outer.*inner); }),
         set_([outer, inner](T& t, const Value& v) { t.*outer.*inner = std::get<double>(v); }) {}
+  /// A string member that holds one of `choices` (a tensor's dtype).
+  Member(std::string T::*m, std::vector<std::string_view> choices)
+      : Member(m) {
+    choices_ = std::move(choices);
+  }
+  /// A value kept in another form than it is written (a fixed count, stored as a mean), or a
+  /// choice that sets something else (`format: raw` sets an output's kind).
+  Member(std::function<Value(const T&)> get, std::function<void(T&, const Value&)> set,
+         std::vector<std::string_view> choices = {})
+      : get_(std::move(get)), set_(std::move(set)), choices_(std::move(choices)) {}
   /// An enum (or bool) member, written in configs as one of `names`.
   template <class E>
   Member(E T::*m, const EnumNames<E>& names)
@@ -183,13 +198,20 @@ std::string doc_row(std::string_view prefix, std::string_view key, const Type& t
 /// The header of a docs table.
 std::string doc_header();
 
+/// Reads one key of `table` as its row says, without storing it (a value the section's own code
+/// puts where it belongs); monostate when absent (and not required).
+template <class T>
+Value read_row(MapReader& r, const Table<T>& table, std::string_view key) {
+  const Key<T>& k = table.row(key);
+  return read_value(r, k.key, k.type, k.at.choices(), k.required);
+}
+
 /// Reads one key of `table` into `out`; false when absent (and not required).
 template <class T>
 bool read_key(MapReader& r, const Table<T>& table, std::string_view key, T& out) {
-  const Key<T>& k = table.row(key);
-  const Value v = read_value(r, k.key, k.type, k.at.choices(), k.required);
+  const Value v = read_row(r, table, key);
   if (std::holds_alternative<std::monostate>(v)) return false;
-  k.at.set(out, v);
+  table.row(key).at.set(out, v);
   return true;
 }
 

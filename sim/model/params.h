@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/core/distribution.h"
@@ -126,6 +128,11 @@ struct FanoutCount {
 };
 
 enum class BrokerKind { kKafka, kRedis, kFused };
+/// The broker kinds' names, the one table of them: configs write `broker.kind` with these (the
+/// scenario's EnumNames is built from it), and a kafka or redis broker is reported as a station
+/// of that name. Literals, so that each name's data() is NUL-terminated.
+inline constexpr std::pair<BrokerKind, std::string_view> kBrokerNames[] = {
+    {BrokerKind::kKafka, "kafka"}, {BrokerKind::kRedis, "redis"}, {BrokerKind::kFused, "fused"}};
 
 /// A broker operation's cost as a curve of (bytes): `a + b * bytes`, or a named curve.
 struct CostParams {
@@ -220,7 +227,9 @@ inline bool has_broker_stage(const ScenarioParams& p) {
   return f != kNoFanout && p.pipeline[f].fanout->broker.kind != BrokerKind::kFused;
 }
 inline const char* broker_name(BrokerKind k) {
-  return k == BrokerKind::kKafka ? "kafka" : k == BrokerKind::kRedis ? "redis" : "fused";
+  for (const auto& [kind, name] : kBrokerNames)
+    if (kind == k) return name.data();
+  return "";
 }
 
 /// With a per-node cap, the balancer's queue is reported as a stage, first, before the pipeline.

@@ -128,25 +128,149 @@ const Table<BatchingParams>& batching_keys() {
 
 namespace {
 
+/// A tensor's element types and their sizes in bytes.
+struct DType {
+  std::string_view name;
+  int bytes;
+};
+constexpr DType kDTypes[] = {{"uint8", 1},   {"int8", 1},    {"float16", 2},
+                             {"bfloat16", 2}, {"float32", 4}, {"int32", 4}};
+
 int dtype_size(const std::string& dtype) {
-  if (dtype == "uint8" || dtype == "int8") return 1;
-  if (dtype == "float16" || dtype == "bfloat16") return 2;
-  if (dtype == "float32" || dtype == "int32") return 4;
+  for (const DType& t : kDTypes)
+    if (t.name == dtype) return t.bytes;
   return 0;
 }
+
+}  // namespace
+
+const Table<OutputParams>& tensor_keys() {
+  static const std::vector<std::string_view> dtypes = [] {
+    std::vector<std::string_view> out;
+    for (const DType& t : kDTypes) out.push_back(t.name);
+    return out;
+  }();
+  static const std::string dtype_help = [] {
+    std::string out = "the element type; its size in bytes:";
+    for (const DType& t : kDTypes)
+      out += std::string(t.name == kDTypes[0].name ? " " : ", ") + "`" + std::string(t.name) +
+             "` " + std::to_string(t.bytes);
+    return out;
+  }();
+  static const Table<OutputParams> table{
+      "",
+      {},
+      {
+          {.key = "width",
+           .type = integer_type(1, 1'000'000),
+           .at = &OutputParams::width,
+           .required = true,
+           .help = "a tensor of `width * height * channels * sizeof(dtype)` bytes; pixels = "
+                   "`width * height`"},
+          {.key = "height",
+           .type = integer_type(1, 1'000'000),
+           .at = &OutputParams::height,
+           .required = true,
+           .help = "as `width`"},
+          {.key = "channels",
+           .type = integer_type(1, 64),
+           .at = &OutputParams::channels,
+           .help = "the tensor's channels, or the decoded image's with `format: raw`"},
+          {.key = "dtype",
+           .type = choice_type(),
+           .at = {&OutputParams::dtype, dtypes},
+           .help = dtype_help},
+      }};
+  return table;
+}
+
+const Table<OutputParams>& output_keys() {
+  static const Table<OutputParams> table{
+      "",
+      {},
+      {
+          {.key = "format",
+           .type = choice_type(),
+           .at = {[](const OutputParams&) { return Value(); },
+                  [](OutputParams& o, const Value&) { o.kind = OutputParams::Kind::kRaw; },
+                  {"raw"}},
+           .help = "`{format: raw, channels: c}` (or `output: raw`, c = 3): decoded pixels, "
+                   "`width * height * c` bytes of the image; pixels = the image's"},
+          {.key = "input_of",
+           .type = custom_type(),
+           .help = "the model's input tensor, as above",
+           .doc_type = "a name in `models`"},
+          {.key = "output_of",
+           .type = custom_type(),
+           .help = "the model's `output.bytes`; pixels unchanged",
+           .doc_type = "a name in `models`"},
+          {.key = "bytes",
+           .type = quantity_type(Dimension::kBytes),
+           .at = &OutputParams::bytes,
+           .help = "that many bytes; pixels unchanged",
+           .doc_default = "—"},
+          {.key = "bytes_per_pixel",
+           .type = number_type(1e-6, 1e6),
+           .at = &OutputParams::bytes_per_pixel,
+           .help = "`pixels * x` bytes; pixels unchanged",
+           .doc_default = "—"},
+      }};
+  return table;
+}
+
+const Table<ModelProfile>& model_keys() {
+  static const Table<ModelProfile> table{
+      "",
+      {},
+      {
+          {.key = "gflops",
+           .type = number_type(0, 1e9),
+           .emit = Emit::kNever,
+           .help = "for people; not used by the simulation"},
+          {.key = "params",
+           .type = number_type(0, 1e15),
+           .emit = Emit::kNever,
+           .help = "for people; not used by the simulation"},
+          {.key = "input",
+           .type = custom_type(),
+           .required = true,
+           .help = "the model's input tensor",
+           .doc_type = "map of the `input.` keys below"},
+          {.key = "output",
+           .type = custom_type(),
+           .help = "the model's result",
+           .doc_type = "map of the `output.` keys below",
+           .doc_default = "none"},
+          {.key = "source",
+           .type = string_type(),
+           .required = true,
+           .emit = Emit::kNever,
+           .help = "where the numbers come from"},
+      }};
+  return table;
+}
+
+const Table<ModelProfile>& model_output_keys() {
+  static const Table<ModelProfile> table{
+      "output.",
+      {},
+      {
+          {.key = "bytes",
+           .type = quantity_type(Dimension::kBytes),
+           .at = &ModelProfile::output_bytes,
+           .required = true,
+           .help = "the result's size (needed by `output_of`)",
+           .doc_default = "required in `output`"},
+      }};
+  return table;
+}
+
+namespace {
 
 OutputParams parse_tensor(MapReader& r) {
   OutputParams o;
   o.kind = OutputParams::Kind::kTensor;
-  const auto w = r.integer("width", 1, 1'000'000);
-  if (!w) r.require("width");
-  const auto h = r.integer("height", 1, 1'000'000);
-  if (!h) r.require("height");
-  o.width = static_cast<int>(*w);
-  o.height = static_cast<int>(*h);
-  if (auto c = r.integer("channels", 1, 64)) o.channels = static_cast<int>(*c);
-  o.dtype = r.choice("dtype", {"uint8", "int8", "float16", "bfloat16", "float32", "int32"})
-                .value_or("uint8");
+  read_keys(r, tensor_keys(), o);
   o.element_bytes = dtype_size(o.dtype);
   return o;
 }
@@ -162,19 +286,17 @@ ModelSet parse_models(const ConfigNode& node) {
     check_name(name, e.key_mark, "models." + name);
     MapReader r(e.value, "models." + name, &e.key_mark);
     ModelProfile m;
-    r.number("gflops", 0, 1e9);
-    r.number("params", 0, 1e15);
-    MapReader in = r.child("input");
-    m.input = parse_tensor(in);
-    in.finish();
-    if (r.has("output")) {
-      MapReader out_r = r.child("output");
-      const auto b = out_r.quantity("bytes", Dimension::kBytes);
-      if (!b) out_r.require("bytes");
-      m.output_bytes = *b;
-      out_r.finish();
-    }
-    if (!r.string("source")) r.require("source");
+    read_keys(r, model_keys(), m, [&](std::string_view key) {
+      if (key == "input") {
+        MapReader in = r.child("input");
+        m.input = parse_tensor(in);
+        in.finish();
+      } else if (r.has("output")) {
+        MapReader out_r = r.child("output");
+        read_keys(out_r, model_output_keys(), m);
+        out_r.finish();
+      }
+    });
     r.finish();
     out.emplace(name, m);
   }
@@ -220,14 +342,13 @@ OutputParams parse_output(const ConfigNode& node, const std::string& path, const
     o.bytes = mp.output_bytes;
   } else if (r.has("bytes")) {
     o.kind = OutputParams::Kind::kBytes;
-    o.bytes = *r.quantity("bytes", Dimension::kBytes);
+    read_key(r, output_keys(), "bytes", o);
   } else if (r.has("bytes_per_pixel")) {
     o.kind = OutputParams::Kind::kPerPixel;
-    o.bytes_per_pixel = *r.number("bytes_per_pixel", 1e-6, 1e6);
+    read_key(r, output_keys(), "bytes_per_pixel", o);
   } else if (r.has("format")) {
-    r.choice("format", {"raw"});
-    o.kind = OutputParams::Kind::kRaw;
-    if (auto c = r.integer("channels", 1, 64)) o.channels = static_cast<int>(*c);
+    read_key(r, output_keys(), "format", o);
+    read_key(r, tensor_keys(), "channels", o);
   } else {
     o = parse_tensor(r);
   }
@@ -352,7 +473,7 @@ void check_fanout(const ScenarioParams& p, const ConfigNode& pipe) {
     throw ConfigError(pipe.items[f].mark, at,
                       "a fan-out stage needs the stages its children run through after it");
   if (has_broker_stage(p)) {
-    const std::string name = broker_name(p.pipeline[f].fanout->broker.kind);
+    const std::string name(broker_kinds().name(p.pipeline[f].fanout->broker.kind));
     for (std::size_t i = 0; i < p.pipeline.size(); ++i)
       if (p.pipeline[i].name == name)
         throw ConfigError(
@@ -379,19 +500,23 @@ Json batching_json(const BatchingParams& b) {
 }
 
 Json output_json(const OutputParams& o) {
+  Json j;
   switch (o.kind) {
     case OutputParams::Kind::kSame:
-      break;
+      return nullptr;
     case OutputParams::Kind::kRaw:
       return "raw";
     case OutputParams::Kind::kTensor:
-      return {{"width", o.width}, {"height", o.height}, {"channels", o.channels}, {"dtype", o.dtype}};
+      emit_keys(j, tensor_keys(), o);
+      break;
     case OutputParams::Kind::kBytes:
-      return {{"bytes", shortest(o.bytes) + "B"}};
+      emit_key(j, output_keys(), "bytes", o);
+      break;
     case OutputParams::Kind::kPerPixel:
-      return {{"bytes_per_pixel", o.bytes_per_pixel}};
+      emit_key(j, output_keys(), "bytes_per_pixel", o);
+      break;
   }
-  return nullptr;
+  return j;
 }
 
 }  // namespace

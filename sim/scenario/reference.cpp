@@ -32,6 +32,23 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
        }},
       {"stage", [] { return doc_table(stage_keys()); }},
       {"batching", [] { return doc_table(batching_keys()); }},
+      {"fanout",
+       [] {
+         return doc_table(fanout_keys()) + doc_rows(count_keys(), count_keys().prefix) +
+                doc_rows(child_keys(), child_keys().prefix) +
+                doc_rows(broker_keys(), broker_keys().prefix);
+       }},
+      {"model",
+       [] {
+         return doc_table(model_keys()) + doc_rows(tensor_keys(), "input.") +
+                doc_rows(model_output_keys(), model_output_keys().prefix);
+       }},
+      {"output",
+       [] { return doc_header() + doc_rows(tensor_keys(), "") + doc_rows(output_keys(), ""); }},
+      {"distribution", [] { return doc_table(distribution_keys()); }},
+      {"broker.redis", [] { return doc_table(redis_keys()); }},
+      {"broker.kafka",
+       [] { return doc_table(kafka_keys()) + doc_rows(disk_keys(), disk_keys().prefix); }},
   };
 }
 

@@ -38,6 +38,12 @@ std::vector<ImageParams> parse_images(const ConfigNode& node, const std::string&
                                       const ConfigNode* image_sets);
 /// A bare duration (a fixed time) or a {dist, mean, cv, samples} map.
 Distribution parse_distribution(const ConfigNode& node, const std::string& path);
+/// A distribution map's plain keys, as read before the Distribution is made.
+struct DistributionMap {
+  Time mean = 0;
+  double cv = 0;
+};
+const Table<DistributionMap>& distribution_keys();
 Json distribution_json(const Distribution& d);
 
 // cluster.cpp
@@ -63,6 +69,12 @@ struct ModelProfile {
 };
 using ModelSet = std::map<std::string, ModelProfile, std::less<>>;
 ModelSet parse_models(const ConfigNode& node);
+const Table<ModelProfile>& model_keys();
+const Table<ModelProfile>& model_output_keys();
+/// A tensor: a model's input, or a stage's output `{width, height, channels, dtype}`.
+const Table<OutputParams>& tensor_keys();
+/// The other forms of a stage's output (`format: raw`, `bytes`, ...): one form per stage.
+const Table<OutputParams>& output_keys();
 
 /// What a stage may refer to: the scenario's curves and models, and its node.
 struct StageContext {
@@ -79,7 +91,16 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
 void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
 Json stage_json(const StageParams& s);
 
-// broker.cpp: a fan-out stage's children and broker.
+// broker.cpp: a fan-out stage's children and broker. `broker.kind`'s names are the model's
+// (kBrokerNames), which names a broker's station with them.
+const EnumNames<BrokerKind>& broker_kinds();
+const Table<FanoutParams>& fanout_keys();
+const Table<FanoutCount>& count_keys();
+const Table<FanoutParams>& child_keys();
+const Table<BrokerParams>& broker_keys();
+const Table<RedisParams>& redis_keys();
+const Table<KafkaParams>& kafka_keys();
+const Table<KafkaParams>& disk_keys();
 FanoutParams parse_fanout(MapReader r, const CurveSet& curves);
 Json fanout_json(const FanoutParams& f);
 

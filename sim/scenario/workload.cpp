@@ -102,6 +102,44 @@ const Table<ImageParams>& image_keys() {
   return table;
 }
 
+const Table<DistributionMap>& distribution_keys() {
+  static const std::string dists = [] {
+    std::string out;
+    for (const auto n : dist_kind_names())
+      out += (out.empty() ? "`" : " \\| `") + std::string(n) + "`";
+    return out;
+  }();
+  static const Table<DistributionMap> table{
+      "",
+      {},
+      {
+          {.key = "dist",
+           .type = custom_type(),
+           .required = true,
+           .help = "the distribution's family",
+           .doc_type = dists,
+           .doc_default = "required"},
+          {.key = "mean",
+           .type = duration_type(),
+           .at = &DistributionMap::mean,
+           .help = "the mean; for `empirical` it rescales the samples",
+           .doc_default = "required except for `empirical`"},
+          {.key = "cv",
+           .type = number_type(0, 100),
+           .at = &DistributionMap::cv,
+           .help = "coefficient of variation (sd / mean): implied for `exponential` (1) and "
+                   "`deterministic` (0), required for the others; `uniform` needs cv <= 0.577; "
+                   "`erlang` needs 1/cv^2 to be a whole number of phases",
+           .doc_default = "implied, or required"},
+          {.key = "samples",
+           .type = custom_type(),
+           .help = "`empirical` only: the durations, drawn uniformly",
+           .doc_type = "non-empty list of durations (0 allowed)",
+           .doc_default = "required for `empirical`"},
+      }};
+  return table;
+}
+
 Distribution parse_distribution(const ConfigNode& node, const std::string& path) {
   if (node.is_scalar()) {
     // A bare duration: a fixed time (think_time: 100ms).
@@ -122,8 +160,10 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
               "unknown distribution '" + dist + "' (one of: " + list + ")" +
                   (hint.empty() ? "" : "; " + hint));
   }
-  const auto mean = r.duration("mean");
-  const auto cv = r.number("cv", 0, 100);
+  const Table<DistributionMap>& keys = distribution_keys();
+  DistributionMap m;
+  const bool mean = read_key(r, keys, "mean", m);
+  const bool cv = read_key(r, keys, "cv", m);
   if (kind == DistKind::kEmpirical) {
     const ConfigNode& s = r.require("samples");
     if (!s.is_sequence() || s.items.empty())
@@ -135,7 +175,7 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
     if (cv) r.fail("cv", "an empirical distribution's cv comes from its samples; remove 'cv'");
     r.finish();
     try {
-      return Distribution::empirical(std::move(v), mean ? static_cast<double>(*mean) : 0.0);
+      return Distribution::empirical(std::move(v), mean ? static_cast<double>(m.mean) : 0.0);
     } catch (const std::invalid_argument& e) {
       r.fail("samples", e.what());
     }
@@ -146,14 +186,14 @@ Distribution parse_distribution(const ConfigNode& node, const std::string& path)
   double c = Distribution::implied_cv(kind);
   if (c < 0) {
     if (!cv) r.fail("dist", "dist: " + dist + " needs a cv (coefficient of variation, sd/mean)");
-    c = *cv;
-  } else if (cv && *cv != c) {
+    c = m.cv;
+  } else if (cv && m.cv != c) {
     r.fail("cv", "dist: " + dist + " has cv " + (c == 0 ? "0" : "1") +
                      "; remove 'cv' or choose gamma/lognormal");
   }
   r.finish();
   try {
-    return Distribution::make(kind, static_cast<double>(*mean), c);
+    return Distribution::make(kind, static_cast<double>(m.mean), c);
   } catch (const std::invalid_argument& e) {
     r.fail(cv ? "cv" : "dist", e.what());
   }
@@ -349,8 +389,10 @@ Json distribution_json(const Distribution& d) {
     for (const double v : d.samples()) s.push_back(format_duration(sample_to_time(v)));
     return j;
   }
+  // A bare 0 is a deterministic mean of 0, written "0ns" (a mean in a map is > 0).
   j["mean"] = format_duration(sample_to_time(d.mean()));
-  if (Distribution::implied_cv(d.kind()) < 0) j["cv"] = d.cv();
+  const DistributionMap m{.cv = d.cv()};
+  if (Distribution::implied_cv(d.kind()) < 0) emit_key(j, distribution_keys(), "cv", m);
   return j;
 }
 
