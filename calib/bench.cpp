@@ -153,6 +153,7 @@ std::vector<ScalingPoint> decode_scaling(const std::vector<JpegImage>& images, i
       std::atomic<int> ready{0};
       std::atomic<bool> go{false};
       std::vector<std::thread> threads;
+      threads.reserve(static_cast<std::size_t>(t));
       for (int k = 0; k < t; ++k)
         threads.emplace_back([&] {
           JpegDecoder dec;

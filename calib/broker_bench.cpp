@@ -299,6 +299,7 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
     std::atomic<bool> stop{false};
     std::atomic<long> done{0};
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(n));
     std::vector<std::string> errors(static_cast<std::size_t>(n));
     const double cpu0 = server.cpu_ns();
     const auto t0 = Clock::now();

@@ -81,7 +81,7 @@ Curve rounded(const Curve& c) {
     case CurveForm::kAffine: {
       std::vector<std::pair<CurveInput, double>> slopes;
       for (const CurveInput x : in) slopes.emplace_back(x, r4(c.slope_ns(x)));
-      out = Curve::affine(r4(c.a_ns()), std::move(slopes));
+      out = Curve::affine(r4(c.a_ns()), slopes);
       break;
     }
     case CurveForm::kPower:

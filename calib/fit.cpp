@@ -137,7 +137,7 @@ std::optional<Curve> fit_affine(const FormSpec& s, std::span<const Observation> 
   std::vector<std::pair<CurveInput, double>> slopes;
   for (Index j = 0; j < m; ++j)
     slopes.emplace_back(s.inputs[static_cast<std::size_t>(j)], r.beta[j + 1]);
-  return Curve::affine(r.beta[0], std::move(slopes));
+  return Curve::affine(r.beta[0], slopes);
 }
 
 std::optional<Curve> fit_power(CurveInput x, std::span<const Observation> obs, int* params) {
@@ -151,7 +151,7 @@ std::optional<Curve> fit_power(CurveInput x, std::span<const Observation> obs, i
     double rss = kInf;
     const Ls r = relative_ls(X, t, &rss);
     if (out) *out = r;
-    return r.ok ? rss : kInf;
+    return r.ok ? rss : kInf;  // NOLINT(bugprone-narrowing-conversions): false positive on inf
   };
   // A log-spaced grid over 0.05..5 finds the basin; golden-section search refines it.
   constexpr int kGrid = 60;

@@ -114,11 +114,11 @@ EncoderBlock::EncoderBlock(EncoderShape shape, std::uint64_t seed)
   Impl& m = *impl_;
   m.s = shape;
   Rng rng = Rng::stream(seed, 0, "calib encoder block", "weights");
-  m.wqkv = random_matrix(shape.dim, 3 * shape.dim, rng);
+  m.wqkv = random_matrix(shape.dim, Index{3} * shape.dim, rng);
   m.wo = random_matrix(shape.dim, shape.dim, rng);
   m.w1 = random_matrix(shape.dim, shape.mlp, rng);
   m.w2 = random_matrix(shape.mlp, shape.dim, rng);
-  m.bqkv = random_vector(3 * shape.dim, rng, 0.02);
+  m.bqkv = random_vector(Index{3} * shape.dim, rng, 0.02);
   m.bo = random_vector(shape.dim, rng, 0.02);
   m.b1 = random_vector(shape.mlp, rng, 0.02);
   m.b2 = random_vector(shape.dim, rng, 0.02);
@@ -199,7 +199,7 @@ ConvLayer::ConvLayer(ConvShape shape, std::uint64_t seed) : impl_(std::make_uniq
     throw std::invalid_argument("conv shape: sizes > 0");
   impl_->s = shape;
   Rng rng = Rng::stream(seed, 0, "calib conv layer", "weights");
-  impl_->w = random_matrix(9 * shape.channels, shape.out_channels, rng);
+  impl_->w = random_matrix(Index{9} * shape.channels, shape.out_channels, rng);
   impl_->b = random_vector(shape.out_channels, rng, 0.02);
 }
 

@@ -108,6 +108,7 @@ class Run {
     if (!c_.open)
       for (int i = 0; i < c_.concurrency; ++i) submit(0, i);
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(c_.preprocess_workers) + 2);
     for (int i = 0; i < c_.preprocess_workers; ++i) threads.emplace_back([this] { preprocess(); });
     threads.emplace_back([this] { inference(); });
     if (c_.open) threads.emplace_back([this] { open_arrivals(); });

@@ -625,6 +625,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
       << "validate-curves.yaml, validate-small.yaml, validate-medium.yaml, validate-runs.txt\n";
   out << "  " << std::chrono::duration<double>(Clock::now() - t_start).count() << " s in all\n";
   std::vector<double> others;
+  others.reserve(rows.size());
   for (const auto& r : rows) others.push_back(r.other_load_cores);
   const double busy = std::max(cal.other_cores, median_abs(others));
   std::vector<double> ratios;

@@ -199,6 +199,7 @@ std::vector<calib::NamedCurve> fit_stages(const Plan& plan, BrokerKernels& kerne
                                           const std::string& machine) {
   std::vector<calib::NamedCurve> curves;
   std::vector<CurveArgs> image_args;
+  image_args.reserve(images.size());
   for (const auto& j : images)
     image_args.push_back(
         {1, static_cast<double>(j.width) * j.height, static_cast<double>(j.data.size())});
@@ -399,6 +400,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
       << ", validate-broker-curves.yaml, validate-broker-k*.yaml\n  " << seconds_since(t_start)
       << " s in all\n";
   std::vector<double> others;
+  others.reserve(rows.size());
   for (const auto& r : rows) others.push_back(r.other_cores);
   const double busy = std::max(calib_other, median_abs(others));
   return validation_verdict(o, busy, cores, mx, "servesim validate --broker", out);

@@ -71,7 +71,7 @@ std::filesystem::path run_plot(const PlotOptions& o) {
     throw ConfigError(SourceMark{o.csv.string(), 2, 1}, "--y",
                       "no row has numbers in both columns");
 
-  const std::filesystem::path out =
+  std::filesystem::path out =  // not const: returned, so moved
       o.out.empty() ? std::filesystem::path(o.csv).replace_extension(".png") : o.out;
   check_output_paths({{"--out", out.string(), false}});
   const std::filesystem::path dir = out.string() + ".plot";

@@ -40,9 +40,10 @@ inline std::optional<Time> round_to_time(double nanoseconds) {
 /// Service times drawn at run time: rounded to the nearest ns and clamped into [0, kTimeMax / 4]
 /// so that one extreme sample from a heavy-tailed distribution cannot overflow the clock.
 inline Time sample_to_time(double nanoseconds) {
-  constexpr double kCap = static_cast<double>(kTimeMax / 4);
+  constexpr Time kMax = kTimeMax / 4;
+  constexpr double kCap = static_cast<double>(kMax);
   if (!(nanoseconds > 0.0)) return 0;  // also maps NaN to 0
-  if (nanoseconds >= kCap) return kTimeMax / 4;
+  if (nanoseconds >= kCap) return kMax;
   return static_cast<Time>(std::nearbyint(nanoseconds));
 }
 

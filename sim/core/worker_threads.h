@@ -45,7 +45,8 @@ class WorkerThreads {
   const std::string& refused() const { return refused_; }
 
  private:
-  friend WorkerThreads start_workers(std::size_t, std::function<void()>, const ThreadStarter&);
+  friend WorkerThreads start_workers(std::size_t, const std::function<void()>&,
+                                     const ThreadStarter&);
   std::vector<std::thread> threads_;
   std::string refused_;
 };
@@ -56,7 +57,7 @@ class WorkerThreads {
 /// left to the work (out of threads is usually out of memory, as under ulimit -v); the caller,
 /// which works too, finishes the job on fewer threads. Threads wait at a gate until the pool is
 /// settled, so those let go end before any work starts.
-inline WorkerThreads start_workers(std::size_t n, std::function<void()> fn,
+inline WorkerThreads start_workers(std::size_t n, const std::function<void()>& fn,
                                    const ThreadStarter& start = default_thread_starter()) {
   struct Gate {
     std::mutex mu;

@@ -65,7 +65,8 @@ Curve Curve::constant(double a_ns) {
   return c;
 }
 
-Curve Curve::affine(double a_ns, std::vector<std::pair<CurveInput, double>> slopes_ns_per_unit) {
+Curve Curve::affine(double a_ns,
+                    const std::vector<std::pair<CurveInput, double>>& slopes_ns_per_unit) {
   check_ns(a_ns, "a");
   if (slopes_ns_per_unit.empty())
     throw std::invalid_argument("an affine curve needs at least one input");

@@ -69,7 +69,8 @@ class Curve {
   /// t = a.
   static Curve constant(double a_ns);
   /// t = a + sum over inputs of slope * input; inputs distinct, slopes >= 0.
-  static Curve affine(double a_ns, std::vector<std::pair<CurveInput, double>> slopes_ns_per_unit);
+  static Curve affine(double a_ns,
+                      const std::vector<std::pair<CurveInput, double>>& slopes_ns_per_unit);
   /// t = a + b * x^p, p > 0.
   static Curve power(CurveInput x, double a_ns, double b_ns, double p);
   /// t = a + the integral from 0 to x of a slope that is slopes[0] up to knees[0], slopes[1] from

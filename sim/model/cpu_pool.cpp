@@ -30,7 +30,8 @@ void CpuPool::reschedule() {
   // Round up so that when the event fires the item's work is really done.
   // Clamped before the cast: a huge backlog on a slow pool must not overflow the clock.
   const double d = std::ceil(remaining / rate());
-  const Time delay = d >= static_cast<double>(kTimeMax / 2) ? kTimeMax / 2 : static_cast<Time>(d);
+  constexpr Time kMaxDelay = kTimeMax / 2;
+  const Time delay = d >= static_cast<double>(kMaxDelay) ? kMaxDelay : static_cast<Time>(d);
   next_ = sim_.schedule_in(delay, *this, 0);
 }
 

@@ -146,7 +146,8 @@ void FlowNetwork::reschedule(RouteId r) {
   // Round up so that when the event fires the flow's bytes are really through; clamp before the
   // cast so that a huge transfer cannot overflow the clock.
   const double d = std::ceil(remaining / rt.rate);
-  const Time delay = !(d < static_cast<double>(kTimeMax / 2)) ? kTimeMax / 2 : static_cast<Time>(d);
+  constexpr Time kMaxDelay = kTimeMax / 2;
+  const Time delay = !(d < static_cast<double>(kMaxDelay)) ? kMaxDelay : static_cast<Time>(d);
   const Time t = delay > kTimeMax - now ? kTimeMax : now + delay;
   if (pending && rt.due == t) return;
   sim_.cancel(rt.next);

@@ -71,6 +71,7 @@ std::vector<std::string> range_values(const std::string& key, const std::string&
   const double n = std::floor((b->first - a->first) / d->first * (1 + 1e-12)) + 1;
   if (n > 1e6) grid_error(index, col, key, "a range of more than 1e6 values");
   std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < static_cast<int>(n); ++i)
     out.push_back(shortest(a->first + i * d->first) + a->second);
   return out;

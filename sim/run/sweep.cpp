@@ -266,7 +266,7 @@ class Sweep final : public SweepHub {
   void fail_at(std::size_t i, std::exception_ptr e) {
     std::lock_guard lock(mu_);
     if (!failure_ || i < failure_point_) {
-      failure_ = e;
+      failure_ = std::move(e);
       failure_point_ = i;
     }
     next_ = total_;
