@@ -30,12 +30,6 @@ std::string doc_number(double v) {
   return mantissa + (negative ? "-" : "") + exponent;
 }
 
-std::string choices_text(const std::vector<std::string_view>& choices) {
-  std::string out;
-  for (const auto c : choices) out += (out.empty() ? "`" : " \\| `") + std::string(c) + "`";
-  return out;
-}
-
 std::string type_text(const Type& type, const std::vector<std::string_view>& choices) {
   switch (type.kind) {
     case Kind::kDuration:
@@ -83,6 +77,12 @@ std::string default_text(const Value& v, const Type& type) {
 }
 
 }  // namespace
+
+std::string choices_text(const std::vector<std::string_view>& choices) {
+  std::string out;
+  for (const auto c : choices) out += (out.empty() ? "`" : " \\| `") + std::string(c) + "`";
+  return out;
+}
 
 Value read_value(MapReader& r, std::string_view key, const Type& type,
                  const std::vector<std::string_view>& choices, bool required) {

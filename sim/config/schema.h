@@ -197,6 +197,9 @@ std::string doc_row(std::string_view prefix, std::string_view key, const Type& t
                     std::string_view doc_default, std::string_view help);
 /// The header of a docs table.
 std::string doc_header();
+/// Names as the docs' type column lists them: `a` \| `b` (for a row whose type the section writes
+/// itself, as a list of names).
+std::string choices_text(const std::vector<std::string_view>& choices);
 
 /// Reads one key of `table` as its row says, without storing it (a value the section's own code
 /// puts where it belongs); monostate when absent (and not required).

@@ -11,9 +11,35 @@ namespace servesim {
 
 namespace {
 
-constexpr std::array<std::string_view, 3> kInputNames = {"batch", "pixels", "bytes"};
-constexpr std::array<std::string_view, 5> kFormNames = {"constant", "affine", "power", "piecewise",
-                                                        "table"};
+/// The names alone, in the rows' order (what curve_*_names hand out).
+template <class E, std::size_t N>
+constexpr std::array<std::string_view, N> names_of(
+    const std::pair<E, std::string_view> (&rows)[N]) {
+  std::array<std::string_view, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = rows[i].second;
+  return out;
+}
+
+constexpr auto kInputNames = names_of(kCurveInputNames);
+constexpr auto kFormNames = names_of(kCurveFormNames);
+
+template <class E, std::size_t N>
+std::string_view name_of(const std::pair<E, std::string_view> (&rows)[N], E value) {
+  for (const auto& [v, n] : rows)
+    if (v == value) return n;
+  throw std::logic_error("a curve input or form without a name");
+}
+
+template <class E, std::size_t N>
+bool value_of(const std::pair<E, std::string_view> (&rows)[N], std::string_view name, E& out) {
+  for (const auto& [v, n] : rows) {
+    if (n == name) {
+      out = v;
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string fmt(double v) { return format("%g", v); }
 
@@ -25,30 +51,16 @@ void check_ns(double v, const std::string& what) {
 
 }  // namespace
 
-std::string_view curve_input_name(CurveInput x) { return kInputNames[static_cast<std::size_t>(x)]; }
+std::string_view curve_input_name(CurveInput x) { return name_of(kCurveInputNames, x); }
 std::span<const std::string_view> curve_input_names() { return kInputNames; }
-
 bool parse_curve_input(std::string_view name, CurveInput& out) {
-  for (std::size_t i = 0; i < kInputNames.size(); ++i) {
-    if (kInputNames[i] == name) {
-      out = static_cast<CurveInput>(i);
-      return true;
-    }
-  }
-  return false;
+  return value_of(kCurveInputNames, name, out);
 }
 
-std::string_view curve_form_name(CurveForm f) { return kFormNames[static_cast<std::size_t>(f)]; }
+std::string_view curve_form_name(CurveForm f) { return name_of(kCurveFormNames, f); }
 std::span<const std::string_view> curve_form_names() { return kFormNames; }
-
 bool parse_curve_form(std::string_view name, CurveForm& out) {
-  for (std::size_t i = 0; i < kFormNames.size(); ++i) {
-    if (kFormNames[i] == name) {
-      out = static_cast<CurveForm>(i);
-      return true;
-    }
-  }
-  return false;
+  return value_of(kCurveFormNames, name, out);
 }
 
 void Curve::set_single_input(CurveInput x) {

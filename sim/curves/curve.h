@@ -26,6 +26,18 @@ struct CurveArgs {
 enum class CurveInput { kBatch, kPixels, kBytes };
 enum class CurveForm { kConstant, kAffine, kPower, kPiecewise, kTable };
 
+/// Each input's and each form's name in configs, the only place they are written: the lookups
+/// below, the curve schema (sim/scenario/curves.cpp, through EnumNames) and calib read these
+/// rows, by value and never by position.
+inline constexpr std::pair<CurveInput, std::string_view> kCurveInputNames[] = {
+    {CurveInput::kBatch, "batch"}, {CurveInput::kPixels, "pixels"}, {CurveInput::kBytes, "bytes"}};
+inline constexpr std::pair<CurveForm, std::string_view> kCurveFormNames[] = {
+    {CurveForm::kConstant, "constant"},
+    {CurveForm::kAffine, "affine"},
+    {CurveForm::kPower, "power"},
+    {CurveForm::kPiecewise, "piecewise"},
+    {CurveForm::kTable, "table"}};
+
 /// Names as written in configs ("batch", "pixels", "bytes"); the inverse is parse_curve_input.
 std::string_view curve_input_name(CurveInput x);
 bool parse_curve_input(std::string_view name, CurveInput& out);

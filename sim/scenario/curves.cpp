@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
 #include "sim/config/reader.h"
+#include "sim/config/schema.h"
 
 namespace servesim {
 
@@ -20,6 +22,240 @@ constexpr const char* kNeedsSource =
     "...')";
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// The draw a curve's samples are multiplied by, as `noise:` writes it.
+struct Noise {
+  DistKind dist = DistKind::kLognormal;
+  double cv = 0;
+};
+
+const EnumNames<CurveForm>& forms() {
+  static const EnumNames<CurveForm> names(kCurveFormNames);
+  return names;
+}
+
+const EnumNames<DistKind>& noise_dists() {
+  static const EnumNames<DistKind> names{
+      {DistKind::kLognormal, dist_kind_name(DistKind::kLognormal)},
+      {DistKind::kGamma, dist_kind_name(DistKind::kGamma)}};
+  return names;
+}
+
+/// An affine curve with several inputs has a slope key per input (b_batch, ...).
+struct SlopeKey {
+  CurveInput x;
+  std::string key, help;
+};
+
+const std::vector<SlopeKey>& slope_keys() {
+  static const std::vector<SlopeKey> keys = [] {
+    std::vector<SlopeKey> v;
+    for (const auto& [x, name] : kCurveInputNames)
+      v.push_back({x, "b_" + std::string(name),
+                   "`affine` with several inputs: the slope of `" + std::string(name) + "`"});
+    return v;
+  }();
+  return keys;
+}
+
+const std::string& slope_key(CurveInput x) {
+  for (const SlopeKey& k : slope_keys())
+    if (k.x == x) return k.key;
+  throw std::logic_error("an input without a slope key");
+}
+
+/// A curve's own keys, in the order the docs list them. parse_curve reads them (the form picks
+/// which of coef and table), curve_json writes them.
+const Table<Curve>& curve_keys() {
+  static const std::string inputs_type =
+      "list of " + choices_text({curve_input_names().begin(), curve_input_names().end()}) +
+      ", distinct";
+  static const Table<Curve> table{
+      "",
+      {},
+      {
+          {.key = "form",
+           .type = choice_type(),
+           .at = {[](const Curve& c) { return Value(std::string(forms().name(c.form()))); },
+                  [](Curve&, const Value&) {},  // the coef or table keys build the curve
+                  forms().names()},
+           .required = true,
+           .help = "the shape, below"},
+          {.key = "inputs",
+           .type = custom_type(),
+           .help = "what the curve depends on; `constant` takes none, `affine` one or more, the "
+                   "others exactly one",
+           .doc_type = inputs_type,
+           .doc_default = "required except `constant`"},
+          {.key = "coef",
+           .type = custom_type(),
+           .help = "coefficients: the `coef.` keys below that the form takes",
+           .doc_type = "map",
+           .doc_default = "required except `table`"},
+          {.key = "table",
+           .type = custom_type(),
+           .help = "points: the `table.` keys below",
+           .doc_type = "map",
+           .doc_default = "required for `table`"},
+          {.key = "noise",
+           .type = custom_type(),
+           .help = "each sample is the mean times a draw of mean 1 (one draw per batch), as the "
+                   "`noise.` keys below say",
+           .doc_type = "`none` or a map",
+           .doc_default = "none"},
+          {.key = "fit",
+           .type = custom_type(),
+           .help = "how well the curve fitted, the `fit.` keys below (recorded; not used by the "
+                   "simulation)",
+           .doc_type = "map"},
+          {.key = "source",
+           .type = string_type(),
+           .at = &Curve::source,
+           .help = "where the numbers come from",
+           .doc_type = "non-empty string",
+           .doc_default = "required"},
+      }};
+  return table;
+}
+
+/// The coefficients of every form but `table`. Which form takes which depends on the form and
+/// its inputs (kFormDocs), so parse_coef reads them; the rows give their names and docs.
+const Table<Curve>& coef_keys() {
+  static const Table<Curve> table = [] {
+    std::vector<Key<Curve>> rows{
+        {.key = "a",
+         .type = custom_type(),
+         .help = "the intercept",
+         .doc_type = "duration >= 0",
+         .doc_default = "required"},
+        {.key = "b",
+         .type = custom_type(),
+         .help = "the slope; for `piecewise` one per segment",
+         .doc_type = "duration >= 0 per unit of the input (`7.9ns` per pixel, `2us` per image; "
+                     "fractions of a ns allowed); for `piecewise` a non-empty list of them",
+         .doc_default = "required, but not with several inputs"},
+    };
+    for (const SlopeKey& k : slope_keys())
+      rows.push_back({.key = k.key,
+                      .type = custom_type(),
+                      .help = k.help,
+                      .doc_type = "duration >= 0 per unit of the input",
+                      .doc_default = "required for each input"});
+    rows.push_back({.key = "p",
+                    .type = custom_type(),
+                    .help = "`power`: the exponent",
+                    .doc_type = "plain number > 0",
+                    .doc_default = "required for `power`"});
+    rows.push_back({.key = "knees",
+                    .type = custom_type(),
+                    .help = "`piecewise`: where the slope changes",
+                    .doc_type = "list of plain numbers > 0, strictly increasing",
+                    .doc_default = "required for `piecewise`"});
+    return Table<Curve>("coef.", {}, std::move(rows));
+  }();
+  return table;
+}
+
+/// A table curve's points (parse_table reads them: lists checked item by item).
+const Table<Curve>& point_keys() {
+  static const Table<Curve> table{
+      "table.",
+      {},
+      {
+          {.key = "x",
+           .type = custom_type(),
+           .help = "the input at each point",
+           .doc_type = "non-empty list of plain numbers >= 0, strictly increasing",
+           .doc_default = "required"},
+          {.key = "t",
+           .type = custom_type(),
+           .help = "the time at each point",
+           .doc_type = "non-empty list of durations >= 0, one per `x`",
+           .doc_default = "required"},
+      }};
+  return table;
+}
+
+const Table<Noise>& noise_keys() {
+  static const Table<Noise> table{
+      "noise.",
+      {},
+      {
+          {.key = "dist",
+           .type = choice_type(),
+           .at = {&Noise::dist, noise_dists()},
+           .required = true,
+           .help = "the draw's distribution"},
+          {.key = "cv",
+           .type = number_type(0, 10),
+           .at = &Noise::cv,
+           .required = true,
+           .help = "the draw's coefficient of variation; `cv: 0` is no noise"},
+      }};
+  return table;
+}
+
+/// An optional number of CurveFit as a row's value (absent: monostate).
+template <class N>
+Member<CurveFit> fit_member(std::optional<N> CurveFit::*m) {
+  return {[m](const CurveFit& f) { return (f.*m) ? Value(*(f.*m)) : Value(); },
+          [m](CurveFit& f, const Value& v) { f.*m = std::get<N>(v); }};
+}
+
+const Table<CurveFit>& fit_keys() {
+  static const Table<CurveFit> table{
+      "fit.",
+      {},
+      {
+          {.key = "r2",
+           .type = number_type(-kInf, kInf),
+           .at = fit_member(&CurveFit::r2),
+           .help = "the coefficient of determination",
+           .doc_type = "number <= 1"},
+          {.key = "rmse",
+           .type = custom_type(),
+           .help = "the root-mean-square error",
+           .doc_type = "duration >= 0",
+           .doc_default = "—"},
+          {.key = "samples",
+           .type = integer_type(1, 9007199254740992.0),
+           .at = fit_member(&CurveFit::samples),
+           .help = "how many measurements it was fitted to"},
+          {.key = "holdout_error",
+           .type = number_type(-kInf, kInf),
+           .at = fit_member(&CurveFit::holdout_error),
+           .help = "the relative error on held-out measurements",
+           .doc_type = "number >= 0"},
+      }};
+  return table;
+}
+
+/// The docs' table of forms: which `coef` keys each takes, and what it computes.
+struct FormDoc {
+  CurveForm form;
+  std::string_view which;  // after the name: ", one input x"
+  std::string coef;
+  std::string_view t;
+};
+
+std::vector<FormDoc> form_docs() {
+  std::string slopes;
+  for (const SlopeKey& k : slope_keys()) slopes += (slopes.empty() ? "`" : " / `") + k.key + "`";
+  return {
+      {CurveForm::kConstant, "", "`a`", "a"},
+      {CurveForm::kAffine, ", one input x", "`a`, `b`", "a + b * x"},
+      {CurveForm::kAffine, ", several inputs", "`a`, " + slopes + " (one per input)",
+       "a + sum of b_x * x"},
+      {CurveForm::kPower, "", "`a`, `b`, `p`", "a + b * x^p"},
+      {CurveForm::kPiecewise, "", "`a`, `b: [slope, ...]`, `knees: [x, ...]`",
+       "a + the integral from 0 to x of a slope that is `b[0]` up to `knees[0]`, `b[1]` up to "
+       "`knees[1]`, ..., the last `b` after the last knee (one more slope than knees; `knees: "
+       "[]` is affine)"},
+      {CurveForm::kTable, "", "— (`table: {x: [...], t: [...]}`)",
+       "linear interpolation through the points, extended by the end segments; one point is a "
+       "constant"},
+  };
+}
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -162,21 +398,19 @@ Curve parse_coef(MapReader c, CurveForm form, const std::vector<CurveInput>& inp
         slopes.emplace_back(inputs[0], require_ns(c, "b"));
       } else {
         std::vector<std::string> keys;
-        for (const CurveInput x : inputs) keys.push_back("b_" + std::string(curve_input_name(x)));
+        for (const CurveInput x : inputs) keys.push_back(slope_key(x));
         if (c.has("b"))
           c.fail("b",
                  "with several inputs each has its own slope: use " + join(keys) + " instead of b");
         for (std::size_t i = 0; i < inputs.size(); ++i)
           slopes.emplace_back(inputs[i], require_ns(c, keys[i]));
-        for (const auto name : curve_input_names()) {
-          const std::string k = "b_" + std::string(name);
-          CurveInput x;
-          parse_curve_input(name, x);
+        for (const SlopeKey& k : slope_keys()) {
           bool used = false;
-          for (const CurveInput y : inputs) used = used || y == x;
-          if (!used && c.has(k))
-            c.fail(k, "'" + std::string(name) +
-                          "' is not among this curve's inputs; add it to inputs or remove " + k);
+          for (const CurveInput y : inputs) used = used || y == k.x;
+          if (!used && c.has(k.key))
+            c.fail(k.key, "'" + std::string(curve_input_name(k.x)) +
+                              "' is not among this curve's inputs; add it to inputs or remove " +
+                              k.key);
         }
       }
       c.finish();
@@ -228,30 +462,31 @@ void parse_noise(MapReader& r, Curve& c) {
   if (!n || (n->is_scalar() && n->scalar == "none")) return;
   if (!n->is_map())
     r.fail_at(*n, "noise",
-              "expected {dist: lognormal, cv: 0.06}, {dist: gamma, cv: ...} or none, got " +
+              "expected {dist: " + std::string(noise_dists().names()[0]) +
+                  ", cv: 0.06}, {dist: " + std::string(noise_dists().names()[1]) +
+                  ", cv: ...} or none, got " +
                   (n->is_scalar() ? "'" + n->scalar + "'" : std::string(n->kind_name())));
   MapReader nr = r.child("noise");
-  const auto dist = nr.choice("dist", {"lognormal", "gamma"});
-  if (!dist) nr.require("dist");
-  const auto cv = nr.number("cv", 0, 10);
-  if (!cv) nr.require("cv");
+  Noise noise;
+  read_keys(nr, noise_keys(), noise);
   nr.finish();
-  if (*cv == 0) return;  // no noise: neither distribution exists with cv 0
+  if (noise.cv == 0) return;  // no noise: neither distribution exists with cv 0
   try {
-    c.with_noise(Distribution::make(*dist == "lognormal" ? DistKind::kLognormal : DistKind::kGamma,
-                                    1.0, *cv));
+    c.with_noise(Distribution::make(noise.dist, 1.0, noise.cv));
   } catch (const std::invalid_argument& e) {
     nr.fail("cv", e.what());
   }
 }
 
 CurveFit parse_fit(MapReader f) {
+  // Key by key, as each check comes before the next key is read.
+  const Table<CurveFit>& keys = fit_keys();
   CurveFit fit;
-  fit.r2 = f.number("r2", -kInf, kInf);
+  read_key(f, keys, "r2", fit);
   if (fit.r2 && *fit.r2 > 1) f.fail("r2", "r2 is at most 1, got '" + f.require("r2").scalar + "'");
   if (const ConfigNode* n = f.get("rmse")) fit.rmse_ns = read_ns(*n, f.key_path("rmse"));
-  fit.samples = f.integer("samples", 1, std::int64_t{1} << 53);
-  fit.holdout_error = f.number("holdout_error", -kInf, kInf);
+  read_key(f, keys, "samples", fit);
+  read_key(f, keys, "holdout_error", fit);
   if (fit.holdout_error && *fit.holdout_error < 0)
     f.fail("holdout_error",
            "a relative error is >= 0, got '" + f.require("holdout_error").scalar + "'");
@@ -260,11 +495,12 @@ CurveFit parse_fit(MapReader f) {
 }
 
 Curve parse_curve(const MapEntry& e, const std::string& path) {
+  // The keys of curve_keys(), in the order the messages have always listed them (a form but
+  // table asks about table before reading coef).
+  const Table<Curve>& keys = curve_keys();
   MapReader r(e.value, path, &e.key_mark);
-  const auto form_name = r.choice("form", {"constant", "affine", "power", "piecewise", "table"});
-  if (!form_name) r.require("form");
-  CurveForm form = CurveForm::kConstant;
-  parse_curve_form(*form_name, form);
+  const std::string form_name = std::get<std::string>(read_row(r, keys, "form"));
+  const CurveForm form = forms().value(form_name);
   const std::vector<CurveInput> inputs = parse_inputs(r, form);
   Curve c;
   if (form == CurveForm::kTable) {
@@ -273,17 +509,18 @@ Curve parse_curve(const MapEntry& e, const std::string& path) {
     c = parse_table(r.child("table"), inputs[0]);
   } else {
     if (r.get("table"))
-      r.fail("table", "table: belongs to form: table; form: " + *form_name + " takes coef");
+      r.fail("table", "table: belongs to form: table; form: " + form_name + " takes coef");
     c = parse_coef(r.child("coef"), form, inputs);
   }
   parse_noise(r, c);
   if (r.has("fit")) c.fit = parse_fit(r.child("fit"));
-  const auto source = r.string("source");
+  const Value source = read_row(r, keys, "source");
   r.finish();
-  if (!source) throw ConfigError(e.key_mark, r.key_path("source"), kNeedsSource);
-  if (source->find_first_not_of(" \t") == std::string::npos)
+  if (std::holds_alternative<std::monostate>(source))
+    throw ConfigError(e.key_mark, r.key_path("source"), kNeedsSource);
+  if (std::get<std::string>(source).find_first_not_of(" \t") == std::string::npos)
     r.fail("source", std::string("is empty; ") + kNeedsSource);
-  c.source = *source;
+  keys.row("source").at.set(c, source);
   return c;
 }
 
@@ -338,7 +575,8 @@ nlohmann::ordered_json curve_json(const Curve& c) {
     for (const CurveInput x : c.inputs()) in.push_back(std::string(curve_input_name(x)));
     j["inputs"] = in;
   }
-  j["form"] = std::string(curve_form_name(c.form()));
+  const Table<Curve>& keys = curve_keys();
+  emit_key(j, keys, "form", c);
   switch (c.form()) {
     case CurveForm::kConstant:
       j["coef"] = {{"a", ns(c.a_ns())}};
@@ -346,8 +584,7 @@ nlohmann::ordered_json curve_json(const Curve& c) {
     case CurveForm::kAffine: {
       J coef{{"a", ns(c.a_ns())}};
       for (const CurveInput x : c.inputs())
-        coef[c.inputs().size() == 1 ? std::string("b") : "b_" + std::string(curve_input_name(x))] =
-            ns(c.slope_ns(x));
+        coef[c.inputs().size() == 1 ? std::string("b") : slope_key(x)] = ns(c.slope_ns(x));
       j["coef"] = coef;
       break;
     }
@@ -369,10 +606,27 @@ nlohmann::ordered_json curve_json(const Curve& c) {
       break;
     }
   }
-  if (const Distribution* n = c.noise())
-    j["noise"] = {{"dist", std::string(dist_kind_name(n->kind()))}, {"cv", n->cv()}};
-  j["source"] = c.source;
+  if (const Distribution* n = c.noise()) {
+    J noise;
+    emit_keys(noise, noise_keys(), Noise{n->kind(), n->cv()});
+    j["noise"] = noise;
+  }
+  emit_key(j, keys, "source", c);
   return j;
+}
+
+std::string curve_keys_doc() {
+  return doc_table(curve_keys()) + doc_rows(coef_keys(), coef_keys().prefix) +
+         doc_rows(point_keys(), point_keys().prefix) +
+         doc_rows(noise_keys(), noise_keys().prefix) + doc_rows(fit_keys(), fit_keys().prefix);
+}
+
+std::string curve_forms_doc() {
+  std::string out = "| form | `coef` keys | t = |\n|---|---|---|\n";
+  for (const FormDoc& f : form_docs())
+    out += "| `" + std::string(forms().name(f.form)) + "`" + std::string(f.which) + " | " + f.coef +
+           " | " + std::string(f.t) + " |\n";
+  return out;
 }
 
 }  // namespace servesim

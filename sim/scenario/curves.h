@@ -27,6 +27,11 @@ const Curve& find_curve(const CurveSet& curves, std::string_view name, const Con
 /// A curve as the YAML schema writes it, so that parse_curves reads back the same curve.
 nlohmann::ordered_json curve_json(const Curve& c);
 
+/// The docs' tables of a curve's keys and of its forms (docs/config-reference.md, `curves`),
+/// printed from the tables parse_curves and curve_json read and write by.
+std::string curve_keys_doc();
+std::string curve_forms_doc();
+
 /// The shortest decimal text that reads back to exactly `v` ("10", "0.045", "7.9e-05").
 std::string shortest(double v);
 

@@ -45,6 +45,8 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
        }},
       {"output",
        [] { return doc_header() + doc_rows(tensor_keys(), "") + doc_rows(output_keys(), ""); }},
+      {"curve", [] { return curve_keys_doc(); }},
+      {"curve.forms", [] { return curve_forms_doc(); }},
       {"distribution", [] { return doc_table(distribution_keys()); }},
       {"broker.redis", [] { return doc_table(redis_keys()); }},
       {"broker.kafka",
