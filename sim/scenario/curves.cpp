@@ -398,6 +398,7 @@ Curve parse_coef(MapReader c, CurveForm form, const std::vector<CurveInput>& inp
         slopes.emplace_back(inputs[0], require_ns(c, "b"));
       } else {
         std::vector<std::string> keys;
+        keys.reserve(inputs.size());
         for (const CurveInput x : inputs) keys.push_back(slope_key(x));
         if (c.has("b"))
           c.fail("b",
