@@ -18,7 +18,7 @@ PACKAGES=(
   redis-server libhiredis-dev                      # calib bench broker: a real Redis, timed
   libboost-mpi-dev libopenmpi-dev openmpi-bin     # sweeps across machines (mpirun; SERVESIM_MPI)
   clang-14 libclang-rt-14-dev llvm-14             # .ci/run's fuzz stage: libFuzzer, llvm-symbolizer
-  clang-tidy-14                                    # .ci/run's tidy stage (tests/tidy.sh)
+  clang-tidy-14 clang-format-14                    # .ci/run's tidy and format stages (tests/)
 )
 
 missing=()

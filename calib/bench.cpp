@@ -238,10 +238,8 @@ void bench_decode_scaling(const BenchPlan& plan, const std::vector<JpegImage>& c
     line += buf;
   }
   std::snprintf(buf, sizeof buf, "  %-28s %-23s  %6.1f s\n", "decode thread scaling",
-                (std::to_string(run.scaling.size()) + " thread counts").c_str(),
-                seconds_since(ts));
+                (std::to_string(run.scaling.size()) + " thread counts").c_str(), seconds_since(ts));
   log << buf << "    threads " << line << "\n" << std::flush;
-
 }
 
 /// Resizes from each size to the model's input, by each interpolation.
@@ -298,7 +296,6 @@ void bench_normalize(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
     jobs.push_back({p, [&, i, s] { normalize_chw(inputs[i], s, chw); }});
   }
   time_jobs("normalize_chw_cpu", jobs, plan, run.samples, log, plan.repeats, true);
-
 }
 
 /// Host memcpy of each size of the plan.
@@ -315,7 +312,6 @@ void bench_memcpy(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
     jobs.push_back({p, [&src, &dst, n] { std::memcpy(dst.data(), src.data(), n); }});
   }
   time_jobs("memcpy_host", jobs, plan, run.samples, log, plan.repeats, true);
-
 }
 
 /// Inference: batch is the input; bytes the batch's input tensor (float32).
@@ -340,7 +336,6 @@ void bench_inference(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
   time_jobs("conv3x3_cpu",
             batch_jobs("conv3x3_cpu", conv.input_bytes(), [&conv](int b) { conv.run(b); }), plan,
             run.samples, log, plan.inference_repeats, false);
-
 }
 
 }  // namespace

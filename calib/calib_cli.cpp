@@ -1,7 +1,7 @@
 #include "calib/calib_cli.h"
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -26,12 +26,12 @@
 #include "calib/importers.h"
 #include "calib/machine.h"
 #include "calib/samples.h"
+#include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
-#include "sim/cli/verbs.h"
 #include "sim/scenario/curves.h"
 
 namespace servesim::calib {
@@ -528,8 +528,7 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
         nullptr},
        {"holdout", "Fit on some items, predict the held-out others, and report the errors",
         add_holdout, nullptr},
-       {"show",
-        "Print the curves of a curves YAML as a table; plot them against their samples",
+       {"show", "Print the curves of a curves YAML as a table; plot them against their samples",
         add_show, nullptr}}};
   return run_verbs(table, args, out, err);
 }

@@ -33,7 +33,8 @@ std::string duration_text(double ns);
 std::string curve_formula(const Curve& c);
 
 /// The YAML text: `header` lines as comments, then `curves:` with each curve in the schema of
-/// docs/config-reference.md (inputs, form, coef or table, noise, fit, source), its numbers rounded by rounded().
+/// docs/config-reference.md (inputs, form, coef or table, noise, fit, source), its numbers rounded
+/// by rounded().
 std::string curves_yaml(std::span<const NamedCurve> curves, std::span<const std::string> header);
 
 }  // namespace servesim::calib

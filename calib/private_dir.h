@@ -109,7 +109,8 @@ class PrivateDir {
   /// Makes `<$TMPDIR or /tmp>/<prefix>XXXXXX`. Throws std::runtime_error when it cannot.
   explicit PrivateDir(const std::string& prefix) {
     namespace d = private_dir_detail;
-    const std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+    const std::string pattern =
+        (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
     if (pattern.size() >= sizeof d::slots[0].path)
       throw std::runtime_error("the temporary directory's path is too long: " + pattern);
     for (d::Slot& s : d::slots) {

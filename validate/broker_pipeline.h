@@ -14,13 +14,13 @@
 namespace servesim::validate {
 
 struct BrokerPipelineConfig {
-  int clients = 4;           // closed loop: each sends its next request when the last completes
-  int stage1_workers = 1;    // decode + crop + LPUSH (fused: decode, then the k crops' kernel)
-  int stage2_workers = 2;    // BRPOP + resize + normalise (unused when fused)
-  int fanout = 1;            // k: crops (child messages) per request
-  bool fused = false;        // no Redis: stage-1 workers run the children inline
-  int redis_port = 0;        // a running redis-server on 127.0.0.1 (not fused)
-  calib::ImageSize crop{160, 160};  // a child's payload: this crop of the decoded image, RGB
+  int clients = 4;         // closed loop: each sends its next request when the last completes
+  int stage1_workers = 1;  // decode + crop + LPUSH (fused: decode, then the k crops' kernel)
+  int stage2_workers = 2;  // BRPOP + resize + normalise (unused when fused)
+  int fanout = 1;          // k: crops (child messages) per request
+  bool fused = false;      // no Redis: stage-1 workers run the children inline
+  int redis_port = 0;      // a running redis-server on 127.0.0.1 (not fused)
+  calib::ImageSize crop{160, 160};       // a child's payload: this crop of the decoded image, RGB
   calib::ImageSize child_out{224, 224};  // stage 2 resizes the crop to this, then normalises it
   double warmup_s = 0.5;
   double window_s = 2.5;

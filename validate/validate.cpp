@@ -358,7 +358,8 @@ using Clock = std::chrono::steady_clock;
 /// the system cannot say.
 double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s) {
   if (c0.machine_busy_s < 0 || c1.machine_busy_s < 0) return -1;
-  return std::max(0.0, ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall_s);
+  return std::max(0.0,
+                  ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall_s);
 }
 
 /// What the calibration gives the later steps: the corpus by size, the fitted curves, and how
@@ -374,8 +375,8 @@ struct Calibration {
 
 /// Step 1's benchmark: calib's, of exactly the kernels, sizes and batches the pipeline uses,
 /// each on one core in isolation; then the thread hand-offs.
-Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores,
-                      calib::BenchPlan& bp, std::ostream& out) {
+Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, calib::BenchPlan& bp,
+                      std::ostream& out) {
   Calibration cal;
   int max_batch = 1;
   for (const auto& c : plan.configs) max_batch = std::max(max_batch, c.row.max_batch_size);
@@ -412,8 +413,8 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores,
     std::snprintf(b, sizeof b,
                   "  thread hand-off (wake-up) latency: %zu hand-offs, mean %.0f us, p50 %.0f us, "
                   "p99 %.0f us, max %.0f us\n",
-                  h.size(), mean * 1e6, nearest_rank(h, 0.5) * 1e6,
-                  nearest_rank(h, 0.99) * 1e6, h.back() * 1e6);
+                  h.size(), mean * 1e6, nearest_rank(h, 0.5) * 1e6, nearest_rank(h, 0.99) * 1e6,
+                  h.back() * 1e6);
     out << b;
   }
   cal.bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "");
@@ -521,7 +522,8 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
     r.measured = run_pipeline(pc, cal.images[si], policy);
     const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
     const CpuClock c1 = cpu_clock();
-    if (c0.machine_busy_s >= 0 && c1.machine_busy_s >= 0) r.other_load_cores = other_load(c0, c1, wall);
+    if (c0.machine_busy_s >= 0 && c1.machine_busy_s >= 0)
+      r.other_load_cores = other_load(c0, c1, wall);
     r.measured.latencies_s.clear();
     demand_ratios(r, cal.pre_curves[si], cal.images[si], cal.infer_curve);
     char buf[160];
@@ -549,9 +551,11 @@ double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
     std::snprintf(
         buf, sizeof buf,
         "  %-34s %8.1f %8.1f %7s | %7.2f %7.2f %7s | %7.2f %7.2f %7s | %5.2f %5.2f | %5.2f\n",
-        label(r).c_str(), m.throughput_rps, r.sim_throughput, signed_percent(pred.throughput.back()).c_str(),
-        m.p50_s * 1e3, r.sim_p50_ms, signed_percent(pred.p50.back()).c_str(), m.p99_s * 1e3, r.sim_p99_ms,
-        signed_percent(pred.p99.back()).c_str(), m.batch_mean, r.sim_batch_mean, r.other_load_cores);
+        label(r).c_str(), m.throughput_rps, r.sim_throughput,
+        signed_percent(pred.throughput.back()).c_str(), m.p50_s * 1e3, r.sim_p50_ms,
+        signed_percent(pred.p50.back()).c_str(), m.p99_s * 1e3, r.sim_p99_ms,
+        signed_percent(pred.p99.back()).c_str(), m.batch_mean, r.sim_batch_mean,
+        r.other_load_cores);
     out << buf;
   }
   const double mx = median_abs(pred.throughput);
@@ -577,7 +581,8 @@ Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostr
     std::snprintf(buf, sizeof buf, "  %-34s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
                   label(r).c_str(), r.preprocess_demand_ratio, r.infer_demand_ratio,
                   r.md_throughput, signed_percent(given.throughput.back()).c_str(), r.md_p50_ms,
-                  signed_percent(given.p50.back()).c_str(), r.md_p99_ms, signed_percent(given.p99.back()).c_str());
+                  signed_percent(given.p50.back()).c_str(), r.md_p99_ms,
+                  signed_percent(given.p99.back()).c_str());
     out << buf;
   }
   if (given.throughput.empty()) {

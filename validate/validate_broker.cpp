@@ -136,8 +136,8 @@ std::string scenario_yaml(const Plan& p, const Row& r, std::span<const JpegImage
     << "    service: {curve: stage1_k" << k << "}\n"
     << "    source: \"decode + " << k << " crops, the real stage-1 worker threads\"\n"
     << "    fanout:\n      count: " << k << "\n      child: {width: " << pc.crop.width
-    << ", height: " << pc.crop.height
-    << ", bytes: " << static_cast<long>(child_message_bytes(pc)) << "B}\n"
+    << ", height: " << pc.crop.height << ", bytes: " << static_cast<long>(child_message_bytes(pc))
+    << "B}\n"
     << "      source: \"an RGB crop and an 8-byte header\"\n      broker:\n";
   if (r.fused) {
     y << "        kind: fused\n        source: \"stage-1 worker runs its crops itself\"\n";
@@ -235,8 +235,7 @@ std::vector<calib::NamedCurve> fit_stages(const Plan& plan, BrokerKernels& kerne
 /// Step 3: the real pipeline at each configuration, beside the CPU redis-server and other
 /// processes used meanwhile.
 void measure(std::vector<Row>& rows, const Plan& plan, const BrokerPipelineConfig& base,
-             calib::RedisServer& server, const std::vector<JpegImage>& images,
-             std::ostream& out) {
+             calib::RedisServer& server, const std::vector<JpegImage>& images, std::ostream& out) {
   char line[256];
   for (auto& r : rows) {
     BrokerPipelineConfig pc = base;
@@ -263,7 +262,6 @@ void measure(std::vector<Row>& rows, const Plan& plan, const BrokerPipelineConfi
                   r.other_cores);
     out << line << std::flush;
   }
-
 }
 
 /// Step 4: predicted against measured; returns the median throughput error.

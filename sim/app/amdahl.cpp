@@ -82,20 +82,20 @@ AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector
 }
 
 std::string amdahl_table(const AmdahlResult& r) {
-  std::string t =
-      format("Stage '%s' takes %.1f%% of zero-load latency, so Amdahl bounds the "
-          "end-to-end speedup by 1 / ((1 - f) + f / s), at most %.3g as s grows.\n\n",
-          r.stage.c_str(), 100 * r.share, r.share < 1 ? 1 / (1 - r.share) : 1.0 / 0.0);
+  std::string t = format(
+      "Stage '%s' takes %.1f%% of zero-load latency, so Amdahl bounds the "
+      "end-to-end speedup by 1 / ((1 - f) + f / s), at most %.3g as s grows.\n\n",
+      r.stage.c_str(), 100 * r.share, r.share < 1 ? 1 / (1 - r.share) : 1.0 / 0.0);
   t += format("  %8s | %-34s | %-52s\n", "", "zero load (one request at a time)",
-           "at the scenario's load");
+              "at the scenario's load");
   t += format("  %8s | %10s %10s %12s | %12s %9s %9s %9s  %s\n", "speedup", "latency ms", "speedup",
-           "Amdahl bound", "throughput/s", "speedup", "mean ms", "p99 ms", "bottleneck");
+              "Amdahl bound", "throughput/s", "speedup", "mean ms", "p99 ms", "bottleneck");
   for (const auto& row : r.rows)
-    t += format("  %8s | %10s %10.3f %12.3f | %12s %9.3f %9s %9s  %s\n", readable(row.speedup, 3),
-                readable(row.zero_latency_ms, 4), row.zero_speedup, row.bound,
-                readable(row.load_throughput, 6), row.load_throughput_speedup,
-                readable(row.load_latency_ms, 4), readable(row.load_p99_ms, 4),
-                row.load_bottleneck);
+    t +=
+        format("  %8s | %10s %10.3f %12.3f | %12s %9.3f %9s %9s  %s\n", readable(row.speedup, 3),
+               readable(row.zero_latency_ms, 4), row.zero_speedup, row.bound,
+               readable(row.load_throughput, 6), row.load_throughput_speedup,
+               readable(row.load_latency_ms, 4), readable(row.load_p99_ms, 4), row.load_bottleneck);
   return t;
 }
 
@@ -104,10 +104,11 @@ std::string amdahl_csv(const AmdahlResult& r) {
       "stage,speedup,share,zero_load_latency_ms,zero_load_speedup,amdahl_bound,"
       "throughput_rps,throughput_speedup,latency_ms,latency_speedup,p99_ms,bottleneck\n";
   for (const auto& row : r.rows)
-    t += format("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", csv_cell(r.stage).c_str(),
-             row.speedup, r.share, row.zero_latency_ms, row.zero_speedup, row.bound,
-             row.load_throughput, row.load_throughput_speedup, row.load_latency_ms,
-             row.load_latency_speedup, row.load_p99_ms, csv_cell(row.load_bottleneck).c_str());
+    t +=
+        format("%s,%g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", csv_cell(r.stage).c_str(),
+               row.speedup, r.share, row.zero_latency_ms, row.zero_speedup, row.bound,
+               row.load_throughput, row.load_throughput_speedup, row.load_latency_ms,
+               row.load_latency_speedup, row.load_p99_ms, csv_cell(row.load_bottleneck).c_str());
   return t;
 }
 

@@ -6,20 +6,20 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <span>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "calib/calib_cli.h"
-#include "sim/cli/verbs.h"
 #include "sim/app/amdahl.h"
 #include "sim/app/compare.h"
 #include "sim/app/html_report.h"
 #include "sim/app/plan.h"
 #include "sim/app/plot.h"
+#include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/config/units.h"
@@ -253,7 +253,8 @@ Verb verb(std::string name, std::string help, void (*options)(CLI::App&, Args&),
           [options, cmd](CLI::App& c) -> VerbAction {
             auto args = std::make_shared<Args>();
             options(c, *args);
-            return [args, cmd](std::ostream& out, std::ostream& err) { return cmd(*args, out, err); };
+            return
+                [args, cmd](std::ostream& out, std::ostream& err) { return cmd(*args, out, err); };
           },
           nullptr};
 }
@@ -315,8 +316,7 @@ void amdahl_options(CLI::App& amdahl, AmdahlArgs& am) {
   amdahl.add_option("--speedups", am.speedups, "Speedups s, comma-separated (default 1,2,4,8,16)")
       ->delimiter(',');
   amdahl.add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
-  amdahl.add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")
-      ->check(kOutputPath);
+  amdahl.add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")->check(kOutputPath);
   amdahl.add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
       ->check(CLI::NonNegativeNumber);
 }
@@ -326,8 +326,7 @@ struct CompareArgs {
 };
 
 void compare_options(CLI::App& compare, CompareArgs& c) {
-  compare.add_option("a", c.a, "A: e.g. servesim run --json out.json (the prediction)")
-      ->required();
+  compare.add_option("a", c.a, "A: e.g. servesim run --json out.json (the prediction)")->required();
   compare.add_option("b", c.b, "B: e.g. perf_analyzer -f measured.csv (the measurement)")
       ->required();
 }
@@ -408,39 +407,40 @@ std::vector<Verb> servesim_verbs() {
        [](const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
          return calib::calib_main(args, out, err);
        }},
-      verb<RunOptions>("run", "Simulate a scenario and print a summary", run_options,
-                       [](RunOptions& o, std::ostream& out, std::ostream& err) {
-                         return cmd_run(o, out, err);
-                       }),
+      verb<RunOptions>(
+          "run", "Simulate a scenario and print a summary", run_options,
+          [](RunOptions& o, std::ostream& out, std::ostream& err) { return cmd_run(o, out, err); }),
       verb<SweepArgs>(
-          "sweep", "Run a scenario at every point of a grid (in parallel), writing CSV + JSON lines",
+          "sweep",
+          "Run a scenario at every point of a grid (in parallel), writing CSV + JSON lines",
           sweep_options, cmd_sweep_on_rank),
       verb<AmdahlArgs>(
           "amdahl", "End-to-end speedup when one stage gets s times faster, beside Amdahl's bound",
           amdahl_options,
-          [](AmdahlArgs& a, std::ostream& out, std::ostream& err) { return cmd_amdahl(a, out, err); }),
+          [](AmdahlArgs& a, std::ostream& out, std::ostream& err) {
+            return cmd_amdahl(a, out, err);
+          }),
       verb<CompareArgs>(
-          "compare",
-          "Two results side by side: servesim JSON, or CSV in perf_analyzer's columns",
+          "compare", "Two results side by side: servesim JSON, or CSV in perf_analyzer's columns",
           compare_options, cmd_compare),
       verb<PlanArgs>(
           "plan",
           "The cheapest configuration and node count meeting a latency SLO at a target rate",
           plan_options,
           [](PlanArgs& a, std::ostream& out, std::ostream&) { return cmd_plan(a, out); }),
-      verb<PlotArgs>("plot", "Plot one column of a results CSV against another", plot_options,
-                     [](PlotArgs& a, std::ostream& out, std::ostream&) { return cmd_plot(a, out); }),
+      verb<PlotArgs>(
+          "plot", "Plot one column of a results CSV against another", plot_options,
+          [](PlotArgs& a, std::ostream& out, std::ostream&) { return cmd_plot(a, out); }),
       verb<ReportArgs>(
           "report", "A run as a self-contained HTML page (from a scenario, or a --json result)",
           report_options,
           [](ReportArgs& a, std::ostream& out, std::ostream&) { return cmd_report(a, out); }),
-      verb<ValidateArgs>("validate",
-                         "Predict a real pipeline on this machine from microbenchmark curves, run "
-                         "it, and print predicted vs measured throughput, p50 and p99",
-                         validate_options,
-                         [](ValidateArgs& a, std::ostream& out, std::ostream&) {
-                           return cmd_validate(a, out);
-                         }),
+      verb<ValidateArgs>(
+          "validate",
+          "Predict a real pipeline on this machine from microbenchmark curves, run "
+          "it, and print predicted vs measured throughput, p50 and p99",
+          validate_options,
+          [](ValidateArgs& a, std::ostream& out, std::ostream&) { return cmd_validate(a, out); }),
   };
 }
 

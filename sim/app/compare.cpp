@@ -128,20 +128,20 @@ std::string compare_table(const std::vector<Measurement>& a, const std::string& 
   auto table = [&](const Measurement& x, const Measurement& y) {
     t += x.load_name.empty() ? "\n" : format("\n%s %g\n", x.load_name.c_str(), x.load);
     t += format("  %-24s %14s %14s %14s %10s\n", "metric (/s or us)", a_name.substr(0, 14).c_str(),
-             b_name.substr(0, 14).c_str(), "B - A", "(B-A)/A");
+                b_name.substr(0, 14).c_str(), "B - A", "(B-A)/A");
     for (const auto& k : compared_metrics()) {
       const auto i = x.values.find(k), j = y.values.find(k);
       if (i == x.values.end() && j == y.values.end()) continue;
       if (i == x.values.end() || j == y.values.end()) {
         t += format("  %-24s %14s %14s\n", k.c_str(),
-                 i == x.values.end() ? "-" : readable(i->second, 6).c_str(),
-                 j == y.values.end() ? "-" : readable(j->second, 6).c_str());
+                    i == x.values.end() ? "-" : readable(i->second, 6).c_str(),
+                    j == y.values.end() ? "-" : readable(j->second, 6).c_str());
         continue;
       }
       const double d = j->second - i->second;
       t += format("  %-24s %14s %14s %14s %10s\n", k.c_str(), readable(i->second, 6),
                   readable(j->second, 6), readable(d, 6),
-               i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-");
+                  i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-");
     }
   };
   if (a.size() == 1 && b.size() == 1) {

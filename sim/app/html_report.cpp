@@ -82,8 +82,8 @@ std::string breakdown_svg(const nlohmann::ordered_json& stages) {
       const double w = total > 0 ? get(st, p.key) / total * width : 0;
       if (w > 0)
         s += "<rect x='" + format("%.2f", label + x) + "' y='" + std::to_string(y) + "' width='" +
-             format("%.2f", std::max(w, 0.5)) + "' height='" + std::to_string(row - 6) + "' fill='" +
-             p.colour + "'><title>" + esc(str(st, "name")) + " " + p.label + ": " +
+             format("%.2f", std::max(w, 0.5)) + "' height='" + std::to_string(row - 6) +
+             "' fill='" + p.colour + "'><title>" + esc(str(st, "name")) + " " + p.label + ": " +
              ms(get(st, p.key)) + " ms</title></rect>";
       x += w;
     }
@@ -143,9 +143,8 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        " s (after warm-up), seed " + count(j, "seed") + ", " + count(j, "completed") +
        " requests completed.</p>\n";
   const auto& ci = j.at("throughput_ci95");
-  h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), 5) +
-       " req/s</b>95% CI " + num(ci.at(0).get<double>(), 5) + " .. " +
-       num(ci.at(1).get<double>(), 5) + "</div>";
+  h += "<div class='kpi'>throughput<b>" + num(get(j, "throughput_rps"), 5) + " req/s</b>95% CI " +
+       num(ci.at(0).get<double>(), 5) + " .. " + num(ci.at(1).get<double>(), 5) + "</div>";
   h += "<div class='kpi'>latency mean<b>" + ms(get(lat, "mean")) + " ms</b>p50 " +
        ms(get(lat, "p50")) + ", p99 " + ms(get(lat, "p99")) + " ms</div>";
   h += "<div class='kpi'>bottleneck<b>" + esc(bottleneck) + "</b>bound " +
@@ -167,8 +166,7 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   for (const auto& st : stages) {
     h += "<tr><td>" + esc(str(st, "name")) + "</td><td>" + count(st, "instances") + "</td>";
     for (const auto& p : kPhases) h += "<td>" + ms(get(st, p.key)) + "</td>";
-    h += "<td>" +
-         (st.contains("batch_size") ? num(get(st.at("batch_size"), "mean"), 3) : "1") +
+    h += "<td>" + (st.contains("batch_size") ? num(get(st.at("batch_size"), "mean"), 3) : "1") +
          "</td><td>" + format("%.1f", 100 * get(st, "latency_share")) + "%</td><td>" +
          format("%.1f", 100 * get(st, "utilization")) + "%</td></tr>";
   }
@@ -181,7 +179,8 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        "<th>bound req/s</th></tr>";
   for (const auto& r : res)
     h += "<tr><td>" + esc(str(r, "name")) + "</td><td>" + num(get(r, "servers")) + "</td><td>" +
-         format("%.1f", 100 * get(r, "utilization")) + "%</td><td>" + (r.at("demand_ms").is_number() ? ms(get(r, "demand_ms")) : std::string("-")) +
+         format("%.1f", 100 * get(r, "utilization")) + "%</td><td>" +
+         (r.at("demand_ms").is_number() ? ms(get(r, "demand_ms")) : std::string("-")) +
          "</td><td>" +
          (r.at("throughput_bound_rps").is_number() ? num(get(r, "throughput_bound_rps"), 6)
                                                    : std::string("-")) +

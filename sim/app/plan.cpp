@@ -74,8 +74,8 @@ void set_workload(ConfigNode& root, bool closed, const std::string& value, int& 
 std::string node_text(const PlanCandidate& c, const std::string& stage) {
   std::string s = format("%d GPU%s, %d CPU cores", c.gpus, c.gpus == 1 ? "" : "s", c.cores);
   if (!stage.empty() && c.instances > 0)
-    s +=
-        format(", %s: %d instance%s per GPU", stage.c_str(), c.instances, c.instances == 1 ? "" : "s");
+    s += format(", %s: %d instance%s per GPU", stage.c_str(), c.instances,
+                c.instances == 1 ? "" : "s");
   if (c.batch > 0) s += format(", max_batch_size %d, max_queue_delay %s", c.batch, c.delay.c_str());
   return s;
 }
@@ -347,10 +347,10 @@ PlanResult run_plan(const PlanOptions& o) {
 }
 
 std::string plan_report(const PlanOptions& o, const PlanResult& r) {
-  std::string t =
-      format("servesim plan: %g req/s at p%g <= %g ms (cost: %g per GPU, %g per CPU core, %g per "
-          "node)\n\n",
-          o.target_rate, 100 * o.slo_quantile, o.slo_ms, o.cost_gpu, o.cost_cpu_core, o.cost_node);
+  std::string t = format(
+      "servesim plan: %g req/s at p%g <= %g ms (cost: %g per GPU, %g per CPU core, %g per "
+      "node)\n\n",
+      o.target_rate, 100 * o.slo_quantile, o.slo_ms, o.cost_gpu, o.cost_cpu_core, o.cost_node);
   if (r.feasible.empty()) {
     t += "  No configuration in the search space meets the SLO with at most " +
          std::to_string(o.max_nodes) +
@@ -359,25 +359,25 @@ std::string plan_report(const PlanOptions& o, const PlanResult& r) {
   } else {
     const PlanCandidate& p = r.feasible.front();
     t += "  plan:  " + describe(p, r.stage) + "\n";
-    t +=
-        format("         cost %g; p%g %s ms at %s req/s per node (margin %.0f%%: the SLO over "
-            "the achieved latency, minus 1)\n",
-            p.cost, 100 * o.slo_quantile, readable(p.quantile_ms, 4), readable(o.target_rate / p.nodes, 6),
-            100 * (o.slo_ms / p.quantile_ms - 1));
+    t += format(
+        "         cost %g; p%g %s ms at %s req/s per node (margin %.0f%%: the SLO over "
+        "the achieved latency, minus 1)\n",
+        p.cost, 100 * o.slo_quantile, readable(p.quantile_ms, 4),
+        readable(o.target_rate / p.nodes, 6), 100 * (o.slo_ms / p.quantile_ms - 1));
     t += format("         one node serves at most %s req/s; ", readable(p.node_capacity, 6)) +
-         (p.gpus > 0
-              ? format("CPU-to-GPU ratio %.3g cores per GPU\n", static_cast<double>(p.cores) / p.gpus)
-              : std::string("no GPUs\n"));
+         (p.gpus > 0 ? format("CPU-to-GPU ratio %.3g cores per GPU\n",
+                              static_cast<double>(p.cores) / p.gpus)
+                     : std::string("no GPUs\n"));
     if (r.feasible.size() > 1) t += "\n  runners-up:\n";
     for (std::size_t i = 1; i < r.feasible.size() && i < 4; ++i)
       t += format("    cost %-8g %s, p%g %s ms\n", r.feasible[i].cost,
                   describe(r.feasible[i], r.stage), 100 * o.slo_quantile,
                   readable(r.feasible[i].quantile_ms, 4));
   }
-  t +=
-      format("\n  searched %zu configurations (%zu pruned by their cost bound) with %zu "
-          "simulations\n",
-          r.configurations, r.pruned, r.simulations);
+  t += format(
+      "\n  searched %zu configurations (%zu pruned by their cost bound) with %zu "
+      "simulations\n",
+      r.configurations, r.pruned, r.simulations);
   return t;
 }
 

@@ -140,14 +140,12 @@ nlohmann::ordered_json value_json(const Value& v, const Type& type) {
   throw std::logic_error("value_json: a custom key is written by its section");
 }
 
-std::string doc_header() {
-  return "| key | type | default | meaning |\n|---|---|---|---|\n";
-}
+std::string doc_header() { return "| key | type | default | meaning |\n|---|---|---|---|\n"; }
 
 std::string doc_row(std::string_view prefix, std::string_view key, const Type& type,
                     const std::vector<std::string_view>& choices, bool required,
-                    const Value& fallback, std::string_view doc_type,
-                    std::string_view doc_default, std::string_view help) {
+                    const Value& fallback, std::string_view doc_type, std::string_view doc_default,
+                    std::string_view help) {
   const std::string t = doc_type.empty() ? type_text(type, choices) : std::string(doc_type);
   std::string d(doc_default);
   if (d.empty()) d = required ? "required" : default_text(fallback, type);

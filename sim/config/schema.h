@@ -96,8 +96,9 @@ template <class T>
 class Member {
  public:
   Member() = default;
-  Member(std::int64_t T::*m) : get_([m](const T& t) { return Value(t.*m); }),
-                               set_([m](T& t, const Value& v) { t.*m = std::get<std::int64_t>(v); }) {}
+  Member(std::int64_t T::*m)
+      : get_([m](const T& t) { return Value(t.*m); }),
+        set_([m](T& t, const Value& v) { t.*m = std::get<std::int64_t>(v); }) {}
   Member(std::uint64_t T::*m)
       : get_([m](const T& t) { return Value(static_cast<std::int64_t>(t.*m)); }),
         set_([m](T& t, const Value& v) {
@@ -106,18 +107,19 @@ class Member {
   Member(int T::*m)
       : get_([m](const T& t) { return Value(static_cast<std::int64_t>(t.*m)); }),
         set_([m](T& t, const Value& v) { t.*m = static_cast<int>(std::get<std::int64_t>(v)); }) {}
-  Member(double T::*m) : get_([m](const T& t) { return Value(t.*m); }),
-                         set_([m](T& t, const Value& v) { t.*m = std::get<double>(v); }) {}
-  Member(std::string T::*m) : get_([m](const T& t) { return Value(t.*m); }),
-                              set_([m](T& t, const Value& v) { t.*m = std::get<std::string>(v); }) {}
+  Member(double T::*m)
+      : get_([m](const T& t) { return Value(t.*m); }),
+        set_([m](T& t, const Value& v) { t.*m = std::get<double>(v); }) {}
+  Member(std::string T::*m)
+      : get_([m](const T& t) { return Value(t.*m); }),
+        set_([m](T& t, const Value& v) { t.*m = std::get<std::string>(v); }) {}
   /// A number one struct down (a CPU's power.idle_w): the key sits in T's map all the same.
   template <class S>
   Member(S T::*outer, double S::*inner)
       : get_([outer, inner](const T& t) { return Value(t.*outer.*inner); }),
         set_([outer, inner](T& t, const Value& v) { t.*outer.*inner = std::get<double>(v); }) {}
   /// A string member that holds one of `choices` (a tensor's dtype).
-  Member(std::string T::*m, std::vector<std::string_view> choices)
-      : Member(m) {
+  Member(std::string T::*m, std::vector<std::string_view> choices) : Member(m) {
     choices_ = std::move(choices);
   }
   /// A value kept in another form than it is written (a fixed count, stored as a mean), or a
@@ -193,8 +195,8 @@ nlohmann::ordered_json value_json(const Value& v, const Type& type);
 /// One row of a docs table: | `key` | type | default | meaning |.
 std::string doc_row(std::string_view prefix, std::string_view key, const Type& type,
                     const std::vector<std::string_view>& choices, bool required,
-                    const Value& fallback, std::string_view doc_type,
-                    std::string_view doc_default, std::string_view help);
+                    const Value& fallback, std::string_view doc_type, std::string_view doc_default,
+                    std::string_view help);
 /// The header of a docs table.
 std::string doc_header();
 /// Names as the docs' type column lists them: `a` \| `b` (for a row whose type the section writes

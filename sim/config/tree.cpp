@@ -150,10 +150,10 @@ class TreeBuilder final : public YAML::EventHandler {
     ConfigNode node;
     std::string path;
     YAML::anchor_t anchor = 0;
-    std::size_t nodes = 1;    // in its subtree so far, itself included
-    int height = 0;           // levels below it so far
-    bool have_key = false;    // a map: the next node done is the value of `key`
-    MapEntry entry;           // a map: the key waiting for its value
+    std::size_t nodes = 1;  // in its subtree so far, itself included
+    int height = 0;         // levels below it so far
+    bool have_key = false;  // a map: the next node done is the value of `key`
+    MapEntry entry;         // a map: the key waiting for its value
   };
   struct Anchored {
     ConfigNode node;

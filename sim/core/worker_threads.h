@@ -1,8 +1,8 @@
 #pragma once
 /// Starting a pool of worker threads that survives the system refusing some of them.
 
-#include <cstddef>
 #include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <mutex>
 #include <new>

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <string>
 
-#include "sim/core/format.h"
 #include "sim/config/csv.h"
+#include "sim/core/format.h"
 
 namespace servesim {
 
@@ -183,7 +183,7 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   out << "servesim: " << source << " — " << s.replications << " replication(s), window "
       << readable(s.window_s, 6) << " s each (after warm-up)\n\n";
   out << format("  completed      %llu requests%s\n", static_cast<unsigned long long>(s.completed),
-             s.completed ? "" : "   <- WARNING: nothing completed; see the warnings below");
+                s.completed ? "" : "   <- WARNING: nothing completed; see the warnings below");
   out << format("  throughput     %s req/s   (95%% CI %s .. %s)\n", N(s.throughput_rps.mean, 6),
                 N(s.throughput_rps.lo, 6), N(s.throughput_rps.hi, 6));
   out << format("  latency mean   %s ms      (95%% CI %s .. %s)\n", ms(s.latency_mean_ms.mean, 6),
@@ -206,7 +206,8 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
     batches = batches || st.batch_mean > 1;
   }
   out << format("  %-16s %9s %10s %10s", "stage", "instances", "queue ms", "service ms");
-  if (copies) out << format(" %10s %10s %10s %10s", "input ms", "wait ms", "compute ms", "output ms");
+  if (copies)
+    out << format(" %10s %10s %10s %10s", "input ms", "wait ms", "compute ms", "output ms");
   if (batches) out << format(" %7s", "batch");
   out << format(" %7s %7s\n", "share", "util");
   for (const auto& st : s.stages) {
@@ -221,16 +222,16 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   }
   out << "\n"
       << format("  %-22s %8s %7s %12s %14s\n", "resource", "servers", "util", "demand ms",
-             "bound req/s");
+                "bound req/s");
   for (const auto& r : s.resources) {
     // +inf: no demand, nothing bounds it; NaN: no completion to divide the busy time by.
     const std::string bound = std::isfinite(r.throughput_bound) ? readable(r.throughput_bound, 6)
                               : std::isnan(r.throughput_bound)  ? "unknown"
                                                                 : "unbounded";
     const std::string demand = std::isfinite(r.demand_ms) ? readable(r.demand_ms, 5, 1e-6) : "-";
-    out << format("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers, 100 * r.utilization,
-               demand.c_str(), bound.c_str(),
-               !s.bottleneck.empty() && r.name == s.bottleneck ? "  <- bottleneck" : "");
+    out << format("  %-22s %8g %6.1f%% %12s %14s%s\n", r.name.c_str(), r.servers,
+                  100 * r.utilization, demand.c_str(), bound.c_str(),
+                  !s.bottleneck.empty() && r.name == s.bottleneck ? "  <- bottleneck" : "");
   }
   if (!s.energy.empty()) {
     out << format("\n  energy         %s J per request (", N(s.energy_j_per_request, 4));
@@ -241,7 +242,7 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   }
   if (s.rejected > 0)
     out << format("  rejected       %llu requests (batcher queue full or timed out)\n",
-               static_cast<unsigned long long>(s.rejected));
+                  static_cast<unsigned long long>(s.rejected));
   if (s.spilled_bytes > 0)
     out << format("  GPU memory     %s GB spilled to host per replication\n",
                   N(s.spilled_bytes * 1e-9, 4));
@@ -265,7 +266,7 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
     out << "\n  operational laws: cannot be checked: " << why << "\n";
   else if (checked < s.laws.size())
     out << format("  operational laws: %zu more cannot be checked: %s\n", s.laws.size() - checked,
-               why.c_str());
+                  why.c_str());
   out << (s.unstable ? "  UNSTABLE: the offered load outruns capacity\n" : "");
   for (const auto& w : s.warnings) out << "  warning: " << w << "\n";
 }

@@ -147,12 +147,11 @@ void check_result(const nlohmann::ordered_json& j, const std::string& file) {
   c.get(j, "", "unstable", kBool);
   c.each(c.get(j, "", "warnings", kArray), "/warnings", kString,
          [](const Json&, const std::string&) {});
-  c.each(c.get(j, "", "laws", kArray), "/laws", kObject,
-         [&](const Json& l, const std::string& at) {
-           // A law that cannot be evaluated has no error, and says why.
-           if (c.get(l, at, "relative_error", kNumberOrNull).is_null())
-             c.get(l, at, "cannot_check", kString);
-         });
+  c.each(c.get(j, "", "laws", kArray), "/laws", kObject, [&](const Json& l, const std::string& at) {
+    // A law that cannot be evaluated has no error, and says why.
+    if (c.get(l, at, "relative_error", kNumberOrNull).is_null())
+      c.get(l, at, "cannot_check", kString);
+  });
   c.get(j, "", "replications", kCount);
   c.get(j, "", "window_s", kNumber);
   c.get(j, "", "seed", kCount);

@@ -59,8 +59,7 @@ void summarize_fanout(RunSummary& s) {
   }
   s.children_per_request =
       parents ? static_cast<double>(s.child_completed) / static_cast<double>(parents) : 0;
-  s.child_latency_mean_ms =
-      over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
+  s.child_latency_mean_ms = over_reps(s.reps, [](auto& r) { return r.child_latency_mean_s * 1e3; });
   s.child_p50_ms = children.quantile(0.50) * 1e-6;
   s.child_p90_ms = children.quantile(0.90) * 1e-6;
   s.child_p95_ms = children.quantile(0.95) * 1e-6;

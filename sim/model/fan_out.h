@@ -26,10 +26,10 @@ namespace servesim {
 struct FanOutSetup {
   Simulator& sim;
   RequestPool& requests;
-  Server& cpu;          // for a broker server on the node's cores
-  Stage& emitter;       // the fan-out stage (fused: its instances are held)
-  Stage& first_child;   // the stage after it, where children enter
-  std::uint32_t stage;  // the fan-out stage's pipeline index (children start there)
+  Server& cpu;                   // for a broker server on the node's cores
+  Stage& emitter;                // the fan-out stage (fused: its instances are held)
+  Stage& first_child;            // the stage after it, where children enter
+  std::uint32_t stage;           // the fan-out stage's pipeline index (children start there)
   std::uint32_t broker_station;  // what the broker reports as (Stations)
 };
 
@@ -81,9 +81,9 @@ class FanOut final : public BrokerConsumer {
   std::unique_ptr<Broker> broker_;  // kafka or redis; null when fused
   Observer* observer_ = nullptr;
   std::uint64_t live_ = 0, emitted_ = 0, completed_ = 0;
-  TimeIntegral in_broker_;            // children published and not yet delivered
-  std::vector<std::uint32_t> held_;   // fused: children not yet done, per stage instance
-  std::vector<RequestId> scratch_;    // fused: the children a held worker hands over
+  TimeIntegral in_broker_;           // children published and not yet delivered
+  std::vector<std::uint32_t> held_;  // fused: children not yet done, per stage instance
+  std::vector<RequestId> scratch_;   // fused: the children a held worker hands over
 };
 
 }  // namespace servesim

@@ -34,10 +34,10 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
   stages_.reserve(params.pipeline.size());
   for (std::uint32_t i = 0; i < params.pipeline.size(); ++i) {
     const std::string name = prefix + "stage/" + params.pipeline[i].name;
-    stages_.push_back(std::make_unique<Stage>(*this, on, params,
-                                              StagePlace{i, stations.of_stage(i), index},
-                                              Rng::stream(params.seed, replication, name, "service"),
-                                              Rng::stream(params.seed, replication, name, "wakeup")));
+    stages_.push_back(
+        std::make_unique<Stage>(*this, on, params, StagePlace{i, stations.of_stage(i), index},
+                                Rng::stream(params.seed, replication, name, "service"),
+                                Rng::stream(params.seed, replication, name, "wakeup")));
   }
   if (const std::size_t f = fanout_stage(params); f != kNoFanout) {
     fanout_ = static_cast<std::uint32_t>(f);

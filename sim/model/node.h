@@ -80,10 +80,10 @@ class Node final : public StageContext {
   Tracer* tracer() const override { return tracer_; }
 
  private:
-  void forward(RequestId id);      // to its next stage, the fan-out, or out of the node
-  void complete(RequestId id);     // a parent leaves the node with its result
-  void child_done(RequestId id);   // a child left the last stage
-  void leave_gpu(RequestId id);    // frees what a departing request holds on its GPU
+  void forward(RequestId id);     // to its next stage, the fan-out, or out of the node
+  void complete(RequestId id);    // a parent leaves the node with its result
+  void child_done(RequestId id);  // a child left the last stage
+  void leave_gpu(RequestId id);   // frees what a departing request holds on its GPU
   void describe_resources();
 
   Simulator& sim_;

@@ -13,7 +13,7 @@ namespace servesim {
 
 struct StageInfo {
   std::string name;
-  int instances = 0;  // over all devices and nodes (0: the balancer's queue, a broker)
+  int instances = 0;       // over all devices and nodes (0: the balancer's queue, a broker)
   bool per_child = false;  // after a fan-out: visited by each child, not by each request
 };
 

@@ -29,8 +29,8 @@ void apply_output(const OutputParams& out, Request& r) {
   }
 }
 
-Stage::Stage(StageContext& context, const StageResources& resources,
-             const ScenarioParams& scenario, StagePlace place, Rng rng, Rng wake_rng)
+Stage::Stage(StageContext& context, const StageResources& resources, const ScenarioParams& scenario,
+             StagePlace place, Rng rng, Rng wake_rng)
     : context_(context),
       res_(resources),
       sim_(resources.sim),
@@ -318,8 +318,8 @@ void Stage::compute_phase(std::uint32_t i) {
   }
   if (params_.cpu_service) {
     inst.step = Step::kCpu;
-    res_.cpu.submit_from(work(inst, *params_.cpu_service, scenario_.node.cpu.speed), *this,
-                            i, inst.core);
+    res_.cpu.submit_from(work(inst, *params_.cpu_service, scenario_.node.cpu.speed), *this, i,
+                         inst.core);
     return;
   }
   device_phase(i);
@@ -332,15 +332,14 @@ void Stage::device_phase(std::uint32_t i) {
   switch (params_.device) {
     case Device::kCpu:
       res_.cpu.submit_from(work(inst, params_.service, scenario_.node.cpu.speed), *this, i,
-                              inst.core);
+                           inst.core);
       return;
     case Device::kGpu:
-      gpu_at(gpu).compute().submit(work(inst, params_.service, scenario_.node.gpus.speed),
-                                      *this, i);
+      gpu_at(gpu).compute().submit(work(inst, params_.service, scenario_.node.gpus.speed), *this,
+                                   i);
       return;
     case Device::kNvjpg:
-      gpu_at(gpu).nvjpg()->submit(work(inst, params_.service, scenario_.node.gpus.speed),
-                                     *this, i);
+      gpu_at(gpu).nvjpg()->submit(work(inst, params_.service, scenario_.node.gpus.speed), *this, i);
       return;
     case Device::kPcie:  // the transfer was the work
       output_phase(i);

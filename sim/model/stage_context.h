@@ -22,10 +22,10 @@ namespace servesim {
 /// The node's parts a stage's work runs on. They outlive the stage.
 struct StageResources {
   Simulator& sim;
-  RequestPool& requests;  // the records of the requests it serves
-  Server& cpu;            // the node's cores (processor sharing or per-core run queues)
+  RequestPool& requests;   // the records of the requests it serves
+  Server& cpu;             // the node's cores (processor sharing or per-core run queues)
   std::vector<Gpu*> gpus;  // the node's GPUs, by index (empty on a node without any)
-  Interconnect& pcie;     // copies between the host and a GPU
+  Interconnect& pcie;      // copies between the host and a GPU
 };
 
 /// Where a stage sits: its index in the pipeline, the station it reports as (Stations), and its

@@ -104,7 +104,8 @@ std::size_t count_grid_points(const std::vector<GridAxis>& grid) {
   return total;
 }
 
-std::string grid_point_label(const std::vector<GridAxis>& grid, const std::vector<std::size_t>& at) {
+std::string grid_point_label(const std::vector<GridAxis>& grid,
+                             const std::vector<std::size_t>& at) {
   std::string s;
   for (std::size_t k = 0; k < grid.size(); ++k)
     s += (k ? " " : "") + grid[k].key + "=" + grid[k].values[at[k]];

@@ -143,7 +143,7 @@ class Sweep final : public SweepHub {
     };
     const auto n = std::min(static_cast<std::size_t>(std::clamp<int>(o_.jobs, 1, 1 << 16)),
                             std::max<std::size_t>(todo, 1));
-    estimate_after_ = n;  // the first round of points: one per thread
+    estimate_after_ = n;                     // the first round of points: one per thread
     const std::size_t self = serve ? 0 : 1;  // whether this thread simulates too
     WorkerThreads pool = start_workers(n - self, worker);
     warn_threads(pool, n, self, err_);

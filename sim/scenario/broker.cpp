@@ -35,8 +35,8 @@ const EnumNames<BrokerKind>& broker_kinds() {
 }
 
 const Table<FanoutParams>& fanout_keys() {
-  static const std::string count_type = "integer 0.." + std::to_string(kMaxChildren) +
-                                        ", or a map of the `count.` keys below";
+  static const std::string count_type =
+      "integer 0.." + std::to_string(kMaxChildren) + ", or a map of the `count.` keys below";
   static const Table<FanoutParams> table{
       "",
       {},
@@ -67,8 +67,8 @@ const Table<FanoutParams>& fanout_keys() {
 
 const Table<FanoutCount>& count_keys() {
   using K = FanoutCount::Kind;
-  static const EnumNames<K> kinds{{K::kFixed, "fixed"}, {K::kPoisson, "poisson"},
-                                  {K::kEmpirical, "empirical"}};
+  static const EnumNames<K> kinds{
+      {K::kFixed, "fixed"}, {K::kPoisson, "poisson"}, {K::kEmpirical, "empirical"}};
   static const std::string values_type =
       "non-empty list of integers 0.." + std::to_string(kMaxChildren);
   static const Table<FanoutCount> table{
@@ -111,30 +111,29 @@ const Table<FanoutCount>& count_keys() {
 }
 
 const Table<FanoutParams>& child_keys() {
-  static const Table<FanoutParams> table{
-      "child.",
-      {},
-      {
-          {.key = "width",
-           .type = integer_type(1, 1'000'000),
-           .at = &FanoutParams::width,
-           .required = true,
-           .help = "pixels"},
-          {.key = "height",
-           .type = integer_type(1, 1'000'000),
-           .at = &FanoutParams::height,
-           .required = true,
-           .help = "pixels"},
-          {.key = "bytes",
-           .type = quantity_type(Dimension::kBytes),
-           .at = &FanoutParams::bytes,
-           .required = true,
-           .help = "the payload each child carries"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
-      }};
+  static const Table<FanoutParams> table{"child.",
+                                         {},
+                                         {
+                                             {.key = "width",
+                                              .type = integer_type(1, 1'000'000),
+                                              .at = &FanoutParams::width,
+                                              .required = true,
+                                              .help = "pixels"},
+                                             {.key = "height",
+                                              .type = integer_type(1, 1'000'000),
+                                              .at = &FanoutParams::height,
+                                              .required = true,
+                                              .help = "pixels"},
+                                             {.key = "bytes",
+                                              .type = quantity_type(Dimension::kBytes),
+                                              .at = &FanoutParams::bytes,
+                                              .required = true,
+                                              .help = "the payload each child carries"},
+                                             {.key = "source",
+                                              .type = string_type(),
+                                              .emit = Emit::kNever,
+                                              .help = "where the numbers come from"},
+                                         }};
   return table;
 }
 

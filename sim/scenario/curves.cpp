@@ -203,30 +203,29 @@ Member<CurveFit> fit_member(std::optional<N> CurveFit::*m) {
 }
 
 const Table<CurveFit>& fit_keys() {
-  static const Table<CurveFit> table{
-      "fit.",
-      {},
-      {
-          {.key = "r2",
-           .type = number_type(-kInf, kInf),
-           .at = fit_member(&CurveFit::r2),
-           .help = "the coefficient of determination",
-           .doc_type = "number <= 1"},
-          {.key = "rmse",
-           .type = custom_type(),
-           .help = "the root-mean-square error",
-           .doc_type = "duration >= 0",
-           .doc_default = "—"},
-          {.key = "samples",
-           .type = integer_type(1, 9007199254740992.0),
-           .at = fit_member(&CurveFit::samples),
-           .help = "how many measurements it was fitted to"},
-          {.key = "holdout_error",
-           .type = number_type(-kInf, kInf),
-           .at = fit_member(&CurveFit::holdout_error),
-           .help = "the relative error on held-out measurements",
-           .doc_type = "number >= 0"},
-      }};
+  static const Table<CurveFit> table{"fit.",
+                                     {},
+                                     {
+                                         {.key = "r2",
+                                          .type = number_type(-kInf, kInf),
+                                          .at = fit_member(&CurveFit::r2),
+                                          .help = "the coefficient of determination",
+                                          .doc_type = "number <= 1"},
+                                         {.key = "rmse",
+                                          .type = custom_type(),
+                                          .help = "the root-mean-square error",
+                                          .doc_type = "duration >= 0",
+                                          .doc_default = "—"},
+                                         {.key = "samples",
+                                          .type = integer_type(1, 9007199254740992.0),
+                                          .at = fit_member(&CurveFit::samples),
+                                          .help = "how many measurements it was fitted to"},
+                                         {.key = "holdout_error",
+                                          .type = number_type(-kInf, kInf),
+                                          .at = fit_member(&CurveFit::holdout_error),
+                                          .help = "the relative error on held-out measurements",
+                                          .doc_type = "number >= 0"},
+                                     }};
   return table;
 }
 
@@ -463,9 +462,8 @@ void parse_noise(MapReader& r, Curve& c) {
   if (!n || (n->is_scalar() && n->scalar == "none")) return;
   if (!n->is_map())
     r.fail_at(*n, "noise",
-              "expected {dist: " + std::string(noise_dists().names()[0]) +
-                  ", cv: 0.06}, {dist: " + std::string(noise_dists().names()[1]) +
-                  ", cv: ...} or none, got " +
+              "expected {dist: " + std::string(noise_dists().names()[0]) + ", cv: 0.06}, {dist: " +
+                  std::string(noise_dists().names()[1]) + ", cv: ...} or none, got " +
                   (n->is_scalar() ? "'" + n->scalar + "'" : std::string(n->kind_name())));
   MapReader nr = r.child("noise");
   Noise noise;
@@ -618,8 +616,8 @@ nlohmann::ordered_json curve_json(const Curve& c) {
 
 std::string curve_keys_doc() {
   return doc_table(curve_keys()) + doc_rows(coef_keys(), coef_keys().prefix) +
-         doc_rows(point_keys(), point_keys().prefix) +
-         doc_rows(noise_keys(), noise_keys().prefix) + doc_rows(fit_keys(), fit_keys().prefix);
+         doc_rows(point_keys(), point_keys().prefix) + doc_rows(noise_keys(), noise_keys().prefix) +
+         doc_rows(fit_keys(), fit_keys().prefix);
 }
 
 std::string curve_forms_doc() {

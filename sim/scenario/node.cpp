@@ -144,19 +144,18 @@ const Table<GpuParams>& gpu_keys() {
 }
 
 const Table<GpuParams>& copy_engine_keys() {
-  static const Table<GpuParams> table{
-      "copy_engines.",
-      {},
-      {
-          {.key = "h2d",
-           .type = integer_type(1, 64),
-           .at = &GpuParams::h2d_engines,
-           .help = "host-to-device copy engines"},
-          {.key = "d2h",
-           .type = integer_type(1, 64),
-           .at = &GpuParams::d2h_engines,
-           .help = "device-to-host copy engines"},
-      }};
+  static const Table<GpuParams> table{"copy_engines.",
+                                      {},
+                                      {
+                                          {.key = "h2d",
+                                           .type = integer_type(1, 64),
+                                           .at = &GpuParams::h2d_engines,
+                                           .help = "host-to-device copy engines"},
+                                          {.key = "d2h",
+                                           .type = integer_type(1, 64),
+                                           .at = &GpuParams::d2h_engines,
+                                           .help = "device-to-host copy engines"},
+                                      }};
   return table;
 }
 
@@ -235,7 +234,8 @@ GpuParams parse_gpus(MapReader g) {
 LinkParams parse_link(MapReader r) {
   LinkParams l = link_keys().defaults;
   read_key(r, link_keys(), "bandwidth", l);
-  if (l.bytes_per_s < 1e3) r.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
+  if (l.bytes_per_s < 1e3)
+    r.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
   read_key(r, link_keys(), "latency", l);
   r.finish();
   return l;

@@ -133,7 +133,7 @@ struct DType {
   std::string_view name;
   int bytes;
 };
-constexpr DType kDTypes[] = {{"uint8", 1},   {"int8", 1},    {"float16", 2},
+constexpr DType kDTypes[] = {{"uint8", 1},    {"int8", 1},    {"float16", 2},
                              {"bfloat16", 2}, {"float32", 4}, {"int32", 4}};
 
 int dtype_size(const std::string& dtype) {
@@ -219,49 +219,47 @@ const Table<OutputParams>& output_keys() {
 }
 
 const Table<ModelProfile>& model_keys() {
-  static const Table<ModelProfile> table{
-      "",
-      {},
-      {
-          {.key = "gflops",
-           .type = number_type(0, 1e9),
-           .emit = Emit::kNever,
-           .help = "for people; not used by the simulation"},
-          {.key = "params",
-           .type = number_type(0, 1e15),
-           .emit = Emit::kNever,
-           .help = "for people; not used by the simulation"},
-          {.key = "input",
-           .type = custom_type(),
-           .required = true,
-           .help = "the model's input tensor",
-           .doc_type = "map of the `input.` keys below"},
-          {.key = "output",
-           .type = custom_type(),
-           .help = "the model's result",
-           .doc_type = "map of the `output.` keys below",
-           .doc_default = "none"},
-          {.key = "source",
-           .type = string_type(),
-           .required = true,
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
-      }};
+  static const Table<ModelProfile> table{"",
+                                         {},
+                                         {
+                                             {.key = "gflops",
+                                              .type = number_type(0, 1e9),
+                                              .emit = Emit::kNever,
+                                              .help = "for people; not used by the simulation"},
+                                             {.key = "params",
+                                              .type = number_type(0, 1e15),
+                                              .emit = Emit::kNever,
+                                              .help = "for people; not used by the simulation"},
+                                             {.key = "input",
+                                              .type = custom_type(),
+                                              .required = true,
+                                              .help = "the model's input tensor",
+                                              .doc_type = "map of the `input.` keys below"},
+                                             {.key = "output",
+                                              .type = custom_type(),
+                                              .help = "the model's result",
+                                              .doc_type = "map of the `output.` keys below",
+                                              .doc_default = "none"},
+                                             {.key = "source",
+                                              .type = string_type(),
+                                              .required = true,
+                                              .emit = Emit::kNever,
+                                              .help = "where the numbers come from"},
+                                         }};
   return table;
 }
 
 const Table<ModelProfile>& model_output_keys() {
-  static const Table<ModelProfile> table{
-      "output.",
-      {},
-      {
-          {.key = "bytes",
-           .type = quantity_type(Dimension::kBytes),
-           .at = &ModelProfile::output_bytes,
-           .required = true,
-           .help = "the result's size (needed by `output_of`)",
-           .doc_default = "required in `output`"},
-      }};
+  static const Table<ModelProfile> table{"output.",
+                                         {},
+                                         {
+                                             {.key = "bytes",
+                                              .type = quantity_type(Dimension::kBytes),
+                                              .at = &ModelProfile::output_bytes,
+                                              .required = true,
+                                              .help = "the result's size (needed by `output_of`)",
+                                              .doc_default = "required in `output`"},
+                                         }};
   return table;
 }
 

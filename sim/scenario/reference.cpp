@@ -19,7 +19,9 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"workload", [] { return doc_table(workload_keys()); }},
       {"image", [] { return doc_table(image_keys()); }},
       {"cluster",
-       [] { return doc_table(cluster_keys()) + doc_rows(balancer_keys(), balancer_keys().prefix); }},
+       [] {
+         return doc_table(cluster_keys()) + doc_rows(balancer_keys(), balancer_keys().prefix);
+       }},
       {"node.cpu", [] { return doc_table(cpu_keys()); }},
       {"node.gpus",
        [] {
@@ -78,8 +80,8 @@ std::string config_reference(std::string_view text) {
   }
   for (const auto& [name, make] : tables)
     if (!used.count(name))
-      throw std::runtime_error("the template never places the table '" + name + "' (@keys " +
-                               name + "@)");
+      throw std::runtime_error("the template never places the table '" + name + "' (@keys " + name +
+                               "@)");
   return out;
 }
 

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/scenario/curves.h"
 #include "sim/config/reader.h"
 #include "sim/config/schema.h"
 #include "sim/model/params.h"
+#include "sim/scenario/curves.h"
 
 namespace servesim {
 

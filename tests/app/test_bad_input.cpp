@@ -446,18 +446,19 @@ TEST_CASE("bad input: a bad cell of an image-size CSV names the CSV's line and c
                       "'height' must be a number >= 1, got 'x'");
 }
 
-TEST_CASE("bad input: an image-size CSV naming a column twice is refused at the repeat",
-          "[unit]") {
+TEST_CASE("bad input: an image-size CSV naming a column twice is refused at the repeat", "[unit]") {
   // Found by fuzz_image_csv: the row was checked against the header's distinct names (3), not its
   // cells (4), so a short row was read past its end (a crash under ASan).
   TempDir dir;
   dir.write("sizes.csv", "width,width,height,bytes\n60,70,4000\n");
   const std::string text = edit("images: medium", "images: {csv: sizes.csv}", kGpuValid);
-  expect_config_error(run_text(dir, text), (dir.path() / "sizes.csv").string() + ":1:7:",
-                      "workload.images.csv", "the header names the column 'width' twice");
+  expect_config_error(run_text(dir, text),
+                      (dir.path() / "sizes.csv").string() + ":1:7:", "workload.images.csv",
+                      "the header names the column 'width' twice");
   dir.write("sizes.csv", "width,height,bytes,name\n60,70,4000\n");
-  expect_config_error(run_text(dir, text), (dir.path() / "sizes.csv").string() + ":2:1:",
-                      "workload.images.csv", "expected 4 cells as in the header, got 3");
+  expect_config_error(run_text(dir, text),
+                      (dir.path() / "sizes.csv").string() + ":2:1:", "workload.images.csv",
+                      "expected 4 cells as in the header, got 3");
 }
 
 TEST_CASE("an image-size CSV is an empirical mix: each row an image, weighted by its column",

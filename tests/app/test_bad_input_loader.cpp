@@ -67,8 +67,8 @@ TEST_CASE("bad input: a self-referencing alias exits 2, in the file or in --set"
   TempDir dir;
   const std::string text = "seed: &a [*a]\n" + kValid;
   const auto file = dir.write("self.yaml", text);
-  expect_error(servesim({"run", file.string()}), file.string() + ":1:11:",
-               "an alias inside the node its anchor names");
+  expect_error(servesim({"run", file.string()}),
+               file.string() + ":1:11:", "an alias inside the node its anchor names");
   const auto valid = dir.write("valid.yaml", kValid);
   expect_error(servesim({"run", valid.string(), "--set", "run=&a {duration: 5s, x: *a}"}),
                "--set #1", "an alias inside the node its anchor names");

@@ -14,15 +14,9 @@ namespace servesim {
 namespace {
 
 std::string run_to_json(const std::filesystem::path& out, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"servesim",
-                                   "run",
-                                   "-q",
-                                   "--json",
-                                   out.string(),
-                                   "--set",
-                                   "run.duration=10s",
-                                   "--set",
-                                   "run.replications=4"};
+  std::vector<std::string> args = {"servesim",         "run",        "-q",
+                                   "--json",           out.string(), "--set",
+                                   "run.duration=10s", "--set",      "run.replications=4"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());

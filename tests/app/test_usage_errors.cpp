@@ -248,9 +248,10 @@ TEST_CASE("report, compare, plot and calib read only regular data files, and say
   const std::string good = dir.write("r.json", real_result().dump()).string();
   const std::string folder = dir.path().string();
   const std::string missing = (dir.path() / "none.csv").string();
-  for (const auto& [bad, why] : {std::pair<std::string, std::string>{"/dev/zero", "not a regular file"},
-                                 {folder, "is a directory, not a regular file"},
-                                 {missing, "cannot open the file (No such file or directory)"}}) {
+  for (const auto& [bad, why] :
+       {std::pair<std::string, std::string>{"/dev/zero", "not a regular file"},
+        {folder, "is a directory, not a regular file"},
+        {missing, "cannot open the file (No such file or directory)"}}) {
     const std::string out = (dir.path() / "o.html").string();
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"report", bad, "--out", out},

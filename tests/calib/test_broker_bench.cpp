@@ -187,9 +187,10 @@ BrokerPlan tiny_plan() {
   return p;
 }
 
-TEST_CASE("calib bench broker keeps redis's files in a private 0700 directory, removed after a "
-          "return or a throw",
-          "[calib]") {
+TEST_CASE(
+    "calib bench broker keeps redis's files in a private 0700 directory, removed after a "
+    "return or a throw",
+    "[calib]") {
   if (!have_redis()) return;
   test::TempDir tmp;
   const TmpdirOverride tmpdir(tmp.path());
@@ -242,9 +243,10 @@ TEST_CASE("a redis-server's log replaces a symlink planted at its name instead o
   CHECK((log.permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
 }
 
-TEST_CASE("SIGTERM during calib bench broker removes its private directory, then ends the "
-          "process as SIGTERM does",
-          "[calib]") {
+TEST_CASE(
+    "SIGTERM during calib bench broker removes its private directory, then ends the "
+    "process as SIGTERM does",
+    "[calib]") {
   if (!have_redis()) return;
   test::TempDir tmp;
   const pid_t child = ::fork();
@@ -274,10 +276,12 @@ TEST_CASE("SIGTERM during calib bench broker removes its private directory, then
   CHECK(fs::is_empty(tmp.path()));
 }
 
-TEST_CASE("a private directory's signal handlers leave an ignored signal ignored and go with the "
-          "last directory",
-          "[calib]") {
-  struct sigaction before {}, hup_before{};
+TEST_CASE(
+    "a private directory's signal handlers leave an ignored signal ignored and go with the "
+    "last directory",
+    "[calib]") {
+  struct sigaction before {
+  }, hup_before{};
   ::sigaction(SIGINT, nullptr, &before);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;

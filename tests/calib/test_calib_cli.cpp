@@ -138,7 +138,8 @@ TEST_CASE("calib with a malformed samples file exits 2 naming file:line:col; usa
       calib({"fit", dir.write("one.csv", "kernel,batch,pixels,bytes,seconds\nk,1,0,0,1\n").string(),
              "--out", (dir.path() / "c.yaml").string()});
   CHECK(few.code == 2);  // the user's samples file is short: a usage error at its line
-  CHECK_THAT(few.err, Contains("one.csv:2:1: error: 'kernel': 'k' has 1 sample; a fit needs at least 2"));
+  CHECK_THAT(few.err,
+             Contains("one.csv:2:1: error: 'kernel': 'k' has 1 sample; a fit needs at least 2"));
   const Result missing = calib({"show", (dir.path() / "none.yaml").string()});
   CHECK(missing.code == 2);
 }

@@ -118,8 +118,8 @@ TEST_CASE("calib holdout prints the table, writes the CSV, and draws the plot wi
   CHECK_THAT(e2.str(), Contains("--hold: 'batch': expected COLUMN=V1,V2"));
   // A rule that holds out every sample leaves nothing to fit: the user's --hold, exit 2 (was 1).
   std::ostringstream o3, e3;
-  CHECK(calib_main({"holdout", samples.string(), "--hold", "batch=1,2,3,4,8,16,24,64"},
-                   o3, e3) == 2);
+  CHECK(calib_main({"holdout", samples.string(), "--hold", "batch=1,2,3,4,8,16,24,64"}, o3, e3) ==
+        2);
   CHECK_THAT(e3.str(), Contains("--hold: kernel"));
 }
 

@@ -19,8 +19,8 @@ TEST_CASE("format fills printf's spec into a string of any length", "[unit]") {
 TEST_CASE("readable prints table numbers in plain notation, to their significant digits",
           "[unit]") {
   CHECK(readable(3.9216e-05, 5) == "0.000039216");  // %.5g: 3.9216e-05
-  CHECK(readable(5666231.4, 6) == "5666231");        // %.6g: 5.66623e+06; integer digits kept
-  CHECK(readable(12.5, 4) == "12.5");                // trailing zeros dropped
+  CHECK(readable(5666231.4, 6) == "5666231");       // %.6g: 5.66623e+06; integer digits kept
+  CHECK(readable(12.5, 4) == "12.5");               // trailing zeros dropped
   CHECK(readable(0.1, 4) == "0.1");
   CHECK(readable(99.99996, 4) == "100");  // rounding that carries into a new digit
   CHECK(readable(-0.00123456, 3) == "-0.00123");

@@ -53,8 +53,7 @@ TEST_CASE("cpu pool: more items than cores share them equally", "[unit]") {
   CHECK(pool.busy_area(sim.now()) == Approx(4000));  // one core busy throughout
 }
 
-TEST_CASE("cpu pool: the busy-core integral equals the work done (3 items on 2 cores)",
-          "[unit]") {
+TEST_CASE("cpu pool: the busy-core integral equals the work done (3 items on 2 cores)", "[unit]") {
   Simulator sim;
   CpuPool pool(sim, 2, 1.0);
   Done done(sim);

@@ -60,9 +60,10 @@ TEST_CASE("copy-engine slots: holders up to the count, then a FIFO line", "[unit
   CHECK(engines.waiting() == 0);
 }
 
-TEST_CASE("per-core scheduler: a thread keeps its idle core; with every core busy it queues "
-          "behind the work on its own",
-          "[unit]") {
+TEST_CASE(
+    "per-core scheduler: a thread keeps its idle core; with every core busy it queues "
+    "behind the work on its own",
+    "[unit]") {
   Simulator sim;
   PerCoreServer cpu(sim, 2, 1.0);
   Done done(sim);

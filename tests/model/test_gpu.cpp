@@ -28,8 +28,7 @@ GpuParams memory(double bytes, double reserved, MemoryPolicy policy) {
 
 }  // namespace
 
-TEST_CASE("gpu block: a reservation that does not fit waits until memory is freed",
-          "[unit]") {
+TEST_CASE("gpu block: a reservation that does not fit waits until memory is freed", "[unit]") {
   Simulator sim;
   const GpuParams p = memory(1000, 200, MemoryPolicy::kBlock);  // 800 bytes for requests
   Gpu gpu(sim, p);

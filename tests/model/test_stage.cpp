@@ -130,12 +130,11 @@ TEST_CASE("stage: one instance serves in FIFO order; the queue is the wait for i
     CHECK(rig.ctx.spans[k].wait == 0);
   }
   CHECK(st.inside() == 0);
-  CHECK(st.busy_area(rig.sim.now()) == Approx(3000));     // one instance busy throughout
+  CHECK(st.busy_area(rig.sim.now()) == Approx(3000));      // one instance busy throughout
   CHECK(st.in_stage_area(rig.sim.now()) == Approx(6000));  // 3 + 2 + 1 inside, 1000 ns each
 }
 
-TEST_CASE("stage: two instances on one core share it; the slowdown is reported as wait",
-          "[unit]") {
+TEST_CASE("stage: two instances on one core share it; the slowdown is reported as wait", "[unit]") {
   Rig rig(cpu_stage(2, 1000), 1, 0);
   Stage& st = rig.build();
   const RequestId a = rig.request(), b = rig.request();
@@ -181,8 +180,7 @@ TEST_CASE("stage: a full batcher queue refuses the request through its context",
   CHECK(rig.ctx.passed == std::vector<Passed>{{{a}, 1000}, {{b}, 2000}});
 }
 
-TEST_CASE("stage: a sleeping worker thread is woken first, and the batch waits for it",
-          "[unit]") {
+TEST_CASE("stage: a sleeping worker thread is woken first, and the batch waits for it", "[unit]") {
   Rig rig(cpu_stage(1, 1000), 1, 0);
   rig.p.node.cpu.wakeup = Distribution::make(DistKind::kDeterministic, 300, 0);
   Stage& st = rig.build();
@@ -195,9 +193,10 @@ TEST_CASE("stage: a sleeping worker thread is woken first, and the batch waits f
   CHECK(rig.ctx.spans[0].queue == 300);
 }
 
-TEST_CASE("stage: a GPU stage copies in, runs its kernel and copies back; the payload is "
-          "resident on the GPU only in between",
-          "[unit]") {
+TEST_CASE(
+    "stage: a GPU stage copies in, runs its kernel and copies back; the payload is "
+    "resident on the GPU only in between",
+    "[unit]") {
   StageParams s;
   s.name = "infer";
   s.device = Device::kGpu;

@@ -54,8 +54,9 @@ ScenarioParams closed_1ms(int clients, Time think = 0) {
       WorkloadMode::kClosed,
       [&](WorkloadParams& w) {
         w.concurrency = clients;
-        if (think) w.think_time = Distribution::make(DistKind::kDeterministic,
-                                                     static_cast<double>(think), 0);
+        if (think)
+          w.think_time =
+              Distribution::make(DistKind::kDeterministic, static_cast<double>(think), 0);
       },
       kMillisecond);
 }
@@ -69,13 +70,12 @@ TEST_CASE("workload: constant arrivals come exactly every 1/rate", "[unit]") {
   CHECK(arrivals(open_1000(ArrivalProcess::kConstant), kSecond) == 1000);
 }
 
-TEST_CASE("workload: Poisson arrivals over 10 s count rate x T within a 99.9% interval",
-          "[unit]") {
+TEST_CASE("workload: Poisson arrivals over 10 s count rate x T within a 99.9% interval", "[unit]") {
   // N ~ Poisson(10000): sd 100.
   const double mean = 1000.0 * 10;
   for (std::uint64_t rep = 0; rep < 3; ++rep) {
-    const auto n = static_cast<double>(
-        arrivals(open_1000(ArrivalProcess::kPoisson), 10 * kSecond, rep));
+    const auto n =
+        static_cast<double>(arrivals(open_1000(ArrivalProcess::kPoisson), 10 * kSecond, rep));
     CHECK(std::abs(n - mean) < kZ999 * std::sqrt(mean));
   }
 }
@@ -83,8 +83,7 @@ TEST_CASE("workload: Poisson arrivals over 10 s count rate x T within a 99.9% in
 TEST_CASE("workload: gamma arrivals keep the rate; their count spreads with the cv", "[unit]") {
   // A renewal process's count over a long T has variance ~ rate T cv^2: sd 100 x 2 = 200.
   const double mean = 1000.0 * 10;
-  const auto n = static_cast<double>(
-      arrivals(open_1000(ArrivalProcess::kGamma, 2), 10 * kSecond));
+  const auto n = static_cast<double>(arrivals(open_1000(ArrivalProcess::kGamma, 2), 10 * kSecond));
   CHECK(std::abs(n - mean) < kZ999 * std::sqrt(mean) * 2);
 }
 

@@ -83,9 +83,10 @@ TEST_CASE("servesim run -j 1000 under ulimit -v warns and finishes instead of ab
   const auto scenario = dir.write("s.yaml", kTiny);
   const auto err = dir.path() / "err.txt";
   // 1000 thread stacks (8 MiB each) do not fit in 1.5 GB of address space: std::thread throws.
-  const std::string cmd =
-      "ulimit -s 8192 2>/dev/null; ulimit -v 1500000 && '" + std::string(SERVESIM_BINARY) + "' run '" + scenario.string() +
-      "' -q -j 1000 --set run.replications=1000 --set run.duration=1.1s 2>'" + err.string() + "'";
+  const std::string cmd = "ulimit -s 8192 2>/dev/null; ulimit -v 1500000 && '" +
+                          std::string(SERVESIM_BINARY) + "' run '" + scenario.string() +
+                          "' -q -j 1000 --set run.replications=1000 --set run.duration=1.1s 2>'" +
+                          err.string() + "'";
   const int status = std::system(("bash -c \"" + cmd + "\"").c_str());
   std::ifstream f(err);
   std::stringstream text;

@@ -263,8 +263,7 @@ TEST_CASE("an image-size CSV that is not a regular file is refused without readi
 
 namespace servesim {
 
-TEST_CASE("a stray token the document does not take is an error, not endless documents",
-          "[unit]") {
+TEST_CASE("a stray token the document does not take is an error, not endless documents", "[unit]") {
   // Found by fuzz_scenario: yaml-cpp 0.7 reads a lone ',' as an endless run of empty documents,
   // and YAML::LoadAll collected them until memory ran out (19.5 GB in 60 s for 163 bytes).
   for (const std::string text : {",", "[a, b],", "# Fig. 7\n,\n"}) {

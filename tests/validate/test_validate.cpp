@@ -12,10 +12,10 @@
 namespace {
 
 using servesim::BatchingParams;
-using servesim::validate::TritonBatchPolicy;
 using servesim::calib::ImageSize;
 using servesim::validate::PipelineConfig;
 using servesim::validate::PipelineResult;
+using servesim::validate::TritonBatchPolicy;
 
 std::vector<servesim::calib::JpegImage> tiny_corpus() {
   const std::vector<ImageSize> sizes{{64, 48}};
@@ -119,7 +119,7 @@ TEST_CASE("validate: demand ratios are the CPU time used over the calibrated cos
   r.measured.infer.cpu_cores = 0.09;
   const auto images = tiny_corpus();
   servesim::validate::demand_ratios(r, Curve::constant(2e6), images,
-                          Curve::affine(1e6, {{CurveInput::kBatch, 3e6}}));
+                                    Curve::affine(1e6, {{CurveInput::kBatch, 3e6}}));
   CHECK(r.preprocess_demand_ratio == Approx(1.5));
   CHECK(r.infer_demand_ratio == Approx(2.0));
 
