@@ -4,7 +4,7 @@
 # top-level CMakeLists.txt); this catches what the build cannot see in one configuration (code
 # under #ifdef, a link loosened by mistake) and keeps functions short enough to read.
 #
-#  1. Each module's #includes of project headers name only the modules in its row of ALLOWED,
+#  1. Each module's #includes of project headers name only the modules in its row of BELOW,
 #     the same table as sim/CMakeLists.txt's comment and docs/architecture.md.
 #  2. No function in sim/, calib/ or validate/ is longer than MAX_LINES (120) lines.
 #     How a function is counted: comments, string and character literals and preprocessor lines
