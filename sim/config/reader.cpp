@@ -1,5 +1,6 @@
 #include "sim/config/reader.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/config/text.h"
@@ -41,7 +42,8 @@ void MapReader::fail_at(const ConfigNode& node, std::string_view key,
 }
 
 const ConfigNode* MapReader::get(std::string_view key) {
-  known_.emplace_back(key);
+  // A key asked for twice (a check after the read) is listed once when another is misspelt.
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
   return node_.find(key);
 }
 
