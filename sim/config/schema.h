@@ -167,6 +167,16 @@ struct Key {
   std::string_view doc_default;  // the docs' default column, likewise
 };
 
+/// The `source:` row many sections take: free text saying where their numbers come from, read
+/// and checked as a string, never written to the resolved config.
+template <class T>
+Key<T> source_key() {
+  return {.key = "source",
+          .type = string_type(),
+          .emit = Emit::kNever,
+          .help = "where the numbers come from"};
+}
+
 /// A section's keys, in the order they are read (which is the order the resolved config writes
 /// them and the order a "known keys" message lists them).
 template <class T>

@@ -57,10 +57,7 @@ const Table<FanoutParams>& fanout_keys() {
            .required = true,
            .help = "the broker, below",
            .doc_type = "map: `broker.kind` and the keys of that kind"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<FanoutParams>(),
       }};
   return table;
 }
@@ -129,10 +126,7 @@ const Table<FanoutParams>& child_keys() {
                                               .at = &FanoutParams::bytes,
                                               .required = true,
                                               .help = "the payload each child carries"},
-                                             {.key = "source",
-                                              .type = string_type(),
-                                              .emit = Emit::kNever,
-                                              .help = "where the numbers come from"},
+                                             source_key<FanoutParams>(),
                                          }};
   return table;
 }
@@ -148,10 +142,7 @@ const Table<BrokerParams>& broker_keys() {
            .required = true,
            .help = "the path between the fan-out stage and the child stages; `fused` takes no "
                    "other key, `redis` and `kafka` take the keys below"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<BrokerParams>(),
       }};
   return table;
 }
@@ -282,10 +273,7 @@ const Table<KafkaParams>& disk_keys() {
            .type = duration_type(true),
            .at = &KafkaParams::fsync_latency,
            .help = "per batch, `fsync` only; assumption"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<KafkaParams>(),
       }};
   return table;
 }

@@ -58,10 +58,7 @@ const Table<CpuParams>& cpu_keys() {
                    "slept waiting for work; counted as queue time (docs/model.md)",
            .doc_type = "distribution (below), or a duration",
            .doc_default = "none"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<CpuParams>(),
           {.key = "type",
            .type = string_type(),
            .emit = Emit::kNever,
@@ -135,10 +132,7 @@ const Table<GpuParams>& gpu_keys() {
            .emit = Emit::kUnlessDefault,
            .help = "per GPU, at least `idle_power`",
            .doc_default = "none"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<GpuParams>(),
       }};
   return table;
 }
@@ -193,10 +187,7 @@ const Table<PcieParams>& pcie_keys() {
            .help = "each GPU's own link",
            .doc_type = "link (below)",
            .doc_default = "required"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<PcieParams>(),
       }};
   return table;
 }

@@ -94,10 +94,7 @@ const Table<ImageParams>& image_keys() {
            .at = &ImageParams::weight,
            .help = "relative frequency in the mix (probability weight / sum)",
            .doc_type = "number in (0, 1e12]"},
-          {.key = "source",
-           .type = string_type(),
-           .emit = Emit::kNever,
-           .help = "where the numbers come from"},
+          source_key<ImageParams>(),
       }};
   return table;
 }
