@@ -6,14 +6,45 @@
 
 namespace servesim {
 
-CpuPool::CpuPool(Simulator& sim, int cores, double speed)
-    : sim_(sim), cores_(cores), speed_(speed) {
+CpuEfficiency::CpuEfficiency(const std::vector<int>& busy_cores, const std::vector<double>& factor,
+                             int cores) {
+  assert(!busy_cores.empty() && busy_cores.size() == factor.size() && busy_cores.front() == 1 &&
+         busy_cores.back() >= cores);
+  by_busy_.assign(static_cast<std::size_t>(cores) + 1, 1.0);
+  std::size_t i = 0;  // the last point at or below k
+  for (int k = 1; k <= cores; ++k) {
+    while (i + 1 < busy_cores.size() && busy_cores[i + 1] <= k) ++i;
+    const auto u = static_cast<std::size_t>(k);
+    if (busy_cores[i] == k) {
+      by_busy_[u] = factor[i];
+    } else {  // busy_cores[i] < k < busy_cores[i + 1] (the last point is at least `cores`)
+      const double t = static_cast<double>(k - busy_cores[i]) /
+                       static_cast<double>(busy_cores[i + 1] - busy_cores[i]);
+      by_busy_[u] = factor[i] + t * (factor[i + 1] - factor[i]);
+    }
+  }
+}
+
+CpuPool::CpuPool(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency)
+    : sim_(sim),
+      cores_(cores),
+      speed_(speed),
+      efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr) {
   assert(cores > 0 && speed > 0);
 }
 
 double CpuPool::rate() const {
   const auto n = static_cast<int>(items_.size());
-  return n <= cores_ ? speed_ : speed_ * cores_ / static_cast<double>(n);
+  const int busy = std::min(n, cores_);
+  const double per_core = speed_ * factor_ * (efficiency_ ? efficiency_->at(busy) : 1.0);
+  return n <= cores_ ? per_core : per_core * cores_ / static_cast<double>(n);
+}
+
+void CpuPool::set_factor(double f) {
+  if (f == factor_) return;
+  advance();
+  factor_ = f;
+  if (!items_.empty()) reschedule();
 }
 
 void CpuPool::advance() {
@@ -40,8 +71,9 @@ void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
   const Item item{virtual_ + static_cast<double>(work), order_++, &owner, token};
   // With a free core the rate stays the same, so the pending event still fits unless the new
   // item finishes first: skip the cancel-and-reschedule (most submissions in a stable system).
-  const bool keep = static_cast<int>(items_.size()) < cores_ && sim_.pending(next_) &&
-                    !Later{}(items_.front(), item);
+  // (Not with an efficiency curve: one more busy core slows every item.)
+  const bool keep = !efficiency_ && static_cast<int>(items_.size()) < cores_ &&
+                    sim_.pending(next_) && !Later{}(items_.front(), item);
   items_.push_back(item);
   std::push_heap(items_.begin(), items_.end(), Later{});
   if (keep) {
@@ -49,6 +81,7 @@ void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
   } else {
     reschedule();
   }
+  if (listener_ && items_.size() == 1) listener_->busy_changed();
 }
 
 void CpuPool::on_event(std::uint32_t, std::uint64_t) {
@@ -65,6 +98,7 @@ void CpuPool::on_event(std::uint32_t, std::uint64_t) {
     heap.pop_back();
   }
   reschedule();
+  if (listener_ && heap.empty()) listener_->busy_changed();
   for (const Item& it : done_) it.owner->work_done(it.token);
 }
 

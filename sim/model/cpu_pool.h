@@ -1,6 +1,7 @@
 #pragma once
 /// A pool of CPU cores shared by work items: each runs at full speed while there are at most
 /// `cores` of them, and at speed * cores / n (egalitarian processor sharing) when n > cores.
+/// "Full speed" is speed x the CPU's efficiency at that many busy cores (CpuEfficiency).
 
 #include <cstdint>
 #include <vector>
@@ -19,9 +20,35 @@ class WorkOwner {
   ~WorkOwner() = default;
 };
 
+/// Per-core speed when k cores are busy, relative to one busy core: shared caches, memory
+/// bandwidth and turbo limits make k busy cores do less than k times the work of one. Linear
+/// between measured points; the table must reach the pool's core count (the scenario checks).
+class CpuEfficiency {
+ public:
+  CpuEfficiency() = default;  // 1.0 at every k: no slow-down under load
+  /// Points (busy_cores[i], factor[i]): busy_cores ascending from 1, factor[0] = 1.
+  CpuEfficiency(const std::vector<int>& busy_cores, const std::vector<double>& factor, int cores);
+  /// The factor at k busy cores (k in 0..cores; 0 and 1 give 1).
+  double at(int k) const { return by_busy_.empty() ? 1.0 : by_busy_[static_cast<std::size_t>(k)]; }
+  bool flat() const { return by_busy_.empty(); }
+
+ private:
+  std::vector<double> by_busy_;  // index k = busy cores; empty: flat
+};
+
+/// Told when a pool goes from idle to busy or back (PerCoreServer: the busy-core count).
+class BusyListener {
+ public:
+  virtual void busy_changed() = 0;
+
+ protected:
+  ~BusyListener() = default;
+};
+
 class CpuPool final : public EventHandler {
  public:
-  CpuPool(Simulator& sim, int cores, double speed);
+  /// `efficiency` (may be null: flat) must outlive the pool.
+  CpuPool(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr);
 
   /// Starts `work` nanoseconds of work (at speed 1); calls owner.work_done(token) when it ends.
   void submit(Time work, WorkOwner& owner, std::uint64_t token);
@@ -30,6 +57,12 @@ class CpuPool final : public EventHandler {
   std::size_t active() const { return items_.size(); }
   /// Integral of busy cores (min(n, cores)) over time, in core-nanoseconds.
   double busy_area(Time now) const { return busy_.area(now); }
+
+  /// Scales every item's rate by `f` from now on (a core of a PerCoreServer: the efficiency at
+  /// the whole CPU's busy-core count, which this pool cannot see).
+  void set_factor(double f);
+  /// Called (may be null) when the pool's first item starts or its last one ends.
+  void set_listener(BusyListener* l) { listener_ = l; }
 
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
 
@@ -54,6 +87,9 @@ class CpuPool final : public EventHandler {
   Simulator& sim_;
   int cores_;
   double speed_;
+  const CpuEfficiency* efficiency_;  // null: flat
+  double factor_ = 1.0;              // set_factor
+  BusyListener* listener_ = nullptr;
   std::vector<Item> items_;  // min-heap by (finish, order)
   std::vector<Item> done_;   // scratch for on_event, kept to avoid allocating
   double virtual_ = 0.0;

@@ -5,8 +5,21 @@
 
 namespace servesim {
 
-PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed) {
-  for (int c = 0; c < cores; ++c) cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
+PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,
+                             const CpuEfficiency* efficiency)
+    : efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr) {
+  for (int c = 0; c < cores; ++c) {
+    cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
+    if (efficiency_) cores_.back()->set_listener(this);
+  }
+}
+
+void PerCoreServer::busy_changed() {
+  int busy = 0;
+  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
+  const double f = efficiency_->at(busy);
+  for (const auto& c : cores_)
+    if (c->active() > 0) c->set_factor(f);
 }
 
 void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {

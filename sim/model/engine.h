@@ -36,7 +36,9 @@ class Server {
 /// The processor-sharing pool seen as a Server (the CPU, and a GPU in `compute: shared`).
 class SharedServer final : public Server {
  public:
-  SharedServer(Simulator& sim, int cores, double speed) : pool_(sim, cores, speed) {}
+  /// `efficiency` (may be null) must outlive the server.
+  SharedServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr)
+      : pool_(sim, cores, speed, efficiency) {}
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
     pool_.submit(work, owner, token);
   }
@@ -53,10 +55,12 @@ class SharedServer final : public Server {
 /// (select_task_rq_fair): the thread's last core if it is idle, else an idle core, else the
 /// thread's last core; work with no thread (or a thread new to the CPU) takes the core with the
 /// fewest items. So a thread that keeps a core busy keeps it, and threads that wake while every
-/// core is busy queue behind the work already there instead of slowing every core down.
-class PerCoreServer final : public Server {
+/// core is busy queue behind the work already there instead of slowing every core down. With an
+/// efficiency curve, every busy core runs at its factor for the number of busy cores.
+class PerCoreServer final : public Server, private BusyListener {
  public:
-  PerCoreServer(Simulator& sim, int cores, double speed);
+  /// `efficiency` (may be null) must outlive the server.
+  PerCoreServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr);
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
     int core = -1;
     submit_from(work, owner, token, core);
@@ -66,7 +70,10 @@ class PerCoreServer final : public Server {
   int servers() const override { return static_cast<int>(cores_.size()); }
 
  private:
+  void busy_changed() override;  // a core became busy or idle: rescale the busy ones
+
   std::vector<std::unique_ptr<CpuPool>> cores_;
+  const CpuEfficiency* efficiency_ = nullptr;  // null: flat
 };
 
 /// `count` identical servers; a job holds one for its whole work, and jobs start in FIFO order.

@@ -8,10 +8,16 @@ namespace servesim {
 
 namespace {
 
-std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu) {
+CpuEfficiency make_efficiency(const CpuParams& cpu) {
+  if (cpu.efficiency.busy_cores.empty()) return {};
+  return {cpu.efficiency.busy_cores, cpu.efficiency.factor, cpu.cores};
+}
+
+std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu,
+                                 const CpuEfficiency& efficiency) {
   if (cpu.scheduler == CpuScheduler::kPerCore)
-    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed);
-  return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed);
+    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency);
+  return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency);
 }
 
 }  // namespace
@@ -22,7 +28,8 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       params_(params),
       stations_(stations),
       index_(index),
-      cpu_(make_cpu(sim, params.node.cpu)),
+      cpu_efficiency_(make_efficiency(params.node.cpu)),
+      cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_)),
       pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count) {
   StageResources on{sim, requests_, *cpu_, {}, pcie_};
   for (int g = 0; g < params.node.gpus.count; ++g) {

@@ -91,7 +91,8 @@ class Node final : public StageContext {
   const Stations& stations_;
   std::uint32_t index_;
   RequestPool requests_;
-  std::unique_ptr<Server> cpu_;  // SharedServer, or PerCoreServer (node.cpu.scheduler)
+  CpuEfficiency cpu_efficiency_;  // node.cpu.efficiency, read by cpu_
+  std::unique_ptr<Server> cpu_;   // SharedServer, or PerCoreServer (node.cpu.scheduler)
   std::vector<std::unique_ptr<Gpu>> gpus_;
   Interconnect pcie_;
   std::vector<std::unique_ptr<Stage>> stages_;

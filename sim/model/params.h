@@ -55,10 +55,18 @@ struct PowerParams {
 /// item at speed * cores / n when n > cores); `per_core`, Linux's run queue per core (engine.h).
 enum class CpuScheduler { kShared, kPerCore };
 
+/// node.cpu.efficiency: per-core speed when k cores are busy, relative to one busy core, at
+/// measured points (busy_cores ascending from 1, factor[0] = 1); empty: 1.0 at every k.
+struct EfficiencyParams {
+  std::vector<int> busy_cores;
+  std::vector<double> factor;
+};
+
 struct CpuParams {
   int cores = 0;
   CpuScheduler scheduler = CpuScheduler::kShared;
   double speed = 1.0;  // relative to the machine the service times were measured on
+  EfficiencyParams efficiency;
   PowerParams power;
   /// ns from handing work to a worker thread that sleeps until it runs (a futex wake-up: the
   /// scheduler, and on an idle core its exit from a sleep state); none: at once.

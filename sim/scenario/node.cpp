@@ -1,5 +1,8 @@
 // `node`: the machine every node of a cluster is, its CPU, GPUs and PCIe links.
 
+#include <cmath>
+#include <functional>
+
 #include "sim/scenario/sections.h"
 
 namespace servesim {
@@ -52,6 +55,13 @@ const Table<CpuParams>& cpu_keys() {
            .help = "how runnable work shares the cores: processor sharing over all of them, or "
                    "Linux's run queue per core with CFS's wake-up placement and no migration "
                    "(docs/model.md)"},
+          {.key = "efficiency",
+           .type = custom_type(),
+           .help = "per-core speed when k cores are busy, relative to one busy core (shared "
+                   "caches, memory bandwidth, turbo limits): measured points, linear between; "
+                   "`servesim calib bench memory` measures it (docs/model.md)",
+           .doc_type = "map (below)",
+           .doc_default = "none (1.0 at every k)"},
           {.key = "wakeup",
            .type = custom_type(),
            .help = "latency of handing a batch to a CPU or GPU stage instance whose thread "
@@ -63,6 +73,28 @@ const Table<CpuParams>& cpu_keys() {
            .type = string_type(),
            .emit = Emit::kNever,
            .help = "free text (e.g. `i9-13900k`)"},
+      }};
+  return table;
+}
+
+const Table<EfficiencyParams>& efficiency_keys() {
+  static const Table<EfficiencyParams> table{
+      "efficiency.",
+      {},
+      {
+          {.key = "busy_cores",
+           .type = custom_type(),
+           .help = "k at each point: whole numbers ascending from 1, the last at least "
+                   "`cores`",
+           .doc_type = "list of integers",
+           .doc_default = "required"},
+          {.key = "factor",
+           .type = custom_type(),
+           .help = "per-core speed at each k relative to one busy core: the first is 1, each "
+                   "in (0, 2]",
+           .doc_type = "list of numbers",
+           .doc_default = "required"},
+          source_key<EfficiencyParams>(),
       }};
   return table;
 }
@@ -194,9 +226,58 @@ const Table<PcieParams>& pcie_keys() {
 
 namespace {
 
+/// A list of numbers under `key` of `r`, each checked by `ok` (its message says what is wanted).
+std::vector<double> number_list(MapReader& r, std::string_view key, std::string_view what,
+                                const std::function<bool(double)>& ok) {
+  const ConfigNode& list = r.require(key);
+  const std::string path = r.key_path(key);
+  if (!list.is_sequence() || list.items.empty())
+    throw ConfigError(list.mark, path, "expected a list of " + std::string(what));
+  std::vector<double> out;
+  for (const auto& it : list.items) {
+    const auto v = parse_number(read_scalar(it, path, what));
+    if (!v || !ok(*v)) throw ConfigError(it.mark, path, "expected " + std::string(what));
+    out.push_back(*v);
+  }
+  return out;
+}
+
+EfficiencyParams parse_efficiency(MapReader e, int cores) {
+  EfficiencyParams p;
+  read_keys(e, efficiency_keys(), p, [&](std::string_view key) {
+    if (key == "factor") {
+      p.factor = number_list(e, key, "factors in (0, 2]", [](double v) { return v > 0 && v <= 2; });
+      return;
+    }
+    for (const double v :
+         number_list(e, key, "whole numbers of busy cores, 1 or more",
+                     [](double v) { return v >= 1 && v == std::floor(v) && v <= 1e6; }))
+      p.busy_cores.push_back(static_cast<int>(v));
+  });
+  const std::vector<int>& k = p.busy_cores;
+  if (k.front() != 1)
+    e.fail("busy_cores", "the first point is 1 busy core (the factor is relative to it)");
+  for (std::size_t i = 1; i < k.size(); ++i)
+    if (k[i] <= k[i - 1]) e.fail("busy_cores", "busy core counts must be strictly ascending");
+  if (k.back() < cores)
+    e.fail("busy_cores", "the points end at " + std::to_string(k.back()) +
+                             " busy cores but node.cpu.cores is " + std::to_string(cores) +
+                             ": measure up to every core, or lower node.cpu.cores");
+  if (p.factor.size() != k.size())
+    e.fail("factor", "give one factor per busy_cores point (" + std::to_string(k.size()) + ")");
+  if (p.factor.front() != 1)
+    e.fail("factor", "the first factor is 1: speed already is the speed of one busy core");
+  e.finish();
+  return p;
+}
+
 CpuParams parse_cpu(MapReader c) {
   CpuParams p = cpu_keys().defaults;
-  read_keys(c, cpu_keys(), p, [&](std::string_view /*wakeup*/) {
+  read_keys(c, cpu_keys(), p, [&](std::string_view key) {
+    if (key == "efficiency") {
+      if (c.has("efficiency")) p.efficiency = parse_efficiency(c.child("efficiency"), p.cores);
+      return;
+    }
     if (const ConfigNode* w = c.get("wakeup"))
       p.wakeup = parse_distribution(*w, c.key_path("wakeup"));
   });
@@ -262,7 +343,13 @@ NodeParams parse_node(MapReader r) {
 Json node_json(const NodeParams& n) {
   Json j;
   auto& cpu = j["cpu"];
-  emit_keys(cpu, cpu_keys(), n.cpu, [&](std::string_view /*wakeup*/) {
+  emit_keys(cpu, cpu_keys(), n.cpu, [&](std::string_view key) {
+    if (key == "efficiency") {
+      if (!n.cpu.efficiency.busy_cores.empty())
+        cpu["efficiency"] = {{"busy_cores", n.cpu.efficiency.busy_cores},
+                             {"factor", n.cpu.efficiency.factor}};
+      return;
+    }
     if (n.cpu.wakeup) cpu["wakeup"] = distribution_json(*n.cpu.wakeup);
   });
   if (n.gpus.count > 0) {

@@ -22,7 +22,10 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
        [] {
          return doc_table(cluster_keys()) + doc_rows(balancer_keys(), balancer_keys().prefix);
        }},
-      {"node.cpu", [] { return doc_table(cpu_keys()); }},
+      {"node.cpu",
+       [] {
+         return doc_table(cpu_keys()) + doc_rows(efficiency_keys(), efficiency_keys().prefix);
+       }},
       {"node.gpus",
        [] {
          return doc_table(gpu_keys()) + doc_rows(copy_engine_keys(), copy_engine_keys().prefix);

@@ -80,4 +80,57 @@ TEST_CASE("cpu pool: an item arriving later slows the one already running", "[un
   CHECK(done.at == Finish{{1, 1500}, {2, 2000}});
 }
 
+TEST_CASE("cpu efficiency: linear between measured points, exact at them", "[unit]") {
+  const CpuEfficiency e({1, 3, 4}, {1.0, 0.8, 0.7}, 4);
+  CHECK(e.at(0) == 1.0);
+  CHECK(e.at(1) == 1.0);
+  CHECK(e.at(2) == Approx(0.9));
+  CHECK(e.at(3) == 0.8);
+  CHECK(e.at(4) == 0.7);
+  CHECK(CpuEfficiency().flat());
+  CHECK(CpuEfficiency().at(7) == 1.0);
+}
+
+TEST_CASE("cpu pool: with an efficiency curve every item slows while more cores are busy",
+          "[unit]") {
+  Simulator sim;
+  const CpuEfficiency half({1, 2}, {1.0, 0.5}, 2);
+  CpuPool pool(sim, 2, 1.0, &half);
+  Done done(sim);
+  // Two busy cores at 0.5 each: the short item's 1000 ns take 2000 ns; the long one has had 1000
+  // of its 3000 and runs its last 2000 alone, at full speed: t = 4000.
+  pool.submit(1000, done, 1);
+  pool.submit(3000, done, 2);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 2000}, {2, 4000}});
+  CHECK(pool.busy_area(sim.now()) == Approx(2 * 2000 + 1 * 2000));  // busy cores, not work
+}
+
+TEST_CASE("cpu pool: beyond the cores, processor sharing at the efficiency of all of them",
+          "[unit]") {
+  Simulator sim;
+  const CpuEfficiency e({1, 2}, {1.0, 0.75}, 2);
+  CpuPool pool(sim, 2, 1.0, &e);
+  Done done(sim);
+  // Three items on two cores at 0.75: each runs at 0.75 x 2 / 3 = 0.5, so 1000 ns take 2000.
+  for (std::uint64_t k = 1; k <= 3; ++k) pool.submit(1000, done, k);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 2000}, {2, 2000}, {3, 2000}});
+}
+
+TEST_CASE("cpu pool: an item arriving later slows the running one by the efficiency", "[unit]") {
+  Simulator sim;
+  const CpuEfficiency half({1, 2}, {1.0, 0.5}, 2);
+  CpuPool pool(sim, 2, 1.0, &half);
+  Done done(sim);
+  SubmitAt later(sim, pool, done);
+  later.work = 500;
+  pool.submit(3000, done, 1);
+  sim.schedule_in(1000, later, 0, 2);
+  sim.run_until(kTimeMax);
+  // Item 1 alone for 1000 ns (1000 done); both at 0.5: item 2's 500 ns end at 2000, when item 1
+  // has 1500 done; its last 1500 alone: 3500.
+  CHECK(done.at == Finish{{2, 2000}, {1, 3500}});
+}
+
 }  // namespace servesim

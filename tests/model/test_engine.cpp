@@ -93,4 +93,26 @@ TEST_CASE("shared server: the processor-sharing pool seen as a Server", "[unit]"
   CHECK(cpu.servers() == 2);
 }
 
+TEST_CASE("per-core server: every busy core runs at the efficiency of the busy-core count",
+          "[unit]") {
+  Simulator sim;
+  const CpuEfficiency half({1, 2}, {1.0, 0.5}, 2);
+  PerCoreServer cpu(sim, 2, 1.0, &half);
+  Done done(sim);
+  struct Later final : EventHandler {  // submits 500 ns at its event
+    Later(PerCoreServer& c, Done& d) : cpu(c), done(d) {}
+    void on_event(std::uint32_t, std::uint64_t arg) override { cpu.submit(500, done, arg); }
+    PerCoreServer& cpu;
+    Done& done;
+  } later(cpu, done);
+  // Core 0 alone for 1000 ns (1000 of 3000 done); item 2 takes idle core 1 and both run at 0.5:
+  // item 2's 500 ns end at 2000, when item 1 has 1500 done; core 1 goes idle, core 0 speeds up
+  // to 1.0 and its last 1500 end at 3500.
+  cpu.submit(3000, done, 1);
+  sim.schedule_in(1000, later, 0, 2);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{2, 2000}, {1, 3500}});
+  CHECK(cpu.busy_area(sim.now()) == Approx(3500 + 1000));
+}
+
 }  // namespace servesim
