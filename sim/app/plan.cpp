@@ -112,8 +112,7 @@ class Planner {
     } else {
       // No batched stage: the GPU stages' instances are what is searched.
       for (const auto& st : p.pipeline)
-        if (st.device != Device::kCpu && (o.stage.empty() || st.name == o.stage))
-          stage_name_ = st.name;
+        if (!on_host(st.device) && (o.stage.empty() || st.name == o.stage)) stage_name_ = st.name;
     }
     default_cores_ = p.node.cpu.cores;
   }
@@ -134,7 +133,7 @@ class Planner {
     }
     if (std::find(o_.gpus.begin(), o_.gpus.end(), 0) != o_.gpus.end())
       for (const auto& st : p.pipeline)
-        if (st.device != Device::kCpu)
+        if (!on_host(st.device))
           bad_option("--gpus", "stage '" + st.name +
                                    "' runs on a GPU, so a node without GPUs cannot serve this "
                                    "scenario: leave 0 out of --gpus");

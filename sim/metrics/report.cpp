@@ -134,16 +134,20 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   cols.emplace_back(closed ? "Concurrency" : "Request Rate",
                     closed ? std::to_string(load.concurrency) : num(load.rate_per_s));
   cols.emplace_back("Inferences/Second", num(s.throughput_rps.mean));
-  double queue = 0, input = 0, infer = 0, output = 0;
+  double queue = 0, input = 0, infer = 0, output = 0, send = 0, network = 0;
   for (const auto& st : s.stages) {
+    // perf_analyzer's split: the client's work and the wire are not the server's.
+    if (st.side == StageSide::kClient) send += st.queue_ms.mean + st.service_ms.mean;
+    if (st.side == StageSide::kNetwork) network += st.queue_ms.mean + st.service_ms.mean;
+    if (st.side != StageSide::kServer) continue;
     queue += st.queue_ms.mean;
     input += st.input_ms;
     infer += st.wait_ms + st.compute_ms;
     output += st.output_ms;
   }
-  // servesim has no client or network: every server-side time is in a stage.
-  cols.emplace_back("Client Send", "0");
-  cols.emplace_back("Network+Server Send/Recv", "0");
+  // Without workload.client there is no client or network: 0, as the columns must exist.
+  cols.emplace_back("Client Send", us(send));
+  cols.emplace_back("Network+Server Send/Recv", us(network));
   cols.emplace_back("Server Queue", us(queue));
   cols.emplace_back("Server Compute Input", us(input));
   cols.emplace_back("Server Compute Infer", us(infer));

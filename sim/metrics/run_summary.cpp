@@ -74,6 +74,7 @@ void summarize_stages(RunSummary& s) {
     StageSummary st;
     st.name = stage_info[i].name;
     st.instances = stage_info[i].instances;
+    st.side = stage_info[i].side;
     st.queue_ms = over_reps(s.reps, [i](auto& r) { return r.stage_queue_mean_s[i] * 1e3; });
     st.service_ms = over_reps(s.reps, [i](auto& r) { return r.stage_service_mean_s[i] * 1e3; });
     st.input_ms = mean_of(s.reps, [i](auto& r) { return r.stage_input_mean_s[i] * 1e3; });

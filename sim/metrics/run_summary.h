@@ -51,7 +51,8 @@ struct ReplicationMetrics {
 
 struct StageSummary {
   std::string name;
-  int instances = 0;  // over all its devices
+  StageSide side = StageSide::kServer;  // workload.client's `client` and `network` stations
+  int instances = 0;                    // over all its devices
   Estimate queue_ms, service_ms;
   double input_ms = 0, wait_ms = 0, compute_ms = 0, output_ms = 0;  // service_ms by phase
   double utilization = 0;

@@ -31,7 +31,8 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       cpu_efficiency_(make_efficiency(params.node.cpu)),
       cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_)),
       pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count) {
-  StageResources on{sim, requests_, *cpu_, {}, pcie_};
+  if (params.node.network) network_ = std::make_unique<Network>(sim, *params.node.network);
+  StageResources on{sim, requests_, *cpu_, {}, pcie_, network_.get()};
   for (int g = 0; g < params.node.gpus.count; ++g) {
     gpus_.push_back(std::make_unique<Gpu>(sim, params.node.gpus, g));
     on.gpus.push_back(gpus_.back().get());
@@ -41,8 +42,15 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
   stages_.reserve(params.pipeline.size());
   for (std::uint32_t i = 0; i < params.pipeline.size(); ++i) {
     const std::string name = prefix + "stage/" + params.pipeline[i].name;
+    const StageParams& sp = params.pipeline[i];
+    if (sp.side == StageSide::kClient && params.workload.client->remote)
+      // A remote client's threads run on machines of their own: a core each, never shared.
+      client_cpu_ = std::make_unique<SharedServer>(sim, sp.instances, 1.0);
+    const bool remote = sp.side == StageSide::kClient && client_cpu_;
+    const StageResources at{sim,     requests_, remote ? *client_cpu_ : *cpu_,
+                            on.gpus, pcie_,     network_.get()};
     stages_.push_back(
-        std::make_unique<Stage>(*this, on, params, StagePlace{i, stations.of_stage(i), index},
+        std::make_unique<Stage>(*this, at, params, StagePlace{i, stations.of_stage(i), index},
                                 Rng::stream(params.seed, replication, name, "service"),
                                 Rng::stream(params.seed, replication, name, "wakeup")));
   }
@@ -72,6 +80,7 @@ void Node::describe_resources() {
       resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }
   pcie_.describe(resources_);
+  if (network_) network_->describe(resources_);
   if (fan_out_) fan_out_->describe(resources_);
 }
 
@@ -227,6 +236,7 @@ ModelCounters Node::counters() const {
     c.spilled_bytes += g->spilled_bytes();
   }
   pcie_.busy_areas(now, c.resource_busy_area);
+  if (network_) network_->busy_areas(now, c.resource_busy_area);
   if (fan_out_) fan_out_->busy_areas(now, c.resource_busy_area);
   return c;
 }

@@ -34,6 +34,24 @@ struct ImageParams {
   double weight = 1;  // relative frequency in the mix
 };
 
+/// A service time: a curve of (batch, pixels, bytes) or a distribution, in ns at speed 1.
+struct ServiceParams {
+  std::optional<Curve> curve;
+  std::string curve_name;
+  Distribution dist = Distribution::make(DistKind::kDeterministic, 0, 0);
+  double mean_hint_ns() const { return curve ? curve->mean_ns(CurveArgs{}) : dist.mean(); }
+};
+
+/// workload.client: the load generator (perf_analyzer) as part of the model. Its CPU work per
+/// request (build and send it, read the response: a curve of its bytes) runs on the node's CPU
+/// pool when it shares the host, or on cores of its own when it is remote; then the request
+/// crosses node.network. Reported as two stations before the pipeline, `client` and `network`.
+struct ClientParams {
+  bool remote = false;  // host: remote; false: the node's own host (perf_analyzer beside Triton)
+  ServiceParams cost;
+  int threads = 0;  // requests the client works on at once (closed: default the concurrency)
+};
+
 struct WorkloadParams {
   WorkloadMode mode = WorkloadMode::kOpen;
   // open (perf_analyzer --request-rate-range, MLPerf Server)
@@ -45,6 +63,7 @@ struct WorkloadParams {
   std::optional<Distribution> think_time;  // ns; none: next request sent on response
   // The image mix; empty: requests carry no payload (a plain queueing model).
   std::vector<ImageParams> images;
+  std::optional<ClientParams> client;  // none: requests appear at the server
 };
 
 struct PowerParams {
@@ -103,17 +122,20 @@ struct NodeParams {
   CpuParams cpu;
   GpuParams gpus;
   PcieParams pcie;
+  /// node.network: the link between the clients and the node, per direction; its latency is a
+  /// request-response round trip. Needed by workload.client.
+  std::optional<LinkParams> network;
 };
 
-enum class Device { kCpu, kGpu, kNvjpg, kPcie };
+enum class Device { kCpu, kGpu, kNvjpg, kPcie, kNetwork };
 
-/// A service time: a curve of (batch, pixels, bytes) or a distribution, in ns at speed 1.
-struct ServiceParams {
-  std::optional<Curve> curve;
-  std::string curve_name;
-  Distribution dist = Distribution::make(DistKind::kDeterministic, 0, 0);
-  double mean_hint_ns() const { return curve ? curve->mean_ns(CurveArgs{}) : dist.mean(); }
-};
+/// CPU and network stages run on the node's host, once per node; the others on every GPU.
+inline bool on_host(Device d) { return d == Device::kCpu || d == Device::kNetwork; }
+
+/// Which side of the wire a stage is on: the server's pipeline, or the client's work and the
+/// network that workload.client puts in front of it (perf_analyzer's Client Send and
+/// Network+Server Send/Recv).
+enum class StageSide { kServer, kClient, kNetwork };
 
 /// What a stage makes of the payload it consumed.
 struct OutputParams {
@@ -199,8 +221,9 @@ struct StageParams {
   std::optional<BatchingParams> batching;
   OutputParams output;
   Direction direction = Direction::kToGpu;  // device: pcie only
-  double speedup = 1.0;                // what-if: service (and cpu_service) times divided by this
-  std::optional<FanoutParams> fanout;  // multi-DNN: the stages after this one run per child
+  double speedup = 1.0;                 // what-if: service (and cpu_service) times divided by this
+  std::optional<FanoutParams> fanout;   // multi-DNN: the stages after this one run per child
+  StageSide side = StageSide::kServer;  // kClient, kNetwork: made from workload.client
 };
 
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };

@@ -30,7 +30,7 @@ ReplicationResult run_replication(const ScenarioParams& params, std::uint64_t re
   result.events = sim.events_processed();
   result.resources = cluster.resources();
   for (const Station& st : cluster.stations())
-    result.stages.push_back({st.name, st.instances * cluster.nodes(), st.per_child});
+    result.stages.push_back({st.name, st.instances * cluster.nodes(), st.per_child, st.side});
   return result;
 }
 

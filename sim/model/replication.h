@@ -15,6 +15,7 @@ struct StageInfo {
   std::string name;
   int instances = 0;       // over all devices and nodes (0: the balancer's queue, a broker)
   bool per_child = false;  // after a fan-out: visited by each child, not by each request
+  StageSide side = StageSide::kServer;
 };
 
 struct ReplicationResult {

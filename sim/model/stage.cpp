@@ -61,12 +61,13 @@ Stage::Stage(StageContext& context, const StageResources& resources, const Scena
       f != kNoFanout && index > f && pipe[f].fanout->broker.kind == BrokerKind::kFused;
   // Instances of CPU and GPU stages are threads that sleep when they have nothing to do; a fused
   // child stage's work runs in the held worker's thread, and a transfer stage is a copy.
-  sleeps_ = scenario.node.cpu.wakeup && !fused_child && params.device != Device::kPcie;
+  sleeps_ = scenario.node.cpu.wakeup && !fused_child && params.device != Device::kPcie &&
+            params.device != Device::kNetwork;
   const int ngroups = stage_devices(params, static_cast<int>(res_.gpus.size()));
   groups_.resize(static_cast<std::size_t>(ngroups));
   for (int g = 0; g < ngroups; ++g) {
     Group& grp = groups_[static_cast<std::size_t>(g)];
-    grp.gpu = params.device == Device::kCpu ? kHost : g;
+    grp.gpu = on_host(params.device) ? kHost : g;
     if (params.batching) {
       BatchingParams batching = *params.batching;
       if (fused_child) batching.max_queue_delay = 0;
@@ -115,7 +116,7 @@ std::uint32_t Stage::arrive(RequestId id) {
   r.stage_enter = now;
   in_stage_.add(now, 1);
   std::uint32_t g = 0;
-  if (params_.device != Device::kCpu) {
+  if (!on_host(params_.device)) {
     // Data already on a GPU stays there; the rest goes to the least-loaded GPU.
     g = r.location >= 0 ? static_cast<std::uint32_t>(r.location) : choose_group();
   }
@@ -343,6 +344,10 @@ void Stage::device_phase(std::uint32_t i) {
       return;
     case Device::kPcie:  // the transfer was the work
       output_phase(i);
+      return;
+    case Device::kNetwork:  // the payload crosses node.network; its time on an idle link is work
+      inst.work += res_.network->ideal_ns(inst.args.bytes);
+      res_.network->transfer(inst.args.bytes, *this, i);
       return;
   }
 }

@@ -13,7 +13,7 @@ Stations::Stations(const ScenarioParams& p) {
     const bool per_child = f != kNoFanout && i > f;
     of_stage_.push_back(static_cast<std::uint32_t>(all_.size()));
     all_.push_back({Station::Kind::kStage, s.name, static_cast<std::uint32_t>(i),
-                    s.instances * stage_devices(s, p.node.gpus.count), per_child});
+                    s.instances * stage_devices(s, p.node.gpus.count), per_child, s.side});
     if (i == f && has_broker_stage(p)) {  // its children pass through the broker next
       broker_ = static_cast<std::uint32_t>(all_.size());
       all_.push_back({Station::Kind::kBroker, broker_name(s.fanout->broker.kind), 0, 0, true});

@@ -12,18 +12,18 @@
 
 namespace servesim {
 
-/// A GPU stage (and a PCIe one) has its instances on every GPU; a CPU stage's are the node's.
-inline int stage_devices(const StageParams& s, int gpus) {
-  return s.device == Device::kCpu ? 1 : gpus;
-}
+/// A GPU stage (and a PCIe one) has its instances on every GPU; a CPU or network stage's are the
+/// node's.
+inline int stage_devices(const StageParams& s, int gpus) { return on_host(s.device) ? 1 : gpus; }
 
 struct Station {
   enum class Kind : std::uint8_t { kBalancer, kStage, kBroker };
   Kind kind = Kind::kStage;
   std::string name;
-  std::uint32_t stage = 0;  // kStage: its index in the pipeline
-  int instances = 0;        // servers per node (0: the balancer's queue and the broker)
-  bool per_child = false;   // after a fan-out: visited once per child, not per request
+  std::uint32_t stage = 0;              // kStage: its index in the pipeline
+  int instances = 0;                    // servers per node (0: the balancer's queue and the broker)
+  bool per_child = false;               // after a fan-out: visited once per child, not per request
+  StageSide side = StageSide::kServer;  // the client's work and the network: not the server's
 };
 
 class Stations {

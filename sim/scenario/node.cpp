@@ -204,6 +204,27 @@ const Table<LinkParams>& link_keys() {
   return table;
 }
 
+const Table<LinkParams>& network_keys() {
+  static const Table<LinkParams> table{
+      "",
+      {},
+      {
+          {.key = "bandwidth",
+           .type = quantity_type(Dimension::kBandwidth),
+           .at = &LinkParams::bytes_per_s,
+           .required = true,
+           .help = "toward the node: the NIC's line rate (e.g. 25Gb/s), or loopback's copy rate "
+                   "when the client shares the host",
+           .doc_type = "bandwidth, >= 1 kB/s"},
+          {.key = "latency",
+           .type = duration_type(true),
+           .at = &LinkParams::latency,
+           .help = "a request-response round trip (ping's RTT), paid once per request"},
+          source_key<LinkParams>(),
+      }};
+  return table;
+}
+
 const Table<PcieParams>& pcie_keys() {
   static const Table<PcieParams> table{
       "",
@@ -329,6 +350,15 @@ NodeParams parse_node(MapReader r) {
     if (p.gpus.count > 0 && !r.has("pcie"))
       r.fail("gpus", "a node with GPUs needs node.pcie (host_link and gpu_link bandwidths)");
   }
+  if (r.has("network")) {
+    MapReader n = r.child("network");
+    LinkParams l;
+    read_keys(n, network_keys(), l);
+    if (l.bytes_per_s < 1e3)
+      n.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
+    n.finish();
+    p.network = l;
+  }
   if (r.has("pcie")) {
     MapReader pc = r.child("pcie");
     read_keys(pc, pcie_keys(), p.pcie, [&](std::string_view key) {
@@ -362,6 +392,7 @@ Json node_json(const NodeParams& n) {
     j["pcie"] = {{"host_link", link_json(n.pcie.host_link)},
                  {"gpu_link", link_json(n.pcie.gpu_link)}};
   }
+  if (n.network) emit_keys(j["network"], network_keys(), *n.network);
   return j;
 }
 

@@ -12,7 +12,8 @@ const EnumNames<Device>& device_names() {
   static const EnumNames<Device> names{{Device::kCpu, "cpu"},
                                        {Device::kGpu, "gpu"},
                                        {Device::kNvjpg, "nvjpg"},
-                                       {Device::kPcie, "pcie"}};
+                                       {Device::kPcie, "pcie"},
+                                       {Device::kNetwork, "network"}};
   return names;
 }
 
@@ -32,9 +33,10 @@ const Table<StageParams>& stage_keys() {
            .type = choice_type(),
            .at = {&StageParams::device, device_names()},
            .required = true,
-           .help = "CPU pool, GPU compute engine, NVJPG engines, or an explicit transfer; `gpu`, "
-                   "`nvjpg`, `pcie` need `node.gpus.count > 0`, `nvjpg` needs `nvjpg_engines > "
-                   "0`"},
+           .help = "CPU pool, GPU compute engine, NVJPG engines, or an explicit transfer (PCIe, "
+                   "or the payload over `node.network`); `gpu`, `nvjpg`, `pcie` need "
+                   "`node.gpus.count > 0`, `nvjpg` needs `nvjpg_engines > 0`, `network` needs "
+                   "`node.network`"},
           {.key = "instances",
            .type = integer_type(1, 1'000'000),
            .at = &StageParams::instances,
@@ -354,6 +356,8 @@ OutputParams parse_output(const ConfigNode& node, const std::string& path, const
   return o;
 }
 
+}  // namespace
+
 ServiceParams parse_service(const ConfigNode& node, const std::string& path,
                             const CurveSet& curves) {
   ServiceParams s;
@@ -368,6 +372,8 @@ ServiceParams parse_service(const ConfigNode& node, const std::string& path,
   s.dist = parse_distribution(node, path);
   return s;
 }
+
+namespace {
 
 BatchingParams parse_batching(MapReader r) {
   BatchingParams b = batching_keys().defaults;
@@ -417,7 +423,9 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   p.name = *name;
   const Table<StageParams>& keys = stage_keys();
   read_key(r, keys, "device", p);
-  if (p.device != Device::kCpu && ctx.node.gpus.count == 0)
+  if (p.device == Device::kNetwork && !ctx.node.network)
+    r.fail("device", "device: network moves the payload over node.network: give node.network");
+  if (!on_host(p.device) && ctx.node.gpus.count == 0)
     r.fail("device", "device: " + std::string(device_names().name(p.device)) +
                          " needs GPUs: set node.gpus.count");
   if (p.device == Device::kNvjpg && ctx.node.gpus.nvjpg_engines == 0)
@@ -433,6 +441,9 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
     if (!read_key(r, keys, "direction", p)) r.require("direction");
     for (const char* k : {"service", "cpu_service"})
       if (r.get(k)) r.fail(k, "a pcie transfer's time comes from node.pcie, not a service time");
+  } else if (p.device == Device::kNetwork) {
+    for (const char* k : {"service", "cpu_service", "direction"})
+      if (r.get(k)) r.fail(k, "a network transfer's time comes from node.network");
   } else {
     if (r.get("direction")) r.fail("direction", "direction belongs to device: pcie");
     p.service = parse_service(r.require("service"), r.key_path("service"), ctx.curves);
@@ -480,12 +491,12 @@ void check_fanout(const ScenarioParams& p, const ConfigNode& pipe) {
   }
 }
 
-namespace {
-
 Json service_json(const ServiceParams& sv) {
   if (sv.curve) return Json{{"curve", sv.curve_name}};
   return distribution_json(sv.dist);
 }
+
+namespace {
 
 Json batching_json(const BatchingParams& b) {
   const Table<BatchingParams>& keys = batching_keys();
@@ -528,7 +539,7 @@ Json stage_json(const StageParams& s) {
   emit_key(st, keys, "speedup", s);
   if (s.device == Device::kPcie) {
     emit_key(st, keys, "direction", s);
-  } else {
+  } else if (s.device != Device::kNetwork) {
     st["service"] = service_json(s.service);
   }
   if (s.cpu_service) st["cpu_service"] = service_json(*s.cpu_service);

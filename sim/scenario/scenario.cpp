@@ -128,6 +128,8 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   for (std::size_t i = 0; i < pipe.items.size(); ++i)
     p.pipeline.push_back(parse_stage(pipe.items[i], i, names, ctx));
   check_fanout(p, pipe);
+  if (MapReader w = r.child("workload"); w.holds("client"))
+    parse_client(w.child("client"), curves, p);
   r.finish();
   check_closed_loop(p, r);
   return p;
@@ -164,7 +166,8 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
   j["cluster"] = cluster_json(p.cluster);
   j["node"] = node_json(p.node);
   auto& pipe = j["pipeline"] = Json::array();
-  for (const auto& s : p.pipeline) pipe.push_back(stage_json(s));
+  for (const auto& s : p.pipeline)  // workload.client's stations are written as workload.client
+    if (s.side == StageSide::kServer) pipe.push_back(stage_json(s));
   j["curves"] = Json::object();
   for (const auto& s : p.pipeline) {
     for (const ServiceParams* sv : {&s.service, s.cpu_service ? &*s.cpu_service : nullptr})

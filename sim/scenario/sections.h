@@ -59,6 +59,7 @@ const Table<GpuParams>& gpu_keys();
 const Table<GpuParams>& copy_engine_keys();
 const Table<PcieParams>& pcie_keys();
 const Table<LinkParams>& link_keys();
+const Table<LinkParams>& network_keys();
 NodeParams parse_node(MapReader r);
 Json node_json(const NodeParams& n);
 
@@ -91,6 +92,17 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
 /// The stages after a fan-out stage run per child; what they may not do, and the broker's name.
 void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
 Json stage_json(const StageParams& s);
+/// A stage's `service` (or any service time): `{curve: NAME}` or a distribution.
+ServiceParams parse_service(const ConfigNode& node, const std::string& path,
+                            const CurveSet& curves);
+Json service_json(const ServiceParams& sv);
+
+// client.cpp: workload.client, the load generator as part of the model.
+const Table<ClientParams>& client_keys();
+/// Reads workload.client (after the curves it may name) into p.workload.client, and puts its
+/// two stations, `client` and `network`, in front of p.pipeline.
+void parse_client(MapReader r, const CurveSet& curves, ScenarioParams& p);
+Json client_json(const ClientParams& c);
 
 // broker.cpp: a fan-out stage's children and broker. `broker.kind`'s names are the model's
 // (kBrokerNames), which names a broker's station with them.

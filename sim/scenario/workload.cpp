@@ -55,6 +55,12 @@ const Table<WorkloadParams>& workload_keys() {
            .at = &WorkloadParams::concurrency,
            .help = "clients, each with one request outstanding",
            .doc_default = "required if closed"},
+          {.key = "client",
+           .type = custom_type(),
+           .help = "the load generator as part of the model: its CPU work per request and the "
+                   "network between it and the node (docs/model.md)",
+           .doc_type = "map (below)",
+           .doc_default = "none (requests appear at the server)"},
           {.key = "think_time",
            .type = custom_type(),
            .help = "closed: pause between a response (or a rejection) and the next send; a "
@@ -243,6 +249,7 @@ WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
     for (const char* k : {"rate", "arrival", "cv"})
       if (r.get(k)) r.fail(k, std::string(k) + " belongs to mode: open");
   }
+  r.get("client");  // read with the pipeline, whose curves it may name (parse_client)
   r.finish();
   return p;
 }
@@ -405,6 +412,7 @@ Json workload_json(const WorkloadParams& p) {
     emit_key(w, keys, "concurrency", p);
     if (p.think_time) w["think_time"] = distribution_json(*p.think_time);
   }
+  if (p.client) w["client"] = client_json(*p.client);
   if (!p.images.empty()) {
     auto& ims = w["images"] = Json::array();
     for (const auto& im : p.images) {
