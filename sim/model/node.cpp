@@ -23,7 +23,7 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       stations_(stations),
       index_(index),
       cpu_(make_cpu(sim, params.node.cpu)),
-      pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count) {
+      pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count, params.node.memory) {
   StageResources on{sim, requests_, *cpu_, {}, pcie_};
   for (int g = 0; g < params.node.gpus.count; ++g) {
     gpus_.push_back(std::make_unique<Gpu>(sim, params.node.gpus, g));
