@@ -92,15 +92,14 @@ TEST_CASE("the resolved config writes the topology and memory back, and reads th
   const ScenarioParams q = parse_scenario(parse_yaml(j.dump(), "<resolved>"));
   CHECK(resolved_config(q).dump() == j.dump());
   // The old form writes no topology and, without node.memory, no memory.
-  const std::string flat = edit(kTree.substr(kTree.find("    topology:"),
-                                             kTree.find("    source: test") -
-                                                 kTree.find("    topology:")),
-                                "    host_link: {bandwidth: 32GB/s}\n"
-                                "    gpu_link: {bandwidth: 16GB/s}\n");
+  const std::string flat =
+      edit(kTree.substr(kTree.find("    topology:"),
+                        kTree.find("    source: test") - kTree.find("    topology:")),
+           "    host_link: {bandwidth: 32GB/s}\n"
+           "    gpu_link: {bandwidth: 16GB/s}\n");
   const auto k = resolved_config(test::parse(flat, {"node.memory.bandwidth=1GB/s"}));
-  CHECK(k["node"]["pcie"].dump() ==
-        R"({"host_link":{"bandwidth":"3.2e+10B/s","latency":"0s"},)"
-        R"("gpu_link":{"bandwidth":"1.6e+10B/s","latency":"0s"}})");
+  CHECK(k["node"]["pcie"].dump() == R"({"host_link":{"bandwidth":"3.2e+10B/s","latency":"0s"},)"
+                                    R"("gpu_link":{"bandwidth":"1.6e+10B/s","latency":"0s"}})");
 }
 
 TEST_CASE("a link of the topology is reached by its name with --set", "[unit]") {
@@ -114,8 +113,9 @@ TEST_CASE("a parent that names no link is an error at the parent", "[unit]") {
 }
 
 TEST_CASE("parents that form a cycle are an error at the cycle's first link", "[unit]") {
-  const std::string text = edit("{name: dmi, bandwidth", "{name: dmi, parent: chipset_slot1, "
-                                                         "bandwidth");
+  const std::string text = edit("{name: dmi, bandwidth",
+                                "{name: dmi, parent: chipset_slot1, "
+                                "bandwidth");
   expect_error(text, "node.pcie.topology.dmi.parent", "name: dmi",
                "cycle (dmi -> chipset_slot1 -> dmi)");
   // A link that is its own parent is the shortest cycle.
@@ -135,8 +135,9 @@ TEST_CASE("a link name with a dot is refused: --set could not reach it", "[unit]
 
 TEST_CASE("a GPU port that is not a link is an error at the port", "[unit]") {
   const std::string text = edit("[slot1, slot2,", "[slot1, slot3,");
-  expect_error(text, "node.pcie.gpu_ports", "gpu_ports", "no link of node.pcie.topology is named "
-                                                         "'slot3'");
+  expect_error(text, "node.pcie.gpu_ports", "gpu_ports",
+               "no link of node.pcie.topology is named "
+               "'slot3'");
 }
 
 TEST_CASE("two GPUs on one port are an error: a slot holds one card", "[unit]") {
@@ -145,8 +146,7 @@ TEST_CASE("two GPUs on one port are an error: a slot holds one card", "[unit]") 
 }
 
 TEST_CASE("more GPUs than ports says how many ports there are and what to do", "[unit]") {
-  const ConfigError e =
-      config_error([&] { test::parse(kTree, {"node.gpus.count=4"}); });
+  const ConfigError e = config_error([&] { test::parse(kTree, {"node.gpus.count=4"}); });
   CHECK(e.key() == "node.pcie.gpu_ports");
   CHECK(e.mark().line == line_of(kTree, "gpu_ports"));
   CHECK_THAT(e.message(), Contains("has 3 port(s) but node.gpus.count is 4"));
@@ -155,8 +155,7 @@ TEST_CASE("more GPUs than ports says how many ports there are and what to do", "
   CHECK_NOTHROW(test::parse(kTree, {"node.gpus.count=3"}));
 }
 
-TEST_CASE("a link's bandwidth below 1 kB/s or not above 0 is an error at the bandwidth",
-          "[unit]") {
+TEST_CASE("a link's bandwidth below 1 kB/s or not above 0 is an error at the bandwidth", "[unit]") {
   expect_error(edit("bandwidth: 16GB/s", "bandwidth: 999B/s"), "node.pcie.topology.dmi.bandwidth",
                "999B/s", "slower than 1 kB/s");
   CHECK_NOTHROW(test::parse(edit("bandwidth: 16GB/s", "bandwidth: 1kB/s")));
@@ -172,8 +171,8 @@ TEST_CASE("a link's bandwidth below 1 kB/s or not above 0 is an error at the ban
 TEST_CASE("a topology together with host_link or gpu_link is an error at the old key", "[unit]") {
   for (const std::string key : {"host_link", "gpu_link"}) {
     INFO(key);
-    const std::string text = edit("    source: test\n", "    source: test\n    " + key +
-                                                             ": {bandwidth: 25GB/s}\n");
+    const std::string text =
+        edit("    source: test\n", "    source: test\n    " + key + ": {bandwidth: 25GB/s}\n");
     expect_error(text, "node.pcie." + key, key + ":", "replaces host_link and gpu_link");
   }
   // The --set of the old form's guide says where the link is now.
@@ -184,8 +183,7 @@ TEST_CASE("a topology together with host_link or gpu_link is an error at the old
   CHECK_THAT(e.message(), Contains("node.pcie.topology.NAME.bandwidth"));
 }
 
-TEST_CASE("gpu_ports without a topology, or a topology without gpu_ports, is an error",
-          "[unit]") {
+TEST_CASE("gpu_ports without a topology, or a topology without gpu_ports, is an error", "[unit]") {
   const std::string flat =
       "run: {duration: 1s}\n"
       "workload: {mode: open, rate: 10/s}\n"
@@ -204,15 +202,13 @@ TEST_CASE("gpu_ports without a topology, or a topology without gpu_ports, is an 
   CHECK(e.mark().line == line_of(kTree, "  pcie:"));
 }
 
-TEST_CASE("a bifurcation with a link that does not exist, or with itself, is an error",
-          "[unit]") {
+TEST_CASE("a bifurcation with a link that does not exist, or with itself, is an error", "[unit]") {
   expect_error(edit("{with: slot2,", "{with: slot9,"), "node.pcie.topology.slot1.bifurcation.with",
                "slot9", "no link of node.pcie.topology is named 'slot9'");
   expect_error(edit("{with: slot2,", "{with: slot1,"), "node.pcie.topology.slot1.bifurcation.with",
                "{with: slot1", "cannot bifurcate with itself");
   expect_error(edit("bandwidth: 12.8GB/s}\n", "bandwidth: 30GB/s}\n"),
-               "node.pcie.topology.slot1.bifurcation.bandwidth", "bifurcation:",
-               "trains narrower");
+               "node.pcie.topology.slot1.bifurcation.bandwidth", "bifurcation:", "trains narrower");
 }
 
 TEST_CASE("an empty topology, or a link of unknown keys, is an error", "[unit]") {
@@ -223,8 +219,8 @@ TEST_CASE("an empty topology, or a link of unknown keys, is an error", "[unit]")
   });
   CHECK(empty.key() == "node.pcie.topology");
   CHECK_THAT(empty.message(), Contains("non-empty list of links"));
-  expect_error(edit("latency: 1us}", "latency: 1us, width: 16}"), "node.pcie.topology.cpu_x16.width",
-               "width", "unknown key");
+  expect_error(edit("latency: 1us}", "latency: 1us, width: 16}"),
+               "node.pcie.topology.cpu_x16.width", "width", "unknown key");
 }
 
 }  // namespace servesim
