@@ -17,18 +17,27 @@ FlowNetwork::LinkId FlowNetwork::add_link(std::string name, double bytes_per_s, 
   return static_cast<LinkId>(links_.size() - 1);
 }
 
-FlowNetwork::RouteId FlowNetwork::add_route(std::vector<LinkId> links) {
-  assert(!links.empty());
+FlowNetwork::RouteId FlowNetwork::add_route(const std::vector<LinkId>& links) {
+  std::vector<Crossing> crossings;
+  crossings.reserve(links.size());
+  for (const LinkId l : links) crossings.push_back({l, 1.0});
+  return add_weighted_route(std::move(crossings));
+}
+
+FlowNetwork::RouteId FlowNetwork::add_weighted_route(std::vector<Crossing> crossings) {
+  assert(!crossings.empty());
   const auto id = static_cast<RouteId>(routes_.size());
   Route route;
-  for (std::size_t i = 0; i < links.size(); ++i) {
-    assert(links[i] < links_.size());
-    assert(std::find(links.begin(), links.begin() + static_cast<std::ptrdiff_t>(i), links[i]) ==
-           links.begin() + static_cast<std::ptrdiff_t>(i));
-    route.latency += links_[links[i]].latency;
-    links_[links[i]].routes.push_back(id);
+  for (const Crossing& c : crossings) {
+    assert(c.link < links_.size());
+    assert(std::isfinite(c.weight) && c.weight > 0);
+    assert(std::find(route.links.begin(), route.links.end(), c.link) == route.links.end());
+    route.latency += links_[c.link].latency;
+    route.links.push_back(c.link);
+    route.weights.push_back(c.weight);
+    links_[c.link].routes.push_back(id);
+    links_[c.link].weights.push_back(c.weight);
   }
-  route.links = std::move(links);
   route.last = sim_.now();
   routes_.push_back(std::move(route));
   return id;
@@ -74,12 +83,15 @@ void FlowNetwork::advance_all() {
 }
 
 void FlowNetwork::reallocate(RouteId touched) {
-  // Progressive filling over routes: every flow of a route is alike, so a route weighs as many
-  // flows as it carries. Each round the link with the smallest fair share freezes the routes
-  // crossing it at that share, so there are at most as many rounds as active routes.
+  // Progressive filling over routes: every flow of a route is alike, so a route counts as many
+  // flows as it carries, each with the route's weight on the link. A link's fair rate is what it
+  // has left over the summed weights of its unfrozen flows; each round the link with the smallest
+  // fair rate freezes the routes crossing it at that rate, so there are at most as many rounds
+  // as active routes.
   for (Link& l : links_) {
     l.left = l.capacity;
     l.unfrozen = 0;
+    l.weight = 0.0;
   }
   std::size_t remaining = 0;
   for (Route& rt : routes_) {
@@ -87,15 +99,21 @@ void FlowNetwork::reallocate(RouteId touched) {
     rt.frozen = rt.heap.empty();
     if (rt.frozen) continue;
     ++remaining;
-    for (const LinkId l : rt.links) links_[l].unfrozen += rt.heap.size();
+    const double n = static_cast<double>(rt.heap.size());
+    for (std::size_t i = 0; i < rt.links.size(); ++i) {
+      links_[rt.links[i]].unfrozen += rt.heap.size();
+      links_[rt.links[i]].weight += n * rt.weights[i];
+    }
   }
   while (remaining > 0) {
     std::size_t best = links_.size();
     double share = 0.0;
     for (std::size_t i = 0; i < links_.size(); ++i) {
       const Link& l = links_[i];
-      if (l.unfrozen == 0) continue;
-      const double s = l.left / static_cast<double>(l.unfrozen);
+      if (l.unfrozen == 0)
+        continue;  // the count, not the weight: a sum of weights may not
+                   // return to exactly 0
+      const double s = l.left / l.weight;
       if (best == links_.size() || s < share) {
         best = i;
         share = s;
@@ -109,9 +127,11 @@ void FlowNetwork::reallocate(RouteId touched) {
       rt.next_rate = share;
       --remaining;
       const double n = static_cast<double>(rt.heap.size());
-      for (const LinkId l : rt.links) {
-        links_[l].left = std::max(0.0, links_[l].left - share * n);
-        links_[l].unfrozen -= rt.heap.size();
+      for (std::size_t i = 0; i < rt.links.size(); ++i) {
+        Link& l = links_[rt.links[i]];
+        l.left = std::max(0.0, l.left - share * n * rt.weights[i]);
+        l.unfrozen -= rt.heap.size();
+        l.weight -= n * rt.weights[i];
       }
     }
   }
@@ -129,8 +149,10 @@ void FlowNetwork::reallocate(RouteId touched) {
   const Time now = sim_.now();
   for (Link& l : links_) {
     double allocated = 0.0;
-    for (const RouteId r : l.routes)
-      allocated += routes_[r].rate * static_cast<double>(routes_[r].heap.size());
+    for (std::size_t i = 0; i < l.routes.size(); ++i) {
+      const Route& rt = routes_[l.routes[i]];
+      allocated += rt.rate * static_cast<double>(rt.heap.size()) * l.weights[i];
+    }
     l.util.set(now, allocated / l.capacity);
   }
 }
@@ -179,7 +201,8 @@ void FlowNetwork::on_event(std::uint32_t kind, std::uint64_t arg) {
     std::pop_heap(rt.heap.begin(), rt.heap.end(), Later{});
     done_.push_back(rt.heap.back());
     rt.heap.pop_back();
-    for (const LinkId l : rt.links) links_[l].carried += done_.back().bytes;
+    for (std::size_t i = 0; i < rt.links.size(); ++i)
+      links_[rt.links[i]].carried += done_.back().bytes * rt.weights[i];
   }
   if (rt.heap.empty()) rt.virtual_bytes = 0.0;  // restart the clock: keeps its precision
   reallocate(r);

@@ -13,17 +13,26 @@ namespace servesim {
 
 /// A flow first waits its route's latency (no bandwidth used), then moves its bytes at the rate
 /// max-min fair sharing gives it; the allocation is recomputed whenever a flow enters its transfer
-/// or finishes. Links are directional: full duplex means one link per direction.
+/// or finishes. Links are directional: full duplex means one link per direction. A route may
+/// cross a link with a weight w (bytes on the link per byte moved: a copy through host memory
+/// reads and writes it); a flow moving r bytes per ns then takes w x r of that link's capacity.
 class FlowNetwork final : public EventHandler {
  public:
   using LinkId = std::uint32_t;
   using RouteId = std::uint32_t;
+  struct Crossing {
+    LinkId link;
+    double weight = 1.0;  // bytes on the link per byte moved, > 0
+  };
 
   explicit FlowNetwork(Simulator& sim) : sim_(sim) {}
 
   LinkId add_link(std::string name, double bytes_per_s, Time latency);
-  /// A fixed path over distinct links; its latency is the sum of theirs.
-  RouteId add_route(std::vector<LinkId> links);
+  /// A fixed path over distinct links; its latency is the sum of theirs. May be added at any
+  /// time, even while flows run on other routes.
+  RouteId add_route(const std::vector<LinkId>& links);
+  /// The same, each link crossed with its weight.
+  RouteId add_weighted_route(std::vector<Crossing> crossings);
 
   /// Moves `bytes` over `route`; calls owner.work_done(token) when the last byte is through.
   void start(RouteId route, double bytes, WorkOwner& owner, std::uint64_t token);
@@ -35,7 +44,7 @@ class FlowNetwork final : public EventHandler {
   /// Integral of allocated / capacity over time, in nanoseconds: utilisation over a window is
   /// the difference of two readings divided by the window's length.
   double utilization_area(LinkId l, Time now) const { return links_[l].util.area(now); }
-  /// Bytes of the flows that have finished crossing the link.
+  /// Bytes of the flows that have finished crossing the link, each times its route's weight there.
   double bytes_carried(LinkId l) const { return links_[l].carried; }
   /// Flows on the route in their transfer phase (latency waits not counted).
   std::size_t active_flows(RouteId r) const { return routes_[r].heap.size(); }
@@ -54,9 +63,11 @@ class FlowNetwork final : public EventHandler {
     TimeIntegral util;
     double carried = 0.0;
     std::vector<RouteId> routes;  // routes crossing this link, ascending
+    std::vector<double> weights;  // each route's weight on this link, in the same order
     // Water-filling scratch.
     double left = 0.0;
     std::uint64_t unfrozen = 0;  // flows of not-yet-frozen routes crossing the link
+    double weight = 0.0;         // the sum of their weights
   };
   // All flows of one route get the same rate, so as in CpuPool one virtual clock (bytes moved by
   // each flow) serves them all; only the earliest finish mark holds an event.
@@ -74,6 +85,7 @@ class FlowNetwork final : public EventHandler {
   };
   struct Route {
     std::vector<LinkId> links;
+    std::vector<double> weights;  // per link, in the same order
     Time latency = 0;
     std::vector<Item> heap;  // min-heap by (finish, order)
     double rate = 0.0;       // bytes per ns per flow

@@ -1,28 +1,110 @@
 #include "sim/model/interconnect.h"
 
+#include <algorithm>
+#include <cassert>
 #include <string>
 
 namespace servesim {
 
-Interconnect::Interconnect(Simulator& sim, const PcieParams& pcie, const GpuParams& gpu, int gpus)
+std::vector<int> pcie_chain(const PcieParams& pcie, int gpu) {
+  std::vector<int> chain;
+  // The parser refuses cycles; the bound keeps a broken tree from looping all the same.
+  for (int l = pcie.gpu_ports.at(static_cast<std::size_t>(gpu));
+       l >= 0 && chain.size() <= pcie.topology.size();
+       l = pcie.topology[static_cast<std::size_t>(l)].parent)
+    chain.push_back(l);
+  return chain;
+}
+
+Time pcie_route_latency(const PcieParams& pcie, int gpu) {
+  if (pcie.topology.empty()) return pcie.host_link.latency + pcie.gpu_link.latency;
+  Time latency = 0;
+  for (const int l : pcie_chain(pcie, gpu))
+    latency += pcie.topology[static_cast<std::size_t>(l)].link.latency;
+  return latency;
+}
+
+Interconnect::Interconnect(Simulator& sim, const PcieParams& pcie, const GpuParams& gpu, int gpus,
+                           const MemoryParams& memory)
     : sim_(sim), pcie_(sim) {
-  if (gpus <= 0) return;
-  const auto host_h2d =
-      pcie_.add_link("pcie.host_h2d", pcie.host_link.bytes_per_s, pcie.host_link.latency);
-  const auto host_d2h =
-      pcie_.add_link("pcie.host_d2h", pcie.host_link.bytes_per_s, pcie.host_link.latency);
-  links_ = {host_h2d, host_d2h};
-  ports_.reserve(static_cast<std::size_t>(gpus));
-  for (int g = 0; g < gpus; ++g) {
-    const std::string name = "pcie.gpu" + std::to_string(g);
-    const auto down =
-        pcie_.add_link(name + "_h2d", pcie.gpu_link.bytes_per_s, pcie.gpu_link.latency);
-    const auto up = pcie_.add_link(name + "_d2h", pcie.gpu_link.bytes_per_s, pcie.gpu_link.latency);
-    links_.push_back(down);
-    links_.push_back(up);
-    ports_.push_back(Port{Slots(gpu.h2d_engines), Slots(gpu.d2h_engines),
-                          pcie_.add_route({host_h2d, down}), pcie_.add_route({up, host_d2h})});
+  // Each GPU's route towards the GPU, root first, as (h2d, d2h) links of each hop.
+  const auto hops = gpus <= 0               ? std::vector<std::vector<Hop>>()
+                    : pcie.topology.empty() ? add_flat_links(pcie, gpus)
+                                            : add_tree_links(pcie, gpus);
+  if (memory.bytes_per_s > 0) {
+    has_memory_ = true;
+    memory_ = pcie_.add_link("memory", memory.bytes_per_s, 0);
+    links_.push_back(memory_);
   }
+  ports_.reserve(hops.size());
+  for (const auto& route : hops) {
+    // H2D reads host memory before its bytes go down the tree; D2H writes it at the end.
+    std::vector<FlowNetwork::LinkId> down, up;
+    if (has_memory_) down.push_back(memory_);
+    for (const Hop& h : route) down.push_back(h.h2d);
+    for (auto h = route.rbegin(); h != route.rend(); ++h) up.push_back(h->d2h);
+    if (has_memory_) up.push_back(memory_);
+    ports_.push_back(Port{Slots(gpu.h2d_engines), Slots(gpu.d2h_engines), pcie_.add_route(down),
+                          pcie_.add_route(up)});
+  }
+}
+
+Interconnect::Hop Interconnect::add_hop(const std::string& name, double bytes_per_s, Time latency) {
+  const Hop h{pcie_.add_link(name + "_h2d", bytes_per_s, latency),
+              pcie_.add_link(name + "_d2h", bytes_per_s, latency)};
+  links_.push_back(h.h2d);
+  links_.push_back(h.d2h);
+  return h;
+}
+
+std::vector<std::vector<Interconnect::Hop>> Interconnect::add_flat_links(const PcieParams& pcie,
+                                                                         int gpus) {
+  const Hop host = add_hop("pcie.host", pcie.host_link.bytes_per_s, pcie.host_link.latency);
+  std::vector<std::vector<Hop>> out;
+  for (int g = 0; g < gpus; ++g)
+    out.push_back({host, add_hop("pcie.gpu" + std::to_string(g), pcie.gpu_link.bytes_per_s,
+                                 pcie.gpu_link.latency)});
+  return out;
+}
+
+std::vector<std::vector<Interconnect::Hop>> Interconnect::add_tree_links(const PcieParams& pcie,
+                                                                         int gpus) {
+  // Only the links some GPU's route crosses become links (and resources): an empty slot carries
+  // nothing. A bifurcated link trains narrower when a GPU sits on (or below) its partner.
+  std::vector<bool> used(pcie.topology.size(), false);
+  std::vector<std::vector<int>> chains;
+  for (int g = 0; g < gpus; ++g) {
+    chains.push_back(pcie_chain(pcie, g));
+    for (const int l : chains.back()) used[static_cast<std::size_t>(l)] = true;
+  }
+  std::vector<Hop> hop(pcie.topology.size());
+  for (std::size_t l = 0; l < pcie.topology.size(); ++l) {
+    if (!used[l]) continue;
+    const PcieTreeLink& t = pcie.topology[l];
+    const bool narrow = t.narrow_with >= 0 && used[static_cast<std::size_t>(t.narrow_with)];
+    hop[l] = add_hop("pcie." + t.name, narrow ? t.narrow_bytes_per_s : t.link.bytes_per_s,
+                     t.link.latency);
+  }
+  std::vector<std::vector<Hop>> out;
+  for (const auto& chain : chains) {
+    std::vector<Hop> route;
+    for (auto l = chain.rbegin(); l != chain.rend(); ++l)
+      route.push_back(hop[static_cast<std::size_t>(*l)]);
+    out.push_back(std::move(route));
+  }
+  return out;
+}
+
+void Interconnect::memory_flow(double bytes, double weight, WorkOwner& owner, std::uint64_t token) {
+  assert(has_memory_);
+  // One route per weight, made the first time that weight is asked for.
+  auto it = std::find_if(memory_routes_.begin(), memory_routes_.end(),
+                         [&](const auto& r) { return r.first == weight; });
+  if (it == memory_routes_.end()) {
+    memory_routes_.emplace_back(weight, pcie_.add_weighted_route({{memory_, weight}}));
+    it = memory_routes_.end() - 1;
+  }
+  pcie_.start(it->second, bytes, owner, token);
 }
 
 void Interconnect::transfer(int gpu, Direction dir, double bytes, WorkOwner& owner,

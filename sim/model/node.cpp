@@ -30,7 +30,7 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       index_(index),
       cpu_efficiency_(make_efficiency(params.node.cpu)),
       cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_)),
-      pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count) {
+      pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count, params.node.memory) {
   if (params.node.network) network_ = std::make_unique<Network>(sim, *params.node.network);
   StageResources on{sim, requests_, *cpu_, {}, pcie_, network_.get()};
   for (int g = 0; g < params.node.gpus.count; ++g) {

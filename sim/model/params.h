@@ -113,9 +113,33 @@ struct LinkParams {
   Time latency = 0;
 };
 
+/// One link of a PCIe tree (node.pcie.topology), one per direction. The names are for reports
+/// and the resolved config; the structure is in the indices.
+struct PcieTreeLink {
+  std::string name;
+  std::string parent_name;  // "" for a root port (a link from the root complex)
+  int parent = -1;          // index in the topology; -1: a root port
+  LinkParams link;
+  /// Bifurcation: the link trains at narrow_bytes_per_s when a GPU's route crosses link
+  /// `narrow_with` (a sibling slot sharing its lanes); -1: never.
+  std::string narrow_with_name;
+  int narrow_with = -1;
+  double narrow_bytes_per_s = 0;
+};
+
 struct PcieParams {
   LinkParams host_link;  // the shared root complex / switch uplink, per direction
   LinkParams gpu_link;   // each GPU's own link, per direction
+  /// The tree form instead of host_link and gpu_link, when not empty: GPU g attaches to link
+  /// topology[gpu_ports[g]], and its route is the chain of links from there up to a root port.
+  std::vector<PcieTreeLink> topology;
+  std::vector<int> gpu_ports;
+};
+
+/// Host memory (node.memory): one link shared by both directions (a DRAM bus is not duplex),
+/// crossed by every DMA; bytes_per_s 0: not modelled.
+struct MemoryParams {
+  double bytes_per_s = 0;
 };
 
 struct NodeParams {
@@ -125,6 +149,7 @@ struct NodeParams {
   /// node.network: the link between the clients and the node, per direction; its latency is a
   /// request-response round trip. Needed by workload.client.
   std::optional<LinkParams> network;
+  MemoryParams memory;
 };
 
 enum class Device { kCpu, kGpu, kNvjpg, kPcie, kNetwork };

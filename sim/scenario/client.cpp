@@ -42,20 +42,23 @@ void parse_client(MapReader r, const CurveSet& curves, ScenarioParams& p) {
   c.cost = parse_service(r.require("cost"), r.key_path("cost"), curves);
   if (!read_key(r, keys, "threads", c)) {
     if (p.workload.mode == WorkloadMode::kOpen)
-      r.fail("threads", "an open workload's client needs `threads` (requests it works on at "
-                        "once); a closed one has one per client");
+      r.fail("threads",
+             "an open workload's client needs `threads` (requests it works on at "
+             "once); a closed one has one per client");
     c.threads = p.workload.concurrency;
   }
   read_key(r, keys, "source", c);
   if (!p.node.network)
-    r.fail("host", "a client sends its requests over node.network: give node.network "
-                   "(bandwidth, and latency: a round trip; loopback when host: node)");
+    r.fail("host",
+           "a client sends its requests over node.network: give node.network "
+           "(bandwidth, and latency: a round trip; loopback when host: node)");
   r.finish();
   for (const auto& st : p.pipeline)
     if (st.name == "client" || st.name == "network")
       r.fail("host",
              "workload.client adds stations named 'client' and 'network' before the "
-             "pipeline; stage '" + st.name + "' has one of those names: rename it");
+             "pipeline; stage '" +
+                 st.name + "' has one of those names: rename it");
   StageParams send;
   send.name = "client";
   send.device = Device::kCpu;
@@ -73,7 +76,8 @@ void parse_client(MapReader r, const CurveSet& curves, ScenarioParams& p) {
 
 Json client_json(const ClientParams& c) {
   Json j;
-  emit_keys(j, client_keys(), c, [&](std::string_view /*cost*/) { j["cost"] = service_json(c.cost); });
+  emit_keys(j, client_keys(), c,
+            [&](std::string_view /*cost*/) { j["cost"] = service_json(c.cost); });
   return j;
 }
 

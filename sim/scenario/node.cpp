@@ -1,7 +1,10 @@
 // `node`: the machine every node of a cluster is, its CPU, GPUs and PCIe links.
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "sim/scenario/sections.h"
 
@@ -234,13 +237,92 @@ const Table<PcieParams>& pcie_keys() {
            .type = custom_type(),
            .help = "the root complex / switch uplink shared by all GPUs of the node",
            .doc_type = "link (below)",
-           .doc_default = "required"},
+           .doc_default = "required without `topology`"},
           {.key = "gpu_link",
            .type = custom_type(),
            .help = "each GPU's own link",
            .doc_type = "link (below)",
-           .doc_default = "required"},
+           .doc_default = "required without `topology`"},
+          {.key = "topology",
+           .type = custom_type(),
+           .help = "instead of `host_link` and `gpu_link`: a tree of links from the root complex "
+                   "down to the slots, each a link per direction (keys below); a GPU's route is "
+                   "the chain from its port up to a root port",
+           .doc_type = "list of links",
+           .doc_default = "none"},
+          {.key = "gpu_ports",
+           .type = custom_type(),
+           .help = "GPU g sits on the link named by item g; one GPU per link, and at least "
+                   "`node.gpus.count` items",
+           .doc_type = "list of link names",
+           .doc_default = "required with `topology`"},
           source_key<PcieParams>(),
+      }};
+  return table;
+}
+
+const Table<PcieTreeLink>& tree_link_keys() {
+  static const Table<PcieTreeLink> table{
+      "topology[].",
+      {},
+      {
+          {.key = "name",
+           .type = name_type(),
+           .at = &PcieTreeLink::name,
+           .required = true,
+           .help = "unique; reports name the link's resources `pcie.NAME_h2d` and `pcie.NAME_d2h`; "
+                   "no spaces, dots, commas or brackets (`--set node.pcie.topology.NAME.key=...`)"},
+          {.key = "parent",
+           .type = string_type(),
+           .at = &PcieTreeLink::parent_name,
+           .emit = Emit::kUnlessDefault,
+           .help = "the link above this one; none: a root port of the root complex",
+           .doc_type = "link name",
+           .doc_default = "none"},
+          {.key = "bifurcation",
+           .type = custom_type(),
+           .help = "the link trains narrower while a GPU sits on (or below) another link "
+                   "that shares its lanes (keys below)",
+           .doc_type = "map",
+           .doc_default = "none"},
+      }};
+  return table;
+}
+
+const Table<PcieTreeLink>& bifurcation_keys() {
+  static const Table<PcieTreeLink> table{
+      "topology[].bifurcation.",
+      {},
+      {
+          {.key = "with",
+           .type = string_type(),
+           .at = &PcieTreeLink::narrow_with_name,
+           .required = true,
+           .help = "the link (another slot) whose GPU narrows this one",
+           .doc_type = "link name"},
+          {.key = "bandwidth",
+           .type = quantity_type(Dimension::kBandwidth),
+           .at = &PcieTreeLink::narrow_bytes_per_s,
+           .required = true,
+           .help = "this link's bandwidth in each direction while it is narrowed",
+           .doc_type = "bandwidth, >= 1 kB/s, <= the link's"},
+      }};
+  return table;
+}
+
+const Table<MemoryParams>& memory_keys() {
+  static const Table<MemoryParams> table{
+      "",
+      {},
+      {
+          {.key = "bandwidth",
+           .type = quantity_type(Dimension::kBandwidth),
+           .at = &MemoryParams::bytes_per_s,
+           .required = true,
+           .help = "host DRAM bandwidth, reads and writes together: one link crossed by every "
+                   "PCIe transfer in either direction",
+           .doc_type = "bandwidth, >= 1 kB/s"},
+          source_key<MemoryParams>(),
       }};
   return table;
 }
@@ -324,12 +406,22 @@ GpuParams parse_gpus(MapReader g) {
   return p;
 }
 
-LinkParams parse_link(MapReader r) {
+/// A bandwidth under 1 kB/s is a unit mistake (1GB where 1GB/s was meant is refused earlier).
+void check_bandwidth(const MapReader& r, std::string_view key, double bytes_per_s) {
+  if (bytes_per_s < 1e3) r.fail(key, "a link slower than 1 kB/s is surely a unit mistake");
+}
+
+/// A link's bandwidth and latency, in a map that may hold other keys too.
+LinkParams read_link(MapReader& r) {
   LinkParams l = link_keys().defaults;
   read_key(r, link_keys(), "bandwidth", l);
-  if (l.bytes_per_s < 1e3)
-    r.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
+  check_bandwidth(r, "bandwidth", l.bytes_per_s);
   read_key(r, link_keys(), "latency", l);
+  return l;
+}
+
+LinkParams parse_link(MapReader r) {
+  const LinkParams l = read_link(r);
   r.finish();
   return l;
 }
@@ -340,6 +432,181 @@ Json link_json(const LinkParams& l) {
   return j;
 }
 
+Json tree_link_json(const PcieTreeLink& t) {
+  Json j;
+  emit_key(j, tree_link_keys(), "name", t);
+  emit_key(j, tree_link_keys(), "parent", t);
+  emit_keys(j, link_keys(), t.link);
+  if (t.narrow_with >= 0) emit_keys(j["bifurcation"], bifurcation_keys(), t);
+  return j;
+}
+
+Json pcie_json(const PcieParams& p) {
+  if (p.topology.empty())
+    return {{"host_link", link_json(p.host_link)}, {"gpu_link", link_json(p.gpu_link)}};
+  Json tree = Json::array(), ports = Json::array();
+  for (const auto& t : p.topology) tree.push_back(tree_link_json(t));
+  for (const int port : p.gpu_ports)
+    ports.push_back(p.topology[static_cast<std::size_t>(port)].name);
+  return {{"topology", tree}, {"gpu_ports", ports}};
+}
+
+MemoryParams parse_memory(MapReader r) {
+  MemoryParams m = memory_keys().defaults;
+  read_keys(r, memory_keys(), m);
+  check_bandwidth(r, "bandwidth", m.bytes_per_s);
+  r.finish();
+  return m;
+}
+
+int find_link(const std::vector<PcieTreeLink>& links, std::string_view name) {
+  for (std::size_t i = 0; i < links.size(); ++i)
+    if (links[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+/// `name` as a link's index, else an error at `at` (the value naming it, of key path `key`)
+/// with a did-you-mean.
+int link_named(const std::vector<PcieTreeLink>& links, const std::string& name,
+               const ConfigNode& at, const std::string& key) {
+  const int l = find_link(links, name);
+  if (l >= 0) return l;
+  std::vector<std::string> names;
+  for (const auto& t : links) names.push_back(t.name);
+  const std::string hint = did_you_mean(name, names);
+  throw ConfigError(
+      at.mark, key,
+      "no link of node.pcie.topology is named '" + name + "'" + (hint.empty() ? "" : "; " + hint));
+}
+
+/// A parent chain that never reaches a root port is an error at the first link of its cycle.
+void check_no_cycle(const std::vector<PcieTreeLink>& links, const ConfigNode& list,
+                    const std::string& path) {
+  const std::size_t n = links.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    int l = static_cast<int>(i);
+    for (std::size_t steps = 0; l >= 0 && steps <= n; ++steps)
+      l = links[static_cast<std::size_t>(l)].parent;
+    if (l < 0) continue;  // reached a root port
+    // After n steps the walk is inside the cycle: start it at its first link in file order.
+    int first = l;
+    for (int m = links[static_cast<std::size_t>(l)].parent; m != l;
+         m = links[static_cast<std::size_t>(m)].parent)
+      first = std::min(first, m);
+    std::string cycle = links[static_cast<std::size_t>(first)].name;
+    int m = first;
+    do {
+      m = links[static_cast<std::size_t>(m)].parent;
+      cycle += " -> " + links[static_cast<std::size_t>(m)].name;
+    } while (m != first);
+    const auto& t = links[static_cast<std::size_t>(first)];
+    MapReader(list.items[static_cast<std::size_t>(first)], path + "." + t.name)
+        .fail("parent", "the parents form a cycle (" + cycle +
+                            "): every chain of parents must end at a root port, a link "
+                            "without a parent");
+  }
+}
+
+/// The links of node.pcie.topology, each parent and bifurcation partner resolved to its index.
+std::vector<PcieTreeLink> parse_topology(MapReader& pc, std::string_view key) {
+  const ConfigNode& list = pc.require(key);
+  const std::string path = pc.key_path(key);
+  if (!list.is_sequence() || list.items.empty())
+    pc.fail_at(list, key,
+               "expected a non-empty list of links ({name, parent, bandwidth, latency})");
+  std::vector<PcieTreeLink> links;
+  for (std::size_t i = 0; i < list.items.size(); ++i) {  // the names first: parents may follow
+    MapReader probe(list.items[i], path + "[" + std::to_string(i) + "]");
+    PcieTreeLink t;
+    read_key(probe, tree_link_keys(), "name", t);
+    if (t.name.empty() || t.name.find_first_of(". [],") != std::string::npos)
+      probe.fail("name",
+                 "a link name must be non-empty without spaces, dots, commas or brackets (it is "
+                 "used in --set node.pcie.topology.NAME.key=... and in the resources' names)");
+    if (find_link(links, t.name) >= 0) probe.fail("name", "two links are named '" + t.name + "'");
+    links.push_back(t);
+  }
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    PcieTreeLink& t = links[i];
+    MapReader r(list.items[i], path + "." + t.name);
+    r.get("name");
+    if (read_key(r, tree_link_keys(), "parent", t))
+      t.parent = link_named(links, t.parent_name, *r.get("parent"), r.key_path("parent"));
+    t.link = read_link(r);
+    read_keys(r, tree_link_keys(), t, [&](std::string_view /*bifurcation*/) {
+      if (!r.has("bifurcation")) return;
+      MapReader b = r.child("bifurcation");
+      read_keys(b, bifurcation_keys(), t);
+      t.narrow_with = link_named(links, t.narrow_with_name, *b.get("with"), b.key_path("with"));
+      if (t.narrow_with == static_cast<int>(i))
+        b.fail("with", "a link cannot bifurcate with itself: name the slot that shares its lanes");
+      check_bandwidth(b, "bandwidth", t.narrow_bytes_per_s);
+      if (t.narrow_bytes_per_s > t.link.bytes_per_s)
+        b.fail("bandwidth",
+               "a bifurcated link trains narrower: its bandwidth must be at most the "
+               "link's own");
+      b.finish();
+    });
+    r.finish();
+  }
+  check_no_cycle(links, list, path);
+  return links;
+}
+
+/// GPU g's port: a link of the topology, one GPU per link, at least one per GPU of the node.
+std::vector<int> parse_gpu_ports(MapReader& pc, const std::vector<PcieTreeLink>& links, int gpus) {
+  const ConfigNode& list = pc.require("gpu_ports");
+  const std::string path = pc.key_path("gpu_ports");
+  if (!list.is_sequence() || list.items.empty())
+    pc.fail_at(list, "gpu_ports", "expected a non-empty list of link names (GPU g sits on item g)");
+  std::vector<int> ports;
+  for (std::size_t g = 0; g < list.items.size(); ++g) {
+    const ConfigNode& item = list.items[g];
+    const std::string& name = read_scalar(item, path, "a link name");
+    const int l = link_named(links, name, item, path);
+    if (const auto prev = std::find(ports.begin(), ports.end(), l); prev != ports.end())
+      pc.fail_at(item, "gpu_ports",
+                 "GPUs " + std::to_string(prev - ports.begin()) + " and " + std::to_string(g) +
+                     " are both on '" + name +
+                     "': a slot holds one card; give each GPU a link of its own");
+    ports.push_back(l);
+  }
+  if (ports.size() < static_cast<std::size_t>(gpus))
+    pc.fail("gpu_ports", "node.pcie.gpu_ports has " + std::to_string(ports.size()) +
+                             " port(s) but node.gpus.count is " + std::to_string(gpus) +
+                             ": --set node.gpus.count must be at most " +
+                             std::to_string(ports.size()) +
+                             ", or declare more ports (links of node.pcie.topology) in gpu_ports");
+  return ports;
+}
+
+PcieParams parse_pcie(MapReader pc, int gpus) {
+  PcieParams p;
+  const bool tree = pc.holds("topology");
+  read_keys(pc, pcie_keys(), p, [&](std::string_view key) {
+    if (key == "topology") {
+      if (tree) p.topology = parse_topology(pc, "topology");
+    } else if (key == "gpu_ports") {
+      if (tree) {
+        p.gpu_ports = parse_gpu_ports(pc, p.topology, gpus);
+      } else if (pc.has(key)) {
+        pc.fail(key,
+                "gpu_ports names links of node.pcie.topology: give topology too, or leave "
+                "gpu_ports out (with host_link and gpu_link every GPU has a link of its own)");
+      }
+    } else if (!tree) {
+      (key == "host_link" ? p.host_link : p.gpu_link) = parse_link(pc.child(key));
+    } else if (pc.has(key)) {
+      pc.fail(key,
+              "node.pcie has a topology, which replaces host_link and gpu_link: give one "
+              "form or the other (to change a link of the tree, set "
+              "node.pcie.topology.NAME.bandwidth)");
+    }
+  });
+  pc.finish();
+  return p;
+}
+
 }  // namespace
 
 NodeParams parse_node(MapReader r) {
@@ -348,7 +615,9 @@ NodeParams parse_node(MapReader r) {
   if (r.has("gpus")) {
     p.gpus = parse_gpus(r.child("gpus"));
     if (p.gpus.count > 0 && !r.has("pcie"))
-      r.fail("gpus", "a node with GPUs needs node.pcie (host_link and gpu_link bandwidths)");
+      r.fail("gpus",
+             "a node with GPUs needs node.pcie (host_link and gpu_link bandwidths, or a topology "
+             "and gpu_ports)");
   }
   if (r.has("network")) {
     MapReader n = r.child("network");
@@ -359,13 +628,8 @@ NodeParams parse_node(MapReader r) {
     n.finish();
     p.network = l;
   }
-  if (r.has("pcie")) {
-    MapReader pc = r.child("pcie");
-    read_keys(pc, pcie_keys(), p.pcie, [&](std::string_view key) {
-      (key == "host_link" ? p.pcie.host_link : p.pcie.gpu_link) = parse_link(pc.child(key));
-    });
-    pc.finish();
-  }
+  if (r.has("pcie")) p.pcie = parse_pcie(r.child("pcie"), p.gpus.count);
+  if (r.has("memory")) p.memory = parse_memory(r.child("memory"));
   r.finish();
   return p;
 }
@@ -389,9 +653,9 @@ Json node_json(const NodeParams& n) {
       emit_keys(ce, copy_engine_keys(), n.gpus);
       g["copy_engines"] = ce;
     });
-    j["pcie"] = {{"host_link", link_json(n.pcie.host_link)},
-                 {"gpu_link", link_json(n.pcie.gpu_link)}};
+    j["pcie"] = pcie_json(n.pcie);
   }
+  if (n.memory.bytes_per_s > 0) emit_keys(j["memory"], memory_keys(), n.memory);
   if (n.network) emit_keys(j["network"], network_keys(), *n.network);
   return j;
 }

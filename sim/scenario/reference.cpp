@@ -35,8 +35,12 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"node.pcie",
        [] {
          return doc_table(pcie_keys()) + doc_rows(link_keys(), "host_link.") +
-                doc_rows(link_keys(), "gpu_link.");
+                doc_rows(link_keys(), "gpu_link.") +
+                doc_rows(tree_link_keys(), tree_link_keys().prefix) +
+                doc_rows(link_keys(), tree_link_keys().prefix) +
+                doc_rows(bifurcation_keys(), bifurcation_keys().prefix);
        }},
+      {"node.memory", [] { return doc_table(memory_keys()); }},
       {"stage", [] { return doc_table(stage_keys()); }},
       {"batching", [] { return doc_table(batching_keys()); }},
       {"fanout",

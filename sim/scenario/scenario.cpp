@@ -1,7 +1,9 @@
 #include "sim/scenario/scenario.h"
 
+#include <algorithm>
 #include <set>
 
+#include "sim/model/interconnect.h"
 #include "sim/scenario/curves.h"
 #include "sim/scenario/sections.h"
 
@@ -59,11 +61,14 @@ void check_closed_loop(const ScenarioParams& p, MapReader& r) {
   if (p.workload.mode != WorkloadMode::kClosed) return;
   // Zero service everywhere and no think time would loop forever at one instant.
   double work = p.workload.think_time ? p.workload.think_time->mean() : 0.0;
+  // The shortest route's latency: a transfer takes at least that.
+  Time latency = p.node.gpus.count > 0 ? pcie_route_latency(p.node.pcie, 0) : 0;
+  for (int g = 1; g < p.node.gpus.count; ++g)
+    latency = std::min(latency, pcie_route_latency(p.node.pcie, g));
   for (const auto& st : p.pipeline) {
     work += st.service.mean_hint_ns() + (st.cpu_service ? st.cpu_service->mean_hint_ns() : 0.0);
     if (st.device == Device::kPcie)
-      work += static_cast<double>(p.node.pcie.gpu_link.latency + p.node.pcie.host_link.latency) +
-              1;  // and at least a byte's worth
+      work += static_cast<double>(latency) + 1;  // and at least a byte's worth
   }
   if (work <= 0)
     throw ConfigError(r.require("workload").mark, "workload",

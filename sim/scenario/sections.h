@@ -60,6 +60,9 @@ const Table<GpuParams>& copy_engine_keys();
 const Table<PcieParams>& pcie_keys();
 const Table<LinkParams>& link_keys();
 const Table<LinkParams>& network_keys();
+const Table<PcieTreeLink>& tree_link_keys();
+const Table<PcieTreeLink>& bifurcation_keys();
+const Table<MemoryParams>& memory_keys();
 NodeParams parse_node(MapReader r);
 Json node_json(const NodeParams& n);
 

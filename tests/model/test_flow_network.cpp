@@ -158,6 +158,61 @@ TEST_CASE("when one flow ends the other speeds up to the whole link", "[unit]") 
   CHECK(finish_of(rec, 5) == t1 + us(2) + us(1750));
 }
 
+TEST_CASE("a link's fair rate is what it has left over the summed weights of its flows", "[unit]") {
+  // A 60 GB/s link crossed with weight 2 (a copy through memory: read and write) and weight 1:
+  // each flow moves 60 / 3 = 20 B/ns, the first putting 40 B/ns on the link.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link("memory", 60 * kGB, 0);
+  const auto twice = net.add_weighted_route({{link, 2.0}});
+  const auto once = net.add_weighted_route({{link, 1.0}});
+  Recorder rec(sim);
+  net.start(twice, 20e6, rec, 0);
+  net.start(once, 40e6, rec, 1);
+  CHECK(net.flow_rate(twice) == 20 * kGB);
+  CHECK(net.flow_rate(once) == 20 * kGB);
+  sim.run_until(seconds(1));
+  // The first ends at 1 ms; the second's last 20e6 B go alone at 60 B/ns: 333,333.3 ns.
+  CHECK(finish_of(rec, 0) == ms(1));
+  CHECK(finish_of(rec, 1) == ms(1) + 333'334);
+  CHECK(net.bytes_carried(link) == 2 * 20e6 + 40e6);  // bytes on the link, not bytes moved
+  CHECK(net.utilization_area(link, sim.now()) == static_cast<double>(ms(1) + 333'334));
+}
+
+TEST_CASE("weights change how max-min sharing splits the links", "[unit]") {
+  // The parking lot again, with route b crossing A twice over (weight 2): B (4 B/ns) is the
+  // tighter link, 4 / 2 = 2 B/ns each for b and c, against A's 10 / (1 + 2) = 3.3; b then takes
+  // 2 x 2 of A, and a gets the 6 B/ns left (8 without the weight).
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto la = net.add_link("A", 10 * kGB, 0);
+  const auto lb = net.add_link("B", 4 * kGB, 0);
+  const auto a = net.add_route({la});
+  const auto b = net.add_weighted_route({{la, 2.0}, {lb, 1.0}});
+  const auto c = net.add_route({lb});
+  Recorder rec(sim);
+  net.start(a, 1e9, rec, 0);
+  net.start(b, 1e9, rec, 1);
+  net.start(c, 1e9, rec, 2);
+  CHECK(net.flow_rate(b) == 2 * kGB);
+  CHECK(net.flow_rate(c) == 2 * kGB);
+  CHECK(net.flow_rate(a) == 6 * kGB);
+
+  // With A at 5 B/ns the weight makes A the tighter link: 5 / (1 + 2) = 5/3 each for a and b
+  // (unweighted, 5 / 2 = 2.5 would lose to B's 2); c takes the 4 - 5/3 = 7/3 b leaves of B.
+  const auto la5 = net.add_link("A5", 5 * kGB, 0);
+  const auto lb4 = net.add_link("B4", 4 * kGB, 0);
+  const auto a5 = net.add_route({la5});
+  const auto b5 = net.add_weighted_route({{la5, 2.0}, {lb4, 1.0}});
+  const auto c5 = net.add_route({lb4});
+  net.start(a5, 1e9, rec, 3);
+  net.start(b5, 1e9, rec, 4);
+  net.start(c5, 1e9, rec, 5);
+  CHECK(net.flow_rate(a5) == Approx(5.0 / 3.0 * kGB));
+  CHECK(net.flow_rate(b5) == Approx(5.0 / 3.0 * kGB));
+  CHECK(net.flow_rate(c5) == Approx(7.0 / 3.0 * kGB));
+}
+
 TEST_CASE("a zero-byte flow is done after the latency alone and takes no bandwidth", "[unit]") {
   Simulator sim;
   FlowNetwork net(sim);

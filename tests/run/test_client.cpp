@@ -78,8 +78,8 @@ TEST_CASE("two payloads on the wire share it max-min fairly", "[unit]") {
   // Two clients send at t = 0 after 100 us of work each (two cores): both wait the 50 us round
   // trip, then move 1e6 B each at 0.5 B/ns: 2,000,000 ns. The wire's service is 2,050,000 ns,
   // and with two server instances every round repeats the first.
-  const RunSummary s = run_scenario(
-      parse(kScenario, {"workload.concurrency=2", "pipeline.serve.instances=2"}), 1);
+  const RunSummary s =
+      run_scenario(parse(kScenario, {"workload.concurrency=2", "pipeline.serve.instances=2"}), 1);
   REQUIRE(s.stages.size() == 3);
   CHECK(ns(s.stages[1].service_ms.mean) == 2'050'000);
   CHECK(ns(s.stages[1].compute_ms) == 1'050'000);  // alone on the wire
@@ -112,7 +112,8 @@ TEST_CASE("workload.client and node.network: each malformed form is an error at 
         "workload.client.threads");
   CHECK_NOTHROW(parse(open, {"workload.mode=open", "workload.client.threads=4"}));
   std::string no_network = kScenario;
-  no_network.erase(no_network.find("  network:"), std::string("  network: {bandwidth: 1GB/s, latency: 50us}\n").size());
+  no_network.erase(no_network.find("  network:"),
+                   std::string("  network: {bandwidth: 1GB/s, latency: 50us}\n").size());
   const ConfigError e = config_error([&] { parse(no_network); });
   CHECK(e.key() == "workload.client.host");
   CHECK_THAT(e.message(), Contains("node.network"));
