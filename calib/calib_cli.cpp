@@ -14,7 +14,6 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
-#include <thread>
 
 #include "calib/bench.h"
 #ifdef SERVESIM_HIREDIS
@@ -28,6 +27,7 @@
 #include "calib/machine.h"
 #include "calib/net_bench.h"
 #include "calib/samples.h"
+#include "calib/timing.h"
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
@@ -416,8 +416,7 @@ int cmd_bench_net(const NetArgs& a, std::ostream& out, std::ostream& err) {
   const fs::path dir(a.out);
   check_output_dir(dir, "--out", true);  // before the seconds of timing
   fs::create_directories(dir);
-  const auto cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  NetRun run = run_net_bench(net_plan(a.quick, cores), err);
+  NetRun run = run_net_bench(net_plan(a.quick, allowed_cpus()), err);
   run.machine.command = std::string("servesim calib bench net") + (a.quick ? " --quick" : "");
   write_file(dir / "samples.csv", samples_csv(run.samples));
   write_file(dir / "machine.yaml", machine_yaml(run.machine));

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace servesim::calib {
 
@@ -38,6 +39,8 @@ struct HttpServerOptions {
   std::size_t max_body = 64 << 20;  // a longer body is refused with 413 before it is read
   std::chrono::milliseconds idle_timeout{30000};  // a connection silent this long is closed
   InferHandler handler;                           // empty: classification_response
+  // Thread i runs on CPU cpus[i % size] (where the kernel allows); empty: wherever it puts it.
+  std::vector<int> cpus;
 };
 
 /// Listens on 127.0.0.1 at a port the kernel picks, served by `threads` threads; stops (closes

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/version.hpp>
 #include <chrono>
+#include <exception>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -93,9 +94,13 @@ NetScalingPoint scaling_point(const HttpServer& server, double bytes, int client
 
 }  // namespace
 
-NetPlan net_plan(bool quick, int cores) {
+NetPlan net_plan(bool quick, const std::vector<int>& cpus) {
   NetPlan p;
-  cores = std::max(cores, 1);
+  const int cores = std::max(1, static_cast<int>(cpus.size()));
+  if (!cpus.empty()) {
+    p.client_cpu = cpus.front();
+    p.server_cpu = cpus.size() > 1 ? cpus[1] : cpus.front();
+  }
   if (quick) {
     p.payloads = {1024, 16384, 262144, 4194304};
     p.ops = 300;
@@ -118,43 +123,64 @@ NetPlan net_plan(bool quick, int cores) {
   return p;
 }
 
-std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log) {
-  std::vector<Sample> samples;
-  HttpServer server;
-  HttpClient client(server.port());
-  for (const double bytes : plan.payloads) {
-    const std::string payload = payload_of(bytes);
-    const int ops =
-        std::max(plan.min_ops,
-                 std::min(plan.ops, static_cast<int>(plan.block_bytes / std::max(bytes, 1.0))));
-    std::vector<double> server_cpu, client_cpu, wall;
-    for (int b = 0; b <= plan.blocks; ++b) {  // block 0 warms up, untimed
-      std::vector<double> walls;
-      walls.reserve(static_cast<std::size_t>(ops));
-      const double server0 = server.cpu_ns(), client0 = thread_cpu_ns();
-      for (int i = 0; i < ops; ++i) {
-        const auto t0 = Clock::now();
-        const HttpClient::Response r = client.infer(kModel, payload);
-        walls.push_back(seconds_since(t0));
-        expect_ok(r);
-      }
-      const double server_s = (server.cpu_ns() - server0) * 1e-9 / ops;
-      const double client_s = (thread_cpu_ns() - client0) * 1e-9 / ops;
-      if (b == 0) continue;
-      server_cpu.push_back(server_s);
-      client_cpu.push_back(client_s);
-      wall.push_back(median(walls));
-      samples.push_back(sample("http_server_request", bytes, server_s));
-      samples.push_back(sample("http_client_request", bytes, client_s));
-      samples.push_back(sample("http_loopback_request", bytes, wall.back()));
+namespace {
+
+/// The blocks of one payload on `client`'s connection to `server`, from the calling thread.
+void time_payload(const NetPlan& plan, double bytes, const HttpServer& server, HttpClient& client,
+                  std::vector<Sample>& samples, std::ostream& log) {
+  const std::string payload = payload_of(bytes);
+  const int ops = std::max(
+      plan.min_ops, std::min(plan.ops, static_cast<int>(plan.block_bytes / std::max(bytes, 1.0))));
+  std::vector<double> server_cpu, client_cpu, wall;
+  for (int b = 0; b <= plan.blocks; ++b) {  // block 0 warms up, untimed
+    std::vector<double> walls;
+    walls.reserve(static_cast<std::size_t>(ops));
+    const double server0 = server.cpu_ns(), client0 = thread_cpu_ns();
+    for (int i = 0; i < ops; ++i) {
+      const auto t0 = Clock::now();
+      const HttpClient::Response r = client.infer(kModel, payload);
+      walls.push_back(seconds_since(t0));
+      expect_ok(r);
     }
-    log << format(
-               "  %9.0f B x %5d requests: server CPU %9s us, client CPU %9s us, round trip "
-               "%9s us\n",
-               bytes, ops, readable(median(server_cpu) * 1e6, 4),
-               readable(median(client_cpu) * 1e6, 4), readable(median(wall) * 1e6, 4))
-        << std::flush;
+    const double server_s = (server.cpu_ns() - server0) * 1e-9 / ops;
+    const double client_s = (thread_cpu_ns() - client0) * 1e-9 / ops;
+    if (b == 0) continue;
+    server_cpu.push_back(server_s);
+    client_cpu.push_back(client_s);
+    wall.push_back(median(walls));
+    samples.push_back(sample("http_server_request", bytes, server_s));
+    samples.push_back(sample("http_client_request", bytes, client_s));
+    samples.push_back(sample("http_loopback_request", bytes, wall.back()));
   }
+  log << format(
+             "  %9.0f B x %5d requests: server CPU %9s us, client CPU %9s us, round trip "
+             "%9s us\n",
+             bytes, ops, readable(median(server_cpu) * 1e6, 4),
+             readable(median(client_cpu) * 1e6, 4), readable(median(wall) * 1e6, 4))
+      << std::flush;
+}
+
+}  // namespace
+
+std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log) {
+  HttpServerOptions options;
+  if (plan.server_cpu >= 0) options.cpus = {plan.server_cpu};
+  const HttpServer server(options);
+  // The client runs on a thread of its own, so that it can be pinned without pinning the caller.
+  std::vector<Sample> samples;
+  std::exception_ptr failed;
+  std::thread client_thread([&] {
+    try {
+      if (plan.client_cpu >= 0) pin_this_thread(plan.client_cpu);
+      HttpClient client(server.port());
+      for (const double bytes : plan.payloads)
+        time_payload(plan, bytes, server, client, samples, log);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+  client_thread.join();
+  if (failed) std::rethrow_exception(failed);
   return samples;
 }
 
@@ -168,7 +194,8 @@ NetRun run_net_bench(const NetPlan& plan, std::ostream& log) {
                                                       "." + std::to_string(BOOST_VERSION % 100)});
   const auto t_start = Clock::now();
   log << "servesim calib bench net: HTTP/1.1 over 127.0.0.1 (Boost.Beast), " << plan.payloads.size()
-      << " payload sizes x " << plan.blocks << " blocks, one client thread, one server thread\n"
+      << " payload sizes x " << plan.blocks << " blocks, one client thread (CPU " << plan.client_cpu
+      << "), one server thread (CPU " << plan.server_cpu << ")\n"
       << std::flush;
   run.samples = measure_http_requests(plan, log);
   for (const double bytes : plan.scaling_payloads)

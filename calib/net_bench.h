@@ -23,11 +23,18 @@ struct NetPlan {
   std::vector<int> clients;              // client threads in the throughput runs
   std::vector<int> server_threads;       // server threads in the throughput runs
   double scaling_seconds = 1.0;          // per point
+  // Where the timed client and server threads run (-1: wherever the kernel puts them). Apart,
+  // each side's CPU time is its own work plus being woken from another CPU; on one CPU wake-ups
+  // are cheaper (the 2-vCPU VM: ~45 us per side per 1 kB request apart, ~22 us on one CPU), and
+  // floating, a run gets either by chance.
+  int client_cpu = -1;
+  int server_cpu = -1;
 };
 
-/// The full plan (1 kB .. 16 MB; clients 1, 2, 4, .. up to `cores`; server threads 1 and
-/// `cores`) or the quick one (4 payloads, fewer requests, a few seconds).
-NetPlan net_plan(bool quick, int cores);
+/// The full plan (1 kB .. 16 MB; clients 1, 2, 4, .. up to the number of `cpus`; server threads
+/// 1 and that number) or the quick one (4 payloads, fewer requests, a few seconds); the timed
+/// client on the first of `cpus` (the CPUs this process may use), the server on the second.
+NetPlan net_plan(bool quick, const std::vector<int>& cpus);
 
 /// Timed requests in `blocks` blocks per payload, one client thread and one server thread: per
 /// block, http_server_request (the server thread's CPU per request: receive, parse, answer),
