@@ -24,16 +24,11 @@
 #include <thread>
 
 #include "calib/private_dir.h"
+#include "calib/timing.h"
 
 namespace servesim::calib {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 /// A free TCP port on the loopback interface (the kernel picks it; the server binds it next).
 int free_port() {
@@ -98,12 +93,6 @@ std::string read_text(const std::filesystem::path& p) {
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace

@@ -25,7 +25,9 @@
 #include "calib/holdout.h"
 #include "calib/importers.h"
 #include "calib/machine.h"
+#include "calib/net_bench.h"
 #include "calib/samples.h"
+#include "calib/timing.h"
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
@@ -405,11 +407,38 @@ int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) 
 #endif
 }
 
-/// `bench`, and its own verb `bench broker`.
+struct NetArgs {
+  std::string out;
+  bool quick = false;
+};
+
+int cmd_bench_net(const NetArgs& a, std::ostream& out, std::ostream& err) {
+  const fs::path dir(a.out);
+  check_output_dir(dir, "--out", true);  // before the seconds of timing
+  fs::create_directories(dir);
+  NetRun run = run_net_bench(net_plan(a.quick, allowed_cpus()), err);
+  run.machine.command = std::string("servesim calib bench net") + (a.quick ? " --quick" : "");
+  write_file(dir / "samples.csv", samples_csv(run.samples));
+  write_file(dir / "machine.yaml", machine_yaml(run.machine));
+  write_file(dir / "net_summary.csv", bench_summary_csv(run.samples));
+  write_file(dir / "net_scaling.csv", net_scaling_csv(run.scaling));
+  out << "medians per request (one client thread, one server thread):\n"
+      << net_table(run.samples) << "wrote " << (dir / "samples.csv").string()
+      << " (http_server_request, http_client_request: CPU per request by payload bytes; "
+         "http_loopback_request: the round trip), machine.yaml, net_summary.csv and "
+         "net_scaling.csv\n"
+      << "next: servesim calib fit " << (dir / "samples.csv").string()
+      << " --out net.yaml, then a frontend stage's service: {curve: http_server_request}\n";
+  return kExitOk;
+}
+
+/// `bench`, and its own verbs `bench broker` and `bench net`.
 struct BenchVerbArgs {
   BenchArgs bench;
   BrokerArgs broker;
+  NetArgs net;
   CLI::App* broker_cmd = nullptr;
+  CLI::App* net_cmd = nullptr;
 };
 
 VerbAction add_bench(CLI::App& bench) {
@@ -429,8 +458,16 @@ VerbAction add_bench(CLI::App& bench) {
                    "Directory for samples.csv, machine.yaml, broker_scaling.csv")
       ->required();
   a->broker_cmd = broker;
+  CLI::App* net = bench.add_subcommand(
+      "net", "Time HTTP inference requests over loopback: CPU per request on each side, by size");
+  net->add_flag("--quick", a->net.quick, "Fewer payload sizes and requests: a few seconds");
+  net->add_option("--out", a->net.out,
+                  "Directory for samples.csv, machine.yaml, net_summary.csv, net_scaling.csv")
+      ->required();
+  a->net_cmd = net;
   return [a](std::ostream& out, std::ostream& err) {
     if (a->broker_cmd->parsed()) return cmd_bench_broker(a->broker, out, err);
+    if (a->net_cmd->parsed()) return cmd_bench_net(a->net, out, err);
     if (a->bench.out.empty()) throw UsageError("bench: --out DIR is required");
     return cmd_bench(a->bench, out, err);
   };

@@ -43,12 +43,6 @@ bool matches(const Sample& s, const std::string& column, const std::string& valu
   return s.quality == v;  // quality
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /// The input a plot of this rule puts on x.
 CurveInput plot_input(const HoldoutRule& rule) {
   if (rule.column == "batch") return CurveInput::kBatch;

@@ -1,5 +1,6 @@
 #include "calib/samples.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -190,6 +191,13 @@ std::string samples_csv(std::span<const Sample> samples) {
     out += "\n";
   }
   return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 std::vector<std::string> kernel_names(std::span<const Sample> samples) {

@@ -42,6 +42,9 @@ std::vector<Sample> read_samples(const std::filesystem::path& path);
 /// sample records (empty cells where a sample does not). Numbers read back exactly.
 std::string samples_csv(std::span<const Sample> samples);
 
+/// The median of a set of times (the mean of the middle two when their number is even); 0 for none.
+double median(std::vector<double> v);
+
 /// The distinct kernel names, in order of first appearance.
 std::vector<std::string> kernel_names(std::span<const Sample> samples);
 
