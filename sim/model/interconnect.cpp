@@ -34,6 +34,7 @@ Interconnect::Interconnect(Simulator& sim, const PcieParams& pcie, const GpuPara
   if (memory.bytes_per_s > 0) {
     has_memory_ = true;
     memory_ = pcie_.add_link("memory", memory.bytes_per_s, 0);
+    memory_bytes_per_ns_ = memory.bytes_per_s * 1e-9;
     links_.push_back(memory_);
   }
   ports_.reserve(hops.size());
@@ -105,6 +106,30 @@ void Interconnect::memory_flow(double bytes, double weight, WorkOwner& owner, st
     it = memory_routes_.end() - 1;
   }
   pcie_.start(it->second, bytes, owner, token);
+}
+
+void Interconnect::add_network(const LinkParams& link, double memory_weight) {
+  network_ = link;
+  const FlowNetwork::LinkId in = pcie_.add_link("network.in", link.bytes_per_s, link.latency);
+  links_.push_back(in);
+  std::vector<FlowNetwork::Crossing> route{{in, 1.0}};
+  if (has_memory_) {
+    route.push_back({memory_, memory_weight});
+    network_memory_weight_ = memory_weight;
+  }
+  network_route_ = pcie_.add_weighted_route(std::move(route));
+}
+
+void Interconnect::network_transfer(double bytes, WorkOwner& owner, std::uint64_t token) {
+  pcie_.start(network_route_, bytes, owner, token);
+}
+
+double Interconnect::network_ideal_ns(double bytes) const {
+  // The slower of the link and the memory link's share of this payload's traffic.
+  double per_ns = network_.bytes_per_s * 1e-9;
+  if (network_memory_weight_ > 0)
+    per_ns = std::min(per_ns, memory_bytes_per_ns_ / network_memory_weight_);
+  return static_cast<double>(network_.latency) + bytes / per_ns;
 }
 
 void Interconnect::transfer(int gpu, Direction dir, double bytes, WorkOwner& owner,

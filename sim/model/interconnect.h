@@ -49,6 +49,16 @@ class Interconnect final : public WorkOwner {
   /// copy engine and no latency. Needs has_memory().
   void memory_flow(double bytes, double weight, WorkOwner& owner, std::uint64_t token);
 
+  /// Adds node.network, toward the node (once): a payload waits the link's latency (a round
+  /// trip), then crosses the link and, with host memory, the memory link `memory_weight` times
+  /// (the copies the host's network stack makes of each byte), max-min fair with the DMAs.
+  void add_network(const LinkParams& link, double memory_weight);
+  /// Moves a request's `bytes` to the node over node.network; owner.work_done(token) when the
+  /// last byte is through. Needs add_network.
+  void network_transfer(double bytes, WorkOwner& owner, std::uint64_t token);
+  /// How long `bytes` take over node.network when nothing else moves, ns (latency included).
+  double network_ideal_ns(double bytes) const;
+
   /// Its links as resources (appended), and their busy areas in the same order.
   void describe(std::vector<ResourceInfo>& out) const;
   void busy_areas(Time now, std::vector<double>& out) const;
@@ -91,6 +101,10 @@ class Interconnect final : public WorkOwner {
   bool has_memory_ = false;
   FlowNetwork::LinkId memory_ = 0;
   std::vector<std::pair<double, FlowNetwork::RouteId>> memory_routes_;  // by weight
+  LinkParams network_;                                                  // node.network
+  FlowNetwork::RouteId network_route_ = 0;
+  double network_memory_weight_ = 0;
+  double memory_bytes_per_ns_ = 0;
   std::vector<Transfer> transfers_;
   std::vector<std::uint32_t> free_transfers_;
   Tracer* tracer_ = nullptr;

@@ -8,6 +8,15 @@ namespace servesim {
 
 namespace {
 
+/// Bytes of host-memory traffic per byte that reaches the node over node.network: over loopback
+/// the kernel copies each byte twice (the sender's send() into a socket buffer, the receiver's
+/// recv() out of it), each copy a read and a write; from a NIC, its DMA writes the byte once and
+/// recv() copies it (a read and a write).
+double network_copies(const ScenarioParams& p) {
+  const bool loopback = p.workload.client && !p.workload.client->remote;
+  return loopback ? 4.0 : 3.0;
+}
+
 CpuEfficiency make_efficiency(const CpuParams& cpu) {
   if (cpu.efficiency.busy_cores.empty()) return {};
   return {cpu.efficiency.busy_cores, cpu.efficiency.factor, cpu.cores};
@@ -31,8 +40,8 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       cpu_efficiency_(make_efficiency(params.node.cpu)),
       cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_)),
       pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count, params.node.memory) {
-  if (params.node.network) network_ = std::make_unique<Network>(sim, *params.node.network);
-  StageResources on{sim, requests_, *cpu_, {}, pcie_, network_.get()};
+  if (params.node.network) pcie_.add_network(*params.node.network, network_copies(params));
+  StageResources on{sim, requests_, *cpu_, {}, pcie_};
   for (int g = 0; g < params.node.gpus.count; ++g) {
     gpus_.push_back(std::make_unique<Gpu>(sim, params.node.gpus, g));
     on.gpus.push_back(gpus_.back().get());
@@ -47,8 +56,7 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       // A remote client's threads run on machines of their own: a core each, never shared.
       client_cpu_ = std::make_unique<SharedServer>(sim, sp.instances, 1.0);
     const bool remote = sp.side == StageSide::kClient && client_cpu_;
-    const StageResources at{sim,     requests_, remote ? *client_cpu_ : *cpu_,
-                            on.gpus, pcie_,     network_.get()};
+    const StageResources at{sim, requests_, remote ? *client_cpu_ : *cpu_, on.gpus, pcie_};
     stages_.push_back(
         std::make_unique<Stage>(*this, at, params, StagePlace{i, stations.of_stage(i), index},
                                 Rng::stream(params.seed, replication, name, "service"),
@@ -80,7 +88,6 @@ void Node::describe_resources() {
       resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }
   pcie_.describe(resources_);
-  if (network_) network_->describe(resources_);
   if (fan_out_) fan_out_->describe(resources_);
 }
 
@@ -236,7 +243,6 @@ ModelCounters Node::counters() const {
     c.spilled_bytes += g->spilled_bytes();
   }
   pcie_.busy_areas(now, c.resource_busy_area);
-  if (network_) network_->busy_areas(now, c.resource_busy_area);
   if (fan_out_) fan_out_->busy_areas(now, c.resource_busy_area);
   return c;
 }

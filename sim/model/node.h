@@ -95,7 +95,6 @@ class Node final : public StageContext {
   std::unique_ptr<Server> cpu_;   // SharedServer, or PerCoreServer (node.cpu.scheduler)
   std::vector<std::unique_ptr<Gpu>> gpus_;
   Interconnect pcie_;
-  std::unique_ptr<Network> network_;    // node.network (null without one)
   std::unique_ptr<Server> client_cpu_;  // a remote client's own cores (null: none)
   std::vector<std::unique_ptr<Stage>> stages_;
   std::uint32_t fanout_ = ~std::uint32_t{0};  // the fan-out stage's index (none: ~0)

@@ -346,8 +346,8 @@ void Stage::device_phase(std::uint32_t i) {
       output_phase(i);
       return;
     case Device::kNetwork:  // the payload crosses node.network; its time on an idle link is work
-      inst.work += res_.network->ideal_ns(inst.args.bytes);
-      res_.network->transfer(inst.args.bytes, *this, i);
+      inst.work += res_.pcie.network_ideal_ns(inst.args.bytes);
+      res_.pcie.network_transfer(inst.args.bytes, *this, i);
       return;
   }
 }

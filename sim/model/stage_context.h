@@ -13,7 +13,6 @@
 #include "sim/model/engine.h"
 #include "sim/model/gpu.h"
 #include "sim/model/interconnect.h"
-#include "sim/model/network.h"
 #include "sim/model/observer.h"
 #include "sim/model/request.h"
 #include "sim/model/tracer.h"
@@ -26,8 +25,7 @@ struct StageResources {
   RequestPool& requests;   // the records of the requests it serves
   Server& cpu;             // the node's cores (processor sharing or per-core run queues)
   std::vector<Gpu*> gpus;  // the node's GPUs, by index (empty on a node without any)
-  Interconnect& pcie;      // copies between the host and a GPU
-  Network* network;        // node.network (null without one)
+  Interconnect& pcie;      // copies between the host and a GPU, and node.network
 };
 
 /// Where a stage sits: its index in the pipeline, the station it reports as (Stations), and its

@@ -75,7 +75,7 @@ struct Rig {
   Stage& build() {
     cpu = std::make_unique<SharedServer>(sim, p.node.cpu.cores, 1.0);
     pcie = std::make_unique<Interconnect>(sim, p.node.pcie, p.node.gpus, p.node.gpus.count);
-    StageResources on{sim, requests, *cpu, {}, *pcie, nullptr};
+    StageResources on{sim, requests, *cpu, {}, *pcie};
     for (int g = 0; g < p.node.gpus.count; ++g) {
       gpus.push_back(std::make_unique<Gpu>(sim, p.node.gpus, g));
       on.gpus.push_back(gpus.back().get());

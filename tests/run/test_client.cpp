@@ -86,6 +86,25 @@ TEST_CASE("two payloads on the wire share it max-min fairly", "[unit]") {
   CHECK(ns(s.stages[1].wait_ms) == 1'000'000);     // the other payload's share
 }
 
+TEST_CASE("a payload's copies cross host memory: four bytes per byte on loopback, three remote",
+          "[unit]") {
+  // node.memory at 4 GB/s and a 1 TB/s wire: the memory link binds. Loopback copies each byte
+  // twice (read + write each): 4 B of memory per byte, so 1e6 B move at 1 B/ns = 1,000,000 ns;
+  // a remote client's NIC writes it once and recv() copies it: 3 B per byte, 4/3 B/ns = 750,000
+  // ns (rounded up to the next ns by the flow's event). Plus 50 us of round trip either way.
+  const std::initializer_list<std::string> fast_wire = {"node.network.bandwidth=1TB/s",
+                                                        "node.memory.bandwidth=4GB/s"};
+  std::string yaml = kScenario;
+  yaml.insert(yaml.find("  network:"), "  memory: {bandwidth: 4GB/s}\n");
+  const RunSummary loopback = run_scenario(parse(yaml, fast_wire), 1);
+  CHECK(ns(loopback.stages[1].service_ms.mean) == 50'000 + 1'000'000);
+  const RunSummary remote =
+      run_scenario(parse(yaml, {"node.network.bandwidth=1TB/s", "workload.client.host=remote"}), 1);
+  const Time wire = ns(remote.stages[1].service_ms.mean);
+  CHECK(wire >= 50'000 + 750'000);
+  CHECK(wire <= 50'000 + 750'001);
+}
+
 TEST_CASE("workload.client and node.network: each malformed form is an error at its key",
           "[unit]") {
   const struct {
