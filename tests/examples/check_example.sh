@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Golden test: runs an example study into a scratch directory and requires the results.csv it
-# writes to equal the committed one byte for byte (same configs and seeds, same output).
+# writes (and the sensitivity.csv of its sensitivity.sh, where it has one) to equal the committed
+# ones byte for byte (same configs and seeds, same output).
 # usage: check_example.sh SERVESIM EXAMPLE_DIR
 set -euo pipefail
 servesim="$1"
@@ -14,4 +15,13 @@ if ! cmp -s "$out/results.csv" "$dir/results.csv"; then
   echo "(if the model changed on purpose, re-run $dir/run.sh and commit the new results with it)"
   exit 1
 fi
-echo "$(basename "$dir"): results.csv reproduced byte for byte"
+# A study's sensitivity.sh (inputs halved and doubled) is a golden of its own.
+if [[ -f "$dir/sensitivity.sh" ]]; then
+  OUT="$out" SERVESIM="$servesim" bash "$dir/sensitivity.sh" >"$out/log" 2>&1 || { cat "$out/log"; exit 1; }
+  if ! cmp -s "$out/sensitivity.csv" "$dir/sensitivity.csv"; then
+    echo "$(basename "$dir"): sensitivity.csv differs from the committed expected results:"
+    diff "$dir/sensitivity.csv" "$out/sensitivity.csv" | head -20
+    exit 1
+  fi
+fi
+echo "$(basename "$dir"): results reproduced byte for byte"
