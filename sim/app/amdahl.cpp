@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/app/load.h"
 #include "sim/config/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
@@ -23,7 +24,8 @@ RunSummary simulate(const ConfigNode& base, const std::vector<std::string>& sets
   ConfigNode root = base;
   int n = 0;
   for (const auto& set : sets) apply_override(root, set, ++n);
-  if (zero_load) apply_override(root, "workload={mode: closed, concurrency: 1}", ++n);
+  // One request at a time, with the scenario's own images and client.
+  if (zero_load) set_workload(root, true, "1", 1, n);
   apply_override(root, "pipeline." + stage + ".speedup=" + shortest(s), ++n);
   return run_scenario(parse_scenario(root), threads);
 }

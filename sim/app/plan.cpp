@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
+#include "sim/app/load.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
@@ -54,21 +56,6 @@ void check_options(const PlanOptions& o) {
 // plan's own overrides are numbered from here, far above any the user gives with --set, so that
 // an error in one is told apart from the user's (see Planner::scenario_of).
 constexpr int kOwnOverrides = 100000;
-
-/// Turns the workload into a closed loop of `depth` clients or an open stream at `rate`, keeping
-/// its other keys (the image mix): the keys of the other mode are dropped first.
-void set_workload(ConfigNode& root, bool closed, const std::string& value, int& n) {
-  ConfigNode* w = root.find("workload");
-  if (w && w->is_map()) {
-    const auto drop = closed ? std::vector<std::string>{"rate", "arrival", "cv"}
-                             : std::vector<std::string>{"concurrency", "think_time"};
-    std::erase_if(w->entries, [&](const MapEntry& e) {
-      return std::find(drop.begin(), drop.end(), e.key) != drop.end();
-    });
-  }
-  apply_override(root, std::string("workload.mode=") + (closed ? "closed" : "open"), ++n);
-  apply_override(root, (closed ? "workload.concurrency=" : "workload.rate=") + value, ++n);
-}
 
 /// One node of the candidate, as people read it: "2 GPUs, 4 CPU cores, infer: 1 instance ...".
 std::string node_text(const PlanCandidate& c, const std::string& stage) {
@@ -200,7 +187,7 @@ class Planner {
       ConfigNode root = base_;
       int n = kOwnOverrides;
       configure(root, c, n);
-      set_workload(root, closed, load, n);
+      set_workload(root, closed, load, depth(c), n);
       return parse_scenario(root);
     } catch (const ConfigError& e) {
       const std::string& from = e.mark().file;
@@ -232,11 +219,22 @@ class Planner {
 
   /// Throughput of one node under a closed loop deep enough to keep every instance's batches
   /// full: the most a node of this configuration serves.
-  double saturated(const PlanCandidate& c) {
-    const int depth = std::max(64, 4 * std::max(1, c.batch) * std::max(1, c.instances) * c.gpus);
-    const ScenarioParams p = scenario_of(c, true, std::to_string(depth));
+  /// Clients enough to keep every instance's batches full.
+  static int depth(const PlanCandidate& c) {
+    return std::max(64, 4 * std::max(1, c.batch) * std::max(1, c.instances) * c.gpus);
+  }
+
+  double saturated(PlanCandidate& c) {
+    const ScenarioParams p = scenario_of(c, true, std::to_string(depth(c)));
     ++simulations_;
-    return run_scenario(p, o_.jobs).throughput_rps.mean;
+    const RunSummary s = run_scenario(p, o_.jobs);
+    c.gpu_bound_rps = std::numeric_limits<double>::infinity();
+    for (const auto& r : s.resources) {
+      if (r.name == "cpu") c.cpu_demand_ms = r.demand_ms;
+      if (r.name.starts_with("gpu") && r.name.ends_with(".compute"))
+        c.gpu_bound_rps = std::min(c.gpu_bound_rps, r.throughput_bound);
+    }
+    return s.throughput_rps.mean;
   }
 
   /// Whether `nodes` nodes meet the SLO: each gets target / nodes of Poisson arrivals (the
@@ -367,6 +365,12 @@ std::string plan_report(const PlanOptions& o, const PlanResult& r) {
          (p.gpus > 0 ? format("CPU-to-GPU ratio %.3g cores per GPU\n",
                               static_cast<double>(p.cores) / p.gpus)
                      : std::string("no GPUs\n"));
+    if (p.gpus > 0 && std::isfinite(p.gpu_bound_rps) && std::isfinite(p.cpu_demand_ms))
+      t += format(
+          "         CPU %s ms per request: %s cores per GPU keep the GPUs busy (%s req/s "
+          "of GPU compute)\n",
+          readable(p.cpu_demand_ms, 3), readable(p.cores_per_gpu_needed(), 3),
+          readable(p.gpu_bound_rps, 5));
     if (r.feasible.size() > 1) t += "\n  runners-up:\n";
     for (std::size_t i = 1; i < r.feasible.size() && i < 4; ++i)
       t += format("    cost %-8g %s, p%g %s ms\n", r.feasible[i].cost,

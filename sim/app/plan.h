@@ -31,7 +31,16 @@ struct PlanCandidate {
   int nodes = 0;
   double cost = 0;
   double node_capacity = 0;  // saturated throughput of one node, req/s
-  double quantile_ms = 0;    // the SLO quantile at the target rate
+  // From the saturated run's operational laws: the CPU's busy time per request (every core,
+  // the client's work included when it shares the host) and the throughput the GPUs' compute
+  // engines alone would allow; their product over the GPUs is the cores per GPU that keep the
+  // GPUs busy.
+  double cpu_demand_ms = 0;
+  double gpu_bound_rps = 0;
+  double cores_per_gpu_needed() const {
+    return gpus > 0 ? cpu_demand_ms * 1e-3 * gpu_bound_rps / gpus : 0;
+  }
+  double quantile_ms = 0;  // the SLO quantile at the target rate
   bool feasible = false;
 };
 

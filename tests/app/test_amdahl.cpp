@@ -39,6 +39,28 @@ pipeline:
   CHECK(r.rows[3].load_bottleneck == "b.instances");
 }
 
+TEST_CASE("amdahl's zero-load run keeps the scenario's images and client", "[unit]") {
+  // A 1 MB image and a stage of 1 ns per byte: 1 ms; the client adds 0.5 ms of CPU and the wire
+  // 0.25 ms of round trip + 1e6 B at 4 B/ns (0.25 ms) = 0.5 ms. Zero load: 1 + 0.5 + 0.5 = 2 ms;
+  // dropping the image mix (or the client) with the rest of the workload would make it 0 or 1.
+  test::TempDir dir;
+  const auto file = dir.write("s.yaml", R"(
+run: {duration: 2s, replications: 2}
+workload:
+  mode: open
+  rate: 100/s
+  images: [{name: m, width: 10, height: 10, bytes: 1000000B}]
+  client: {host: remote, cost: {dist: deterministic, mean: 0.5ms}, threads: 4}
+node: {cpu: {cores: 2}, network: {bandwidth: 4GB/s, latency: 0.25ms}}
+curves:
+  per_byte: {inputs: [bytes], form: affine, coef: {a: 0ns, b: 1ns}, source: test}
+pipeline: [{name: a, device: cpu, instances: 1, service: {curve: per_byte}}]
+)");
+  const AmdahlResult r = run_amdahl(file, {}, "a", {1, 2}, 1);
+  CHECK(r.rows[0].zero_latency_ms == Approx(2).epsilon(1e-6));
+  CHECK(r.rows[1].zero_latency_ms == Approx(1.5).epsilon(1e-6));  // the stage halves
+}
+
 TEST_CASE("amdahl refuses a speedup that is not a finite number > 0 at --speedups", "[unit]") {
   test::TempDir dir;
   const auto file = dir.write("s.yaml", R"(

@@ -54,6 +54,39 @@ pipeline: [{name: infer, device: gpu, instances: 1, service: {dist: deterministi
   CHECK(run_plan(o).feasible.empty());
 }
 
+TEST_CASE("plan gives the cores per GPU that keep the GPUs busy, from the CPU's demand", "[unit]") {
+  // A CPU stage of 30 ms per request before a GPU stage of 10 ms: each GPU serves 100 req/s and
+  // each request needs 0.03 core-seconds, so 3 cores per GPU keep a GPU busy, whatever the node
+  // has. With 2 cores the 1-GPU node is CPU-bound at 66.7 req/s and still needs 3 per GPU; with 2
+  // GPUs and 8 cores it runs at 200 req/s and needs 3 per GPU (6 of its 8 busy).
+  test::TempDir dir;
+  PlanOptions o;
+  o.scenario = dir.write("s.yaml", R"(
+run: {duration: 20s, warmup: 2s, replications: 2}
+workload: {mode: open, rate: 10/s, arrival: constant}
+node:
+  cpu: {cores: 2}
+  gpus: {count: 1}
+  pcie: {host_link: {bandwidth: 32GB/s}, gpu_link: {bandwidth: 32GB/s}}
+pipeline:
+  - {name: prep, device: cpu, instances: 64, service: {dist: deterministic, mean: 30ms}}
+  - {name: infer, device: gpu, instances: 1, service: {dist: deterministic, mean: 10ms}}
+)");
+  o.target_rate = 50;
+  o.slo_ms = 1000;
+  o.instances = {1};
+  o.gpus = {1, 2};
+  o.cores = {2, 8};
+  const PlanResult r = run_plan(o);
+  REQUIRE(!r.feasible.empty());
+  for (const PlanCandidate& c : r.feasible) {
+    INFO(c.gpus << " GPUs, " << c.cores << " cores");
+    CHECK(c.cpu_demand_ms == Approx(30).epsilon(0.01));
+    CHECK(c.gpu_bound_rps == Approx(100.0 * c.gpus).epsilon(0.01));
+    CHECK(c.cores_per_gpu_needed() == Approx(3).epsilon(0.02));
+  }
+}
+
 TEST_CASE("run_plan refuses impossible options at the option, before it simulates", "[unit]") {
   // Options a library caller sets directly, as the command line does after parsing them.
   PlanOptions o;
