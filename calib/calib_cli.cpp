@@ -25,7 +25,9 @@
 #include "calib/holdout.h"
 #include "calib/importers.h"
 #include "calib/machine.h"
+#include "calib/memory_bench.h"
 #include "calib/net_bench.h"
+#include "calib/repeat.h"
 #include "calib/samples.h"
 #include "calib/timing.h"
 #include "sim/cli/verbs.h"
@@ -140,19 +142,7 @@ int cmd_fit(const FitArgs& a, std::ostream& out) {
 
   std::vector<NamedCurve> curves;
   for (const auto& k : kernels) {
-    std::vector<Observation> obs;
-    int first_line = 0;
-    for (const Sample& s : samples)
-      if (s.kernel == k) {
-        obs.push_back({{s.batch, s.pixels, s.bytes}, s.seconds * 1e9});
-        if (first_line == 0) first_line = s.line;
-      }
-    // Too few samples is the file's shortfall, not a failure of the fit: named at the kernel.
-    if (obs.size() < kMinFitSamples)
-      throw ConfigError(SourceMark{a.samples, first_line, 1}, "kernel",
-                        "'" + k + "' has " + std::to_string(obs.size()) +
-                            " sample; a fit needs at least " + std::to_string(kMinFitSamples) +
-                            " (time it more often, or fit the other kernels with --kernel)");
+    const std::vector<Observation> obs = kernel_observations(samples, k, a.samples);
     FitReport r;
     try {
       r = fit_curve(obs, opt);
@@ -375,12 +365,13 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-struct BrokerArgs {
+/// A bench with its own verb under `bench`: --quick, --out DIR.
+struct DirBenchArgs {
   std::string out;
   bool quick = false;
 };
 
-int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) {
+int cmd_bench_broker(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
 #ifdef SERVESIM_HIREDIS
   const fs::path dir(a.out);
   check_output_dir(dir, "--out", true);
@@ -407,12 +398,7 @@ int cmd_bench_broker(const BrokerArgs& a, std::ostream& out, std::ostream& err) 
 #endif
 }
 
-struct NetArgs {
-  std::string out;
-  bool quick = false;
-};
-
-int cmd_bench_net(const NetArgs& a, std::ostream& out, std::ostream& err) {
+int cmd_bench_net(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
   const fs::path dir(a.out);
   check_output_dir(dir, "--out", true);  // before the seconds of timing
   fs::create_directories(dir);
@@ -432,14 +418,38 @@ int cmd_bench_net(const NetArgs& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-/// `bench`, and its own verbs `bench broker` and `bench net`.
+int cmd_bench_memory(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
+  const fs::path dir(a.out);
+  check_output_dir(dir, "--out", true);  // before the minute of timing
+  fs::create_directories(dir);
+  MemoryRun run = run_memory_bench(memory_plan(a.quick), err);
+  run.machine.command = std::string("servesim calib bench memory") + (a.quick ? " --quick" : "");
+  write_memory_outputs(dir, run);
+  out << memory_table(run) << "\nwrote " << (dir / "memory.csv").string()
+      << ", efficiency.csv, efficiency.yaml (node.cpu.efficiency and node.memory) and "
+         "machine.yaml\n";
+  return kExitOk;
+}
+
+/// `bench`, and its own verbs `bench broker`, `bench net` and `bench memory` (the same two
+/// options).
 struct BenchVerbArgs {
   BenchArgs bench;
-  BrokerArgs broker;
-  NetArgs net;
+  DirBenchArgs broker, net, memory;
   CLI::App* broker_cmd = nullptr;
   CLI::App* net_cmd = nullptr;
+  CLI::App* memory_cmd = nullptr;
 };
+
+/// A bench of its own under `bench` (broker, memory): --quick and a required --out DIR.
+CLI::App* add_dir_bench(CLI::App& bench, const std::string& name, const std::string& help,
+                        const std::string& quick_help, const std::string& out_help,
+                        DirBenchArgs& args) {
+  CLI::App* cmd = bench.add_subcommand(name, help);
+  cmd->add_flag("--quick", args.quick, quick_help);
+  cmd->add_option("--out", args.out, out_help)->required();
+  return cmd;
+}
 
 VerbAction add_bench(CLI::App& bench) {
   auto a = std::make_shared<BenchVerbArgs>();
@@ -450,24 +460,25 @@ VerbAction add_bench(CLI::App& bench) {
       ->check(CLI::PositiveNumber);
   bench.add_option("--warmup", ba.warmup, "Untimed passes first (default 1 quick, 2 full)")
       ->check(CLI::NonNegativeNumber);
-  CLI::App* broker = bench.add_subcommand(
-      "broker", "Start a local redis-server, time LPUSH/RPOP by payload size and clients, stop it");
-  broker->add_flag("--quick", a->broker.quick, "Fewer payload sizes and operations: a few seconds");
-  broker
-      ->add_option("--out", a->broker.out,
-                   "Directory for samples.csv, machine.yaml, broker_scaling.csv")
-      ->required();
-  a->broker_cmd = broker;
-  CLI::App* net = bench.add_subcommand(
-      "net", "Time HTTP inference requests over loopback: CPU per request on each side, by size");
-  net->add_flag("--quick", a->net.quick, "Fewer payload sizes and requests: a few seconds");
-  net->add_option("--out", a->net.out,
-                  "Directory for samples.csv, machine.yaml, net_summary.csv, net_scaling.csv")
-      ->required();
-  a->net_cmd = net;
+  a->broker_cmd = add_dir_bench(
+      bench, "broker",
+      "Start a local redis-server, time LPUSH/RPOP by payload size and clients, stop it",
+      "Fewer payload sizes and operations: a few seconds",
+      "Directory for samples.csv, machine.yaml, broker_scaling.csv", a->broker);
+  a->net_cmd = add_dir_bench(
+      bench, "net",
+      "Time HTTP inference requests over loopback: CPU per request on each side, by size",
+      "Fewer payload sizes and requests: a few seconds",
+      "Directory for samples.csv, machine.yaml, net_summary.csv, net_scaling.csv", a->net);
+  a->memory_cmd = add_dir_bench(
+      bench, "memory",
+      "Measure host memory bandwidth and each kernel's per-thread speed with k threads busy",
+      "Fewer passes and shorter runs: about 15 s",
+      "Directory for memory.csv, efficiency.csv, efficiency.yaml, machine.yaml", a->memory);
   return [a](std::ostream& out, std::ostream& err) {
     if (a->broker_cmd->parsed()) return cmd_bench_broker(a->broker, out, err);
     if (a->net_cmd->parsed()) return cmd_bench_net(a->net, out, err);
+    if (a->memory_cmd->parsed()) return cmd_bench_memory(a->memory, out, err);
     if (a->bench.out.empty()) throw UsageError("bench: --out DIR is required");
     return cmd_bench(a->bench, out, err);
   };
@@ -522,6 +533,48 @@ VerbAction add_import(CLI::App& import) {
   };
 }
 
+struct RepeatArgs {
+  std::vector<std::string> samples, kernels;
+  std::string out, form;
+  bool keep_outliers = false;
+};
+
+int cmd_repeat(const RepeatArgs& a, std::ostream& out) {
+  if (a.samples.size() < 2)
+    throw UsageError("repeat: give the samples.csv of at least two runs of the same bench");
+  if (!a.out.empty()) check_output_paths({{"--out", a.out}}, true);
+  std::vector<std::vector<Sample>> runs;
+  std::vector<Sample> pooled;
+  for (const std::string& f : a.samples) {
+    runs.push_back(read_samples(f));
+    pooled.insert(pooled.end(), runs.back().begin(), runs.back().end());
+  }
+  FitOptions opt;
+  if (!a.form.empty()) opt.only = parse_form(a.form);
+  if (a.keep_outliers) opt.outlier_sigmas = 0;
+  const std::vector<CurveRepeat> curves =
+      repeat_fits(runs, a.samples, chosen_kernels(pooled, a.kernels, "any of the runs"), opt);
+  out << a.samples.size() << " runs\n\n" << repeat_table(curves);
+  if (!a.out.empty()) {
+    write_file(a.out, repeat_csv(curves));
+    out << "wrote " << a.out << "\n";
+  }
+  return kExitOk;
+}
+
+VerbAction add_repeat(CLI::App& repeat) {
+  auto ra = std::make_shared<RepeatArgs>();
+  repeat.add_option("samples", ra->samples, "The samples.csv of each run (two or more)")
+      ->required();
+  repeat.add_option("--kernel", ra->kernels, "Only this kernel (repeatable; default: all)")
+      ->allow_extra_args(false);
+  repeat.add_option("--form", ra->form,
+                    "Fit this form on every run (default: the one chosen on all runs pooled)");
+  repeat.add_flag("--keep-outliers", ra->keep_outliers, "Fit every sample (as calib fit)");
+  repeat.add_option("--out", ra->out, "CSV to write: a row per kernel and coefficient");
+  return [ra](std::ostream& out, std::ostream&) { return cmd_repeat(*ra, out); };
+}
+
 VerbAction add_holdout(CLI::App& holdout) {
   auto ha = std::make_shared<HoldoutArgs>();
   holdout.add_option("samples", ha->samples, "Samples CSV")->required();
@@ -556,7 +609,7 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
       "servesim calib",
       "servesim calib: measure this machine's kernels and fit service-time curves",
       "servesim calib",
-      "bench, fit, holdout, show or import",
+      "bench, fit, holdout, repeat, show or import",
       "",
       {{"bench", "Time JPEG decode, resize, normalise and memcpy on this machine (one core)",
         add_bench, nullptr},
@@ -565,6 +618,8 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
         nullptr},
        {"holdout", "Fit on some items, predict the held-out others, and report the errors",
         add_holdout, nullptr},
+       {"repeat", "Fit the same kernels on several runs' samples: how much each coefficient moves",
+        add_repeat, nullptr},
        {"show", "Print the curves of a curves YAML as a table; plot them against their samples",
         add_show, nullptr}}};
   return run_verbs(table, args, out, err);

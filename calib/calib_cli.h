@@ -1,6 +1,7 @@
 #pragma once
-/// `servesim calib VERB ...`: bench, fit, show, import. Exit status as servesim's: 0 success,
-/// 1 runtime failure, 2 config or usage error.
+/// `servesim calib VERB ...`: bench (and bench broker, bench memory), fit, import, holdout,
+/// repeat, show. Exit status as servesim's: 0 success, 1 runtime failure, 2 config or usage
+/// error.
 
 #include <ostream>
 #include <string>

@@ -1,10 +1,13 @@
 #include "calib/machine.h"
 
+#include <sys/resource.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <Eigen/Core>
 #include <opencv2/core/utility.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -117,6 +120,28 @@ MachineInfo read_machine(const std::filesystem::path& path) {
   }
   r.finish();
   return m;
+}
+
+CpuClock cpu_clock() {
+  CpuClock c;
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal &&
+      cpu == "cpu")
+    c.machine_busy_s =
+        (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) == 0)
+    c.self_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  return c;
+}
+
+double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s) {
+  if (c0.machine_busy_s < 0 || c1.machine_busy_s < 0) return -1;
+  return std::max(0.0,
+                  ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall_s);
 }
 
 std::string machine_summary(const MachineInfo& m) {

@@ -34,6 +34,18 @@ std::string machine_yaml(const MachineInfo& m);
 /// machine.cpu is required, so a file written by hand for another machine is short.
 MachineInfo read_machine(const std::filesystem::path& path);
 
+/// CPU seconds the whole machine has spent busy (/proc/stat; -1 when unknown) and this
+/// process's own: over a stretch of wall time, their difference is what other processes used.
+struct CpuClock {
+  double machine_busy_s = -1;
+  double self_s = 0;
+};
+CpuClock cpu_clock();
+
+/// The cores other processes used between the clocks `c0` and `c1`, `wall_s` apart; -1 when
+/// the system cannot say.
+double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s);
+
 /// "Intel(R) Core(TM) i9-13900K (32 cores); libjpeg-turbo 2.1.5, OpenCV 4.6.0, ...; 2026-11-23"
 /// for a curve's source line.
 std::string machine_summary(const MachineInfo& m);

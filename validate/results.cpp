@@ -3,33 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
-
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace servesim::validate {
 
 double relative_error(double predicted, double measured) {
   if (measured == 0) return predicted == 0 ? 0 : 1;
   return (predicted - measured) / measured;
-}
-
-CpuClock cpu_clock() {
-  CpuClock c;
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal &&
-      cpu == "cpu")
-    c.machine_busy_s =
-        (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  rusage u{};
-  if (getrusage(RUSAGE_SELF, &u) == 0)
-    c.self_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-  return c;
 }
 
 double median_abs(std::vector<double> v) {

@@ -354,14 +354,6 @@ void simulate_measured_demand(ValidationRow& r, const fs::path& dir) {
 
 using Clock = std::chrono::steady_clock;
 
-/// The cores other processes used between the clocks `c0` and `c1`, `wall_s` apart; -1 when
-/// the system cannot say.
-double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s) {
-  if (c0.machine_busy_s < 0 || c1.machine_busy_s < 0) return -1;
-  return std::max(0.0,
-                  ((c1.machine_busy_s - c0.machine_busy_s) - (c1.self_s - c0.self_s)) / wall_s);
-}
-
 /// What the calibration gives the later steps: the corpus by size, the fitted curves, and how
 /// busy the machine was meanwhile.
 struct Calibration {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "calib/machine.h"
 #include "sim/curves/curve.h"
 #include "sim/model/batcher.h"
 #include "validate/pipeline.h"
@@ -109,13 +110,11 @@ std::string validation_csv(const std::vector<ValidationRow>& rows);
 /// throughput, p50 and p99 beside the diagonal.
 std::string validation_plot_script();
 
-/// CPU seconds the whole machine has spent busy (/proc/stat; -1 when unknown) and this
-/// process's own: over a stretch of wall time, their difference is what other processes used.
-struct CpuClock {
-  double machine_busy_s = -1;
-  double self_s = 0;
-};
-CpuClock cpu_clock();
+/// The machine's and this process's CPU clocks, and the load of other processes between two
+/// readings (calib/machine.h: calib bench memory records the same).
+using calib::cpu_clock;
+using calib::CpuClock;
+using calib::other_load;
 
 /// The median and the largest of |v|; 0 when empty.
 double median_abs(std::vector<double> v);
