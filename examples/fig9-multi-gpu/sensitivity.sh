@@ -24,8 +24,8 @@ inputs=(
   "x4 link bandwidth|6.4|GB/s|$(printf 'node.pcie.topology.%s.bandwidth ' "${x4_links[@]}")"
   "x8 bifurcated slot bandwidth|12.8|GB/s|node.pcie.topology.slot1.bifurcation.bandwidth node.pcie.topology.slot2.bandwidth"
   "host memory bandwidth|70|GB/s|node.memory.bandwidth"
-  "frontend per-byte cost|0.1062|ns|curves.triton_frontend.coef.b"
-  "perf_analyzer per-byte cost|0.1432|ns|curves.perf_analyzer_request.coef.b"
+  "frontend per-byte cost|0.08093|ns|curves.triton_frontend.coef.b"
+  "perf_analyzer per-byte cost|0.09867|ns|curves.perf_analyzer_request.coef.b"
 )
 
 echo "input,factor,value,node.gpus.count,Inferences/Second,Speedup vs 1 GPU,Bottleneck" >"$tmp/s.csv"
