@@ -110,7 +110,6 @@ std::string wakeup_yaml(std::vector<double> handoffs_s) {
   return y + "]}";
 }
 
-
 std::string scenario_yaml(const std::string& size_name, ImageSize size,
                           std::span<const JpegImage> images, const calib::MachineInfo& m,
                           int max_batch, const std::vector<double>& handoffs_s,
@@ -140,7 +139,8 @@ std::string scenario_yaml(const std::string& size_name, ImageSize size,
     << "    wakeup: " << wakeup_yaml(handoffs_s) << "\n"
     << "    scheduler: per_core  # Linux's run queue per core (docs/model.md)\n"
     << (http ? "  network: " + http_network_yaml(*http) + "\n" : std::string()) << "pipeline:\n"
-    << (http ? http_frontend_yaml() : std::string()) << "  - name: preprocess\n    device: cpu\n    instances: 1\n"
+    << (http ? http_frontend_yaml() : std::string())
+    << "  - name: preprocess\n    device: cpu\n    instances: 1\n"
     << "    service: {curve: preprocess_" << size_name << "}\n"
     << "    source: \"instances: the real pipeline's preprocessing worker threads\"\n"
     << "  - name: infer\n    device: cpu\n    instances: 1\n"
@@ -199,6 +199,12 @@ HttpCalibration calibrate_http(std::span<const JpegImage> corpus, bool quick,
   h.samples = calib::measure_http_requests(plan, out);
   h.client = fit(h.samples, "http_client_request", nullptr, "http_client_request", machine);
   h.server = fit(h.samples, "http_server_request", nullptr, "http_server_request", machine);
+  for (Fitted* f : {&h.client, &h.server}) {  // say which bench: net's, not the kernels'
+    std::string& source = f->named.curve.source;
+    const std::string kernels = "calib bench of ";
+    if (const auto at = source.find(kernels); at != std::string::npos)
+      source.replace(at, kernels.size(), "calib bench net (one client and one server thread) of ");
+  }
   const double smallest = plan.payloads.front();
   h.round_trip_s = median_at(h.samples, "http_loopback_request", smallest);
   h.client_cpu_s = median_at(h.samples, "http_client_request", smallest);
@@ -217,9 +223,8 @@ HttpCalibration calibrate_http(std::span<const JpegImage> corpus, bool quick,
       "copies made inside the send and receive calls, whose CPU time http_client_request and "
       "http_server_request already hold, so the link adds only one copy's duration (%s at the "
       "largest corpus JPEG) and no CPU",
-      smallest, us(h.round_trip_s).c_str(), us(h.client_cpu_s).c_str(),
-      us(h.server_cpu_s).c_str(), us(h.beyond_cpu_s).c_str(), copied, rate * 1e-9,
-      us(plan.payloads.back() / rate).c_str());
+      smallest, us(h.round_trip_s).c_str(), us(h.client_cpu_s).c_str(), us(h.server_cpu_s).c_str(),
+      us(h.beyond_cpu_s).c_str(), copied, rate * 1e-9, us(plan.payloads.back() / rate).c_str());
   h.network_source = b;
   out << "  loopback at " << smallest << " B: round trip " << us(h.round_trip_s) << ", client CPU "
       << us(h.client_cpu_s) << ", server CPU " << us(h.server_cpu_s) << ": node.network.latency "
@@ -236,8 +241,9 @@ std::string http_client_yaml() {
 
 std::string http_network_yaml(const HttpCalibration& h) {
   char b[96];
-  std::snprintf(b, sizeof b, "{bandwidth: %.6gGB/s, latency: %.3fus, source: ",
-                h.copy_bytes_per_s * 1e-9, h.latency_s * 1e6);
+  std::snprintf(b, sizeof b,
+                "{bandwidth: %.6gGB/s, latency: %.3fus, source: ", h.copy_bytes_per_s * 1e-9,
+                h.latency_s * 1e6);
   return b + quoted(h.network_source) + "}";
 }
 

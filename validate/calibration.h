@@ -35,7 +35,8 @@ Fitted fit(std::span<const calib::Sample> samples, std::string_view kernel,
 /// into a table over bytes, with the three noises combined as independent.
 calib::NamedCurve preprocess_curve(const std::string& size_name, calib::ImageSize size,
                                    std::span<const calib::JpegImage> images, const Fitted& decode,
-                                   const Fitted& resize, const Fitted& norm, calib::ImageSize input);
+                                   const Fitted& resize, const Fitted& norm,
+                                   calib::ImageSize input);
 
 /// `s` in double quotes, YAML-escaped.
 std::string quoted(const std::string& s);

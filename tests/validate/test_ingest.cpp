@@ -39,9 +39,10 @@ std::vector<JpegImage> three_jpegs() {
 
 }  // namespace
 
-TEST_CASE("HTTP ingest: the clients' requests reach preprocessing as exactly their JPEG bytes, "
-          "and the counts agree",
-          "[threads][validate]") {
+TEST_CASE(
+    "HTTP ingest: the clients' requests reach preprocessing as exactly their JPEG bytes, "
+    "and the counts agree",
+    "[threads][validate]") {
   const auto images = three_jpegs();
   REQUIRE(images[0].data != images[1].data);
   REQUIRE(images[1].data != images[2].data);
@@ -112,9 +113,10 @@ TEST_CASE("HTTP ingest needs a closed loop", "[unit][validate]") {
   CHECK_THROWS_AS(servesim::validate::run_pipeline(c, images, policy), std::invalid_argument);
 }
 
-TEST_CASE("HTTP ingest's scenario loads and puts the client, the network and the frontend "
-          "before preprocessing",
-          "[unit][validate]") {
+TEST_CASE(
+    "HTTP ingest's scenario loads and puts the client, the network and the frontend "
+    "before preprocessing",
+    "[unit][validate]") {
   using servesim::Curve;
   using servesim::CurveInput;
   const auto images = three_jpegs();
@@ -135,8 +137,8 @@ TEST_CASE("HTTP ingest's scenario loads and puts the client, the network and the
   m.cpu = "test CPU";
   m.cores = 2;
   const std::vector<double> handoffs{50e-6, 80e-6, 120e-6};
-  dir.write("validate-small.yaml", servesim::validate::scenario_yaml("small", {64, 48}, images, m,
-                                                                      1, handoffs, &h));
+  dir.write("validate-small.yaml",
+            servesim::validate::scenario_yaml("small", {64, 48}, images, m, 1, handoffs, &h));
 
   servesim::validate::ValidationRow row;
   row.size = "small";
@@ -167,8 +169,8 @@ TEST_CASE("HTTP ingest's scenario loads and puts the client, the network and the
   CHECK(p.pipeline[4].batching->max_batch_size == 8);
 
   // Direct ingest: the same file without `http` has none of the three.
-  dir.write("validate-small.yaml", servesim::validate::scenario_yaml("small", {64, 48}, images, m,
-                                                                      1, handoffs, nullptr));
+  dir.write("validate-small.yaml",
+            servesim::validate::scenario_yaml("small", {64, 48}, images, m, 1, handoffs, nullptr));
   row.ingest = Ingest::kDirect;
   const auto direct = servesim::load_scenario(dir.path() / "validate-small.yaml",
                                               servesim::validate::overrides_of(row));
