@@ -266,6 +266,7 @@ HttpServer::HttpServer(HttpServerOptions options)
     s.threads.emplace_back([&s, i] {
       const auto& cpus = s.options.cpus;
       if (!cpus.empty()) pin_this_thread(cpus[static_cast<std::size_t>(i) % cpus.size()]);
+      if (s.options.on_thread_start) s.options.on_thread_start();
       // A handler's exception that escapes (none should) loses its connection, not the thread.
       for (;;) {
         try {

@@ -41,6 +41,9 @@ struct HttpServerOptions {
   InferHandler handler;                           // empty: classification_response
   // Thread i runs on CPU cpus[i % size] (where the kernel allows); empty: wherever it puts it.
   std::vector<int> cpus;
+  // Called first on each of the server's threads (e.g. to note its thread id for per-thread
+  // accounting); empty: nothing.
+  std::function<void()> on_thread_start;
 };
 
 /// Listens on 127.0.0.1 at a port the kernel picks, served by `threads` threads; stops (closes

@@ -37,6 +37,20 @@ ImageSize JpegDecoder::decode(const JpegImage& jpeg, int num, int denom,
   return s;
 }
 
+ImageSize JpegDecoder::decode(std::span<const unsigned char> jpeg,
+                              std::vector<unsigned char>& rgb) {
+  const auto h = static_cast<tjhandle>(handle_);
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  if (tjDecompressHeader3(h, jpeg.data(), static_cast<unsigned long>(jpeg.size()), &width, &height,
+                          &subsampling, &colorspace) != 0)
+    throw std::runtime_error(std::string("libjpeg-turbo: not a JPEG: ") + tjGetErrorStr2(h));
+  rgb.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
+  if (tjDecompress2(h, jpeg.data(), static_cast<unsigned long>(jpeg.size()), rgb.data(), width, 0,
+                    height, TJPF_RGB, 0) != 0)
+    throw std::runtime_error(std::string("libjpeg-turbo: cannot decode: ") + tjGetErrorStr2(h));
+  return {width, height};
+}
+
 std::string_view interp_name(Interp i) { return i == Interp::kLinear ? "linear" : "area"; }
 
 void resize_rgb(std::span<const unsigned char> src, ImageSize from, std::span<unsigned char> dst,

@@ -24,6 +24,9 @@ class JpegDecoder {
   /// Decodes to RGB (3 bytes per pixel) at scale num/denom into `rgb` (resized as needed).
   /// Throws std::runtime_error on a corrupt image.
   ImageSize decode(const JpegImage& jpeg, int num, int denom, std::vector<unsigned char>& rgb);
+  /// Decodes the JPEG file `jpeg` at full size, its size read from its own header (as a server
+  /// that received the bytes must); throws std::runtime_error when they are not a JPEG.
+  ImageSize decode(std::span<const unsigned char> jpeg, std::vector<unsigned char>& rgb);
 
  private:
   void* handle_;

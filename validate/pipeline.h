@@ -5,6 +5,7 @@
 /// (calib's Eigen kernel); timestamps from steady_clock, measured as servesim measures a run.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,15 @@ class BatchPolicy {
   virtual std::int64_t poll(std::int64_t now_ns, std::vector<std::uint32_t>& batch) = 0;
 };
 
+/// How a request reaches the preprocessing queue. kDirect: the client puts it there itself, at
+/// no cost. kHttp: each client thread POSTs the JPEG over its own keep-alive loopback connection
+/// (calib's HttpClient, the binary body of `calib bench net`) to an in-process calib::HttpServer,
+/// whose handler queues the bytes it received and answers when the request's batch has finished;
+/// the client's latency runs from before the send to after the answer (perf_analyzer's).
+enum class Ingest { kDirect, kHttp };
+/// "direct", "http".
+std::string_view ingest_name(Ingest i);
+
 enum class InferenceKernel { kConv3x3, kVitTinyBlock };
 /// "conv3x3_cpu", "vit_tiny_block_cpu": the kernel names calib bench gives their samples.
 std::string_view inference_kernel_name(InferenceKernel k);
@@ -46,6 +56,13 @@ struct PipelineConfig {
   double warmup_s = 1;     // statistics before this are discarded
   double window_s = 5;     // measured time after the warm-up
   std::uint64_t seed = 1;  // which image each request carries; the open loop's arrival times
+  Ingest ingest = Ingest::kDirect;  // kHttp: closed loop only
+  /// kHttp: the server's threads. Its handler is synchronous (it holds its thread until the
+  /// answer), so with fewer threads than clients requests would wait for a thread, not for their
+  /// stage; 0: one per client.
+  int server_threads = 0;
+  /// For tests: called by a preprocessing worker with the JPEG bytes it is about to decode.
+  std::function<void(std::span<const unsigned char>)> inspect_jpeg;
 };
 
 /// A stage as servesim reports it: requests that left it inside the window, their mean wait for
@@ -70,11 +87,15 @@ struct PipelineResult {
   double latency_mean_s = 0;    // from the (scheduled) arrival to the end of its batch
   double p50_s = 0, p90_s = 0, p99_s = 0;
   StageTimes preprocess, infer;
+  /// kHttp: the client threads (count: requests answered in the window) and the server's threads
+  /// (count: requests they queued in the window); schedstat's cores only, no queue or service.
+  StageTimes client, frontend;
   double batch_mean = 0;  // requests per batch over the batches that ended in the window
   std::uint64_t batches = 0;
   std::vector<std::uint64_t> batch_sizes;  // [b]: batches of b requests that ended in the window
-  std::uint64_t in_system_end = 0;  // requests inside when the window closed (open loop growth)
-  std::vector<double> latencies_s;  // every completion in the window, in completion order
+  std::uint64_t in_system_end = 0;    // requests inside when the window closed (open loop growth)
+  std::uint64_t server_answered = 0;  // kHttp: requests the server answered 200 in the whole run
+  std::vector<double> latencies_s;    // every completion in the window, in completion order
 };
 
 /// Nearest-rank quantile (the value of rank ceil(q n)), as servesim's histogram defines it;
@@ -83,7 +104,7 @@ double nearest_rank(std::span<const double> sorted, double q);
 
 /// Runs the pipeline for warmup_s + window_s of wall time on `images` (each request carries one,
 /// drawn uniformly) with `policy` batching the inference stage. Blocks; throws
-/// std::invalid_argument on a bad config.
+/// std::invalid_argument on a bad config, std::runtime_error when an HTTP request fails.
 PipelineResult run_pipeline(const PipelineConfig& config, std::span<const calib::JpegImage> images,
                             BatchPolicy& policy);
 

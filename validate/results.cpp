@@ -80,7 +80,7 @@ void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::Jp
 
 std::string validation_csv(const std::vector<ValidationRow>& rows) {
   std::ostringstream o;
-  o << "size,mode,load,workers,max_batch_size,max_queue_delay_us,completed,"
+  o << "size,mode,ingest,load,workers,max_batch_size,max_queue_delay_us,completed,"
        "measured_throughput,predicted_throughput,throughput_error,"
        "measured_p50_ms,predicted_p50_ms,p50_error,measured_p99_ms,predicted_p99_ms,p99_error,"
        "measured_batch_mean,predicted_batch_mean,"
@@ -92,7 +92,10 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
        "measured_infer_cpu_cores,measured_infer_runnable_wait_cores,"
        "preprocess_demand_ratio,infer_demand_ratio,measured_demand_throughput,"
        "measured_demand_p50_ms,measured_demand_p99_ms,"
-       "predicted_preprocess_runnable_wait_cores,predicted_infer_runnable_wait_cores";
+       "predicted_preprocess_runnable_wait_cores,predicted_infer_runnable_wait_cores,"
+       "measured_client_cpu_cores,measured_client_runnable_wait_cores,"
+       "measured_frontend_cpu_cores,measured_frontend_runnable_wait_cores,"
+       "client_demand_ratio,frontend_demand_ratio";
   for (const char* run : {"", "measured_demand_"})
     for (const Ablation& a : kAblations)
       o << "," << run << "without_" << a.name << "_throughput," << run << "without_" << a.name
@@ -103,7 +106,7 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
   const auto g = csv_number;
   for (const auto& r : rows) {
     const auto& m = r.measured;
-    o << r.size << "," << (r.open ? "open" : "closed") << ","
+    o << r.size << "," << (r.open ? "open" : "closed") << "," << ingest_name(r.ingest) << ","
       << (r.open ? g(r.rate) : std::to_string(r.concurrency)) << "," << r.workers << ","
       << r.max_batch_size << "," << r.max_queue_delay_us << "," << m.completed << ","
       << g(m.throughput_rps) << "," << g(r.sim_throughput) << ","
@@ -123,7 +126,10 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
     const bool md = r.md_throughput > 0;
     o << "," << (md ? g(r.md_throughput) : "") << "," << (md ? g(r.md_p50_ms) : "") << ","
       << (md ? g(r.md_p99_ms) : "") << "," << g(r.sim_pre_wait_cores) << ","
-      << g(r.sim_inf_wait_cores);
+      << g(r.sim_inf_wait_cores) << "," << g(m.client.cpu_cores) << ","
+      << g(m.client.runnable_wait_cores) << "," << g(m.frontend.cpu_cores) << ","
+      << g(m.frontend.runnable_wait_cores) << "," << g(r.client_demand_ratio) << ","
+      << g(r.frontend_demand_ratio);
     for (const std::vector<ValidationRow::Prediction>* list : {&r.ablations, &r.md_ablations})
       for (std::size_t k = 0; k < std::size(kAblations); ++k) {
         if (k >= list->size()) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "sim/run/replications.h"
 #include "sim/scenario/curves.h"
 #include "sim/scenario/scenario.h"
+#include "validate/calibration.h"
 #include "validate/handoff.h"
 
 namespace servesim::validate {
@@ -78,7 +80,7 @@ Config open_config(const std::string& size, double load, int workers, Setting s)
   return c;
 }
 
-Plan make_plan(bool quick, int cores) {
+Plan make_direct_plan(bool quick, int cores) {
   Plan p;
   if (quick) {
     p.warmup_s = 0.5;
@@ -106,6 +108,15 @@ Plan make_plan(bool quick, int cores) {
   return p;
 }
 
+Plan make_plan(bool quick, int cores, Ingest ingest) {
+  Plan p = make_direct_plan(quick, cores);
+  if (ingest == Ingest::kDirect) return p;
+  // The HTTP clients are a closed loop (validate/pipeline.h): the open loops are left out.
+  std::erase_if(p.configs, [](const Config& c) { return c.row.open; });
+  for (Config& c : p.configs) c.row.ingest = ingest;
+  return p;
+}
+
 std::string label(const ValidationRow& r) {
   char buf[96];
   std::snprintf(
@@ -113,18 +124,29 @@ std::string label(const ValidationRow& r) {
       r.open ? ("open " + std::to_string(static_cast<int>(std::lround(r.rate))) + "/s").c_str()
              : ("closed c=" + std::to_string(r.concurrency)).c_str(),
       r.workers, r.max_batch_size, r.max_queue_delay_us);
-  return buf;
+  return r.ingest == Ingest::kDirect ? std::string(buf) : buf + std::string(" http");
 }
+
+/// The label column's width: label()s of HTTP rows are 5 characters longer.
+int label_width(const std::vector<ValidationRow>& rows) {
+  return !rows.empty() && rows.front().ingest == Ingest::kHttp ? 39 : 34;
+}
+
+}  // namespace
 
 std::vector<std::string> overrides_of(const ValidationRow& r) {
   std::vector<std::string> o;
-  if (r.open)
+  if (r.ingest == Ingest::kHttp)  // closed; the scenario's workload has the client
+    o.push_back("workload.concurrency=" + std::to_string(r.concurrency));
+  else if (r.open)
     o.push_back(
         "workload={mode: open, rate: " + std::to_string(static_cast<long>(std::lround(r.rate))) +
         "/s, arrival: poisson, images: corpus}");
   else
     o.push_back("workload={mode: closed, concurrency: " + std::to_string(r.concurrency) +
                 ", images: corpus}");
+  if (r.ingest == Ingest::kHttp)  // a server thread per client (validate/pipeline.h)
+    o.push_back("pipeline.frontend.instances=" + std::to_string(r.concurrency));
   o.push_back("pipeline.preprocess.instances=" + std::to_string(r.workers));
   std::string b = "pipeline.infer.batching={max_batch_size: " + std::to_string(r.max_batch_size);
   if (r.max_queue_delay_us > 0)
@@ -133,143 +155,10 @@ std::vector<std::string> overrides_of(const ValidationRow& r) {
   return o;
 }
 
+namespace {
+
 std::string scenario_path(const fs::path& dir, const std::string& size) {
   return (dir / ("validate-" + size + ".yaml")).string();
-}
-
-/// Observations of one kernel (of one image size when `size` is given) as a curve sees them.
-std::vector<calib::Observation> observations(std::span<const Sample> samples,
-                                             std::string_view kernel, const ImageSize* size) {
-  std::vector<calib::Observation> obs;
-  for (const Sample& s : samples) {
-    if (s.kernel != kernel) continue;
-    if (size && (s.width != size->width || s.height != size->height)) continue;
-    obs.push_back({{s.batch, s.pixels, s.bytes}, s.seconds * 1e9});
-  }
-  if (obs.empty()) throw std::runtime_error("validate: no samples of " + std::string(kernel));
-  return obs;
-}
-
-struct Fitted {
-  calib::NamedCurve named;
-  double noise_cv = 0;
-};
-
-Fitted fit(std::span<const Sample> samples, std::string_view kernel, const ImageSize* size,
-           const std::string& name, const std::string& machine) {
-  const auto obs = observations(samples, kernel, size);
-  const calib::FitReport r = calib::fit_curve(obs);
-  Fitted f;
-  f.named.name = name;
-  f.named.curve = r.curve;
-  f.named.curve.source = "servesim validate: calib bench of " + std::string(kernel) +
-                         (size ? " on its " + std::to_string(size->width) + "x" +
-                                     std::to_string(size->height) + " items"
-                               : std::string()) +
-                         ", " + std::to_string(obs.size()) +
-                         " samples, fitted by calib fit_curve (" +
-                         r.candidates[r.chosen].spec.label() + "); " + machine;
-  f.named.comments.push_back(name + ": t = " + calib::curve_formula(calib::rounded(r.curve)) +
-                             " (holdout error " + shortest(std::round(r.holdout_error * 1e3) / 10) +
-                             "%, noise cv " + shortest(std::round(r.noise_cv * 1e3) / 1e3) + ")");
-  f.noise_cv = r.noise_cv;
-  return f;
-}
-
-/// One worker decodes, resizes and normalises a request in turn, so the three fitted curves add
-/// up to one stage's time: evaluated at each image of the size (pixels fixed, bytes per image)
-/// into a table over bytes, with the three noises combined as independent.
-calib::NamedCurve preprocess_curve(const std::string& size_name, ImageSize size,
-                                   std::span<const JpegImage> images, const Fitted& decode,
-                                   const Fitted& resize, const Fitted& norm, ImageSize input) {
-  const double px = static_cast<double>(size.width) * size.height;
-  const double in_px = static_cast<double>(input.width) * input.height;
-  const double t_resize = resize.named.curve.mean_ns({1, px, px * 3});
-  const double t_norm = norm.named.curve.mean_ns({1, in_px, in_px * 3});
-  std::vector<double> bytes;
-  for (const auto& j : images) bytes.push_back(static_cast<double>(j.data.size()));
-  std::sort(bytes.begin(), bytes.end());
-  bytes.erase(std::unique(bytes.begin(), bytes.end()), bytes.end());
-  std::vector<double> ts;
-  double mean_decode = 0;
-  for (const double b : bytes) {
-    const double d = decode.named.curve.mean_ns({1, px, b});
-    mean_decode += d / static_cast<double>(bytes.size());
-    ts.push_back(d + t_resize + t_norm);
-  }
-  calib::NamedCurve c;
-  c.name = "preprocess_" + size_name;
-  c.curve = Curve::table(CurveInput::kBytes, bytes, ts);
-  const double sd =
-      std::hypot(decode.noise_cv * mean_decode, resize.noise_cv * t_resize, norm.noise_cv * t_norm);
-  const double cv = sd / (mean_decode + t_resize + t_norm);
-  if (cv > 0) c.curve.with_noise(Distribution::make(DistKind::kLognormal, 1.0, std::min(cv, 10.0)));
-  c.curve.source = "servesim validate: " + decode.named.name + " + " + resize.named.name + " + " +
-                   norm.named.name +
-                   " at each corpus image (one worker thread runs the three in turn); noise: "
-                   "their lognormal cvs combined as independent";
-  c.comments.push_back(c.name + ": decode + resize + normalise per image, by its JPEG bytes");
-  return c;
-}
-
-std::string quoted(const std::string& s) {
-  std::string q = "\"";
-  for (const char ch : s) {
-    if (ch == '"' || ch == '\\') q += '\\';
-    q += ch;
-  }
-  return q + "\"";
-}
-
-/// The hand-off latencies as an empirical distribution: 100 quantiles, at (k + 0.5) / 100.
-std::string wakeup_yaml(std::vector<double> handoffs_s) {
-  std::sort(handoffs_s.begin(), handoffs_s.end());
-  std::string y = "{dist: empirical, samples: [";
-  constexpr int kPoints = 100;
-  for (int k = 0; k < kPoints; ++k) {
-    const double v = nearest_rank(handoffs_s, (k + 0.5) / kPoints);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%.1fus", k ? ", " : "", v * 1e6);
-    y += buf;
-  }
-  return y + "]}";
-}
-
-std::string scenario_yaml(const SizeSpec& size, std::span<const JpegImage> images,
-                          const calib::MachineInfo& m, int max_batch,
-                          const std::vector<double>& handoffs_s) {
-  std::ostringstream y;
-  y << "# servesim validate: the real pipeline of validate/pipeline.cpp serving " << size.name
-    << " JPEGs (" << size.size.width << "x" << size.size.height << ") on this machine.\n"
-    << "# Each configuration of the comparison is this file with the --set overrides listed in\n"
-    << "# validate-runs.txt. Curves: validate-curves.yaml (isolated microbenchmarks only).\n"
-    << "include: [validate-curves.yaml]\n"
-    << "name: validate-" << size.name << "\n"
-    << "seed: 1\n"
-    << "run: {duration: 62s, warmup: 2s, replications: 3}\n"
-    << "image_sets:\n  corpus:\n";
-  for (std::size_t i = 0; i < images.size(); ++i)
-    y << "    - {name: " << size.name << "-q" << images[i].quality << ", width: " << images[i].width
-      << ", height: " << images[i].height << ", bytes: " << images[i].data.size()
-      << "B, source: \"calib make_corpus seed 1, quality " << images[i].quality << "\"}\n";
-  y << "workload: {mode: closed, concurrency: 1, images: corpus}\n"
-    << "node:\n  cpu:\n    cores: " << m.cores << "\n    type: " << quoted(m.cpu) << "\n"
-    << "    source: \"this machine: the logical CPUs the process may use (the real pipeline's "
-       "threads share them); wakeup: "
-    << handoffs_s.size()
-    << " thread hand-offs timed by calib measure_handoffs (mutex + condition variable, 1 ms of "
-       "work between), as 100 quantiles\"\n"
-    << "    wakeup: " << wakeup_yaml(handoffs_s) << "\n"
-    << "    scheduler: per_core  # Linux's run queue per core (docs/model.md)\n"
-    << "pipeline:\n"
-    << "  - name: preprocess\n    device: cpu\n    instances: 1\n"
-    << "    service: {curve: preprocess_" << size.name << "}\n"
-    << "    source: \"instances: the real pipeline's preprocessing worker threads\"\n"
-    << "  - name: infer\n    device: cpu\n    instances: 1\n"
-    << "    batching: {max_batch_size: " << max_batch << "}\n"
-    << "    service: {curve: infer}\n"
-    << "    source: \"one inference worker thread behind sim/model's DynamicBatcher\"\n";
-  return y.str();
 }
 
 void write_file(const fs::path& p, const std::string& text) {
@@ -363,6 +252,7 @@ struct Calibration {
   Curve infer_curve;
   std::vector<double> handoffs;
   double other_cores = -1;
+  std::optional<HttpCalibration> http;  // HTTP ingest
 };
 
 /// Step 1's benchmark: calib's, of exactly the kernels, sizes and batches the pipeline uses,
@@ -409,26 +299,32 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
                   h.back() * 1e6);
     out << b;
   }
-  cal.bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "");
+  const std::vector<JpegImage> corpus = calib::make_corpus(bp.sizes, bp.qualities, bp.seed);
+  cal.images.resize(plan.sizes.size());
+  for (const auto& j : corpus)
+    for (std::size_t i = 0; i < plan.sizes.size(); ++i)
+      if (j.width == plan.sizes[i].size.width && j.height == plan.sizes[i].size.height)
+        cal.images[i].push_back(j);
+  if (o.ingest == Ingest::kHttp) {
+    cal.http = calibrate_http(corpus, o.quick, cal.bench.samples,
+                              "measured on " + calib::machine_summary(cal.bench.machine), out);
+    cal.bench.samples.insert(cal.bench.samples.end(), cal.http->samples.begin(),
+                             cal.http->samples.end());
+  }
+  cal.bench.machine.command = std::string("servesim validate") + (o.quick ? " --quick" : "") +
+                              (o.ingest == Ingest::kHttp ? " --ingest http" : "");
   return cal;
 }
 
 /// Step 1's curves, fitted to the benchmark, written with the scenarios beside them.
-void fit_curves(Calibration& cal, const Plan& plan, const calib::BenchPlan& bp,
-                const std::string& kernel, const fs::path& dir, std::ostream& out) {
+void fit_curves(Calibration& cal, const Plan& plan, const std::string& kernel, const fs::path& dir,
+                std::ostream& out) {
   const calib::BenchRun& bench = cal.bench;
   write_file(dir / "validate-samples.csv", calib::samples_csv(bench.samples));
   write_file(dir / "validate-machine.yaml", calib::machine_yaml(bench.machine));
   const std::string machine = "measured on " + calib::machine_summary(bench.machine);
 
-  const std::vector<JpegImage> corpus = calib::make_corpus(bp.sizes, bp.qualities, bp.seed);
-  std::vector<std::vector<JpegImage>>& images = cal.images;
-  images.resize(plan.sizes.size());
-  for (const auto& j : corpus)
-    for (std::size_t i = 0; i < plan.sizes.size(); ++i)
-      if (j.width == plan.sizes[i].size.width && j.height == plan.sizes[i].size.height)
-        images[i].push_back(j);
-
+  const std::vector<std::vector<JpegImage>>& images = cal.images;
   std::vector<calib::NamedCurve> curves;
   const Fitted norm = fit(bench.samples, "normalize_chw_cpu", &plan.model_input,
                           "normalize_chw_" + std::to_string(plan.model_input.width), machine);
@@ -457,6 +353,10 @@ void fit_curves(Calibration& cal, const Plan& plan, const calib::BenchPlan& bp,
     curves.push_back(f.named);
   }
   cal.infer_curve = curves.back().curve;
+  if (cal.http) {
+    curves.push_back(cal.http->client.named);
+    curves.push_back(cal.http->server.named);
+  }
   for (const auto& c : curves) out << "  " << c.comments.front() << "\n";
   const std::vector<std::string> header{
       "Service-time curves of `servesim validate`, fitted to isolated microbenchmarks of this",
@@ -464,7 +364,8 @@ void fit_curves(Calibration& cal, const Plan& plan, const calib::BenchPlan& bp,
   write_file(dir / "validate-curves.yaml", calib::curves_yaml(curves, header));
   for (std::size_t i = 0; i < plan.sizes.size(); ++i)
     write_file(scenario_path(dir, plan.sizes[i].name),
-               scenario_yaml(plan.sizes[i], images[i], bench.machine, 1, cal.handoffs));
+               scenario_yaml(plan.sizes[i].name, plan.sizes[i].size, images[i], bench.machine, 1,
+                             cal.handoffs, cal.http ? &*cal.http : nullptr));
 }
 
 /// Step 2: the predictions (deterministic). An open loop runs at a fraction of the capacity the
@@ -503,6 +404,7 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
     pc.model_input = plan.model_input;
     pc.kernel = o.kernel;
     pc.max_batch_size = r.max_batch_size;
+    pc.ingest = r.ingest;  // HTTP: a server thread per client (server_threads 0)
     pc.warmup_s = plan.warmup_s;
     pc.window_s = plan.window_s;
     BatchingParams bpar;
@@ -518,10 +420,14 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
       r.other_load_cores = other_load(c0, c1, wall);
     r.measured.latencies_s.clear();
     demand_ratios(r, cal.pre_curves[si], cal.images[si], cal.infer_curve);
+    if (cal.http)
+      ingest_demand_ratios(r, cal.http->client.named.curve, cal.http->server.named.curve,
+                           cal.images[si]);
     char buf[160];
-    std::snprintf(
-        buf, sizeof buf, "  %-34s %8.1f/s (predicted %8.1f/s), other processes %.2f cores\n",
-        label(r).c_str(), r.measured.throughput_rps, r.sim_throughput, r.other_load_cores);
+    std::snprintf(buf, sizeof buf,
+                  "  %-*s %8.1f/s (predicted %8.1f/s), other processes %.2f cores\n",
+                  r.ingest == Ingest::kHttp ? 39 : 34, label(r).c_str(), r.measured.throughput_rps,
+                  r.sim_throughput, r.other_load_cores);
     out << buf << std::flush;
     rows.push_back(r);
   }
@@ -531,10 +437,9 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
 /// Step 4: predicted against measured; returns the median throughput error.
 double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
   char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "  %-34s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %5s %5s | %5s\n",
-                "configuration", "X meas", "X pred", "err", "p50 ms", "pred", "err", "p99 ms",
-                "pred", "err", "batch", "pred", "other");
+  std::snprintf(buf, sizeof buf, "  %-*s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %5s %5s | %5s\n",
+                label_width(rows), "configuration", "X meas", "X pred", "err", "p50 ms", "pred",
+                "err", "p99 ms", "pred", "err", "batch", "pred", "other");
   out << buf;
   Errors pred;
   for (const auto& r : rows) {
@@ -542,8 +447,8 @@ double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
     pred.add(m, r.sim_throughput, r.sim_p50_ms, r.sim_p99_ms);
     std::snprintf(
         buf, sizeof buf,
-        "  %-34s %8.1f %8.1f %7s | %7.2f %7.2f %7s | %7.2f %7.2f %7s | %5.2f %5.2f | %5.2f\n",
-        label(r).c_str(), m.throughput_rps, r.sim_throughput,
+        "  %-*s %8.1f %8.1f %7s | %7.2f %7.2f %7s | %7.2f %7.2f %7s | %5.2f %5.2f | %5.2f\n",
+        label_width(rows), label(r).c_str(), m.throughput_rps, r.sim_throughput,
         signed_percent(pred.throughput.back()).c_str(), m.p50_s * 1e3, r.sim_p50_ms,
         signed_percent(pred.p50.back()).c_str(), m.p99_s * 1e3, r.sim_p99_ms,
         signed_percent(pred.p99.back()).c_str(), m.batch_mean, r.sim_batch_mean,
@@ -552,7 +457,8 @@ double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
   }
   const double mx = median_abs(pred.throughput);
   out << "\n  |error| median / worst: " << pred.summary() << " (" << rows.size()
-      << " configurations)\n"
+      << " configurations, ingest "
+      << ingest_name(rows.empty() ? Ingest::kDirect : rows.front().ingest) << ")\n"
       << "  (other: CPU cores other processes used during the run; the simulated machine has "
          "none)\n";
   print_ablation_errors(rows, false, out);
@@ -562,17 +468,19 @@ double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
 /// Step 5, a diagnostic: the same simulations given the CPU time each stage really used.
 Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostream& out) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "  %-34s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n", "configuration",
-                "pre", "infer", "X", "err", "p50 ms", "err", "p99 ms", "err");
+  std::snprintf(buf, sizeof buf, "  %-*s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n",
+                label_width(rows), "configuration", "pre", "infer", "X", "err", "p50 ms", "err",
+                "p99 ms", "err");
   out << buf;
   Errors given;
   for (auto& r : rows) {
     simulate_measured_demand(r, dir);
     if (r.md_throughput <= 0) continue;
     given.add(r.measured, r.md_throughput, r.md_p50_ms, r.md_p99_ms);
-    std::snprintf(buf, sizeof buf, "  %-34s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
-                  label(r).c_str(), r.preprocess_demand_ratio, r.infer_demand_ratio,
-                  r.md_throughput, signed_percent(given.throughput.back()).c_str(), r.md_p50_ms,
+    std::snprintf(buf, sizeof buf, "  %-*s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
+                  label_width(rows), label(r).c_str(), r.preprocess_demand_ratio,
+                  r.infer_demand_ratio, r.md_throughput,
+                  signed_percent(given.throughput.back()).c_str(), r.md_p50_ms,
                   signed_percent(given.p50.back()).c_str(), r.md_p99_ms,
                   signed_percent(given.p99.back()).c_str());
     out << buf;
@@ -581,6 +489,20 @@ Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostr
     out << "  (no schedstat on this system: skipped)\n";
   } else {
     out << "\n  given the measured demands, |error| median / worst: " << given.summary() << "\n";
+    std::vector<double> client, frontend;
+    for (const auto& r : rows)
+      if (r.client_demand_ratio > 0 && r.frontend_demand_ratio > 0) {
+        client.push_back(r.client_demand_ratio);
+        frontend.push_back(r.frontend_demand_ratio);
+      }
+    if (!client.empty()) {
+      char b[200];
+      std::snprintf(b, sizeof b,
+                    "  HTTP ingest (kept at its calibrated cost in the rerun): the client threads "
+                    "used %.2fx, the server threads %.2fx their calibrated CPU (medians)\n",
+                    median_abs(client), median_abs(frontend));
+      out << b;
+    }
     print_ablation_errors(rows, true, out);
   }
   return given;
@@ -594,15 +516,17 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   fs::create_directories(dir);
   const calib::MachineInfo machine0 = calib::this_machine();
   const int cores = std::max(1, machine0.cores);
-  Plan plan = make_plan(o.quick, cores);
+  Plan plan = make_plan(o.quick, cores, o.ingest);
   const std::string kernel(inference_kernel_name(o.kernel));
 
   out << "servesim validate" << (o.quick ? " --quick" : "") << ": " << machine0.cpu << ", " << cores
-      << " cores; inference kernel " << kernel << "\n\n1. calibration (isolated "
+      << " cores; inference kernel " << kernel
+      << (o.ingest == Ingest::kHttp ? "; ingest http (loopback HTTP clients and server)" : "")
+      << "\n\n1. calibration (isolated "
       << "microbenchmarks)\n";
   calib::BenchPlan bp;
   Calibration cal = benchmark(o, plan, cores, bp, out);
-  fit_curves(cal, plan, bp, kernel, dir, out);
+  fit_curves(cal, plan, kernel, dir, out);
   out << "\n2. predictions (servesim run " << (dir / "validate-SIZE.yaml").string()
       << " --set ...; every run in validate-runs.txt)\n";
   predict(plan, dir);

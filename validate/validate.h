@@ -38,6 +38,9 @@ struct ValidateOptions {
   bool broker = false;  // the two-stage fan-out pipeline through Redis (validate_broker.h)
   std::string out = "validate-results";  // directory for the curves, scenarios, CSV and plot
   InferenceKernel kernel = InferenceKernel::kConv3x3;
+  /// kHttp: the clients send their JPEGs to the pipeline over loopback HTTP, and the prediction
+  /// adds the client, the network and a frontend stage (closed loops only).
+  Ingest ingest = Ingest::kDirect;
   /// Exit status 1 when the median relative throughput error exceeds this (a gross error).
   double max_median_throughput_error = 0.30;
   /// When > 0: exit with this status instead of judging accuracy when other processes used more
@@ -55,6 +58,7 @@ struct ValidationRow {
   int workers = 1;
   int max_batch_size = 1;
   int max_queue_delay_us = 0;
+  Ingest ingest = Ingest::kDirect;
   PipelineResult measured;
   /// CPU time other processes used during the real run, in cores (from /proc/stat less this
   /// process's own; -1 when unknown): what the simulator's idle machine does not have.
@@ -68,6 +72,9 @@ struct ValidationRow {
   /// unknown. measured_demand_* is the simulation rerun with these demands (`speedup` = 1 /
   /// ratio): a diagnostic that separates the model's error from its inputs', not a prediction.
   double preprocess_demand_ratio = 0, infer_demand_ratio = 0;
+  /// HTTP ingest: the same for the client and the server threads (calibration.h); the rerun keeps
+  /// their calibrated costs.
+  double client_demand_ratio = 0, frontend_demand_ratio = 0;
   double md_throughput = 0, md_p50_ms = 0, md_p99_ms = 0;
   /// The prediction, and the measured-demand rerun, with one modelled effect taken out
   /// (kAblations, in order): what modelling it changed.
@@ -92,6 +99,10 @@ inline constexpr Ablation kAblations[] = {
     {"per_core", "processor sharing over all cores instead of per-core run queues",
      "node.cpu.scheduler=shared"},
 };
+
+/// The --set values that make validate-SIZE.yaml (calibration.h's scenario_yaml) configuration
+/// `r`: its workload, its HTTP server threads (HTTP ingest), workers and batching.
+std::vector<std::string> overrides_of(const ValidationRow& r);
 
 /// (predicted - measured) / measured; 0 when both are 0.
 double relative_error(double predicted, double measured);

@@ -237,11 +237,15 @@ int cmd_plot(PlotArgs a, std::ostream& out) {
 struct ValidateArgs {
   validate::ValidateOptions o;
   std::string model = "conv3x3";
+  std::string ingest = "direct";
 };
 
 int cmd_validate(ValidateArgs a, std::ostream& out) {
   a.o.kernel = a.model == "vit_tiny" ? validate::InferenceKernel::kVitTinyBlock
                                      : validate::InferenceKernel::kConv3x3;
+  a.o.ingest = a.ingest == "http" ? validate::Ingest::kHttp : validate::Ingest::kDirect;
+  if (a.o.broker && a.o.ingest != validate::Ingest::kDirect)
+    throw UsageError("validate: --ingest http is for the in-process pipeline; --broker has none");
   return a.o.broker ? validate::run_validate_broker(a.o, out) : validate::run_validate(a.o, out);
 }
 
@@ -389,6 +393,10 @@ void validate_options(CLI::App& cmd, ValidateArgs& v) {
                  "(default validate-results)");
   cmd.add_option("--model", v.model, "Inference kernel: conv3x3 (default), vit_tiny")
       ->check(CLI::IsMember({"conv3x3", "vit_tiny"}));
+  cmd.add_option("--ingest", v.ingest,
+                 "How the clients reach the pipeline: direct (default: in-process, no cost), "
+                 "http (each client POSTs its JPEG over loopback HTTP; closed loops only)")
+      ->check(CLI::IsMember({"direct", "http"}));
   cmd.add_option("--max-median-error", v.o.max_median_throughput_error,
                  "Exit 1 when the median throughput error exceeds this fraction (default "
                  "0.3, a gross error; 0: report only)")

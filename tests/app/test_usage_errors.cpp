@@ -1,8 +1,10 @@
-// User errors of `report`, `compare`, `plan` and `amdahl`, through the whole command line in
-// process: each exits with kExitUsage and names where (the file and the member, or the option).
-// A result document that is not what `servesim run --json` writes must never crash a reader.
+// User errors of `report`, `compare`, `plan`, `amdahl` and `validate`, through the whole command
+// line in process: each exits with kExitUsage and names where (the file and the member, or the
+// option). A result document that is not what `servesim run --json` writes must never crash a
+// reader.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -266,6 +268,21 @@ TEST_CASE("report, compare, plot and calib read only regular data files, and say
       CHECK_THAT(r.err, Contains(why));
     }
   }
+}
+
+TEST_CASE("validate --ingest takes direct or http, and http not with --broker", "[unit]") {
+  TempDir dir;
+  const std::string out = (dir.path() / "v").string();
+  const CliResult bogus = cli({"validate", "--quick", "--ingest", "bogus", "--out", out});
+  CHECK(bogus.code == kExitUsage);
+  CHECK_THAT(bogus.err, Contains("--ingest"));
+  CHECK_THAT(bogus.err, Contains("bogus"));
+  const CliResult broker = cli({"validate", "--broker", "--ingest", "http", "--out", out});
+  CHECK(broker.code == kExitUsage);
+  CHECK_THAT(broker.err, Contains("--ingest http"));
+  CHECK(bogus.out.empty());  // refused before any calibration
+  CHECK(broker.out.empty());
+  CHECK_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "calib/corpus.h"
@@ -63,6 +64,17 @@ TEST_CASE("decode with DCT scaling gives the scaled size and close to the encode
   JpegImage broken = img;
   broken.data.resize(100);
   CHECK_THROWS_AS(dec.decode(broken, 1, 1, out), std::runtime_error);
+  // From the bytes alone (as a server receives them): the size comes from the JPEG's header, and
+  // the pixels are those of the decode above.
+  std::vector<unsigned char> from_bytes;
+  const ImageSize read = dec.decode(std::span<const unsigned char>(img.data), from_bytes);
+  CHECK(read.width == w);
+  CHECK(read.height == h);
+  dec.decode(img, 1, 1, out);
+  CHECK(from_bytes == out);
+  const std::vector<unsigned char> not_jpeg(64, 0x42);
+  CHECK_THROWS_AS(dec.decode(std::span<const unsigned char>(not_jpeg), from_bytes),
+                  std::runtime_error);
 }
 
 TEST_CASE("resize gives the model input size and keeps a uniform image uniform", "[unit]") {

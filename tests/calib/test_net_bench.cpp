@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "calib/calib_cli.h"
@@ -141,6 +143,28 @@ TEST_CASE("the loopback HTTP server hands its handler exactly the bytes a client
   CHECK(r.body == classification_response("vit"));
   CHECK(r.body.size() > 100);
   CHECK(r.body.size() < 200);
+}
+
+TEST_CASE("each of the HTTP server's threads calls on_thread_start once, on itself",
+          "[calib][threads]") {
+  std::mutex mu;
+  std::vector<std::thread::id> started;
+  HttpServerOptions options;
+  options.threads = 3;
+  options.on_thread_start = [&] {
+    const std::lock_guard lock(mu);
+    started.push_back(std::this_thread::get_id());
+  };
+  {
+    const HttpServer server(options);
+    HttpClient client(server.port(), std::chrono::seconds(10));
+    CHECK(client.infer("m", "x").status == 200);
+  }  // the destructor joins the threads: each has started by then
+  REQUIRE(started.size() == 3);
+  CHECK(started[0] != started[1]);
+  CHECK(started[1] != started[2]);
+  CHECK(started[0] != started[2]);
+  CHECK(std::find(started.begin(), started.end(), std::this_thread::get_id()) == started.end());
 }
 
 TEST_CASE("a malformed HTTP request gets a 4xx, and the server goes on serving",
