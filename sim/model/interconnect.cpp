@@ -62,6 +62,7 @@ std::vector<std::vector<Interconnect::Hop>> Interconnect::add_flat_links(const P
                                                                          int gpus) {
   const Hop host = add_hop("pcie.host", pcie.host_link.bytes_per_s, pcie.host_link.latency);
   std::vector<std::vector<Hop>> out;
+  out.reserve(static_cast<std::size_t>(gpus));
   for (int g = 0; g < gpus; ++g)
     out.push_back({host, add_hop("pcie.gpu" + std::to_string(g), pcie.gpu_link.bytes_per_s,
                                  pcie.gpu_link.latency)});

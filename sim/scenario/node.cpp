@@ -472,6 +472,7 @@ int link_named(const std::vector<PcieTreeLink>& links, const std::string& name,
   const int l = find_link(links, name);
   if (l >= 0) return l;
   std::vector<std::string> names;
+  names.reserve(links.size());
   for (const auto& t : links) names.push_back(t.name);
   const std::string hint = did_you_mean(name, names);
   throw ConfigError(
