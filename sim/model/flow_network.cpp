@@ -21,10 +21,10 @@ FlowNetwork::RouteId FlowNetwork::add_route(const std::vector<LinkId>& links) {
   std::vector<Crossing> crossings;
   crossings.reserve(links.size());
   for (const LinkId l : links) crossings.push_back({l, 1.0});
-  return add_weighted_route(std::move(crossings));
+  return add_weighted_route(crossings);
 }
 
-FlowNetwork::RouteId FlowNetwork::add_weighted_route(std::vector<Crossing> crossings) {
+FlowNetwork::RouteId FlowNetwork::add_weighted_route(const std::vector<Crossing>& crossings) {
   assert(!crossings.empty());
   const auto id = static_cast<RouteId>(routes_.size());
   Route route;

@@ -32,7 +32,7 @@ class FlowNetwork final : public EventHandler {
   /// time, even while flows run on other routes.
   RouteId add_route(const std::vector<LinkId>& links);
   /// The same, each link crossed with its weight.
-  RouteId add_weighted_route(std::vector<Crossing> crossings);
+  RouteId add_weighted_route(const std::vector<Crossing>& crossings);
 
   /// Moves `bytes` over `route`; calls owner.work_done(token) when the last byte is through.
   void start(RouteId route, double bytes, WorkOwner& owner, std::uint64_t token);

@@ -118,7 +118,7 @@ void Interconnect::add_network(const LinkParams& link, double memory_weight) {
     route.push_back({memory_, memory_weight});
     network_memory_weight_ = memory_weight;
   }
-  network_route_ = pcie_.add_weighted_route(std::move(route));
+  network_route_ = pcie_.add_weighted_route(route);
 }
 
 void Interconnect::network_transfer(double bytes, WorkOwner& owner, std::uint64_t token) {
