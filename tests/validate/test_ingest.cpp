@@ -15,6 +15,7 @@
 #include "calib/curve_writer.h"
 #include "sim/curves/curve.h"
 #include "sim/scenario/scenario.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/temp_dir.h"
 #include "validate/calibration.h"
 #include "validate/pipeline.h"
@@ -55,7 +56,8 @@ TEST_CASE(
   c.preprocess_workers = 1;
   c.max_batch_size = 2;
   c.warmup_s = 0.1;
-  c.window_s = 0.5;
+  // Long enough for a dozen answers and every image drawn; the sanitizers slow the kernels ~20x.
+  c.window_s = SERVESIM_TEST_HUGE_SHADOW ? 4.0 : 0.5;
   c.inspect_jpeg = [&](std::span<const unsigned char> jpeg) {
     const std::lock_guard lk(mu);
     for (std::size_t i = 0; i < images.size(); ++i)
