@@ -624,8 +624,7 @@ NodeParams parse_node(MapReader r) {
     MapReader n = r.child("network");
     LinkParams l;
     read_keys(n, network_keys(), l);
-    if (l.bytes_per_s < 1e3)
-      n.fail("bandwidth", "a link slower than 1 kB/s is surely a unit mistake");
+    check_bandwidth(n, "bandwidth", l.bytes_per_s);
     n.finish();
     p.network = l;
   }
