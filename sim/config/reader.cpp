@@ -8,12 +8,15 @@
 namespace servesim {
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  // Scored in half steps: at equal edit distance a candidate that extends the word or that the
+  // word extends wins (gpu -> gpus, not cpu), the way a typo of a plural or a cut-off key reads.
   std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  std::size_t best_score = 2 * (std::max<std::size_t>(2, word.size() / 3) + 1);
   for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
+    const bool prefix = c.starts_with(word) || word.starts_with(c);
+    const std::size_t score = 2 * edit_distance(word, c) - (prefix ? 1 : 0);
+    if (score < best_score) {
+      best_score = score;
       best = c;
     }
   }

@@ -142,6 +142,14 @@ ParsedQuantity parse_quantity(std::string_view text, Dimension dim) {
   }
   std::string best;
   std::size_t best_d = 3;
+  // A lowercase b is a bit in networking's spelling (400Gb/s, 10Gbps): suggest the bit unit, not
+  // the byte unit a case-insensitive match would find, which is 8x the bandwidth.
+  for (const std::string_view bits : {"b/s", "bps"}) {
+    if (!unit.ends_with(bits)) continue;
+    const std::string bit_unit = std::string(unit.substr(0, unit.size() - bits.size())) + "bit/s";
+    for (const auto& u : units)
+      if (u.name == bit_unit) best = bit_unit, best_d = 0;
+  }
   for (const auto& u : units) {
     // Case-insensitive near-misses first (KB -> kB), then small edit distances.
     std::string a(u.name), b(unit);

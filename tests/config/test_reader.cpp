@@ -25,4 +25,12 @@ TEST_CASE("an unknown key lists each known key once, however often it was asked 
   }
 }
 
+TEST_CASE("did you mean: at equal distance the plural or extension of the word wins", "[unit]") {
+  // gpu is one edit from both cpu and gpus; node.gpu.count means gpus, as a typo of a plural reads.
+  CHECK(did_you_mean("gpu", {"cpu", "gpus", "memory"}) == "did you mean 'gpus'?");
+  CHECK(did_you_mean("gpu", {"gpus", "cpu"}) == "did you mean 'gpus'?");
+  CHECK(did_you_mean("duraton", {"duration", "warmup"}) == "did you mean 'duration'?");
+  CHECK(did_you_mean("zzzzzzzz", {"cpu", "gpus"}).empty());
+}
+
 }  // namespace servesim

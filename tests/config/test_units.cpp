@@ -65,6 +65,10 @@ TEST_CASE("an unknown unit is an error with a did-you-mean and the list of units
   CHECK_THAT(e, Contains("KiB"));  // the list
   CHECK_THAT(error_of("40 mS", Dimension::kDuration), Contains("did you mean 'ms'?"));
   CHECK_THAT(error_of("16GB/sec", Dimension::kBandwidth), Contains("did you mean 'GB/s'?"));
+  // A lowercase b is a bit, as networking writes it: the bit unit, not 8x the bandwidth in bytes.
+  CHECK_THAT(error_of("400Gb/s", Dimension::kBandwidth), Contains("did you mean 'Gbit/s'?"));
+  CHECK_THAT(error_of("10Gbps", Dimension::kBandwidth), Contains("did you mean 'Gbit/s'?"));
+  CHECK_THAT(error_of("100kb/s", Dimension::kBandwidth), Contains("did you mean 'kbit/s'?"));
   // A unit of another dimension is unknown here.
   CHECK_THAT(error_of("40ms", Dimension::kBytes), Contains("unknown unit 'ms'"));
 }
