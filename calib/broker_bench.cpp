@@ -88,6 +88,38 @@ Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
   return r;
 }
 
+/// The machine's softirq time so far, ns (/proc/stat's `cpu` line, 7th field, in USER_HZ
+/// ticks): loopback TCP's receive processing. 0 when it cannot be read.
+double softirq_ns() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  if (!(f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq) || cpu != "cpu")
+    return 0;
+  return softirq * 1e9 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// `n` LPUSHes sent `depth` at a time (appended, then their replies read): the client's CPU.
+double pipelined_pushes(redisContext* c, const std::string& key, const std::string& payload, int n,
+                        int depth) {
+  const double t0 = thread_cpu_ns();
+  for (int done = 0; done < n;) {
+    const int group = std::min(depth, n - done);
+    for (int i = 0; i < group; ++i)
+      redisAppendCommand(c, "LPUSH %b %b", key.data(), key.size(), payload.data(), payload.size());
+    for (int i = 0; i < group; ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(c, &raw) != REDIS_OK)
+        throw std::runtime_error(std::string("redis: connection lost: ") + c->errstr);
+      const Reply r(static_cast<redisReply*>(raw));
+      if (r->type == REDIS_REPLY_ERROR)
+        throw std::runtime_error("redis: " + std::string(r->str, r->len));
+    }
+    done += group;
+  }
+  return thread_cpu_ns() - t0;
+}
+
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream f(p);
   std::ostringstream s;
@@ -192,6 +224,7 @@ BrokerPlan broker_plan(bool quick) {
     p.blocks = 3;
     p.clients = {1, 2, 4};
     p.scaling_seconds = 0.3;
+    p.kernel_seconds = 0.3;
   } else {
     p.payloads = {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
     p.ops = 2000;
@@ -204,7 +237,7 @@ BrokerPlan broker_plan(bool quick) {
 
 std::vector<Sample> measure_redis_ops(const RedisServer& server,
                                       const std::vector<double>& payloads, int ops_per_block,
-                                      int blocks, std::ostream& log) {
+                                      int blocks, std::ostream& log, double kernel_seconds) {
   std::vector<Sample> samples;
   Connection c = connect(server.port());
   if (!c) throw std::runtime_error("cannot connect to the redis-server");
@@ -213,7 +246,7 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
     const std::string payload(static_cast<std::size_t>(bytes), 'x');
     // At most 64 MiB queued at once: a block pushes its messages, then pops them.
     const int ops = std::max(16, std::min(ops_per_block, static_cast<int>((64 << 20) / bytes)));
-    std::vector<double> push_cost, pop_cost, rtt;
+    std::vector<double> push_cost, pop_cost, rtt, client_push, client_pop, client_piped;
     for (int b = 0; b <= blocks; ++b) {  // block 0 warms up, untimed
       std::vector<double> ping_s;
       double cpu = server.cpu_ns();
@@ -224,22 +257,37 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
       }
       const double ping_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
       cpu = server.cpu_ns();
+      double mine = thread_cpu_ns();
       for (int i = 0; i < ops; ++i) command(c.get(), {"LPUSH", key, payload});
       const double push_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
+      const double push_client = (thread_cpu_ns() - mine) * 1e-9 / ops;
       cpu = server.cpu_ns();
+      mine = thread_cpu_ns();
       for (int i = 0; i < ops; ++i) {
         const Reply r = command(c.get(), {"RPOP", key});
         if (r->type != REDIS_REPLY_STRING || r->len != payload.size())
           throw std::runtime_error("redis: RPOP returned something other than what was pushed");
       }
       const double pop_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
+      const double pop_client = (thread_cpu_ns() - mine) * 1e-9 / ops;
+      // The same pushes pipelined kRedisPipelineDepth per write (the producer's usual form),
+      // then popped untimed.
+      const double piped_client =
+          pipelined_pushes(c.get(), key, payload, ops, kRedisPipelineDepth) * 1e-9 / ops;
+      for (int i = 0; i < ops; ++i) command(c.get(), {"RPOP", key});
       if (b == 0) continue;
       push_cost.push_back(push_cpu);
       pop_cost.push_back(pop_cpu);
+      client_push.push_back(push_client);
+      client_pop.push_back(pop_client);
+      client_piped.push_back(piped_client);
       rtt.push_back(median(ping_s) - ping_cpu);
       for (const auto& [kernel, t] : {std::pair{"redis_push", push_cpu},
                                       {"redis_pop", pop_cpu},
-                                      {"redis_op", 0.5 * (push_cpu + pop_cpu)}}) {
+                                      {"redis_op", 0.5 * (push_cpu + pop_cpu)},
+                                      {"redis_client_push", push_client},
+                                      {"redis_client_pop", pop_client},
+                                      {"redis_client_push_pipelined", piped_client}}) {
         Sample s;
         s.kernel = kernel;
         s.bytes = bytes;
@@ -253,11 +301,30 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
       r.threads = 1;
       samples.push_back(r);
     }
-    char buf[200];
+    // The kernel's softirq time per message (its push and its pop): /proc/stat counts ticks
+    // (10 ms at USER_HZ 100), too coarse for a block, so pushes and pops go on for a window of
+    // kernel_seconds of their own.
+    long messages = 0;
+    const double softirq0 = softirq_ns();
+    for (const auto t0 = Clock::now(); seconds_since(t0) < kernel_seconds; ++messages) {
+      command(c.get(), {"LPUSH", key, payload});
+      command(c.get(), {"RPOP", key});
+    }
+    const double kernel = (softirq_ns() - softirq0) * 1e-9 / static_cast<double>(messages);
+    Sample k;
+    k.kernel = "redis_kernel";
+    k.bytes = bytes;
+    k.seconds = std::max(kernel, 1e-9);
+    k.threads = 1;
+    samples.push_back(k);
+    char buf[320];
     std::snprintf(buf, sizeof buf,
                   "  %8.0f B x %5d ops: server LPUSH %7.2f us, RPOP %7.2f us; round trip less "
-                  "server %6.2f us\n",
-                  bytes, ops, median(push_cost) * 1e6, median(pop_cost) * 1e6, median(rtt) * 1e6);
+                  "server %6.2f us; client LPUSH %7.2f us (pipelined x%d %7.2f us), RPOP %7.2f "
+                  "us; softirq %6.2f us per message\n",
+                  bytes, ops, median(push_cost) * 1e6, median(pop_cost) * 1e6, median(rtt) * 1e6,
+                  median(client_push) * 1e6, kRedisPipelineDepth, median(client_piped) * 1e6,
+                  median(client_pop) * 1e6, kernel * 1e6);
     log << buf << std::flush;
   }
   return samples;
@@ -278,7 +345,8 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
       << " on 127.0.0.1:" << server.port() << ", " << plan.payloads.size() << " payload sizes x "
       << plan.blocks << " blocks\n"
       << std::flush;
-  run.samples = measure_redis_ops(server, plan.payloads, plan.ops, plan.blocks, log);
+  run.samples =
+      measure_redis_ops(server, plan.payloads, plan.ops, plan.blocks, log, plan.kernel_seconds);
   const std::string key = "servesim:calib";
 
   // Throughput against the number of clients: each thread its own connection, pushing then

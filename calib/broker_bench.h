@@ -49,6 +49,7 @@ struct BrokerPlan {
   std::vector<int> clients;       // client threads for the throughput scaling
   double scaling_seconds = 0.5;   // per client count
   double scaling_payload = 1024;  // bytes per message in the scaling runs
+  double kernel_seconds = 1.0;    // per payload: pushes and pops for the softirq time
 };
 
 BrokerPlan broker_plan(bool quick);
@@ -60,21 +61,29 @@ struct BrokerScalingPoint {
   double server_busy = 0;  // the server's CPU time / wall time: near 1, it is the bottleneck
 };
 
+/// The pipeline depth of the pipelined client pushes (redis_client_push_pipelined).
+inline constexpr int kRedisPipelineDepth = 8;
+
 struct BrokerRun {
   /// Per block: redis_push and redis_pop (bytes, the server's CPU time per LPUSH, per RPOP),
-  /// redis_op (their mean: the model's op_cost, which charges push and pop alike) and redis_rtt
-  /// (the rest of a PING's round trip: client library, kernel, loopback).
+  /// redis_op (their mean: the model's op_cost, which charges push and pop alike), redis_rtt
+  /// (the rest of a PING's round trip: client library, kernel, loopback), redis_client_push and
+  /// redis_client_pop (the client thread's CPU per LPUSH, per RPOP: the model's
+  /// `client.produce` and `client.consume`), redis_client_push_pipelined (per LPUSH, sent
+  /// kRedisPipelineDepth per write). Per payload: redis_kernel (the machine's softirq time per
+  /// message, its push and its pop: `client.kernel`).
   std::vector<Sample> samples;
   std::vector<BrokerScalingPoint> scaling;
   MachineInfo machine;
 };
 
 /// Times `ops` LPUSH, RPOP and PING on one connection to `server`, in `blocks` blocks (after an
-/// untimed one) at each payload size: the samples of BrokerRun (redis_push, redis_pop, redis_op,
-/// redis_rtt), a line per payload to `log`.
+/// untimed one) at each payload size, then a push and a pop after the other for
+/// `kernel_seconds` (the softirq time, in ticks): the samples of BrokerRun, a line per payload
+/// to `log`.
 std::vector<Sample> measure_redis_ops(const RedisServer& server,
                                       const std::vector<double>& payloads, int ops, int blocks,
-                                      std::ostream& log);
+                                      std::ostream& log, double kernel_seconds = 0.5);
 
 /// Starts a server in `dir`, measures, stops it (also when measuring throws).
 BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,

@@ -84,15 +84,18 @@ void write_file(const fs::path& p, const std::string& text) {
 }
 
 /// Fits `obs` with calib's fit_curve and names the curve, with where its samples came from.
+/// `noise`: false for samples that are aggregates over many messages (their spread is not a
+/// message's), which get the chosen form's curve without noise.
 calib::NamedCurve fitted(const std::string& name, const std::vector<calib::Observation>& obs,
-                         const std::string& what, const std::string& machine) {
+                         const std::string& what, const std::string& machine, bool noise = true) {
   const calib::FitReport r = calib::fit_curve(obs);
-  calib::NamedCurve c{name, r.curve, {}};
+  calib::NamedCurve c{name, noise ? r.curve : r.candidates[r.chosen].curve, {}};
   c.curve.source = "servesim validate --broker: " + what + ", " + std::to_string(obs.size()) +
                    " samples timed alone, fitted by calib fit_curve (" +
                    r.candidates[r.chosen].spec.label() + "); " + machine;
-  c.comments.push_back(name + ": t = " + calib::curve_formula(calib::rounded(r.curve)) +
-                       " (noise cv " + shortest(std::round(r.noise_cv * 1e3) / 1e3) + ")");
+  c.comments.push_back(name + ": t = " + calib::curve_formula(calib::rounded(c.curve)) +
+                       (noise ? " (noise cv " + shortest(std::round(r.noise_cv * 1e3) / 1e3) + ")"
+                              : std::string(" (per-payload aggregates: no noise)")));
   return c;
 }
 
@@ -144,6 +147,12 @@ std::string scenario_yaml(const Plan& p, const Row& r, std::span<const JpegImage
   } else {
     y << "        kind: redis\n        op_cost: {curve: redis_op}\n        rtt: "
       << std::llround(rtt_ns) << "ns\n        pipeline: " << k << "\n        cpu: node\n"
+      << "        client:\n          produce: {curve: "
+      << (r.fanout == 1 ? "redis_client_push" : "redis_client_push_pipelined")
+      << "}\n          consume: {curve: redis_client_pop}\n"
+      << "          kernel: {curve: redis_kernel}\n          wait_replies: yes\n"
+      << "          source: \"the client threads' CPU and the softirq time per message, calib "
+         "measure_redis_ops; the stage-1 worker waits for its k replies\"\n"
       << "        source: \"op_cost: server CPU per LPUSH/RPOP and rtt: PING less server, "
          "calib measure_redis_ops; pipeline: the k LPUSHes go in one write; cpu: node, the "
          "redis-server runs on this machine's cores\"\n";
@@ -333,16 +342,28 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   std::vector<calib::NamedCurve> curves = fit_stages(plan, kernels, images, msg, buf, machine);
   const std::vector<calib::Sample> redis_samples = calib::measure_redis_ops(
       server, {1024, msg, 4 * msg}, plan.redis_ops, plan.redis_blocks, out);
-  std::vector<calib::Observation> op_obs;
   std::vector<double> rtts;
-  for (const auto& s : redis_samples) {
-    if (s.kernel == "redis_op") op_obs.push_back({{1, 0, s.bytes}, s.seconds * 1e9});
+  for (const auto& s : redis_samples)
     if (s.kernel == "redis_rtt") rtts.push_back(s.seconds * 1e9);
+  // The server's CPU per operation, and the DNN processes' side of each message (the client
+  // threads' CPU, the kernel's softirq time): docs/model.md, "`redis`".
+  const std::pair<const char*, std::string> redis_curves[] = {
+      {"redis_op",
+       "redis-server " + server.version() + " CPU time per LPUSH and RPOP (/proc/PID/schedstat)"},
+      {"redis_client_push", "the client thread's CPU per LPUSH (CLOCK_THREAD_CPUTIME_ID)"},
+      {"redis_client_push_pipelined", "the client thread's CPU per LPUSH, sent " +
+                                          std::to_string(calib::kRedisPipelineDepth) +
+                                          " per write"},
+      {"redis_client_pop", "the client thread's CPU per RPOP (CLOCK_THREAD_CPUTIME_ID)"},
+      {"redis_kernel",
+       "the machine's softirq time per message, its push and its pop "
+       "(/proc/stat)"}};
+  for (const auto& [name, what] : redis_curves) {
+    std::vector<calib::Observation> obs;
+    for (const auto& s : redis_samples)
+      if (s.kernel == name) obs.push_back({{1, 0, s.bytes}, s.seconds * 1e9});
+    curves.push_back(fitted(name, obs, what, machine, std::string_view(name) != "redis_kernel"));
   }
-  curves.push_back(fitted(
-      "redis_op", op_obs,
-      "redis-server " + server.version() + " CPU time per LPUSH and RPOP (/proc/PID/schedstat)",
-      machine));
   std::sort(rtts.begin(), rtts.end());
   const double rtt_ns = rtts[rtts.size() / 2];
   const CpuClock cal1 = cpu_clock();

@@ -46,45 +46,97 @@ RedisBroker::RedisBroker(const BrokerSetup& on, const RedisParams& p, Rng rng)
       on_node_(on.sim, on.cpu),
       server_(p.on_node_cpu ? static_cast<Server&>(on_node_) : own_core_) {}
 
-Time RedisBroker::cost(RequestId id) {
+Time RedisBroker::cost(const CostParams& c, RequestId id) {
   const Request& r = on_.requests[id];
-  return sample_to_time(p_.op_cost.curve.sample_ns(CurveArgs{1, r.pixels, r.bytes}, rng_));
+  return sample_to_time(c.curve.sample_ns(CurveArgs{1, r.pixels, r.bytes}, rng_));
 }
 
-void RedisBroker::publish(RequestId first) {
-  on_.sim.schedule_in(p_.rtt / 2, *this, kGroupArrives, first);
+void RedisBroker::publish(RequestId first) { send_group(first); }
+
+void RedisBroker::send_group(RequestId first) {
+  if (!p_.client.has_produce) {
+    on_.sim.schedule_in(p_.rtt / 2, *this, kGroupArrives, first);
+    return;
+  }
+  // One job for the group: the producer formats its pushes and writes them in one go.
+  Time work = 0;
+  RequestId c = first;
+  for (int k = 0; k < p_.pipeline && c != kNoRequest; ++k, c = on_.requests[c].next_sibling) {
+    const Time t = cost(p_.client.produce, c);
+    on_.requests[c].broker_work += t;
+    work += t;
+  }
+  on_.cpu.submit(work, *this, token(first, kProduce));
 }
 
 void RedisBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
   const auto id = static_cast<RequestId>(arg);
-  if (kind == kDeliver) {
-    on_.consumer.deliver(std::span<const RequestId>(&id, 1));
-    return;
+  switch (kind) {
+    case kDeliver:
+      on_.consumer.deliver(std::span<const RequestId>(&id, 1));
+      return;
+    case kPopArrives: {  // the consumer reads and parses the popped message
+      const Time t = cost(p_.client.consume, id);
+      on_.requests[id].broker_work += t;
+      on_.cpu.submit(t, *this, token(id, kConsume));
+      return;
+    }
+    case kReply:  // the producer read a group's reply: the next group goes (`id` is its first)
+      send_group(id);
+      return;
+    case kLastReply:  // the producer read its last reply: its worker goes on
+      on_.consumer.replied(static_cast<std::uint32_t>(arg));
+      return;
+    default:
+      break;
   }
   // A pipelined group of pushes reaches the server: each is an operation on its one worker.
   RequestId c = id;
   for (int k = 0; k < p_.pipeline && c != kNoRequest; ++k) {
-    const Time t = cost(c);
+    const Time t = cost(p_.op_cost, c);
     on_.requests[c].broker_work += t;
-    server_.submit(t, *this, std::uint64_t{c} << 1);
+    server_.submit(t, *this, token(c, kPush));
+    if (p_.client.has_kernel) on_.cpu.submit(cost(p_.client.kernel, c), *this, token(c, kKernel));
     c = on_.requests[c].next_sibling;
   }
 }
 
-void RedisBroker::work_done(std::uint64_t token) {
-  const auto id = static_cast<RequestId>(token >> 1);
-  if (token & 1) {  // the pop ended: the message travels to its consumer
-    on_.sim.schedule_in(p_.rtt - p_.rtt / 2, *this, kDeliver, id);
-    return;
+void RedisBroker::work_done(std::uint64_t tok) {
+  const auto id = static_cast<RequestId>(tok / kJobKinds);
+  switch (tok % kJobKinds) {
+    case kProduce:
+      on_.sim.schedule_in(p_.rtt / 2, *this, kGroupArrives, id);
+      return;
+    case kConsume:
+      on_.consumer.deliver(std::span<const RequestId>(&id, 1));
+      return;
+    case kKernel:
+      return;
+    case kPop:  // the pop ended: the message travels to its consumer
+      on_.sim.schedule_in(p_.rtt - p_.rtt / 2, *this,
+                          p_.client.has_consume ? kPopArrives : kDeliver, id);
+      return;
+    default:
+      break;
   }
   const Request& r = on_.requests[id];
   const bool last_of_group = (r.seq + 1) % static_cast<std::uint32_t>(p_.pipeline) == 0;
-  if (last_of_group && r.next_sibling != kNoRequest)  // its reply returns, the next group goes
+  const bool waits = p_.client.has_produce || p_.client.wait_replies;
+  if (waits && r.next_sibling == kNoRequest) {
+    // The last group's reply returns to the producer (the message may be gone by then: the
+    // event carries what the producer needs).
+    on_.sim.schedule_in(p_.rtt - p_.rtt / 2, *this, kLastReply, r.holder);
+  } else if (waits && last_of_group) {
+    // The group's reply returns to the producer, who reads it before it sends the next.
+    on_.sim.schedule_in(p_.rtt - p_.rtt / 2, *this, kReply, r.next_sibling);
+  } else if (last_of_group && r.next_sibling != kNoRequest) {
+    // Its reply returns, the next group goes (rtt/2 back, rtt/2 out again).
     on_.sim.schedule_in(p_.rtt, *this, kGroupArrives, r.next_sibling);
+  }
   // A consumer blocked in BRPOP is served as soon as the push lands.
-  const Time t = cost(id);
+  const Time t = cost(p_.op_cost, id);
   on_.requests[id].broker_work += t;
-  server_.submit(t, *this, (std::uint64_t{id} << 1) | 1);
+  server_.submit(t, *this, token(id, kPop));
 }
 
 void RedisBroker::describe(std::vector<ResourceInfo>& out) const {

@@ -27,6 +27,9 @@ class BrokerConsumer {
  public:
   /// `children`, taken in this instant, go on to the first child stage.
   virtual void deliver(std::span<const RequestId> children) = 0;
+  /// The producer read the last reply for one parent's pushes; `holder` is the fan-out stage
+  /// instance that published them (with `client.wait_replies` it waits for this).
+  virtual void replied(std::uint32_t holder) = 0;
 
  protected:
   ~BrokerConsumer() = default;
@@ -88,6 +91,9 @@ class SerialServer final : public Server, public WorkOwner {
 /// Redis: push = rtt/2 to the server, then a + b * bytes on its one worker; pop (consumers are
 /// blocked in BRPOP, so it is queued as soon as the push ends) = a + b * bytes, then rtt/2 to the
 /// consumer. A parent's pushes go `pipeline` per round trip, one round trip after the other.
+/// With `client`: the producer's CPU for a group before it is sent, the consumer's CPU for a
+/// message before it enters the first child stage, and the kernel's per message beside its path,
+/// each a job on the node's CPU pool.
 class RedisBroker final : public Broker {
  public:
   RedisBroker(const BrokerSetup& on, const RedisParams& p, Rng rng);
@@ -100,8 +106,15 @@ class RedisBroker final : public Broker {
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
 
  private:
-  enum : std::uint32_t { kGroupArrives, kDeliver };
-  Time cost(RequestId id);
+  enum : std::uint32_t { kGroupArrives, kDeliver, kReply, kLastReply, kPopArrives };
+  /// What a job of the server or of the node's CPU does (the low bits of its token).
+  enum : std::uint64_t { kPush, kPop, kProduce, kConsume, kKernel, kJobKinds = 8 };
+  Time cost(const CostParams& c, RequestId id);
+  /// The producer builds and sends the group that starts at `first` (its CPU first, with
+  /// `client.produce`); it reaches the server rtt/2 later.
+  void send_group(RequestId first);
+
+  static std::uint64_t token(RequestId id, std::uint64_t kind) { return id * kJobKinds + kind; }
 
   BrokerSetup on_;
   const RedisParams& p_;

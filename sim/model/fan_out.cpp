@@ -82,7 +82,23 @@ bool FanOut::publish(RequestId parent) {
   return true;
 }
 
+bool FanOut::holds_worker() const {
+  return !broker_ || (p_.broker.kind == BrokerKind::kRedis && p_.broker.redis.client.wait_replies);
+}
+
 void FanOut::hold(std::span<const RequestId> batch, std::uint32_t instance) {
+  if (held_.size() <= instance) held_.resize(instance + 1, 0);
+  if (broker_) {
+    // A producer that waits: every parent is published now, the worker waits for the replies.
+    std::uint32_t waiting = 0;
+    for (const RequestId id : batch) {
+      on_.requests[id].holder = instance;
+      waiting += publish(id) ? 1 : 0;
+    }
+    held_[instance] = waiting;
+    if (waiting == 0) on_.emitter.release(instance);
+    return;
+  }
   // The worker holds every child of its batch at once (the crops of all its frames), so they
   // enter the first child stage together: its batcher cuts them into batches of up to its
   // max_batch_size, as the process's own inference calls would.
@@ -94,7 +110,6 @@ void FanOut::hold(std::span<const RequestId> batch, std::uint32_t instance) {
       c = std::exchange(on_.requests[c].next_sibling, kNoRequest);
     }
   }
-  if (held_.size() <= instance) held_.resize(instance + 1, 0);
   held_[instance] = static_cast<std::uint32_t>(scratch_.size());
   if (scratch_.empty()) {
     on_.emitter.release(instance);
@@ -110,6 +125,10 @@ bool FanOut::child_done(const Request& child) {
   if (!broker_ && --held_[child.holder] == 0)  // fused: the worker's last child is done
     on_.emitter.release(child.holder);
   return parent_done;
+}
+
+void FanOut::replied(std::uint32_t holder) {
+  if (holds_worker() && --held_[holder] == 0) on_.emitter.release(holder);
 }
 
 void FanOut::deliver(std::span<const RequestId> children) {

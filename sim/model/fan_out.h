@@ -43,15 +43,21 @@ class FanOut final : public BrokerConsumer {
   /// Through a broker: `parent` left the fan-out stage and its children are published now.
   /// False when it drew none (it is done: the caller completes it).
   bool publish(RequestId parent);
-  /// Fused: instance `instance` of the fan-out stage finished `batch` and runs all their
-  /// children, which enter the first child stage together; the instance is released when the
-  /// last is done. Parents that drew no children are done: the caller completes them, after
-  /// this returns (their children-count is 0).
+  /// Instance `instance` of the fan-out stage finished `batch` and is held (holds_worker()).
+  /// Fused: it runs all their children, which enter the first child stage together; the
+  /// instance is released when the last is done. Through a broker: each parent's children are
+  /// published, and the instance is released when the last parent's last reply is read.
+  /// Parents that drew no children are done: the caller completes them, after this returns
+  /// (their children-count is 0).
   void hold(std::span<const RequestId> batch, std::uint32_t instance);
   /// A child left the last stage (its record is already released; `child` is a copy). True when
   /// it was its parent's last child: the caller completes the parent.
   bool child_done(const Request& child);
   void deliver(std::span<const RequestId> children) override;  // from the broker
+  void replied(std::uint32_t holder) override;                 // from the broker
+  /// The fan-out stage's worker stays busy after its batch: fused (it runs the children) or a
+  /// producer that waits for its replies (`client.wait_replies`). Then the node calls hold().
+  bool holds_worker() const;
 
   void open_window(Observer* observer) { observer_ = observer; }
   void trace_to(Tracer* t, std::uint32_t node) {
@@ -81,9 +87,11 @@ class FanOut final : public BrokerConsumer {
   std::unique_ptr<Broker> broker_;  // kafka or redis; null when fused
   Observer* observer_ = nullptr;
   std::uint64_t live_ = 0, emitted_ = 0, completed_ = 0;
-  TimeIntegral in_broker_;           // children published and not yet delivered
-  std::vector<std::uint32_t> held_;  // fused: children not yet done, per stage instance
-  std::vector<RequestId> scratch_;   // fused: the children a held worker hands over
+  TimeIntegral in_broker_;  // children published and not yet delivered
+  /// Per stage instance: fused, its children not yet done; through a broker, its parents whose
+  /// last reply has not been read.
+  std::vector<std::uint32_t> held_;
+  std::vector<RequestId> scratch_;  // fused: the children a held worker hands over
 };
 
 }  // namespace servesim

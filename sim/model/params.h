@@ -195,6 +195,18 @@ struct CostParams {
   std::string curve_name;  // empty: written as {a, b}
 };
 
+/// The DNN processes' side of each brokered message (`broker.client`), all on the node's CPU
+/// pool: the producer's CPU per message (build and send the command, read its reply), the
+/// consumer's (read and parse the popped message), and the kernel's loopback TCP work. A cost
+/// without a curve is not charged (no job, no draw).
+struct BrokerClientParams {
+  CostParams produce, consume, kernel;
+  bool has_produce = false, has_consume = false, has_kernel = false;
+  /// The producer's worker waits for its last reply (hiredis' synchronous pipeline): the fan-out
+  /// stage's instance is held until then. False: it publishes and goes on.
+  bool wait_replies = false;
+};
+
 /// Redis as a list queue (LPUSH by the producer, BRPOP by the consumers): one single-threaded
 /// server that runs every operation in FIFO order.
 struct RedisParams {
@@ -204,6 +216,7 @@ struct RedisParams {
   /// Where the server's work runs: a core of its own (false), or the node's CPU pool (true:
   /// `cpu: node`, a redis-server on the same host), where it shares the cores with the stages.
   bool on_node_cpu = false;
+  BrokerClientParams client;
 };
 
 /// Kafka: producer batching per partition, log append (page cache or fsync), consumer fetch.

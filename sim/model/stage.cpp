@@ -53,7 +53,13 @@ Stage::Stage(StageContext& context, const StageResources& resources, const Scena
     // worker's host code), so its results always come back.
     copy_out_ = !next_on_gpu || params.fanout.has_value();
   }
-  fused_ = params.fanout && params.fanout->broker.kind == BrokerKind::kFused;
+  // A fused fan-out stage's worker runs its batch's children; a producer that waits for its
+  // broker's replies (redis `client.wait_replies`) is held until the last one is read.
+  if (params.fanout) {
+    const BrokerParams& b = params.fanout->broker;
+    held_after_batch_ = b.kind == BrokerKind::kFused ||
+                        (b.kind == BrokerKind::kRedis && b.redis.client.wait_replies);
+  }
   const std::size_t f = fanout_stage(scenario);
   // A fused pipeline's child stages are calls the held worker makes itself on the children it
   // holds: no dynamic batcher waits for other requests to join, so a batch goes at once.
@@ -380,7 +386,8 @@ void Stage::finish(std::uint32_t i) {
   const Time wait = span - compute;
   const StageSpan batch_span{0, inst.input_end - inst.start, wait, compute, now - inst.compute_end};
   Observer* const observer = context_.observer();
-  if (observer && !fused_) observer->batch_done(place_.station, inst.batch.size(), batch_span);
+  if (observer && !held_after_batch_)
+    observer->batch_done(place_.station, inst.batch.size(), batch_span);
   if (Tracer* t = context_.tracer(); t && t->wants(now)) trace(i, wait);
   for (const RequestId id : inst.batch) {
     Request& r = requests_[id];
@@ -392,9 +399,9 @@ void Stage::finish(std::uint32_t i) {
   }
   groups_[g].load -= static_cast<int>(inst.batch.size());
   in_stage_.add(now, -static_cast<double>(inst.batch.size()));
-  if (fused_) {
-    // The worker runs its batch's children (serially) before it takes more work: it stays busy
-    // until its context calls release(i).
+  if (held_after_batch_) {
+    // The worker runs its batch's children (fused), or waits for its broker's replies, before
+    // it takes more work: it stays busy until its context calls release(i).
     inst.step = Step::kHeld;
     inst.held_span = batch_span;
     inst.compute_end = now;  // from here: held for the children
@@ -420,10 +427,14 @@ void Stage::release(std::uint32_t i) {
   const Time now = sim_.now();
   const std::uint32_t g = inst.group;
   StageSpan span = inst.held_span;
-  span.compute += now - inst.compute_end;  // the children's stages ran inside this worker
+  // Fused: the children's stages ran inside this worker (compute); a producer waited for its
+  // broker's replies (output: its results were still on their way out).
+  const bool fused = params_.fanout->broker.kind == BrokerKind::kFused;
+  (fused ? span.compute : span.output) += now - inst.compute_end;
   if (Observer* o = context_.observer()) o->batch_done(place_.station, inst.batch.size(), span);
   if (Tracer* t = context_.tracer(); t && t->wants(now) && now > inst.compute_end)
-    t->span(place_.node, lane(i), "children", inst.compute_end, now, inst.batch.size());
+    t->span(place_.node, lane(i), fused ? "children" : "replies", inst.compute_end, now,
+            inst.batch.size());
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
   inst.idle_since = now;

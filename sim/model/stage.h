@@ -43,7 +43,8 @@ class Stage final : public WorkOwner, public EventHandler {
   void accept_batch(std::span<const RequestId> ids);
   void work_done(std::uint64_t token) override;
   void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher or thread wake-up
-  /// Fused fan-out: instance `i`, held since its batch finished, has run all the children.
+  /// A fan-out stage's instance `i`, held since its batch finished, has run all the children
+  /// (fused) or read its last broker reply.
   void release(std::uint32_t i);
 
   /// Requests queued or in service now, and instances busy now (held ones included).
@@ -115,7 +116,7 @@ class Stage final : public WorkOwner, public EventHandler {
   Rng rng_, wake_rng_;
   bool sleeps_ = false;    // its instances are threads that sleep when idle (node.cpu.wakeup)
   bool copy_out_ = false;  // a GPU stage whose next stage is not on the same GPU
-  bool fused_ = false;     // a fused fan-out stage: an instance runs its batch's children
+  bool held_after_batch_ = false;  // a fan-out stage whose instances stay busy after a batch
   std::vector<Group> groups_;
   std::vector<Instance> instances_;
   std::vector<RequestId> batch_scratch_, rejected_scratch_, leaving_;

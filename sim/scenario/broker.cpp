@@ -182,6 +182,46 @@ const Table<RedisParams>& redis_keys() {
            .help = "where the server's work runs: a core of its own, or the node's CPU pool, "
                    "sharing its cores with the stages (a redis-server on the same host; "
                    "docs/model.md)"},
+          {.key = "client",
+           .type = custom_type(),
+           .help = "the DNN processes' side of each message, on the node's CPU pool: the "
+                   "`client.` keys below",
+           .doc_type = "map",
+           .doc_default = "not charged"},
+      }};
+  return table;
+}
+
+const Table<BrokerClientParams>& redis_client_keys() {
+  static const EnumNames<bool> waits{{false, "no"}, {true, "yes"}};
+  static const Table<BrokerClientParams> table{
+      "client.",
+      BrokerClientParams{},
+      {
+          {.key = "produce",
+           .type = custom_type(),
+           .help = "the producer's CPU per push (build the LPUSH, write it, read its reply), "
+                   "charged before each pipelined group is sent",
+           .doc_type = "as `op_cost`",
+           .doc_default = "not charged"},
+          {.key = "consume",
+           .type = custom_type(),
+           .help = "the consumer's CPU per popped message (read and parse the BRPOP reply), "
+                   "before it enters the first child stage",
+           .doc_type = "as `op_cost`",
+           .doc_default = "not charged"},
+          {.key = "kernel",
+           .type = custom_type(),
+           .help = "the kernel's loopback TCP work per message (its push and its pop), on the "
+                   "node's cores beside the message's path",
+           .doc_type = "as `op_cost`",
+           .doc_default = "not charged"},
+          {.key = "wait_replies",
+           .type = choice_type(),
+           .at = {&BrokerClientParams::wait_replies, waits},
+           .help = "`yes`: the fan-out stage's worker waits for its last reply (a synchronous "
+                   "pipeline), so its instance is held until then"},
+          source_key<BrokerClientParams>(),
       }};
   return table;
 }
@@ -399,6 +439,16 @@ void parse_kafka(MapReader& r, const CurveSet& curves, KafkaParams& p) {
            "in one instant; give one of them a non-zero time");
 }
 
+void parse_redis_client(MapReader r, const CurveSet& curves, BrokerClientParams& c) {
+  read_keys(r, redis_client_keys(), c, [&](std::string_view key) {
+    if (!r.has(key)) return;
+    const bool produce = key == "produce", consume = key == "consume";
+    (produce ? c.has_produce : consume ? c.has_consume : c.has_kernel) = true;
+    (produce ? c.produce : consume ? c.consume : c.kernel) = parse_cost(r.child(key), curves);
+  });
+  r.finish();
+}
+
 BrokerParams parse_broker(MapReader r, const CurveSet& curves) {
   BrokerParams b;
   read_keys(r, broker_keys(), b);
@@ -408,8 +458,12 @@ BrokerParams parse_broker(MapReader r, const CurveSet& curves) {
       break;
     case BrokerKind::kRedis:
       b.redis = redis_keys().defaults;
-      read_keys(r, redis_keys(), b.redis, [&](std::string_view /*op_cost*/) {
-        if (r.has("op_cost")) b.redis.op_cost = parse_cost(r.child("op_cost"), curves);
+      read_keys(r, redis_keys(), b.redis, [&](std::string_view key) {
+        if (key == "op_cost" && r.has("op_cost")) {
+          b.redis.op_cost = parse_cost(r.child("op_cost"), curves);
+        } else if (key == "client" && r.has("client")) {
+          parse_redis_client(r.child("client"), curves, b.redis.client);
+        }
       });
       r.finish();
       break;
@@ -471,8 +525,21 @@ Json broker_json(const BrokerParams& b) {
   Json j;
   emit_keys(j, broker_keys(), b);
   if (b.kind == BrokerKind::kRedis) {
-    emit_keys(j, redis_keys(), b.redis,
-              [&](std::string_view /*op_cost*/) { j["op_cost"] = cost_json(b.redis.op_cost); });
+    emit_keys(j, redis_keys(), b.redis, [&](std::string_view key) {
+      if (key == "op_cost") {
+        j["op_cost"] = cost_json(b.redis.op_cost);
+        return;
+      }
+      const BrokerClientParams& c = b.redis.client;
+      if (!c.has_produce && !c.has_consume && !c.has_kernel && !c.wait_replies) return;
+      Json cj;
+      emit_keys(cj, redis_client_keys(), c, [&](std::string_view k) {
+        if (k == "produce" && c.has_produce) cj["produce"] = cost_json(c.produce);
+        if (k == "consume" && c.has_consume) cj["consume"] = cost_json(c.consume);
+        if (k == "kernel" && c.has_kernel) cj["kernel"] = cost_json(c.kernel);
+      });
+      j["client"] = cj;
+    });
   } else if (b.kind == BrokerKind::kKafka) {
     emit_keys(j, kafka_keys(), b.kafka, [&](std::string_view key) {
       if (key == "request_cost") {

@@ -59,7 +59,8 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"curve", [] { return curve_keys_doc(); }},
       {"curve.forms", [] { return curve_forms_doc(); }},
       {"distribution", [] { return doc_table(distribution_keys()); }},
-      {"broker.redis", [] { return doc_table(redis_keys()); }},
+      {"broker.redis",
+       [] { return doc_table(redis_keys()) + doc_rows(redis_client_keys(), "client."); }},
       {"broker.kafka",
        [] { return doc_table(kafka_keys()) + doc_rows(disk_keys(), disk_keys().prefix); }},
   };

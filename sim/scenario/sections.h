@@ -115,6 +115,7 @@ const Table<FanoutCount>& count_keys();
 const Table<FanoutParams>& child_keys();
 const Table<BrokerParams>& broker_keys();
 const Table<RedisParams>& redis_keys();
+const Table<BrokerClientParams>& redis_client_keys();
 const Table<KafkaParams>& kafka_keys();
 const Table<KafkaParams>& disk_keys();
 FanoutParams parse_fanout(MapReader r, const CurveSet& curves);

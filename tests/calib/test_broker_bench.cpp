@@ -106,10 +106,15 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(fs::is_empty(elsewhere));
   CHECK(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()) == 1);
   const auto samples = read_samples(dir.path() / "samples.csv");
-  std::vector<double> small, large;
-  int rtt = 0;
+  std::vector<double> small, large, client_small, client_large;
+  int rtt = 0, kernel = 0;
   for (const Sample& s : samples) {
     if (s.kernel == "redis_rtt") ++rtt;
+    if (s.kernel == "redis_kernel") ++kernel;
+    if (s.kernel == "redis_client_push") {
+      CHECK(s.seconds > 0);
+      (s.bytes == 64 ? client_small : client_large).push_back(s.seconds);
+    }
     if (s.kernel != "redis_op") continue;
     CHECK(s.seconds > 0);
     if (s.bytes == 64) small.push_back(s.seconds);
@@ -119,6 +124,9 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(small.size() == 3);
   CHECK(large.size() == 3);
   CHECK(rtt == 12);
+  CHECK(kernel == 4);  // one per payload, over its blocks
+  CHECK(client_small.size() == 3);
+  CHECK(client_large.size() == 9);
   // Copying 256 KiB in and out of the server costs more than 64 B, however busy the machine.
   CHECK(*std::min_element(large.begin(), large.end()) >
         *std::min_element(small.begin(), small.end()));
@@ -132,6 +140,9 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(set.count("redis_push") == 1);
   CHECK(set.count("redis_pop") == 1);
   CHECK(set.count("redis_rtt") == 1);
+  for (const char* k :
+       {"redis_client_push", "redis_client_pop", "redis_client_push_pipelined", "redis_kernel"})
+    CHECK(set.count(k) == 1);
   CHECK_THAT(set.at("redis_op").source, Contains("servesim calib bench broker --quick on "));
   CHECK_THAT(set.at("redis_op").source, Contains("redis-server 7"));
 }
@@ -184,6 +195,7 @@ BrokerPlan tiny_plan() {
   p.blocks = 1;
   p.clients = {1};
   p.scaling_seconds = 0.05;
+  p.kernel_seconds = 0.05;
   return p;
 }
 
@@ -202,7 +214,9 @@ TEST_CASE(
     });
     std::ostream log(&buf);
     const BrokerRun run = run_broker_bench(tiny_plan(), log);
-    CHECK(run.samples.size() == 4);
+    // One block: push, pop, op, rtt and the client's push, pop and pipelined push; and the
+    // payload's kernel time.
+    CHECK(run.samples.size() == 8);
   }
   REQUIRE(seen.names.size() == 1);
   INFO(seen.names[0]);

@@ -137,6 +137,75 @@ TEST_CASE("redis with cpu: node runs its operations on the node's cores, shared 
     CHECK(shared.child_latencies[i] == std::vector<Time>{2'136'000, 4'136'000, 6'136'000}[i % 3]);
 }
 
+TEST_CASE(
+    "redis client costs: the producer's per group before it is sent, the consumer's per "
+    "message before it enters the child stage",
+    "[unit][fanout]") {
+  // 8 cores: no job shares one. From t0 = 10 ms (detection ends), in us; each op is 6 us.
+  // Child 1: produce 0-20, reaches the server at 70, push 70-76 (its reply is back at 126), pop
+  // 76-82, at the consumer 132, consume 132-162: delivered at 162, identified 162-2162.
+  // Child 2 is produced when that reply is read: 126-146, server 196, push 196-202 (reply 252),
+  // pop 202-208, consumer 258, delivered 288; identify is busy until 2162: 2162-4162.
+  // Child 3: produce 252-272, server 322, push 322-328, pop 328-334, consumer 384, delivered
+  // 414; identified 4162-6162. The parent: 10 ms + 6.162 ms.
+  const Recorder rec = record(
+      parse(kOneClient,
+            {"pipeline.detect.fanout.broker.client={produce: {a: 20us}, consume: {a: 30us}}"}));
+  REQUIRE(rec.latencies.size() >= 3);
+  for (const Time l : rec.latencies) CHECK(l == 16'162'000);
+  REQUIRE(rec.child_latencies.size() >= 9);
+  for (std::size_t i = 0; i < 9; ++i)
+    CHECK(rec.child_latencies[i] == std::vector<Time>{2'162'000, 4'162'000, 6'162'000}[i % 3]);
+  // The broker's span: compute = two ops + its produce and consume (6 + 6 + 20 + 30 us), input
+  // = a round trip, total = emission to delivery.
+  REQUIRE(rec.spans.size() == 3);
+  REQUIRE(rec.spans[1].size() >= 9);
+  for (std::size_t i = 0; i < 9; ++i) {
+    CHECK(rec.spans[1][i].compute == 62'000);
+    CHECK(rec.spans[1][i].input == 100'000);
+    CHECK(total(rec.spans[1][i]) == std::vector<Time>{162'000, 288'000, 414'000}[i % 3]);
+  }
+}
+
+TEST_CASE("redis client.wait_replies: the producer's worker is held until its last reply",
+          "[unit][fanout]") {
+  // Two clients, one detection worker. A's children: pushes end at t0 + 56, 162, 268 us (each
+  // group is sent when the last reply is back, a round trip after its push ended); the last
+  // reply is read at 268 + 50 = 318 us, when the worker is released. B, queued since 0, is
+  // detected from 10.318 ms to 20.318 ms. A completes at 16.112 ms (as with one client), B at
+  // 20.318 + 6.112 = 26.430 ms. Without waiting, B's detection starts at 10 ms: 26.112 ms.
+  const std::string two = kPipeline + R"(
+run: {duration: 27ms}
+workload: {mode: closed, concurrency: 2}
+)";
+  const Recorder held =
+      record(parse(two, {"pipeline.detect.fanout.broker.client={wait_replies: yes}"}));
+  REQUIRE(held.latencies.size() >= 2);
+  CHECK(held.latencies[0] == 16'112'000);
+  CHECK(held.latencies[1] == 26'430'000);
+  const Recorder free = record(parse(two));
+  REQUIRE(free.latencies.size() >= 2);
+  CHECK(free.latencies[0] == 16'112'000);
+  CHECK(free.latencies[1] == 26'112'000);
+}
+
+TEST_CASE("redis client.kernel: loopback work takes the node's cores beside the message's path",
+          "[unit][fanout]") {
+  // One core; 10 us of kernel work per message, from when its push reaches the server (t0 + 50,
+  // 156, 262 us). The first runs alone (50-60); the message path does not wait for it: child 1
+  // is delivered at 112 as without it, identify starts. The second and third share the core
+  // with identify (20 us of wall time each for 10 of work), so identify loses 2 x 10 us and
+  // ends at 2132; children 2 and 3 queue behind it: 4132, 6132.
+  const Recorder rec =
+      record(parse(kOneClient, {"node.cpu.cores=1",
+                                "pipeline.detect.fanout.broker.client={kernel: {a: 10us}}"}));
+  REQUIRE(rec.latencies.size() >= 3);
+  for (const Time l : rec.latencies) CHECK(l == 16'132'000);
+  REQUIRE(rec.child_latencies.size() >= 9);
+  for (std::size_t i = 0; i < 9; ++i)
+    CHECK(rec.child_latencies[i] == std::vector<Time>{2'132'000, 4'132'000, 6'132'000}[i % 3]);
+}
+
 TEST_CASE("k = 0 children: the request completes after the fan-out stage", "[unit][fanout]") {
   const Recorder rec = record(parse(kOneClient, {"pipeline.detect.fanout.count=0"}));
   REQUIRE(rec.latencies.size() == 10);  // 100 ms / 10 ms
@@ -379,6 +448,20 @@ TEST_CASE("fan-out config errors name the file position and the key", "[unit][fa
   CHECK(unitless.key() == "pipeline.detect.fanout.broker.rtt");
   CHECK(unitless.mark().file == "<test>");
   CHECK(unitless.mark().line == 11);
+
+  const ConfigError client_key = test::config_error([] {
+    parse(kOneClient, {"pipeline.detect.fanout.broker.client={produce: {a: 5us}, parse: 1}"});
+  });
+  CHECK(client_key.key() == "pipeline.detect.fanout.broker.client.parse");
+  const ConfigError client_wait = test::config_error(
+      [] { parse(kOneClient, {"pipeline.detect.fanout.broker.client={wait_replies: maybe}"}); });
+  CHECK(client_wait.key() == "pipeline.detect.fanout.broker.client.wait_replies");
+  const ConfigError client_cost = test::config_error(
+      [] { parse(kOneClient, {"pipeline.detect.fanout.broker.client={consume: {b: 1ns}}"}); });
+  CHECK(client_cost.key() == "pipeline.detect.fanout.broker.client.consume.a");
+  const ConfigError kafka_client = test::config_error(
+      [] { parse(kOneClient, {"pipeline.detect.fanout.broker={kind: kafka, client: {}}"}); });
+  CHECK(kafka_client.key() == "pipeline.detect.fanout.broker.client");
 
   const ConfigError refusing = test::config_error([] {
     parse(kOneClient, {"pipeline.identify.batching={max_batch_size: 4, max_queue_size: 10}"});
