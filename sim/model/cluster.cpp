@@ -9,6 +9,8 @@ Cluster::Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t rep
       params_(params),
       stations_(params),
       outstanding_(static_cast<std::size_t>(params.cluster.nodes), 0),
+      least_(outstanding_.size()),
+      eligible_(outstanding_.size()),
       rng_(Rng::stream(params.seed, replication, "balancer", "choice")) {
   for (int k = 0; k < params.cluster.nodes; ++k) {
     nodes_.push_back(
@@ -22,45 +24,51 @@ bool Cluster::eligible(int k) const {
   return cap == 0 || outstanding_[static_cast<std::size_t>(k)] < cap;
 }
 
+void Cluster::set_outstanding(std::size_t k, std::uint64_t v) {
+  outstanding_[k] = v;
+  // Each tree is kept only where choose() reads it.
+  if (params_.cluster.policy == BalancerPolicy::kLeastOutstanding) {
+    least_.set(k, v);
+  } else if (const std::uint64_t cap = params_.cluster.max_outstanding_per_node; cap > 0) {
+    eligible_.set(k, v < cap);
+  }
+}
+
+int Cluster::eligible_node(std::size_t i, int skip) const {
+  const bool capped = params_.cluster.max_outstanding_per_node > 0;
+  if (skip >= 0) {  // skip's rank among the eligible nodes: from it on, one further
+    const auto s = static_cast<std::size_t>(skip);
+    if (i >= (capped ? eligible_.before(s) : s)) ++i;
+  }
+  return static_cast<int>(capped ? eligible_.nth(i) : i);
+}
+
 int Cluster::choose() {
   const int n = nodes();
   if (n == 1) return eligible(0) ? 0 : -1;
+  const bool capped = params_.cluster.max_outstanding_per_node > 0;
+  const std::size_t count = capped ? eligible_.count() : static_cast<std::size_t>(n);
+  if (count == 0) return -1;
   switch (params_.cluster.policy) {
-    case BalancerPolicy::kRoundRobin:
-      for (int i = 0; i < n; ++i) {
-        const int k = static_cast<int>((next_ + static_cast<std::uint32_t>(i)) % n);
-        if (eligible(k)) {
-          next_ = static_cast<std::uint32_t>(k + 1) % static_cast<std::uint32_t>(n);
-          return k;
-        }
-      }
-      return -1;
+    case BalancerPolicy::kRoundRobin: {
+      // The first eligible node at or after next_, wrapping around.
+      const std::size_t from = capped ? eligible_.before(next_) : next_;
+      const int k = eligible_node(from < count ? from : 0, -1);
+      next_ = static_cast<std::uint32_t>(k + 1) % static_cast<std::uint32_t>(n);
+      return k;
+    }
     case BalancerPolicy::kLeastOutstanding: {
-      int best = -1;  // ties: the lowest index
-      for (int k = 0; k < n; ++k)
-        if (eligible(k) && (best < 0 || outstanding_[static_cast<std::size_t>(k)] <
-                                            outstanding_[static_cast<std::size_t>(best)]))
-          best = k;
-      return best;
+      // Ties: the lowest index. The least loaded node is under the cap if any is.
+      const auto k = static_cast<int>(least_.min_slot());
+      return eligible(k) ? k : -1;
     }
     case BalancerPolicy::kRandom:
     case BalancerPolicy::kPowerOfTwo: {
-      int count = 0;
-      for (int k = 0; k < n; ++k) count += eligible(k) ? 1 : 0;
-      if (count == 0) return -1;
       // The i-th eligible node, i uniform: the same draws whatever the caps do elsewhere.
-      auto pick = [&](int skip) {
-        const int m = skip < 0 ? count : count - 1;
-        auto i = static_cast<int>(rng_.below(static_cast<std::uint64_t>(m)));
-        for (int k = 0; k < n; ++k) {
-          if (!eligible(k) || k == skip) continue;
-          if (i-- == 0) return k;
-        }
-        return -1;
-      };
-      const int a = pick(-1);
+      const int a = eligible_node(rng_.below(count), -1);
       if (params_.cluster.policy == BalancerPolicy::kRandom || count == 1) return a;
-      const int b = pick(a);  // two distinct choices; the less loaded wins (ties: the first)
+      const int b = eligible_node(rng_.below(count - 1), a);  // two distinct choices
+      // The less loaded wins (ties: the first).
       return outstanding_[static_cast<std::size_t>(b)] < outstanding_[static_cast<std::size_t>(a)]
                  ? b
                  : a;
@@ -88,7 +96,7 @@ bool Cluster::admit(Time arrival, std::uint32_t client, std::size_t image) {
 }
 
 void Cluster::send(int k, const Waiting& w) {
-  ++outstanding_[static_cast<std::size_t>(k)];
+  set_outstanding(static_cast<std::size_t>(k), outstanding_[static_cast<std::size_t>(k)] + 1);
   ++held_;
   if (stations_.balancer() != Stations::kNone && observer_)
     observer_->stage_done(stations_.balancer(), StageSpan{sim_.now() - w.arrival, 0, 0, 0});
@@ -96,7 +104,7 @@ void Cluster::send(int k, const Waiting& w) {
 }
 
 void Cluster::freed(const Request& r) {
-  --outstanding_[r.node];
+  set_outstanding(r.node, outstanding_[r.node] - 1);
   --held_;
   while (!waiting_.empty()) {
     const int k = choose();

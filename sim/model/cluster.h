@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "sim/core/index_tree.h"
 #include "sim/core/random.h"
 #include "sim/core/ring.h"
 #include "sim/core/simulator.h"
@@ -56,9 +57,13 @@ class Cluster final : public CompletionListener, public Observer {
     std::uint32_t client = 0;
     std::size_t image = 0;
   };
-  /// The node to send to, or -1 when every node is at its cap.
+  /// The node to send to, or -1 when every node is at its cap. O(1) without a cap (round robin,
+  /// random, power of two), O(log n) otherwise: the same choices and draws as a scan.
   int choose();
   bool eligible(int k) const;
+  /// The `i`-th eligible node (from 0) other than `skip` (-1: none skipped).
+  int eligible_node(std::size_t i, int skip) const;
+  void set_outstanding(std::size_t k, std::uint64_t v);
   void send(int k, const Waiting& w);
   void freed(const Request& r);
 
@@ -67,6 +72,8 @@ class Cluster final : public CompletionListener, public Observer {
   Stations stations_;  // before nodes_: they report by it
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::uint64_t> outstanding_;
+  MinTree least_;       // outstanding_ by node: the least loaded, lowest index first
+  CountTree eligible_;  // with a cap: the nodes under it
   Ring<Waiting> waiting_;
   Rng rng_;
   std::uint32_t next_ = 0;  // round robin
