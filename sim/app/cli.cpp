@@ -74,6 +74,15 @@ const CLI::Validator kOutputPath(
     [](const std::string& v) { return v.empty() ? std::string("the output path is empty") : ""; },
     "PATH");
 
+/// The scenario as the header names it: its file, then each --set as typed (quoted when it
+/// holds a space), so that what-if runs do not look alike.
+std::string with_overrides(const std::string& source, const std::vector<std::string>& sets) {
+  std::string shown = source;
+  for (const auto& set : sets)
+    shown += set.find(' ') == std::string::npos ? " --set " + set : " --set '" + set + "'";
+  return shown;
+}
+
 int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) {
   std::vector<OutputPath> outputs;
   for (const auto& [option, path] :
@@ -95,7 +104,7 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
                                           trace_window(o.trace_window, sc.params.run.warmup));
   const RunSummary s = run_scenario(sc.params, jobs, trace.get());
-  if (!o.quiet) print_summary(out, s, sc.source);
+  if (!o.quiet) print_summary(out, s, with_overrides(sc.source, o.sets));
   const auto wrote = [&](const std::string& path) { return !o.quiet && !is_stdout_path(path); };
   if (!o.json_path.empty()) {
     const auto j = summary_json(s, resolved_config(sc.params));

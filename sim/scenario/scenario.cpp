@@ -1,5 +1,7 @@
 #include "sim/scenario/scenario.h"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <set>
 
@@ -49,8 +51,24 @@ const Table<ScenarioParams>& top_keys() {
   return table;
 }
 
+std::filesystem::path config_dir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("SERVESIM_CONFIG_DIR"); env && *env) return env;
+  // Beside the binary: PREFIX/bin/servesim reads PREFIX/share/servesim/configs (cmake
+  // --install); in a build tree both servesim (build/) and the test binaries (build/tests/)
+  // find build/share/servesim/configs, a link CMake makes to the source tree's configs/.
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (const fs::path& c : {exe.parent_path() / "share" / "servesim" / "configs",
+                            exe.parent_path().parent_path() / "share" / "servesim" / "configs"})
+    if (fs::is_directory(c, ec)) return c;
+  return {};
+}
+
 std::filesystem::path default_scenario_path() {
-  return std::filesystem::path(SERVESIM_CONFIG_DIR) / "scenarios" / "paper-vit-base-gpu.yaml";
+  const std::filesystem::path dir = config_dir();
+  return dir.empty() ? dir : dir / "scenarios" / "paper-vit-base-gpu.yaml";
 }
 
 namespace {
@@ -146,11 +164,17 @@ LoadedScenario load_scenario(const std::filesystem::path& file,
   ConfigNode root;
   if (file.empty()) {
     const auto path = default_scenario_path();
+    if (path.empty())
+      throw ConfigError(SourceMark{"<built-in default>", 0, 0}, "",
+                        "cannot find servesim's configs/ (looked for share/servesim/configs "
+                        "beside and above the binary); set SERVESIM_CONFIG_DIR to a configs "
+                        "directory, or pass a scenario FILE");
     if (!std::filesystem::exists(path))
       throw ConfigError(SourceMark{"<built-in default>", 0, 0}, "",
-                        "the default scenario " + path.string() +
-                            " is missing (servesim reads configs/ from the source tree it was "
-                            "built from); pass a scenario FILE");
+                        "the default scenario " + path.string() + " is missing (configs from " +
+                            config_dir().string() +
+                            (std::getenv("SERVESIM_CONFIG_DIR") ? ", SERVESIM_CONFIG_DIR" : "") +
+                            "); pass a scenario FILE");
     out.source = path.string();
     root = load_config_file(path);
   } else {

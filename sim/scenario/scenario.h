@@ -26,6 +26,11 @@ LoadedScenario load_scenario(const std::filesystem::path& file,
 
 /// The built-in default scenario: the paper's node, ViT-base on medium images with GPU
 /// preprocessing (configs/scenarios/paper-vit-base-gpu.yaml of the tree servesim was built from).
+/// servesim's configs/: $SERVESIM_CONFIG_DIR when set, else share/servesim/configs beside or
+/// one level above the running binary (installed, or a build tree); empty when none is there.
+std::filesystem::path config_dir();
+/// The built-in default scenario (configs/scenarios/paper-vit-base-gpu.yaml); empty when
+/// config_dir() is.
 std::filesystem::path default_scenario_path();
 
 /// The parameters as a config that servesim accepts again (units written out).

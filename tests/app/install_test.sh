@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# cmake --install puts a servesim that finds its configs beside itself: installed to a temporary
+# prefix, then moved elsewhere (so neither the build tree nor the install path is where it
+# runs), run from another directory with SERVESIM_CONFIG_DIR unset, the built-in default runs;
+# nothing in the binary names the source tree's configs; without its share/ it says what to do (exit 2).
+# usage: install_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build="$1"
+source_dir="$2"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+mv "$tmp/prefix" "$tmp/moved"
+bin="$tmp/moved/bin/servesim"
+[[ -x $bin && -f $tmp/moved/share/servesim/configs/scenarios/paper-vit-base-gpu.yaml ]] ||
+  { echo "install: no bin/servesim or share/servesim/configs under the prefix"; exit 1; }
+[[ -f $tmp/moved/share/doc/servesim/model.md ]] || { echo "install: no docs"; exit 1; }
+# (Its configs/, that is: a build with debug information names the source files, harmlessly.)
+if grep -qF "$source_dir/configs" "$bin"; then
+  echo "install: the binary names the source tree's configs ($source_dir/configs)"; exit 1
+fi
+cd "$tmp"
+env -u SERVESIM_CONFIG_DIR "$bin" run -q --json out.json \
+  --set 'run={duration: 1s, warmup: 200ms, replications: 1}'
+grep -q '"throughput' out.json || { echo "install: the default scenario wrote no throughput"; exit 1; }
+# The header names the installed configs, not another checkout's.
+env -u SERVESIM_CONFIG_DIR "$bin" run --set 'run={duration: 1s, warmup: 200ms, replications: 1}' |
+  grep -qF "servesim: $tmp/moved/share/servesim/configs/scenarios/paper-vit-base-gpu.yaml --set" ||
+  { echo "install: the header does not name the installed scenario and the override"; exit 1; }
+# Without its configs: a clear error, exit 2.
+rm -rf "$tmp/moved/share/servesim"
+rc=0
+env -u SERVESIM_CONFIG_DIR "$bin" run >err.txt 2>&1 || rc=$?
+[[ $rc -eq 2 ]] && grep -q "SERVESIM_CONFIG_DIR" err.txt ||
+  { echo "install: without configs, exit $rc:"; cat err.txt; exit 1; }
+echo "install: the installed servesim runs its default scenario from anywhere"
