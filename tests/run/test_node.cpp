@@ -533,6 +533,10 @@ pipeline: [{name: g, device: gpu, service: {dist: deterministic, mean: 1ms}}]
   const ConfigError neg = test::config_error(
       [&] { test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=-64MiB"}); });
   CHECK(neg.key() == "node.gpus.cuda_memory_pool_byte_size");
+  // 0 would read as "no pool" while Triton would send every tensor to pinned memory: refused.
+  const ConfigError zero =
+      test::config_error([&] { test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=0B"}); });
+  CHECK(zero.key() == "node.gpus.cuda_memory_pool_byte_size");
   const ConfigError unit =
       test::config_error([&] { test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=64ms"}); });
   CHECK(unit.key() == "node.gpus.cuda_memory_pool_byte_size");
