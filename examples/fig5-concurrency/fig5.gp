@@ -30,7 +30,9 @@ set ylabel 'inferences / s'
 set yrange [0:*]
 plot datafile using (column(xcol)):(y('cpu', 'Inferences/Second')) with linespoints pt 7 lw 2 title 'CPU preprocessing', \
      ''       using (column(xcol)):(y('gpu', 'Inferences/Second')) with linespoints pt 5 lw 2 title 'GPU preprocessing', \
-     ''       using (column(xcol)):(y('whatif-gpu-32MiB', 'Inferences/Second')) with linespoints pt 4 dt 2 title 'what-if: GPU, 32 MiB free, spill'
+     ''       using (column(xcol)):(y('whatif-gpu-32MiB', 'Inferences/Second')) with linespoints pt 4 dt 2 title 'what-if: GPU, 32 MiB free, spill', \
+     ''       using (column(xcol)):(y('gpu-shared', 'Inferences/Second')) with linespoints pt 9 title 'GPU, kernels share the GPU', \
+     ''       using (column(xcol)):(y('gpu-shared-pool', 'Inferences/Second')) with linespoints pt 8 dt 3 title 'GPU, share + 64 MiB Triton pool, spill'
 
 set title 'mean latency'
 set key top left

@@ -20,28 +20,37 @@ run_opts=(--set run.duration=12s --set run.warmup=3s --set run.replications=8)
 # GPU memory available to request tensors in the what-if series: 32 MiB of the RTX 4090's 24 GiB
 # (reserved_memory = 24 GiB - 32 MiB). NOT the paper's node: see README.md, "What-if".
 whatif_reserved=24544MiB
+# Triton's CUDA memory pool per GPU at its default (--cuda-memory-pool-byte-size, "Default is 64
+# MB", 1 << 26 bytes: docs/sources.md); sensitivity.sh sweeps it.
+pool=64MiB
 
 n=0
-# point SERIES SCENARIO CONCURRENCY POLICY RESERVED
+# point SERIES SCENARIO CONCURRENCY POLICY RESERVED [POOL COMPUTE]
 point() {
-  local series=$1 scenario=$2 conc=$3 policy=$4 reserved=$5
+  local series=$1 scenario=$2 conc=$3 policy=$4 reserved=$5 pool=${6:--} compute=${7:--}
   local extra=()
   [[ $policy != - ]] && extra+=(--set "node.gpus.memory_policy=$policy")
   [[ $reserved != - ]] && extra+=(--set "node.gpus.reserved_memory=$reserved")
+  [[ $pool != - ]] && extra+=(--set "node.gpus.cuda_memory_pool_byte_size=$pool")
+  [[ $compute != - ]] && extra+=(--set "node.gpus.compute=$compute")
   n=$((n + 1))
   local csv="$tmp/p.csv" json="$tmp/p.json" out
   out="$(printf '%s/point-%03d.csv' "$tmp" "$n")"
   "$SERVESIM" run "$root/configs/scenarios/$scenario" -q --csv "$csv" --json "$json" \
     "${run_opts[@]}" --set "workload.concurrency=$conc" ${extra[@]+"${extra[@]}"}
-  local mem spilled
+  local mem spilled pooled
   mem="$(jq -r '.gpu_memory.mean_bytes // 0' "$json")"
   spilled="$(jq -r '.gpu_memory.spilled_bytes // 0' "$json")"
+  pooled="$(jq -r '[.gpu_memory.pool // {} | .mean_bytes // 0, .spilled_bytes // 0,
+                    .reloaded_bytes // 0] | join(",")' "$json")"
   [[ $(wc -l <"$csv") -eq 2 ]] || { echo "run.sh: expected one CSV row from servesim" >&2; exit 1; }
   {
     printf 'series,scenario,workload.concurrency,node.gpus.memory_policy,node.gpus.reserved_memory,'
-    printf 'GPU Memory Mean Bytes,GPU Memory Spilled Bytes,%s\n' "$(head -n1 "$csv")"
-    printf '%s,%s,%s,%s,%s,%s,%s,%s\n' "$series" "$scenario" "$conc" "$policy" "$reserved" \
-      "$mem" "$spilled" "$(tail -n1 "$csv")"
+    printf 'node.gpus.cuda_memory_pool_byte_size,node.gpus.compute,'
+    printf 'GPU Memory Mean Bytes,GPU Memory Spilled Bytes,'
+    printf 'GPU Pool Mean Bytes,GPU Pool Spilled Bytes,GPU Pool Reloaded Bytes,%s\n' "$(head -n1 "$csv")"
+    printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$series" "$scenario" "$conc" "$policy" \
+      "$reserved" "$pool" "$compute" "$mem" "$spilled" "$pooled" "$(tail -n1 "$csv")"
   } >"$out"
   printf '  %-14s concurrency %5s\n' "$series" "$conc" >&2
 }
@@ -57,6 +66,18 @@ for c in "${concurrencies[@]}"; do
 done
 for c in "${concurrencies[@]}"; do
   point whatif-gpu-32MiB paper-vit-base-gpu.yaml "$c" spill "$whatif_reserved"
+done
+# Triton's tensor pool (issue 17): preprocessed tensors wait for inference on the GPU, in a 64 MiB
+# pool; what does not fit goes to pinned host memory and is reloaded by the inference batch. With
+# the scenario's exclusive compute engine the pool never fills (sensitivity.sh: one batch, 36 MB,
+# is held at a time), so the series below let DALI's kernels share the GPU with TensorRT's
+# (separate CUDA streams) instead of queueing behind them: preprocessing then runs ahead of
+# inference and its outputs pile up on the GPU. gpu-shared is the same without the pool.
+for c in "${concurrencies[@]}"; do
+  point gpu-shared paper-vit-base-gpu.yaml "$c" spill - - shared
+done
+for c in "${concurrencies[@]}"; do
+  point gpu-shared-pool paper-vit-base-gpu.yaml "$c" spill - "$pool" shared
 done
 
 # One header (the union of every point's columns, in order of first appearance), one row per

@@ -96,10 +96,16 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
     energy["total"] = r6(s.energy_j_per_request);
     for (const auto& e : s.energy) energy[e.device] = r6(e.joules_per_request);
   }
-  if (s.gpu_memory_mean_bytes > 0 || s.spilled_bytes > 0)
+  if (s.gpu_memory_mean_bytes > 0 || s.spilled_bytes > 0) {
     j["gpu_memory"] = {{"mean_bytes", r6(s.gpu_memory_mean_bytes)},
                        {"peak_bytes", r6(s.gpu_memory_peak_bytes)},
                        {"spilled_bytes", r6(s.spilled_bytes)}};
+    if (s.pool_peak_bytes > 0 || s.pool_spilled_bytes > 0)
+      j["gpu_memory"]["pool"] = {{"mean_bytes", r6(s.pool_mean_bytes)},
+                                 {"peak_bytes", r6(s.pool_peak_bytes)},
+                                 {"spilled_bytes", r6(s.pool_spilled_bytes)},
+                                 {"reloaded_bytes", r6(s.pool_reloaded_bytes)}};
+  }
   j["throughput_bound_rps"] = finite_or_null(s.throughput_bound);
   j["unstable"] = s.unstable;
   j["warnings"] = s.warnings;
@@ -250,6 +256,9 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   if (s.spilled_bytes > 0)
     out << format("  GPU memory     %s GB spilled to host per replication\n",
                   N(s.spilled_bytes * 1e-9, 4));
+  if (s.pool_spilled_bytes > 0)
+    out << format("  tensor pool    %s GB to pinned host memory and %s GB back per replication\n",
+                  N(s.pool_spilled_bytes * 1e-9, 4), N(s.pool_reloaded_bytes * 1e-9, 4));
   double worst = 0;
   std::size_t checked = 0;
   std::string why;  // the first reason a law cannot be checked

@@ -119,8 +119,13 @@ void summarize_resources(RunSummary& s) {
   }
   s.gpu_memory_mean_bytes = mean_of(s.reps, [](auto& r) { return r.gpu_memory_mean_bytes; });
   s.spilled_bytes = mean_of(s.reps, [](auto& r) { return r.spilled_bytes; });
-  for (const auto& r : s.reps)
+  s.pool_mean_bytes = mean_of(s.reps, [](auto& r) { return r.pool_mean_bytes; });
+  s.pool_spilled_bytes = mean_of(s.reps, [](auto& r) { return r.pool_spilled_bytes; });
+  s.pool_reloaded_bytes = mean_of(s.reps, [](auto& r) { return r.pool_reloaded_bytes; });
+  for (const auto& r : s.reps) {
     s.gpu_memory_peak_bytes = std::max(s.gpu_memory_peak_bytes, r.gpu_memory_peak_bytes);
+    s.pool_peak_bytes = std::max(s.pool_peak_bytes, r.pool_peak_bytes);
+  }
 }
 
 /// Why the run measured nothing (no completion, an empty window), empty when it did; warned

@@ -41,6 +41,9 @@ struct ReplicationMetrics {
   double gpu_memory_mean_bytes = 0;     // all GPUs together
   double gpu_memory_peak_bytes = 0;     // the most one GPU held (from the start of the run)
   double spilled_bytes = 0;
+  // Triton's tensor pool: mean held (all GPUs), peak (one GPU, from the start), and the bytes
+  // written to and read back from pinned host memory in the window
+  double pool_mean_bytes = 0, pool_peak_bytes = 0, pool_spilled_bytes = 0, pool_reloaded_bytes = 0;
   std::uint64_t events = 0;
   LatencyHistogram latency;
   // Fan-out: children that finished in the window, and their latency from emission.
@@ -98,6 +101,7 @@ struct RunSummary {
   std::vector<DeviceEnergy> energy;  // empty when no device has power figures
   double energy_j_per_request = 0;
   double gpu_memory_mean_bytes = 0, gpu_memory_peak_bytes = 0, spilled_bytes = 0;
+  double pool_mean_bytes = 0, pool_peak_bytes = 0, pool_spilled_bytes = 0, pool_reloaded_bytes = 0;
   double throughput_bound = 0;  // the lowest resource bound; NaN when nothing completed
   // Fan-out only (has_fanout): children finished, per request, and their latency from emission.
   bool has_fanout = false;

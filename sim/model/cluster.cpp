@@ -165,6 +165,10 @@ ModelCounters Cluster::counters() const {
     c.gpu_memory_area += o.gpu_memory_area;
     c.gpu_memory_peak = std::max(c.gpu_memory_peak, o.gpu_memory_peak);
     c.spilled_bytes += o.spilled_bytes;
+    c.pool_area += o.pool_area;
+    c.pool_peak = std::max(c.pool_peak, o.pool_peak);
+    c.pool_spilled_bytes += o.pool_spilled_bytes;
+    c.pool_reloaded_bytes += o.pool_reloaded_bytes;
   }
   // The balancer's requests are in the system too; its counts replace the nodes'.
   const Time now = sim_.now();

@@ -68,11 +68,49 @@ void Gpu::release(double bytes) {
 void Gpu::evict(Request& r) {
   // The books are settled before the memory is freed: a waiter granted inside release() may
   // start work that touches the request pool.
-  const double bytes = r.gpu_reserved;
+  const double bytes = r.gpu_reserved, pooled = r.pool_bytes;
   r.gpu_reserved = 0;
+  r.pool_bytes = 0;
+  r.pinned = false;
   r.location = kHost;
   --resident_;
+  if (pooled > 0) pool_release(pooled);
   release(bytes);
+}
+
+void Gpu::pool_add(double bytes) {
+  pool_.used += bytes;
+  pool_.peak = std::max(pool_.peak, pool_.used);
+  pool_.held.set(sim_.now(), pool_.used);
+}
+
+bool Gpu::pool_take(double bytes) {
+  if (!pool_.waiting.empty() || bytes > params_.pool_bytes - pool_.used) return false;
+  pool_add(bytes);
+  return true;
+}
+
+bool Gpu::pool_reserve(double bytes, WorkOwner& owner, std::uint64_t token) {
+  // As for memory: a tensor larger than the whole pool gets it empty, or it would wait forever.
+  if (pool_.waiting.empty() && (bytes <= params_.pool_bytes - pool_.used || pool_.used == 0)) {
+    pool_add(bytes);
+    return true;
+  }
+  ++pool_.blocked;
+  pool_.waiting.push(Waiter{bytes, &owner, token});
+  return false;
+}
+
+void Gpu::pool_release(double bytes) {
+  pool_.used = std::max(0.0, pool_.used - bytes);
+  pool_.held.set(sim_.now(), pool_.used);
+  while (!pool_.waiting.empty()) {  // FIFO: none overtakes the first
+    const Waiter& w = pool_.waiting.front();
+    if (w.bytes > params_.pool_bytes - pool_.used && pool_.used > 0) break;
+    const Waiter granted = pool_.waiting.pop();
+    pool_add(granted.bytes);
+    granted.owner->work_done(granted.token);
+  }
 }
 
 void Gpu::trace_to(Tracer* t, std::uint32_t node) {

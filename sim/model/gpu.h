@@ -47,8 +47,29 @@ class Gpu {
     ++resident_;
   }
   /// The request's payload leaves this GPU (to the host, or with the request): what it reserved
-  /// is freed, which may grant waiting reservations (their owners hear back from inside).
+  /// is freed, in memory and in the pool, which may grant waiting reservations (their owners
+  /// hear back from inside).
   void evict(Request& r);
+
+  /// Triton's CUDA memory pool (GpuParams::pool_bytes), books apart from the memory above: a
+  /// tensor a GPU stage makes for the next GPU stage is held here until that stage is done with
+  /// it. pool_take (spill) grants `bytes` when they fit now and nobody waits, else refuses: the
+  /// caller puts the tensor in pinned host memory (Triton's fallback). pool_reserve (block)
+  /// grants at once or queues in FIFO order, calling owner.work_done(token) when granted; one
+  /// larger than the whole pool is granted when the pool is empty.
+  bool has_pool() const { return params_.pool_bytes > 0; }
+  bool pool_take(double bytes);
+  bool pool_reserve(double bytes, WorkOwner& owner, std::uint64_t token);
+  void pool_release(double bytes);
+  /// Bytes of tensors written to pinned host memory for want of room, and read back from it.
+  void pool_spilled(double bytes) { pool_spilled_ += bytes; }
+  void pool_reloaded(double bytes) { pool_reloaded_ += bytes; }
+  double pool_used() const { return pool_.used; }
+  double pool_peak() const { return pool_.peak; }
+  double pool_area(Time now) const { return pool_.held.area(now); }
+  double pool_spilled_bytes() const { return pool_spilled_; }
+  double pool_reloaded_bytes() const { return pool_reloaded_; }
+  std::uint64_t pool_blocked() const { return pool_.blocked; }
 
   double memory_used() const { return used_; }
   double memory_peak() const { return peak_; }  // since the start of the run
@@ -68,6 +89,13 @@ class Gpu {
     std::uint64_t token = 0;
   };
   bool fits(double bytes) const;
+  struct Pool {  // the tensor pool's books
+    double used = 0, peak = 0;
+    TimeIntegral held;
+    Ring<Waiter> waiting;
+    std::uint64_t blocked = 0;
+  };
+  void pool_add(double bytes);
 
   Simulator& sim_;
   const GpuParams& params_;
@@ -81,6 +109,8 @@ class Gpu {
   TimeIntegral memory_;
   double spilled_total_ = 0;
   std::uint64_t blocked_total_ = 0;
+  Pool pool_;
+  double pool_spilled_ = 0, pool_reloaded_ = 0;
 };
 
 }  // namespace servesim

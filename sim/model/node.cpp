@@ -241,6 +241,10 @@ ModelCounters Node::counters() const {
     c.gpu_memory_area += g->memory_area(now);
     c.gpu_memory_peak = std::max(c.gpu_memory_peak, g->memory_peak());
     c.spilled_bytes += g->spilled_bytes();
+    c.pool_area += g->pool_area(now);
+    c.pool_peak = std::max(c.pool_peak, g->pool_peak());
+    c.pool_spilled_bytes += g->pool_spilled_bytes();
+    c.pool_reloaded_bytes += g->pool_reloaded_bytes();
   }
   pcie_.busy_areas(now, c.resource_busy_area);
   if (fan_out_) fan_out_->busy_areas(now, c.resource_busy_area);

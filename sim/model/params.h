@@ -101,6 +101,9 @@ struct GpuParams {
   double memory_bytes = 0;    // capacity for request tensors; 0: unlimited
   double reserved_bytes = 0;  // taken by weights and workspaces before any request
   MemoryPolicy memory_policy = MemoryPolicy::kBlock;
+  /// Triton's CUDA memory pool (--cuda-memory-pool-byte-size), per GPU: where a tensor that a
+  /// GPU stage makes for the next GPU stage waits until that stage has used it; 0: not modelled.
+  double pool_bytes = 0;
   GpuCompute compute = GpuCompute::kExclusive;
   int nvjpg_engines = 0;
   int h2d_engines = 1, d2h_engines = 1;  // DMA copy engines per direction

@@ -30,6 +30,8 @@ struct Request {
   double pixels = 0;              // payload pixels (the image's until a stage resizes it)
   std::int32_t location = kHost;  // where the payload is
   double gpu_reserved = 0;        // GPU memory it holds on `location`
+  double pool_bytes = 0;          // held in `location`'s tensor pool (GpuParams::pool_bytes)
+  bool pinned = false;  // the pool had no room: its tensor waits in pinned host memory instead
   // Fan-out (multi-DNN pipelines). A child's `arrival` is when its parent emitted it.
   RequestId parent = kNoRequest;        // a child: the request that emitted it
   RequestId next_sibling = kNoRequest;  // a child: the next in its chain (siblings, a batch)

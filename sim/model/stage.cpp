@@ -29,6 +29,21 @@ void apply_output(const OutputParams& out, Request& r) {
   }
 }
 
+namespace {
+
+bool gpu_device(Device d) { return d == Device::kGpu || d == Device::kNvjpg; }
+
+/// Whether stage `s` hands its outputs to the next stage through its GPU's tensor pool: both run
+/// on the GPU, a pool is configured, and `s` is no fan-out stage (whose children start on the
+/// host).
+bool pool_handoff(const ScenarioParams& p, std::size_t s) {
+  const auto& pipe = p.pipeline;
+  return p.node.gpus.pool_bytes > 0 && s + 1 < pipe.size() && gpu_device(pipe[s].device) &&
+         gpu_device(pipe[s + 1].device) && !pipe[s].fanout;
+}
+
+}  // namespace
+
 Stage::Stage(StageContext& context, const StageResources& resources, const ScenarioParams& scenario,
              StagePlace place, Rng rng, Rng wake_rng)
     : context_(context),
@@ -52,6 +67,8 @@ Stage::Stage(StageContext& context, const StageResources& resources, const Scena
     // A fan-out stage's children start on the host (they go through a broker, or a fused
     // worker's host code), so its results always come back.
     copy_out_ = !next_on_gpu || params.fanout.has_value();
+    pools_ = pool_handoff(scenario, index);
+    pool_end_ = !pools_ && index > 0 && pool_handoff(scenario, index - 1);
   }
   // A fused fan-out stage's worker runs its batch's children; a producer that waits for its
   // broker's replies (redis `client.wait_replies`) is held until the last one is read.
@@ -222,6 +239,18 @@ double Stage::peak_gpu_bytes(const Request& r) const {
   return peak;
 }
 
+double Stage::pool_peak(const Request& r) const {
+  // The largest tensor the request will have while its stages hand it on through the pool (its
+  // payload now is this stage's output): taken once, so that `block` never deadlocks midway.
+  Request probe = r;
+  double peak = probe.bytes;
+  for (std::size_t s = place_.index + 1; pool_handoff(scenario_, s); ++s) {
+    apply_output(scenario_.pipeline[s].output, probe);
+    peak = std::max(peak, probe.bytes);
+  }
+  return peak;
+}
+
 void Stage::begin(std::uint32_t i) {
   Instance& inst = instances_[i];
   const Time now = sim_.now();
@@ -287,13 +316,15 @@ void Stage::input_phase(std::uint32_t i) {
   const int gpu = groups_[inst.group].gpu;
   const bool to_gpu =
       on_gpu() || (params_.device == Device::kPcie && params_.direction == Direction::kToGpu);
-  double to_gpu_bytes = 0;
+  double to_gpu_bytes = 0, reload = 0;
   bool any_from_host = false;
   for (const RequestId id : inst.batch) {
     Request& r = requests_[id];
     if (to_gpu && r.location == kHost) {
       any_from_host = true;
       to_gpu_bytes += r.bytes;
+    } else if (to_gpu && r.pinned) {
+      reload += r.bytes;  // the pool had no room for it: it comes back from pinned host memory
     } else if (!to_gpu && r.location != kHost) {
       // A CPU stage (or a transfer to the host) takes the payload off its GPU first.
       ++inst.pending;
@@ -303,6 +334,11 @@ void Stage::input_phase(std::uint32_t i) {
   if (any_from_host) {  // one copy for the whole batch (even of 0 bytes: it pays the latency)
     ++inst.pending;
     res_.pcie.transfer(gpu, Direction::kToGpu, to_gpu_bytes, *this, i);
+  }
+  if (reload > 0) {
+    ++inst.pending;
+    gpu_at(gpu).pool_reloaded(reload);
+    res_.pcie.transfer(gpu, Direction::kToGpu, reload, *this, i);
   }
   if (inst.pending == 0) compute_phase(i);
 }
@@ -362,11 +398,16 @@ void Stage::output_phase(std::uint32_t i) {
   Instance& inst = instances_[i];
   inst.compute_end = sim_.now();
   inst.step = Step::kOutput;
+  if (pool_end_) release_pool(i);
   double bytes = 0;
   for (const RequestId id : inst.batch) {
     Request& r = requests_[id];
     apply_output(params_.output, r);
     bytes += r.bytes;
+  }
+  if (pools_) {
+    pool_phase(i);
+    return;
   }
   if (copy_out_) {
     ++inst.pending;
@@ -374,6 +415,56 @@ void Stage::output_phase(std::uint32_t i) {
     return;
   }
   finish(i);
+}
+
+void Stage::release_pool(std::uint32_t i) {
+  // Its kernels are done with their inputs: what they held in the pool is freed (one release
+  // for the batch, whose requests are all on this group's GPU), which may grant a waiting
+  // producer from inside.
+  Instance& inst = instances_[i];
+  double bytes = 0;
+  for (const RequestId id : inst.batch) {
+    Request& r = requests_[id];
+    bytes += r.pool_bytes;
+    r.pool_bytes = 0;
+    r.pinned = false;
+  }
+  if (bytes > 0) gpu_at(groups_[inst.group].gpu).pool_release(bytes);
+}
+
+void Stage::pool_phase(std::uint32_t i) {
+  Instance& inst = instances_[i];
+  Gpu& gpu = gpu_at(groups_[inst.group].gpu);
+  const bool spill = scenario_.node.gpus.memory_policy == MemoryPolicy::kSpill;
+  double need = 0, to_host = 0;
+  for (const RequestId id : inst.batch) {
+    Request& r = requests_[id];
+    if (r.pool_bytes > 0) continue;  // it holds room for its largest tensor already
+    if (r.pinned) {                  // its tensors live in pinned host memory: written back
+      to_host += r.bytes;
+      continue;
+    }
+    const double peak = pool_peak(r);
+    if (!spill) {  // block: the batch's outputs wait for room together
+      r.pool_bytes = peak;
+      need += peak;
+    } else if (gpu.pool_take(peak)) {
+      r.pool_bytes = peak;
+    } else {  // Triton's fallback: the new tensor goes to pinned host memory, the held ones stay
+      r.pinned = true;
+      to_host += r.bytes;
+    }
+  }
+  if (to_host > 0) {
+    gpu.pool_spilled(to_host);
+    ++inst.pending;
+    res_.pcie.transfer(gpu.index(), Direction::kToHost, to_host, *this, i);
+  }
+  if (need > 0 && !gpu.pool_reserve(need, *this, i)) {
+    inst.step = Step::kPool;  // work_done(i) when granted
+    return;
+  }
+  if (inst.pending == 0) finish(i);
 }
 
 void Stage::finish(std::uint32_t i) {
@@ -481,6 +572,9 @@ void Stage::work_done(std::uint64_t token) {
       return;
     case Step::kOutput:
       if (--inst.pending == 0) finish(i);
+      return;
+    case Step::kPool:  // room granted
+      finish(i);
       return;
     case Step::kIdle:
     case Step::kWaking:

@@ -62,7 +62,17 @@ class Stage final : public WorkOwner, public EventHandler {
   bool on_gpu() const { return params_.device == Device::kGpu || params_.device == Device::kNvjpg; }
 
  private:
-  enum class Step : std::uint8_t { kIdle, kWaking, kMemory, kInput, kCpu, kDevice, kOutput, kHeld };
+  enum class Step : std::uint8_t {
+    kIdle,
+    kWaking,
+    kMemory,
+    kInput,
+    kCpu,
+    kDevice,
+    kOutput,
+    kPool,  // its outputs wait for room in the GPU's tensor pool (memory_policy: block)
+    kHeld
+  };
   enum Event : std::uint32_t { kBatcherWake = 0, kThreadWake = 1 };
   struct Group {  // the instances on one device: the node's CPU, or GPU `gpu`
     int gpu = kHost;
@@ -96,6 +106,8 @@ class Stage final : public WorkOwner, public EventHandler {
   void compute_phase(std::uint32_t i);
   void device_phase(std::uint32_t i);
   void output_phase(std::uint32_t i);
+  void pool_phase(std::uint32_t i);  // output_phase of a stage whose outputs go to the pool
+  void release_pool(std::uint32_t i);
   void finish(std::uint32_t i);
   void trace(std::uint32_t i, Time wait);
   std::string lane(std::uint32_t i) const;  // the trace lane of instance i
@@ -103,6 +115,7 @@ class Stage final : public WorkOwner, public EventHandler {
   /// Samples the work and counts its duration on an idle device of relative speed `speed`.
   Time work(Instance& inst, const ServiceParams& s, double speed);
   double peak_gpu_bytes(const Request& r) const;
+  double pool_peak(const Request& r) const;
   std::uint32_t choose_group();
   Gpu& gpu_at(int g) { return *res_.gpus[static_cast<std::size_t>(g)]; }
 
@@ -117,6 +130,9 @@ class Stage final : public WorkOwner, public EventHandler {
   bool sleeps_ = false;    // its instances are threads that sleep when idle (node.cpu.wakeup)
   bool copy_out_ = false;  // a GPU stage whose next stage is not on the same GPU
   bool held_after_batch_ = false;  // a fan-out stage whose instances stay busy after a batch
+  bool pools_ = false;     // its outputs wait in the GPU's tensor pool for the next GPU stage
+  bool pool_end_ = false;  // a GPU stage whose inputs may come from the pool and whose outputs
+                           // do not go back to it: it frees its inputs' pool memory
   std::vector<Group> groups_;
   std::vector<Instance> instances_;
   std::vector<RequestId> batch_scratch_, rejected_scratch_, leaving_;

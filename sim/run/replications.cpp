@@ -121,6 +121,10 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
   m.gpu_memory_mean_bytes = (b.gpu_memory_area - a.gpu_memory_area) / safe_window;
   m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
   m.gpu_memory_peak_bytes = b.gpu_memory_peak;
+  m.pool_mean_bytes = (b.pool_area - a.pool_area) / safe_window;
+  m.pool_peak_bytes = b.pool_peak;
+  m.pool_spilled_bytes = b.pool_spilled_bytes - a.pool_spilled_bytes;
+  m.pool_reloaded_bytes = b.pool_reloaded_bytes - a.pool_reloaded_bytes;
   m.latency = c.latency_;
   m.child_completed = b.child_completions - a.child_completions;
   m.child_latency = c.child_latency_;

@@ -136,7 +136,16 @@ const Table<GpuParams>& gpu_keys() {
           {.key = "memory_policy",
            .type = choice_type(),
            .at = {&GpuParams::memory_policy, policies},
-           .help = "when a reservation does not fit: wait, or evict and pay the copies"},
+           .help = "when a reservation (in `memory` or the pool) does not fit: wait, or evict "
+                   "and pay the copies"},
+          {.key = "cuda_memory_pool_byte_size",
+           .type = quantity_type(Dimension::kBytes),
+           .at = &GpuParams::pool_bytes,
+           .emit = Emit::kUnlessDefault,
+           .help = "Triton's CUDA memory pool per GPU (`--cuda-memory-pool-byte-size`, Triton's "
+                   "default 64 MiB): holds a GPU stage's outputs until the next GPU stage has "
+                   "used them",
+           .doc_default = "not modelled"},
           {.key = "compute",
            .type = choice_type(),
            .at = {&GpuParams::compute, computes},

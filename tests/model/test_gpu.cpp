@@ -123,4 +123,44 @@ TEST_CASE("gpu admit/evict: residency and the reservation move with the payload"
   CHECK(gpu.memory_used() == 600);
 }
 
+TEST_CASE("gpu tensor pool: take refuses what does not fit, reserve queues it in FIFO order",
+          "[unit]") {
+  Simulator sim;
+  GpuParams p = memory(0, 0, MemoryPolicy::kBlock);
+  p.pool_bytes = 1000;
+  Gpu gpu(sim, p);
+  Granted g;
+  CHECK(gpu.has_pool());
+  CHECK(gpu.pool_take(600));
+  CHECK_FALSE(gpu.pool_take(500));  // 400 left: the tensor goes elsewhere, nothing is held
+  CHECK(gpu.pool_used() == 600);
+  CHECK_FALSE(gpu.pool_reserve(700, g, 1));
+  CHECK_FALSE(gpu.pool_reserve(100, g, 2));  // would fit, but 1 is first in line
+  CHECK_FALSE(gpu.pool_take(100));           // nor does a take overtake a waiter
+  CHECK(gpu.pool_blocked() == 2);
+  sim.run_until(1000);
+  gpu.pool_release(600);  // 700, then 100
+  CHECK(g.tokens == std::vector<std::uint64_t>{1, 2});
+  CHECK(gpu.pool_used() == 800);
+  CHECK(gpu.pool_peak() == 800);
+  sim.run_until(3000);
+  CHECK(gpu.pool_area(sim.now()) == Approx(600.0 * 1000 + 800.0 * 2000));
+  // A tensor larger than the pool waits until the pool is empty, then gets it.
+  CHECK_FALSE(gpu.pool_reserve(5000, g, 3));
+  gpu.pool_release(800);
+  CHECK(g.tokens.back() == 3);
+  CHECK(gpu.pool_used() == 5000);
+  // The pool's books are apart from memory's, and eviction frees what the request held in both.
+  Request r;
+  r.location = 0;
+  r.pool_bytes = 5000;
+  r.pinned = true;
+  gpu.admit(r);
+  gpu.evict(r);
+  CHECK(gpu.pool_used() == 0);
+  CHECK(r.pool_bytes == 0);
+  CHECK_FALSE(r.pinned);
+  CHECK(gpu.memory_used() == 0);
+}
+
 }  // namespace servesim

@@ -400,6 +400,152 @@ pipeline:
   CHECK(spill.throughput_rps.mean >= 4 / 1.0056e-3 - 4 / t);
 }
 
+TEST_CASE(
+    "tensor pool: a GPU stage's outputs wait in the pool for the next GPU stage; block "
+    "stalls the producer, spill writes the tensor to pinned host memory and the consumer "
+    "reloads it",
+    "[unit][node]") {
+  // 25 B/ns, no latency; two clients A and B at t = 0. pre (1 CPU instance, 1 ms) hands g1 100 kB
+  // (H2D 4000 ns); g1 runs on the NVJPG engine (1 ms) and makes 50 kB for g2, which runs 3 ms on
+  // the compute engine, so g1 and g2 overlap; g2 sends 4 kB back (160 ns). The pool has room for
+  // one 50 kB tensor.
+  //   A: pre [0, 1 ms], H2D to 1.004, g1 to 2.004, pool (50 kB) granted, g2 [2.004, 5.004] (its
+  //      inputs freed at 5.004), D2H to 5.00416: latency 5,004,160.
+  //   B: pre [1, 2 ms], waits for g1's instance to 2.004 (queue 4000), H2D to 2.008, g1 to 3.008.
+  //   Without a pool: g1 hands B on at 3.008 and g2 takes it at 5.00416 when A's copy is out:
+  //      g2 [5.00416, 8.00416], D2H: latency 8,004,320.
+  //   block: B's 50 kB wait for A's to be freed at 5.004: g1's output phase is 1,996,000 ns;
+  //      g2 takes B at 5.00416 as before: latency 8,004,320.
+  //   spill: B's tensor goes to pinned host memory at 3.008 (D2H 2000 ns, g1's output), g2 takes
+  //      it at 5.00416 and reloads it first (H2D 2000 ns, g2's input): latency 8,006,320.
+  const std::string yaml = R"(
+run: {duration: 20ms}
+workload: {mode: closed, concurrency: 2, images: medium}
+node:
+  cpu: {cores: 1}
+  gpus: {count: 1, nvjpg_engines: 1}
+  pcie:
+    host_link: {bandwidth: 32GB/s, latency: 0ns}
+    gpu_link: {bandwidth: 25GB/s, latency: 0ns}
+pipeline:
+  - {name: pre, device: cpu, service: {dist: deterministic, mean: 1ms}, output: {bytes: 100kB}}
+  - {name: g1, device: nvjpg, service: {dist: deterministic, mean: 1ms}, output: {bytes: 50kB}}
+  - {name: g2, device: gpu, service: {dist: deterministic, mean: 3ms}, output: {bytes: 4kB}}
+)";
+  const Recorder none = record(parse(yaml));
+  const Recorder block = record(
+      parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=60kB", "node.gpus.memory_policy=block"}));
+  const Recorder spill = record(
+      parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=60kB", "node.gpus.memory_policy=spill"}));
+  for (const Recorder* r : {&none, &block, &spill}) {
+    REQUIRE(r->latencies.size() >= 2);
+    REQUIRE(r->spans.size() == 3);
+    REQUIRE(r->spans[2].size() >= 2);
+    CHECK(r->latencies[0] == 5'004'160);  // A finds the pool empty
+    CHECK(r->spans[1][1].queue == 4000);
+    CHECK(r->spans[1][1].input == 4000);
+    CHECK(r->spans[1][1].compute == 1'000'000);
+  }
+  CHECK(none.latencies[1] == 8'004'320);
+  CHECK(none.spans[1][1].output == 0);
+  CHECK(none.spans[2][1].input == 0);
+
+  CHECK(block.latencies[1] == 8'004'320);
+  CHECK(block.spans[1][1].output == 1'996'000);  // the producer stalls for room
+  CHECK(block.spans[2][1].queue == 160);
+  CHECK(block.spans[2][1].input == 0);
+
+  CHECK(spill.latencies[1] == 8'006'320);
+  CHECK(spill.spans[1][1].output == 2000);  // written to pinned host memory
+  CHECK(spill.spans[2][1].queue == 5'004'160 - 3'010'000);
+  CHECK(spill.spans[2][1].input == 2000);  // reloaded before its kernel
+  CHECK(spill.spans[2][1].compute == 3'000'000);
+
+  // The books, over the same run: the pool never holds more than one tensor; spill moved B's out
+  // and back. Requests enter g1 every 3 ms from 1 ms on in both runs' steady state, so the counts
+  // are checked by their relation, not their number.
+  const RunSummary b = run_yaml(
+      yaml, {"node.gpus.cuda_memory_pool_byte_size=60kB", "node.gpus.memory_policy=block"});
+  const RunSummary s = run_yaml(
+      yaml, {"node.gpus.cuda_memory_pool_byte_size=60kB", "node.gpus.memory_policy=spill"});
+  CHECK(b.pool_peak_bytes == 50000);
+  CHECK(b.pool_spilled_bytes == 0);
+  CHECK(s.pool_peak_bytes == 50000);
+  CHECK(s.pool_spilled_bytes >= 50000);
+  CHECK(std::fmod(s.pool_spilled_bytes, 50000) == 0);
+  CHECK(s.pool_reloaded_bytes <= s.pool_spilled_bytes);
+  CHECK(s.pool_reloaded_bytes >= s.pool_spilled_bytes - 50000);  // at most one not yet back
+  const RunSummary plain = run_yaml(yaml);
+  CHECK(plain.pool_peak_bytes == 0);
+}
+
+TEST_CASE(
+    "tensor pool: a request takes room for its largest tensor once, at its first hand-off, "
+    "and the last GPU stage frees it",
+    "[unit][node]") {
+  // One client, 25 B/ns. pre hands g1 100 kB (H2D 4000); g1 makes 50 kB for g2, g2 80 kB for g3,
+  // g3 4 kB that go back (160). Each kernel 1 ms.
+  //   Pool of 100 kB: room for max(50, 80) = 80 kB taken at g1's output, kept through g2 (no
+  //   second reservation), freed at g3's: peak 80000, no copy. Latency 1 ms + 4000 + 3 ms + 160.
+  //   Pool of 70 kB, spill: 80 kB never fit, so the request's tensors live in pinned host memory
+  //   from g1 to g3: g1 writes 50 kB out (2000), g2 reads them (2000) and writes 80 kB out
+  //   (3200), g3 reads them (3200). Latency 4,004,160 + 10,400.
+  const std::string yaml = kPcieNode + R"(
+run: {duration: 30ms}
+workload: {mode: closed, concurrency: 1, images: medium}
+pipeline:
+  - {name: pre, device: cpu, service: {dist: deterministic, mean: 1ms}, output: {bytes: 100kB}}
+  - {name: g1, device: gpu, service: {dist: deterministic, mean: 1ms}, output: {bytes: 50kB}}
+  - {name: g2, device: gpu, service: {dist: deterministic, mean: 1ms}, output: {bytes: 80kB}}
+  - {name: g3, device: gpu, service: {dist: deterministic, mean: 1ms}, output: {bytes: 4kB}}
+)";
+  const auto fits = parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=100kB"});
+  const Recorder held = record(fits);
+  REQUIRE(held.latencies.size() > 3);
+  for (const Time l : held.latencies) CHECK(l == 4'004'160);
+  // Cycle k starts at k x 4,004,160 ns and holds 80 kB in the pool from g1's end (+2,004,000)
+  // to g3's kernel's end (+4,004,000): 2 ms. Cycles 0-6 do so inside 30 ms; cycle 7 (from
+  // 28,029,120) reaches g1's end only after it.
+  const RunSummary h = run_scenario(fits, 1);
+  CHECK(h.pool_peak_bytes == 80000);
+  CHECK(h.pool_spilled_bytes == 0);
+  CHECK(h.pool_mean_bytes * 30e6 == Approx(7 * 80000.0 * 2e6).epsilon(1e-12));
+
+  const Recorder spilled = record(
+      parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=70kB", "node.gpus.memory_policy=spill"}));
+  REQUIRE(spilled.latencies.size() > 3);
+  for (const Time l : spilled.latencies) CHECK(l == 4'004'160 + 10'400);
+  for (std::size_t k = 0; k < spilled.spans[1].size(); ++k) {
+    CHECK(spilled.spans[1][k].output == 2000);
+    CHECK(spilled.spans[2][k].input == 2000);
+    CHECK(spilled.spans[2][k].output == 3200);
+    CHECK(spilled.spans[3][k].input == 3200);
+  }
+}
+
+TEST_CASE("node.gpus.cuda_memory_pool_byte_size: a size; shown in the resolved config when set",
+          "[unit][node][config]") {
+  const std::string yaml = kPcieNode + R"(
+run: {requests: 5}
+workload: {mode: closed, concurrency: 1}
+pipeline: [{name: g, device: gpu, service: {dist: deterministic, mean: 1ms}}]
+)";
+  const ConfigError neg = test::config_error(
+      [&] { test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=-64MiB"}); });
+  CHECK(neg.key() == "node.gpus.cuda_memory_pool_byte_size");
+  // 0 would read as "no pool" while Triton would send every tensor to pinned memory: refused.
+  const ConfigError zero =
+      test::config_error([&] { test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=0B"}); });
+  CHECK(zero.key() == "node.gpus.cuda_memory_pool_byte_size");
+  const ConfigError unit =
+      test::config_error([&] { test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=64ms"}); });
+  CHECK(unit.key() == "node.gpus.cuda_memory_pool_byte_size");
+  const std::string shown =
+      resolved_config(test::parse(yaml, {"node.gpus.cuda_memory_pool_byte_size=64MiB"})).dump(1);
+  CHECK(shown.find("\"cuda_memory_pool_byte_size\"") != std::string::npos);
+  CHECK(resolved_config(test::parse(yaml)).dump(1).find("cuda_memory_pool") == std::string::npos);
+}
+
 TEST_CASE("on two GPUs a request stays on its GPU between GPU stages and each GPU gets half",
           "[unit][node][threads]") {
   // Poisson 1000/s through two GPU stages (exponential 0.5 ms, then 0.3 ms) on 2 GPUs with a
