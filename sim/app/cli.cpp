@@ -335,19 +335,28 @@ void amdahl_options(CLI::App& amdahl, AmdahlArgs& am) {
 }
 
 struct CompareArgs {
-  std::string a, b;
+  std::string a, b, tolerance;
+  bool pair_by_order = false;
 };
 
 void compare_options(CLI::App& compare, CompareArgs& c) {
   compare.add_option("a", c.a, "A: e.g. servesim run --json out.json (the prediction)")->required();
   compare.add_option("b", c.b, "B: e.g. perf_analyzer -f measured.csv (the measurement)")
       ->required();
+  compare.add_option("--tolerance", c.tolerance,
+                     "METRIC=PERCENT,... (thr, avg, p50, p90, p95, p99, queue, input, infer, "
+                     "output): exit 3 when B is further from A than that");
+  compare.add_flag("--pair-by-order", c.pair_by_order,
+                   "Pair row i of A with row i of B whatever their loads");
 }
 
 int cmd_compare(CompareArgs& c, std::ostream& out, std::ostream&) {
-  out << compare_table(read_measurements(c.a), "A", read_measurements(c.b), "B");
-  out << "\n  A: " << c.a << "\n  B: " << c.b << "\n";
-  return kExitOk;
+  CompareOptions o;
+  o.pair_by_order = c.pair_by_order;
+  if (!c.tolerance.empty()) o.tolerances = parse_tolerances(c.tolerance);
+  const Comparison r = compare(read_measurements(c.a), "A", read_measurements(c.b), "B", o);
+  out << r.text << "\n  A: " << c.a << "\n  B: " << c.b << "\n";
+  return r.outside.empty() ? kExitOk : kExitOutside;
 }
 
 void plan_options(CLI::App& plan, PlanArgs& pl) {

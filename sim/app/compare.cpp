@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/cli/verbs.h"
 #include "sim/config/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/tree.h"
@@ -122,55 +124,163 @@ std::vector<Measurement> read_measurements(const std::filesystem::path& file) {
   return from_csv(lines, file.string());
 }
 
+std::vector<Tolerance> parse_tolerances(const std::string& text) {
+  static const std::vector<std::pair<std::string, std::string>> kShort{
+      {"thr", "Inferences/Second"},
+      {"avg", "Avg latency"},
+      {"p50", "p50 latency"},
+      {"p90", "p90 latency"},
+      {"p95", "p95 latency"},
+      {"p99", "p99 latency"},
+      {"queue", "Server Queue"},
+      {"input", "Server Compute Input"},
+      {"infer", "Server Compute Infer"},
+      {"output", "Server Compute Output"}};
+  std::vector<Tolerance> out;
+  std::string names;
+  for (const auto& [k, m] : kShort) names += (names.empty() ? "" : ", ") + k;
+  std::istringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos)
+      throw UsageError("--tolerance: '" + item + "' is not METRIC=PERCENT (e.g. thr=5%,p99=15%)");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    Tolerance t;
+    for (const auto& [k, m] : kShort)
+      if (key == k || key == m) t.metric = m;
+    if (t.metric.empty())
+      throw UsageError("--tolerance: unknown metric '" + key + "' (one of " + names +
+                       ", or a perf_analyzer column name)");
+    const auto v = value.ends_with('%') ? parse_number(value.substr(0, value.size() - 1))
+                                        : std::optional<double>();
+    if (!v || !(*v >= 0) || !std::isfinite(*v))
+      throw UsageError("--tolerance: " + key + "'s limit '" + value +
+                       "' is not a percentage (e.g. 5%)");
+    t.limit = *v / 100;
+    out.push_back(t);
+  }
+  if (out.empty()) throw UsageError("--tolerance: give METRIC=PERCENT, e.g. thr=5%,p99=15%");
+  return out;
+}
+
+namespace {
+
+std::string load_text(const Measurement& m) {
+  return m.load_name.empty() ? std::string("(no load)") : m.load_name + " " + format("%g", m.load);
+}
+
+/// One pair's table, and the metrics outside their tolerances.
+void pair_table(const Measurement& x, const Measurement& y, const std::string& a_name,
+                const std::string& b_name, const CompareOptions& o, Comparison& c) {
+  std::string& t = c.text;
+  t += x.load_name.empty() ? "\n" : "\n" + load_text(x) + "\n";
+  t += format("  %-24s %14s %14s %14s %10s\n", "metric (/s or us)", a_name.substr(0, 14).c_str(),
+              b_name.substr(0, 14).c_str(), "B - A", "(B-A)/A");
+  for (const auto& k : compared_metrics()) {
+    const auto i = x.values.find(k), j = y.values.find(k);
+    const Tolerance* tol = nullptr;
+    for (const auto& tl : o.tolerances)
+      if (tl.metric == k) tol = &tl;
+    if (i == x.values.end() || j == y.values.end()) {
+      if (tol)
+        throw UsageError("--tolerance " + k + ": " + (i == x.values.end() ? "A" : "B") +
+                         " has no '" + k + "' at " + load_text(x));
+      if (i == x.values.end() && j == y.values.end()) continue;
+      t += format("  %-24s %14s %14s\n", k.c_str(),
+                  i == x.values.end() ? "-" : readable(i->second, 6).c_str(),
+                  j == y.values.end() ? "-" : readable(j->second, 6).c_str());
+      continue;
+    }
+    const double d = j->second - i->second;
+    const bool out = tol && std::abs(d) > tol->limit * std::abs(i->second);
+    t += format("  %-24s %14s %14s %14s %10s%s\n", k.c_str(), readable(i->second, 6),
+                readable(j->second, 6), readable(d, 6),
+                i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-",
+                out ? "  <- outside" : "");
+    if (out)
+      c.outside.push_back(format("%s at %s: %+.1f%%, tolerance %g%%", k.c_str(),
+                                 load_text(x).c_str(), i->second != 0 ? 100 * d / i->second : 0.0,
+                                 100 * tol->limit));
+  }
+}
+
+}  // namespace
+
+Comparison compare(const std::vector<Measurement>& a, const std::string& a_name,
+                   const std::vector<Measurement>& b, const std::string& b_name,
+                   const CompareOptions& o) {
+  Comparison c;
+  const auto table = [&](const Measurement& x, const Measurement& y) {
+    pair_table(x, y, a_name, b_name, o, c);
+  };
+  if (o.pair_by_order) {
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) table(a[i], b[i]);
+    for (std::size_t i = n; i < a.size(); ++i) c.text += "\n  A only: " + load_text(a[i]);
+    for (std::size_t i = n; i < b.size(); ++i) c.text += "\n  B only: " + load_text(b[i]);
+    if (a.size() != b.size()) c.text += "\n";
+  } else if (a.size() == 1 && b.size() == 1 && (a[0].load_name.empty() || b[0].load_name.empty())) {
+    table(a[0], b[0]);  // a side that does not say its load: nothing to pair by
+  } else {
+    // Pair by load (a sweep over concurrency against perf_analyzer's rows). B's rows are sorted
+    // by load once and each of A's finds its partners by binary search, so a sweep of 100k rows
+    // pairs in n log n. Pairs come out in A's order, each row's partners in B's order.
+    const auto by_load = [](const Measurement* x, const Measurement* y) {
+      return std::tie(x->load_name, x->load) < std::tie(y->load_name, y->load);
+    };
+    std::vector<const Measurement*> sorted;
+    for (const auto& y : b)
+      if (!std::isnan(y.load)) sorted.push_back(&y);  // NaN equals nothing, breaks the order
+    std::stable_sort(sorted.begin(), sorted.end(), by_load);
+    std::vector<char> b_paired(b.size(), 0);
+    std::vector<std::string> a_only;
+    for (const auto& x : a) {
+      const auto [lo, hi] = std::isnan(x.load)
+                                ? std::pair{sorted.end(), sorted.end()}
+                                : std::equal_range(sorted.begin(), sorted.end(), &x, by_load);
+      if (lo == hi) a_only.push_back(load_text(x));
+      for (auto y = lo; y != hi; ++y) {
+        table(x, **y);
+        b_paired[static_cast<std::size_t>(*y - b.data())] = 1;
+      }
+    }
+    std::vector<std::string> b_only;
+    for (std::size_t i = 0; i < b.size(); ++i)
+      if (!b_paired[i]) b_only.push_back(load_text(b[i]));
+    if (a_only.size() == a.size())
+      throw UsageError("no row of A has a row of B at the same load (A: " + load_text(a[0]) +
+                       (a.size() > 1 ? ", ..." : "") + "; B: " + load_text(b[0]) +
+                       (b.size() > 1 ? ", ..." : "") +
+                       "): a prediction says nothing about a measurement at another load. Run "
+                       "both at the same load, or --pair-by-order to pair rows in order anyway");
+    const auto list = [&](const char* side, const std::vector<std::string>& rows) {
+      if (rows.empty()) return;
+      c.text += format("\n  %s only (no row of the other at its load): ", side);
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (i == 20) {
+          c.text += format(", ... (%zu in all)", rows.size());
+          break;
+        }
+        c.text += (i ? ", " : "") + rows[i];
+      }
+      c.text += "\n";
+    };
+    list("A", a_only);
+    list("B", b_only);
+  }
+  if (!o.tolerances.empty()) {
+    c.text += c.outside.empty()
+                  ? "\nwithin every tolerance\n"
+                  : format("\n%zu metric(s) outside their tolerance:\n", c.outside.size());
+    for (const auto& line : c.outside) c.text += "  " + line + "\n";
+  }
+  return c;
+}
+
 std::string compare_table(const std::vector<Measurement>& a, const std::string& a_name,
                           const std::vector<Measurement>& b, const std::string& b_name) {
-  std::string t;
-  auto table = [&](const Measurement& x, const Measurement& y) {
-    t += x.load_name.empty() ? "\n" : format("\n%s %g\n", x.load_name.c_str(), x.load);
-    t += format("  %-24s %14s %14s %14s %10s\n", "metric (/s or us)", a_name.substr(0, 14).c_str(),
-                b_name.substr(0, 14).c_str(), "B - A", "(B-A)/A");
-    for (const auto& k : compared_metrics()) {
-      const auto i = x.values.find(k), j = y.values.find(k);
-      if (i == x.values.end() && j == y.values.end()) continue;
-      if (i == x.values.end() || j == y.values.end()) {
-        t += format("  %-24s %14s %14s\n", k.c_str(),
-                    i == x.values.end() ? "-" : readable(i->second, 6).c_str(),
-                    j == y.values.end() ? "-" : readable(j->second, 6).c_str());
-        continue;
-      }
-      const double d = j->second - i->second;
-      t += format("  %-24s %14s %14s %14s %10s\n", k.c_str(), readable(i->second, 6),
-                  readable(j->second, 6), readable(d, 6),
-                  i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-");
-    }
-  };
-  if (a.size() == 1 && b.size() == 1) {
-    table(a[0], b[0]);
-    return t;
-  }
-  // Several rows: pair them by load (a sweep over concurrency against perf_analyzer's rows).
-  // B's rows are sorted by load once and each of A's finds its partners by binary search, so a
-  // sweep of 100k rows pairs in n log n, where scanning B for every row of A took minutes. Pairs
-  // come out as before: in A's order, each row's partners in B's order (a stable sort).
-  const auto by_load = [](const Measurement* x, const Measurement* y) {
-    return std::tie(x->load_name, x->load) < std::tie(y->load_name, y->load);
-  };
-  std::vector<const Measurement*> sorted;
-  for (const auto& y : b)
-    if (!std::isnan(y.load)) sorted.push_back(&y);  // NaN equals nothing, and breaks the order
-  std::stable_sort(sorted.begin(), sorted.end(), by_load);
-  int matched = 0;
-  for (const auto& x : a) {
-    if (std::isnan(x.load)) continue;
-    const auto [lo, hi] = std::equal_range(sorted.begin(), sorted.end(), &x, by_load);
-    for (auto y = lo; y != hi; ++y) {
-      table(x, **y);
-      ++matched;
-    }
-  }
-  if (matched == 0)
-    t += "\nno rows with the same load (Concurrency or Request Rate) on both sides\n";
-  return t;
+  return compare(a, a_name, b, b_name).text;
 }
 
 }  // namespace servesim

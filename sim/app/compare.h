@@ -25,7 +25,37 @@ const std::vector<std::string>& compared_metrics();
 /// check_result before any of it is read.
 std::vector<Measurement> read_measurements(const std::filesystem::path& file);
 
-/// The side-by-side table: rows matched by load (or the single row of each side).
+/// How far B may be from A in a metric, relative to A: |B - A| <= limit x |A|.
+struct Tolerance {
+  std::string metric;  // a perf_analyzer column name (compared_metrics())
+  double limit = 0;    // 0.05 for 5%
+};
+
+/// `--tolerance thr=5%,p99=15%`: each metric by a short name (thr, avg, p50, p90, p95, p99,
+/// queue, input, infer, output) or its column name, then a percentage. Throws UsageError
+/// naming what is wrong.
+std::vector<Tolerance> parse_tolerances(const std::string& text);
+
+struct CompareOptions {
+  /// Pair row i of A with row i of B whatever their loads (else rows pair by load, and a pair
+  /// of rows at different loads is refused).
+  bool pair_by_order = false;
+  std::vector<Tolerance> tolerances;
+};
+
+struct Comparison {
+  std::string text;                  // the tables, the rows left unpaired, what is outside
+  std::vector<std::string> outside;  // one line per metric outside its tolerance
+};
+
+/// The side-by-side tables of A and B. Rows pair by load (Concurrency or Request Rate): a row
+/// without a partner is listed, and nothing paired at all, or two single rows at different
+/// loads, is a UsageError (a prediction at 256 clients says nothing about a measurement at 128).
+Comparison compare(const std::vector<Measurement>& a, const std::string& a_name,
+                   const std::vector<Measurement>& b, const std::string& b_name,
+                   const CompareOptions& options = {});
+
+/// compare(...).text with the default options.
 std::string compare_table(const std::vector<Measurement>& a, const std::string& a_name,
                           const std::vector<Measurement>& b, const std::string& b_name);
 

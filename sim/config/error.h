@@ -7,10 +7,12 @@
 
 namespace servesim {
 
-/// servesim's exit statuses: 0 success, 1 runtime failure, 2 config or usage error.
+/// servesim's exit statuses: 0 success, 1 runtime failure, 2 config or usage error, 3 a check
+/// that ran and failed (`compare --tolerance`: a metric outside it).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitOutside = 3;
 
 /// A position in a config source: a file, the built-in default, or a --set argument. 1-based.
 struct SourceMark {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/app/compare.h"
+#include "sim/cli/verbs.h"
 #include "sim/config/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -50,7 +51,9 @@ TEST_CASE("compare pairs rows by load and prints the difference", "[unit]") {
   CHECK(a[0].values.at("Server Compute Infer") == Approx(48760));  // device wait + compute
   const std::string t = compare_table(a, "A", read_measurements(kFixture), "B");
   CHECK(t.find("Concurrency 256") != std::string::npos);
-  CHECK(t.find("Concurrency 1\n") == std::string::npos);  // no prediction at 1: not shown
+  // No prediction at 1: no table for it, but the row is listed, not dropped in silence.
+  CHECK(t.find("\nConcurrency 1\n") == std::string::npos);
+  CHECK(t.find("B only (no row of the other at its load): Concurrency 1\n") != std::string::npos);
   // Inferences/Second: 2412.2 - 2582.4 = -170.2, -6.6%.
   CHECK(t.find("-170.2") != std::string::npos);
   CHECK(t.find("-6.6%") != std::string::npos);
@@ -112,6 +115,49 @@ TEST_CASE("a malformed CSV cell is refused with its file, line and column", "[un
   } catch (const ConfigError& e) {
     CHECK(std::string(e.what()).find(bad.string() + ":3:5: error: 'Inferences/Second': ") == 0);
   }
+}
+
+TEST_CASE("compare refuses rows at different loads unless asked to pair them in order", "[unit]") {
+  // Before: a prediction at 256 clients and a measurement at 128 were paired under the heading
+  // "Concurrency 256" without a word.
+  const std::vector<Measurement> a{{"Concurrency", 256, {{"Inferences/Second", 2500}}}};
+  const std::vector<Measurement> b{{"Concurrency", 128, {{"Inferences/Second", 2400}}}};
+  try {
+    (void)compare(a, "A", b, "B");
+    FAIL("pairs rows at different loads");
+  } catch (const UsageError& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("A: Concurrency 256; B: Concurrency 128"));
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("--pair-by-order"));
+  }
+  CompareOptions o;
+  o.pair_by_order = true;
+  const Comparison c = compare(a, "A", b, "B", o);
+  CHECK(c.text.find("\nConcurrency 256\n") != std::string::npos);
+  CHECK(c.text.find("-100") != std::string::npos);  // 2400 - 2500
+  // In order, the longer side's extra rows are listed.
+  const std::vector<Measurement> b2{b[0], {"Concurrency", 512, {{"Inferences/Second", 2600}}}};
+  CHECK(compare(a, "A", b2, "B", o).text.find("B only: Concurrency 512") != std::string::npos);
+}
+
+TEST_CASE("compare --tolerance marks what is outside, relative to A", "[unit]") {
+  const std::vector<Measurement> a{
+      {"Concurrency", 64, {{"Inferences/Second", 1000}, {"p99 latency", 100000}}}};
+  // Throughput -4% (inside 5%), p99 +20% (outside 15%).
+  const std::vector<Measurement> b{
+      {"Concurrency", 64, {{"Inferences/Second", 960}, {"p99 latency", 120000}}}};
+  CompareOptions o;
+  o.tolerances = parse_tolerances("thr=5%,p99=15%");
+  const Comparison c = compare(a, "A", b, "B", o);
+  REQUIRE(c.outside.size() == 1);
+  CHECK(c.outside[0] == "p99 latency at Concurrency 64: +20.0%, tolerance 15%");
+  CHECK(c.text.find("<- outside") != std::string::npos);
+  o.tolerances = parse_tolerances("Inferences/Second=4%,p99=20%");  // the bounds are inclusive
+  CHECK(compare(a, "A", b, "B", o).outside.empty());
+  // A metric the tolerance names must be on both sides.
+  o.tolerances = parse_tolerances("p50=10%");
+  CHECK_THROWS_AS(compare(a, "A", b, "B", o), UsageError);
+  for (const char* bad : {"thr", "thr=5", "thr=x%", "thr=-1%", "speed=5%", ""})
+    CHECK_THROWS_AS(parse_tolerances(bad), UsageError);
 }
 
 }  // namespace servesim

@@ -79,6 +79,30 @@ TEST_CASE("report and compare read the result that servesim run --json writes", 
   CHECK(cli({"compare", file.string(), file.string()}).code == kExitOk);
 }
 
+TEST_CASE("compare's exit status: 3 outside --tolerance, 2 at different loads", "[unit]") {
+  TempDir dir;
+  const auto file = dir.write("result.json", real_result().dump(2));
+  // The same result on both sides: inside any tolerance.
+  CHECK(cli({"compare", file.string(), file.string(), "--tolerance", "thr=0%,p99=0%"}).code ==
+        kExitOk);
+  // Throughput 10% higher on B: outside 5%.
+  const double x = real_result().at("throughput_rps").get<double>();
+  const auto faster =
+      dir.write("faster.json", with("/throughput_rps", std::to_string(1.1 * x)).dump());
+  const CliResult outside =
+      cli({"compare", file.string(), faster.string(), "--tolerance", "thr=5%"});
+  CHECK(outside.code == kExitOutside);
+  CHECK_THAT(outside.out, Contains("Inferences/Second at Request Rate 50: +10.0%, tolerance 5%"));
+  // Another load on B: refused, unless paired in order.
+  const auto other_load = dir.write("other.json", with("/config/workload/rate", "\"60/s\"").dump());
+  const CliResult refused = cli({"compare", file.string(), other_load.string()});
+  CHECK(refused.code == kExitUsage);
+  CHECK_THAT(refused.err, Contains("A: Request Rate 50; B: Request Rate 60"));
+  CHECK(cli({"compare", file.string(), other_load.string(), "--pair-by-order"}).code == kExitOk);
+  CHECK(cli({"compare", file.string(), file.string(), "--tolerance", "speed=5%"}).code ==
+        kExitUsage);
+}
+
 TEST_CASE("report and compare refuse a crafted result naming the bad member, never crash",
           "[unit]") {
   for (const std::string verb : {"report", "compare"}) {
