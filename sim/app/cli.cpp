@@ -391,6 +391,9 @@ void plot_options(CLI::App& plot, PlotArgs& p) {
       ->check(kOutputPath);
   plot.add_flag("--logx", p.o.logx, "Logarithmic x axis");
   plot.add_flag("--logy", p.o.logy, "Logarithmic y axis");
+  plot.add_option("--script", p.o.script,
+                  "Also keep the gnuplot script (its data inside) here, to restyle and re-run")
+      ->check(kOutputPath);
 }
 
 void report_options(CLI::App& report, ReportArgs& r) {

@@ -14,6 +14,7 @@
 #include "sim/config/gnuplot.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
+#include "sim/metrics/report.h"
 
 namespace servesim {
 
@@ -73,36 +74,48 @@ std::filesystem::path run_plot(const PlotOptions& o) {
 
   std::filesystem::path out =  // not const: returned, so moved
       o.out.empty() ? std::filesystem::path(o.csv).replace_extension(".png") : o.out;
-  check_output_paths({{"--out", out.string(), false}});
-  const std::filesystem::path dir = out.string() + ".plot";
-  std::filesystem::create_directories(dir);
+  std::vector<OutputPath> outputs{{"--out", out.string(), false}};
+  if (!o.script.empty()) outputs.push_back({"--script", o.script.string(), false});
+  check_output_paths(outputs);
   std::string script = gnuplot_output(out, 900, 560);
   script += "set datafile separator ','\nset key outside right\nset grid\n";
+  // Axis labels carry the column's unit (sim/metrics/report.h): p99 latency is in us.
+  const auto label = [](const std::string& c) {
+    const std::string u = csv_column_unit(c);
+    return u.empty() ? c : c + " (" + u + ")";
+  };
   // noenhanced: a column name is text, not markup (p99_ms is not "p99" with a subscript).
-  script += "set xlabel " + gnuplot_quote(o.x) + " noenhanced\nset ylabel " + gnuplot_quote(o.y) +
-            " noenhanced\n";
+  script += "set xlabel " + gnuplot_quote(label(o.x)) + " noenhanced\nset ylabel " +
+            gnuplot_quote(label(o.y)) + " noenhanced\n";
   script += "set title " +
             gnuplot_quote(o.y + " vs " + o.x + " (" + o.csv.filename().string() + ")") +
             " noenhanced\n";
   if (o.logx) script += "set logscale x\n";
   if (o.logy) script += "set logscale y\n";
-  script += "plot ";
+  // The points go into the script as data blocks, so the script is the whole plot: nothing
+  // is left beside the image, and --script keeps one file a user can restyle and re-run.
+  std::string plot = "plot ";
   for (std::size_t k = 0; k < order.size(); ++k) {
-    const auto data = dir / ("series" + std::to_string(k) + ".csv");
-    std::string text;
+    const std::string block = "$series" + std::to_string(k);
+    script += block + " << EOD\n";
     auto pts = series[order[k]];
     std::stable_sort(pts.begin(), pts.end());
     for (const auto& [x, y] : pts) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.17g,%.17g\n", x, y);
-      text += buf;
+      script += buf;
     }
-    write_atomically(data, text);
-    script += (k ? ", " : "") + gnuplot_quote(std::filesystem::absolute(data).string()) +
-              " using 1:2 with linespoints title " + gnuplot_quote(order[k]) + " noenhanced";
+    script += "EOD\n";
+    plot += (k ? ", " : "") + block + " using 1:2 with linespoints title " +
+            gnuplot_quote(order[k]) + " noenhanced";
   }
-  script += "\n";
-  run_gnuplot(dir / "plot.gp", script);
+  script += plot + "\n";
+  if (!o.script.empty()) {
+    run_gnuplot(o.script, script);
+  } else {
+    const ScratchFile tmp("servesim-plot-XXXXXX.gp");
+    run_gnuplot(tmp.path(), script);
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -135,5 +136,33 @@ inline void check_output_paths(const std::vector<OutputPath>& outputs,
     }
   }
 }
+
+/// A file of this process's own under $TMPDIR (or /tmp): `pattern` is a name with XXXXXX and an
+/// optional suffix after it ("servesim-plot-XXXXXX.gp"); made by mkstemps (a unique name, mode
+/// 0600, never an existing file), removed when destroyed.
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::string& pattern) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string p = std::string(dir && *dir ? dir : "/tmp") + "/" + pattern;
+    const std::size_t x = pattern.find("XXXXXX");
+    const auto suffix = static_cast<int>(x == std::string::npos ? 0 : pattern.size() - x - 6);
+    const int fd = ::mkstemps(p.data(), suffix);
+    if (fd < 0)
+      throw std::runtime_error("cannot make a scratch file " + p + ": " + std::strerror(errno));
+    ::close(fd);
+    path_ = p;
+  }
+  ~ScratchFile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace servesim

@@ -131,6 +131,21 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   return j;
 }
 
+std::string csv_column_unit(const std::string& c) {
+  // The times summary_csv writes with us(...): perf_analyzer's microseconds.
+  for (const char* t :
+       {"Client Send", "Network+Server Send/Recv", "Server Queue", "Server Compute Input",
+        "Server Compute Infer", "Server Compute Output", "Client Recv", "p50 latency",
+        "p90 latency", "p95 latency", "p99 latency", "Avg latency"})
+    if (c == t) return "us";
+  for (const char* t : {" Queue", " Service", " Device Wait"})
+    if (c.ends_with(t)) return "us";
+  if (c.starts_with("Inferences/Second") || c == "Request Rate" || c == "Throughput Bound")
+    return "1/s";
+  if (c == "Energy J/Request") return "J";
+  return "";
+}
+
 std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   std::vector<std::pair<std::string, std::string>> cols;
   // A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan".

@@ -12,6 +12,11 @@ namespace servesim {
 /// The run as JSON (keys per docs/outputs.md); `config` is the resolved config.
 nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config);
 
+/// The unit of a column of summary_csv (and so of a sweep's CSV), by its name as perf_analyzer
+/// and servesim write it: "us" for latencies and times, "1/s" for rates, "" for counts and
+/// fractions and columns it does not know (a sweep's grid keys).
+std::string csv_column_unit(const std::string& column);
+
 /// The run as CSV in perf_analyzer's columns (times in microseconds), so a prediction diffs
 /// against `perf_analyzer -f`: a header line and one row. `load` is the value of the first
 /// column: the closed loop's concurrency or the open workload's request rate.

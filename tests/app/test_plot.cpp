@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
 #include "calib/calib_cli.h"
 #include "sim/app/plot.h"
 #include "sim/config/error.h"
+#include "sim/metrics/report.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -142,8 +144,28 @@ TEST_CASE("plot renders a PNG and an SVG with gnuplot, one line per --by value",
       CHECK(head.substr(0, 5) == "<?xml");
     }
   }
-  // Its data and script stay beside it, one data file per series.
-  CHECK(std::filesystem::exists(dir.path() / "r.svg.plot" / "series1.csv"));
+  // Nothing is left beside it (before: a r.svg.plot/ folder of data and script per image).
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                      std::filesystem::directory_iterator()) == 3);  // r.csv, r.png, r.svg
+  // --script keeps the whole plot in one file: the axes with their units, a data block per
+  // series.
+  o.script = dir.path() / "r.gp";
+  REQUIRE(run_plot(o) == o.out);
+  std::ifstream gp(o.script);
+  const std::string script((std::istreambuf_iterator<char>(gp)), std::istreambuf_iterator<char>());
+  CHECK(script.find("set ylabel 'Inferences/Second (1/s)'") != std::string::npos);
+  CHECK(script.find("$series1 << EOD\n1,300\n4,975\n16,1750\nEOD\n") != std::string::npos);
+}
+
+TEST_CASE("a CSV column's unit is the one summary_csv writes it in", "[unit]") {
+  CHECK(csv_column_unit("p99 latency") == "us");
+  CHECK(csv_column_unit("Server Queue") == "us");
+  CHECK(csv_column_unit("decode Service") == "us");
+  CHECK(csv_column_unit("Inferences/Second") == "1/s");
+  CHECK(csv_column_unit("Inferences/Second CI95 Low") == "1/s");
+  CHECK(csv_column_unit("Energy J/Request") == "J");
+  CHECK(csv_column_unit("workload.concurrency").empty());
+  CHECK(csv_column_unit("cpu Utilization").empty());
 }
 
 TEST_CASE("plot names an unknown column and suggests the closest", "[unit]") {
