@@ -28,6 +28,7 @@
 #include "sim/metrics/trace.h"
 #include "sim/run/replications.h"
 #include "sim/run/sweep.h"
+#include "sim/run/uncertainty.h"
 #include "sim/scenario/scenario.h"
 #include "validate/validate.h"
 #include "validate/validate_broker.h"
@@ -42,6 +43,7 @@ struct RunOptions {
   std::string json_path, csv_path, trace_path;
   std::string trace_window = "100ms";
   int jobs = 0;
+  int uncertainty = 0;  // draws of the curves' bands; 0: none
   bool quiet = false;
 };
 
@@ -95,10 +97,13 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
                                           trace_window(o.trace_window, sc.params.run.warmup));
   const RunSummary s = run_scenario(sc.params, jobs, trace.get());
+  std::optional<UncertaintySummary> u;
+  if (o.uncertainty > 0) u = run_uncertainty(sc.params, o.uncertainty, jobs);
   if (!o.quiet) print_summary(out, s, sc.source);
+  if (!o.quiet && u) print_uncertainty(out, *u, s);
   const auto wrote = [&](const std::string& path) { return !o.quiet && !is_stdout_path(path); };
   if (!o.json_path.empty()) {
-    const auto j = summary_json(s, resolved_config(sc.params));
+    const auto j = summary_json(s, resolved_config(sc.params), u ? &*u : nullptr);
     write_output(o.json_path, j.dump(2) + "\n", standard_out);
     if (wrote(o.json_path)) out << "\n  wrote " << o.json_path << "\n";
   }
@@ -287,6 +292,10 @@ void run_options(CLI::App& run, RunOptions& ro) {
   run.add_option("-j,--jobs", ro.jobs,
                  "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
+  run.add_option("--uncertainty", ro.uncertainty,
+                 "Draw every banded curve's factor in its band N times, run each draw, and "
+                 "report p5/p50/p95 over the draws (default 0: none)")
+      ->check(CLI::Range(0, 100000));
   run.add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
 }
 

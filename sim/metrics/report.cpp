@@ -34,9 +34,44 @@ nlohmann::ordered_json batch_json(const StageSummary& st) {
   return {{"mean", r6(st.batch_mean)}, {"histogram", h}};
 }
 
+nlohmann::ordered_json spread_json(const Spread& s) {
+  return {{"p5", r6(s.p5)}, {"p50", r6(s.p50)}, {"p95", r6(s.p95)}};
+}
+
 }  // namespace
 
-nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config) {
+nlohmann::ordered_json uncertainty_json(const UncertaintySummary& u) {
+  using J = nlohmann::ordered_json;
+  J curves = J::array();
+  for (const UncertaintyBand& b : u.bands)
+    curves.push_back({{"name", b.curve}, {"low", b.low}, {"high", b.high}, {"source", b.source}});
+  J samples = J::array();
+  for (const UncertaintyDraw& d : u.draws) {
+    J factors = J::object();
+    for (std::size_t i = 0; i < u.bands.size(); ++i) factors[u.bands[i].curve] = d.factors[i];
+    samples.push_back({{"factors", factors},
+                       {"throughput_rps", r6(d.throughput_rps)},
+                       {"latency_ms",
+                        {{"mean", r6(d.latency_mean_ms)},
+                         {"p50", r6(d.p50_ms)},
+                         {"p95", r6(d.p95_ms)},
+                         {"p99", r6(d.p99_ms)}}},
+                       {"unstable", d.unstable}});
+  }
+  return {{"draws", u.draws.size()},
+          {"curves", curves},
+          {"throughput_rps", spread_json(u.throughput_rps)},
+          {"latency_ms",
+           {{"mean", spread_json(u.latency_mean_ms)},
+            {"p50", spread_json(u.p50_ms)},
+            {"p95", spread_json(u.p95_ms)},
+            {"p99", spread_json(u.p99_ms)}}},
+          {"unstable_draws", u.unstable_draws},
+          {"samples", samples}};
+}
+
+nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config,
+                                    const UncertaintySummary* uncertainty) {
   nlohmann::ordered_json j;
   j["completed"] = s.completed;
   j["throughput_rps"] = r6(s.throughput_rps.mean);
@@ -114,6 +149,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                                                 : nlohmann::ordered_json()}});
     if (!l.unchecked.empty()) laws.back()["cannot_check"] = l.unchecked;
   }
+  if (uncertainty) j["uncertainty"] = uncertainty_json(*uncertainty);
   j["replications"] = s.replications;
   j["window_s"] = r6(s.window_s);
   j["arrivals"] = s.arrivals;

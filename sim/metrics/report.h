@@ -6,11 +6,18 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/metrics/run_summary.h"
+#include "sim/metrics/uncertainty.h"
 
 namespace servesim {
 
-/// The run as JSON (keys per docs/outputs.md); `config` is the resolved config.
-nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config);
+/// The run as JSON (keys per docs/outputs.md); `config` is the resolved config. With
+/// `uncertainty` (run --uncertainty N), its member follows `laws`.
+nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config,
+                                    const UncertaintySummary* uncertainty = nullptr);
+
+/// The `uncertainty` member of a result (docs/outputs.md): the draws' factors and results, and
+/// p5/p50/p95 of each result over them.
+nlohmann::ordered_json uncertainty_json(const UncertaintySummary& u);
 
 /// The run as CSV in perf_analyzer's columns (times in microseconds), so a prediction diffs
 /// against `perf_analyzer -f`: a header line and one row. `load` is the value of the first
