@@ -114,7 +114,7 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
           << " events; open it in ui.perfetto.dev or chrome://tracing)\n";
   }
   if (!o.csv_path.empty()) {
-    write_output(o.csv_path, summary_csv(s, sc.params.workload), standard_out);
+    write_output(o.csv_path, summary_csv(s, sc.params.workload, u ? &*u : nullptr), standard_out);
     if (wrote(o.csv_path)) out << "  wrote " << o.csv_path << "\n";
   }
   return kExitOk;
@@ -124,6 +124,7 @@ struct SweepArgs {
   std::string file, out, grid_file;
   std::vector<std::string> sets, grids;
   int jobs = 0;
+  int uncertainty = 0;
   bool resume = false, quiet = false;
 };
 
@@ -143,6 +144,7 @@ int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   o.jobs =
       a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.resume = a.resume;
+  o.uncertainty = a.uncertainty;
   o.progress = !a.quiet;
   const std::size_t simulated = run_sweep(o, err);
   if (!a.quiet)
@@ -314,6 +316,11 @@ void sweep_options(CLI::App& sweep, SweepArgs& sw) {
       ->required();
   sweep.add_option("-j,--jobs", sw.jobs, "Points simulated at once (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+  sweep
+      .add_option("--uncertainty", sw.uncertainty,
+                  "At every point, also run N draws of the banded curves' factors and add "
+                  "p5/p50/p95 over them (default 0: none)")
+      ->check(CLI::Range(0, 100000));
   sweep.add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
   sweep.add_flag("-q,--quiet", sw.quiet, "No progress bar");
 }
@@ -371,6 +378,10 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
   plan.add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
   plan.add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
   plan.add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
+  plan.add_option("--uncertainty", pl.o.uncertainty,
+                  "Also run N draws of the banded curves' factors per check; plan against the "
+                  "draws' p5 capacity and p95 latency (default 0: none)")
+      ->check(CLI::Range(0, 100000));
 }
 
 void plot_options(CLI::App& plot, PlotArgs& p) {

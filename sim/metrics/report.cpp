@@ -161,7 +161,8 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
   return j;
 }
 
-std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
+                        const UncertaintySummary* uncertainty) {
   std::vector<std::pair<std::string, std::string>> cols;
   // A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan".
   auto num = [](double v) { return std::isfinite(v) ? format("%.6g", v) : std::string(); };
@@ -207,6 +208,16 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   cols.emplace_back("Throughput Bound", num(s.throughput_bound));
   cols.emplace_back("Energy J/Request", num(s.energy_j_per_request));
   cols.emplace_back("Rejected", std::to_string(s.rejected));
+  if (uncertainty) {
+    // p5, p50, p95 over the draws, after every column of a run without them.
+    const auto spread = [&](const std::string& name, const Spread& v, double scale) {
+      for (const auto& [q, x] : {std::pair{"p5", v.p5}, {"p50", v.p50}, {"p95", v.p95}})
+        cols.emplace_back(name + " " + q + " over draws", num(x * scale));
+    };
+    spread("Inferences/Second", uncertainty->throughput_rps, 1);
+    spread("Avg latency", uncertainty->latency_mean_ms, 1e3);
+    spread("p99 latency", uncertainty->p99_ms, 1e3);
+  }
   std::string head, row;
   for (std::size_t i = 0; i < cols.size(); ++i) {
     head += (i ? "," : "") + csv_cell(cols[i].first);

@@ -24,7 +24,10 @@ nlohmann::ordered_json uncertainty_json(const UncertaintySummary& u);
 /// column: the closed loop's concurrency or the open workload's request rate.
 /// Then servesim's own columns: the throughput CI, mean latency, each stage's queue and service,
 /// each resource's utilisation, the bottleneck and the energy per request.
-std::string summary_csv(const RunSummary& s, const WorkloadParams& load);
+/// With `uncertainty` (run --uncertainty N), p5, p50 and p95 over the draws of the throughput, the
+/// mean and the p99 latency follow, as "Inferences/Second p5 over draws", ...
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
+                        const UncertaintySummary* uncertainty = nullptr);
 
 /// A readable summary: throughput, latency percentiles, per-stage breakdown, resources, laws.
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source);

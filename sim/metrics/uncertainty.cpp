@@ -39,6 +39,7 @@ UncertaintySummary summarize_draws(std::vector<UncertaintyBand> bands,
   u.throughput_rps = spread(u.draws, [](const UncertaintyDraw& d) { return d.throughput_rps; });
   u.latency_mean_ms = spread(u.draws, [](const UncertaintyDraw& d) { return d.latency_mean_ms; });
   u.p50_ms = spread(u.draws, [](const UncertaintyDraw& d) { return d.p50_ms; });
+  u.p90_ms = spread(u.draws, [](const UncertaintyDraw& d) { return d.p90_ms; });
   u.p95_ms = spread(u.draws, [](const UncertaintyDraw& d) { return d.p95_ms; });
   u.p99_ms = spread(u.draws, [](const UncertaintyDraw& d) { return d.p99_ms; });
   for (const UncertaintyDraw& d : u.draws) u.unstable_draws += d.unstable ? 1 : 0;

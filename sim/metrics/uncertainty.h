@@ -21,7 +21,7 @@ struct UncertaintyBand {
 /// One draw: a factor per band (in the bands' order) and the run it gave (over its replications).
 struct UncertaintyDraw {
   std::vector<double> factors;
-  double throughput_rps = 0, latency_mean_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0;
+  double throughput_rps = 0, latency_mean_ms = 0, p50_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0;
   bool unstable = false;
 };
 
@@ -33,7 +33,7 @@ struct Spread {
 struct UncertaintySummary {
   std::vector<UncertaintyBand> bands;
   std::vector<UncertaintyDraw> draws;
-  Spread throughput_rps, latency_mean_ms, p50_ms, p95_ms, p99_ms;
+  Spread throughput_rps, latency_mean_ms, p50_ms, p90_ms, p95_ms, p99_ms;
   std::size_t unstable_draws = 0;
 };
 

@@ -53,6 +53,7 @@ UncertaintySummary run_uncertainty(const ScenarioParams& p, int draws, int threa
     draw.throughput_rps = s.throughput_rps.mean;
     draw.latency_mean_ms = s.latency_mean_ms.mean;
     draw.p50_ms = s.p50_ms;
+    draw.p90_ms = s.p90_ms;
     draw.p95_ms = s.p95_ms;
     draw.p99_ms = s.p99_ms;
     draw.unstable = s.unstable;
