@@ -2,6 +2,7 @@
 # gnuplot -e "datafile='results.csv'; outfile='fig9.png'" fig9.gp
 if (!exists("datafile")) datafile = 'results.csv'
 if (!exists("outfile")) outfile = 'fig9.png'
+if (!exists("bandfile")) bandfile = 'band.csv'
 if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {
   set terminal pngcairo size 1200,480 font ',10'
 } else {
@@ -25,9 +26,17 @@ set multiplot layout 1,2 title 'servesim: ViT-base throughput vs GPU count, 256 
 set title 'throughput'
 set ylabel 'inferences / s'
 set logscale y 10
-set yrange [100:50000]
+set yrange [20:50000]
 set key top left
-plot datafile using (column(xcol)):(y('inference-only', 'Inferences/Second')) with linespoints pt 9 lw 2 lc rgb '#000000' title 'inference only (224x224x3 f32 tensor)', \
+# Shaded: p5 to p95 of the throughput over 10 draws of the GPU curves' uncertainty bands.
+lo = 'Inferences/Second p5 over draws'
+hi = 'Inferences/Second p95 over draws'
+plot bandfile using (column(xcol)):(y('inference-only', lo)):(y('inference-only', hi)) with filledcurves fs transparent solid 0.12 noborder lc rgb '#000000' title 'p5-p95 over the inputs'' uncertainty bands', \
+     ''       using (column(xcol)):(y('medium-gpu', lo)):(y('medium-gpu', hi)) with filledcurves fs transparent solid 0.12 noborder lc rgb '#009e73' notitle, \
+     ''       using (column(xcol)):(y('medium-cpu', lo)):(y('medium-cpu', hi)) with filledcurves fs transparent solid 0.12 noborder lc rgb '#9400d3' notitle, \
+     ''       using (column(xcol)):(y('large-gpu', lo)):(y('large-gpu', hi)) with filledcurves fs transparent solid 0.12 noborder lc rgb '#009e73' notitle, \
+     ''       using (column(xcol)):(y('large-cpu', lo)):(y('large-cpu', hi)) with filledcurves fs transparent solid 0.12 noborder lc rgb '#9400d3' notitle, \
+     datafile using (column(xcol)):(y('inference-only', 'Inferences/Second')) with linespoints pt 9 lw 2 lc rgb '#000000' title 'inference only (224x224x3 f32 tensor)', \
      ''       using (column(xcol)):(y('medium-gpu', 'Inferences/Second')) with linespoints pt 5 lw 2 lc rgb '#009e73' title 'medium, GPU preprocessing', \
      ''       using (column(xcol)):(y('medium-cpu', 'Inferences/Second')) with linespoints pt 7 lw 2 lc rgb '#9400d3' title 'medium, CPU preprocessing', \
      ''       using (column(xcol)):(y('large-gpu', 'Inferences/Second')) with linespoints pt 4 lw 2 dt 2 lc rgb '#009e73' title 'large, GPU preprocessing', \

@@ -16,6 +16,14 @@ per_gpu_concurrency=256 # 256 clients per GPU: every point below is saturated
 # Large images move in batches of 64 that take ~0.5 s on one GPU, so a window needs tens of
 # seconds for the batch granularity to stay below ~2%; 60 s with 10 s of warm-up, 6 replications.
 run_opts=(--set run.duration=60s --set run.warmup=10s --set run.replications=6)
+# The input-uncertainty band (band.csv, the shaded areas of fig9.png): each point again with
+# --uncertainty 10, each draw scaling the banded GPU curves (configs/curves/rtx4090.yaml) within
+# their bands; short single runs, as the band (a factor of 2-10) is far wider than the batch
+# granularity and the replications' spread (~1-2%).
+band_draws=10
+band_opts=(--set run.duration=10s --set run.warmup=3s --set run.replications=1)
+band_cols='Inferences/Second p5 over draws,Inferences/Second p50 over draws,Inferences/Second p95 over draws'
+printf 'series,node.gpus.count,%s\n' "$band_cols" >"$tmp/band.csv"
 
 # series | scenario | workload.images (- = the scenario's own)
 series=(
@@ -50,6 +58,14 @@ for s in "${series[@]}"; do
       printf '%s,%s,%s,%s,%s,%s,%s\n' "$name" "$scenario" "$images" "$g" "$conc" "$gpu_util" \
         "$(tail -n1 "$csv")"
     } >"$out"
+    "$SERVESIM" run "$root/configs/scenarios/$scenario" -q --csv "$tmp/b.csv" "${band_opts[@]}" \
+      --uncertainty "$band_draws" --set "node.gpus.count=$g" --set "workload.concurrency=$conc" \
+      ${extra[@]+"${extra[@]}"}
+    awk -F, -v OFS=, -v want="$band_cols" -v lead="$name,$g" '
+      NR == 1 { for (i = 1; i <= NF; ++i) at[$i] = i; next }
+      { n = split(want, w, ","); line = lead
+        for (k = 1; k <= n; ++k) line = line OFS $(at[w[k]])
+        print line }' "$tmp/b.csv" >>"$tmp/band.csv"
     printf '  %-15s %d GPU(s)\n' "$name" "$g" >&2
   done
 done
@@ -73,5 +89,7 @@ awk -F, -v OFS=, '
     }
   }' "$tmp"/point-*.csv >"$dest/results.csv"
 
-gnuplot -e "datafile='$dest/results.csv'; outfile='$dest/fig9.png'" "$here/fig9.gp"
-echo "wrote $dest/results.csv and $dest/fig9.png ($n points, $((SECONDS - start)) s)" >&2
+cp "$tmp/band.csv" "$dest/band.csv"
+gnuplot -e "datafile='$dest/results.csv'; bandfile='$dest/band.csv'; outfile='$dest/fig9.png'" \
+  "$here/fig9.gp"
+echo "wrote $dest/results.csv, $dest/band.csv and $dest/fig9.png ($n points, $((SECONDS - start)) s)" >&2

@@ -28,6 +28,7 @@
 #include "sim/metrics/trace.h"
 #include "sim/run/replications.h"
 #include "sim/run/sweep.h"
+#include "sim/run/uncertainty.h"
 #include "sim/scenario/scenario.h"
 #include "validate/validate.h"
 #include "validate/validate_broker.h"
@@ -42,6 +43,7 @@ struct RunOptions {
   std::string json_path, csv_path, trace_path;
   std::string trace_window = "100ms";
   int jobs = 0;
+  int uncertainty = 0;  // draws of the curves' bands; 0: none
   bool quiet = false;
 };
 
@@ -104,10 +106,13 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
                                           trace_window(o.trace_window, sc.params.run.warmup));
   const RunSummary s = run_scenario(sc.params, jobs, trace.get());
+  std::optional<UncertaintySummary> u;
+  if (o.uncertainty > 0) u = run_uncertainty(sc.params, o.uncertainty, jobs);
   if (!o.quiet) print_summary(out, s, with_overrides(sc.source, o.sets));
+  if (!o.quiet && u) print_uncertainty(out, *u, s);
   const auto wrote = [&](const std::string& path) { return !o.quiet && !is_stdout_path(path); };
   if (!o.json_path.empty()) {
-    const auto j = summary_json(s, resolved_config(sc.params));
+    const auto j = summary_json(s, resolved_config(sc.params), u ? &*u : nullptr);
     write_output(o.json_path, j.dump(2) + "\n", standard_out);
     if (wrote(o.json_path)) out << "\n  wrote " << o.json_path << "\n";
   }
@@ -118,7 +123,7 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
           << " events; open it in ui.perfetto.dev or chrome://tracing)\n";
   }
   if (!o.csv_path.empty()) {
-    write_output(o.csv_path, summary_csv(s, sc.params.workload), standard_out);
+    write_output(o.csv_path, summary_csv(s, sc.params.workload, u ? &*u : nullptr), standard_out);
     if (wrote(o.csv_path)) out << "  wrote " << o.csv_path << "\n";
   }
   return kExitOk;
@@ -128,6 +133,7 @@ struct SweepArgs {
   std::string file, out, grid_file;
   std::vector<std::string> sets, grids;
   int jobs = 0;
+  int uncertainty = 0;
   bool resume = false, quiet = false;
 };
 
@@ -147,6 +153,7 @@ int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   o.jobs =
       a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.resume = a.resume;
+  o.uncertainty = a.uncertainty;
   o.progress = !a.quiet;
   const std::size_t simulated = run_sweep(o, err);
   if (!a.quiet)
@@ -296,6 +303,10 @@ void run_options(CLI::App& run, RunOptions& ro) {
   run.add_option("-j,--jobs", ro.jobs,
                  "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
+  run.add_option("--uncertainty", ro.uncertainty,
+                 "Draw every banded curve's factor in its band N times, run each draw, and "
+                 "report p5/p50/p95 over the draws (default 0: none)")
+      ->check(CLI::Range(0, 100000));
   run.add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
 }
 
@@ -314,6 +325,11 @@ void sweep_options(CLI::App& sweep, SweepArgs& sw) {
       ->required();
   sweep.add_option("-j,--jobs", sw.jobs, "Points simulated at once (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+  sweep
+      .add_option("--uncertainty", sw.uncertainty,
+                  "At every point, also run N draws of the banded curves' factors and add "
+                  "p5/p50/p95 over them (default 0: none)")
+      ->check(CLI::Range(0, 100000));
   sweep.add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
   sweep.add_flag("-q,--quiet", sw.quiet, "No progress bar");
 }
@@ -380,6 +396,10 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
   plan.add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
   plan.add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
   plan.add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
+  plan.add_option("--uncertainty", pl.o.uncertainty,
+                  "Also run N draws of the banded curves' factors per check; plan against the "
+                  "draws' p5 capacity and p95 latency (default 0: none)")
+      ->check(CLI::Range(0, 100000));
 }
 
 void plot_options(CLI::App& plot, PlotArgs& p) {

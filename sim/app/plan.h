@@ -23,6 +23,10 @@ struct PlanOptions {
   std::string stage;                  // the batched stage; empty: the last one with batching
   int max_nodes = 1024;
   int jobs = 1;
+  /// --uncertainty N: every run also runs N draws of the banded curves' factors, and the plan
+  /// holds against their pessimistic end: a node's capacity is the p5 of its throughput over the
+  /// draws, and the SLO quantile is the p95 of it over the draws. 0: the nominal run alone.
+  int uncertainty = 0;
 };
 
 struct PlanCandidate {

@@ -177,6 +177,19 @@ Curve& Curve::with_noise(Distribution noise_mean_1) {
   return *this;
 }
 
+Curve Curve::scaled(double factor) const {
+  if (!std::isfinite(factor) || factor <= 0)
+    throw std::invalid_argument("a curve's scale factor must be finite and > 0, got " +
+                                fmt(factor));
+  Curve c = *this;
+  c.a_ *= factor;
+  for (double& v : c.slope_) v *= factor;
+  c.b_ *= factor;
+  for (std::vector<double>* v : {&c.slopes_, &c.knee_ts_, &c.ts_})
+    for (double& x : *v) x *= factor;
+  return c;
+}
+
 double Curve::mean_ns(const CurveArgs& args) const {
   double t = 0;
   switch (form_) {

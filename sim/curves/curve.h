@@ -70,6 +70,15 @@ struct CurveFit {
   bool empty() const { return !r2 && !rmse_ns && !samples && !holdout_error; }
 };
 
+/// The band a curve's time is uncertain within, from the spread of its sources: a run with
+/// `--uncertainty N` multiplies the whole curve by a factor drawn uniformly in [low, high]
+/// (docs/model.md, "Input uncertainty"). 0 < low <= 1 <= high.
+struct CurveBand {
+  double low = 1, high = 1;
+  std::optional<double> rel;  // written as `rel` (low = 1 - rel, high = 1 + rel), else low/high
+  std::string source;         // how the band was derived from the curve's sources
+};
+
 class Curve {
  public:
   /// A curve that is 0 ns everywhere (what a default-constructed curve is).
@@ -97,6 +106,10 @@ class Curve {
 
   /// Multiplies every sample by a draw of `noise_mean_1`, which must have mean 1.
   Curve& with_noise(Distribution noise_mean_1);
+
+  /// The same curve with every time (intercept, slopes, points) multiplied by `factor` > 0, so
+  /// that mean_ns is `factor` times this curve's; the noise, band and source are kept.
+  Curve scaled(double factor) const;
 
   /// The mean time in ns at `x`, never negative. Cheap: no allocation, no lookup by name.
   double mean_ns(const CurveArgs& x) const;
@@ -127,6 +140,7 @@ class Curve {
 
   std::string source;  // where the numbers come from: calib run, document and figure, assumption
   CurveFit fit;
+  std::optional<CurveBand> band;  // none: the curve is taken as exact
 
  private:
   void set_single_input(CurveInput x);

@@ -34,9 +34,44 @@ nlohmann::ordered_json batch_json(const StageSummary& st) {
   return {{"mean", r6(st.batch_mean)}, {"histogram", h}};
 }
 
+nlohmann::ordered_json spread_json(const Spread& s) {
+  return {{"p5", r6(s.p5)}, {"p50", r6(s.p50)}, {"p95", r6(s.p95)}};
+}
+
 }  // namespace
 
-nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config) {
+nlohmann::ordered_json uncertainty_json(const UncertaintySummary& u) {
+  using J = nlohmann::ordered_json;
+  J curves = J::array();
+  for (const UncertaintyBand& b : u.bands)
+    curves.push_back({{"name", b.curve}, {"low", b.low}, {"high", b.high}, {"source", b.source}});
+  J samples = J::array();
+  for (const UncertaintyDraw& d : u.draws) {
+    J factors = J::object();
+    for (std::size_t i = 0; i < u.bands.size(); ++i) factors[u.bands[i].curve] = d.factors[i];
+    samples.push_back({{"factors", factors},
+                       {"throughput_rps", r6(d.throughput_rps)},
+                       {"latency_ms",
+                        {{"mean", r6(d.latency_mean_ms)},
+                         {"p50", r6(d.p50_ms)},
+                         {"p95", r6(d.p95_ms)},
+                         {"p99", r6(d.p99_ms)}}},
+                       {"unstable", d.unstable}});
+  }
+  return {{"draws", u.draws.size()},
+          {"curves", curves},
+          {"throughput_rps", spread_json(u.throughput_rps)},
+          {"latency_ms",
+           {{"mean", spread_json(u.latency_mean_ms)},
+            {"p50", spread_json(u.p50_ms)},
+            {"p95", spread_json(u.p95_ms)},
+            {"p99", spread_json(u.p99_ms)}}},
+          {"unstable_draws", u.unstable_draws},
+          {"samples", samples}};
+}
+
+nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config,
+                                    const UncertaintySummary* uncertainty) {
   nlohmann::ordered_json j;
   j["completed"] = s.completed;
   j["throughput_rps"] = r6(s.throughput_rps.mean);
@@ -120,6 +155,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                                                 : nlohmann::ordered_json()}});
     if (!l.unchecked.empty()) laws.back()["cannot_check"] = l.unchecked;
   }
+  if (uncertainty) j["uncertainty"] = uncertainty_json(*uncertainty);
   j["replications"] = s.replications;
   j["window_s"] = r6(s.window_s);
   j["arrivals"] = s.arrivals;
@@ -132,6 +168,11 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
 }
 
 std::string csv_column_unit(const std::string& c) {
+  // "p99 latency p95 over draws" (run --uncertainty) is in its metric's unit.
+  if (const auto at = c.rfind(" over draws"); at != std::string::npos && at > 0) {
+    const auto q = c.rfind(' ', at - 1);
+    if (q != std::string::npos) return csv_column_unit(c.substr(0, q));
+  }
   // The times summary_csv writes with us(...): perf_analyzer's microseconds.
   for (const char* t :
        {"Client Send", "Network+Server Send/Recv", "Server Queue", "Server Compute Input",
@@ -146,7 +187,8 @@ std::string csv_column_unit(const std::string& c) {
   return "";
 }
 
-std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
+                        const UncertaintySummary* uncertainty) {
   std::vector<std::pair<std::string, std::string>> cols;
   // A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan".
   auto num = [](double v) { return std::isfinite(v) ? format("%.6g", v) : std::string(); };
@@ -192,6 +234,16 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load) {
   cols.emplace_back("Throughput Bound", num(s.throughput_bound));
   cols.emplace_back("Energy J/Request", num(s.energy_j_per_request));
   cols.emplace_back("Rejected", std::to_string(s.rejected));
+  if (uncertainty) {
+    // p5, p50, p95 over the draws, after every column of a run without them.
+    const auto spread = [&](const std::string& name, const Spread& v, double scale) {
+      for (const auto& [q, x] : {std::pair{"p5", v.p5}, {"p50", v.p50}, {"p95", v.p95}})
+        cols.emplace_back(name + " " + q + " over draws", num(x * scale));
+    };
+    spread("Inferences/Second", uncertainty->throughput_rps, 1);
+    spread("Avg latency", uncertainty->latency_mean_ms, 1e3);
+    spread("p99 latency", uncertainty->p99_ms, 1e3);
+  }
   std::string head, row;
   for (std::size_t i = 0; i < cols.size(); ++i) {
     head += (i ? "," : "") + csv_cell(cols[i].first);

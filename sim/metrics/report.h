@@ -6,11 +6,18 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/metrics/run_summary.h"
+#include "sim/metrics/uncertainty.h"
 
 namespace servesim {
 
-/// The run as JSON (keys per docs/outputs.md); `config` is the resolved config.
-nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config);
+/// The run as JSON (keys per docs/outputs.md); `config` is the resolved config. With
+/// `uncertainty` (run --uncertainty N), its member follows `laws`.
+nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config,
+                                    const UncertaintySummary* uncertainty = nullptr);
+
+/// The `uncertainty` member of a result (docs/outputs.md): the draws' factors and results, and
+/// p5/p50/p95 of each result over them.
+nlohmann::ordered_json uncertainty_json(const UncertaintySummary& u);
 
 /// The unit of a column of summary_csv (and so of a sweep's CSV), by its name as perf_analyzer
 /// and servesim write it: "us" for latencies and times, "1/s" for rates, "" for counts and
@@ -22,7 +29,10 @@ std::string csv_column_unit(const std::string& column);
 /// column: the closed loop's concurrency or the open workload's request rate.
 /// Then servesim's own columns: the throughput CI, mean latency, each stage's queue and service,
 /// each resource's utilisation, the bottleneck and the energy per request.
-std::string summary_csv(const RunSummary& s, const WorkloadParams& load);
+/// With `uncertainty` (run --uncertainty N), p5, p50 and p95 over the draws of the throughput, the
+/// mean and the p99 latency follow, as "Inferences/Second p5 over draws", ...
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
+                        const UncertaintySummary* uncertainty = nullptr);
 
 /// A readable summary: throughput, latency percentiles, per-stage breakdown, resources, laws.
 void print_summary(std::ostream& out, const RunSummary& s, const std::string& source);

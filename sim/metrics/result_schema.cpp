@@ -98,6 +98,18 @@ std::string bare_message(const std::string& what, bool has_position) {
   return m;
 }
 
+/// The `uncertainty` member: its draws, and p5/p50/p95 of each result over them.
+void check_uncertainty(const Checker& c, const Json& u) {
+  c.get(u, "/uncertainty", "draws", kCount);
+  const auto spread = [&](const Json& o, const std::string& at, const char* key) {
+    const Json& s = c.get(o, at, key, kObject);
+    for (const char* k : {"p5", "p50", "p95"}) c.get(s, at + "/" + key, k, kNumber);
+  };
+  spread(u, "/uncertainty", "throughput_rps");
+  const Json& lat = c.get(u, "/uncertainty", "latency_ms", kObject);
+  for (const char* m : {"mean", "p50", "p95", "p99"}) spread(lat, "/uncertainty/latency_ms", m);
+}
+
 }  // namespace
 
 std::optional<double> result_rate_per_s(const nlohmann::ordered_json& rate) {
@@ -152,6 +164,8 @@ void check_result(const nlohmann::ordered_json& j, const std::string& file) {
     if (c.get(l, at, "relative_error", kNumberOrNull).is_null())
       c.get(l, at, "cannot_check", kString);
   });
+  // run --uncertainty N only: the spread over the draws of the curves' factors.
+  if (const Json* u = c.optional(j, "", "uncertainty", kObject)) check_uncertainty(c, *u);
   c.get(j, "", "replications", kCount);
   c.get(j, "", "window_s", kNumber);
   c.get(j, "", "seed", kCount);

@@ -285,6 +285,24 @@ struct ScenarioParams {
   std::vector<StageParams> pipeline;
 };
 
+/// Calls f(name, curve) for every use of a named curve in `p` (a stage's service and CPU part,
+/// the client's cost, a broker's costs), in that order; a curve used twice is met twice. `P` is
+/// ScenarioParams, const or not, so that a caller may rewrite the curves in place.
+template <class P, class F>
+void for_each_named_curve(P& p, F&& f) {
+  const auto service = [&](auto& sv) {
+    if (sv.curve) f(std::as_const(sv.curve_name), *sv.curve);
+  };
+  for (auto& s : p.pipeline) {
+    service(s.service);
+    if (s.cpu_service) service(*s.cpu_service);
+    if (!s.fanout) continue;
+    for (auto* c : {&s.fanout->broker.redis.op_cost, &s.fanout->broker.kafka.request_cost})
+      if (!c->curve_name.empty()) f(std::as_const(c->curve_name), c->curve);
+  }
+  if (p.workload.client) service(p.workload.client->cost);
+}
+
 inline constexpr std::size_t kNoFanout = ~std::size_t{0};
 
 /// The pipeline index of the fan-out stage (at most one), or kNoFanout.

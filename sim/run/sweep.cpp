@@ -33,6 +33,7 @@
 #include "sim/metrics/report.h"
 #include "sim/run/replications.h"
 #include "sim/run/sweep_mpi.h"
+#include "sim/run/uncertainty.h"
 #include "sim/scenario/curves.h"
 #include "sim/scenario/scenario.h"
 
@@ -199,7 +200,9 @@ class Sweep final : public SweepHub {
   PointResult simulate(std::size_t i) const {
     const ScenarioParams params = point_params(i);
     const RunSummary s = run_scenario(params, 1);
-    const std::string csv = summary_csv(s, params.workload);
+    std::optional<UncertaintySummary> u;
+    if (o_.uncertainty > 0) u = run_uncertainty(params, o_.uncertainty, 1);
+    const std::string csv = summary_csv(s, params.workload, u ? &*u : nullptr);
     const auto nl = csv.find('\n');
     PointResult r;
     r.columns = std::make_shared<const std::vector<std::string>>(split_csv(csv.substr(0, nl)));
@@ -209,7 +212,7 @@ class Sweep final : public SweepHub {
     j["grid"] = grid_json(i);
     j["csv_columns"] = *r.columns;
     j["csv_row"] = r.cells;
-    j["result"] = summary_json(s, resolved_config(params));
+    j["result"] = summary_json(s, resolved_config(params), u ? &*u : nullptr);
     r.line = j.dump();
     return r;
   }
@@ -285,6 +288,7 @@ class Sweep final : public SweepHub {
     h["grid_keys"] = nlohmann::ordered_json::array();
     for (const auto& axis : o_.grid) h["grid_keys"].push_back(axis.key);
     h["points"] = total_;
+    if (o_.uncertainty > 0) h["uncertainty"] = o_.uncertainty;  // absent: as before the option
     return nlohmann::ordered_json{{"sweep", h}};
   }
 
@@ -319,6 +323,10 @@ class Sweep final : public SweepHub {
     if (field("grid") != ours["grid"])
       differ.push_back("another grid (then: " + grid_text(theirs) + "; now: " + grid_text(ours) +
                        ")");
+    if (field("uncertainty") != ours.value("uncertainty", nlohmann::ordered_json()))
+      differ.push_back("another --uncertainty (then: " + field("uncertainty").dump() +
+                       "; now: " + ours.value("uncertainty", nlohmann::ordered_json()).dump() +
+                       "; null: none)");
     if (differ.empty()) return;
     std::string what;
     for (std::size_t k = 0; k < differ.size(); ++k) what += (k ? " and " : "") + differ[k];

@@ -19,6 +19,7 @@ struct SweepOptions {
   std::vector<GridAxis> grid;      // first axis outermost
   std::filesystem::path out;       // CSV; JSON lines beside it (.jsonl)
   int jobs = 1;
+  int uncertainty = 0;  // run --uncertainty N at every point (docs/outputs.md); 0: none
   bool resume = false;
   bool progress = true;
 };

@@ -103,6 +103,13 @@ const Table<Curve>& curve_keys() {
                    "`noise.` keys below say",
            .doc_type = "`none` or a map",
            .doc_default = "none"},
+          {.key = "uncertainty",
+           .type = custom_type(),
+           .help = "the band the curve's time is uncertain within, from the spread of its "
+                   "sources, as the `uncertainty.` keys below say: `servesim run --uncertainty "
+                   "N` scales the whole curve by a factor drawn uniformly in the band",
+           .doc_type = "map",
+           .doc_default = "none (taken as exact)"},
           {.key = "fit",
            .type = custom_type(),
            .help = "how well the curve fitted, the `fit.` keys below (recorded; not used by the "
@@ -191,6 +198,37 @@ const Table<Noise>& noise_keys() {
            .at = &Noise::cv,
            .required = true,
            .help = "the draw's coefficient of variation; `cv: 0` is no noise"},
+      }};
+  return table;
+}
+
+/// A curve's uncertainty band (parse_band reads them: the rules span the keys).
+const Table<CurveBand>& band_keys() {
+  static const Table<CurveBand> table{
+      "uncertainty.",
+      {},
+      {
+          {.key = "rel",
+           .type = custom_type(),
+           .help = "a relative half-width: the factor is drawn in [1 - rel, 1 + rel]",
+           .doc_type = "plain number in [0, 1)",
+           .doc_default = "required unless `low` and `high`"},
+          {.key = "low",
+           .type = custom_type(),
+           .help = "or: the lowest factor (the fastest the sources allow, relative to the curve)",
+           .doc_type = "plain number in (0, 1]",
+           .doc_default = "with `high`, instead of `rel`"},
+          {.key = "high",
+           .type = custom_type(),
+           .help = "and the highest factor (the slowest, e.g. 2.7 for a source 2.7x slower)",
+           .doc_type = "plain number >= 1",
+           .doc_default = "with `low`, instead of `rel`"},
+          {.key = "source",
+           .type = string_type(),
+           .at = &CurveBand::source,
+           .help = "how the band was derived from the curve's sources",
+           .doc_type = "non-empty string",
+           .doc_default = "required"},
       }};
   return table;
 }
@@ -477,6 +515,56 @@ void parse_noise(MapReader& r, Curve& c) {
   }
 }
 
+/// A plain number of the band, checked against [min, max] (`min_open`: min itself excluded,
+/// `max_open`: max excluded) with a message saying why.
+double read_band_number(MapReader& r, std::string_view key, double min, bool min_open, double max,
+                        bool max_open, const std::string& why) {
+  const ConfigNode& n = r.require(key);
+  const double v = read_plain(n, r.key_path(key));
+  const bool ok =
+      std::isfinite(v) && (min_open ? v > min : v >= min) && (max_open ? v < max : v <= max);
+  if (!ok) r.fail_at(n, key, "got '" + n.scalar + "': " + why);
+  return v;
+}
+
+void parse_band(MapReader& r, Curve& c) {
+  const ConfigNode* n = r.get("uncertainty");
+  if (!n) return;
+  if (!n->is_map())
+    r.fail_at(*n, "uncertainty",
+              "expected a map such as {rel: 0.3, source: \"...\"} or {low: 0.8, high: 2.7, "
+              "source: \"...\"}, got " +
+                  (n->is_scalar() ? "'" + n->scalar + "'" : std::string(n->kind_name())));
+  MapReader b = r.child("uncertainty");
+  CurveBand band;
+  const bool rel = b.has("rel"), low = b.has("low"), high = b.has("high");
+  if (rel && (low || high))
+    b.fail(low ? "low" : "high", "give either rel or low and high, not both");
+  if (rel) {
+    band.rel = read_band_number(b, "rel", 0, false, 1, true,
+                                "rel must be >= 0 and < 1 (the factor 1 - rel must stay > 0; for "
+                                "a band wider than that, give low and high)");
+    band.low = 1 - *band.rel;
+    band.high = 1 + *band.rel;
+  } else if (low || high) {
+    band.low = read_band_number(b, "low", 0, true, 1, false,
+                                "low is a factor in (0, 1]: the band holds the curve itself (1)");
+    band.high = read_band_number(b, "high", 1, false, kInf, true,
+                                 "high is a finite factor >= 1: the band holds the curve itself "
+                                 "(1)");
+  } else {
+    b.require("rel");  // the message names the missing key
+  }
+  const Table<CurveBand>& keys = band_keys();
+  const Value source = read_row(b, keys, "source");
+  b.finish();
+  if (std::holds_alternative<std::monostate>(source)) b.require("source");
+  if (std::get<std::string>(source).find_first_not_of(" \t") == std::string::npos)
+    b.fail("source", "is empty; say how the band was derived from the curve's sources");
+  keys.row("source").at.set(band, source);
+  c.band = std::move(band);
+}
+
 CurveFit parse_fit(MapReader f) {
   // Key by key, as each check comes before the next key is read.
   const Table<CurveFit>& keys = fit_keys();
@@ -512,6 +600,7 @@ Curve parse_curve(const MapEntry& e, const std::string& path) {
     c = parse_coef(r.child("coef"), form, inputs);
   }
   parse_noise(r, c);
+  parse_band(r, c);
   if (r.has("fit")) c.fit = parse_fit(r.child("fit"));
   const Value source = read_row(r, keys, "source");
   r.finish();
@@ -610,6 +699,17 @@ nlohmann::ordered_json curve_json(const Curve& c) {
     emit_keys(noise, noise_keys(), Noise{n->kind(), n->cv()});
     j["noise"] = noise;
   }
+  if (c.band) {
+    J band;
+    if (c.band->rel) {
+      band["rel"] = *c.band->rel;
+    } else {
+      band["low"] = c.band->low;
+      band["high"] = c.band->high;
+    }
+    emit_key(band, band_keys(), "source", *c.band);
+    j["uncertainty"] = band;
+  }
   emit_key(j, keys, "source", c);
   return j;
 }
@@ -617,7 +717,7 @@ nlohmann::ordered_json curve_json(const Curve& c) {
 std::string curve_keys_doc() {
   return doc_table(curve_keys()) + doc_rows(coef_keys(), coef_keys().prefix) +
          doc_rows(point_keys(), point_keys().prefix) + doc_rows(noise_keys(), noise_keys().prefix) +
-         doc_rows(fit_keys(), fit_keys().prefix);
+         doc_rows(band_keys(), band_keys().prefix) + doc_rows(fit_keys(), fit_keys().prefix);
 }
 
 std::string curve_forms_doc() {

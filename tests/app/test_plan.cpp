@@ -1,13 +1,43 @@
 // `servesim plan` on a problem small enough to solve by hand.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "sim/app/plan.h"
+#include "sim/metrics/uncertainty.h"
+#include "sim/run/uncertainty.h"
 #include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
+
+namespace {
+
+/// The hand-worked problem's options: one GPU stage of `service` (10 ms per request), 250 req/s
+/// at p99 <= 50 ms, a GPU at 1 and a node at 1.5; `more` is appended to the scenario.
+PlanOptions hand_worked(const test::TempDir& dir, const std::string& service,
+                        const std::string& more) {
+  PlanOptions o;
+  o.scenario = dir.write("s.yaml", R"(
+run: {duration: 10s, warmup: 1s, replications: 2}
+workload: {mode: open, rate: 100/s, arrival: constant}
+node:
+  cpu: {cores: 1}
+  gpus: {count: 1}
+  pcie: {host_link: {bandwidth: 32GB/s}, gpu_link: {bandwidth: 32GB/s}}
+pipeline: [{name: infer, device: gpu, instances: 1, service: )" +
+                                       service + "}]\n" + more);
+  o.target_rate = 250;
+  o.slo_ms = 50;
+  o.cost_gpu = 1;
+  o.cost_node = 1.5;
+  o.instances = {1};
+  return o;
+}
+
+}  // namespace
 
 TEST_CASE("plan finds the optimum of a problem worked out by hand", "[unit]") {
   // One GPU stage of exactly 10 ms per request: a GPU serves 100 req/s whatever its instances.
@@ -18,21 +48,7 @@ TEST_CASE("plan finds the optimum of a problem worked out by hand", "[unit]") {
   //   g = 4: 1 node (250/s), cost 4 + 1.5 = 5.5   <- the plan
   //   g = 8: 1 node, cost 9.5: above the third-best (7.5), so pruned without solving it.
   test::TempDir dir;
-  PlanOptions o;
-  o.scenario = dir.write("s.yaml", R"(
-run: {duration: 10s, warmup: 1s, replications: 2}
-workload: {mode: open, rate: 100/s, arrival: constant}
-node:
-  cpu: {cores: 1}
-  gpus: {count: 1}
-  pcie: {host_link: {bandwidth: 32GB/s}, gpu_link: {bandwidth: 32GB/s}}
-pipeline: [{name: infer, device: gpu, instances: 1, service: {dist: deterministic, mean: 10ms}}]
-)");
-  o.target_rate = 250;
-  o.slo_ms = 50;
-  o.cost_gpu = 1;
-  o.cost_node = 1.5;
-  o.instances = {1};
+  PlanOptions o = hand_worked(dir, "{dist: deterministic, mean: 10ms}", "");
   const PlanResult r = run_plan(o);
   REQUIRE(r.feasible.size() == 3);
   CHECK(r.feasible[0].gpus == 4);
@@ -116,6 +132,45 @@ TEST_CASE("run_plan refuses impossible options at the option, before it simulate
   b = o;
   b.stage = "nosuch";
   CHECK(option_of(b) == "--stage");
+}
+
+TEST_CASE("plan --uncertainty plans against the draws' lowest capacity and highest latency",
+          "[unit]") {
+  // The hand-worked problem above with the service a curve of 10 ms whose band is [1, 1.3]: in
+  // draw d a GPU serves 100 / f_d req/s and, below that, every request takes 10 f_d ms. With 5
+  // draws the p95 of p99 over the draws lies between the two slowest draws' (h = 3.8), so an
+  // overloaded slowest draw (its latency grows through the run) fails the check. One GPU per
+  // node at 3 nodes (83.3/s each) is overloaded iff 100 / f > 83.3, i.e. f > 1.2; at 4 nodes
+  // (62.5/s) never. Two GPUs at 2 nodes (125/s vs >= 153.8/s) and four at 1 (250/s vs >= 307.7/s)
+  // always hold, and latency stays <= 13 ms < 50 ms.
+  test::TempDir dir;
+  PlanOptions o = hand_worked(dir, "{curve: c}",
+                              "curves:\n  c: {form: constant, coef: {a: 10ms}, source: t, "
+                              "uncertainty: {low: 1, high: 1.3, source: t}}\n");
+  o.gpus = {1, 2, 4};
+  o.uncertainty = 5;
+  const std::vector<UncertaintyBand> band{{"c", 1, 1.3, "t"}};
+  std::vector<double> f;
+  for (std::size_t d = 0; d < 5; ++d) f.push_back(draw_factors(1, d, band)[0]);
+  const double slowest = *std::max_element(f.begin(), f.end());
+  INFO("factors " << f[0] << " " << f[1] << " " << f[2] << " " << f[3] << " " << f[4]);
+  const PlanResult r = run_plan(o);
+  REQUIRE(r.feasible.size() == 3);
+  CHECK(r.feasible[0].gpus == 4);
+  CHECK(r.feasible[0].nodes == 1);
+  // Capacity: the draws' p5 of 400 / f, h = 0.2 between the two fastest draws' (the nominal,
+  // 400, is above it).
+  std::vector<double> cap;
+  for (const double x : f) cap.push_back(400 / x);
+  CHECK(r.feasible[0].node_capacity == Approx(quantile(cap, 0.05)).epsilon(0.01));
+  // The p99 is the draws' p95 of 10 f ms (the histogram's 0.5%).
+  std::vector<double> lat;
+  for (const double x : f) lat.push_back(10 * x);
+  CHECK(r.feasible[0].quantile_ms == Approx(quantile(lat, 0.95)).epsilon(0.005));
+  CHECK(r.feasible[1].gpus == 2);
+  CHECK(r.feasible[1].nodes == 2);
+  CHECK(r.feasible[2].gpus == 1);
+  CHECK(r.feasible[2].nodes == (slowest > 1.2 ? 4 : 3));
 }
 
 }  // namespace servesim

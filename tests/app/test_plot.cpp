@@ -164,6 +164,8 @@ TEST_CASE("a CSV column's unit is the one summary_csv writes it in", "[unit]") {
   CHECK(csv_column_unit("Inferences/Second") == "1/s");
   CHECK(csv_column_unit("Inferences/Second CI95 Low") == "1/s");
   CHECK(csv_column_unit("Energy J/Request") == "J");
+  CHECK(csv_column_unit("p99 latency p95 over draws") == "us");
+  CHECK(csv_column_unit("Inferences/Second p5 over draws") == "1/s");
   CHECK(csv_column_unit("workload.concurrency").empty());
   CHECK(csv_column_unit("cpu Utilization").empty());
 }

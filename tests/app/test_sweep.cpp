@@ -166,6 +166,39 @@ TEST_CASE("a resume refuses a journal made with another scenario, --set or grid,
   }
 }
 
+TEST_CASE("sweep --uncertainty adds the draws' columns at every point, and a resume checks it",
+          "[unit][sweep][threads]") {
+  TempDir dir;
+  std::string banded = kScenario;
+  banded.replace(banded.find("{dist: exponential, mean: 40ms}"), 31, "{curve: s}");
+  banded +=
+      "curves:\n  s: {form: constant, coef: {a: 40ms}, noise: {dist: gamma, cv: 1}, "
+      "source: t, uncertainty: {rel: 0.2, source: t}}\n";
+  const auto scenario = dir.write("s.yaml", banded);
+  auto args_a = sweep_args(scenario, dir.path() / "a.csv", "1");
+  auto args_b = sweep_args(scenario, dir.path() / "b.csv", "2");
+  for (auto* a : {&args_a, &args_b}) a->insert(a->end(), {"--uncertainty", "3"});
+  REQUIRE(cli(args_a) == kExitOk);
+  REQUIRE(cli(args_b) == kExitOk);
+  const std::string a = slurp(dir.path() / "a.csv");
+  CHECK(a == slurp(dir.path() / "b.csv"));
+  CHECK(slurp(dir.path() / "a.jsonl") == slurp(dir.path() / "b.jsonl"));
+  const std::string header = a.substr(0, a.find('\n'));
+  for (const char* c : {",Inferences/Second p5 over draws,Inferences/Second p50 over draws,"
+                        "Inferences/Second p95 over draws,Avg latency p5 over draws,",
+                        ",p99 latency p95 over draws"})
+    CHECK_THAT(header, Contains(c));
+  // Resumed with another --uncertainty (or none), the journal is refused, naming it.
+  std::string err;
+  args_a.back() = "5";
+  args_a.push_back("--resume");
+  CHECK(cli(args_a, &err) == kExitUsage);
+  CHECK_THAT(err, Contains("another --uncertainty (then: 3; now: 5"));
+  args_a.erase(args_a.end() - 3, args_a.end() - 1);
+  CHECK(cli(args_a, &err) == kExitUsage);
+  CHECK_THAT(err, Contains("another --uncertainty (then: 3; now: null"));
+}
+
 TEST_CASE("a resume refuses a journal without the header that says what made it", "[unit][sweep]") {
   TempDir dir;
   const auto scenario = dir.write("s.yaml", kScenario);

@@ -227,4 +227,35 @@ TEST_CASE("curve input and form names read back to the same values", "[unit]") {
 }
 
 }  // namespace
+TEST_CASE("a scaled curve is the factor times the curve, in every form", "[unit]") {
+  // The hand-derived values at factor 2.5: every time of the curve (intercept, slopes, points)
+  // is 2.5 times as long, so the whole curve is.
+  const Curve constant = Curve::constant(4000).scaled(2.5);
+  CHECK(constant.mean_ns({}) == 10000);
+  const Curve affine = Curve::affine(1000, {{CurveInput::kBatch, 300}, {CurveInput::kPixels, 2}});
+  CHECK(affine.scaled(2.5).mean_ns({4, 100, 0}) == 2.5 * (1000 + 1200 + 200));
+  const Curve power = Curve::power(CurveInput::kBatch, 2000, 150, 1.5).scaled(2.5);
+  CHECK(power.mean_ns(at_batch(4)) == 2.5 * (2000 + 150 * 8));
+  CHECK(power.exponent() == 1.5);  // the shape is kept
+  // a = 1000, 100 per image up to 8, then 50: at 10, 1000 + 800 + 100 = 1900.
+  const Curve piecewise = Curve::piecewise(CurveInput::kBatch, 1000, {100, 50}, {8}).scaled(2.5);
+  CHECK(piecewise.mean_ns(at_batch(10)) == 2.5 * 1900);
+  CHECK(piecewise.mean_ns(at_batch(8)) == 2.5 * 1800);
+  CHECK(piecewise.knees()[0] == 8);
+  // Points (1, 1000) and (3, 2000): at 2, 1500; beyond, the end segment.
+  const Curve table = Curve::table(CurveInput::kBatch, {1, 3}, {1000, 2000}).scaled(2.5);
+  CHECK(table.mean_ns(at_batch(2)) == 2.5 * 1500);
+  CHECK(table.mean_ns(at_batch(5)) == 2.5 * 3000);
+  // The noise (mean 1) and the source stay; factor 1 is the curve itself.
+  Curve noisy = Curve::constant(4000).with_noise(Distribution::make(DistKind::kGamma, 1, 0.2));
+  noisy.source = "s";
+  const Curve kept = noisy.scaled(1);
+  CHECK(kept.mean_ns({}) == 4000);
+  REQUIRE(kept.noise() != nullptr);
+  CHECK(kept.noise()->cv() == 0.2);
+  CHECK(kept.source == "s");
+  for (const double bad : {0.0, -1.0, std::nan(""), HUGE_VAL})
+    CHECK_THROWS_WITH(noisy.scaled(bad), Contains("scale factor must be finite and > 0"));
+}
+
 }  // namespace servesim

@@ -15,6 +15,12 @@ if ! cmp -s "$out/results.csv" "$dir/results.csv"; then
   echo "(if the model changed on purpose, re-run $dir/run.sh and commit the new results with it)"
   exit 1
 fi
+# A study's input-uncertainty band (run.sh writes it where the study has one) is a golden too.
+if [[ -f "$dir/band.csv" ]] && ! cmp -s "$out/band.csv" "$dir/band.csv"; then
+  echo "$(basename "$dir"): band.csv differs from the committed expected results:"
+  diff "$dir/band.csv" "$out/band.csv" | head -20
+  exit 1
+fi
 # A study's sensitivity.sh (inputs halved and doubled) is a golden of its own.
 if [[ -f "$dir/sensitivity.sh" ]]; then
   OUT="$out" SERVESIM="$servesim" bash "$dir/sensitivity.sh" >"$out/log" 2>&1 || { cat "$out/log"; exit 1; }

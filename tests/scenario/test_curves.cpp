@@ -146,6 +146,18 @@ struct Bad {
   std::string message;
 };
 
+/// Each case's error starts at its needle's file:line:col and key, and says its message.
+void check_errors(const std::vector<Bad>& cases) {
+  for (const Bad& b : cases) {
+    INFO(b.what << ":\n" << b.yaml);
+    REQUIRE(line_of(b.yaml, b.needle) > 0);
+    const ConfigError e = config_error([&] { parse(b.yaml); });
+    CHECK_THAT(e.what(), StartsWith(prefix(b.yaml, b.needle, b.key)));
+    CHECK_THAT(e.what(), Contains(b.message));
+    CHECK(e.key() == b.key);
+  }
+}
+
 TEST_CASE("each kind of mistake in a curve is an error at its file:line:col and key path",
           "[unit]") {
   const std::vector<Bad> cases = {
@@ -288,13 +300,70 @@ TEST_CASE("each kind of mistake in a curve is an error at its file:line:col and 
        "curves:\n  jpeg.cpu: {form: constant, coef: {a: 1ms}, source: s}\n", "jpeg.cpu",
        "curves.jpeg.cpu", "a curve name must be non-empty without spaces, dots or brackets"},
   };
-  for (const Bad& b : cases) {
-    INFO(b.what << ":\n" << b.yaml);
-    REQUIRE(line_of(b.yaml, b.needle) > 0);
-    const ConfigError e = config_error([&] { parse(b.yaml); });
-    CHECK_THAT(e.what(), StartsWith(prefix(b.yaml, b.needle, b.key)));
-    CHECK_THAT(e.what(), Contains(b.message));
-    CHECK(e.key() == b.key);
+  check_errors(cases);
+}
+
+TEST_CASE("each kind of mistake in an uncertainty band is an error at its file:line:col and key",
+          "[unit]") {
+  const std::string c = "curves:\n  c: {form: constant, coef: {a: 1ms}, source: s, uncertainty: ";
+  check_errors({
+      {"a negative rel", c + "{rel: -0.1, source: b}}\n", "-0.1", "curves.c.uncertainty.rel",
+       "got '-0.1': rel must be >= 0 and < 1"},
+      {"rel of 1 (a factor of 0)", c + "{rel: 1, source: b}}\n", "1, source: b",
+       "curves.c.uncertainty.rel", "the factor 1 - rel must stay > 0"},
+      {"rel with a unit", c + "{rel: 30%, source: b}}\n", "30%", "curves.c.uncertainty.rel",
+       "expected a plain number (no unit), got '30%'"},
+      {"a band without a source", c + "{rel: 0.3}}\n",
+       "uncertainty:", "curves.c.uncertainty.source", "required key is missing"},
+      {"an empty band source", c + "{rel: 0.3, source: \" \"}}\n", "\" \"",
+       "curves.c.uncertainty.source", "is empty; say how the band was derived"},
+      {"neither rel nor low and high", c + "{source: b}}\n",
+       "uncertainty:", "curves.c.uncertainty.rel", "required key is missing"},
+      {"rel and low", c + "{rel: 0.2, low: 0.5, high: 2, source: b}}\n", "0.5",
+       "curves.c.uncertainty.low", "give either rel or low and high, not both"},
+      {"low of 0", c + "{low: 0, high: 2, source: b}}\n", "0, high", "curves.c.uncertainty.low",
+       "low is a factor in (0, 1]"},
+      {"low above 1", c + "{low: 1.1, high: 2, source: b}}\n", "1.1", "curves.c.uncertainty.low",
+       "the band holds the curve itself (1)"},
+      {"high below 1", c + "{low: 0.5, high: 0.9, source: b}}\n", "0.9",
+       "curves.c.uncertainty.high", "high is a finite factor >= 1"},
+      {"low without high", c + "{low: 0.5, source: b}}\n",
+       "uncertainty:", "curves.c.uncertainty.high", "required key is missing"},
+      {"a band that is not a map", c + "0.3}\n", "0.3}", "curves.c.uncertainty",
+       "expected a map such as {rel: 0.3, source: \"...\"}"},
+      {"a typo in the band", c + "{rel: 0.3, source: b, sorce: x}}\n", "sorce",
+       "curves.c.uncertainty.sorce", "did you mean 'source'?"},
+  });
+}
+
+TEST_CASE("an uncertainty band parses to its factors and reads back from curve_json", "[unit]") {
+  const CurveSet set = parse(R"(curves:
+  r: {form: constant, coef: {a: 1ms}, source: s, uncertainty: {rel: 0.25, source: "two sources"}}
+  w: {form: constant, coef: {a: 1ms}, source: s, uncertainty: {low: 0.9, high: 2.7, source: x}}
+  n: {form: constant, coef: {a: 1ms}, source: s}
+)");
+  const Curve& r = set.at("r");
+  REQUIRE(r.band);
+  CHECK(r.band->low == 0.75);
+  CHECK(r.band->high == 1.25);
+  CHECK(r.band->rel == 0.25);
+  CHECK(r.band->source == "two sources");
+  REQUIRE(set.at("w").band);
+  CHECK(set.at("w").band->low == 0.9);
+  CHECK(set.at("w").band->high == 2.7);
+  CHECK_FALSE(set.at("w").band->rel);
+  CHECK_FALSE(set.at("n").band);
+  CHECK_FALSE(curve_json(set.at("n")).contains("uncertainty"));
+  // Written back as given (rel, or low and high), and read again to the same band.
+  for (const char* name : {"r", "w"}) {
+    const auto j = curve_json(set.at(name));
+    const CurveSet again = parse("curves:\n  " + std::string(name) + ": " + j.dump() + "\n");
+    const CurveBand& a = *set.at(name).band;
+    const CurveBand& b = *again.at(name).band;
+    CHECK(a.low == b.low);
+    CHECK(a.high == b.high);
+    CHECK(a.rel == b.rel);
+    CHECK(a.source == b.source);
   }
 }
 
