@@ -128,7 +128,11 @@ struct FitArgs {
   bool keep_outliers = false;
 };
 
-int cmd_fit(const FitArgs& a, std::ostream& out) {
+/// A fit whose cross-validated error on held-out samples exceeds this is flagged: 5x the
+/// +-5% a quick bench moves from run to run on a shared machine (docs/calibration.md).
+constexpr double kHoldoutWarning = 0.25;
+
+int cmd_fit(const FitArgs& a, std::ostream& out, std::ostream& err) {
   check_output_paths({{"--out", a.out}}, true);
   const std::vector<Sample> samples = read_samples(a.samples);
   const std::vector<std::string> kernels = chosen_kernels(samples, a.kernels, a.samples);
@@ -173,6 +177,16 @@ int cmd_fit(const FitArgs& a, std::ostream& out) {
         << duration_text(rounded(r.curve).fit.rmse_ns.value_or(0)) << ", holdout error "
         << percent(r.holdout_error) << ", noise cv " << shortest(std::round(r.noise_cv * 1e4) / 1e4)
         << "\n\n";
+    if (r.holdout_error > kHoldoutWarning) {
+      const std::string w = "WARNING: " + k + ": holdout error " + percent(r.holdout_error) +
+                            " (over " + percent(kHoldoutWarning) +
+                            "): the curve predicts its own held-out samples poorly. Timings "
+                            "from a loaded machine (check uptime) or a form that does not fit; "
+                            "re-run the bench on a quiet machine, or look at it with calib "
+                            "holdout --plot";
+      err << "servesim calib fit: " << w << "\n";
+      nc.comments.push_back(w);
+    }
     curves.push_back(std::move(nc));
   }
   const std::vector<std::string> header{
@@ -500,7 +514,7 @@ VerbAction add_fit(CLI::App& fit) {
   fit.add_option("--machine", fa->machine,
                  "machine.yaml naming where the samples were measured (default: the one beside "
                  "the samples)");
-  return [fa](std::ostream& out, std::ostream&) { return cmd_fit(*fa, out); };
+  return [fa](std::ostream& out, std::ostream& err) { return cmd_fit(*fa, out, err); };
 }
 
 /// An import's options: the same for each tool it reads.
