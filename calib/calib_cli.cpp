@@ -177,7 +177,7 @@ int cmd_fit(const FitArgs& a, std::ostream& out, std::ostream& err) {
         << duration_text(rounded(r.curve).fit.rmse_ns.value_or(0)) << ", holdout error "
         << percent(r.holdout_error) << ", noise cv " << shortest(std::round(r.noise_cv * 1e4) / 1e4)
         << "\n\n";
-    if (r.holdout_error > kHoldoutWarning) {
+    if (r.holdout_error > kHoldoutWarning && obs.size() >= 5) {  // 5 folds: one sample each
       const std::string w = "WARNING: " + k + ": holdout error " + percent(r.holdout_error) +
                             " (over " + percent(kHoldoutWarning) +
                             "): the curve predicts its own held-out samples poorly. Timings "
