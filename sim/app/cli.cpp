@@ -1,5 +1,7 @@
 #include "sim/app/cli.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -198,16 +200,33 @@ int cmd_amdahl(const AmdahlArgs& a, std::ostream& standard_out, std::ostream& er
 
 struct PlanArgs {
   PlanOptions o;
-  std::string file, rate, slo;
+  std::string file, rate, slo, out;
   std::vector<std::string> costs;
+  bool quiet = false;
 };
 
-int cmd_plan(PlanArgs a, std::ostream& out) {
+int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   a.o.scenario = a.file;
   parse_plan_targets(a.rate, a.slo, a.costs, a.o);
+  const std::filesystem::path out_path(a.out);
+  if (!a.out.empty()) {
+    if (out_path.extension() != ".csv" && out_path.extension() != ".json")
+      throw UsageError("--out: '" + a.out + "' must end in .csv or .json (its format)");
+    check_output_paths({{"--out", a.out, true}});
+  }
   if (a.o.jobs <= 0) a.o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Where the search is, on a terminal only: one line, rewritten in place.
+  const bool tty = !a.quiet && ::isatty(STDERR_FILENO) == 1;
+  if (tty)
+    a.o.progress = [&err](const std::string& line) { err << "\r\033[K" << line << std::flush; };
   const PlanResult r2 = run_plan(a.o);
+  if (tty) err << "\r\033[K" << std::flush;
   out << plan_report(a.o, r2);
+  if (!a.out.empty()) {
+    write_output(a.out, out_path.extension() == ".json" ? plan_json(a.o, r2) : plan_csv(a.o, r2),
+                 out);
+    if (!is_stdout_path(a.out)) out << "  wrote " << a.out << "\n";
+  }
   return r2.feasible.empty() ? kExitRuntime : kExitOk;
 }
 
@@ -396,6 +415,12 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
   plan.add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
   plan.add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
   plan.add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
+  plan.add_option("--out", pl.out, "Also write the feasible configurations: plan.csv or plan.json")
+      ->check(kOutputPath);
+  plan.add_flag("--fixed-workers", pl.o.fixed_workers,
+                "Keep the CPU stages' instances as the scenario has them when --cores changes "
+                "(default: scaled with the cores)");
+  plan.add_flag("-q,--quiet", pl.quiet, "No progress line");
   plan.add_option("--uncertainty", pl.o.uncertainty,
                   "Also run N draws of the banded curves' factors per check; plan against the "
                   "draws' p5 capacity and p95 latency (default 0: none)")
@@ -476,7 +501,7 @@ std::vector<Verb> servesim_verbs() {
           "plan",
           "The cheapest configuration and node count meeting a latency SLO at a target rate",
           plan_options,
-          [](PlanArgs& a, std::ostream& out, std::ostream&) { return cmd_plan(a, out); }),
+          [](PlanArgs& a, std::ostream& out, std::ostream& err) { return cmd_plan(a, out, err); }),
       verb<PlotArgs>(
           "plot", "Plot one column of a results CSV against another", plot_options,
           [](PlotArgs& a, std::ostream& out, std::ostream&) { return cmd_plot(a, out); }),

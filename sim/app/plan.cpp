@@ -1,13 +1,17 @@
 #include "sim/app/plan.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/app/load.h"
+#include "sim/config/csv.h"
 #include "sim/config/error.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
@@ -104,6 +108,9 @@ class Planner {
         if (!on_host(st.device) && (o.stage.empty() || st.name == o.stage)) stage_name_ = st.name;
     }
     default_cores_ = p.node.cpu.cores;
+    for (const auto& st : p.pipeline)
+      if (st.side == StageSide::kServer && st.device == Device::kCpu && st.name != stage_name_)
+        cpu_workers_.emplace_back(st.name, st.instances);
   }
 
   /// The GPU counts to try against what the scenario has, in its terms: plan would otherwise
@@ -139,7 +146,18 @@ class Planner {
             for (const auto& d : delays()) configs.push_back({g, c, i, b, d});
     r.configurations = configs.size();
     // Capacity of one node, saturated: a bound on what any node count can serve.
-    for (auto& c : configs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < configs.size(); ++k) {
+      PlanCandidate& c = configs[k];
+      if (o_.progress) {
+        const double spent =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        o_.progress(
+            format("plan: saturated run %zu of %zu", k + 1, configs.size()) +
+            (k > 0 ? format(", about %.0f s left", spent / static_cast<double>(k) *
+                                                       static_cast<double>(configs.size() - k))
+                   : std::string()));
+      }
       c.node_capacity = saturated(c);
       c.nodes = c.node_capacity > 0
                     ? static_cast<int>(std::ceil(o_.target_rate / c.node_capacity * (1 + 1e-9)))
@@ -155,6 +173,10 @@ class Planner {
         ++r.pruned;
         continue;
       }
+      if (o_.progress)
+        o_.progress(format("plan: SLO check of configuration %zu of %zu (%zu simulations so far)",
+                           static_cast<std::size_t>(&c - configs.data()) + 1, configs.size(),
+                           simulations_));
       if (solve_nodes(c)) {
         r.feasible.push_back(c);
         // Cheapest first; at equal cost, the one with more latency margin.
@@ -175,6 +197,11 @@ class Planner {
   std::vector<std::string> delays() const {
     if (stage_ < 0) return {""};
     return o_.delays.empty() ? std::vector<std::string>{default_delay_} : o_.delays;
+  }
+
+  int scaled_workers(int instances, int cores) const {
+    return std::max(
+        1, static_cast<int>(std::lround(static_cast<double>(instances) * cores / default_cores_)));
   }
 
   double cost(const PlanCandidate& c, int nodes) const {
@@ -205,6 +232,12 @@ class Planner {
     apply_override(root, "node.gpus.count=" + std::to_string(c.gpus), ++n);
     apply_override(root, "node.cpu.cores=" + std::to_string(c.cores), ++n);
     apply_override(root, "cluster={nodes: 1}", ++n);
+    if (!o_.fixed_workers && c.cores != default_cores_)
+      for (const auto& [name, instances] : cpu_workers_)
+        apply_override(
+            root,
+            "pipeline." + name + ".instances=" + std::to_string(scaled_workers(instances, c.cores)),
+            ++n);
     if (!stage_name_.empty() && c.instances > 0)
       apply_override(root, "pipeline." + stage_name_ + ".instances=" + std::to_string(c.instances),
                      ++n);
@@ -310,6 +343,7 @@ class Planner {
   std::string stage_name_;
   std::vector<int> preferred_;
   int default_batch_ = 0, default_cores_ = 0;
+  std::vector<std::pair<std::string, int>> cpu_workers_;  // the CPU stages' instances, as given
   std::string default_delay_;
   std::size_t simulations_ = 0;
 };
@@ -404,6 +438,73 @@ std::string plan_report(const PlanOptions& o, const PlanResult& r) {
       "simulations\n",
       r.configurations, r.pruned, r.simulations);
   return t;
+}
+
+namespace {
+
+/// One feasible configuration's fields, in the order the CSV and the JSON write them.
+std::vector<std::pair<std::string, std::string>> plan_row(const PlanOptions& o, const PlanResult& r,
+                                                          std::size_t rank) {
+  const PlanCandidate& c = r.feasible[rank];
+  const auto num = [](double v) { return std::isfinite(v) ? shortest(v) : std::string(); };
+  const double cpg = c.gpus > 0 ? static_cast<double>(c.cores) / c.gpus : 0;
+  return {{"rank", std::to_string(rank + 1)},
+          {"nodes", std::to_string(c.nodes)},
+          {"node.gpus.count", std::to_string(c.gpus)},
+          {"node.cpu.cores", std::to_string(c.cores)},
+          {"stage", r.stage},
+          {"instances", c.instances > 0 ? std::to_string(c.instances) : std::string()},
+          {"max_batch_size", c.batch > 0 ? std::to_string(c.batch) : std::string()},
+          {"max_queue_delay", c.delay},
+          {"cost", num(c.cost)},
+          {format("p%g latency ms", 100 * o.slo_quantile), num(c.quantile_ms)},
+          {"slo margin", num(o.slo_ms / c.quantile_ms - 1)},
+          {"node capacity req/s", num(c.node_capacity)},
+          {"cores per GPU", c.gpus > 0 ? num(cpg) : std::string()},
+          {"CPU ms per request", num(c.cpu_demand_ms)},
+          {"cores per GPU needed", c.gpus > 0 ? num(c.cores_per_gpu_needed()) : std::string()},
+          {"GPU compute bound req/s", num(c.gpu_bound_rps)}};
+}
+
+}  // namespace
+
+std::string plan_csv(const PlanOptions& o, const PlanResult& r) {
+  std::string t;
+  for (std::size_t i = 0; i < r.feasible.size(); ++i) {
+    const auto row = plan_row(o, r, i);
+    if (i == 0)
+      for (std::size_t k = 0; k < row.size(); ++k) t += (k ? "," : "") + csv_cell(row[k].first);
+    if (i == 0) t += "\n";
+    for (std::size_t k = 0; k < row.size(); ++k) t += (k ? "," : "") + csv_cell(row[k].second);
+    t += "\n";
+  }
+  return t;
+}
+
+std::string plan_json(const PlanOptions& o, const PlanResult& r) {
+  nlohmann::ordered_json j;
+  j["target_rate_rps"] = o.target_rate;
+  j["slo"] = {{"quantile", o.slo_quantile}, {"ms", o.slo_ms}};
+  j["cost"] = {{"gpu", o.cost_gpu}, {"cpu_core", o.cost_cpu_core}, {"node", o.cost_node}};
+  j["uncertainty_draws"] = o.uncertainty;
+  j["configurations"] = r.configurations;
+  j["pruned"] = r.pruned;
+  j["simulations"] = r.simulations;
+  auto& rows = j["feasible"] = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < r.feasible.size(); ++i) {
+    nlohmann::ordered_json row;
+    for (const auto& [k, v] : plan_row(o, r, i)) {
+      const auto n = parse_number(v);
+      if (v.empty())
+        row[k] = nullptr;
+      else if (n && k != "max_queue_delay" && k != "stage")
+        row[k] = *n;
+      else
+        row[k] = v;
+    }
+    rows.push_back(row);
+  }
+  return j.dump(2) + "\n";
 }
 
 }  // namespace servesim

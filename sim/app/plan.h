@@ -3,6 +3,7 @@
 /// target request rate, found by simulation with bound-based pruning.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct PlanOptions {
   /// holds against their pessimistic end: a node's capacity is the p5 of its throughput over the
   /// draws, and the SLO quantile is the p95 of it over the draws. 0: the nominal run alone.
   int uncertainty = 0;
+  /// With --cores other than the scenario's, each CPU stage's instances (its threads) scale
+  /// with the cores: max(1, round(instances x cores / the scenario's cores)), as a deployment
+  /// sizes its worker pools to the cores it has. --fixed-workers keeps the scenario's counts.
+  bool fixed_workers = false;
+  /// Told (may be empty) where the search is, as a line for people (the CLI shows it on a
+  /// terminal): each saturated run of N with an estimate of the time left, then each SLO check.
+  std::function<void(const std::string&)> progress;
 };
 
 struct PlanCandidate {
@@ -65,5 +73,9 @@ void parse_plan_targets(const std::string& rate, const std::string& slo,
 /// scenario lacks for the GPU counts tried (node.pcie) one at the scenario, before any run.
 PlanResult run_plan(const PlanOptions& o);
 std::string plan_report(const PlanOptions& o, const PlanResult& r);
+/// The feasible configurations, cheapest first, as CSV (one row each) or JSON (the targets and
+/// the rows), for `--out plan.csv|plan.json`.
+std::string plan_csv(const PlanOptions& o, const PlanResult& r);
+std::string plan_json(const PlanOptions& o, const PlanResult& r);
 
 }  // namespace servesim

@@ -103,6 +103,43 @@ pipeline:
   }
 }
 
+TEST_CASE("plan scales the CPU stages' workers with the cores it tries, unless told not to",
+          "[unit]") {
+  // A CPU stage of 4 workers, 10 ms each, on 4 cores: 400 req/s. Tried on 8 cores its workers
+  // become round(4 x 8 / 4) = 8: 800 req/s. With --fixed-workers the 4 workers stay the limit on
+  // 8 cores too: 400 req/s (before this rule, the only behaviour: more cores bought nothing).
+  test::TempDir dir;
+  PlanOptions o;
+  o.scenario = dir.write("s.yaml", R"(
+run: {duration: 10s, warmup: 1s, replications: 2}
+workload: {mode: open, rate: 10/s, arrival: constant}
+node: {cpu: {cores: 4}}
+pipeline:
+  - {name: decode, device: cpu, instances: 4, service: {dist: deterministic, mean: 10ms}}
+)");
+  o.target_rate = 300;
+  o.slo_ms = 1000;
+  o.gpus = {0};
+  o.cores = {4, 8};
+  o.cost_cpu_core = 1;
+  const auto capacity = [](const PlanResult& r, int cores) {
+    for (const PlanCandidate& c : r.feasible)
+      if (c.cores == cores) return c.node_capacity;
+    return 0.0;
+  };
+  const PlanResult scaled = run_plan(o);
+  CHECK(capacity(scaled, 4) == Approx(400).epsilon(0.01));
+  CHECK(capacity(scaled, 8) == Approx(800).epsilon(0.01));
+  o.fixed_workers = true;
+  const PlanResult fixed = run_plan(o);
+  CHECK(capacity(fixed, 8) == Approx(400).epsilon(0.01));
+  // The rows as --out writes them: the cheaper 4-core node first.
+  const std::string csv = plan_csv(o, fixed);
+  CHECK(csv.starts_with("rank,nodes,node.gpus.count,node.cpu.cores,"));
+  CHECK(csv.find("\n1,1,0,4,") != std::string::npos);
+  CHECK(plan_json(o, fixed).find("\"node.cpu.cores\": 4") != std::string::npos);
+}
+
 TEST_CASE("run_plan refuses impossible options at the option, before it simulates", "[unit]") {
   // Options a library caller sets directly, as the command line does after parsing them.
   PlanOptions o;
