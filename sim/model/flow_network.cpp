@@ -35,6 +35,7 @@ FlowNetwork::RouteId FlowNetwork::add_weighted_route(const std::vector<Crossing>
     route.latency += links_[c.link].latency;
     route.links.push_back(c.link);
     route.weights.push_back(c.weight);
+    route.slot.push_back(kNone);
     links_[c.link].routes.push_back(id);
     links_[c.link].weights.push_back(c.weight);
   }
@@ -69,32 +70,113 @@ void FlowNetwork::start(RouteId route, double bytes, WorkOwner& owner, std::uint
 void FlowNetwork::enter_transfer(const Waiting& w) {
   advance_all();
   Route& rt = routes_[w.route];
+  if (rt.heap.empty()) activate(w.route);
   rt.heap.push_back(Item{rt.virtual_bytes + w.bytes, w.order, w.bytes, w.owner, w.token});
   std::push_heap(rt.heap.begin(), rt.heap.end(), Later{});
   reallocate(w.route);
 }
 
 void FlowNetwork::advance_all() {
+  // A route without flows has rate 0 and virtual clock 0, so only active routes move.
   const Time now = sim_.now();
-  for (Route& rt : routes_) {
-    if (!rt.heap.empty()) rt.virtual_bytes += static_cast<double>(now - rt.last) * rt.rate;
+  for (const RouteId r : active_routes_) {
+    Route& rt = routes_[r];
+    rt.virtual_bytes += static_cast<double>(now - rt.last) * rt.rate;
     rt.last = now;
   }
 }
 
-void FlowNetwork::reallocate(RouteId touched) {
+void FlowNetwork::activate(RouteId r) {
+  Route& rt = routes_[r];
+  rt.active_pos = static_cast<std::uint32_t>(active_routes_.size());
+  active_routes_.push_back(r);
+  rt.last = sim_.now();
+  for (std::size_t i = 0; i < rt.links.size(); ++i) {
+    Link& l = links_[rt.links[i]];
+    if (l.active.empty()) {
+      l.active_pos = static_cast<std::uint32_t>(active_links_.size());
+      active_links_.push_back(rt.links[i]);
+    }
+    rt.slot[i] = static_cast<std::uint32_t>(l.active.size());
+    l.active.push_back(r);
+  }
+}
+
+void FlowNetwork::deactivate(RouteId r) {
+  Route& rt = routes_[r];
+  const RouteId last_route = active_routes_.back();
+  active_routes_[rt.active_pos] = last_route;
+  routes_[last_route].active_pos = rt.active_pos;
+  active_routes_.pop_back();
+  rt.active_pos = kNone;
+  for (std::size_t i = 0; i < rt.links.size(); ++i) {
+    const LinkId id = rt.links[i];
+    Link& l = links_[id];
+    // Swap the last of the link's routes into this route's place, and tell it where it went.
+    const RouteId moved = l.active.back();
+    l.active[rt.slot[i]] = moved;
+    l.active.pop_back();
+    Route& m = routes_[moved];
+    for (std::size_t j = 0; j < m.links.size(); ++j)
+      if (m.links[j] == id) m.slot[j] = rt.slot[i];
+    rt.slot[i] = kNone;
+    if (l.active.empty()) {
+      const LinkId last_link = active_links_.back();
+      active_links_[l.active_pos] = last_link;
+      links_[last_link].active_pos = l.active_pos;
+      active_links_.pop_back();
+      l.active_pos = kNone;
+    }
+  }
+}
+
+void FlowNetwork::find_component(RouteId touched) {
+  // The touched route (even without flows now), the active routes reachable from it through the
+  // links they share, and those links; each list ascending, the order the full water-filling
+  // visits routes and links in.
+  if (++epoch_ == 0) {  // wrapped: forget every mark
+    for (Route& rt : routes_) rt.seen = 0;
+    for (Link& l : links_) l.seen = 0;
+    epoch_ = 1;
+  }
+  comp_routes_.clear();
+  comp_links_.clear();
+  routes_[touched].seen = epoch_;
+  comp_routes_.push_back(touched);
+  for (std::size_t i = 0; i < comp_routes_.size(); ++i) {
+    for (const LinkId id : routes_[comp_routes_[i]].links) {
+      Link& l = links_[id];
+      if (l.seen == epoch_) continue;
+      l.seen = epoch_;
+      comp_links_.push_back(id);
+      for (const RouteId r : l.active) {
+        if (routes_[r].seen == epoch_) continue;
+        routes_[r].seen = epoch_;
+        comp_routes_.push_back(r);
+      }
+    }
+  }
+  std::sort(comp_routes_.begin(), comp_routes_.end());
+  std::sort(comp_links_.begin(), comp_links_.end());
+}
+
+void FlowNetwork::water_fill() {
   // Progressive filling over routes: every flow of a route is alike, so a route counts as many
   // flows as it carries, each with the route's weight on the link. A link's fair rate is what it
   // has left over the summed weights of its unfrozen flows; each round the link with the smallest
-  // fair rate freezes the routes crossing it at that rate, so there are at most as many rounds
-  // as active routes.
-  for (Link& l : links_) {
+  // fair rate (the lowest index among equals) freezes the routes crossing it at that rate, so
+  // there are at most as many rounds as active routes. Routes of one component never share a link
+  // with another's, so filling one component alone gives each of its routes the same rate, to
+  // the bit, as filling the whole network would.
+  for (const LinkId id : comp_links_) {
+    Link& l = links_[id];
     l.left = l.capacity;
     l.unfrozen = 0;
     l.weight = 0.0;
   }
   std::size_t remaining = 0;
-  for (Route& rt : routes_) {
+  for (const RouteId r : comp_routes_) {
+    Route& rt = routes_[r];
     rt.next_rate = 0.0;
     rt.frozen = rt.heap.empty();
     if (rt.frozen) continue;
@@ -106,23 +188,24 @@ void FlowNetwork::reallocate(RouteId touched) {
     }
   }
   while (remaining > 0) {
-    std::size_t best = links_.size();
+    LinkId best = kNone;
     double share = 0.0;
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-      const Link& l = links_[i];
+    for (const LinkId id : comp_links_) {
+      const Link& l = links_[id];
       if (l.unfrozen == 0)
         continue;  // the count, not the weight: a sum of weights may not
                    // return to exactly 0
       const double s = l.left / l.weight;
-      if (best == links_.size() || s < share) {
-        best = i;
+      if (best == kNone || s < share) {
+        best = id;
         share = s;
       }
     }
-    assert(best < links_.size());
-    for (const RouteId r : links_[best].routes) {
+    assert(best != kNone);
+    for (const RouteId r : comp_routes_) {
       Route& rt = routes_[r];
-      if (rt.frozen) continue;
+      if (rt.frozen || std::find(rt.links.begin(), rt.links.end(), best) == rt.links.end())
+        continue;
       rt.frozen = true;
       rt.next_rate = share;
       --remaining;
@@ -135,25 +218,41 @@ void FlowNetwork::reallocate(RouteId touched) {
       }
     }
   }
-  // Only routes whose rate moved (or whose heap changed) need their event recomputed.
-  for (std::size_t r = 0; r < routes_.size(); ++r) {
+}
+
+void FlowNetwork::reallocate(RouteId touched) {
+  find_component(touched);
+  water_fill();
+  // Only routes whose rate moved (or whose heap changed) need their event recomputed; routes
+  // outside the component keep theirs.
+  for (const RouteId r : comp_routes_) {
     Route& rt = routes_[r];
     const bool changed = rt.next_rate != rt.rate;
     rt.rate = rt.next_rate;
     if (rt.heap.empty()) {
       if (r == touched) sim_.cancel(rt.next);
     } else if (changed || r == touched) {
-      reschedule(static_cast<RouteId>(r));
+      reschedule(r);
     }
   }
+  // Each link's allocation, summed in route order; a link outside the component keeps its value,
+  // but its integral still takes a step now, as it would if the whole network were refilled.
   const Time now = sim_.now();
-  for (Link& l : links_) {
-    double allocated = 0.0;
-    for (std::size_t i = 0; i < l.routes.size(); ++i) {
-      const Route& rt = routes_[l.routes[i]];
-      allocated += rt.rate * static_cast<double>(rt.heap.size()) * l.weights[i];
-    }
-    l.util.set(now, allocated / l.capacity);
+  for (const LinkId id : comp_links_) links_[id].allocated = 0.0;
+  for (const RouteId r : comp_routes_) {
+    const Route& rt = routes_[r];
+    if (rt.heap.empty()) continue;  // adds nothing
+    for (std::size_t i = 0; i < rt.links.size(); ++i)
+      links_[rt.links[i]].allocated +=
+          rt.rate * static_cast<double>(rt.heap.size()) * rt.weights[i];
+  }
+  for (const LinkId id : comp_links_) {
+    Link& l = links_[id];
+    l.util.set(now, l.allocated / l.capacity);
+  }
+  for (const LinkId id : active_links_) {
+    Link& l = links_[id];
+    if (l.seen != epoch_) l.util.set(now, l.util.value());
   }
 }
 
@@ -204,7 +303,10 @@ void FlowNetwork::on_event(std::uint32_t kind, std::uint64_t arg) {
     for (std::size_t i = 0; i < rt.links.size(); ++i)
       links_[rt.links[i]].carried += done_.back().bytes * rt.weights[i];
   }
-  if (rt.heap.empty()) rt.virtual_bytes = 0.0;  // restart the clock: keeps its precision
+  if (rt.heap.empty()) {
+    rt.virtual_bytes = 0.0;  // restart the clock: keeps its precision
+    deactivate(r);
+  }
   reallocate(r);
   for (const Item& it : done_) it.owner->work_done(it.token);
 }

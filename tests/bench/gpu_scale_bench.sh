@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The paper's node (configs/scenarios/paper-vit-base-gpu.yaml) at 1..64 GPUs, the closed loop's
+# concurrency scaled with the GPUs (256 clients per GPU): the cost of one simulated request at each
+# size and its ratio to the cost at 4 GPUs. The i9 board has 8 GPU ports, so every size gets the
+# same generated tree instead: one root port (the board's cpu_x16, 51 GB/s, 1 us) with one x16
+# slot per GPU below it (slot1's 25.6 GB/s, 5 us); host memory (70 GB/s) and the CPU stay the
+# node's. Every DMA and every loopback payload crosses the one memory link, so all flows share one
+# max-min component whatever the GPU count.
+#   tests/bench/gpu_scale_bench.sh [NODE_BENCH] [REQUESTS] [G...]
+#     defaults: build/tests/bench/node_bench, 200000, 1 2 4 8 16 32 64
+#   CALLGRIND=1: the cost is instructions (valgrind --tool=callgrind, machine-independent, ~50x
+#   slower: use fewer requests) instead of wall time.
+# Prints a table and one JSON line ({"bench":"gpu_scale",...}).
+set -euo pipefail
+bench="${1:-build/tests/bench/node_bench}"
+requests="${2:-200000}"
+shift 2 || shift $# || true
+sizes=("$@")
+((${#sizes[@]})) || sizes=(1 2 4 8 16 32 64)
+[[ -x "$bench" ]] || { echo "gpu_scale_bench.sh: no node_bench binary at '$bench'" >&2; exit 2; }
+here="$(cd "$(dirname "$0")" && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+scenario() {  # gpus -> a scenario file on the paper's node with a tree of that many slots
+  local g="$1" f="$tmp/scale-$1.yaml" i
+  {
+    echo "include: $here/../../configs/scenarios/paper-vit-base-gpu.yaml"
+    echo "node:"
+    echo "  pcie:"
+    echo "    topology:"
+    echo "      - {name: root, bandwidth: 51GB/s, latency: 1us}"
+    for ((i = 0; i < g; ++i)); do
+      echo "      - {name: slot$i, parent: root, bandwidth: 25.6GB/s, latency: 5us}"
+    done
+    printf '    gpu_ports: ['
+    for ((i = 0; i < g; ++i)); do printf '%sslot%d' "$([[ $i -gt 0 ]] && echo ', ')" "$i"; done
+    echo ']'
+  } >"$f"
+  echo "$f"
+}
+
+cost() {  # gpus -> "cost requests" (ns or instructions per request)
+  local g="$1" f out
+  f="$(scenario "$g")"
+  if [[ "${CALLGRIND:-0}" == 1 ]]; then
+    out="$(valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$bench" --scenario "$f" \
+      --gpus "$g" --concurrency $((256 * g)) --requests "$requests" 2>"$tmp/cg.err")"
+    local ir
+    ir="$(grep -m1 '^summary:' "$tmp/cg.out" | awk '{ print $2 }')"
+    local n
+    n="$(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' <<<"$out")"
+    awk -v i="$ir" -v n="$n" 'BEGIN { printf "%.1f %d\n", i / n, n }'
+  else
+    out="$("$bench" --scenario "$f" --gpus "$g" --concurrency $((256 * g)) --requests "$requests")"
+    sed -n 's/.*"requests":\([0-9]*\),"wall_s":\([0-9.]*\).*/\1 \2/p' <<<"$out" |
+      awk '{ printf "%.1f %d\n", 1e9 * $2 / $1, $1 }'
+  fi
+}
+
+unit="ns"
+[[ "${CALLGRIND:-0}" == 1 ]] && unit="instr"
+declare -A per
+for g in "${sizes[@]}"; do per[$g]="$(cost "$g")"; done
+base="${per[4]:-${per[${sizes[0]}]}}"
+base="${base%% *}"
+printf '%6s %12s %16s %14s\n' gpus requests "$unit/request" "vs 4 GPUs"
+json=""
+for g in "${sizes[@]}"; do
+  read -r c n <<<"${per[$g]}"
+  ratio="$(awk -v a="$c" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+  printf '%6d %12d %16.1f %14s\n' "$g" "$n" "$c" "$ratio"
+  json+="${json:+,}{\"gpus\":$g,\"requests\":$n,\"${unit}_per_request\":$c,\"ratio\":$ratio}"
+done
+printf '{"bench":"gpu_scale","unit":"%s","sizes":[%s]}\n' "$unit" "$json"
