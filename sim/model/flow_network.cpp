@@ -1,6 +1,7 @@
 #include "sim/model/flow_network.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <utility>
@@ -14,6 +15,7 @@ FlowNetwork::LinkId FlowNetwork::add_link(std::string name, double bytes_per_s, 
   link.capacity = bytes_per_s / 1e9;  // a division, so whole GB/s give exact bytes per ns
   link.latency = latency;
   links_.push_back(std::move(link));
+  bits_.resize(std::max(links_.size(), routes_.size()) / 64 + 1);
   return static_cast<LinkId>(links_.size() - 1);
 }
 
@@ -41,6 +43,7 @@ FlowNetwork::RouteId FlowNetwork::add_weighted_route(const std::vector<Crossing>
   }
   route.last = sim_.now();
   routes_.push_back(std::move(route));
+  bits_.resize(std::max(links_.size(), routes_.size()) / 64 + 1);
   return id;
 }
 
@@ -130,15 +133,74 @@ void FlowNetwork::deactivate(RouteId r) {
   }
 }
 
-void FlowNetwork::find_component(RouteId touched) {
-  // The touched route (even without flows now), the active routes reachable from it through the
-  // links they share, and those links; each list ascending, the order the full water-filling
-  // visits routes and links in.
+namespace {
+
+/// Ascending, `bits` all clear before and after. Insertion sort for the handful of ids a
+/// component usually holds; above that a bit per id, read back in order, which costs the ids
+/// plus a word per 64 ids of their span rather than n log n comparisons.
+void sort_ids(std::vector<std::uint32_t>& v, std::vector<std::uint64_t>& bits) {
+  if (v.size() <= 16) {
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      const std::uint32_t x = v[i];
+      std::size_t j = i;
+      for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
+      v[j] = x;
+    }
+    return;
+  }
+  std::uint32_t lo = v[0], hi = v[0];
+  for (const std::uint32_t x : v) {
+    bits[x >> 6] |= std::uint64_t{1} << (x & 63);
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  std::size_t n = 0;
+  for (std::uint32_t w = lo >> 6; w <= hi >> 6; ++w) {
+    for (std::uint64_t b = bits[w]; b != 0; b &= b - 1)
+      v[n++] = (w << 6) | static_cast<std::uint32_t>(std::countr_zero(b));
+    bits[w] = 0;
+  }
+}
+
+}  // namespace
+
+void FlowNetwork::next_epoch() {
   if (++epoch_ == 0) {  // wrapped: forget every mark
     for (Route& rt : routes_) rt.seen = 0;
     for (Link& l : links_) l.seen = 0;
     epoch_ = 1;
   }
+}
+
+bool FlowNetwork::fill_alone(RouteId touched) {
+  // When no other active route crosses the touched route's links, its component is itself: each
+  // link's fair rate is its capacity over n x w, and the route gets the smallest (the same value
+  // whichever link gives it, so the same bits as the full water-filling).
+  Route& rt = routes_[touched];
+  const std::size_t own = rt.heap.empty() ? 0 : 1;
+  for (const LinkId id : rt.links)
+    if (links_[id].active.size() != own) return false;
+  next_epoch();
+  comp_routes_.assign(1, touched);
+  comp_links_.assign(rt.links.begin(), rt.links.end());
+  rt.seen = epoch_;
+  rt.next_rate = 0.0;
+  const double n = static_cast<double>(rt.heap.size());
+  for (std::size_t i = 0; i < rt.links.size(); ++i) {
+    Link& l = links_[rt.links[i]];
+    l.seen = epoch_;
+    if (own == 0) continue;
+    const double s = l.capacity / (n * rt.weights[i]);
+    if (i == 0 || s < rt.next_rate) rt.next_rate = s;
+  }
+  return true;
+}
+
+void FlowNetwork::find_component(RouteId touched) {
+  // The touched route (even without flows now), the active routes reachable from it through the
+  // links they share, and those links; each list ascending, the order the full water-filling
+  // visits routes and links in.
+  next_epoch();
   comp_routes_.clear();
   comp_links_.clear();
   routes_[touched].seen = epoch_;
@@ -156,8 +218,8 @@ void FlowNetwork::find_component(RouteId touched) {
       }
     }
   }
-  std::sort(comp_routes_.begin(), comp_routes_.end());
-  std::sort(comp_links_.begin(), comp_links_.end());
+  sort_ids(comp_routes_, bits_);
+  sort_ids(comp_links_, bits_);
 }
 
 void FlowNetwork::water_fill() {
@@ -188,24 +250,25 @@ void FlowNetwork::water_fill() {
     }
   }
   while (remaining > 0) {
-    LinkId best = kNone;
-    double share = 0.0;
-    for (const LinkId id : comp_links_) {
-      const Link& l = links_[id];
-      if (l.unfrozen == 0)
-        continue;  // the count, not the weight: a sum of weights may not
-                   // return to exactly 0
-      const double s = l.left / l.weight;
-      if (best == kNone || s < share) {
-        best = id;
-        share = s;
-      }
-    }
+    const LinkId best = scan_best();
     assert(best != kNone);
-    for (const RouteId r : comp_routes_) {
+    const double share = links_[best].left / links_[best].weight;
+    // The unfrozen routes crossing it, in index order (all active ones are in the component):
+    // picked from the component's sorted list when they are most of it, else sorted apart.
+    frozen_.clear();
+    if (4 * links_[best].active.size() >= comp_routes_.size()) {
+      for (const RouteId r : comp_routes_) {
+        const Route& rt = routes_[r];
+        if (!rt.frozen && std::find(rt.links.begin(), rt.links.end(), best) != rt.links.end())
+          frozen_.push_back(r);
+      }
+    } else {
+      for (const RouteId r : links_[best].active)
+        if (!routes_[r].frozen) frozen_.push_back(r);
+      sort_ids(frozen_, bits_);
+    }
+    for (const RouteId r : frozen_) {
       Route& rt = routes_[r];
-      if (rt.frozen || std::find(rt.links.begin(), rt.links.end(), best) == rt.links.end())
-        continue;
       rt.frozen = true;
       rt.next_rate = share;
       --remaining;
@@ -220,9 +283,28 @@ void FlowNetwork::water_fill() {
   }
 }
 
+FlowNetwork::LinkId FlowNetwork::scan_best() const {
+  LinkId best = kNone;
+  double share = 0.0;
+  for (const LinkId id : comp_links_) {
+    const Link& l = links_[id];
+    if (l.unfrozen == 0)
+      continue;  // the count, not the weight: a sum of weights may not
+                 // return to exactly 0
+    const double s = l.left / l.weight;
+    if (best == kNone || s < share) {
+      best = id;
+      share = s;
+    }
+  }
+  return best;
+}
+
 void FlowNetwork::reallocate(RouteId touched) {
-  find_component(touched);
-  water_fill();
+  if (!fill_alone(touched)) {
+    find_component(touched);
+    water_fill();
+  }
   // Only routes whose rate moved (or whose heap changed) need their event recomputed; routes
   // outside the component keep theirs.
   for (const RouteId r : comp_routes_) {

@@ -122,8 +122,11 @@ class FlowNetwork final : public EventHandler {
   void advance_all();
   void activate(RouteId r);
   void deactivate(RouteId r);
+  void next_epoch();
+  bool fill_alone(RouteId touched);
   void find_component(RouteId touched);
   void water_fill();
+  LinkId scan_best() const;
   void reallocate(RouteId touched);
   void reschedule(RouteId r);
 
@@ -137,6 +140,8 @@ class FlowNetwork final : public EventHandler {
   std::vector<LinkId> active_links_;    // links that such routes cross, in no order
   std::vector<RouteId> comp_routes_;    // scratch: the component being recomputed, ascending
   std::vector<LinkId> comp_links_;      // scratch: its links, ascending
+  std::vector<RouteId> frozen_;         // scratch: the routes one round freezes
+  std::vector<std::uint64_t> bits_;     // scratch for sorting ids, a bit per id, all clear
   std::uint32_t epoch_ = 0;
   std::uint64_t order_ = 0;
 };

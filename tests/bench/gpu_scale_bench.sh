@@ -10,8 +10,13 @@
 #     defaults: build/tests/bench/node_bench, 200000, 1 2 4 8 16 32 64
 #   CALLGRIND=1: the cost is instructions (valgrind --tool=callgrind, machine-independent, ~50x
 #   slower: use fewer requests) instead of wall time.
+#   HOST_PER_GPU=1: the host grows with the GPUs too (per GPU a quarter of the 4-GPU node's: 4.5
+#   cores rounded up, 2 frontend and 4 huffman instances), so that every size stays GPU-bound;
+#   otherwise the node's 18 cores and DALI's 16 CPU instances bound the node from 8 GPUs on, the
+#   GPUs' batches shrink and each request takes more events.
 # Prints a table and one JSON line ({"bench":"gpu_scale",...}).
 set -euo pipefail
+shopt -s inherit_errexit
 bench="${1:-build/tests/bench/node_bench}"
 requests="${2:-200000}"
 shift 2 || shift $# || true
@@ -36,26 +41,27 @@ scenario() {  # gpus -> a scenario file on the paper's node with a tree of that 
     printf '    gpu_ports: ['
     for ((i = 0; i < g; ++i)); do printf '%sslot%d' "$([[ $i -gt 0 ]] && echo ', ')" "$i"; done
     echo ']'
+    [[ "${HOST_PER_GPU:-0}" != 1 ]] || echo "  cpu: {cores: $(((9 * g + 1) / 2))}"
   } >"$f"
   echo "$f"
 }
 
-cost() {  # gpus -> "cost requests" (ns or instructions per request)
-  local g="$1" f out
+cost() {  # gpus -> "cost requests events_per_request" (ns or instructions per request)
+  local g="$1" f out ir n epr
   f="$(scenario "$g")"
+  local run=("$bench" --scenario "$f" --gpus "$g" --concurrency $((256 * g)) --requests "$requests")
+  [[ "${HOST_PER_GPU:-0}" != 1 ]] ||
+    run+=(--set "pipeline.frontend.instances=$((2 * g))" --set "pipeline.huffman.instances=$((4 * g))")
   if [[ "${CALLGRIND:-0}" == 1 ]]; then
-    out="$(valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$bench" --scenario "$f" \
-      --gpus "$g" --concurrency $((256 * g)) --requests "$requests" 2>"$tmp/cg.err")"
-    local ir
+    out="$(valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "${run[@]}" 2>"$tmp/cg.err")"
     ir="$(grep -m1 '^summary:' "$tmp/cg.out" | awk '{ print $2 }')"
-    local n
-    n="$(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' <<<"$out")"
-    awk -v i="$ir" -v n="$n" 'BEGIN { printf "%.1f %d\n", i / n, n }'
   else
-    out="$("$bench" --scenario "$f" --gpus "$g" --concurrency $((256 * g)) --requests "$requests")"
-    sed -n 's/.*"requests":\([0-9]*\),"wall_s":\([0-9.]*\).*/\1 \2/p' <<<"$out" |
-      awk '{ printf "%.1f %d\n", 1e9 * $2 / $1, $1 }'
+    out="$("${run[@]}")"
+    ir="$(sed -n 's/.*"wall_s":\([0-9.]*\).*/\1/p' <<<"$out" | awk '{ print 1e9 * $1 }')"
   fi
+  n="$(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' <<<"$out")"
+  epr="$(sed -n 's/.*"events_per_request":\([0-9.]*\).*/\1/p' <<<"$out")"
+  awk -v i="$ir" -v n="$n" -v e="$epr" 'BEGIN { printf "%.1f %d %s\n", i / n, n, e }'
 }
 
 unit="ns"
@@ -64,12 +70,16 @@ declare -A per
 for g in "${sizes[@]}"; do per[$g]="$(cost "$g")"; done
 base="${per[4]:-${per[${sizes[0]}]}}"
 base="${base%% *}"
-printf '%6s %12s %16s %14s\n' gpus requests "$unit/request" "vs 4 GPUs"
+printf '%6s %12s %16s %10s %15s %14s\n' gpus requests "$unit/request" "vs 4 GPUs" \
+  "events/request" "$unit/event"
 json=""
 for g in "${sizes[@]}"; do
-  read -r c n <<<"${per[$g]}"
+  read -r c n e <<<"${per[$g]}"
   ratio="$(awk -v a="$c" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
-  printf '%6d %12d %16.1f %14s\n' "$g" "$n" "$c" "$ratio"
-  json+="${json:+,}{\"gpus\":$g,\"requests\":$n,\"${unit}_per_request\":$c,\"ratio\":$ratio}"
+  pe="$(awk -v a="$c" -v b="$e" 'BEGIN { printf "%.1f", a / b }')"
+  printf '%6d %12d %16.1f %10s %15s %14s\n' "$g" "$n" "$c" "$ratio" "$e" "$pe"
+  json+="${json:+,}{\"gpus\":$g,\"requests\":$n,\"${unit}_per_request\":$c,\"ratio\":$ratio,"
+  json+="\"events_per_request\":$e}"
 done
-printf '{"bench":"gpu_scale","unit":"%s","sizes":[%s]}\n' "$unit" "$json"
+printf '{"bench":"gpu_scale","unit":"%s","host_per_gpu":%s,"sizes":[%s]}\n' "$unit" \
+  "${HOST_PER_GPU:-0}" "$json"
