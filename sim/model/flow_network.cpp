@@ -355,6 +355,7 @@ void FlowNetwork::reschedule(RouteId r) {
   if (pending && rt.due == t) return;
   sim_.cancel(rt.next);
   rt.next = sim_.schedule_at(t, *this, kTransferEnd, r);
+  ++scheduled_;
   rt.due = t;
 }
 

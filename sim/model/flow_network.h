@@ -57,6 +57,10 @@ class FlowNetwork final : public EventHandler {
   /// Current bytes per second of each transferring flow on the route; 0 when none transfers.
   double flow_rate(RouteId r) const { return routes_[r].rate * 1e9; }
 
+  /// Completion events scheduled so far, a route's rescheduled event counted again: shows which
+  /// changes moved whose events (a route whose rate did not change keeps its event).
+  std::uint64_t completions_scheduled() const { return scheduled_; }
+
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
 
  private:
@@ -143,6 +147,7 @@ class FlowNetwork final : public EventHandler {
   std::vector<RouteId> frozen_;         // scratch: the routes one round freezes
   std::vector<std::uint64_t> bits_;     // scratch for sorting ids, a bit per id, all clear
   std::uint32_t epoch_ = 0;
+  std::uint64_t scheduled_ = 0;
   std::uint64_t order_ = 0;
 };
 
