@@ -40,6 +40,31 @@ struct TwoGpus {
   Recorder rec{sim};
 };
 
+/// The parking lot: route a on link A (10 GB/s), route c on link B (4 GB/s), route b across both.
+struct ParkingLot {
+  Simulator sim;
+  FlowNetwork net{sim};
+  FlowNetwork::LinkId la = net.add_link("A", 10 * kGB, 0);
+  FlowNetwork::LinkId lb = net.add_link("B", 4 * kGB, 0);
+  FlowNetwork::RouteId a = net.add_route({la});
+  FlowNetwork::RouteId b = net.add_route({la, lb});
+  FlowNetwork::RouteId c = net.add_route({lb});
+  Recorder rec{sim};
+};
+
+/// A memory link crossed by two GPUs' routes, each also over a link of its own.
+struct MemoryAndTwoGpus {
+  MemoryAndTwoGpus(double memory_gbps, double gpu0_gbps, double gpu1_gbps)
+      : mem(net.add_link("memory", memory_gbps * kGB, 0)),
+        r0(net.add_route({mem, net.add_link("gpu0", gpu0_gbps * kGB, 0)})),
+        r1(net.add_route({mem, net.add_link("gpu1", gpu1_gbps * kGB, 0)})) {}
+  Simulator sim;
+  FlowNetwork net{sim};
+  FlowNetwork::LinkId mem;
+  FlowNetwork::RouteId r0, r1;
+  Recorder rec{sim};
+};
+
 }  // namespace
 
 TEST_CASE("a lone transfer takes the route latency plus bytes over bandwidth, rounded up",
@@ -102,14 +127,8 @@ TEST_CASE("max-min sharing gives the leftover of a shared bottleneck to the unco
           "[unit]") {
   // Parking lot: route b crosses both links; link B (4 B/ns) is split between b and c, and a
   // takes what b leaves of link A (10 B/ns).
-  Simulator sim;
-  FlowNetwork net(sim);
-  const auto la = net.add_link("A", 10 * kGB, 0);
-  const auto lb = net.add_link("B", 4 * kGB, 0);
-  const auto a = net.add_route({la});
-  const auto b = net.add_route({la, lb});
-  const auto c = net.add_route({lb});
-  Recorder rec(sim);
+  ParkingLot p;
+  auto& [sim, net, la, lb, a, b, c, rec] = p;
   net.start(a, 1e9, rec, 0);
   net.start(b, 1e9, rec, 1);
   net.start(c, 1e9, rec, 2);
@@ -253,17 +272,14 @@ TEST_CASE("utilisation area equals the bytes carried over the capacity", "[unit]
 // and only routes whose rate moved get a new completion event (completions_scheduled counts them).
 
 TEST_CASE("a change in one component leaves another's rates and events untouched", "[unit]") {
-  Simulator sim;
-  FlowNetwork net(sim);
-  const auto lx = net.add_link("X", 10 * kGB, 0);
-  const auto ly = net.add_link("Y", 4 * kGB, 0);
-  const auto x = net.add_route({lx});
-  const auto y = net.add_route({ly});
-  Recorder rec(sim);
-  net.start(x, 10e6, rec, 0);  // alone on X: 10 B/ns, done at 1 ms
+  // The parking lot without route b: a alone on A (10 B/ns) and c alone on B (4 B/ns) share no
+  // link, so they are two components.
+  ParkingLot p;
+  auto& [sim, net, la, lb, x, unused, y, rec] = p;
+  net.start(x, 10e6, rec, 0);  // alone on A: 10 B/ns, done at 1 ms
   CHECK(net.completions_scheduled() == 1);
   sim.run_until(us(500));
-  // Two flows on Y, 2 B/ns each: 2e6 B take 1 ms, done at 1.5 ms; one event for the route.
+  // Two flows on B, 2 B/ns each: 2e6 B take 1 ms, done at 1.5 ms; one event for the route.
   net.start(y, 2e6, rec, 1);
   CHECK(net.completions_scheduled() == 2);
   net.start(y, 2e6, rec, 2);
@@ -272,27 +288,21 @@ TEST_CASE("a change in one component leaves another's rates and events untouched
   CHECK(net.flow_rate(y) == 2 * kGB);
   sim.run_until(ms(1));
   CHECK(finish_of(rec, 0) == ms(1));
-  CHECK(net.completions_scheduled() == 3);  // x's end moved nothing on Y
+  CHECK(net.completions_scheduled() == 3);  // x's end moved nothing on B
   CHECK(net.flow_rate(y) == 2 * kGB);
   sim.run_until(seconds(1));
   CHECK(finish_of(rec, 1) == us(1500));
   CHECK(finish_of(rec, 2) == us(1500));
-  CHECK(net.utilization_area(lx, sim.now()) == static_cast<double>(ms(1)));
-  CHECK(net.utilization_area(ly, sim.now()) == static_cast<double>(ms(1)));
+  CHECK(net.utilization_area(la, sim.now()) == static_cast<double>(ms(1)));
+  CHECK(net.utilization_area(lb, sim.now()) == static_cast<double>(ms(1)));
 }
 
 TEST_CASE("a flow held by its own link keeps its event when another joins an unsaturated link",
           "[unit]") {
   // Both routes cross a 128 GB/s memory link that neither fills: each runs at its own link's
   // rate, so starting or ending one never moves the other's event.
-  Simulator sim;
-  FlowNetwork net(sim);
-  const auto mem = net.add_link("memory", 128 * kGB, 0);
-  const auto g0 = net.add_link("gpu0", 8 * kGB, 0);
-  const auto g1 = net.add_link("gpu1", 16 * kGB, 0);
-  const auto r0 = net.add_route({mem, g0});
-  const auto r1 = net.add_route({mem, g1});
-  Recorder rec(sim);
+  MemoryAndTwoGpus m(128, 8, 16);
+  auto& [sim, net, mem, r0, r1, rec] = m;
   net.start(r0, 8e6, rec, 0);  // 8 B/ns: done at 1 ms
   sim.run_until(us(250));
   net.start(r1, 8e6, rec, 1);  // 16 B/ns: done at 0.75 ms
@@ -310,14 +320,8 @@ TEST_CASE("a flow held by its own link keeps its event when another joins an uns
 TEST_CASE("a shared link that saturates and frees again moves both routes' events", "[unit]") {
   // Memory 32 GB/s behind two 24 GB/s GPU links. Alone, r0 runs at 24 (memory not full); with
   // r1 the memory link is the bottleneck, 32 / 2 = 16 each; when r1 ends r0 is back at 24.
-  Simulator sim;
-  FlowNetwork net(sim);
-  const auto mem = net.add_link("memory", 32 * kGB, 0);
-  const auto g0 = net.add_link("gpu0", 24 * kGB, 0);
-  const auto g1 = net.add_link("gpu1", 24 * kGB, 0);
-  const auto r0 = net.add_route({mem, g0});
-  const auto r1 = net.add_route({mem, g1});
-  Recorder rec(sim);
+  MemoryAndTwoGpus m(32, 24, 24);
+  auto& [sim, net, mem, r0, r1, rec] = m;
   net.start(r0, 24e6, rec, 0);
   CHECK(net.flow_rate(r0) == 24 * kGB);
   sim.run_until(us(500));  // r0 has moved 12e6
@@ -339,14 +343,8 @@ TEST_CASE("a route that ends splits its component and both halves are refilled",
   // The parking lot: a on A (10 B/ns), c on B (4 B/ns), b across both. B is split 2/2 between
   // b and c, a takes the 8 B/ns b leaves of A. When b ends, a and c no longer share a link: a
   // runs at 10, c at 4.
-  Simulator sim;
-  FlowNetwork net(sim);
-  const auto la = net.add_link("A", 10 * kGB, 0);
-  const auto lb = net.add_link("B", 4 * kGB, 0);
-  const auto a = net.add_route({la});
-  const auto b = net.add_route({la, lb});
-  const auto c = net.add_route({lb});
-  Recorder rec(sim);
+  ParkingLot p;
+  auto& [sim, net, la, lb, a, b, c, rec] = p;
   net.start(a, 18e6, rec, 0);  // alone: 10; scheduled once
   net.start(b, 2e6, rec, 1);   // b 4 (B), a 6: a's event moves, b's is new
   net.start(c, 6e6, rec, 2);   // b and c 2 (B), a 8: a's and b's move, c's is new
@@ -427,7 +425,8 @@ ManyFlows run_many_flows(int n) {
   const std::vector<double> caps = {32, 32, 8, 8, 16, 16, 16, 16, 32, 32};
   Recorder rec(sim);
   for (int i = 0; i < n; ++i) {
-    sim.run_until(i * 50);  // a new flow every 50 ns: far beyond what the links drain
+    sim.run_until(static_cast<Time>(i) *
+                  50);  // a new flow every 50 ns: far beyond what the links drain
     const auto r = static_cast<FlowNetwork::RouteId>(i % 8);
     const double bytes = 4096.0 * static_cast<double>(1 + (i * 7919) % 257);
     net.start(r, bytes, rec, static_cast<std::uint64_t>(i));
