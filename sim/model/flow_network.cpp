@@ -139,7 +139,7 @@ namespace {
 /// component usually holds; above that a bit per id, read back in order, which costs the ids
 /// plus a word per 64 ids of their span rather than n log n comparisons.
 void sort_ids(std::vector<std::uint32_t>& v, std::vector<std::uint64_t>& bits) {
-  if (v.size() <= 16) {
+  if (v.size() <= 8) {
     for (std::size_t i = 1; i < v.size(); ++i) {
       const std::uint32_t x = v[i];
       std::size_t j = i;
@@ -203,6 +203,21 @@ void FlowNetwork::find_component(RouteId touched) {
   next_epoch();
   comp_routes_.clear();
   comp_links_.clear();
+  // A link of the touched route that carries every active route (host memory, often) makes the
+  // component all of them: no search.
+  const Route& t = routes_[touched];
+  for (const LinkId id : t.links) {
+    if (links_[id].active.empty() || links_[id].active.size() != active_routes_.size()) continue;
+    comp_routes_.assign(active_routes_.begin(), active_routes_.end());
+    if (t.active_pos == kNone) comp_routes_.push_back(touched);
+    comp_links_.assign(active_links_.begin(), active_links_.end());
+    for (const LinkId own : t.links)
+      if (links_[own].active.empty()) comp_links_.push_back(own);
+    for (const LinkId l : comp_links_) links_[l].seen = epoch_;
+    sort_ids(comp_routes_, bits_);
+    sort_ids(comp_links_, bits_);
+    return;
+  }
   routes_[touched].seen = epoch_;
   comp_routes_.push_back(touched);
   for (std::size_t i = 0; i < comp_routes_.size(); ++i) {
@@ -243,28 +258,29 @@ void FlowNetwork::water_fill() {
     rt.frozen = rt.heap.empty();
     if (rt.frozen) continue;
     ++remaining;
-    const double n = static_cast<double>(rt.heap.size());
-    for (std::size_t i = 0; i < rt.links.size(); ++i) {
-      links_[rt.links[i]].unfrozen += rt.heap.size();
-      links_[rt.links[i]].weight += n * rt.weights[i];
+    const std::size_t flows = rt.heap.size();
+    const double n = static_cast<double>(flows);
+    const std::size_t m = rt.links.size();
+    for (std::size_t i = 0; i < m; ++i) {
+      Link& l = links_[rt.links[i]];
+      l.unfrozen += flows;
+      l.weight += n * rt.weights[i];
     }
   }
   while (remaining > 0) {
     const LinkId best = scan_best();
     assert(best != kNone);
     const double share = links_[best].left / links_[best].weight;
-    // The unfrozen routes crossing it, in index order (all active ones are in the component):
-    // picked from the component's sorted list when they are most of it, else sorted apart.
+    // The unfrozen routes crossing it, in index order (all active ones are in the component).
+    // When it holds every unfrozen route (host memory, often), the component's list is that.
     frozen_.clear();
-    if (4 * links_[best].active.size() >= comp_routes_.size()) {
-      for (const RouteId r : comp_routes_) {
-        const Route& rt = routes_[r];
-        if (!rt.frozen && std::find(rt.links.begin(), rt.links.end(), best) != rt.links.end())
-          frozen_.push_back(r);
-      }
-    } else {
-      for (const RouteId r : links_[best].active)
+    for (const RouteId r : links_[best].active)
+      if (!routes_[r].frozen) frozen_.push_back(r);
+    if (frozen_.size() == remaining) {
+      frozen_.clear();
+      for (const RouteId r : comp_routes_)
         if (!routes_[r].frozen) frozen_.push_back(r);
+    } else {
       sort_ids(frozen_, bits_);
     }
     for (const RouteId r : frozen_) {
@@ -272,11 +288,13 @@ void FlowNetwork::water_fill() {
       rt.frozen = true;
       rt.next_rate = share;
       --remaining;
-      const double n = static_cast<double>(rt.heap.size());
-      for (std::size_t i = 0; i < rt.links.size(); ++i) {
+      const std::size_t flows = rt.heap.size();
+      const double n = static_cast<double>(flows);
+      const std::size_t m = rt.links.size();
+      for (std::size_t i = 0; i < m; ++i) {
         Link& l = links_[rt.links[i]];
         l.left = std::max(0.0, l.left - share * n * rt.weights[i]);
-        l.unfrozen -= rt.heap.size();
+        l.unfrozen -= flows;
         l.weight -= n * rt.weights[i];
       }
     }
@@ -306,27 +324,23 @@ void FlowNetwork::reallocate(RouteId touched) {
     water_fill();
   }
   // Only routes whose rate moved (or whose heap changed) need their event recomputed; routes
-  // outside the component keep theirs.
+  // outside the component keep theirs. Each link's allocation is summed in route order; a link
+  // outside the component keeps its value, but its integral still takes a step now, as it would
+  // if the whole network were refilled.
+  const Time now = sim_.now();
+  for (const LinkId id : comp_links_) links_[id].allocated = 0.0;
   for (const RouteId r : comp_routes_) {
     Route& rt = routes_[r];
     const bool changed = rt.next_rate != rt.rate;
     rt.rate = rt.next_rate;
     if (rt.heap.empty()) {
       if (r == touched) sim_.cancel(rt.next);
-    } else if (changed || r == touched) {
-      reschedule(r);
+      continue;  // adds nothing to its links
     }
-  }
-  // Each link's allocation, summed in route order; a link outside the component keeps its value,
-  // but its integral still takes a step now, as it would if the whole network were refilled.
-  const Time now = sim_.now();
-  for (const LinkId id : comp_links_) links_[id].allocated = 0.0;
-  for (const RouteId r : comp_routes_) {
-    const Route& rt = routes_[r];
-    if (rt.heap.empty()) continue;  // adds nothing
-    for (std::size_t i = 0; i < rt.links.size(); ++i)
-      links_[rt.links[i]].allocated +=
-          rt.rate * static_cast<double>(rt.heap.size()) * rt.weights[i];
+    if (changed || r == touched) reschedule(r);
+    const double per_flow = rt.rate * static_cast<double>(rt.heap.size());
+    const std::size_t m = rt.links.size();
+    for (std::size_t i = 0; i < m; ++i) links_[rt.links[i]].allocated += per_flow * rt.weights[i];
   }
   for (const LinkId id : comp_links_) {
     Link& l = links_[id];
