@@ -89,16 +89,28 @@ void FlowNetwork::advance_all() {
   }
 }
 
+namespace {
+
+void insert_sorted(std::vector<std::uint32_t>& v, std::uint32_t x) {
+  v.insert(std::lower_bound(v.begin(), v.end(), x), x);
+}
+
+void erase_sorted(std::vector<std::uint32_t>& v, std::uint32_t x) {
+  const auto it = std::lower_bound(v.begin(), v.end(), x);
+  assert(it != v.end() && *it == x);
+  v.erase(it);
+}
+
+}  // namespace
+
 void FlowNetwork::activate(RouteId r) {
   Route& rt = routes_[r];
-  rt.active_pos = static_cast<std::uint32_t>(active_routes_.size());
-  active_routes_.push_back(r);
+  insert_sorted(active_routes_, r);
   rt.last = sim_.now();
   for (std::size_t i = 0; i < rt.links.size(); ++i) {
     Link& l = links_[rt.links[i]];
     if (l.active.empty()) {
-      l.active_pos = static_cast<std::uint32_t>(active_links_.size());
-      active_links_.push_back(rt.links[i]);
+      insert_sorted(active_links_, rt.links[i]);
     }
     rt.slot[i] = static_cast<std::uint32_t>(l.active.size());
     l.active.push_back(r);
@@ -107,11 +119,7 @@ void FlowNetwork::activate(RouteId r) {
 
 void FlowNetwork::deactivate(RouteId r) {
   Route& rt = routes_[r];
-  const RouteId last_route = active_routes_.back();
-  active_routes_[rt.active_pos] = last_route;
-  routes_[last_route].active_pos = rt.active_pos;
-  active_routes_.pop_back();
-  rt.active_pos = kNone;
+  erase_sorted(active_routes_, r);
   for (std::size_t i = 0; i < rt.links.size(); ++i) {
     const LinkId id = rt.links[i];
     Link& l = links_[id];
@@ -124,11 +132,7 @@ void FlowNetwork::deactivate(RouteId r) {
       if (m.links[j] == id) m.slot[j] = rt.slot[i];
     rt.slot[i] = kNone;
     if (l.active.empty()) {
-      const LinkId last_link = active_links_.back();
-      active_links_[l.active_pos] = last_link;
-      links_[last_link].active_pos = l.active_pos;
-      active_links_.pop_back();
-      l.active_pos = kNone;
+      erase_sorted(active_links_, id);
     }
   }
 }
@@ -208,14 +212,12 @@ void FlowNetwork::find_component(RouteId touched) {
   const Route& t = routes_[touched];
   for (const LinkId id : t.links) {
     if (links_[id].active.empty() || links_[id].active.size() != active_routes_.size()) continue;
-    comp_routes_.assign(active_routes_.begin(), active_routes_.end());
-    if (t.active_pos == kNone) comp_routes_.push_back(touched);
+    comp_routes_.assign(active_routes_.begin(), active_routes_.end());  // both kept sorted
+    if (t.heap.empty()) insert_sorted(comp_routes_, touched);
     comp_links_.assign(active_links_.begin(), active_links_.end());
     for (const LinkId own : t.links)
-      if (links_[own].active.empty()) comp_links_.push_back(own);
+      if (links_[own].active.empty()) insert_sorted(comp_links_, own);
     for (const LinkId l : comp_links_) links_[l].seen = epoch_;
-    sort_ids(comp_routes_, bits_);
-    sort_ids(comp_links_, bits_);
     return;
   }
   routes_[touched].seen = epoch_;

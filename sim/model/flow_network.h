@@ -77,12 +77,11 @@ class FlowNetwork final : public EventHandler {
     std::vector<double> weights;  // each route's weight on this link, in the same order
     // Water-filling scratch.
     double left = 0.0;
-    std::uint64_t unfrozen = 0;        // flows of not-yet-frozen routes crossing the link
-    double weight = 0.0;               // the sum of their weights
-    double allocated = 0.0;            // scratch: bytes per ns the component's flows take
-    std::vector<RouteId> active;       // active routes crossing this link, in no order
-    std::uint32_t active_pos = kNone;  // index in active_links_, kNone while unused
-    std::uint32_t seen = 0;            // epoch of the last component search that reached it
+    std::uint64_t unfrozen = 0;   // flows of not-yet-frozen routes crossing the link
+    double weight = 0.0;          // the sum of their weights
+    double allocated = 0.0;       // scratch: bytes per ns the component's flows take
+    std::vector<RouteId> active;  // active routes crossing this link, in no order
+    std::uint32_t seen = 0;       // epoch of the last component search that reached it
   };
   // All flows of one route get the same rate, so as in CpuPool one virtual clock (bytes moved by
   // each flow) serves them all; only the earliest finish mark holds an event.
@@ -109,10 +108,9 @@ class FlowNetwork final : public EventHandler {
     double virtual_bytes = 0.0;
     Time last = 0;
     EventId next;
-    Time due = 0;                      // time of `next` while it is pending
-    std::uint32_t active_pos = kNone;  // index in active_routes_, kNone while it has no flow
-    std::vector<std::uint32_t> slot;   // per link, its index in that link's `active`
-    std::uint32_t seen = 0;            // epoch of the last component search that reached it
+    Time due = 0;                     // time of `next` while it is pending
+    std::vector<std::uint32_t> slot;  // per link, its index in that link's `active`
+    std::uint32_t seen = 0;           // epoch of the last component search that reached it
   };
   struct Waiting {  // a flow in its latency phase; slots are reused through free_
     RouteId route;
@@ -140,8 +138,8 @@ class FlowNetwork final : public EventHandler {
   std::vector<Waiting> waiting_;
   std::vector<std::uint32_t> free_;
   std::vector<Item> done_;              // scratch for on_event, kept to avoid allocating
-  std::vector<RouteId> active_routes_;  // routes with flows in transfer, in no order
-  std::vector<LinkId> active_links_;    // links that such routes cross, in no order
+  std::vector<RouteId> active_routes_;  // routes with flows in transfer, ascending
+  std::vector<LinkId> active_links_;    // links that such routes cross, ascending
   std::vector<RouteId> comp_routes_;    // scratch: the component being recomputed, ascending
   std::vector<LinkId> comp_links_;      // scratch: its links, ascending
   std::vector<RouteId> frozen_;         // scratch: the routes one round freezes
