@@ -4,16 +4,16 @@
 # size and its ratio to the cost at 4 GPUs. The i9 board has 8 GPU ports, so every size gets the
 # same generated tree instead: one root port (the board's cpu_x16, 51 GB/s, 1 us) with one x16
 # slot per GPU below it (slot1's 25.6 GB/s, 5 us); host memory (70 GB/s) and the CPU stay the
-# node's. Every DMA and every loopback payload crosses the one memory link, so all flows share one
-# max-min component whatever the GPU count.
+# node's. Every DMA and every loopback payload crosses the one memory link, so all flows in transfer
+# at once share one max-min component whatever the GPU count.
 #   tests/bench/gpu_scale_bench.sh [NODE_BENCH] [REQUESTS] [G...]
 #     defaults: build/tests/bench/node_bench, 200000, 1 2 4 8 16 32 64
 #   CALLGRIND=1: the cost is instructions (valgrind --tool=callgrind, machine-independent, ~50x
 #   slower: use fewer requests) instead of wall time.
 #   HOST_PER_GPU=1: the host grows with the GPUs too (per GPU a quarter of the 4-GPU node's: 4.5
 #   cores rounded up, 2 frontend and 4 huffman instances), so that every size stays GPU-bound;
-#   otherwise the node's 18 cores and DALI's 16 CPU instances bound the node from 8 GPUs on, the
-#   GPUs' batches shrink and each request takes more events.
+#   otherwise the node's 18 cores and DALI's 16 CPU instances bound the node from about 16 GPUs on,
+#   the GPUs' batches shrink and each request takes more events.
 # Prints a table and one JSON line ({"bench":"gpu_scale",...}).
 set -euo pipefail
 shopt -s inherit_errexit
