@@ -16,6 +16,12 @@ namespace servesim {
 /// or finishes. Links are directional: full duplex means one link per direction. A route may
 /// cross a link with a weight w (bytes on the link per byte moved: a copy through host memory
 /// reads and writes it); a flow moving r bytes per ns then takes w x r of that link's capacity.
+///
+/// The recompute is incremental: only the routes with flows in transfer (active) are visited, and
+/// the water-filling runs over the connected component of active routes (linked through shared
+/// links) that the change touches; the rest keep their rates and their events. The arithmetic of
+/// each operation, and its order, are those of a water-filling over the whole network, so the
+/// rates and event times are the same to the last bit.
 class FlowNetwork final : public EventHandler {
  public:
   using LinkId = std::uint32_t;
@@ -51,10 +57,15 @@ class FlowNetwork final : public EventHandler {
   /// Current bytes per second of each transferring flow on the route; 0 when none transfers.
   double flow_rate(RouteId r) const { return routes_[r].rate * 1e9; }
 
+  /// Completion events scheduled so far, a route's rescheduled event counted again: shows which
+  /// changes moved whose events (a route whose rate did not change keeps its event).
+  std::uint64_t completions_scheduled() const { return scheduled_; }
+
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
 
  private:
   enum Kind : std::uint32_t { kLatencyEnd = 0, kTransferEnd = 1 };
+  static constexpr std::uint32_t kNone = 0xffffffffU;
 
   struct Link {
     std::string name;
@@ -66,8 +77,11 @@ class FlowNetwork final : public EventHandler {
     std::vector<double> weights;  // each route's weight on this link, in the same order
     // Water-filling scratch.
     double left = 0.0;
-    std::uint64_t unfrozen = 0;  // flows of not-yet-frozen routes crossing the link
-    double weight = 0.0;         // the sum of their weights
+    std::uint64_t unfrozen = 0;   // flows of not-yet-frozen routes crossing the link
+    double weight = 0.0;          // the sum of their weights
+    double allocated = 0.0;       // scratch: bytes per ns the component's flows take
+    std::vector<RouteId> active;  // active routes crossing this link, in no order
+    std::uint32_t seen = 0;       // epoch of the last component search that reached it
   };
   // All flows of one route get the same rate, so as in CpuPool one virtual clock (bytes moved by
   // each flow) serves them all; only the earliest finish mark holds an event.
@@ -94,7 +108,9 @@ class FlowNetwork final : public EventHandler {
     double virtual_bytes = 0.0;
     Time last = 0;
     EventId next;
-    Time due = 0;  // time of `next` while it is pending
+    Time due = 0;                     // time of `next` while it is pending
+    std::vector<std::uint32_t> slot;  // per link, its index in that link's `active`
+    std::uint32_t seen = 0;           // epoch of the last component search that reached it
   };
   struct Waiting {  // a flow in its latency phase; slots are reused through free_
     RouteId route;
@@ -106,6 +122,13 @@ class FlowNetwork final : public EventHandler {
 
   void enter_transfer(const Waiting& w);
   void advance_all();
+  void activate(RouteId r);
+  void deactivate(RouteId r);
+  void next_epoch();
+  bool fill_alone(RouteId touched);
+  void find_component(RouteId touched);
+  void water_fill();
+  LinkId scan_best() const;
   void reallocate(RouteId touched);
   void reschedule(RouteId r);
 
@@ -114,7 +137,15 @@ class FlowNetwork final : public EventHandler {
   std::vector<Route> routes_;
   std::vector<Waiting> waiting_;
   std::vector<std::uint32_t> free_;
-  std::vector<Item> done_;  // scratch for on_event, kept to avoid allocating
+  std::vector<Item> done_;              // scratch for on_event, kept to avoid allocating
+  std::vector<RouteId> active_routes_;  // routes with flows in transfer, ascending
+  std::vector<LinkId> active_links_;    // links that such routes cross, ascending
+  std::vector<RouteId> comp_routes_;    // scratch: the component being recomputed, ascending
+  std::vector<LinkId> comp_links_;      // scratch: its links, ascending
+  std::vector<RouteId> frozen_;         // scratch: the routes one round freezes
+  std::vector<std::uint64_t> bits_;     // scratch for sorting ids, a bit per id, all clear
+  std::uint32_t epoch_ = 0;
+  std::uint64_t scheduled_ = 0;
   std::uint64_t order_ = 0;
 };
 

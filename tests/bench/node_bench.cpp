@@ -3,7 +3,7 @@
 // requests per wall-clock second (one thread), events per request and the process's peak RSS,
 // so that a flat RSS from 1e5 to 1e7 requests shows that memory does not grow with the run.
 //
-//   node_bench [--requests N] [--scenario FILE] [--gpus G] [--concurrency C]
+//   node_bench [--requests N] [--scenario FILE] [--gpus G] [--concurrency C] [--set KEY=VALUE]...
 // Prints a line for people and one JSON line ({"bench":"node",...}) for scripts.
 #include <sys/resource.h>
 
@@ -39,6 +39,7 @@ long peak_rss_kib() {
 
 int main(int argc, char** argv) {
   std::string requests = "1000000", gpus = "4", concurrency = "1024";
+  std::vector<std::string> sets;  // --set overrides, applied after the bench's own
   std::filesystem::path scenario =
       std::filesystem::path(SERVESIM_SOURCE_DIR) / "configs/scenarios/paper-vit-base-gpu.yaml";
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -51,14 +52,18 @@ int main(int argc, char** argv) {
       concurrency = argv[i + 1];
     else if (a == "--scenario")
       scenario = argv[i + 1];
+    else if (a == "--set")
+      sets.emplace_back(argv[i + 1]);
     else {
       std::fprintf(stderr, "node_bench: unknown option %s\n", a.c_str());
       return 2;
     }
   }
-  const auto loaded = servesim::load_scenario(
-      scenario, {"node.gpus.count=" + gpus, "workload.concurrency=" + concurrency,
-                 "run={requests: " + requests + ", replications: 1}"});
+  std::vector<std::string> overrides{"node.gpus.count=" + gpus,
+                                     "workload.concurrency=" + concurrency,
+                                     "run={requests: " + requests + ", replications: 1}"};
+  overrides.insert(overrides.end(), sets.begin(), sets.end());
+  const auto loaded = servesim::load_scenario(scenario, overrides);
   const long rss_before = peak_rss_kib();
   Count count;
   const auto t0 = std::chrono::steady_clock::now();

@@ -40,6 +40,31 @@ struct TwoGpus {
   Recorder rec{sim};
 };
 
+/// The parking lot: route a on link A (10 GB/s), route c on link B (4 GB/s), route b across both.
+struct ParkingLot {
+  Simulator sim;
+  FlowNetwork net{sim};
+  FlowNetwork::LinkId la = net.add_link("A", 10 * kGB, 0);
+  FlowNetwork::LinkId lb = net.add_link("B", 4 * kGB, 0);
+  FlowNetwork::RouteId a = net.add_route({la});
+  FlowNetwork::RouteId b = net.add_route({la, lb});
+  FlowNetwork::RouteId c = net.add_route({lb});
+  Recorder rec{sim};
+};
+
+/// A memory link crossed by two GPUs' routes, each also over a link of its own.
+struct MemoryAndTwoGpus {
+  MemoryAndTwoGpus(double memory_gbps, double gpu0_gbps, double gpu1_gbps)
+      : mem(net.add_link("memory", memory_gbps * kGB, 0)),
+        r0(net.add_route({mem, net.add_link("gpu0", gpu0_gbps * kGB, 0)})),
+        r1(net.add_route({mem, net.add_link("gpu1", gpu1_gbps * kGB, 0)})) {}
+  Simulator sim;
+  FlowNetwork net{sim};
+  FlowNetwork::LinkId mem;
+  FlowNetwork::RouteId r0, r1;
+  Recorder rec{sim};
+};
+
 }  // namespace
 
 TEST_CASE("a lone transfer takes the route latency plus bytes over bandwidth, rounded up",
@@ -102,14 +127,8 @@ TEST_CASE("max-min sharing gives the leftover of a shared bottleneck to the unco
           "[unit]") {
   // Parking lot: route b crosses both links; link B (4 B/ns) is split between b and c, and a
   // takes what b leaves of link A (10 B/ns).
-  Simulator sim;
-  FlowNetwork net(sim);
-  const auto la = net.add_link("A", 10 * kGB, 0);
-  const auto lb = net.add_link("B", 4 * kGB, 0);
-  const auto a = net.add_route({la});
-  const auto b = net.add_route({la, lb});
-  const auto c = net.add_route({lb});
-  Recorder rec(sim);
+  ParkingLot p;
+  auto& [sim, net, la, lb, a, b, c, rec] = p;
   net.start(a, 1e9, rec, 0);
   net.start(b, 1e9, rec, 1);
   net.start(c, 1e9, rec, 2);
@@ -249,6 +268,131 @@ TEST_CASE("utilisation area equals the bytes carried over the capacity", "[unit]
   CHECK(net.bytes_carried(gpu1) == 48e6);
 }
 
+// Incremental recomputation: a change refills only the component of active routes it touches,
+// and only routes whose rate moved get a new completion event (completions_scheduled counts them).
+
+TEST_CASE("a change in one component leaves another's rates and events untouched", "[unit]") {
+  // The parking lot without route b: a alone on A (10 B/ns) and c alone on B (4 B/ns) share no
+  // link, so they are two components.
+  ParkingLot p;
+  auto& [sim, net, la, lb, x, unused, y, rec] = p;
+  net.start(x, 10e6, rec, 0);  // alone on A: 10 B/ns, done at 1 ms
+  CHECK(net.completions_scheduled() == 1);
+  sim.run_until(us(500));
+  // Two flows on B, 2 B/ns each: 2e6 B take 1 ms, done at 1.5 ms; one event for the route.
+  net.start(y, 2e6, rec, 1);
+  CHECK(net.completions_scheduled() == 2);
+  net.start(y, 2e6, rec, 2);
+  CHECK(net.completions_scheduled() == 3);  // y's rate halved: its event moved; x's did not
+  CHECK(net.flow_rate(x) == 10 * kGB);
+  CHECK(net.flow_rate(y) == 2 * kGB);
+  sim.run_until(ms(1));
+  CHECK(finish_of(rec, 0) == ms(1));
+  CHECK(net.completions_scheduled() == 3);  // x's end moved nothing on B
+  CHECK(net.flow_rate(y) == 2 * kGB);
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 1) == us(1500));
+  CHECK(finish_of(rec, 2) == us(1500));
+  CHECK(net.utilization_area(la, sim.now()) == static_cast<double>(ms(1)));
+  CHECK(net.utilization_area(lb, sim.now()) == static_cast<double>(ms(1)));
+}
+
+TEST_CASE("a flow held by its own link keeps its event when another joins an unsaturated link",
+          "[unit]") {
+  // Both routes cross a 128 GB/s memory link that neither fills: each runs at its own link's
+  // rate, so starting or ending one never moves the other's event.
+  MemoryAndTwoGpus m(128, 8, 16);
+  auto& [sim, net, mem, r0, r1, rec] = m;
+  net.start(r0, 8e6, rec, 0);  // 8 B/ns: done at 1 ms
+  sim.run_until(us(250));
+  net.start(r1, 8e6, rec, 1);  // 16 B/ns: done at 0.75 ms
+  CHECK(net.flow_rate(r0) == 8 * kGB);
+  CHECK(net.flow_rate(r1) == 16 * kGB);
+  CHECK(net.completions_scheduled() == 2);
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 1) == us(750));
+  CHECK(finish_of(rec, 0) == ms(1));
+  CHECK(net.completions_scheduled() == 2);
+  // 8 B/ns for 1 ms and 16 for 0.5 ms over 128: 0.0625 and 0.1875 of it, exact in binary.
+  CHECK(net.utilization_area(mem, sim.now()) == 0.0625 * 500'000 + 0.1875 * 500'000);
+}
+
+TEST_CASE("a shared link that saturates and frees again moves both routes' events", "[unit]") {
+  // Memory 32 GB/s behind two 24 GB/s GPU links. Alone, r0 runs at 24 (memory not full); with
+  // r1 the memory link is the bottleneck, 32 / 2 = 16 each; when r1 ends r0 is back at 24.
+  MemoryAndTwoGpus m(32, 24, 24);
+  auto& [sim, net, mem, r0, r1, rec] = m;
+  net.start(r0, 24e6, rec, 0);
+  CHECK(net.flow_rate(r0) == 24 * kGB);
+  sim.run_until(us(500));  // r0 has moved 12e6
+  net.start(r1, 8e6, rec, 1);
+  CHECK(net.flow_rate(r0) == 16 * kGB);
+  CHECK(net.flow_rate(r1) == 16 * kGB);
+  CHECK(net.completions_scheduled() == 3);  // r0's event moved, r1's is new
+  sim.run_until(ms(1));  // r1 done (8e6 at 16); r0 has moved 20e6, 4e6 left at 24 B/ns
+  CHECK(finish_of(rec, 1) == ms(1));
+  CHECK(net.flow_rate(r0) == 24 * kGB);
+  CHECK(net.completions_scheduled() == 4);
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 0) == ms(1) + 166'667);  // 4e6 / 24 = 166,666.7 ns, rounded up
+  // Memory: 24/32 for 0.5 ms, full for 0.5 ms, 24/32 for 166,667 ns.
+  CHECK(net.utilization_area(mem, sim.now()) == 0.75 * 500'000 + 500'000 + 0.75 * 166'667);
+}
+
+TEST_CASE("a route that ends splits its component and both halves are refilled", "[unit]") {
+  // The parking lot: a on A (10 B/ns), c on B (4 B/ns), b across both. B is split 2/2 between
+  // b and c, a takes the 8 B/ns b leaves of A. When b ends, a and c no longer share a link: a
+  // runs at 10, c at 4.
+  ParkingLot p;
+  auto& [sim, net, la, lb, a, b, c, rec] = p;
+  net.start(a, 18e6, rec, 0);  // alone: 10; scheduled once
+  net.start(b, 2e6, rec, 1);   // b 4 (B), a 6: a's event moves, b's is new
+  net.start(c, 6e6, rec, 2);   // b and c 2 (B), a 8: a's and b's move, c's is new
+  CHECK(net.flow_rate(a) == 8 * kGB);
+  CHECK(net.flow_rate(b) == 2 * kGB);
+  CHECK(net.flow_rate(c) == 2 * kGB);
+  CHECK(net.completions_scheduled() == 6);
+  sim.run_until(ms(1));  // b's 2e6 at 2 B/ns
+  CHECK(finish_of(rec, 1) == ms(1));
+  CHECK(net.flow_rate(a) == 10 * kGB);
+  CHECK(net.flow_rate(c) == 4 * kGB);
+  CHECK(net.completions_scheduled() == 8);
+  sim.run_until(seconds(1));
+  CHECK(finish_of(rec, 0) == ms(2));  // 8e6 in the first ms, 10e6 at 10 B/ns
+  CHECK(finish_of(rec, 2) == ms(2));  // 2e6 in the first ms, 4e6 at 4 B/ns
+}
+
+TEST_CASE("a component of more than sixteen routes and links fills as a small one would",
+          "[unit]") {
+  // 20 routes over one 60 GB/s memory link, each behind a link of its own: 10 of 2 GB/s and 10
+  // of 8 GB/s. The 2 GB/s links are the tightest (60 / 20 = 3 > 2), then memory gives the other
+  // ten (60 - 10 x 2) / 10 = 4 each. When the slow ones end at 1 ms, memory gives 60 / 10 = 6.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto mem = net.add_link("memory", 60 * kGB, 0);
+  std::vector<FlowNetwork::RouteId> slow, fast;
+  for (int i = 0; i < 20; ++i) {
+    const bool is_slow = i % 2 == 0;  // interleaved, so the ids of each kind are not contiguous
+    const auto own = net.add_link("gpu", (is_slow ? 2 : 8) * kGB, 0);
+    (is_slow ? slow : fast).push_back(net.add_route({mem, own}));
+  }
+  Recorder rec(sim);
+  for (int i = 0; i < 10; ++i) {
+    net.start(slow[i], 2e6, rec, i);
+    net.start(fast[i], 8e6, rec, 10 + i);
+  }
+  for (int i = 0; i < 10; ++i) {
+    CHECK(net.flow_rate(slow[i]) == 2 * kGB);
+    CHECK(net.flow_rate(fast[i]) == 4 * kGB);
+  }
+  sim.run_until(seconds(1));
+  for (int i = 0; i < 10; ++i) {
+    CHECK(finish_of(rec, i) == ms(1));
+    // 4e6 in the first ms, 4e6 at 6 B/ns: 666,666.7 ns, rounded up.
+    CHECK(finish_of(rec, 10 + i) == ms(1) + 666'667);
+  }
+}
+
 namespace {
 
 struct ManyFlows {
@@ -281,7 +425,8 @@ ManyFlows run_many_flows(int n) {
   const std::vector<double> caps = {32, 32, 8, 8, 16, 16, 16, 16, 32, 32};
   Recorder rec(sim);
   for (int i = 0; i < n; ++i) {
-    sim.run_until(i * 50);  // a new flow every 50 ns: far beyond what the links drain
+    sim.run_until(static_cast<Time>(i) *
+                  50);  // a new flow every 50 ns: far beyond what the links drain
     const auto r = static_cast<FlowNetwork::RouteId>(i % 8);
     const double bytes = 4096.0 * static_cast<double>(1 + (i * 7919) % 257);
     net.start(r, bytes, rec, static_cast<std::uint64_t>(i));
