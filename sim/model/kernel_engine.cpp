@@ -9,6 +9,9 @@ namespace {
 
 enum : std::uint32_t { kKernelDone, kSliceEnd, kSwitchDone };
 
+/// now + d, saturating: a slice or switch of centuries must not wrap the clock.
+Time after(Time now, Time d) { return d > kTimeMax - now ? kTimeMax : now + d; }
+
 }  // namespace
 
 KernelEngine::KernelEngine(Simulator& sim, double speed, int processes, Time time_slice,
@@ -51,7 +54,7 @@ void KernelEngine::submit_kernel(Time work, double share, int process, WorkOwner
   assert(process >= 0 && process < static_cast<int>(procs_.size()) && share > 0 && share <= 1);
   advance();
   // SMs that were idle give the process that finds them a fresh slice.
-  if (count_ == 0 && !switching_) slice_end_ = sim_.now() + slice_;
+  if (count_ == 0 && !switching_) slice_end_ = after(sim_.now(), slice_);
   Process& p = procs_[static_cast<std::size_t>(process)];
   p.kernels.push_back(Kernel{p.virt + static_cast<double>(work), order_++, share, &owner, token});
   std::push_heap(p.kernels.begin(), p.kernels.end(), Later{});
@@ -68,17 +71,17 @@ void KernelEngine::pick(Time now) {
   const int q = next_process();
   if (active_ < 0 || q == active_) {  // the first context ever loaded costs nothing
     active_ = q;
-    slice_end_ = now + slice_;
+    slice_end_ = after(now, slice_);
     return;
   }
   // Its slice is over (or it has nothing left) and another process waits: the context changes.
   ++switches_;
   active_ = q;
   if (switch_cost_ == 0) {
-    slice_end_ = now + slice_;
+    slice_end_ = after(now, slice_);
   } else {
     switching_ = true;
-    switch_end_ = now + switch_cost_;
+    switch_end_ = after(now, switch_cost_);
   }
 }
 
@@ -110,7 +113,7 @@ void KernelEngine::on_event(std::uint32_t kind, std::uint64_t) {
   advance();
   if (kind == kSwitchDone) {
     switching_ = false;
-    slice_end_ = sim_.now() + slice_;
+    slice_end_ = after(sim_.now(), slice_);
   }
   if (kind != kKernelDone) {  // the next kernel is not done: only who holds the SMs changes
     reschedule();

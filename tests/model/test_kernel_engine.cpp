@@ -140,4 +140,16 @@ TEST_CASE("kernels: within a turn, the process's kernels share the SMs as alone"
   CHECK(gpu.switches() == 2);
 }
 
+TEST_CASE("kernels: a slice or a switch of centuries saturates instead of wrapping the clock",
+          "[unit]") {
+  Simulator sim;
+  KernelEngine gpu(sim, 1.0, 2, kTimeMax, 0);
+  Done done(sim);
+  gpu.submit_kernel(300, 1.0, 0, done, 1);
+  At b(sim, 100, [&] { gpu.submit_kernel(200, 1.0, 1, done, 2); });
+  sim.run_until(kTimeMax);
+  // The slice never ends: process 0 runs to completion (300), then process 1 (500).
+  CHECK(done.at == Finish{{1, 300}, {2, 500}});
+}
+
 }  // namespace servesim
