@@ -283,11 +283,15 @@ pipeline:
 )";
   const Recorder one_process = record(parse(two, {"node.gpus.compute=concurrent"}));
   CHECK(one_process.latencies == std::vector<Time>{2'000'000, 2'000'000});
-  const Recorder two_processes =
-      record(parse(two, {"node.gpus={count: 1, compute: concurrent, time_slice: 2ms, "
-                         "context_switch: 100us}",
-                         "pipeline.b.process=broker"}));
+  const std::initializer_list<std::string> turns = {
+      "node.gpus={count: 1, compute: concurrent, time_slice: 2ms, context_switch: 100us}",
+      "pipeline.b.process=broker"};
+  const Recorder two_processes = record(parse(two, turns));
   CHECK(two_processes.latencies == std::vector<Time>{2'100'000, 2'200'000});
+  // Three switches (a -> b, b -> a, a -> b; loading the first context is free), reported as
+  // gpu_context_switches; none in one process.
+  CHECK(run_yaml(two, turns).context_switches == 3);
+  CHECK(run_yaml(two, {"node.gpus.compute=concurrent"}).context_switches == 0);
 }
 
 TEST_CASE("GPU compute concurrent: its keys are refused where they cannot apply",
