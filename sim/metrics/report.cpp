@@ -141,6 +141,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
                                  {"spilled_bytes", r6(s.pool_spilled_bytes)},
                                  {"reloaded_bytes", r6(s.pool_reloaded_bytes)}};
   }
+  if (s.context_switches > 0) j["gpu_context_switches"] = r6(s.context_switches);
   j["throughput_bound_rps"] = finite_or_null(s.throughput_bound);
   j["unstable"] = s.unstable;
   j["warnings"] = s.warnings;
@@ -326,6 +327,9 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   if (s.pool_spilled_bytes > 0)
     out << format("  tensor pool    %s GB to pinned host memory and %s GB back per replication\n",
                   N(s.pool_spilled_bytes * 1e-9, 4), N(s.pool_reloaded_bytes * 1e-9, 4));
+  if (s.context_switches > 0)
+    out << format("  GPU contexts   %s switches between processes per replication\n",
+                  N(s.context_switches, 4));
   double worst = 0;
   std::size_t checked = 0;
   std::string why;  // the first reason a law cannot be checked

@@ -122,6 +122,8 @@ void summarize_resources(RunSummary& s) {
   s.pool_mean_bytes = mean_of(s.reps, [](auto& r) { return r.pool_mean_bytes; });
   s.pool_spilled_bytes = mean_of(s.reps, [](auto& r) { return r.pool_spilled_bytes; });
   s.pool_reloaded_bytes = mean_of(s.reps, [](auto& r) { return r.pool_reloaded_bytes; });
+  s.context_switches =
+      mean_of(s.reps, [](auto& r) { return static_cast<double>(r.context_switches); });
   for (const auto& r : s.reps) {
     s.gpu_memory_peak_bytes = std::max(s.gpu_memory_peak_bytes, r.gpu_memory_peak_bytes);
     s.pool_peak_bytes = std::max(s.pool_peak_bytes, r.pool_peak_bytes);

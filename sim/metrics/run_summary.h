@@ -44,6 +44,7 @@ struct ReplicationMetrics {
   // Triton's tensor pool: mean held (all GPUs), peak (one GPU, from the start), and the bytes
   // written to and read back from pinned host memory in the window
   double pool_mean_bytes = 0, pool_peak_bytes = 0, pool_spilled_bytes = 0, pool_reloaded_bytes = 0;
+  std::uint64_t context_switches = 0;  // all GPUs in the window (compute: concurrent)
   std::uint64_t events = 0;
   LatencyHistogram latency;
   // Fan-out: children that finished in the window, and their latency from emission.
@@ -102,6 +103,7 @@ struct RunSummary {
   double energy_j_per_request = 0;
   double gpu_memory_mean_bytes = 0, gpu_memory_peak_bytes = 0, spilled_bytes = 0;
   double pool_mean_bytes = 0, pool_peak_bytes = 0, pool_spilled_bytes = 0, pool_reloaded_bytes = 0;
+  double context_switches = 0;  // per replication window, all GPUs (compute: concurrent)
   double throughput_bound = 0;  // the lowest resource bound; NaN when nothing completed
   // Fan-out only (has_fanout): children finished, per request, and their latency from emission.
   bool has_fanout = false;

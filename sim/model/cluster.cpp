@@ -169,6 +169,7 @@ ModelCounters Cluster::counters() const {
     c.pool_peak = std::max(c.pool_peak, o.pool_peak);
     c.pool_spilled_bytes += o.pool_spilled_bytes;
     c.pool_reloaded_bytes += o.pool_reloaded_bytes;
+    c.context_switches += o.context_switches;
   }
   // The balancer's requests are in the system too; its counts replace the nodes'.
   const Time now = sim_.now();

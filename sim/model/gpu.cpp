@@ -9,6 +9,11 @@ Gpu::Gpu(Simulator& sim, const GpuParams& params, int index)
     : sim_(sim), params_(params), index_(index) {
   if (params.compute == GpuCompute::kShared) {
     compute_ = std::make_unique<SharedServer>(sim, 1, params.speed);
+  } else if (params.compute == GpuCompute::kConcurrent) {
+    auto k = std::make_unique<KernelEngine>(sim, params.speed, params.processes, params.time_slice,
+                                            std::max<Time>(0, params.context_switch));
+    kernels_ = k.get();
+    compute_ = std::move(k);
   } else {
     compute_ = std::make_unique<FifoEngine>(sim, 1, params.speed);
   }

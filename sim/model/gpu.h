@@ -11,6 +11,7 @@
 #include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
 #include "sim/model/engine.h"
+#include "sim/model/kernel_engine.h"
 #include "sim/model/params.h"
 #include "sim/model/request.h"
 #include "sim/model/tracer.h"
@@ -28,6 +29,8 @@ class Gpu {
 
   Server& compute() { return *compute_; }
   const Server& compute() const { return *compute_; }
+  /// The compute engine under `compute: concurrent`, else nullptr.
+  KernelEngine* kernels() { return kernels_; }
   /// The NVJPG engines, or nullptr when the GPU has none.
   FifoEngine* nvjpg() { return nvjpg_.get(); }
   const FifoEngine* nvjpg() const { return nvjpg_.get(); }
@@ -100,6 +103,7 @@ class Gpu {
   Simulator& sim_;
   const GpuParams& params_;
   std::unique_ptr<Server> compute_;
+  KernelEngine* kernels_ = nullptr;  // compute_, when it is one
   std::unique_ptr<FifoEngine> nvjpg_;
   int index_;
   int resident_ = 0;

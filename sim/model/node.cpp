@@ -245,6 +245,7 @@ ModelCounters Node::counters() const {
     c.pool_peak = std::max(c.pool_peak, g->pool_peak());
     c.pool_spilled_bytes += g->pool_spilled_bytes();
     c.pool_reloaded_bytes += g->pool_reloaded_bytes();
+    if (const KernelEngine* k = g->kernels()) c.context_switches += k->switches();
   }
   pcie_.busy_areas(now, c.resource_busy_area);
   if (fan_out_) fan_out_->busy_areas(now, c.resource_busy_area);

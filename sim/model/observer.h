@@ -41,10 +41,11 @@ struct ModelCounters {
   double gpu_memory_peak = 0.0;             // the most any one GPU held since the start
   double spilled_bytes = 0.0;               // all GPUs: bytes evicted to host
   // Triton's tensor pool (node.gpus.cuda_memory_pool_byte_size), all GPUs unless said
-  double pool_area = 0.0;            // bytes held
-  double pool_peak = 0.0;            // the most any one GPU's pool held since the start
-  double pool_spilled_bytes = 0.0;   // written to pinned host memory for want of room
-  double pool_reloaded_bytes = 0.0;  // read back from it by the next GPU stage
+  double pool_area = 0.0;              // bytes held
+  double pool_peak = 0.0;              // the most any one GPU's pool held since the start
+  double pool_spilled_bytes = 0.0;     // written to pinned host memory for want of room
+  double pool_reloaded_bytes = 0.0;    // read back from it by the next GPU stage
+  std::uint64_t context_switches = 0;  // all GPUs, compute: concurrent: changes of process
 };
 
 /// Where a request's time in one stage went (perf_analyzer's Server Queue / Compute Input /

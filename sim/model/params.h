@@ -92,7 +92,7 @@ struct CpuParams {
   std::optional<Distribution> wakeup;
 };
 
-enum class GpuCompute { kExclusive, kShared };
+enum class GpuCompute { kExclusive, kShared, kConcurrent };
 enum class MemoryPolicy { kBlock, kSpill };
 
 struct GpuParams {
@@ -105,6 +105,12 @@ struct GpuParams {
   /// GPU stage makes for the next GPU stage waits until that stage has used it; 0: not modelled.
   double pool_bytes = 0;
   GpuCompute compute = GpuCompute::kExclusive;
+  /// `compute: concurrent`: how long one process's context holds the SMs while another's
+  /// kernels wait, and the SMs' idle time at each change of context (docs/model.md).
+  Time time_slice = 0;
+  Time context_switch = -1;  // -1: not given (0 to the engine)
+  /// Resolved, not a key: the processes whose GPU stages share each GPU (StageParams::process).
+  int processes = 1;
   int nvjpg_engines = 0;
   int h2d_engines = 1, d2h_engines = 1;  // DMA copy engines per direction
   double speed = 1.0;
@@ -265,6 +271,12 @@ struct StageParams {
   double speedup = 1.0;                 // what-if: service (and cpu_service) times divided by this
   std::optional<FanoutParams> fanout;   // multi-DNN: the stages after this one run per child
   StageSide side = StageSide::kServer;  // kClient, kNetwork: made from workload.client
+  /// `compute: concurrent` (gpu stages): the fraction of the SMs one item's kernels occupy
+  /// alone (a batch of b: min(1, b x sm_share)), and the process that launches them ("": the
+  /// serving process); process_index is resolved from it (0..GpuParams::processes-1).
+  double sm_share = 1.0;
+  std::string process;
+  int process_index = 0;
 };
 
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };

@@ -378,8 +378,15 @@ void Stage::device_phase(std::uint32_t i) {
                            inst.core);
       return;
     case Device::kGpu:
-      gpu_at(gpu).compute().submit(work(inst, params_.service, scenario_.node.gpus.speed), *this,
-                                   i);
+      if (KernelEngine* k = gpu_at(gpu).kernels()) {
+        const double share =
+            std::min(1.0, static_cast<double>(inst.batch.size()) * params_.sm_share);
+        k->submit_kernel(work(inst, params_.service, scenario_.node.gpus.speed), share,
+                         params_.process_index, *this, i);
+      } else {
+        gpu_at(gpu).compute().submit(work(inst, params_.service, scenario_.node.gpus.speed), *this,
+                                     i);
+      }
       return;
     case Device::kNvjpg:
       gpu_at(gpu).nvjpg()->submit(work(inst, params_.service, scenario_.node.gpus.speed), *this, i);

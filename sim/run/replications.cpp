@@ -125,6 +125,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
   m.pool_peak_bytes = b.pool_peak;
   m.pool_spilled_bytes = b.pool_spilled_bytes - a.pool_spilled_bytes;
   m.pool_reloaded_bytes = b.pool_reloaded_bytes - a.pool_reloaded_bytes;
+  m.context_switches = b.context_switches - a.context_switches;
   m.latency = c.latency_;
   m.child_completed = b.child_completions - a.child_completions;
   m.child_latency = c.child_latency_;

@@ -106,7 +106,8 @@ const Table<GpuParams>& gpu_keys() {
   static const EnumNames<MemoryPolicy> policies{{MemoryPolicy::kBlock, "block"},
                                                 {MemoryPolicy::kSpill, "spill"}};
   static const EnumNames<GpuCompute> computes{{GpuCompute::kExclusive, "exclusive"},
-                                              {GpuCompute::kShared, "shared"}};
+                                              {GpuCompute::kShared, "shared"},
+                                              {GpuCompute::kConcurrent, "concurrent"}};
   static const Table<GpuParams> table{
       "",
       {.type = "gpu"},
@@ -149,8 +150,24 @@ const Table<GpuParams>& gpu_keys() {
           {.key = "compute",
            .type = choice_type(),
            .at = {&GpuParams::compute, computes},
-           .help = "the compute engine runs one job at a time (FIFO), or all at once sharing "
-                   "equally"},
+           .help = "the compute engine runs one job at a time (FIFO), all at once sharing "
+                   "equally, or `concurrent`: the kernels of one process share the SMs by their "
+                   "stages' `sm_share`, different processes take turns (`time_slice`)"},
+          {.key = "time_slice",
+           .type = duration_type(),
+           .at = &GpuParams::time_slice,
+           .emit = Emit::kUnlessDefault,
+           .help = "`compute: concurrent`: how long one process holds the SMs while another "
+                   "process's kernels wait (the driver's time-slice scheduler, without MPS); "
+                   "required when GPU stages name more than one `process`",
+           .doc_default = "none"},
+          {.key = "context_switch",
+           .type = duration_type(true),
+           .at = &GpuParams::context_switch,
+           .emit = Emit::kUnlessDefault,
+           .help = "`compute: concurrent`: the SMs' idle time at each change of process "
+                   "(context save and restore); required when `time_slice` is",
+           .doc_default = "none"},
           {.key = "nvjpg_engines",
            .type = integer_type(0, 64),
            .at = &GpuParams::nvjpg_engines,
@@ -410,6 +427,9 @@ GpuParams parse_gpus(MapReader g) {
     g.fail("reserved_memory", "reserved_memory must be less than memory");
   if (p.reserved_bytes > 0 && p.memory_bytes == 0)
     g.fail("reserved_memory", "reserved_memory needs memory (the capacity) too");
+  if (p.compute != GpuCompute::kConcurrent)
+    for (const char* k : {"time_slice", "context_switch"})
+      if (g.holds(k)) g.fail(k, std::string(k) + " needs compute: concurrent");
   check_power(g, p.power);
   g.finish();
   return p;

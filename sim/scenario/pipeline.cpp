@@ -74,6 +74,22 @@ const Table<StageParams>& stage_keys() {
            .help = "what the stage makes of the payload",
            .doc_type = "see below",
            .doc_default = "payload unchanged"},
+          {.key = "sm_share",
+           .type = number_type(1e-6, 1),
+           .at = &StageParams::sm_share,
+           .emit = Emit::kUnlessDefault,
+           .help = "`gpu` stages under `node.gpus.compute: concurrent`: the fraction of the GPU's "
+                   "SMs one item's kernels occupy when they run alone; a batch of b occupies "
+                   "min(1, b x sm_share)",
+           .doc_type = "number in (0, 1]"},
+          {.key = "process",
+           .type = name_type(),
+           .at = &StageParams::process,
+           .emit = Emit::kUnlessDefault,
+           .help = "`gpu` stages under `node.gpus.compute: concurrent`: the OS process (CUDA "
+                   "context) that launches its kernels; stages of one process share the SMs, "
+                   "different processes take turns (`node.gpus.time_slice`)",
+           .doc_default = "the serving process (Triton)"},
           {.key = "source",
            .type = string_type(),
            .emit = Emit::kNever,
@@ -453,6 +469,14 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
       p.cpu_service = parse_service(*c, r.key_path("cpu_service"), ctx.curves);
     }
   }
+  for (const char* k : {"sm_share", "process"}) {
+    if (!r.holds(k)) continue;
+    if (p.device != Device::kGpu)
+      r.fail(k, std::string(k) + " belongs to device: gpu stages (kernels on the SMs)");
+    if (ctx.node.gpus.compute != GpuCompute::kConcurrent)
+      r.fail(k, std::string(k) + " needs node.gpus.compute: concurrent");
+    read_key(r, keys, k, p);
+  }
   if (r.has("fanout")) p.fanout = parse_fanout(r.child("fanout"), ctx.curves);
   read_key(r, keys, "source", p);
   r.finish();
@@ -537,6 +561,8 @@ Json stage_json(const StageParams& s) {
   emit_key(st, keys, "device", s);
   emit_key(st, keys, "instances", s);
   emit_key(st, keys, "speedup", s);
+  emit_key(st, keys, "sm_share", s);
+  emit_key(st, keys, "process", s);
   if (s.device == Device::kPcie) {
     emit_key(st, keys, "direction", s);
   } else if (s.device != Device::kNetwork) {

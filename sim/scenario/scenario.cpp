@@ -73,6 +73,29 @@ std::filesystem::path default_scenario_path() {
 
 namespace {
 
+/// Under compute: concurrent each distinct `process` of the gpu stages is a CUDA context of its
+/// own on every GPU; with more than one, they take turns, and the turn's length and the cost of
+/// a change must be given (NVIDIA publishes neither: docs/model.md).
+void resolve_processes(ScenarioParams& p, MapReader& r) {
+  std::vector<std::string> seen;
+  for (StageParams& st : p.pipeline) {
+    if (st.device != Device::kGpu) continue;
+    auto it = std::find(seen.begin(), seen.end(), st.process);
+    if (it == seen.end()) it = seen.insert(seen.end(), st.process);
+    st.process_index = static_cast<int>(it - seen.begin());
+  }
+  p.node.gpus.processes = std::max<int>(1, static_cast<int>(seen.size()));
+  if (seen.size() <= 1) return;
+  std::string names;
+  for (const std::string& n : seen)
+    names += (names.empty() ? "" : ", ") + (n.empty() ? std::string("the serving process") : n);
+  MapReader g = r.child("node").child("gpus");
+  const std::string why = "gpu stages run in " + std::to_string(seen.size()) + " processes (" +
+                          names + "), which take turns on the SMs: give node.gpus.";
+  if (p.node.gpus.time_slice == 0) g.fail("time_slice", why + "time_slice");
+  if (p.node.gpus.context_switch < 0) g.fail("context_switch", why + "context_switch");
+}
+
 /// A closed loop must let time pass: some non-zero work somewhere, and a back-off (think time)
 /// or work in front of any stage that may refuse a request, or the loop resends in one instant.
 void check_closed_loop(const ScenarioParams& p, MapReader& r) {
@@ -151,6 +174,7 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   for (std::size_t i = 0; i < pipe.items.size(); ++i)
     p.pipeline.push_back(parse_stage(pipe.items[i], i, names, ctx));
   check_fanout(p, pipe);
+  resolve_processes(p, r);
   if (MapReader w = r.child("workload"); w.holds("client"))
     parse_client(w.child("client"), curves, p);
   r.finish();

@@ -236,7 +236,7 @@ pipeline:
   }
 }
 
-TEST_CASE("GPU compute exclusive runs kernels one after another, shared runs them together",
+TEST_CASE("GPU compute exclusive runs kernels one after another, shared and concurrent together",
           "[unit][node]") {
   // Two instances of a GPU stage each launch a 1 ms kernel at t = 0 (no payload: the copies are
   // empty and free). exclusive (FIFO): they end at 1 ms and 2 ms; shared (processor sharing):
@@ -250,15 +250,87 @@ pipeline: [{name: k, device: gpu, instances: 2, service: {dist: deterministic, m
   CHECK(exclusive.latencies == std::vector<Time>{1'000'000, 2'000'000});
   const Recorder shared = record(parse(yaml, {"node.gpus.compute=shared"}));
   CHECK(shared.latencies == std::vector<Time>{2'000'000, 2'000'000});
+  // concurrent: with sm_share 0.5 the two fill the SMs exactly (0.5 + 0.5 = 1), both at full
+  // speed, both end at 1 ms; with sm_share 1 (the default) the sum is 2, as `shared`.
+  const Recorder half =
+      record(parse(yaml, {"node.gpus.compute=concurrent", "pipeline.k.sm_share=0.5"}));
+  CHECK(half.latencies == std::vector<Time>{1'000'000, 1'000'000});
+  const Recorder whole = record(parse(yaml, {"node.gpus.compute=concurrent"}));
+  CHECK(whole.latencies == std::vector<Time>{2'000'000, 2'000'000});
 
   // Either way the GPU is work-conserving: one 1 ms kernel per ms, 100 in a 100 ms window.
-  for (const char* mode : {"exclusive", "shared"}) {
+  for (const char* mode : {"exclusive", "shared", "concurrent"}) {
     INFO("compute " << mode);
     const RunSummary s =
         run_yaml(yaml, {"run={duration: 100ms}", std::string("node.gpus.compute=") + mode});
     CHECK(s.completed == 100);
     CHECK(s.resources[resource(s, "gpu0.compute")].utilization == Approx(1.0).epsilon(1e-12));
   }
+}
+
+TEST_CASE("GPU compute concurrent: processes take turns, a context switch between turns",
+          "[unit][node]") {
+  // Two stages of 1 ms each, one request at a time. In one process the requests take 2 ms. In
+  // two processes each change of stage changes the context (100 us): request 1 runs a 0-1 ms,
+  // switches 1-1.1, runs b 1.1-2.1; request 2 arrives at 2.1, switches back 2.1-2.2, a 2.2-3.2,
+  // switches 3.2-3.3, b 3.3-4.3: 2.1 ms and 2.2 ms.
+  const std::string two = kPcieNode + R"(
+run: {requests: 2}
+workload: {mode: closed, concurrency: 1}
+pipeline:
+  - {name: a, device: gpu, service: {dist: deterministic, mean: 1ms}}
+  - {name: b, device: gpu, service: {dist: deterministic, mean: 1ms}}
+)";
+  const Recorder one_process = record(parse(two, {"node.gpus.compute=concurrent"}));
+  CHECK(one_process.latencies == std::vector<Time>{2'000'000, 2'000'000});
+  const std::initializer_list<std::string> turns = {
+      "node.gpus={count: 1, compute: concurrent, time_slice: 2ms, context_switch: 100us}",
+      "pipeline.b.process=broker"};
+  const Recorder two_processes = record(parse(two, turns));
+  CHECK(two_processes.latencies == std::vector<Time>{2'100'000, 2'200'000});
+  // Three switches (a -> b, b -> a, a -> b; loading the first context is free), reported as
+  // gpu_context_switches; none in one process.
+  CHECK(run_yaml(two, turns).context_switches == 3);
+  CHECK(run_yaml(two, {"node.gpus.compute=concurrent"}).context_switches == 0);
+}
+
+TEST_CASE("GPU compute concurrent: its keys are refused where they cannot apply",
+          "[unit][node][config]") {
+  const std::string yaml = kPcieNode + R"(
+run: {requests: 2}
+workload: {mode: closed, concurrency: 1}
+pipeline:
+  - {name: c, device: cpu, service: {dist: deterministic, mean: 1ms}}
+  - {name: g, device: gpu, service: {dist: deterministic, mean: 1ms}}
+)";
+  const auto key_of = [&](std::initializer_list<std::string> o) {
+    return test::config_error([&] { test::parse(yaml, o); }).key();
+  };
+  // Only under compute: concurrent, and only on gpu stages.
+  CHECK(key_of({"pipeline.g.sm_share=0.5"}) == "pipeline.g.sm_share");
+  CHECK(key_of({"pipeline.g.process=dali"}) == "pipeline.g.process");
+  CHECK(key_of({"node.gpus.compute=concurrent", "pipeline.c.sm_share=0.5"}) ==
+        "pipeline.c.sm_share");
+  CHECK(key_of({"node.gpus.time_slice=2ms"}) == "node.gpus.time_slice");
+  CHECK(key_of({"node.gpus.context_switch=0us"}) == "node.gpus.context_switch");
+  // A share is a fraction in (0, 1].
+  for (const char* bad : {"pipeline.g.sm_share=0", "pipeline.g.sm_share=1.5"})
+    CHECK(key_of({"node.gpus.compute=concurrent", bad}) == "pipeline.g.sm_share");
+  // Two processes need the turn's length and the switch's cost, neither published by NVIDIA.
+  // One process, whatever its name, takes no turns.
+  CHECK_NOTHROW(test::parse(yaml, {"node.gpus.compute=concurrent", "pipeline.g.process=dali"}));
+  CHECK(key_of({"node.gpus.compute=concurrent", "pipeline.g.process=dali",
+                "pipeline.c.device=gpu"}) == "node.gpus.time_slice");
+  CHECK(key_of({"node.gpus.compute=concurrent", "node.gpus.time_slice=2ms",
+                "pipeline.g.process=dali", "pipeline.c.device=gpu"}) == "node.gpus.context_switch");
+  // Shown in the resolved config only when set.
+  const std::string shown =
+      resolved_config(test::parse(yaml, {"node.gpus.compute=concurrent", "node.gpus.time_slice=2ms",
+                                         "node.gpus.context_switch=0us", "pipeline.g.sm_share=0.25",
+                                         "pipeline.g.process=dali"}))
+          .dump(1);
+  for (const char* k : {"\"time_slice\"", "\"context_switch\"", "\"sm_share\"", "\"process\""})
+    CHECK(shown.find(k) != std::string::npos);
 }
 
 TEST_CASE("Triton batching on a GPU stage forms the batches docs/batching.md's rules give",
