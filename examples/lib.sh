@@ -4,12 +4,15 @@
 #   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 #   source "$here/../lib.sh" jq gnuplot
 #
-# It sets root (the repository), dest (where results.csv and the plot go: $OUT, or the study's own
-# directory; the golden tests write elsewhere), SERVESIM (default: build/servesim under root) and
-# tmp (a scratch directory removed on exit), and stops with a message when something is missing.
+# It sets root (the repository), dest (where results.csv and the plot go: $OUT, or else
+# build/examples/STUDY under root, so that trying a study never overwrites its committed
+# expected results; OUT=examples/STUDY refreshes them on purpose), SERVESIM (default:
+# build/servesim under root) and tmp (a scratch directory removed on exit), and stops with a
+# message when something is missing.
 root="$(cd "$here/../.." && pwd)"
-dest="${OUT:-$here}"
+dest="${OUT:-$root/build/examples/$(basename "$here")}"
 mkdir -p "$dest"
+dest="$(cd "$dest" && pwd)"
 SERVESIM="${SERVESIM:-$root/build/servesim}"
 [[ -x "$SERVESIM" ]] || {
   echo "run.sh: no servesim binary at '$SERVESIM' (bash setup.sh build, or set SERVESIM)" >&2

@@ -2,7 +2,8 @@
 # Fig 11 of beyond-inference-dac2024: the face pipeline (Faster R-CNN detection, then FaceNet on
 # each face) with Kafka, Redis or no broker (fused) between the two DNNs, against the number of
 # faces per frame: throughput under load and the zero-load latency breakdown. Writes results.csv
-# and fig11.png here.
+# and fig11.png to build/examples/fig11-brokers (OUT=DIR: there; OUT=examples/fig11-brokers
+# refreshes the committed expected results).
 #
 #   SERVESIM=/path/to/servesim examples/fig11-brokers/run.sh
 #

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fig 5 of beyond-inference-dac2024: throughput, mean latency and queueing's share of latency of
 # the paper's node (i9-13900K + RTX 4090, ViT-base, medium images) against closed-loop
-# concurrency, with CPU and with GPU preprocessing. Writes results.csv and fig5.png here.
+# concurrency, with CPU and with GPU preprocessing. Writes results.csv and fig5.png to
+# build/examples/fig5-concurrency (OUT=DIR: there; OUT=examples/fig5-concurrency refreshes the
+# committed expected results).
 #
 #   SERVESIM=/path/to/servesim examples/fig5-concurrency/run.sh
 #

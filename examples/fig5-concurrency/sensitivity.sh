@@ -4,7 +4,8 @@
 # around its 64 MiB default and beyond, under the settings the answer depends on: whether DALI's
 # kernels share the GPU with TensorRT's (node.gpus.compute), how many TensorRT instances there are
 # (pipeline.infer.instances: the scenario's 2 is an assumption), and what a full pool does
-# (node.gpus.memory_policy). Writes sensitivity.csv here.
+# (node.gpus.memory_policy). Writes sensitivity.csv to build/examples/fig5-concurrency
+# (OUT=examples/fig5-concurrency: the committed one).
 #
 #   SERVESIM=/path/to/servesim examples/fig5-concurrency/sensitivity.sh
 #

@@ -2,7 +2,8 @@
 # Fig. 6 of beyond-inference-dac2024: zero-load latency breakdown of ViT-base served by Triton,
 # for the paper's small / medium / large images with CPU and GPU preprocessing.
 # Usage: bash examples/fig6-zero-load-breakdown/run.sh   (SERVESIM=path/to/servesim to override)
-# Writes results.csv and fig6.png next to this script.
+# Writes results.csv and fig6.png to build/examples/fig6-zero-load-breakdown (OUT=DIR: there;
+# OUT=examples/fig6-zero-load-breakdown refreshes the committed expected results).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib.sh" gnuplot awk

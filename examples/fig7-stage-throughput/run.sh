@@ -3,7 +3,8 @@
 # inference alone, for ViT-base, ResNet-50 and TinyViT on medium and large images, GPU (DALI)
 # preprocessing, closed loop at concurrency 512 (perf_analyzer --concurrency-range 512).
 # Usage: bash examples/fig7-stage-throughput/run.sh   (SERVESIM=path/to/servesim to override)
-# Writes results.csv and fig7.png next to this script.
+# Writes results.csv and fig7.png to build/examples/fig7-stage-throughput (OUT=DIR: there;
+# OUT=examples/fig7-stage-throughput refreshes the committed expected results).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib.sh" gnuplot awk

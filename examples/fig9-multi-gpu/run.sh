@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fig 9 of beyond-inference-dac2024: throughput against the number of GPUs on a single-CPU node
 # (the paper's i9-13900K node with node.gpus.count raised), medium and large images, CPU and GPU
-# preprocessing, and inference only. Writes results.csv and fig9.png here.
+# preprocessing, and inference only. Writes results.csv, band.csv and fig9.png to
+# build/examples/fig9-multi-gpu (OUT=DIR: there; OUT=examples/fig9-multi-gpu refreshes the
+# committed expected results).
 #
 #   SERVESIM=/path/to/servesim examples/fig9-multi-gpu/run.sh
 #

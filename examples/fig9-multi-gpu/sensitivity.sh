@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How the Fig 9 finding for large images with GPU preprocessing (the speedup at 2, 4 and 8 GPUs)
-# moves when each uncertain host-side input is halved or doubled. Writes sensitivity.csv here.
+# moves when each uncertain host-side input is halved or doubled. Writes sensitivity.csv to
+# build/examples/fig9-multi-gpu (OUT=examples/fig9-multi-gpu: the committed one).
 #
 #   SERVESIM=/path/to/servesim examples/fig9-multi-gpu/sensitivity.sh
 #

@@ -12,7 +12,7 @@ OUT="$out" SERVESIM="$servesim" bash "$dir/run.sh" >"$out/log" 2>&1 || { cat "$o
 if ! cmp -s "$out/results.csv" "$dir/results.csv"; then
   echo "$(basename "$dir"): results.csv differs from the committed expected results:"
   diff "$dir/results.csv" "$out/results.csv" | head -20
-  echo "(if the model changed on purpose, re-run $dir/run.sh and commit the new results with it)"
+  echo "(if the model changed on purpose: OUT=$dir bash $dir/run.sh, and commit the new results)"
   exit 1
 fi
 # A study's input-uncertainty band (run.sh writes it where the study has one) is a golden too.
