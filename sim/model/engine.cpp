@@ -85,7 +85,7 @@ void FifoEngine::on_event(std::uint32_t, std::uint64_t arg) {
   const auto slot = static_cast<std::uint32_t>(arg);
   const Job done = running_[slot];
   if (tracer_ && tracer_->wants(sim_.now()))
-    tracer_->span(node_, lane_, "kernel", done.started, sim_.now(), 1);
+    tracer_->span(node_, lane_, "kernel", done.started, sim_.now(), 1, {});
   free_slots_.push_back(slot);
   --busy_;
   // The next job starts before the owner hears back, so a job the owner submits in response

@@ -90,6 +90,7 @@ class FifoEngine final : public Server, public EventHandler {
     tracer_ = t;
     node_ = node;
     lane_ = std::move(lane);
+    if (t) t->lane(node, lane_);
   }
 
  private:

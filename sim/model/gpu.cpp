@@ -43,13 +43,13 @@ bool Gpu::reserve(double bytes, WorkOwner& owner, std::uint64_t token, double& s
     }
     used_ += bytes;
     peak_ = std::max(peak_, used_);
-    memory_.set(sim_.now(), used_);
+    set_memory();
     return true;
   }
   if (waiting_.empty() && fits(bytes)) {
     used_ += bytes;
     peak_ = std::max(peak_, used_);
-    memory_.set(sim_.now(), used_);
+    set_memory();
     return true;
   }
   ++blocked_total_;
@@ -64,10 +64,10 @@ void Gpu::release(double bytes) {
     const Waiter w = waiting_.pop();
     used_ += w.bytes;
     peak_ = std::max(peak_, used_);
-    memory_.set(sim_.now(), used_);
+    set_memory();
     w.owner->work_done(w.token);
   }
-  memory_.set(sim_.now(), used_);
+  set_memory();
 }
 
 void Gpu::evict(Request& r) {
@@ -118,7 +118,15 @@ void Gpu::pool_release(double bytes) {
   }
 }
 
+void Gpu::set_memory() {
+  memory_.set(sim_.now(), used_);
+  if (tracer_ && tracer_->wants(sim_.now()))
+    tracer_->counter(node_, "gpu" + std::to_string(index_) + " memory held", sim_.now(), used_);
+}
+
 void Gpu::trace_to(Tracer* t, std::uint32_t node) {
+  tracer_ = t;
+  node_ = node;
   const std::string name = "gpu" + std::to_string(index_);
   if (auto* e = dynamic_cast<FifoEngine*>(compute_.get())) e->trace_to(t, node, name + " compute");
   if (nvjpg_) nvjpg_->trace_to(t, node, name + " nvjpg");

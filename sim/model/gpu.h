@@ -83,6 +83,7 @@ class Gpu {
   int resident() const { return resident_; }
   /// Reports its engines' jobs on lanes "gpu<index> compute" and "gpu<index> nvjpg" of node
   /// `node` (nullptr: no tracing).
+  /// Its memory held by requests as counter "gpu<index> memory held" (bytes).
   void trace_to(Tracer* t, std::uint32_t node);
 
  private:
@@ -99,6 +100,7 @@ class Gpu {
     std::uint64_t blocked = 0;
   };
   void pool_add(double bytes);
+  void set_memory();  // used_ changed: its time integral and the trace hear of it
 
   Simulator& sim_;
   const GpuParams& params_;
@@ -113,6 +115,8 @@ class Gpu {
   TimeIntegral memory_;
   double spilled_total_ = 0;
   std::uint64_t blocked_total_ = 0;
+  Tracer* tracer_ = nullptr;
+  std::uint32_t node_ = 0;
   Pool pool_;
   double pool_spilled_ = 0, pool_reloaded_ = 0;
 };

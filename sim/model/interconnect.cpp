@@ -165,12 +165,23 @@ void Interconnect::work_done(std::uint64_t token) {
   }
   free_transfers_.push_back(slot);
   if (tracer_ && tracer_->wants(sim_.now()))
-    tracer_->span(
-        node_, "pcie gpu" + std::to_string(t.gpu) + (t.dir == Direction::kToGpu ? " h2d" : " d2h"),
-        "copy", t.started, sim_.now(), 1);
+    tracer_->span(node_, lane(t.gpu, t.dir), "copy", t.started, sim_.now(), 1, {});
   // The engine passes to the next copy in line before this one's owner hears back.
   ports_[static_cast<std::size_t>(t.gpu)].engines(t.dir).release();
   t.owner->work_done(t.token);
+}
+
+void Interconnect::trace_to(Tracer* t, std::uint32_t node) {
+  tracer_ = t;
+  node_ = node;
+  if (!t) return;
+  for (std::size_t g = 0; g < ports_.size(); ++g)
+    for (const Direction d : {Direction::kToGpu, Direction::kToHost})
+      t->lane(node, lane(static_cast<int>(g), d));
+}
+
+std::string Interconnect::lane(int gpu, Direction dir) {
+  return "pcie gpu" + std::to_string(gpu) + (dir == Direction::kToGpu ? " h2d" : " d2h");
 }
 
 void Interconnect::describe(std::vector<ResourceInfo>& out) const {

@@ -63,10 +63,8 @@ class Interconnect final : public WorkOwner {
   void describe(std::vector<ResourceInfo>& out) const;
   void busy_areas(Time now, std::vector<double>& out) const;
   /// Reports each copy as a span on lane "pcie gpu<g> h2d|d2h" of node `node` (nullptr: none).
-  void trace_to(Tracer* t, std::uint32_t node) {
-    tracer_ = t;
-    node_ = node;
-  }
+  void trace_to(Tracer* t, std::uint32_t node);
+  static std::string lane(int gpu, Direction dir);  // its trace lane
 
   void work_done(std::uint64_t token) override;  // a copy engine granted, or a flow through
 

@@ -162,7 +162,8 @@ void Node::complete(RequestId id) {
   requests_.release(id);
   ++completions_;
   in_system_.add(sim_.now(), -1);
-  if (tracer_ && tracer_->wants(sim_.now())) tracer_->request(index_, r.arrival, sim_.now());
+  if (tracer_ && tracer_->wants(sim_.now()))
+    tracer_->request(index_, r.trace_id, r.arrival, sim_.now());
   if (observer_) {
     observer_->request_done(sim_.now() - r.arrival);
     if (++window_done_ == stop_after_) sim_.stop();
@@ -195,9 +196,12 @@ void Node::refuse(RequestId id) {
 
 void Node::set_tracer(Tracer* t) {
   tracer_ = t;
-  for (const auto& g : gpus_) g->trace_to(t, index_);
-  pcie_.trace_to(t, index_);
+  // Lanes in pipeline order: the stages' instances, the brokers, PCIe, the GPUs' engines.
+  if (t)
+    for (const auto& s : stages_) s->trace_lanes(*t);
   if (fan_out_) fan_out_->trace_to(t, index_);
+  pcie_.trace_to(t, index_);
+  for (const auto& g : gpus_) g->trace_to(t, index_);
 }
 
 void Node::open_window(Observer* observer, std::uint64_t stop_after) {

@@ -39,20 +39,23 @@ struct Request {
   std::uint32_t seq = 0;                // a child: its index among its siblings
   std::uint32_t holder = 0;             // fused: the fan-out stage instance that runs it
   Time broker_work = 0;                 // a child: broker service time spent on it
+  std::uint64_t trace_id = 0;           // its name in traces: 1, 2, ... in the pool's order
 };
 
 class RequestPool {
  public:
   RequestId acquire() {
+    RequestId id = 0;
     if (free_.empty()) {
       items_.emplace_back();
-      ++live_;
-      return static_cast<RequestId>(items_.size() - 1);
+      id = static_cast<RequestId>(items_.size() - 1);
+    } else {
+      id = free_.back();
+      free_.pop_back();
+      items_[id] = Request{};
     }
-    const RequestId id = free_.back();
-    free_.pop_back();
-    items_[id] = Request{};
     ++live_;
+    items_[id].trace_id = ++acquired_;
     return id;
   }
   void release(RequestId id) {
@@ -66,6 +69,7 @@ class RequestPool {
   std::vector<Request> items_;
   std::vector<RequestId> free_;
   std::size_t live_ = 0;
+  std::uint64_t acquired_ = 0;
 };
 
 /// FIFO of request ids.

@@ -163,6 +163,11 @@ void Stage::enqueue(std::uint32_t g, RequestId id) {
 }
 
 void Stage::dispatch(std::uint32_t g) {
+  dispatch_group(g);
+  if (Tracer* t = context_.tracer(); t && t->wants(sim_.now())) trace_queue();
+}
+
+void Stage::dispatch_group(std::uint32_t g) {
   Group& grp = groups_[g];
   if (!grp.batcher) {
     while (!grp.idle.empty() && !grp.fifo.empty()) {
@@ -203,7 +208,7 @@ void Stage::on_event(std::uint32_t kind, std::uint64_t arg) {
     const auto i = static_cast<std::uint32_t>(arg);
     if (Tracer* t = context_.tracer(); t && t->wants(sim_.now()))
       t->span(place_.node, lane(i), "wake-up", instances_[i].start, sim_.now(),
-              instances_[i].batch.size());
+              instances_[i].batch.size(), trace_ids(i));
     start(i);
     return;
   }
@@ -254,6 +259,7 @@ double Stage::pool_peak(const Request& r) const {
 void Stage::begin(std::uint32_t i) {
   Instance& inst = instances_[i];
   const Time now = sim_.now();
+  if (Tracer* t = context_.tracer(); t && t->wants(now)) trace_batch(inst.batch.size());
   // An instance is a thread on the node's CPU. One that went to sleep waiting for work (idle
   // before this instant) is woken first, and the batch waits meanwhile; one that takes the next
   // batch as it finishes the last never slept.
@@ -532,7 +538,7 @@ void Stage::release(std::uint32_t i) {
   if (Observer* o = context_.observer()) o->batch_done(place_.station, inst.batch.size(), span);
   if (Tracer* t = context_.tracer(); t && t->wants(now) && now > inst.compute_end)
     t->span(place_.node, lane(i), fused ? "children" : "replies", inst.compute_end, now,
-            inst.batch.size());
+            inst.batch.size(), trace_ids(i));
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
   inst.idle_since = now;
@@ -547,18 +553,45 @@ std::string Stage::lane(std::uint32_t i) const {
   return params_.name + (gpu >= 0 ? " gpu" + std::to_string(gpu) : "") + " #" + std::to_string(i);
 }
 
+void Stage::trace_lanes(Tracer& t) const {
+  for (std::uint32_t i = 0; i < instances_.size(); ++i) t.lane(place_.node, lane(i));
+}
+
+std::span<const std::uint64_t> Stage::trace_ids(std::uint32_t i) {
+  trace_ids_.clear();
+  for (const RequestId id : instances_[i].batch) trace_ids_.push_back(requests_[id].trace_id);
+  return trace_ids_;
+}
+
+void Stage::trace_queue() {
+  std::size_t queued = 0;
+  for (const Group& grp : groups_) queued += grp.batcher ? grp.batcher->queued() : grp.fifo.size();
+  if (queued == traced_queue_) return;
+  traced_queue_ = queued;
+  context_.tracer()->counter(place_.node, params_.name + " queue", sim_.now(),
+                             static_cast<double>(queued));
+}
+
+void Stage::trace_batch(std::size_t size) {
+  if (size == traced_batch_) return;
+  traced_batch_ = size;
+  context_.tracer()->counter(place_.node, params_.name + " batch", sim_.now(),
+                             static_cast<double>(size));
+}
+
 void Stage::trace(std::uint32_t i, Time wait) {
   const Instance& inst = instances_[i];
   const std::string lane = this->lane(i);
   Tracer& t = *context_.tracer();
   const std::size_t n = inst.batch.size();
+  const auto ids = trace_ids(i);
   const Time now = sim_.now();
   const Time computed = inst.input_end + wait;
   if (inst.input_end > inst.start)
-    t.span(place_.node, lane, "input", inst.start, inst.input_end, n);
-  if (wait > 0) t.span(place_.node, lane, "device wait", inst.input_end, computed, n);
-  t.span(place_.node, lane, params_.name.c_str(), computed, inst.compute_end, n);
-  if (now > inst.compute_end) t.span(place_.node, lane, "output", inst.compute_end, now, n);
+    t.span(place_.node, lane, "input", inst.start, inst.input_end, n, ids);
+  if (wait > 0) t.span(place_.node, lane, "device wait", inst.input_end, computed, n, ids);
+  t.span(place_.node, lane, params_.name.c_str(), computed, inst.compute_end, n, ids);
+  if (now > inst.compute_end) t.span(place_.node, lane, "output", inst.compute_end, now, n, ids);
 }
 
 void Stage::work_done(std::uint64_t token) {

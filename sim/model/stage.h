@@ -46,6 +46,8 @@ class Stage final : public WorkOwner, public EventHandler {
   /// A fan-out stage's instance `i`, held since its batch finished, has run all the children
   /// (fused) or read its last broker reply.
   void release(std::uint32_t i);
+  /// Declares its instances' trace lanes (in instance order) to `t`.
+  void trace_lanes(Tracer& t) const;
 
   /// Requests queued or in service now, and instances busy now (held ones included).
   int inside() const { return static_cast<int>(in_stage_.value()); }
@@ -109,8 +111,12 @@ class Stage final : public WorkOwner, public EventHandler {
   void pool_phase(std::uint32_t i);  // output_phase of a stage whose outputs go to the pool
   void release_pool(std::uint32_t i);
   void finish(std::uint32_t i);
+  void dispatch_group(std::uint32_t g);
   void trace(std::uint32_t i, Time wait);
+  void trace_queue();                       // counter "<stage> queue": requests waiting
+  void trace_batch(std::size_t size);       // counter "<stage> batch": the last batch's size
   std::string lane(std::uint32_t i) const;  // the trace lane of instance i
+  std::span<const std::uint64_t> trace_ids(std::uint32_t i);  // instance i's batch, by trace id
   Time sample(const ServiceParams& s, const CurveArgs& args);
   /// Samples the work and counts its duration on an idle device of relative speed `speed`.
   Time work(Instance& inst, const ServiceParams& s, double speed);
@@ -120,6 +126,8 @@ class Stage final : public WorkOwner, public EventHandler {
   Gpu& gpu_at(int g) { return *res_.gpus[static_cast<std::size_t>(g)]; }
 
   StageContext& context_;
+  std::vector<std::uint64_t> trace_ids_;  // scratch for trace_ids()
+  std::size_t traced_queue_ = ~std::size_t{0}, traced_batch_ = 0;
   StageResources res_;
   Simulator& sim_;
   RequestPool& requests_;
