@@ -170,6 +170,8 @@ ModelCounters Cluster::counters() const {
     c.pool_spilled_bytes += o.pool_spilled_bytes;
     c.pool_reloaded_bytes += o.pool_reloaded_bytes;
     c.context_switches += o.context_switches;
+    for (std::size_t g = 0; g < c.gpu_kernel_energy_j.size(); ++g)
+      c.gpu_kernel_energy_j[g] += o.gpu_kernel_energy_j[g];
   }
   // The balancer's requests are in the system too; its counts replace the nodes'.
   const Time now = sim_.now();

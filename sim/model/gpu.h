@@ -31,6 +31,11 @@ class Gpu {
   const Server& compute() const { return *compute_; }
   /// The compute engine under `compute: concurrent`, else nullptr.
   KernelEngine* kernels() { return kernels_; }
+  /// Energy by kernel (docs/model.md, "Energy"): a completed kernel whose stage draws busy_w
+  /// instead of node.gpus.busy_power adds (busy_w - busy_power) x its time alone on the GPU to
+  /// the GPU's energy; the sum so far, in J.
+  void add_kernel_energy(double joules) { kernel_energy_j_ += joules; }
+  double kernel_energy_j() const { return kernel_energy_j_; }
   /// The NVJPG engines, or nullptr when the GPU has none.
   FifoEngine* nvjpg() { return nvjpg_.get(); }
   const FifoEngine* nvjpg() const { return nvjpg_.get(); }
@@ -87,6 +92,7 @@ class Gpu {
   void trace_to(Tracer* t, std::uint32_t node);
 
  private:
+  double kernel_energy_j_ = 0;
   struct Waiter {
     double bytes = 0;
     WorkOwner* owner = nullptr;

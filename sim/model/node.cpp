@@ -83,7 +83,8 @@ void Node::describe_resources() {
       {"cpu", static_cast<double>(np.cpu.cores), "cpu", np.cpu.power.idle_w, np.cpu.power.busy_w});
   for (int g = 0; g < gpu_count(); ++g) {
     const std::string gn = "gpu" + std::to_string(g);
-    resources_.push_back({gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w});
+    resources_.push_back(
+        {gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w, -1, g});
     if (np.gpus.nvjpg_engines > 0)
       resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }
@@ -250,6 +251,7 @@ ModelCounters Node::counters() const {
     c.pool_spilled_bytes += g->pool_spilled_bytes();
     c.pool_reloaded_bytes += g->pool_reloaded_bytes();
     if (const KernelEngine* k = g->kernels()) c.context_switches += k->switches();
+    c.gpu_kernel_energy_j.push_back(g->kernel_energy_j());
   }
   pcie_.busy_areas(now, c.resource_busy_area);
   if (fan_out_) fan_out_->busy_areas(now, c.resource_busy_area);

@@ -19,6 +19,8 @@ struct ResourceInfo {
   /// A stage's instances: the station (Stations) whose instances these are; -1: not a stage's.
   /// Reports find a stage's resource by this, never by its name.
   int station = -1;
+  /// A GPU's compute engine: its index in ModelCounters::gpu_kernel_energy_j; -1: none.
+  int gpu = -1;
 };
 
 /// Cumulative counters read at the start and end of the measurement window; metrics/ takes
@@ -46,6 +48,9 @@ struct ModelCounters {
   double pool_spilled_bytes = 0.0;     // written to pinned host memory for want of room
   double pool_reloaded_bytes = 0.0;    // read back from it by the next GPU stage
   std::uint64_t context_switches = 0;  // all GPUs, compute: concurrent: changes of process
+  /// per GPU of a node (summed over a cluster's nodes): kernels' energy beyond busy_power (J),
+  /// from stages with their own busy_power (Gpu::kernel_energy_j)
+  std::vector<double> gpu_kernel_energy_j;
 };
 
 /// Where a request's time in one stage went (perf_analyzer's Server Queue / Compute Input /

@@ -277,6 +277,8 @@ struct StageParams {
   double sm_share = 1.0;
   std::string process;
   int process_index = 0;
+  /// gpu stages: the GPU's power while this stage's kernels run (W); 0: node.gpus.busy_power.
+  double busy_w = 0;
 };
 
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };

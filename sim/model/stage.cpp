@@ -383,17 +383,20 @@ void Stage::device_phase(std::uint32_t i) {
       res_.cpu.submit_from(work(inst, params_.service, scenario_.node.cpu.speed), *this, i,
                            inst.core);
       return;
-    case Device::kGpu:
+    case Device::kGpu: {
+      const Time w = work(inst, params_.service, scenario_.node.gpus.speed);
+      if (params_.busy_w > 0)  // energy by kernel: its time alone x its power beyond busy_power
+        inst.kernel_j = (params_.busy_w - scenario_.node.gpus.power.busy_w) *
+                        static_cast<double>(w) / scenario_.node.gpus.speed * 1e-9;
       if (KernelEngine* k = gpu_at(gpu).kernels()) {
         const double share =
             std::min(1.0, static_cast<double>(inst.batch.size()) * params_.sm_share);
-        k->submit_kernel(work(inst, params_.service, scenario_.node.gpus.speed), share,
-                         params_.process_index, *this, i);
+        k->submit_kernel(w, share, params_.process_index, *this, i);
       } else {
-        gpu_at(gpu).compute().submit(work(inst, params_.service, scenario_.node.gpus.speed), *this,
-                                     i);
+        gpu_at(gpu).compute().submit(w, *this, i);
       }
       return;
+    }
     case Device::kNvjpg:
       gpu_at(gpu).nvjpg()->submit(work(inst, params_.service, scenario_.node.gpus.speed), *this, i);
       return;
@@ -608,6 +611,7 @@ void Stage::work_done(std::uint64_t token) {
       device_phase(i);
       return;
     case Step::kDevice:
+      if (params_.busy_w > 0) gpu_at(groups_[inst.group].gpu).add_kernel_energy(inst.kernel_j);
       output_phase(i);
       return;
     case Step::kOutput:

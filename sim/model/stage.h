@@ -95,6 +95,8 @@ class Stage final : public WorkOwner, public EventHandler {
                           // it last went idle; woken at `woken`'s start when it slept
     StageSpan held_span;  // fused: the batch's span, reported when its children are done
     double work = 0;      // ns the compute phase takes on idle devices (sampled work / speed)
+    double kernel_j = 0;  // gpu stages with their own busy_power: the kernel's energy beyond
+                          // node.gpus.busy_power, added to its GPU when it completes
     CurveArgs args;
     int pending = 0;  // transfers still in flight
   };

@@ -113,7 +113,9 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
     const double u = busy / (safe_window * info.servers);
     m.resource_utilization.push_back(u);
     if (!info.device.empty() && (info.idle_w > 0 || info.busy_w > 0)) {
-      const double joules = (info.idle_w + (info.busy_w - info.idle_w) * u) * m.window_s;
+      double joules = (info.idle_w + (info.busy_w - info.idle_w) * u) * m.window_s;
+      if (info.gpu >= 0)  // stages with their own busy_power: 0 unless a stage sets one
+        joules += b.gpu_kernel_energy_j[info.gpu] - a.gpu_kernel_energy_j[info.gpu];
       m.device_energy_j.push_back(joules);
       m.energy_j += joules;
     }

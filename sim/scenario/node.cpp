@@ -191,7 +191,8 @@ const Table<GpuParams>& gpu_keys() {
            .type = quantity_type(Dimension::kPower),
            .at = {&GpuParams::power, &PowerParams::busy_w},
            .emit = Emit::kUnlessDefault,
-           .help = "per GPU, at least `idle_power`",
+           .help = "per GPU, at least `idle_power`; the power of every kernel whose stage gives "
+                   "no `busy_power` of its own",
            .doc_default = "none"},
           source_key<GpuParams>(),
       }};

@@ -1,6 +1,7 @@
 // `pipeline`: the stages each request goes through, their batching and outputs, and the
 // `models` whose shapes outputs may name.
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -90,6 +91,14 @@ const Table<StageParams>& stage_keys() {
                    "context) that launches its kernels; stages of one process share the SMs, "
                    "different processes take turns (`node.gpus.time_slice`)",
            .doc_default = "the serving process (Triton)"},
+          {.key = "busy_power",
+           .type = quantity_type(Dimension::kPower),
+           .at = &StageParams::busy_w,
+           .emit = Emit::kUnlessDefault,
+           .help = "`gpu` stages: the GPU's power while this stage's kernels run (energy by "
+                   "kernel, docs/model.md); needs `node.gpus.busy_power`, at least its "
+                   "`idle_power`; cite it in `source`",
+           .doc_default = "`node.gpus.busy_power`"},
           {.key = "source",
            .type = string_type(),
            .emit = Emit::kNever,
@@ -419,6 +428,20 @@ BatchingParams parse_batching(MapReader r) {
   return b;
 }
 
+/// A gpu stage's own busy_power (energy by kernel): on gpu stages of a GPU with power given, at
+/// least its idle power.
+void read_stage_power(MapReader& r, const Table<StageParams>& keys, const PowerParams& gpu,
+                      StageParams& p) {
+  if (p.device != Device::kGpu)
+    r.fail("busy_power", "busy_power belongs to device: gpu stages (the power of their kernels)");
+  if (gpu.busy_w <= 0)
+    r.fail("busy_power",
+           "a stage's busy_power needs node.gpus.idle_power and busy_power (the GPU's energy)");
+  read_key(r, keys, "busy_power", p);
+  if (p.busy_w < gpu.idle_w)
+    r.fail("busy_power", "busy_power must be at least node.gpus.idle_power");
+}
+
 }  // namespace
 
 StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std::string>& names,
@@ -477,6 +500,7 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
       r.fail(k, std::string(k) + " needs node.gpus.compute: concurrent");
     read_key(r, keys, k, p);
   }
+  if (r.holds("busy_power")) read_stage_power(r, keys, ctx.node.gpus.power, p);
   if (r.has("fanout")) p.fanout = parse_fanout(r.child("fanout"), ctx.curves);
   read_key(r, keys, "source", p);
   r.finish();
@@ -484,6 +508,24 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
 }
 
 /// The stages after a fan-out stage run per child; what they may not do, and the broker's name.
+void check_stage_power(const ScenarioParams& p, const ConfigNode& pipe) {
+  if (p.node.gpus.compute != GpuCompute::kConcurrent) return;
+  const auto partial = std::find_if(p.pipeline.begin(), p.pipeline.end(),
+                                    [](const StageParams& s) { return s.sm_share < 1; });
+  if (partial == p.pipeline.end()) return;
+  for (std::size_t i = 0; i < p.pipeline.size(); ++i) {
+    if (p.pipeline[i].busy_w <= 0) continue;
+    const ConfigNode* at = pipe.items[i].find("busy_power");
+    throw ConfigError(at ? at->mark : pipe.items[i].mark,
+                      "pipeline." + p.pipeline[i].name + ".busy_power",
+                      "a stage's busy_power with compute: concurrent needs every gpu stage at "
+                      "sm_share 1 (stage '" +
+                          partial->name +
+                          "' has less): the power of kernels that overlap on the SMs is not "
+                          "modelled");
+  }
+}
+
 void check_fanout(const ScenarioParams& p, const ConfigNode& pipe) {
   const std::size_t f = fanout_stage(p);
   if (f == kNoFanout) return;
@@ -563,6 +605,7 @@ Json stage_json(const StageParams& s) {
   emit_key(st, keys, "speedup", s);
   emit_key(st, keys, "sm_share", s);
   emit_key(st, keys, "process", s);
+  emit_key(st, keys, "busy_power", s);
   if (s.device == Device::kPcie) {
     emit_key(st, keys, "direction", s);
   } else if (s.device != Device::kNetwork) {

@@ -174,6 +174,7 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
   for (std::size_t i = 0; i < pipe.items.size(); ++i)
     p.pipeline.push_back(parse_stage(pipe.items[i], i, names, ctx));
   check_fanout(p, pipe);
+  check_stage_power(p, pipe);
   resolve_processes(p, r);
   if (MapReader w = r.child("workload"); w.holds("client"))
     parse_client(w.child("client"), curves, p);

@@ -94,6 +94,9 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
                         const StageContext& ctx);
 /// The stages after a fan-out stage run per child; what they may not do, and the broker's name.
 void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
+/// A stage's busy_power under `compute: concurrent` needs every gpu stage at sm_share 1: kernels
+/// that overlap on the SMs would each be charged their power beyond busy_power (docs/model.md).
+void check_stage_power(const ScenarioParams& p, const ConfigNode& pipe);
 Json stage_json(const StageParams& s);
 /// A stage's `service` (or any service time): `{curve: NAME}` or a distribution.
 ServiceParams parse_service(const ConfigNode& node, const std::string& path,

@@ -294,18 +294,26 @@ pipeline:
   CHECK(run_yaml(two, {"node.gpus.compute=concurrent"}).context_switches == 0);
 }
 
-TEST_CASE("GPU compute concurrent: its keys are refused where they cannot apply",
-          "[unit][node][config]") {
-  const std::string yaml = kPcieNode + R"(
+namespace {
+
+/// A cpu stage `c` then a gpu stage `g`, for the checks of keys that belong to gpu stages.
+const std::string kCpuThenGpu = kPcieNode + R"(
 run: {requests: 2}
 workload: {mode: closed, concurrency: 1}
 pipeline:
   - {name: c, device: cpu, service: {dist: deterministic, mean: 1ms}}
   - {name: g, device: gpu, service: {dist: deterministic, mean: 1ms}}
 )";
-  const auto key_of = [&](std::initializer_list<std::string> o) {
-    return test::config_error([&] { test::parse(yaml, o); }).key();
-  };
+
+/// The key the config error names, for kCpuThenGpu with these overrides.
+std::string key_of(std::initializer_list<std::string> o) {
+  return test::config_error([&] { test::parse(kCpuThenGpu, o); }).key();
+}
+
+}  // namespace
+
+TEST_CASE("GPU compute concurrent: its keys are refused where they cannot apply",
+          "[unit][node][config]") {
   // Only under compute: concurrent, and only on gpu stages.
   CHECK(key_of({"pipeline.g.sm_share=0.5"}) == "pipeline.g.sm_share");
   CHECK(key_of({"pipeline.g.process=dali"}) == "pipeline.g.process");
@@ -318,16 +326,18 @@ pipeline:
     CHECK(key_of({"node.gpus.compute=concurrent", bad}) == "pipeline.g.sm_share");
   // Two processes need the turn's length and the switch's cost, neither published by NVIDIA.
   // One process, whatever its name, takes no turns.
-  CHECK_NOTHROW(test::parse(yaml, {"node.gpus.compute=concurrent", "pipeline.g.process=dali"}));
+  CHECK_NOTHROW(
+      test::parse(kCpuThenGpu, {"node.gpus.compute=concurrent", "pipeline.g.process=dali"}));
   CHECK(key_of({"node.gpus.compute=concurrent", "pipeline.g.process=dali",
                 "pipeline.c.device=gpu"}) == "node.gpus.time_slice");
   CHECK(key_of({"node.gpus.compute=concurrent", "node.gpus.time_slice=2ms",
                 "pipeline.g.process=dali", "pipeline.c.device=gpu"}) == "node.gpus.context_switch");
   // Shown in the resolved config only when set.
   const std::string shown =
-      resolved_config(test::parse(yaml, {"node.gpus.compute=concurrent", "node.gpus.time_slice=2ms",
-                                         "node.gpus.context_switch=0us", "pipeline.g.sm_share=0.25",
-                                         "pipeline.g.process=dali"}))
+      resolved_config(
+          test::parse(kCpuThenGpu, {"node.gpus.compute=concurrent", "node.gpus.time_slice=2ms",
+                                    "node.gpus.context_switch=0us", "pipeline.g.sm_share=0.25",
+                                    "pipeline.g.process=dali"}))
           .dump(1);
   for (const char* k : {"\"time_slice\"", "\"context_switch\"", "\"sm_share\"", "\"process\""})
     CHECK(shown.find(k) != std::string::npos);
@@ -672,6 +682,118 @@ pipeline: [{name: work, device: cpu, service: {dist: deterministic, mean: 1ms}}]
   CHECK(s.energy[0].device == "cpu");
   CHECK(s.energy[0].joules_per_request == Approx(0.12).epsilon(1e-12));
   CHECK(s.energy_j_per_request == Approx(0.12).epsilon(1e-12));
+}
+
+TEST_CASE("CPU power grows by (busy - idle) / cores per busy core", "[unit][node]") {
+  // Four cores, two clients of 1 ms work and 1 ms think: each keeps one core busy half the time,
+  // mean busy cores 1, U = 0.25. 200 W over 4 cores is 50 W per busy core: 10 + 50 x 1 = 60 W,
+  // 60 J over the second, 2 x 500 = 1000 completions, 0.06 J per request.
+  const RunSummary s = run_yaml(R"(
+run: {duration: 1s}
+workload: {mode: closed, concurrency: 2, think_time: 1ms}
+node: {cpu: {cores: 4, idle_power: 10W, busy_power: 210W}}
+pipeline: [{name: work, device: cpu, instances: 2, service: {dist: deterministic, mean: 1ms}}]
+)");
+  CHECK(s.completed == 1000);
+  CHECK(s.resources[resource(s, "cpu")].utilization == Approx(0.25).epsilon(1e-12));
+  CHECK(s.reps[0].energy_j == Approx(60).epsilon(1e-12));
+  CHECK(s.energy_j_per_request == Approx(0.06).epsilon(1e-12));
+}
+
+namespace {
+
+/// One client, think 1 ms; on the GPU a 1 ms decode then a 2 ms infer (no payload, copies free).
+const std::string kTwoKernels = kPcieNode + R"(
+run: {duration: 1s}
+workload: {mode: closed, concurrency: 1, think_time: 1ms}
+pipeline:
+  - {name: decode, device: gpu, service: {dist: deterministic, mean: 1ms}}
+  - {name: infer, device: gpu, service: {dist: deterministic, mean: 2ms}}
+)";
+
+}  // namespace
+
+TEST_CASE("GPU energy by kernel: each stage's kernels at its own busy_power", "[unit][node]") {
+  // Cycles of 4 ms: decode [0, 1), infer [1, 3), think [3, 4) ms; 250 completions in [0, 1 s]
+  // (the last at 999 ms). A kernel counts when it completes: the decode that starts at 1 s, the
+  // window's end, is not counted (it adds no busy time either). GPU power idle 20 W, busy 450 W.
+  SECTION("without a stage's busy_power: idle + (busy - idle) x U, U = 0.75") {
+    // 20 + 430 x 0.75 = 342.5 W over 1 s; 342.5 / 250 = 1.37 J per request.
+    const RunSummary s =
+        run_yaml(kTwoKernels, {"node.gpus.idle_power=20W", "node.gpus.busy_power=450W"});
+    CHECK(s.completed == 250);
+    CHECK(s.resources[resource(s, "gpu0.compute")].utilization == Approx(0.75).epsilon(1e-12));
+    CHECK(s.reps[0].energy_j == Approx(342.5).epsilon(1e-12));
+    CHECK(s.energy_j_per_request == Approx(1.37).epsilon(1e-12));
+  }
+  SECTION("decode at 150 W: idle + the kernels' power above idle x their time") {
+    // 20 W x 1 s + 250 x 1 ms x (150 - 20) W + 250 x 2 ms x (450 - 20) W = 20 + 32.5 + 215
+    // = 267.5 J; 1.07 J per request. Utilisation is unchanged.
+    const RunSummary s =
+        run_yaml(kTwoKernels, {"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                               "pipeline.decode.busy_power=150W"});
+    CHECK(s.completed == 250);
+    CHECK(s.resources[resource(s, "gpu0.compute")].utilization == Approx(0.75).epsilon(1e-12));
+    CHECK(s.reps[0].energy_j == Approx(267.5).epsilon(1e-12));
+    REQUIRE(s.energy.size() == 1);
+    CHECK(s.energy[0].device == "gpu0");
+    CHECK(s.energy_j_per_request == Approx(1.07).epsilon(1e-12));
+  }
+  SECTION("both stages set: infer at 300 W, decode at 100 W") {
+    // 20 + 250 x 1 ms x 80 + 250 x 2 ms x 280 = 20 + 20 + 140 = 180 J; 0.72 J per request.
+    const RunSummary s = run_yaml(
+        kTwoKernels, {"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                      "pipeline.decode.busy_power=100W", "pipeline.infer.busy_power=300W"});
+    CHECK(s.reps[0].energy_j == Approx(180).epsilon(1e-12));
+    CHECK(s.energy_j_per_request == Approx(0.72).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("GPU energy by kernel under compute: shared is idle + (P - idle) x time alone",
+          "[unit][node]") {
+  // Two clients, one 2 ms kernel each, think 1 ms: both start at 0 and share the SMs, both end at
+  // 4 ms; cycles of 5 ms, 200 in [0, 1 s] (the last ends at 999 ms), 400 completions. Busy 0.8 s
+  // = 400 x 2 ms of alone-time. At 200 W: 20 W x 1 s + 400 x 2 ms x (200 - 20) W = 20 + 144 =
+  // 164 J; 0.41 J per request.
+  const RunSummary s = run_yaml(kPcieNode + R"(
+run: {duration: 1s}
+workload: {mode: closed, concurrency: 2, think_time: 1ms}
+pipeline:
+  - {name: k, device: gpu, instances: 2, service: {dist: deterministic, mean: 2ms}}
+)",
+                                {"node.gpus.compute=shared", "node.gpus.idle_power=20W",
+                                 "node.gpus.busy_power=450W", "pipeline.k.busy_power=200W"});
+  CHECK(s.completed == 400);
+  CHECK(s.resources[resource(s, "gpu0.compute")].utilization == Approx(0.8).epsilon(1e-12));
+  CHECK(s.reps[0].energy_j == Approx(164).epsilon(1e-12));
+  CHECK(s.energy_j_per_request == Approx(0.41).epsilon(1e-12));
+}
+
+TEST_CASE("a stage's busy_power is refused where it cannot apply", "[unit][node][config]") {
+  // Without the GPU's own power there is no GPU energy to split by kernel.
+  CHECK(key_of({"pipeline.g.busy_power=100W"}) == "pipeline.g.busy_power");
+  // Only gpu stages run kernels; below the idle power is not a kernel's power.
+  CHECK(key_of({"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                "pipeline.c.busy_power=100W"}) == "pipeline.c.busy_power");
+  CHECK(key_of({"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                "pipeline.g.busy_power=10W"}) == "pipeline.g.busy_power");
+  // Kernels that overlap on the SMs (sm_share < 1 anywhere) would each be charged.
+  CHECK(key_of({"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                "node.gpus.compute=concurrent", "pipeline.g.sm_share=0.5",
+                "pipeline.g.busy_power=100W"}) == "pipeline.g.busy_power");
+  CHECK_NOTHROW(
+      test::parse(kCpuThenGpu, {"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                                "node.gpus.compute=concurrent", "pipeline.g.busy_power=100W"}));
+  // Shown in the resolved config only when set.
+  const auto shown = [](std::initializer_list<std::string> o) {
+    return resolved_config(test::parse(kCpuThenGpu, o)).dump(1).find("\"busy_power\": \"100W\"");
+  };
+  CHECK(shown({"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+               "pipeline.g.busy_power=100W"}) != std::string::npos);
+  CHECK(shown({"node.gpus.idle_power=20W", "node.gpus.busy_power=450W"}) == std::string::npos);
+  // At or above the board's busy_power is allowed (a boost above TDP for a short kernel).
+  CHECK_NOTHROW(test::parse(kCpuThenGpu, {"node.gpus.idle_power=20W", "node.gpus.busy_power=450W",
+                                          "pipeline.g.busy_power=450W"}));
 }
 
 TEST_CASE("M/M/1 on a GPU stage matches theory within the 95% CI", "[unit][node]") {
