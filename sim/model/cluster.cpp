@@ -46,6 +46,11 @@ int Cluster::eligible_node(std::size_t i, int skip) const {
 int Cluster::choose() {
   const int n = nodes();
   if (n == 1) return eligible(0) ? 0 : -1;
+  if (params_.cluster.policy == BalancerPolicy::kLeastOutstanding) {
+    // Ties: the lowest index. The least loaded node is under the cap if any is.
+    const auto k = static_cast<int>(least_.min_slot());
+    return eligible(k) ? k : -1;
+  }
   const bool capped = params_.cluster.max_outstanding_per_node > 0;
   const std::size_t count = capped ? eligible_.count() : static_cast<std::size_t>(n);
   if (count == 0) return -1;
@@ -57,11 +62,8 @@ int Cluster::choose() {
       next_ = static_cast<std::uint32_t>(k + 1) % static_cast<std::uint32_t>(n);
       return k;
     }
-    case BalancerPolicy::kLeastOutstanding: {
-      // Ties: the lowest index. The least loaded node is under the cap if any is.
-      const auto k = static_cast<int>(least_.min_slot());
-      return eligible(k) ? k : -1;
-    }
+    case BalancerPolicy::kLeastOutstanding:
+      break;  // above
     case BalancerPolicy::kRandom:
     case BalancerPolicy::kPowerOfTwo: {
       // The i-th eligible node, i uniform: the same draws whatever the caps do elsewhere.
