@@ -15,6 +15,7 @@ PACKAGES=(
   python3-simpy3                                   # tests/bench: the SimPy 3 baseline
   gnuplot-nox jq                                   # examples: plots, reading the JSON results
   libeigen3-dev libturbojpeg0-dev libopencv-imgproc-dev  # calib: fitting, JPEG decode, resize
+  zlib1g-dev                                       # calib: the kernel's /proc/config.gz
   redis-server libhiredis-dev                      # calib bench broker: a real Redis, timed
   libboost-mpi-dev libopenmpi-dev openmpi-bin     # sweeps across machines (mpirun; SERVESIM_MPI)
   clang-14 libclang-rt-14-dev llvm-14             # .ci/run's fuzz stage: libFuzzer, llvm-symbolizer

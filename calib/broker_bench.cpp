@@ -120,6 +120,32 @@ double pipelined_pushes(redisContext* c, const std::string& key, const std::stri
   return thread_cpu_ns() - t0;
 }
 
+/// The kernel's softirq time per message (its push and its pop): /proc/stat counts ticks (10 ms
+/// at USER_HZ 100), too coarse for a block, so pushes and pops go on for a window of
+/// `seconds` of their own; then as the producer sends them, kRedisPipelineDepth pushes per write
+/// (the loopback's work goes by write and by byte, not by command). Two samples to `samples`.
+void softirq_samples(redisContext* c, const std::string& key, const std::string& payload,
+                     double seconds, std::vector<Sample>& samples) {
+  const double bytes = static_cast<double>(payload.size());
+  for (const int depth : {1, kRedisPipelineDepth}) {
+    long messages = 0;
+    const double softirq0 = softirq_ns();
+    for (const auto t0 = Clock::now(); seconds_since(t0) < seconds; messages += depth) {
+      if (depth == 1)
+        command(c, {"LPUSH", key, payload});
+      else
+        pipelined_pushes(c, key, payload, depth, depth);
+      for (int i = 0; i < depth; ++i) command(c, {"RPOP", key});
+    }
+    Sample k;
+    k.kernel = depth == 1 ? "redis_kernel" : "redis_kernel_pipelined";
+    k.bytes = bytes;
+    k.seconds = std::max((softirq_ns() - softirq0) * 1e-9 / static_cast<double>(messages), 1e-9);
+    k.threads = 1;
+    samples.push_back(k);
+  }
+}
+
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream f(p);
   std::ostringstream s;
@@ -244,9 +270,9 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
   const std::string key = "servesim:calib";
   for (const double bytes : payloads) {
     const std::string payload(static_cast<std::size_t>(bytes), 'x');
-    // At most 64 MiB queued at once: a block pushes its messages, then pops them.
+    // At most 64 MiB of messages per block, to bound its time.
     const int ops = std::max(16, std::min(ops_per_block, static_cast<int>((64 << 20) / bytes)));
-    std::vector<double> push_cost, pop_cost, rtt, client_push, client_pop, client_piped;
+    std::vector<double> push_cost, pop_cost, rtt, client_push, client_pop, client_piped, piped_cost;
     for (int b = 0; b <= blocks; ++b) {  // block 0 warms up, untimed
       std::vector<double> ping_s;
       double cpu = server.cpu_ns();
@@ -256,38 +282,56 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
         ping_s.push_back(seconds_since(t0));
       }
       const double ping_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
-      cpu = server.cpu_ns();
-      double mine = thread_cpu_ns();
-      for (int i = 0; i < ops; ++i) command(c.get(), {"LPUSH", key, payload});
-      const double push_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
-      const double push_client = (thread_cpu_ns() - mine) * 1e-9 / ops;
-      cpu = server.cpu_ns();
-      mine = thread_cpu_ns();
+      // Each LPUSH is followed by its RPOP, as a producer and its consumers keep a list short:
+      // a list of thousands of large messages would time the allocator's fresh pages instead.
+      // The server's CPU is read around each command (a sleeping server's is exact; a tail it
+      // runs after replying goes to the next command: the sum is exact, the split near).
+      double push_cpu = 0, pop_cpu = 0, push_client = 0, pop_client = 0;
+      const auto timed = [&](std::initializer_list<std::string_view> args, double& server_ns,
+                             double& client_ns) {
+        const double s0 = server.cpu_ns(), c0 = thread_cpu_ns();
+        Reply r = command(c.get(), args);
+        client_ns += thread_cpu_ns() - c0;
+        server_ns += server.cpu_ns() - s0;
+        return r;
+      };
       for (int i = 0; i < ops; ++i) {
-        const Reply r = command(c.get(), {"RPOP", key});
+        timed({"LPUSH", key, payload}, push_cpu, push_client);
+        const Reply r = timed({"RPOP", key}, pop_cpu, pop_client);
         if (r->type != REDIS_REPLY_STRING || r->len != payload.size())
           throw std::runtime_error("redis: RPOP returned something other than what was pushed");
       }
-      const double pop_cpu = (server.cpu_ns() - cpu) * 1e-9 / ops;
-      const double pop_client = (thread_cpu_ns() - mine) * 1e-9 / ops;
+      push_cpu *= 1e-9 / ops;
+      pop_cpu *= 1e-9 / ops;
+      push_client *= 1e-9 / ops;
+      pop_client *= 1e-9 / ops;
       // The same pushes pipelined kRedisPipelineDepth per write (the producer's usual form),
-      // then popped untimed.
-      const double piped_client =
-          pipelined_pushes(c.get(), key, payload, ops, kRedisPipelineDepth) * 1e-9 / ops;
-      for (int i = 0; i < ops; ++i) command(c.get(), {"RPOP", key});
+      // each group popped before the next: the client's and the server's CPU per push.
+      double piped_client = 0, piped_cpu = 0;
+      for (int done = 0; done < ops; done += kRedisPipelineDepth) {
+        const int group = std::min(kRedisPipelineDepth, ops - done);
+        const double s0 = server.cpu_ns();
+        piped_client += pipelined_pushes(c.get(), key, payload, group, group);
+        piped_cpu += server.cpu_ns() - s0;
+        for (int i = 0; i < group; ++i) command(c.get(), {"RPOP", key});
+      }
+      piped_client *= 1e-9 / ops;
+      piped_cpu *= 1e-9 / ops;
       if (b == 0) continue;
       push_cost.push_back(push_cpu);
       pop_cost.push_back(pop_cpu);
       client_push.push_back(push_client);
       client_pop.push_back(pop_client);
       client_piped.push_back(piped_client);
+      piped_cost.push_back(piped_cpu);
       rtt.push_back(median(ping_s) - ping_cpu);
       for (const auto& [kernel, t] : {std::pair{"redis_push", push_cpu},
                                       {"redis_pop", pop_cpu},
                                       {"redis_op", 0.5 * (push_cpu + pop_cpu)},
                                       {"redis_client_push", push_client},
                                       {"redis_client_pop", pop_client},
-                                      {"redis_client_push_pipelined", piped_client}}) {
+                                      {"redis_client_push_pipelined", piped_client},
+                                      {"redis_push_pipelined", piped_cpu}}) {
         Sample s;
         s.kernel = kernel;
         s.bytes = bytes;
@@ -301,30 +345,19 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
       r.threads = 1;
       samples.push_back(r);
     }
-    // The kernel's softirq time per message (its push and its pop): /proc/stat counts ticks
-    // (10 ms at USER_HZ 100), too coarse for a block, so pushes and pops go on for a window of
-    // kernel_seconds of their own.
-    long messages = 0;
-    const double softirq0 = softirq_ns();
-    for (const auto t0 = Clock::now(); seconds_since(t0) < kernel_seconds; ++messages) {
-      command(c.get(), {"LPUSH", key, payload});
-      command(c.get(), {"RPOP", key});
-    }
-    const double kernel = (softirq_ns() - softirq0) * 1e-9 / static_cast<double>(messages);
-    Sample k;
-    k.kernel = "redis_kernel";
-    k.bytes = bytes;
-    k.seconds = std::max(kernel, 1e-9);
-    k.threads = 1;
-    samples.push_back(k);
-    char buf[320];
+    softirq_samples(c.get(), key, payload, kernel_seconds, samples);
+    const double kernel = samples[samples.size() - 2].seconds;
+    const double kernel_piped = samples.back().seconds;
+    char buf[400];
     std::snprintf(buf, sizeof buf,
                   "  %8.0f B x %5d ops: server LPUSH %7.2f us, RPOP %7.2f us; round trip less "
-                  "server %6.2f us; client LPUSH %7.2f us (pipelined x%d %7.2f us), RPOP %7.2f "
-                  "us; softirq %6.2f us per message\n",
+                  "server %6.2f us; client LPUSH %7.2f us, RPOP %7.2f us; softirq %6.2f us per "
+                  "message; pipelined x%d: server LPUSH %7.2f us, client %7.2f us, softirq %6.2f "
+                  "us\n",
                   bytes, ops, median(push_cost) * 1e6, median(pop_cost) * 1e6, median(rtt) * 1e6,
-                  median(client_push) * 1e6, kRedisPipelineDepth, median(client_piped) * 1e6,
-                  median(client_pop) * 1e6, kernel * 1e6);
+                  median(client_push) * 1e6, median(client_pop) * 1e6, kernel * 1e6,
+                  kRedisPipelineDepth, median(piped_cost) * 1e6, median(client_piped) * 1e6,
+                  kernel_piped * 1e6);
     log << buf << std::flush;
   }
   return samples;

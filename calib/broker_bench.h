@@ -70,8 +70,10 @@ struct BrokerRun {
   /// (the rest of a PING's round trip: client library, kernel, loopback), redis_client_push and
   /// redis_client_pop (the client thread's CPU per LPUSH, per RPOP: the model's
   /// `client.produce` and `client.consume`), redis_client_push_pipelined (per LPUSH, sent
-  /// kRedisPipelineDepth per write). Per payload: redis_kernel (the machine's softirq time per
-  /// message, its push and its pop: `client.kernel`).
+  /// kRedisPipelineDepth per write) and redis_push_pipelined (the server's CPU per LPUSH so
+  /// sent: the model's `push_cost`). Per payload: redis_kernel (the machine's softirq time per
+  /// message, its push and its pop: `client.kernel`) and redis_kernel_pipelined (the same, the
+  /// pushes sent kRedisPipelineDepth per write).
   std::vector<Sample> samples;
   std::vector<BrokerScalingPoint> scaling;
   MachineInfo machine;
@@ -79,8 +81,8 @@ struct BrokerRun {
 
 /// Times `ops` LPUSH, RPOP and PING on one connection to `server`, in `blocks` blocks (after an
 /// untimed one) at each payload size, then a push and a pop after the other for
-/// `kernel_seconds` (the softirq time, in ticks): the samples of BrokerRun, a line per payload
-/// to `log`.
+/// `kernel_seconds`, and pipelined pushes and their pops for as long (the softirq time, in ticks):
+/// the samples of BrokerRun, a line per payload to `log`.
 std::vector<Sample> measure_redis_ops(const RedisServer& server,
                                       const std::vector<double>& payloads, int ops, int blocks,
                                       std::ostream& log, double kernel_seconds = 0.5);

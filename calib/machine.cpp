@@ -1,16 +1,23 @@
 #include "calib/machine.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include <Eigen/Core>
 #include <opencv2/core/utility.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "sim/config/reader.h"
@@ -154,6 +161,53 @@ std::string machine_summary(const MachineInfo& m) {
   if (!libs.empty()) s += "; " + libs;
   if (!m.date.empty()) s += "; " + m.date.substr(0, 10);
   return s;
+}
+
+ShallowIdle::ShallowIdle(bool want) {
+  if (!want) {
+    why_not_ = "--cpu-idle os";
+    return;
+  }
+  const char* device = "/dev/cpu_dma_latency";
+  fd_ = ::open(device, O_WRONLY | O_CLOEXEC);
+  const std::int32_t zero = 0;
+  if (fd_ >= 0 && ::write(fd_, &zero, sizeof zero) == static_cast<ssize_t>(sizeof zero)) return;
+  why_not_ = std::string("cannot write ") + device + ": " + std::strerror(errno);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+ShallowIdle::~ShallowIdle() {
+  if (fd_ >= 0) ::close(fd_);  // closing it ends the request
+}
+
+std::string ShallowIdle::describe() const {
+  if (held())
+    return "CPU idle: PM QoS cpu_dma_latency 0 held (idle CPUs poll, as on a loaded node, "
+           "instead of halting)";
+  return "CPU idle: as the OS chooses (" + why_not_ +
+         "): wake-ups from a halted CPU add to every measurement, not to the model";
+}
+
+SoftirqInThreadTime softirq_in_thread_time() {
+  utsname u{};
+  std::string text;
+  if (::uname(&u) == 0) {
+    std::ifstream f(std::string("/boot/config-") + u.release);
+    text.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  if (text.empty()) {
+    if (gzFile z = ::gzopen("/proc/config.gz", "rb")) {
+      char buf[1 << 14];
+      for (int n = 0; (n = ::gzread(z, buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<std::size_t>(n));
+      ::gzclose(z);
+    }
+  }
+  if (text.empty()) return SoftirqInThreadTime::kUnknown;
+  return text.find("\nCONFIG_IRQ_TIME_ACCOUNTING=y") == std::string::npos
+             ? SoftirqInThreadTime::kYes
+             : SoftirqInThreadTime::kNo;
 }
 
 }  // namespace servesim::calib

@@ -46,6 +46,33 @@ CpuClock cpu_clock();
 /// the system cannot say.
 double other_load(const CpuClock& c0, const CpuClock& c1, double wall_s);
 
+/// While it lives, the CPUs are held out of deep idle: PM QoS, 0 written to
+/// /dev/cpu_dma_latency (the cpuidle governor then polls instead of halting), as tuned's
+/// latency-performance profile does. A loaded node's cores rarely sleep, but an isolated
+/// ping-pong microbenchmark sleeps at every message, and waking a halted CPU (on a VM, a halted
+/// vCPU) costs tens of us the model does not simulate. Never throws: without the device or the
+/// right to write it, nothing is held and why_not() says so.
+class ShallowIdle {
+ public:
+  explicit ShallowIdle(bool want = true);
+  ~ShallowIdle();
+  ShallowIdle(const ShallowIdle&) = delete;
+  ShallowIdle& operator=(const ShallowIdle&) = delete;
+  bool held() const { return fd_ >= 0; }
+  /// One line for the report: what is held, or why not.
+  std::string describe() const;
+
+ private:
+  int fd_ = -1;
+  std::string why_not_;
+};
+
+/// Whether a thread's CPU time (schedstat, CLOCK_THREAD_CPUTIME_ID) includes the softirq work
+/// done on its stack, which /proc/stat also counts as softirq time: yes when the running kernel
+/// was built without CONFIG_IRQ_TIME_ACCOUNTING (from /boot/config-RELEASE or /proc/config.gz).
+enum class SoftirqInThreadTime { kYes, kNo, kUnknown };
+SoftirqInThreadTime softirq_in_thread_time();
+
 /// "Intel(R) Core(TM) i9-13900K (32 cores); libjpeg-turbo 2.1.5, OpenCV 4.6.0, ...; 2026-11-23"
 /// for a curve's source line.
 std::string machine_summary(const MachineInfo& m);

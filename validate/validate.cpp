@@ -517,12 +517,14 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   const calib::MachineInfo machine0 = calib::this_machine();
   const int cores = std::max(1, machine0.cores);
   Plan plan = make_plan(o.quick, cores, o.ingest);
+  const calib::ShallowIdle idle(o.shallow_idle);
   const std::string kernel(inference_kernel_name(o.kernel));
 
   out << "servesim validate" << (o.quick ? " --quick" : "") << ": " << machine0.cpu << ", " << cores
       << " cores; inference kernel " << kernel
       << (o.ingest == Ingest::kHttp ? "; ingest http (loopback HTTP clients and server)" : "")
-      << "\n\n1. calibration (isolated "
+      << "\n"
+      << idle.describe() << "\n\n1. calibration (isolated "
       << "microbenchmarks)\n";
   calib::BenchPlan bp;
   Calibration cal = benchmark(o, plan, cores, bp, out);

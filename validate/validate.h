@@ -47,6 +47,9 @@ struct ValidateOptions {
   /// than a quarter of the CPUs during the calibration or the measurements (CTest's
   /// SKIP_RETURN_CODE: a busy machine cannot tell a model error from its neighbours).
   int busy_status = 0;
+  /// Hold the CPUs out of deep idle for the whole run, calibration and measurements alike
+  /// (calib::ShallowIdle; docs/validation.md, "Idle states"); false: as the OS chooses.
+  bool shallow_idle = false;
 };
 
 /// One configuration, measured and predicted.

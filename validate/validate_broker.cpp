@@ -117,7 +117,7 @@ std::vector<calib::Observation> time_passes(std::size_t items, int repeats, F f,
 
 std::string scenario_yaml(const Plan& p, const Row& r, std::span<const JpegImage> images,
                           const BrokerPipelineConfig& pc, const calib::MachineInfo& m,
-                          double rtt_ns) {
+                          double rtt_ns, bool charge_kernel) {
   const auto k = std::to_string(r.fanout);
   const int s1 = r.fused ? p.fused_workers : p.stage1_workers;
   const int s2 = r.fused ? p.fused_workers : p.stage2_workers;
@@ -145,17 +145,25 @@ std::string scenario_yaml(const Plan& p, const Row& r, std::span<const JpegImage
   if (r.fused) {
     y << "        kind: fused\n        source: \"stage-1 worker runs its crops itself\"\n";
   } else {
-    y << "        kind: redis\n        op_cost: {curve: redis_op}\n        rtt: "
-      << std::llround(rtt_ns) << "ns\n        pipeline: " << k << "\n        cpu: node\n"
-      << "        client:\n          produce: {curve: "
-      << (r.fanout == 1 ? "redis_client_push" : "redis_client_push_pipelined")
-      << "}\n          consume: {curve: redis_client_pop}\n"
-      << "          kernel: {curve: redis_kernel}\n          wait_replies: yes\n"
-      << "          source: \"the client threads' CPU and the softirq time per message, calib "
-         "measure_redis_ops; the stage-1 worker waits for its k replies\"\n"
-      << "        source: \"op_cost: server CPU per LPUSH/RPOP and rtt: PING less server, "
-         "calib measure_redis_ops; pipeline: the k LPUSHes go in one write; cpu: node, the "
-         "redis-server runs on this machine's cores\"\n";
+    // A lone push is read alone; the k pushes of a fan-out go in one write (calib's pipelined
+    // curves, measured at depth kRedisPipelineDepth).
+    const std::string piped = r.fanout == 1 ? "" : "_pipelined";
+    y << "        kind: redis\n        op_cost: {curve: redis_pop}\n"
+      << "        push_cost: {curve: redis_push" << piped
+      << "}\n        rtt: " << std::llround(rtt_ns) << "ns\n        pipeline: " << k
+      << "\n        cpu: node\n"
+      << "        client:\n          produce: {curve: redis_client_push" << piped << "}\n"
+      << "          consume: {curve: redis_client_pop}\n"
+      << (charge_kernel ? "          kernel: {curve: redis_kernel" + piped + "}\n" : "")
+      << "          wait_replies: yes\n"
+      << "          source: \"the client threads' CPU"
+      << (charge_kernel ? " and the softirq time per message" : "")
+      << ", calib measure_redis_ops; the stage-1 worker waits for its k replies"
+      << (charge_kernel ? "" : "; no kernel: this kernel counts softirq work in the threads' CPU")
+      << "\"\n"
+      << "        source: \"op_cost, push_cost: server CPU per RPOP and per LPUSH and rtt: PING "
+         "less server, calib measure_redis_ops; pipeline: the k LPUSHes go in one write; cpu: "
+         "node, the redis-server runs on this machine's cores\"\n";
   }
   y << "  - name: identify\n    device: cpu\n    instances: " << s2 << "\n"
     << "    service: {curve: stage2}\n"
@@ -306,6 +314,32 @@ double compare(const std::vector<Row>& rows, std::ostream& out) {
 
 }  // namespace
 
+/// The server's CPU per operation, and the DNN processes' side of each message (the client
+/// threads' CPU, the kernel's softirq time), fitted from calib's samples: docs/model.md, "`redis`".
+void fit_redis_curves(const std::vector<calib::Sample>& redis_samples, const std::string& version,
+                      const std::string& machine, std::vector<calib::NamedCurve>& curves) {
+  const std::pair<const char*, std::string> redis_curves[] = {
+      {"redis_pop", "redis-server " + version + " CPU time per RPOP (/proc/PID/schedstat)"},
+      {"redis_push", "redis-server " + version + " CPU time per LPUSH"},
+      {"redis_push_pipelined", "redis-server " + version + " CPU time per LPUSH, sent " +
+                                   std::to_string(calib::kRedisPipelineDepth) + " per write"},
+      {"redis_client_push", "the client thread's CPU per LPUSH (CLOCK_THREAD_CPUTIME_ID)"},
+      {"redis_client_push_pipelined", "the client thread's CPU per LPUSH, sent " +
+                                          std::to_string(calib::kRedisPipelineDepth) +
+                                          " per write"},
+      {"redis_client_pop", "the client thread's CPU per RPOP (CLOCK_THREAD_CPUTIME_ID)"},
+      {"redis_kernel", "the machine's softirq time per message, its push and its pop (/proc/stat)"},
+      {"redis_kernel_pipelined",
+       "the same, the pushes sent " + std::to_string(calib::kRedisPipelineDepth) + " per write"}};
+  for (const auto& [name, what] : redis_curves) {
+    std::vector<calib::Observation> obs;
+    for (const auto& s : redis_samples)
+      if (s.kernel == name) obs.push_back({{1, 0, s.bytes}, s.seconds * 1e9});
+    curves.push_back(
+        fitted(name, obs, what, machine, !std::string_view(name).starts_with("redis_kernel")));
+  }
+}
+
 int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   if (!calib::RedisServer::available()) {
     out << "servesim validate --broker: no redis-server on PATH (Debian: apt-get install "
@@ -318,6 +352,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   const calib::MachineInfo machine_info = calib::this_machine();
   const int cores = std::max(1, machine_info.cores);
   const Plan plan = make_plan(o.quick, cores);
+  const calib::ShallowIdle idle(o.shallow_idle);
   const std::vector<calib::ImageSize> sizes{{500, 375}};
   const std::vector<int> qualities{75, 85, 95};
   const std::vector<JpegImage> images = calib::make_corpus(sizes, qualities, 1);
@@ -329,7 +364,8 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
 
   // 1. Calibration, every piece alone: stage 1 at each fan-out, stage 2, Redis's op cost and rtt.
   out << "servesim validate --broker" << (o.quick ? " --quick" : "") << ": " << machine_info.cpu
-      << ", " << cores << " cores\n\n1. calibration (isolated microbenchmarks)\n";
+      << ", " << cores << " cores\n"
+      << idle.describe() << "\n\n1. calibration (isolated microbenchmarks)\n";
   calib::opencv_single_thread();
   const CpuClock cal0 = cpu_clock();
   const auto cal_t0 = Clock::now();
@@ -345,25 +381,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   std::vector<double> rtts;
   for (const auto& s : redis_samples)
     if (s.kernel == "redis_rtt") rtts.push_back(s.seconds * 1e9);
-  // The server's CPU per operation, and the DNN processes' side of each message (the client
-  // threads' CPU, the kernel's softirq time): docs/model.md, "`redis`".
-  const std::pair<const char*, std::string> redis_curves[] = {
-      {"redis_op",
-       "redis-server " + server.version() + " CPU time per LPUSH and RPOP (/proc/PID/schedstat)"},
-      {"redis_client_push", "the client thread's CPU per LPUSH (CLOCK_THREAD_CPUTIME_ID)"},
-      {"redis_client_push_pipelined", "the client thread's CPU per LPUSH, sent " +
-                                          std::to_string(calib::kRedisPipelineDepth) +
-                                          " per write"},
-      {"redis_client_pop", "the client thread's CPU per RPOP (CLOCK_THREAD_CPUTIME_ID)"},
-      {"redis_kernel",
-       "the machine's softirq time per message, its push and its pop "
-       "(/proc/stat)"}};
-  for (const auto& [name, what] : redis_curves) {
-    std::vector<calib::Observation> obs;
-    for (const auto& s : redis_samples)
-      if (s.kernel == name) obs.push_back({{1, 0, s.bytes}, s.seconds * 1e9});
-    curves.push_back(fitted(name, obs, what, machine, std::string_view(name) != "redis_kernel"));
-  }
+  fit_redis_curves(redis_samples, server.version(), machine, curves);
   std::sort(rtts.begin(), rtts.end());
   const double rtt_ns = rtts[rtts.size() / 2];
   const CpuClock cal1 = cpu_clock();
@@ -381,6 +399,13 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
                 "cores\n",
                 rtt_ns * 1e-3, calib_other, cores);
   out << line;
+  // The softirq time is charged apart only where a thread's CPU time leaves it out.
+  const bool charge_kernel = calib::softirq_in_thread_time() != calib::SoftirqInThreadTime::kYes;
+  out << (charge_kernel ? "  the kernel's softirq time is charged apart (redis_kernel*)\n"
+                        : "  the kernel's softirq time is not charged apart: this kernel "
+                          "(no CONFIG_IRQ_TIME_ACCOUNTING) counts the softirq work done on a "
+                          "thread's stack in that thread's CPU time, which the client and server "
+                          "curves measure\n");
   write_file(
       dir / "validate-broker-curves.yaml",
       calib::curves_yaml(
@@ -401,7 +426,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   for (auto& r : rows) {
     const fs::path file =
         dir / ("validate-broker-k" + std::to_string(r.fanout) + "-" + variant(r) + ".yaml");
-    write_file(file, scenario_yaml(plan, r, images, base, machine_info, rtt_ns));
+    write_file(file, scenario_yaml(plan, r, images, base, machine_info, rtt_ns, charge_kernel));
     simulate(r, file);
   }
 

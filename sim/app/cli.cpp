@@ -273,12 +273,14 @@ struct ValidateArgs {
   validate::ValidateOptions o;
   std::string model = "conv3x3";
   std::string ingest = "direct";
+  std::string cpu_idle = "os";
 };
 
 int cmd_validate(ValidateArgs a, std::ostream& out) {
   a.o.kernel = a.model == "vit_tiny" ? validate::InferenceKernel::kVitTinyBlock
                                      : validate::InferenceKernel::kConv3x3;
   a.o.ingest = a.ingest == "http" ? validate::Ingest::kHttp : validate::Ingest::kDirect;
+  a.o.shallow_idle = a.cpu_idle == "poll";
   if (a.o.broker && a.o.ingest != validate::Ingest::kDirect)
     throw UsageError("validate: --ingest http is for the in-process pipeline; --broker has none");
   return a.o.broker ? validate::run_validate_broker(a.o, out) : validate::run_validate(a.o, out);
@@ -467,6 +469,11 @@ void validate_options(CLI::App& cmd, ValidateArgs& v) {
                  "Exit 1 when the median throughput error exceeds this fraction (default "
                  "0.3, a gross error; 0: report only)")
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--cpu-idle", v.cpu_idle,
+                 "os (default: idle CPUs sleep as the OS chooses) or poll (for the whole run, "
+                 "calibration and measurements, idle CPUs poll as a loaded node's do; PM QoS "
+                 "via /dev/cpu_dma_latency, root only)")
+      ->check(CLI::IsMember({"poll", "os"}));
   cmd.add_option("--busy-status", v.o.busy_status,
                  "Exit with this status (not judging accuracy) when other processes used "
                  "over a quarter of the CPUs (for CTest's SKIP_RETURN_CODE)");

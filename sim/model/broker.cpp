@@ -93,7 +93,7 @@ void RedisBroker::on_event(std::uint32_t kind, std::uint64_t arg) {
   // A pipelined group of pushes reaches the server: each is an operation on its one worker.
   RequestId c = id;
   for (int k = 0; k < p_.pipeline && c != kNoRequest; ++k) {
-    const Time t = cost(p_.op_cost, c);
+    const Time t = cost(p_.has_push_cost ? p_.push_cost : p_.op_cost, c);
     on_.requests[c].broker_work += t;
     server_.submit(t, *this, token(c, kPush));
     if (p_.client.has_kernel) on_.cpu.submit(cost(p_.client.kernel, c), *this, token(c, kKernel));

@@ -1,6 +1,7 @@
 #pragma once
 /// Typed, validated parameters of a scenario: what config/ produces and model/ consumes.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -219,9 +220,13 @@ struct BrokerClientParams {
 /// Redis as a list queue (LPUSH by the producer, BRPOP by the consumers): one single-threaded
 /// server that runs every operation in FIFO order.
 struct RedisParams {
-  CostParams op_cost;  // each push and each pop on the server
-  Time rtt = 0;        // one network round trip between a client and the server
-  int pipeline = 1;    // pushes per round trip (the producer's pipeline depth)
+  CostParams op_cost;  // each pop on the server, and each push unless push_cost is given
+  /// Each push on the server when given (`push_cost`): a push read with the others of its
+  /// pipelined group costs the server less than one read alone.
+  CostParams push_cost;
+  bool has_push_cost = false;
+  Time rtt = 0;      // one network round trip between a client and the server
+  int pipeline = 1;  // pushes per round trip (the producer's pipeline depth)
   /// Where the server's work runs: a core of its own (false), or the node's CPU pool (true:
   /// `cpu: node`, a redis-server on the same host), where it shares the cores with the stages.
   bool on_node_cpu = false;
@@ -302,6 +307,13 @@ struct ScenarioParams {
 /// Calls f(name, curve) for every use of a named curve in `p` (a stage's service and CPU part,
 /// the client's cost, a broker's costs), in that order; a curve used twice is met twice. `P` is
 /// ScenarioParams, const or not, so that a caller may rewrite the curves in place.
+/// Every cost of a broker that may name a curve (BrokerParams, const or not).
+template <class B>
+auto broker_costs(B& b) {
+  return std::array{&b.redis.op_cost,        &b.redis.push_cost,     &b.redis.client.produce,
+                    &b.redis.client.consume, &b.redis.client.kernel, &b.kafka.request_cost};
+}
+
 template <class P, class F>
 void for_each_named_curve(P& p, F&& f) {
   const auto service = [&](auto& sv) {
@@ -311,7 +323,7 @@ void for_each_named_curve(P& p, F&& f) {
     service(s.service);
     if (s.cpu_service) service(*s.cpu_service);
     if (!s.fanout) continue;
-    for (auto* c : {&s.fanout->broker.redis.op_cost, &s.fanout->broker.kafka.request_cost})
+    for (auto* c : broker_costs(s.fanout->broker))
       if (!c->curve_name.empty()) f(std::as_const(c->curve_name), c->curve);
   }
   if (p.workload.client) service(p.workload.client->cost);

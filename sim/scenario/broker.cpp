@@ -168,6 +168,13 @@ const Table<RedisParams>& redis_keys() {
            .doc_type = "`{a: DURATION, b: DURATION}` (a + b x bytes; b per byte, fractions of a "
                        "ns allowed) or `{curve: NAME}` (a curve of `bytes`)",
            .doc_default = op_cost_default},
+          {.key = "push_cost",
+           .type = custom_type(),
+           .help = "server time of each push instead of `op_cost`, e.g. measured with the "
+                   "producer's pipelining (a pipelined group is read at once, so each push costs "
+                   "less than one sent alone)",
+           .doc_type = "as `op_cost`",
+           .doc_default = "`op_cost`"},
           {.key = "rtt",
            .type = duration_type(true),
            .at = &RedisParams::rtt,
@@ -461,6 +468,9 @@ BrokerParams parse_broker(MapReader r, const CurveSet& curves) {
       read_keys(r, redis_keys(), b.redis, [&](std::string_view key) {
         if (key == "op_cost" && r.has("op_cost")) {
           b.redis.op_cost = parse_cost(r.child("op_cost"), curves);
+        } else if (key == "push_cost" && r.has("push_cost")) {
+          b.redis.push_cost = parse_cost(r.child("push_cost"), curves);
+          b.redis.has_push_cost = true;
         } else if (key == "client" && r.has("client")) {
           parse_redis_client(r.child("client"), curves, b.redis.client);
         }
@@ -526,8 +536,9 @@ Json broker_json(const BrokerParams& b) {
   emit_keys(j, broker_keys(), b);
   if (b.kind == BrokerKind::kRedis) {
     emit_keys(j, redis_keys(), b.redis, [&](std::string_view key) {
-      if (key == "op_cost") {
-        j["op_cost"] = cost_json(b.redis.op_cost);
+      if (key == "op_cost" || key == "push_cost") {
+        if (key == "op_cost" || b.redis.has_push_cost)
+          j[std::string(key)] = cost_json(key == "op_cost" ? b.redis.op_cost : b.redis.push_cost);
         return;
       }
       const BrokerClientParams& c = b.redis.client;

@@ -228,7 +228,7 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
       if (sv && sv->curve) j["curves"][sv->curve_name] = curve_json(*sv->curve);
     if (!s.fanout) continue;
     const BrokerParams& b = s.fanout->broker;
-    for (const CostParams* c : {&b.redis.op_cost, &b.kafka.request_cost})
+    for (const CostParams* c : broker_costs(b))
       if (!c->curve_name.empty()) j["curves"][c->curve_name] = curve_json(c->curve);
   }
   return j;

@@ -107,10 +107,12 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()) == 1);
   const auto samples = read_samples(dir.path() / "samples.csv");
   std::vector<double> small, large, client_small, client_large;
-  int rtt = 0, kernel = 0;
+  int rtt = 0, kernel = 0, kernel_piped = 0, push_piped = 0;
   for (const Sample& s : samples) {
     if (s.kernel == "redis_rtt") ++rtt;
     if (s.kernel == "redis_kernel") ++kernel;
+    if (s.kernel == "redis_kernel_pipelined") ++kernel_piped;
+    if (s.kernel == "redis_push_pipelined") ++push_piped;
     if (s.kernel == "redis_client_push") {
       CHECK(s.seconds > 0);
       (s.bytes == 64 ? client_small : client_large).push_back(s.seconds);
@@ -125,6 +127,8 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(large.size() == 3);
   CHECK(rtt == 12);
   CHECK(kernel == 4);  // one per payload, over its blocks
+  CHECK(kernel_piped == 4);
+  CHECK(push_piped == 12);
   CHECK(client_small.size() == 3);
   CHECK(client_large.size() == 9);
   // Copying 256 KiB in and out of the server costs more than 64 B, however busy the machine.
@@ -140,8 +144,8 @@ TEST_CASE("calib bench broker --quick measures redis by payload size and the sam
   CHECK(set.count("redis_push") == 1);
   CHECK(set.count("redis_pop") == 1);
   CHECK(set.count("redis_rtt") == 1);
-  for (const char* k :
-       {"redis_client_push", "redis_client_pop", "redis_client_push_pipelined", "redis_kernel"})
+  for (const char* k : {"redis_client_push", "redis_client_pop", "redis_client_push_pipelined",
+                        "redis_kernel", "redis_push_pipelined", "redis_kernel_pipelined"})
     CHECK(set.count(k) == 1);
   CHECK_THAT(set.at("redis_op").source, Contains("servesim calib bench broker --quick on "));
   CHECK_THAT(set.at("redis_op").source, Contains("redis-server 7"));
@@ -214,9 +218,9 @@ TEST_CASE(
     });
     std::ostream log(&buf);
     const BrokerRun run = run_broker_bench(tiny_plan(), log);
-    // One block: push, pop, op, rtt and the client's push, pop and pipelined push; and the
-    // payload's kernel time.
-    CHECK(run.samples.size() == 8);
+    // One block: push, pop, op, rtt, the client's push, pop and pipelined push, and the server's
+    // pipelined push; and the payload's kernel time, alone and pipelined.
+    CHECK(run.samples.size() == 10);
   }
   REQUIRE(seen.names.size() == 1);
   INFO(seen.names[0]);

@@ -116,6 +116,25 @@ TEST_CASE("redis: a lone message takes rtt + 2 (a + b x bytes); a pipeline sends
     CHECK(total(piped.spans[1][i]) == std::vector<Time>{124'000, 130'000, 136'000}[i % 3]);
 }
 
+TEST_CASE("redis push_cost: each push costs push_cost, each pop op_cost", "[unit][fanout]") {
+  // push_cost 2 us, op_cost 5 us + 1000 B x 1 ns = 6 us. Lone: 100 us + 2 + 6 = 108 us.
+  const std::string push = "pipeline.detect.fanout.broker.push_cost={a: 2us, b: 0ns}";
+  const Recorder lone = record(parse(kOneClient, {"pipeline.detect.fanout.count=1", push}));
+  REQUIRE(lone.spans.size() == 3);
+  REQUIRE(!lone.spans[1].empty());
+  for (const StageSpan& s : lone.spans[1]) {
+    CHECK(total(s) == 108'000);
+    CHECK(s.compute == 8'000);
+  }
+  // Pipeline 3: the pushes reach the server at t0 + 50 us and run 50-52, 52-54, 54-56; the pops
+  // queue behind them, 56-62, 62-68, 68-74; delivered 50 us later: 112, 118, 124 us.
+  const Recorder piped =
+      record(parse(kOneClient, {"pipeline.detect.fanout.broker.pipeline=3", push}));
+  REQUIRE(piped.spans[1].size() >= 9);
+  for (std::size_t i = 0; i < 9; ++i)
+    CHECK(total(piped.spans[1][i]) == std::vector<Time>{112'000, 118'000, 124'000}[i % 3]);
+}
+
 TEST_CASE("redis with cpu: node runs its operations on the node's cores, shared with the stages",
           "[unit][fanout]") {
   // One core. Times from the end of detection (t0 = 10 ms), in us. Each op is 6 us of work.
