@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -175,6 +177,33 @@ TEST_CASE("every catalog node with GPUs runs every catalog model it has a curve 
       }
   }
   CHECK(runs >= 6 * 3 * 2);  // i9 + RTX 4090, 8x A100, 8x H100, L4, A100 PCIe, H100 PCIe
+}
+
+TEST_CASE("the guide's catalog commands run (briefly) as written", "[unit]") {
+  std::ifstream in(std::filesystem::path(SERVESIM_SOURCE_DIR) / "docs/guide.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string guide = text.str();
+  const std::size_t at = guide.find("### Another node from the catalog");
+  REQUIRE(at != std::string::npos);
+  const std::size_t from = guide.find("```sh\n", at) + 6;
+  const std::size_t to = guide.find("```", from);
+  std::istringstream block(guide.substr(from, to - from));
+  int commands = 0;
+  for (std::string line; std::getline(block, line);) {
+    std::istringstream words(line.substr(0, line.find('#')));
+    std::vector<std::string> args;
+    for (std::string w; words >> w;) args.push_back(w);
+    REQUIRE(args.size() >= 2);
+    REQUIRE(args.front() == "servesim");
+    args.erase(args.begin());
+    if (args.front() == "run") args = brief(args);
+    INFO(line);
+    const CliResult r = cli(args);
+    CHECK(r.code == 0);
+    ++commands;
+  }
+  CHECK(commands == 4);
 }
 
 }  // namespace
