@@ -17,6 +17,7 @@
 
 #include "calib/calib_cli.h"
 #include "sim/app/amdahl.h"
+#include "sim/app/catalog.h"
 #include "sim/app/compare.h"
 #include "sim/app/html_report.h"
 #include "sim/app/plan.h"
@@ -47,7 +48,16 @@ struct RunOptions {
   int jobs = 0;
   int uncertainty = 0;  // draws of the curves' bands; 0: none
   bool quiet = false;
+  CatalogChoice catalog;  // --hardware, --model, ...: a scenario composed from the catalog
 };
+
+/// The scenario `run` simulates: FILE, the built-in default, or one composed from the catalog.
+LoadedScenario scenario_of(const RunOptions& o) {
+  if (o.catalog.hardware.empty()) return load_scenario(o.file, o.sets);
+  if (!o.file.empty())
+    throw UsageError("run: give a scenario FILE or --hardware/--model, not both");
+  return compose_scenario(o.catalog, o.sets);
+}
 
 /// --trace-window as simulated nanoseconds: at least 1 ns (a shorter one rounds to an empty
 /// trace), and the window's end, warm-up + window, within the int64 nanosecond clock.
@@ -97,8 +107,8 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
   bool piped = false;
   for (const auto& x : outputs) piped = piped || is_stdout_path(x.path);
   std::ostream& out = piped ? err : standard_out;
-  const LoadedScenario sc = load_scenario(o.file, o.sets);
-  if (o.file.empty() && !o.quiet)
+  const LoadedScenario sc = scenario_of(o);
+  if (o.file.empty() && o.catalog.hardware.empty() && !o.quiet)
     out << "No scenario file given: running the built-in default, the paper's node (ViT-base on "
            "an RTX 4090, medium images, GPU preprocessing; `servesim run FILE` runs yours).\n";
   const int jobs =
@@ -329,6 +339,27 @@ void run_options(CLI::App& run, RunOptions& ro) {
                  "report p5/p50/p95 over the draws (default 0: none)")
       ->check(CLI::Range(0, 100000));
   run.add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
+  CLI::Option* hardware =
+      run.add_option("--hardware", ro.catalog.hardware,
+                     "Compose the scenario from the catalog: this node (servesim list hardware)");
+  CLI::Option* model =
+      run.add_option("--model", ro.catalog.model, "... serving this model (servesim list models)");
+  hardware->needs(model);
+  model->needs(hardware);
+  run.add_option("--images", ro.catalog.images,
+                 "... on these images: small, medium (default), large")
+      ->needs(hardware);
+  run.add_option("--preprocess", ro.catalog.preprocess,
+                 "... decoding and resizing on the gpu (default, DALI) or the cpu")
+      ->needs(hardware);
+}
+
+struct ListArgs {
+  std::string kind;
+};
+
+void list_options(CLI::App& list, ListArgs& l) {
+  list.add_option("part", l.kind, "hardware, hosts, models, curves or scenarios")->required();
 }
 
 void sweep_options(CLI::App& sweep, SweepArgs& sw) {
@@ -491,6 +522,14 @@ std::vector<Verb> servesim_verbs() {
       verb<RunOptions>(
           "run", "Simulate a scenario and print a summary", run_options,
           [](RunOptions& o, std::ostream& out, std::ostream& err) { return cmd_run(o, out, err); }),
+      verb<ListArgs>(
+          "list",
+          "The catalog: hardware, hosts, models, curves or scenarios, and where each comes from",
+          list_options,
+          [](ListArgs& a, std::ostream& out, std::ostream&) {
+            out << catalog_list(a.kind);
+            return kExitOk;
+          }),
       verb<SweepArgs>(
           "sweep",
           "Run a scenario at every point of a grid (in parallel), writing CSV + JSON lines",

@@ -108,9 +108,7 @@ class Planner {
         if (!on_host(st.device) && (o.stage.empty() || st.name == o.stage)) stage_name_ = st.name;
     }
     default_cores_ = p.node.cpu.cores;
-    for (const auto& st : p.pipeline)
-      if (st.side == StageSide::kServer && st.device == Device::kCpu && st.name != stage_name_)
-        cpu_workers_.emplace_back(st.name, st.instances);
+    cpu_workers_ = cpu_workers(p, stage_name_);
   }
 
   /// The GPU counts to try against what the scenario has, in its terms: plan would otherwise
@@ -199,11 +197,6 @@ class Planner {
     return o_.delays.empty() ? std::vector<std::string>{default_delay_} : o_.delays;
   }
 
-  int scaled_workers(int instances, int cores) const {
-    return std::max(
-        1, static_cast<int>(std::lround(static_cast<double>(instances) * cores / default_cores_)));
-  }
-
   double cost(const PlanCandidate& c, int nodes) const {
     return nodes * (o_.cost_node + c.gpus * o_.cost_gpu + c.cores * o_.cost_cpu_core);
   }
@@ -234,10 +227,10 @@ class Planner {
     apply_override(root, "cluster={nodes: 1}", ++n);
     if (!o_.fixed_workers && c.cores != default_cores_)
       for (const auto& [name, instances] : cpu_workers_)
-        apply_override(
-            root,
-            "pipeline." + name + ".instances=" + std::to_string(scaled_workers(instances, c.cores)),
-            ++n);
+        apply_override(root,
+                       "pipeline." + name + ".instances=" +
+                           std::to_string(scaled_workers(instances, c.cores, default_cores_)),
+                       ++n);
     if (!stage_name_.empty() && c.instances > 0)
       apply_override(root, "pipeline." + stage_name_ + ".instances=" + std::to_string(c.instances),
                      ++n);
@@ -387,6 +380,20 @@ void parse_plan_targets(const std::string& rate, const std::string& slo,
     else
       bad_option("--cost", "unknown item '" + k + "' (gpu, cpu_core, node)");
   }
+}
+
+int scaled_workers(int instances, int cores, int reference_cores) {
+  return std::max(
+      1, static_cast<int>(std::lround(static_cast<double>(instances) * cores / reference_cores)));
+}
+
+std::vector<std::pair<std::string, int>> cpu_workers(const ScenarioParams& p,
+                                                     const std::string& except) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& st : p.pipeline)
+    if (st.side == StageSide::kServer && st.device == Device::kCpu && st.name != except)
+      out.emplace_back(st.name, st.instances);
+  return out;
 }
 
 PlanResult run_plan(const PlanOptions& o) {

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "sim/model/params.h"
 
 namespace servesim {
 
@@ -67,6 +70,17 @@ struct PlanResult {
 /// a ConfigError at its option.
 void parse_plan_targets(const std::string& rate, const std::string& slo,
                         const std::vector<std::string>& costs, PlanOptions& o);
+
+/// The rule that sizes a CPU stage's worker pool (its instances, its threads) to a node's cores,
+/// as a deployment sizes its pools to the cores it has: max(1, round(instances x cores /
+/// reference_cores)), where `instances` were chosen for a node of `reference_cores`. plan applies
+/// it when --cores differs from the scenario's, the catalog (catalog.h) when it puts a pipeline on
+/// another node.
+int scaled_workers(int instances, int cores, int reference_cores);
+/// The stages the rule applies to: the server's CPU stages, but `except` (plan's tuned stage),
+/// with their instances as `p` has them.
+std::vector<std::pair<std::string, int>> cpu_workers(const ScenarioParams& p,
+                                                     const std::string& except);
 
 /// Searches the space of `o`. An option no search can use (a rate or SLO <= 0, --max-nodes < 1,
 /// a GPU count < 0, an unknown --stage, ...) is a ConfigError at the option, and what the
