@@ -333,13 +333,16 @@ class Sweep final : public SweepHub {
       differ.push_back("another --uncertainty (then: " + field("uncertainty").dump() +
                        "; now: " + ours.value("uncertainty", nlohmann::ordered_json()).dump() +
                        "; null: none)");
+    if (field("verbose_csv") != ours.value("verbose_csv", nlohmann::ordered_json()))
+      differ.push_back(std::string("another CSV layout (then: ") +
+                       (field("verbose_csv").is_null() ? "plain" : "--verbose-csv") + ")");
     if (differ.empty()) return;
     std::string what;
     for (std::size_t k = 0; k < differ.size(); ++k) what += (k ? " and " : "") + differ[k];
     throw ConfigError(at, "",
                       "this journal was made with " + what +
-                          ": resume with the same scenario, --set and --grid, or choose another "
-                          "--out");
+                          ": resume with the same scenario, --set, --grid and options, or choose "
+                          "another --out");
   }
 
   /// A result line read back (from the journal, or from another rank) and its parsed JSON.

@@ -232,6 +232,27 @@ TEST_CASE("a resume refuses a journal without the header that says what made it"
   CHECK_THAT(err, Contains("no header"));
 }
 
+TEST_CASE("a resume refuses a journal of the other CSV layout, or of format 1", "[unit][sweep]") {
+  TempDir dir;
+  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto out = dir.path() / "r.csv";
+  REQUIRE(cli(sweep_args(scenario, out, "2")) == kExitOk);
+  auto args = sweep_args(scenario, out, "2");
+  args.insert(args.end(), {"--resume", "--verbose-csv"});
+  std::string err;
+  CHECK(cli(args, &err) == kExitUsage);
+  CHECK_THAT(err, Contains("another CSV layout (then: plain)"));
+  // Format 1 journals hold rows in the layout before perf_analyzer's: not resumed.
+  std::string journal = slurp(jsonl_path(out));
+  const auto at = journal.find("\"format\":2");
+  REQUIRE(at != std::string::npos);
+  journal.replace(at, 10, "\"format\":1");
+  dir.write("r.jsonl", journal);
+  args.pop_back();
+  CHECK(cli(args, &err) == kExitUsage);
+  CHECK_THAT(err, Contains("no header of this servesim's format"));
+}
+
 TEST_CASE("a grid over the point limit is refused at the option that passes it, with its count",
           "[unit][sweep]") {
   TempDir dir;
