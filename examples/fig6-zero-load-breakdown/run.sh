@@ -27,6 +27,11 @@ scenario() {  # preprocessing images
 infer_compute_us() {
   awk '/"name": "infer"/ {s = 1} s && /"compute_infer_ms":/ {gsub(/[ ,]/, "", $2); print $2 * 1000; exit}' "$1"
 }
+# The mean latency in us from the JSON (6 significant digits): the CSV's Avg latency is whole us,
+# as perf_analyzer writes it, too coarse for the shares below.
+mean_latency_us() {
+  awk '/"latency_ms":/ {s = 1} s && /"mean":/ {gsub(/[ ,]/, "", $2); print $2 * 1000; exit}' "$1"
+}
 
 n=0
 for images in small medium large; do
@@ -36,11 +41,12 @@ for images in small medium large; do
     (cd "$root" && "$SERVESIM" run "$scen" --set "workload.images=$images" "${RUN[@]}" \
         --csv "$tmp/$n.csv" --json "$tmp/$n.json" -q)
     inf="$(infer_compute_us "$tmp/$n.json")"
+    lat="$(mean_latency_us "$tmp/$n.json")"
     # Point file: swept keys, then servesim's CSV row, then the breakdown derived from it (us).
-    awk -F, -v OFS=, -v prep="$prep" -v scen="$scen" -v images="$images" -v inf="$inf" '
+    awk -F, -v OFS=, -v prep="$prep" -v scen="$scen" -v images="$images" -v inf="$inf" -v lat="$lat" '
       NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i
                 print "preprocessing,scenario,workload.images,workload.concurrency", $0,
-                      "preprocess_us,inference_us,frontend_us,other_us,preprocess_share,inference_share,other_share"
+                      "latency_us,preprocess_us,inference_us,frontend_us,other_us,preprocess_share,inference_share,other_share"
                 next }
       { pre = 0
         split("huffman decode resize", st, " ")
@@ -48,11 +54,10 @@ for images in small medium large; do
           if ((st[k] " Queue") in h)   pre += $(h[st[k] " Queue"])
           if ((st[k] " Service") in h) pre += $(h[st[k] " Service"])
         }
-        lat = $(h["Avg latency"])
         fe = $(h["frontend Queue"]) + $(h["frontend Service"])
         other = lat - pre - inf
-        printf "%s,%s,%s,1,%s,%.2f,%.2f,%.2f,%.2f,%.4f,%.4f,%.4f\n", prep, scen, images, $0,
-               pre, inf, fe, other, pre / lat, inf / lat, other / lat }' "$tmp/$n.csv" > "$tmp/point$n.csv"
+        printf "%s,%s,%s,1,%s,%.2f,%.2f,%.2f,%.2f,%.2f,%.4f,%.4f,%.4f\n", prep, scen, images, $0,
+               lat, pre, inf, fe, other, pre / lat, inf / lat, other / lat }' "$tmp/$n.csv" > "$tmp/point$n.csv"
   done
 done
 

@@ -46,7 +46,8 @@ struct RunOptions {
   std::string json_path, csv_path, trace_path;
   std::string trace_window = "100ms";
   int jobs = 0;
-  int uncertainty = 0;  // draws of the curves' bands; 0: none
+  int uncertainty = 0;       // draws of the curves' bands; 0: none
+  bool verbose_csv = false;  // perf_analyzer's --verbose-csv layout
   bool quiet = false;
   CatalogChoice catalog;  // --hardware, --model, ...: a scenario composed from the catalog
 };
@@ -135,7 +136,10 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
           << " events; open it in ui.perfetto.dev or chrome://tracing)\n";
   }
   if (!o.csv_path.empty()) {
-    write_output(o.csv_path, summary_csv(s, sc.params.workload, u ? &*u : nullptr), standard_out);
+    write_output(o.csv_path,
+                 summary_csv(s, sc.params.workload, u ? &*u : nullptr,
+                             o.verbose_csv ? CsvLayout::kVerbose : CsvLayout::kPlain),
+                 standard_out);
     if (wrote(o.csv_path)) out << "  wrote " << o.csv_path << "\n";
   }
   return kExitOk;
@@ -146,7 +150,7 @@ struct SweepArgs {
   std::vector<std::string> sets, grids;
   int jobs = 0;
   int uncertainty = 0;
-  bool resume = false, quiet = false;
+  bool resume = false, quiet = false, verbose_csv = false;
 };
 
 int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
@@ -166,6 +170,7 @@ int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
       a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.resume = a.resume;
   o.uncertainty = a.uncertainty;
+  o.verbose_csv = a.verbose_csv;
   o.progress = !a.quiet;
   const std::size_t simulated = run_sweep(o, err);
   if (!a.quiet)
@@ -331,6 +336,10 @@ void run_options(CLI::App& run, RunOptions& ro) {
   run.add_option("--csv", ro.csv_path,
                  "Write the results as CSV in perf_analyzer's columns (microseconds; -: stdout)")
       ->check(kOutputPath);
+  run.add_flag("--verbose-csv", ro.verbose_csv,
+               "The CSV in perf_analyzer's --verbose-csv layout (Avg latency, request/response, "
+               "response wait and the GPU metrics after the percentiles)")
+      ->needs(run.get_option("--csv"));
   run.add_option("-j,--jobs", ro.jobs,
                  "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
@@ -382,6 +391,8 @@ void sweep_options(CLI::App& sweep, SweepArgs& sw) {
                   "At every point, also run N draws of the banded curves' factors and add "
                   "p5/p50/p95 over them (default 0: none)")
       ->check(CLI::Range(0, 100000));
+  sweep.add_flag("--verbose-csv", sw.verbose_csv,
+                 "The CSV in perf_analyzer's --verbose-csv layout (as run --verbose-csv)");
   sweep.add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
   sweep.add_flag("-q,--quiet", sw.quiet, "No progress bar");
 }

@@ -16,6 +16,7 @@
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
 #include "sim/core/format.h"
+#include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"
 
 namespace servesim {
@@ -33,8 +34,17 @@ Measurement from_json(const nlohmann::ordered_json& j) {
   m.values["Avg latency"] = get(lat, "mean") * 1e3;
   for (const char* p : {"p50", "p90", "p95", "p99"})
     m.values[std::string(p) + " latency"] = get(lat, p) * 1e3;
+  // perf_analyzer's Server columns as the CSV fills them: the stages Triton's model statistics
+  // time (not workload.client's `client` and `network` stations, nor the HTTP `frontend`).
+  const auto& w = j.at("config").at("workload");
+  const bool client = w.contains("client") && !w.at("client").is_null();
   double queue = 0, input = 0, infer = 0, output = 0;
   for (const auto& st : j.at("stages")) {
+    const std::string name = st.at("name").get<std::string>();
+    const StageSide side = client && name == "client"    ? StageSide::kClient
+                           : client && name == "network" ? StageSide::kNetwork
+                                                         : StageSide::kServer;
+    if (!in_model_statistics(name, side)) continue;
     queue += get(st, "queue_ms");
     input += get(st, "compute_input_ms");
     infer += get(st, "device_wait_ms") + get(st, "compute_infer_ms");
@@ -44,7 +54,6 @@ Measurement from_json(const nlohmann::ordered_json& j) {
   m.values["Server Compute Input"] = input * 1e3;
   m.values["Server Compute Infer"] = infer * 1e3;
   m.values["Server Compute Output"] = output * 1e3;
-  const auto& w = j.at("config").at("workload");
   if (w.at("mode") == "closed") {
     m.load_name = "Concurrency";
     m.load = get(w, "concurrency");

@@ -1,7 +1,10 @@
 #include "sim/metrics/report.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "sim/config/csv.h"
@@ -174,11 +177,11 @@ std::string csv_column_unit(const std::string& c) {
     const auto q = c.rfind(' ', at - 1);
     if (q != std::string::npos) return csv_column_unit(c.substr(0, q));
   }
-  // The times summary_csv writes with us(...): perf_analyzer's microseconds.
-  for (const char* t :
-       {"Client Send", "Network+Server Send/Recv", "Server Queue", "Server Compute Input",
-        "Server Compute Infer", "Server Compute Output", "Client Recv", "p50 latency",
-        "p90 latency", "p95 latency", "p99 latency", "Avg latency"})
+  // The times summary_csv writes in microseconds, perf_analyzer's and servesim's.
+  for (const char* t : {"Client Send", "Network+Server Send/Recv", "Server Queue",
+                        "Server Compute Input", "Server Compute Infer", "Server Compute Output",
+                        "Client Recv", "p50 latency", "p90 latency", "p95 latency", "p99 latency",
+                        "Avg latency", "request/response", "response wait"})
     if (c == t) return "us";
   for (const char* t : {" Queue", " Service", " Device Wait"})
     if (c.ends_with(t)) return "us";
@@ -188,40 +191,118 @@ std::string csv_column_unit(const std::string& c) {
   return "";
 }
 
-std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
-                        const UncertaintySummary* uncertainty) {
-  std::vector<std::pair<std::string, std::string>> cols;
-  // A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan".
-  auto num = [](double v) { return std::isfinite(v) ? format("%.6g", v) : std::string(); };
-  auto us = [&](double ms) { return num(ms * 1e3); };
+std::size_t perf_analyzer_column_count(CsvLayout layout) {
+  return layout == CsvLayout::kVerbose ? 20 : 13;
+}
+
+bool in_model_statistics(const std::string& stage, StageSide side) {
+  return side == StageSide::kServer && stage != "frontend";
+}
+
+namespace {
+
+using CsvColumns = std::vector<std::pair<std::string, std::string>>;
+
+/// A value with no number (an unbounded or unknown bound) is an empty cell, not "inf" or "nan";
+/// otherwise 6 significant digits, as perf_analyzer's stream writes its rates.
+std::string num(double v) { return std::isfinite(v) ? format("%.6g", v) : std::string(); }
+
+/// A mean in ms as Triton keeps times: whole nanoseconds (>= 0); nullopt when unknown.
+std::optional<std::int64_t> whole_ns(double ms) {
+  if (!std::isfinite(ms)) return std::nullopt;
+  return std::max<std::int64_t>(0, std::llround(ms * 1e6));
+}
+
+/// perf_analyzer's microseconds: ns / 1000, truncated; empty when unknown.
+std::string whole_us(std::optional<std::int64_t> ns) {
+  return ns ? std::to_string(*ns / 1000) : std::string();
+}
+
+/// perf_analyzer's GPU metrics cells (report_writer.cc, WriteGpuMetrics): "uuid:value;" for each
+/// GPU, servesim's GPU names for the UUIDs. Average utilisation (0..1) of each GPU's compute
+/// engine and average power (W: its energy over the window), where the config gives power.
+/// servesim keeps no per-GPU memory peak nor a GPU's whole memory (only its request tensors), so
+/// Max GPU Memory Usage and Total GPU Memory are empty.
+void gpu_metric_columns(const RunSummary& s, CsvColumns& cols) {
+  std::string util, power;
+  if (!s.reps.empty()) {
+    const auto& info = s.reps.front().resources;
+    std::size_t d = 0;  // index of the device in device_energy_j
+    for (std::size_t i = 0; i < info.size() && i < s.resources.size(); ++i) {
+      const bool powered = !info[i].device.empty() && (info[i].idle_w > 0 || info[i].busy_w > 0);
+      if (info[i].gpu >= 0) {
+        util += info[i].device + ":" + num(s.resources[i].utilization) + ";";
+        if (powered) {
+          double w = 0;
+          for (const auto& r : s.reps) w += r.window_s > 0 ? r.device_energy_j[d] / r.window_s : 0;
+          power += info[i].device + ":" + num(w / static_cast<double>(s.reps.size())) + ";";
+        }
+      }
+      if (powered) ++d;
+    }
+  }
+  cols.emplace_back("Avg GPU Utilization", util);
+  cols.emplace_back("Avg GPU Power Usage", power);
+  cols.emplace_back("Max GPU Memory Usage", "");
+  cols.emplace_back("Total GPU Memory", "");
+}
+
+/// perf_analyzer's columns (report_writer.cc, GenerateReport), filled from servesim's stages.
+void perf_analyzer_columns(const RunSummary& s, const WorkloadParams& load, CsvLayout layout,
+                           CsvColumns& cols) {
   const bool closed = load.mode == WorkloadMode::kClosed;
   cols.emplace_back(closed ? "Concurrency" : "Request Rate",
                     closed ? std::to_string(load.concurrency) : num(load.rate_per_s));
   cols.emplace_back("Inferences/Second", num(s.throughput_rps.mean));
-  double queue = 0, input = 0, infer = 0, output = 0, send = 0, network = 0;
+  double send = 0, queue = 0, input = 0, infer = 0, output = 0;
   for (const auto& st : s.stages) {
-    // perf_analyzer's split: the client's work and the wire are not the server's.
     if (st.side == StageSide::kClient) send += st.queue_ms.mean + st.service_ms.mean;
-    if (st.side == StageSide::kNetwork) network += st.queue_ms.mean + st.service_ms.mean;
-    if (st.side != StageSide::kServer) continue;
+    if (!in_model_statistics(st.name, st.side)) continue;
     queue += st.queue_ms.mean;
     input += st.input_ms;
     infer += st.wait_ms + st.compute_ms;
     output += st.output_ms;
   }
-  // Without workload.client there is no client or network: 0, as the columns must exist.
-  cols.emplace_back("Client Send", us(send));
-  cols.emplace_back("Network+Server Send/Recv", us(network));
-  cols.emplace_back("Server Queue", us(queue));
-  cols.emplace_back("Server Compute Input", us(input));
-  cols.emplace_back("Server Compute Infer", us(infer));
-  cols.emplace_back("Server Compute Output", us(output));
-  cols.emplace_back("Client Recv", "0");
-  cols.emplace_back("p50 latency", us(s.p50_ms));
-  cols.emplace_back("p90 latency", us(s.p90_ms));
-  cols.emplace_back("p95 latency", us(s.p95_ms));
-  cols.emplace_back("p99 latency", us(s.p99_ms));
-  cols.emplace_back("Avg latency", us(s.latency_mean_ms.mean));
+  // Client Recv is 0: the client's read of the response is part of its `cost`, in Client Send.
+  const auto send_ns = whole_ns(send), recv_ns = whole_ns(0),
+             latency_ns = whole_ns(s.latency_mean_ms.mean);
+  const auto queue_ns = whole_ns(queue), input_ns = whole_ns(input), infer_ns = whole_ns(infer),
+             output_ns = whole_ns(output);
+  // What the client waited for that Triton's model statistics do not account for: the wire,
+  // the front end, Triton's own handling (perf_analyzer's formula, capped at 0 as it is).
+  std::optional<std::int64_t> network;
+  if (latency_ns)
+    network = std::max<std::int64_t>(
+        0, *latency_ns - *send_ns - *recv_ns - *queue_ns - *input_ns - *infer_ns - *output_ns);
+  cols.emplace_back("Client Send", whole_us(send_ns));
+  cols.emplace_back("Network+Server Send/Recv", whole_us(network));
+  cols.emplace_back("Server Queue", whole_us(queue_ns));
+  cols.emplace_back("Server Compute Input", whole_us(input_ns));
+  cols.emplace_back("Server Compute Infer", whole_us(infer_ns));
+  cols.emplace_back("Server Compute Output", whole_us(output_ns));
+  cols.emplace_back("Client Recv", whole_us(recv_ns));
+  for (const auto& [name, ms] : {std::pair{"p50 latency", s.p50_ms},
+                                 {"p90 latency", s.p90_ms},
+                                 {"p95 latency", s.p95_ms},
+                                 {"p99 latency", s.p99_ms}})
+    cols.emplace_back(name, whole_us(whole_ns(ms)));
+  if (layout != CsvLayout::kVerbose) return;
+  cols.emplace_back("Avg latency", whole_us(latency_ns));
+  // request/response: the client's send and receive; response wait: the rest of its request
+  // time (whole us each, as perf_analyzer subtracts them).
+  const std::int64_t send_us = *send_ns / 1000, recv_us = *recv_ns / 1000;
+  cols.emplace_back("request/response", std::to_string(send_us + recv_us));
+  cols.emplace_back("response wait", latency_ns ? std::to_string(std::max<std::int64_t>(
+                                                      0, *latency_ns / 1000 - send_us - recv_us))
+                                                : std::string());
+  gpu_metric_columns(s, cols);
+}
+
+/// servesim's own columns, after perf_analyzer's.
+void servesim_columns(const RunSummary& s, CsvLayout layout, CsvColumns& cols) {
+  const auto us = [](double ms) { return num(ms * 1e3); };
+  if (layout != CsvLayout::kVerbose)  // the verbose layout has it among perf_analyzer's
+    cols.emplace_back("Avg latency", whole_us(whole_ns(s.latency_mean_ms.mean)));
   cols.emplace_back("Inferences/Second CI95 Low", num(s.throughput_rps.lo));
   cols.emplace_back("Inferences/Second CI95 High", num(s.throughput_rps.hi));
   for (const auto& st : s.stages) {
@@ -235,6 +316,15 @@ std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
   cols.emplace_back("Throughput Bound", num(s.throughput_bound));
   cols.emplace_back("Energy J/Request", num(s.energy_j_per_request));
   cols.emplace_back("Rejected", std::to_string(s.rejected));
+}
+
+}  // namespace
+
+std::string summary_csv(const RunSummary& s, const WorkloadParams& load,
+                        const UncertaintySummary* uncertainty, CsvLayout layout) {
+  CsvColumns cols;
+  perf_analyzer_columns(s, load, layout, cols);
+  servesim_columns(s, layout, cols);
   if (uncertainty) {
     // p5, p50, p95 over the draws, after every column of a run without them.
     const auto spread = [&](const std::string& name, const Spread& v, double scale) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,8 +42,9 @@ namespace servesim {
 
 namespace {
 
-/// The journal header's format: a journal with another, or none, is not resumed.
-constexpr int kJournalFormat = 1;
+/// The journal header's format: a journal with another, or none, is not resumed. 2: the CSV
+/// rows in perf_analyzer's layout (whole microseconds), as the final CSV writes them.
+constexpr int kJournalFormat = 2;
 
 /// "fnv1a64:" and the hash in 16 hex digits.
 std::string fingerprint(std::string_view bytes) {
@@ -202,7 +204,7 @@ class Sweep final : public SweepHub {
     const RunSummary s = run_scenario(params, 1);
     std::optional<UncertaintySummary> u;
     if (o_.uncertainty > 0) u = run_uncertainty(params, o_.uncertainty, 1);
-    const std::string csv = summary_csv(s, params.workload, u ? &*u : nullptr);
+    const std::string csv = summary_csv(s, params.workload, u ? &*u : nullptr, layout());
     const auto nl = csv.find('\n');
     PointResult r;
     r.columns = std::make_shared<const std::vector<std::string>>(split_csv(csv.substr(0, nl)));
@@ -218,6 +220,8 @@ class Sweep final : public SweepHub {
   }
 
  private:
+  CsvLayout layout() const { return o_.verbose_csv ? CsvLayout::kVerbose : CsvLayout::kPlain; }
+
   /// Each axis's value index at point p; the first axis varies slowest, like nested loops in the
   /// order the axes were given.
   std::vector<std::size_t> axis_indices(std::size_t p) const {
@@ -289,6 +293,7 @@ class Sweep final : public SweepHub {
     for (const auto& axis : o_.grid) h["grid_keys"].push_back(axis.key);
     h["points"] = total_;
     if (o_.uncertainty > 0) h["uncertainty"] = o_.uncertainty;  // absent: as before the option
+    if (o_.verbose_csv) h["verbose_csv"] = true;
     return nlohmann::ordered_json{{"sweep", h}};
   }
 
@@ -306,10 +311,11 @@ class Sweep final : public SweepHub {
     if (!first.is_object() || !first.contains("sweep") || !first["sweep"].is_object() ||
         first["sweep"].value("format", nlohmann::ordered_json()) != kJournalFormat)
       throw ConfigError(at, "",
-                        "this journal has no header saying which scenario, --set and "
-                        "grid made it (an older servesim wrote none), so it cannot "
-                        "be checked against this sweep: run the sweep again into "
-                        "another --out");
+                        "this journal has no header of this servesim's format saying "
+                        "which scenario, --set and grid made it (an older servesim wrote "
+                        "none, or format 1, whose CSV rows are not in perf_analyzer's "
+                        "layout), so it cannot be resumed by this sweep: run the sweep "
+                        "again into another --out");
     const auto& theirs = first["sweep"];
     const auto field = [&](const char* k) {
       return theirs.contains(k) ? theirs[k] : nlohmann::ordered_json();
@@ -327,13 +333,16 @@ class Sweep final : public SweepHub {
       differ.push_back("another --uncertainty (then: " + field("uncertainty").dump() +
                        "; now: " + ours.value("uncertainty", nlohmann::ordered_json()).dump() +
                        "; null: none)");
+    if (field("verbose_csv") != ours.value("verbose_csv", nlohmann::ordered_json()))
+      differ.push_back(std::string("another CSV layout (then: ") +
+                       (field("verbose_csv").is_null() ? "plain" : "--verbose-csv") + ")");
     if (differ.empty()) return;
     std::string what;
     for (std::size_t k = 0; k < differ.size(); ++k) what += (k ? " and " : "") + differ[k];
     throw ConfigError(at, "",
                       "this journal was made with " + what +
-                          ": resume with the same scenario, --set and --grid, or choose another "
-                          "--out");
+                          ": resume with the same scenario, --set, --grid and options, or choose "
+                          "another --out");
   }
 
   /// A result line read back (from the journal, or from another rank) and its parsed JSON.
@@ -438,24 +447,45 @@ class Sweep final : public SweepHub {
     }
   }
 
-  /// The CSV of every finished point, in point order: one column per grid key, then the union of
-  /// servesim's columns in order of first appearance (GPU counts change the resource columns).
+  /// The CSV of every finished point in perf_analyzer's layout: its columns (as every point
+  /// writes them first), one column per grid key, then the union of servesim's own columns in
+  /// order of first appearance (GPU counts change the resource columns). Rows in order of
+  /// increasing Inferences/Second, as perf_analyzer sorts them; points of equal throughput in
+  /// point order, so the file is the same for any -j.
   void write_csv() {
     std::vector<std::string> columns;
     std::map<std::string, std::size_t> index;
     for (const auto& [i, r] : results_)
       for (const auto& c : *r.columns)
         if (index.emplace(c, columns.size()).second) columns.push_back(c);
-    std::string text;
-    for (std::size_t k = 0; k < o_.grid.size(); ++k) text += csv_cell(o_.grid[k].key) + ",";
-    for (std::size_t c = 0; c < columns.size(); ++c) text += (c ? "," : "") + csv_cell(columns[c]);
-    text += "\n";
+    const std::size_t lead = std::min(perf_analyzer_column_count(layout()), columns.size());
+    const auto line = [&](const std::vector<std::string>& cells,
+                          const std::vector<std::string>& grid) {
+      std::string t;
+      for (std::size_t c = 0; c < lead; ++c) t += (c ? "," : "") + csv_cell(cells[c]);
+      for (const auto& g : grid) t += "," + csv_cell(g);
+      for (std::size_t c = lead; c < cells.size(); ++c) t += "," + csv_cell(cells[c]);
+      return t + "\n";
+    };
+    std::vector<std::string> keys;
+    for (const auto& axis : o_.grid) keys.push_back(axis.key);
+    std::string text = line(columns, keys);
+    std::vector<std::pair<double, std::size_t>> order;  // (Inferences/Second, point)
+    const auto thr = index.find("Inferences/Second");
     for (const auto& [i, r] : results_) {
-      for (const auto& g : grid_values(i)) text += csv_cell(g) + ",";
+      double x = std::numeric_limits<double>::infinity();  // none: after every number
+      if (thr != index.end())
+        for (std::size_t c = 0; c < r.columns->size(); ++c)
+          if ((*r.columns)[c] == thr->first)
+            x = parse_number(r.cells[c]).value_or(std::numeric_limits<double>::infinity());
+      order.emplace_back(std::isnan(x) ? std::numeric_limits<double>::infinity() : x, i);
+    }
+    std::stable_sort(order.begin(), order.end());
+    for (const auto& [x, i] : order) {
+      const PointResult& r = results_.at(i);
       std::vector<std::string> row(columns.size());
       for (std::size_t c = 0; c < r.columns->size(); ++c) row[index[(*r.columns)[c]]] = r.cells[c];
-      for (std::size_t c = 0; c < row.size(); ++c) text += (c ? "," : "") + csv_cell(row[c]);
-      text += "\n";
+      text += line(row, grid_values(i));
     }
     write_atomically(o_.out, text);
   }

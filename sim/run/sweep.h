@@ -19,7 +19,8 @@ struct SweepOptions {
   std::vector<GridAxis> grid;      // first axis outermost
   std::filesystem::path out;       // CSV; JSON lines beside it (.jsonl)
   int jobs = 1;
-  int uncertainty = 0;  // run --uncertainty N at every point (docs/outputs.md); 0: none
+  int uncertainty = 0;       // run --uncertainty N at every point (docs/outputs.md); 0: none
+  bool verbose_csv = false;  // perf_analyzer's --verbose-csv layout (docs/outputs.md)
   bool resume = false;
   bool progress = true;
 };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/app/cli.h"
+#include "sim/config/csv.h"
 #include "sim/config/error.h"
 #include "sim/run/sweep.h"
 #include "tests/support/cli.h"
@@ -85,15 +86,31 @@ TEST_CASE("a sweep writes every point in grid order, byte-identical for -j 1 and
   const std::string a = slurp(dir.path() / "a.csv");
   CHECK(a == slurp(dir.path() / "b.csv"));
   CHECK(slurp(dir.path() / "a.jsonl") == slurp(dir.path() / "b.jsonl"));
-  // A header and 12 rows; the grid keys lead, the first axis varies slowest.
+  // A header and 12 rows in perf_analyzer's layout: its 13 columns, then the grid keys, then
+  // servesim's; rows in order of increasing Inferences/Second, as perf_analyzer sorts them.
   std::istringstream lines(a);
-  std::vector<std::string> rows;
-  for (std::string l; std::getline(lines, l);) rows.push_back(l);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string l; std::getline(lines, l);) rows.push_back(split_csv(l));
   REQUIRE(rows.size() == 13);
-  CHECK_THAT(rows[0], StartsWith("workload.rate,pipeline.serve.instances,Request Rate,"));
-  CHECK_THAT(rows[1], StartsWith("40/s,4,40,"));
-  CHECK_THAT(rows[2], StartsWith("40/s,5,40,"));
-  CHECK_THAT(rows[12], StartsWith("80/s,7,80,"));
+  REQUIRE(rows[0].size() > 16);
+  CHECK(rows[0][0] == "Request Rate");
+  CHECK(rows[0][1] == "Inferences/Second");
+  CHECK(rows[0][12] == "p99 latency");
+  CHECK(rows[0][13] == "workload.rate");
+  CHECK(rows[0][14] == "pipeline.serve.instances");
+  CHECK(rows[0][15] == "Avg latency");
+  std::vector<std::string> points;  // every grid point once
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    REQUIRE(rows[i].size() == rows[0].size());
+    points.push_back(rows[i][13] + " " + rows[i][14]);
+    if (i > 1) CHECK(std::stod(rows[i - 1][1]) <= std::stod(rows[i][1]));
+    // 40, 60 and 80 per second: the throughputs of one rate lie below the next rate's.
+    const char* rate = i <= 4 ? "40/s" : i <= 8 ? "60/s" : "80/s";
+    CHECK(rows[i][13] == rate);
+    CHECK(rows[i][0] == std::string(rate).substr(0, 2));
+  }
+  std::sort(points.begin(), points.end());
+  CHECK(std::unique(points.begin(), points.end()) == points.end());
 }
 
 TEST_CASE("a sweep never overwrites results unless told to --resume", "[unit][sweep]") {
@@ -213,6 +230,27 @@ TEST_CASE("a resume refuses a journal without the header that says what made it"
   CHECK(cli(args, &err) == kExitUsage);
   CHECK_THAT(err, StartsWith((dir.path() / "old.jsonl").string() + ":1:1: error: "));
   CHECK_THAT(err, Contains("no header"));
+}
+
+TEST_CASE("a resume refuses a journal of the other CSV layout, or of format 1", "[unit][sweep]") {
+  TempDir dir;
+  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto out = dir.path() / "r.csv";
+  REQUIRE(cli(sweep_args(scenario, out, "2")) == kExitOk);
+  auto args = sweep_args(scenario, out, "2");
+  args.insert(args.end(), {"--resume", "--verbose-csv"});
+  std::string err;
+  CHECK(cli(args, &err) == kExitUsage);
+  CHECK_THAT(err, Contains("another CSV layout (then: plain)"));
+  // Format 1 journals hold rows in the layout before perf_analyzer's: not resumed.
+  std::string journal = slurp(jsonl_path(out));
+  const auto at = journal.find("\"format\":2");
+  REQUIRE(at != std::string::npos);
+  journal.replace(at, 10, "\"format\":1");
+  dir.write("r.jsonl", journal);
+  args.pop_back();
+  CHECK(cli(args, &err) == kExitUsage);
+  CHECK_THAT(err, Contains("no header of this servesim's format"));
 }
 
 TEST_CASE("a grid over the point limit is refused at the option that passes it, with its count",
