@@ -617,15 +617,17 @@ VerbAction add_show(CLI::App& show) {
 
 }  // namespace
 
-int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+std::shared_ptr<const VerbTable> calib_verbs() {
   // In the order the help lists them.
-  const VerbTable table{
+  return std::make_shared<const VerbTable>(VerbTable{
       "servesim calib",
       "servesim calib: measure this machine's kernels and fit service-time curves",
       "servesim calib",
       "bench, fit, holdout, repeat, show or import",
       "",
-      {{"bench", "Time JPEG decode, resize, normalise and memcpy on this machine (one core)",
+      {{"bench",
+        "Time JPEG decode, resize, normalise and memcpy on this machine (one core); --out is a "
+        "directory",
         add_bench, nullptr},
        {"fit", "Fit a curve per kernel of a samples CSV", add_fit, nullptr},
        {"import", "Turn another tool's measurements into samples for calib fit", add_import,
@@ -635,8 +637,11 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
        {"repeat", "Fit the same kernels on several runs' samples: how much each coefficient moves",
         add_repeat, nullptr},
        {"show", "Print the curves of a curves YAML as a table; plot them against their samples",
-        add_show, nullptr}}};
-  return run_verbs(table, args, out, err);
+        add_show, nullptr}}});
+}
+
+int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return run_verbs(*calib_verbs(), args, out, err);
 }
 
 }  // namespace servesim::calib
