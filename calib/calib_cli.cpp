@@ -1,6 +1,5 @@
 #include "calib/calib_cli.h"
 
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -33,6 +32,7 @@
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
+#include "sim/config/progress.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
@@ -352,7 +352,7 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   BenchPlan plan = bench_plan(a.quick);
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
-  plan.progress = &err == &std::cerr && isatty(STDERR_FILENO) != 0;
+  plan.progress = &err == &std::cerr && ProgressBar::stderr_is_terminal();  // not under -q
   check_output_dir(a.out, "--out", true);  // before the minutes of timing
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);

@@ -1,7 +1,5 @@
 #include "sim/app/cli.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -143,7 +141,12 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
   if (!o.trace_path.empty())
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
                                           trace_window(o.trace_window, sc.params.run.warmup));
-  const RunSummary s = run_scenario(sc.params, jobs, trace.get());
+  ProgressBar bar(err, !o.quiet && ProgressBar::stderr_is_terminal());
+  const RunSummary s =
+      run_scenario(sc.params, jobs, trace.get(), [&bar](std::size_t done, std::size_t total) {
+        bar.update(done, total, "run", "replications");
+      });
+  bar.finish();
   std::optional<UncertaintySummary> u;
   if (o.uncertainty > 0) u = run_uncertainty(sc.params, o.uncertainty, jobs);
   if (!o.quiet) print_summary(out, s, with_overrides(sc.source, o.sets));
@@ -319,6 +322,7 @@ struct PlotArgs {
 };
 
 int cmd_plot(PlotArgs a, std::ostream& out) {
+  if (!a.out.empty()) output_format("--out", a.out, "", {"png", "svg"});  // gnuplot's terminal
   a.o.csv = a.csv;
   a.o.out = a.out;
   const std::filesystem::path wrote = run_plot(a.o);  // before "wrote": it may throw
@@ -524,7 +528,7 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
   plan.add_flag("--fixed-workers", pl.o.fixed_workers,
                 "Keep the CPU stages' instances as the scenario has them when --cores changes "
                 "(default: scaled with the cores)");
-  plan.add_flag("-q,--quiet", pl.quiet, "No progress line");
+  plan.add_flag("-q,--quiet", pl.quiet, "No progress bar");
   plan.add_option("--uncertainty", pl.o.uncertainty,
                   "Also run N draws of the banded curves' factors per check; plan against the "
                   "draws' p5 capacity and p95 latency (default 0: none)")

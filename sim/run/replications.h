@@ -2,6 +2,9 @@
 /// Running a scenario: its replications on a thread pool, each measured through the model, then
 /// condensed by metrics' summarize. The one place the model and the metrics meet.
 
+#include <cstddef>
+#include <functional>
+
 #include "sim/metrics/run_summary.h"
 #include "sim/model/params.h"
 #include "sim/model/tracer.h"
@@ -9,7 +12,10 @@
 namespace servesim {
 
 /// Runs every replication (on up to `threads` threads; the result does not depend on it).
-/// With a tracer, replication 0 reports its spans to it.
-RunSummary run_scenario(const ScenarioParams& params, int threads = 1, Tracer* tracer = nullptr);
+/// With a tracer, replication 0 reports its spans to it. `progress` (may be empty) is told,
+/// from the thread that finished one, how many replications are done of all.
+RunSummary run_scenario(
+    const ScenarioParams& params, int threads = 1, Tracer* tracer = nullptr,
+    const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 }  // namespace servesim

@@ -151,6 +151,11 @@ TEST_CASE("--out with an unknown extension, or an unknown --format, is exit 2 na
     CHECK(f.code == kExitUsage);
     CHECK_THAT(f.err, Contains("--format: 'pdf' is not one of"));
   }
+  // plot draws PNG or SVG, by the extension alone.
+  const auto csv = dir.write("r.csv", "x,y\n1,2\n2,3\n").string();
+  const CliResult plot = cli({"plot", csv, "--x", "x", "--y", "y", "--out", bad});
+  CHECK(plot.code == kExitUsage);
+  CHECK_THAT(plot.err, Contains("--out: '" + bad + "' has an unknown extension .xyz"));
   // A name with no extension at all, said so.
   const CliResult none = cli({"run", s, "--out", (dir.path() / "out").string()});
   CHECK(none.code == kExitUsage);
