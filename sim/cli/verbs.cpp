@@ -281,8 +281,15 @@ int run_verbs(const VerbTable& t, const std::vector<std::string>& given, std::os
     out << app->version() << "\n";
     return kExitOk;
   } catch (const CLI::ParseError& e) {
+    // The help to read is the verb's the error is in: the deepest one named.
+    const CLI::App* in = app.get();
+    for (bool deeper = true; deeper;) {
+      const auto named = in->get_subcommands([](const CLI::App* c) { return c->parsed(); });
+      deeper = !named.empty();
+      if (deeper) in = named.front();
+    }
     err << t.program << ": " << e.what() << "\n"
-        << "Run '" << t.program << " --help' for usage.\n";
+        << "Run '" << full_name(in) << " --help' for usage.\n";
     return kExitUsage;
   }
 

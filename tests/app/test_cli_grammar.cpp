@@ -129,7 +129,7 @@ TEST_CASE("run --out writes the format of its extension, the same bytes as --jso
   CHECK_THAT(no_csv.err, Contains("--verbose-csv"));
 }
 
-TEST_CASE("--out with an unknown extension, or an unknown --format, is exit 2 naming them",
+TEST_CASE("an --out with an unknown extension, or an unknown --format, is exit 2 naming them",
           "[unit]") {
   TempDir dir;
   const auto s = dir.write("s.yaml", kScenario).string();
@@ -220,7 +220,7 @@ TEST_CASE("plan --out writes CSV, JSON or its report by the extension", "[unit]"
   }
 }
 
-TEST_CASE("-q silences a verb's stderr, not its errors", "[unit]") {
+TEST_CASE("quiet (-q) silences a verb's stderr, not its errors", "[unit]") {
   TempDir dir;
   // calib fit warns on stderr about a poor holdout; with -q it says nothing there, and a bad
   // input still says what is wrong.
