@@ -14,6 +14,7 @@
 #include "calib/inference.h"
 #include "calib/kernels.h"
 #include "sim/config/csv.h"
+#include "sim/config/progress.h"
 #include "sim/scenario/curves.h"
 
 namespace servesim::calib {
@@ -45,13 +46,10 @@ void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const Be
                std::vector<Sample>& out, std::ostream& log, int repeats, bool prime) {
   const auto t0 = Clock::now();
   const int passes = plan.warmup + repeats;
-  auto bar = [&](int done) {  // on a terminal: the passes done, redrawn in place
-    if (!plan.progress) return;
-    constexpr int kWidth = 24;
-    const int filled = kWidth * done / passes;
-    log << "\r  " << kernel << " [" << std::string(static_cast<std::size_t>(filled), '#')
-        << std::string(static_cast<std::size_t>(kWidth - filled), '.') << "] pass " << done << "/"
-        << passes << ", " << static_cast<int>(seconds_since(t0)) << " s " << std::flush;
+  ProgressBar progress(log, plan.progress);  // on a terminal: the passes done, after a second
+  auto bar = [&](int done) {
+    progress.update(static_cast<std::size_t>(done), static_cast<std::size_t>(passes), kernel,
+                    "passes");
   };
   bar(0);
   for (int w = 0; w < plan.warmup; ++w) {
@@ -73,7 +71,7 @@ void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const Be
   char buf[160];
   std::snprintf(buf, sizeof buf, "  %-28s %3zu items x %2d repeats  %6.1f s\n", kernel.c_str(),
                 jobs.size(), repeats, seconds_since(t0));
-  if (plan.progress) log << "\r\033[K";  // clear the bar's line
+  progress.finish();
   log << buf << std::flush;
 }
 

@@ -1,6 +1,5 @@
 #include "calib/calib_cli.h"
 
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -33,6 +32,7 @@
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
+#include "sim/config/progress.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
@@ -352,7 +352,7 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   BenchPlan plan = bench_plan(a.quick);
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
-  plan.progress = &err == &std::cerr && isatty(STDERR_FILENO) != 0;
+  plan.progress = &err == &std::cerr && ProgressBar::stderr_is_terminal();  // not under -q
   check_output_dir(a.out, "--out", true);  // before the minutes of timing
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);
@@ -617,15 +617,17 @@ VerbAction add_show(CLI::App& show) {
 
 }  // namespace
 
-int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+std::shared_ptr<const VerbTable> calib_verbs() {
   // In the order the help lists them.
-  const VerbTable table{
+  return std::make_shared<const VerbTable>(VerbTable{
       "servesim calib",
       "servesim calib: measure this machine's kernels and fit service-time curves",
       "servesim calib",
       "bench, fit, holdout, repeat, show or import",
       "",
-      {{"bench", "Time JPEG decode, resize, normalise and memcpy on this machine (one core)",
+      {{"bench",
+        "Time JPEG decode, resize, normalise and memcpy on this machine (one core); --out is a "
+        "directory",
         add_bench, nullptr},
        {"fit", "Fit a curve per kernel of a samples CSV", add_fit, nullptr},
        {"import", "Turn another tool's measurements into samples for calib fit", add_import,
@@ -635,8 +637,11 @@ int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ost
        {"repeat", "Fit the same kernels on several runs' samples: how much each coefficient moves",
         add_repeat, nullptr},
        {"show", "Print the curves of a curves YAML as a table; plot them against their samples",
-        add_show, nullptr}}};
-  return run_verbs(table, args, out, err);
+        add_show, nullptr}}});
+}
+
+int calib_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return run_verbs(*calib_verbs(), args, out, err);
 }
 
 }  // namespace servesim::calib

@@ -33,8 +33,11 @@ RunSummary simulate(const ConfigNode& base, const std::vector<std::string>& sets
 }  // namespace
 
 AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector<std::string>& sets,
-                        const std::string& stage, const std::vector<double>& speedups,
-                        int threads) {
+                        const std::string& stage, const std::vector<double>& speedups, int threads,
+                        const std::function<void(std::size_t done, std::size_t total)>& progress) {
+  const auto told = [&](std::size_t done) {
+    if (progress) progress(done, speedups.size() + 1);
+  };
   const ConfigNode base = load_config_file(scenario.empty() ? default_scenario_path() : scenario);
   // The options first, against the scenario as the user gave it: an unknown stage would
   // otherwise surface in amdahl's own speedup override, as a --set the user never typed.
@@ -59,6 +62,7 @@ AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector
   r.stage = stage;
   const RunSummary zero1 = simulate(base, sets, stage, 1.0, true, threads);
   const RunSummary load1 = simulate(base, sets, stage, 1.0, false, threads);
+  told(1);
   std::size_t at = zero1.stages.size();
   for (std::size_t i = 0; i < zero1.stages.size(); ++i)
     if (zero1.stages[i].name == stage) at = i;
@@ -79,6 +83,7 @@ AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector
     row.load_latency_speedup = load1.latency_mean_ms.mean / load.latency_mean_ms.mean;
     row.load_bottleneck = load.bottleneck;
     r.rows.push_back(row);
+    told(r.rows.size() + 1);
   }
   return r;
 }

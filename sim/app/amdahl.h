@@ -3,6 +3,7 @@
 /// Amdahl's bound 1 / ((1 - f) + f / s) from the stage's share f of zero-load latency.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,11 @@ struct AmdahlResult {
 /// Runs the scenario (after `sets`) with pipeline.STAGE.speedup = s for each s, at zero load (a
 /// closed loop of one client) and at the scenario's own workload. A speedup that is not a finite
 /// number > 0, or a stage not in the pipeline, is a ConfigError at --speedups or --stage.
-AmdahlResult run_amdahl(const std::filesystem::path& scenario, const std::vector<std::string>& sets,
-                        const std::string& stage, const std::vector<double>& speedups, int threads);
+/// `progress` (may be empty) is told the steps done of all: the baseline s = 1, then each s.
+AmdahlResult run_amdahl(
+    const std::filesystem::path& scenario, const std::vector<std::string>& sets,
+    const std::string& stage, const std::vector<double>& speedups, int threads,
+    const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 /// The table people read, and its CSV.
 std::string amdahl_table(const AmdahlResult& r);

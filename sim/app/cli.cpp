@@ -1,7 +1,5 @@
 #include "sim/app/cli.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -25,6 +23,7 @@
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
+#include "sim/config/progress.h"
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"
@@ -44,6 +43,7 @@ struct RunOptions {
   std::string file;
   std::vector<std::string> sets;
   std::string json_path, csv_path, trace_path;
+  std::string out_path, format;  // --out FILE, its format from the extension or --format
   std::string trace_window = "100ms";
   int jobs = 0;
   int uncertainty = 0;       // draws of the curves' bands; 0: none
@@ -98,11 +98,34 @@ std::string with_overrides(const std::string& source, const std::vector<std::str
   return shown;
 }
 
+/// run's results in `format` (json, csv, or txt and md: the summary people read).
+std::string run_document(const std::string& format, const RunOptions& o, const LoadedScenario& sc,
+                         const RunSummary& s, const std::optional<UncertaintySummary>& u) {
+  if (format == "json")
+    return summary_json(s, resolved_config(sc.params), u ? &*u : nullptr).dump(2) + "\n";
+  if (format == "csv")
+    return summary_csv(s, sc.params.workload, u ? &*u : nullptr,
+                       o.verbose_csv ? CsvLayout::kVerbose : CsvLayout::kPlain);
+  std::ostringstream text;
+  print_summary(text, s, with_overrides(sc.source, o.sets));
+  if (u) print_uncertainty(text, *u, s);
+  return text.str();
+}
+
+const std::vector<std::string> kRunFormats{"json", "csv", "txt", "md"};
+
 int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) {
   std::vector<OutputPath> outputs;
-  for (const auto& [option, path] :
-       {std::pair{"--json", &o.json_path}, {"--trace", &o.trace_path}, {"--csv", &o.csv_path}})
+  for (const auto& [option, path] : {std::pair{"--json", &o.json_path},
+                                     {"--trace", &o.trace_path},
+                                     {"--csv", &o.csv_path},
+                                     {"--out", &o.out_path}})
     if (!path->empty()) outputs.push_back({option, *path, true});
+  const std::string out_format =
+      o.out_path.empty() ? "" : output_format("--out", o.out_path, o.format, kRunFormats);
+  if (o.verbose_csv && o.csv_path.empty() && out_format != "csv")
+    throw UsageError(
+        "--verbose-csv: there is no CSV to lay out: give --csv FILE or --out FILE.csv");
   check_output_paths(outputs);
   // A document on stdout is all that stdout carries: the summary goes to stderr then.
   bool piped = false;
@@ -118,7 +141,12 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
   if (!o.trace_path.empty())
     trace = std::make_unique<ChromeTrace>(sc.params.run.warmup,
                                           trace_window(o.trace_window, sc.params.run.warmup));
-  const RunSummary s = run_scenario(sc.params, jobs, trace.get());
+  ProgressBar bar(err, !o.quiet && ProgressBar::stderr_is_terminal());
+  const RunSummary s =
+      run_scenario(sc.params, jobs, trace.get(), [&bar](std::size_t done, std::size_t total) {
+        bar.update(done, total, "run", "replications");
+      });
+  bar.finish();
   std::optional<UncertaintySummary> u;
   if (o.uncertainty > 0) u = run_uncertainty(sc.params, o.uncertainty, jobs);
   if (!o.quiet) print_summary(out, s, with_overrides(sc.source, o.sets));
@@ -141,6 +169,10 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
                              o.verbose_csv ? CsvLayout::kVerbose : CsvLayout::kPlain),
                  standard_out);
     if (wrote(o.csv_path)) out << "  wrote " << o.csv_path << "\n";
+  }
+  if (!out_format.empty()) {
+    write_output(o.out_path, run_document(out_format, o, sc, s, u), standard_out);
+    if (wrote(o.out_path)) out << "  wrote " << o.out_path << " (" << out_format << ")\n";
   }
   return kExitOk;
 }
@@ -193,29 +225,43 @@ int cmd_sweep_unheard(const SweepArgs& a) {
 }
 
 struct AmdahlArgs {
-  std::string file, stage, csv;
+  std::string file, stage, csv, out, format;
   std::vector<std::string> sets;
   std::vector<double> speedups{1, 2, 4, 8, 16};
   int jobs = 0;
 };
 
 int cmd_amdahl(const AmdahlArgs& a, std::ostream& standard_out, std::ostream& err) {
-  if (!a.csv.empty()) check_output_paths({{"--csv", a.csv, true}});
-  std::ostream& out = is_stdout_path(a.csv) ? err : standard_out;  // stdout: the CSV alone
+  std::vector<OutputPath> outputs;
+  if (!a.csv.empty()) outputs.push_back({"--csv", a.csv, true});
+  if (!a.out.empty()) outputs.push_back({"--out", a.out, true});
+  const std::string format =
+      a.out.empty() ? "" : output_format("--out", a.out, a.format, {"csv", "txt", "md"});
+  check_output_paths(outputs);
+  // stdout: the document alone.
+  std::ostream& out = is_stdout_path(a.csv) || is_stdout_path(a.out) ? err : standard_out;
   const int jobs =
       a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const AmdahlResult r = run_amdahl(a.file, a.sets, a.stage, a.speedups, jobs);
+  ProgressBar bar(err, ProgressBar::stderr_is_terminal());  // -q: `err` is silenced
+  const AmdahlResult r = run_amdahl(
+      a.file, a.sets, a.stage, a.speedups, jobs,
+      [&bar](std::size_t done, std::size_t n) { bar.update(done, n, "amdahl", "steps"); });
+  bar.finish();
   out << amdahl_table(r);
   if (!a.csv.empty()) {
     write_output(a.csv, amdahl_csv(r), standard_out);
     if (!is_stdout_path(a.csv)) out << "\n  wrote " << a.csv << "\n";
+  }
+  if (!format.empty()) {
+    write_output(a.out, format == "csv" ? amdahl_csv(r) : amdahl_table(r), standard_out);
+    if (!is_stdout_path(a.out)) out << "  wrote " << a.out << "\n";
   }
   return kExitOk;
 }
 
 struct PlanArgs {
   PlanOptions o;
-  std::string file, rate, slo, out;
+  std::string file, rate, slo, out, format;
   std::vector<std::string> costs;
   bool quiet = false;
 };
@@ -223,22 +269,22 @@ struct PlanArgs {
 int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   a.o.scenario = a.file;
   parse_plan_targets(a.rate, a.slo, a.costs, a.o);
-  const std::filesystem::path out_path(a.out);
-  if (!a.out.empty()) {
-    if (out_path.extension() != ".csv" && out_path.extension() != ".json")
-      throw UsageError("--out: '" + a.out + "' must end in .csv or .json (its format)");
-    check_output_paths({{"--out", a.out, true}});
-  }
+  const std::string format =
+      a.out.empty() ? "" : output_format("--out", a.out, a.format, {"csv", "json", "txt", "md"});
+  if (!a.out.empty()) check_output_paths({{"--out", a.out, true}});
   if (a.o.jobs <= 0) a.o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // Where the search is, on a terminal only: one line, rewritten in place.
-  const bool tty = !a.quiet && ::isatty(STDERR_FILENO) == 1;
-  if (tty)
-    a.o.progress = [&err](const std::string& line) { err << "\r\033[K" << line << std::flush; };
+  ProgressBar bar(err, !a.quiet && ProgressBar::stderr_is_terminal());
+  a.o.progress = [&bar](std::size_t done, std::size_t total, const std::string& what) {
+    bar.update(done, total, what, "configurations");
+  };
   const PlanResult r2 = run_plan(a.o);
-  if (tty) err << "\r\033[K" << std::flush;
+  bar.finish();
   out << plan_report(a.o, r2);
   if (!a.out.empty()) {
-    write_output(a.out, out_path.extension() == ".json" ? plan_json(a.o, r2) : plan_csv(a.o, r2),
+    write_output(a.out,
+                 format == "json"  ? plan_json(a.o, r2)
+                 : format == "csv" ? plan_csv(a.o, r2)
+                                   : plan_report(a.o, r2),
                  out);
     if (!is_stdout_path(a.out)) out << "  wrote " << a.out << "\n";
   }
@@ -276,6 +322,7 @@ struct PlotArgs {
 };
 
 int cmd_plot(PlotArgs a, std::ostream& out) {
+  if (!a.out.empty()) output_format("--out", a.out, "", {"png", "svg"});  // gnuplot's terminal
   a.o.csv = a.csv;
   a.o.out = a.out;
   const std::filesystem::path wrote = run_plot(a.o);  // before "wrote": it may throw
@@ -337,9 +384,16 @@ void run_options(CLI::App& run, RunOptions& ro) {
                  "Write the results as CSV in perf_analyzer's columns (microseconds; -: stdout)")
       ->check(kOutputPath);
   run.add_flag("--verbose-csv", ro.verbose_csv,
-               "The CSV in perf_analyzer's --verbose-csv layout (Avg latency, request/response, "
-               "response wait and the GPU metrics after the percentiles)")
-      ->needs(run.get_option("--csv"));
+               "The CSV (--csv, or --out FILE.csv) in perf_analyzer's --verbose-csv layout (Avg "
+               "latency, request/response, response wait and the GPU metrics after the "
+               "percentiles)");
+  CLI::Option* out_opt =
+      run.add_option("--out", ro.out_path,
+                     "Write the results to FILE, in the format of its extension: .json (as "
+                     "--json), .csv (as --csv), .txt or .md (the summary); -: stdout")
+          ->check(kOutputPath);
+  run.add_option("--format", ro.format, "The format of --out: json, csv, txt or md")
+      ->needs(out_opt);
   run.add_option("-j,--jobs", ro.jobs,
                  "Threads for replications (default: all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
@@ -409,6 +463,12 @@ void amdahl_options(CLI::App& amdahl, AmdahlArgs& am) {
       ->delimiter(',');
   amdahl.add_option("--set", am.sets, "Override a key (repeatable)")->allow_extra_args(false);
   amdahl.add_option("--csv", am.csv, "Also write the table as CSV (-: stdout)")->check(kOutputPath);
+  CLI::Option* out =
+      amdahl
+          .add_option("--out", am.out,
+                      "Also write the table to FILE: .csv, or .txt/.md as printed (-: stdout)")
+          ->check(kOutputPath);
+  amdahl.add_option("--format", am.format, "The format of --out: csv, txt or md")->needs(out);
   amdahl.add_option("-j,--jobs", am.jobs, "Threads for replications (default: all cores)")
       ->check(CLI::NonNegativeNumber);
 }
@@ -459,12 +519,16 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
   plan.add_option("--max-nodes", pl.o.max_nodes, "Largest node count considered (1024)");
   plan.add_option("--set", pl.o.sets, "Override a key (repeatable)")->allow_extra_args(false);
   plan.add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
-  plan.add_option("--out", pl.out, "Also write the feasible configurations: plan.csv or plan.json")
-      ->check(kOutputPath);
+  CLI::Option* out =
+      plan.add_option("--out", pl.out,
+                      "Also write the feasible configurations: plan.csv or plan.json; or the "
+                      "report as printed: plan.txt or plan.md (-: stdout)")
+          ->check(kOutputPath);
+  plan.add_option("--format", pl.format, "The format of --out: csv, json, txt or md")->needs(out);
   plan.add_flag("--fixed-workers", pl.o.fixed_workers,
                 "Keep the CPU stages' instances as the scenario has them when --cores changes "
                 "(default: scaled with the cores)");
-  plan.add_flag("-q,--quiet", pl.quiet, "No progress line");
+  plan.add_flag("-q,--quiet", pl.quiet, "No progress bar");
   plan.add_option("--uncertainty", pl.o.uncertainty,
                   "Also run N draws of the banded curves' factors per check; plan against the "
                   "draws' p5 capacity and p95 latency (default 0: none)")
@@ -526,10 +590,7 @@ std::vector<Verb> servesim_verbs() {
   return {
       {"calib",
        "Measure this machine's kernels and fit service-time curves (servesim calib --help)",
-       nullptr,
-       [](const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-         return calib::calib_main(args, out, err);
-       }},
+       nullptr, calib::calib_verbs()},
       verb<RunOptions>(
           "run", "Simulate a scenario and print a summary", run_options,
           [](RunOptions& o, std::ostream& out, std::ostream& err) { return cmd_run(o, out, err); }),
@@ -579,7 +640,7 @@ std::vector<Verb> servesim_verbs() {
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   const VerbTable table{
-      argc > 0 ? argv[0] : "",
+      "servesim",  // the usage lines: whatever path ran it
       "servesim: a discrete-event simulator of inference-serving nodes for computer-vision DNNs",
       "servesim",
       "servesim run [FILE] ... | servesim sweep ...",

@@ -144,18 +144,9 @@ class Planner {
             for (const auto& d : delays()) configs.push_back({g, c, i, b, d});
     r.configurations = configs.size();
     // Capacity of one node, saturated: a bound on what any node count can serve.
-    const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t k = 0; k < configs.size(); ++k) {
       PlanCandidate& c = configs[k];
-      if (o_.progress) {
-        const double spent =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        o_.progress(
-            format("plan: saturated run %zu of %zu", k + 1, configs.size()) +
-            (k > 0 ? format(", about %.0f s left", spent / static_cast<double>(k) *
-                                                       static_cast<double>(configs.size() - k))
-                   : std::string()));
-      }
+      if (o_.progress) o_.progress(k, configs.size(), "plan: saturated runs");
       c.node_capacity = saturated(c);
       c.nodes = c.node_capacity > 0
                     ? static_cast<int>(std::ceil(o_.target_rate / c.node_capacity * (1 + 1e-9)))
@@ -172,9 +163,8 @@ class Planner {
         continue;
       }
       if (o_.progress)
-        o_.progress(format("plan: SLO check of configuration %zu of %zu (%zu simulations so far)",
-                           static_cast<std::size_t>(&c - configs.data()) + 1, configs.size(),
-                           simulations_));
+        o_.progress(static_cast<std::size_t>(&c - configs.data()), configs.size(),
+                    "plan: SLO checks");
       if (solve_nodes(c)) {
         r.feasible.push_back(c);
         // Cheapest first; at equal cost, the one with more latency margin.

@@ -35,9 +35,9 @@ struct PlanOptions {
   /// with the cores: max(1, round(instances x cores / the scenario's cores)), as a deployment
   /// sizes its worker pools to the cores it has. --fixed-workers keeps the scenario's counts.
   bool fixed_workers = false;
-  /// Told (may be empty) where the search is, as a line for people (the CLI shows it on a
-  /// terminal): each saturated run of N with an estimate of the time left, then each SLO check.
-  std::function<void(const std::string&)> progress;
+  /// Told (may be empty) where the search is (the CLI draws its progress bar): `done` of
+  /// `total` configurations through the phase `what` (the saturated runs, then the SLO checks).
+  std::function<void(std::size_t done, std::size_t total, const std::string& what)> progress;
 };
 
 struct PlanCandidate {

@@ -144,12 +144,13 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
 
 }  // namespace
 
-RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
+RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer,
+                        const std::function<void(std::size_t done, std::size_t total)>& progress) {
   const auto reps = static_cast<std::size_t>(p.run.replications);
   std::vector<ReplicationMetrics> measured(reps);
   // Each replication owns its model and random streams and writes only its own slot, so the
   // result is the same for any thread count.
-  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> next{0}, done{0};
   std::vector<std::exception_ptr> failed(reps);  // rethrown on the calling thread
   auto worker = [&] {
     for (std::size_t i; (i = next++) < reps;) {
@@ -158,6 +159,8 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
       } catch (...) {
         failed[i] = std::current_exception();
       }
+      const std::size_t finished = ++done;
+      if (progress) progress(finished, reps);
     }
   };
   const auto nthreads =

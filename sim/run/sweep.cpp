@@ -28,6 +28,7 @@
 #include "sim/config/atomic_file.h"
 #include "sim/config/csv.h"
 #include "sim/config/error.h"
+#include "sim/config/progress.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/config/units.h"
@@ -133,6 +134,7 @@ class Sweep final : public SweepHub {
     journal_ = std::fopen(jsonl.c_str(), "ab");
     if (!journal_) throw std::runtime_error("cannot write '" + jsonl.string() + "'");
     start_ = std::chrono::steady_clock::now();
+    bar_ = std::make_unique<ProgressBar>(err_, o_.progress && ProgressBar::stderr_is_terminal());
     done_at_start_ = results_.size();
     const std::size_t todo = total_ - done_at_start_;
     auto worker = [&] {
@@ -408,7 +410,7 @@ class Sweep final : public SweepHub {
     estimated_ = true;
     const std::string warning =
         long_sweep_warning(total_, measured, total_ - results_.size(), elapsed);
-    if (!warning.empty()) err_ << (bar_drawn_ ? "\n" : "") << warning << std::flush;
+    if (!warning.empty()) err_ << (bar_ && bar_->drawn() ? "\n" : "") << warning << std::flush;
   }
 
   /// Reads back a journal to resume: its header must be this sweep's, and its points go into
@@ -490,29 +492,22 @@ class Sweep final : public SweepHub {
     write_atomically(o_.out, text);
   }
 
+  /// The shared progress bar on a terminal (after a second); in a log, a line per tenth.
   void progress(bool final) {
     const std::size_t done = results_.size(), total = total_;
+    if (ProgressBar::stderr_is_terminal()) {
+      bar_->update(done, total, "sweep", "points", done_at_start_);
+      if (final) bar_->finish(true);
+      return;
+    }
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const std::size_t now_done = done - done_at_start_;
     const double eta =
         now_done ? elapsed / static_cast<double>(now_done) * static_cast<double>(total - done) : 0;
-    const int width = 30;
-    const int filled = static_cast<int>(width * static_cast<double>(done) /
-                                        static_cast<double>(std::max<std::size_t>(total, 1)));
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "  sweep [%s%s] %zu/%zu points  %.1f s  ETA %.0f s",
-                  std::string(static_cast<std::size_t>(filled), '=').c_str(),
-                  std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), done, total,
-                  elapsed, eta);
-    // On a terminal the line redraws in place; in a log, a line per tenth of the sweep.
-    static const bool tty = isatty(STDERR_FILENO) != 0;
-    if (tty) {
-      err_ << "\r" << buf << (final ? "\n" : "") << std::flush;
-      bar_drawn_ = !final;
-    } else if (!final && done * 10 / std::max<std::size_t>(total, 1) != printed_tenth_) {
+    if (!final && done * 10 / std::max<std::size_t>(total, 1) != printed_tenth_) {
       printed_tenth_ = done * 10 / std::max<std::size_t>(total, 1);
-      err_ << buf << "\n";
+      err_ << ProgressBar::line("sweep", done, total, "points", elapsed, eta) << "\n";
     }
   }
 
@@ -533,7 +528,7 @@ class Sweep final : public SweepHub {
   std::size_t printed_tenth_ = 0;
   std::size_t estimate_after_ = 1;
   bool estimated_ = false;
-  bool bar_drawn_ = false;  // a progress bar is on the terminal's last line, with no newline
+  std::unique_ptr<ProgressBar> bar_;  // on a terminal, from a second on
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 # cmake --install puts a servesim that finds its configs beside itself: installed to a temporary
 # prefix, then moved elsewhere (so neither the build tree nor the install path is where it
 # runs), run from another directory with SERVESIM_CONFIG_DIR unset, the built-in default runs;
-# nothing in the binary names the source tree's configs; without its share/ it says what to do (exit 2).
+# the man page is in share/man/man1; nothing in the binary names the source tree's configs;
+# without its share/ it says what to do (exit 2).
 # usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build="$1"
@@ -15,6 +16,7 @@ bin="$tmp/moved/bin/servesim"
 [[ -x $bin && -f $tmp/moved/share/servesim/configs/scenarios/paper-vit-base-gpu.yaml ]] ||
   { echo "install: no bin/servesim or share/servesim/configs under the prefix"; exit 1; }
 [[ -f $tmp/moved/share/doc/servesim/model.md ]] || { echo "install: no docs"; exit 1; }
+[[ -s $tmp/moved/share/man/man1/servesim.1 ]] || { echo "install: no man page in share/man/man1"; exit 1; }
 # (Its configs/, that is: a build with debug information names the source files, harmlessly.)
 if grep -qF "$source_dir/configs" "$bin"; then
   echo "install: the binary names the source tree's configs ($source_dir/configs)"; exit 1
