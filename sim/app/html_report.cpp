@@ -9,9 +9,7 @@
 
 namespace servesim {
 
-namespace {
-
-std::string esc(const std::string& s) {
+std::string html_escape(const std::string& s) {
   std::string o;
   for (const char c : s) {
     switch (c) {
@@ -33,6 +31,25 @@ std::string esc(const std::string& s) {
   }
   return o;
 }
+
+std::string html_head(const std::string& title) {
+  return "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>servesim: " +
+         html_escape(title) +
+         "</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+         "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}"
+         "td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
+         "td:first-child,th:first-child{text-align:left}.kpi{display:inline-block;margin:0 2em "
+         "1em 0}.kpi b{display:block;font-size:1.6em}.warn{color:#b30000}pre{background:#f6f6f6;"
+         "padding:1em;overflow:auto;font-size:11px}tr.best td{background:#e5f5e0;font-weight:"
+         "bold}td.l,th.l{text-align:left}"
+         ".plan td,.plan th{padding:3px "
+         "5px;font-size:13px}td.cpg{background:#eef4fb}</style></head><body>\n<h1>servesim: " +
+         html_escape(title) + "</h1>\n";
+}
+
+namespace {
+
+std::string esc(const std::string& s) { return html_escape(s); }
 
 /// A number for people, to `significant` digits (sim/core/format.h's readable).
 std::string num(double v, int significant = 4) { return readable(v, significant); }
@@ -129,16 +146,7 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   check_result(j, source);
   const auto& lat = j.at("latency_ms");
   const std::string bottleneck = str(j, "bottleneck");
-  std::string h =
-      "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>servesim: " +
-      esc(source) +
-      "</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-      "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}"
-      "td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
-      "td:first-child,th:first-child{text-align:left}.kpi{display:inline-block;margin:0 2em 1em "
-      "0}.kpi b{display:block;font-size:1.6em}.warn{color:#b30000}pre{background:#f6f6f6;"
-      "padding:1em;overflow:auto;font-size:11px}</style></head><body>\n";
-  h += "<h1>servesim: " + esc(source) + "</h1>\n";
+  std::string h = html_head(source);
   h += "<p>" + count(j, "replications") + " replications of " + num(get(j, "window_s")) +
        " s (after warm-up), seed " + count(j, "seed") + ", " + count(j, "completed") +
        " requests completed.</p>\n";
