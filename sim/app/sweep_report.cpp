@@ -100,27 +100,10 @@ SweepPoint point_of(const std::vector<std::string>& header, const std::vector<st
   return p;
 }
 
-/// The smallest "nice" step (1, 2 or 5 times a power of ten) that spans `range` in at most 8.
-double nice_step(double range) {
-  if (!(range > 0)) return 1;
-  const double raw = range / 8;
-  const double mag = std::pow(10, std::floor(std::log10(raw)));
-  for (const double m : {1.0, 2.0, 5.0})
-    if (raw <= m * mag) return m * mag;
-  return 10 * mag;
-}
-
 /// Colours for up to 10 configurations (then they repeat): ColorBrewer's Paired, darker half
 /// first.
 constexpr const char* kColours[] = {"#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a",
                                     "#b15928", "#a6cee3", "#fb9a99", "#b2df8a", "#cab2d6"};
-
-std::string bytes_text(double b) {
-  if (b >= 1073741824.0) return readable(b / 1073741824.0, 3) + " GiB";
-  if (b >= 1048576.0) return readable(b / 1048576.0, 3) + " MiB";
-  if (b >= 1024.0) return readable(b / 1024.0, 3) + " KiB";
-  return readable(b, 3) + " B";
-}
 
 /// The plot's frame: axes with ticks and their labels (units in the titles).
 struct Frame {
@@ -134,7 +117,7 @@ struct Frame {
 
 std::string axes_svg(const Frame& f) {
   std::string s;
-  const double xs = nice_step(f.x_max), ys = nice_step(f.y_max);
+  const double xs = axis_step(f.x_max), ys = axis_step(f.y_max);
   for (double x = 0; x <= f.x_max * (1 + 1e-9); x += xs)
     s += format("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#e5e5e5'/>", f.px(x), f.top,
                 f.px(x), f.top + f.height) +
@@ -215,7 +198,7 @@ std::string point_cells(const SweepPoint& p) {
          readable(p.p99_ms, 4) + "</td><td>" + html_escape(p.bottleneck) + "</td><td>" +
          (p.bottleneck_utilization ? format("%.1f%%", 100 * *p.bottleneck_utilization)
                                    : std::string("-")) +
-         "</td><td>" + (p.gpu_memory_peak_bytes ? bytes_text(*p.gpu_memory_peak_bytes) : "-") +
+         "</td><td>" + (p.gpu_memory_peak_bytes ? binary_bytes(*p.gpu_memory_peak_bytes) : "-") +
          "</td>";
 }
 
