@@ -103,6 +103,23 @@ TEST_CASE("a sweep's CSV: the grid columns, p99 in ms, the bottleneck's utilisat
   CHECK(d.points[0].bottleneck_utilization == 0.25);
 }
 
+TEST_CASE("a sweep's CSV in perf_analyzer's --verbose-csv layout: the grid after its 20 columns",
+          "[unit]") {
+  // Its GPU metrics cells hold "gpu0:0.5;" (no space), so the grid starts after column 20.
+  const std::string csv =
+      kPerfAnalyzer +
+      ",Avg latency,request/response,response wait,Avg GPU Utilization,Avg GPU Power Usage,"
+      "Max GPU Memory Usage,Total GPU Memory,seed,Inferences/Second CI95 Low,Bottleneck\n"
+      "8,250,0,0,0,0,0,0,0,0,0,0,32000,9000,0,0,gpu0:0.5;,,,,7,249,gpu0.compute\n";
+  const SweepData d = parse_sweep_csv(csv, "v.csv");
+  CHECK(d.grid_keys == std::vector<std::string>{"seed"});
+  REQUIRE(d.points.size() == 1);
+  CHECK(d.points[0].grid == std::vector<std::pair<std::string, std::string>>{{"seed", "7"}});
+  CHECK(d.points[0].p99_ms == 32);
+  CHECK(!d.points[0].bottleneck_utilization);  // no utilisation column for it in this file
+  CHECK(load_key(d).empty());
+}
+
 TEST_CASE("a sweep's points group into configurations by the grid keys but the load", "[unit]") {
   const SweepData d = parse_sweep_csv(kSweepCsv, "s.csv");
   const auto cs = group_configurations(d);
@@ -227,6 +244,7 @@ TEST_CASE("a sweep or plan file that is broken is refused at its line, exit 2", 
           ":1:1: error: ", "not a plan's JSON");
   refused("s.csv", kSweepCsv, "", "--slo-p99", {"--slo-p99", "fast"});
   refused("s.csv", kSweepCsv, "", "the budget must be positive", {"--slo-p99", "0ms"});
+  refused("s.csv", kSweepCsv, "", "--top", {"--top", "0"});
   refused("p.csv", kPlanCsv, "", "--slo-p99 and --top are for a sweep", {"--top", "3"});
   refused("p.csv", kPlanCsv, "", "--set is for a scenario", {"--set", "seed=1"});
 }
