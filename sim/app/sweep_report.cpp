@@ -383,8 +383,10 @@ std::string sweep_html(const SweepData& d, const SweepReportOptions& o, const st
   const auto cs = group_configurations(d);
   const std::string load = load_key(d);
   std::string h = html_head("sweep " + source);
-  h += "<p>" + std::to_string(d.points.size()) + " points in " + std::to_string(cs.size()) +
-       " configurations" +
+  const auto many = [](std::size_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
+  h += "<p>" + many(d.points.size(), "point") + " in " + many(cs.size(), "configuration") +
        (load.empty() ? std::string(" (the grid does not vary the load)")
                      : " (a configuration: the points that differ only in " + load + ")") +
        ".</p>\n";
