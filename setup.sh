@@ -20,6 +20,8 @@ PACKAGES=(
   libboost-mpi-dev libopenmpi-dev openmpi-bin     # sweeps across machines (mpirun; SERVESIM_MPI)
   clang-14 libclang-rt-14-dev llvm-14             # .ci/run's fuzz stage: libFuzzer, llvm-symbolizer
   clang-tidy-14 clang-format-14                    # .ci/run's tidy and format stages (tests/)
+  python3-dev pybind11-dev                         # the Python module (python/, docs/python.md)
+  python3-matplotlib                               # examples/python-sweep: its plot
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# clang-tidy over the sources of sim/, calib/ and validate/ with the repository's .clang-tidy (the
-# checks kept, those left out and why); fails on any finding. .ci/run calls it on the Release build.
+# clang-tidy over the sources of sim/, calib/, validate/ and python/ with the repository's
+# .clang-tidy (the checks kept, those left out and why); fails on any finding. .ci/run calls it on
+# the Release build.
 #   bash tests/tidy.sh [BUILD_DIR]   (default: $BUILD_DIR, else build)
 # BUILD_DIR must be configured: its compile_commands.json (CMAKE_EXPORT_COMPILE_COMMANDS, on in
 # the top-level CMakeLists.txt) says how each file compiles, and its include/ folder holds the
@@ -28,12 +29,12 @@ db, root = sys.argv[1], sys.argv[2]
 seen = set()
 for e in json.load(open(db)):
     f = os.path.relpath(os.path.realpath(os.path.join(e["directory"], e["file"])), root)
-    if f.split("/")[0] in ("sim", "calib", "validate") and f not in seen:
+    if f.split("/")[0] in ("sim", "calib", "validate", "python") and f not in seen:
         seen.add(f)
         print(f)
 PY
 )
-((${#files[@]})) || { echo "tidy.sh: no sources of sim/, calib/, validate/ in $db" >&2; exit 2; }
+((${#files[@]})) || { echo "tidy.sh: no sources of sim/, calib/, validate/, python/ in $db" >&2; exit 2; }
 echo "tidy.sh: $tidy on ${#files[@]} files, $(nproc) at a time"
 # -Wno-error: the build's -Werror (CI) must not turn Clang's own warnings, which differ from GCC's
 # and are not what this checks, into errors; .clang-tidy's checks are errors by WarningsAsErrors.

@@ -1,5 +1,6 @@
 # Fig 11 as servesim predicts it: throughput (64 clients) and zero-load latency against faces per
-# frame, and the zero-load latency breakdown at 25 faces, for Kafka, Redis and the fused pipeline.
+# frame, and the zero-load latency breakdown at 25 faces, for Kafka, Redis (its producer
+# asynchronous, or waiting its replies) and the fused pipeline.
 # gnuplot -e "datafile='results.csv'; outfile='fig11.png'" fig11.gp
 if (!exists("datafile")) datafile = 'results.csv'
 if (!exists("outfile")) outfile = 'fig11.png'
@@ -28,7 +29,8 @@ set key at graph 0.98, 0.48 right top
 plot datafile using (column(xcol)):(y('fused', 'Frames/Second')) with linespoints pt 9 lw 2 lc rgb '#000000' title 'fused (no broker)', \
      ''       using (column(xcol)):(y('redis', 'Frames/Second')) with linespoints pt 7 lw 2 lc rgb '#d55e00' title 'Redis', \
      ''       using (column(xcol)):(y('kafka', 'Frames/Second')) with linespoints pt 5 lw 2 lc rgb '#0072b2' title 'Kafka (page cache)', \
-     ''       using (column(xcol)):(y('kafka-fsync', 'Frames/Second')) with linespoints pt 4 lw 2 dt 2 lc rgb '#0072b2' title 'Kafka, fsync per batch'
+     ''       using (column(xcol)):(y('kafka-fsync', 'Frames/Second')) with linespoints pt 4 lw 2 dt 2 lc rgb '#0072b2' title 'Kafka, fsync per batch', \
+     ''       using (column(xcol)):(y('redis-sync', 'Frames/Second')) with linespoints pt 6 lw 2 dt 2 lc rgb '#d55e00' title 'Redis, producer waits its replies'
 
 set title 'zero-load latency (one client)'
 set ylabel 'ms'
@@ -36,19 +38,20 @@ set key inside top left
 plot datafile using (column(xcol)):(y('fused', 'Zero-load Latency ms')) with linespoints pt 9 lw 2 lc rgb '#000000' title 'fused', \
      ''       using (column(xcol)):(y('redis', 'Zero-load Latency ms')) with linespoints pt 7 lw 2 lc rgb '#d55e00' title 'Redis', \
      ''       using (column(xcol)):(y('kafka', 'Zero-load Latency ms')) with linespoints pt 5 lw 2 lc rgb '#0072b2' title 'Kafka (page cache)', \
-     ''       using (column(xcol)):(y('kafka-fsync', 'Zero-load Latency ms')) with linespoints pt 4 lw 2 dt 2 lc rgb '#0072b2' title 'Kafka, fsync'
+     ''       using (column(xcol)):(y('kafka-fsync', 'Zero-load Latency ms')) with linespoints pt 4 lw 2 dt 2 lc rgb '#0072b2' title 'Kafka, fsync', \
+     ''       using (column(xcol)):(y('redis-sync', 'Zero-load Latency ms')) with linespoints pt 6 lw 2 dt 2 lc rgb '#d55e00' title 'Redis, sync producer'
 
 # Stacked by drawing the cumulative sums from the largest down.
 set title 'zero-load latency breakdown, 25 faces per frame'
-set xrange [-0.6:3.6]
-set xtics ('Kafka' 0, 'Redis' 1, 'fused' 2, 'Kafka fsync' 3)
+set xrange [-0.6:4.6]
+set xtics ('Kafka' 0, 'Redis' 1, 'fused' 2, 'Kafka fsync' 3, 'Redis sync' 4)
 set xlabel ''
 set ylabel 'ms'
 set style fill solid 0.85 border rgb '#333333'
 set boxwidth 0.6
 set key inside top left
 at25(c) = column(xcol) == 25 ? c : NaN
-sx(s) = s eq 'kafka' ? 0 : s eq 'redis' ? 1 : s eq 'fused' ? 2 : 3
+sx(s) = s eq 'kafka' ? 0 : s eq 'redis' ? 1 : s eq 'fused' ? 2 : s eq 'kafka-fsync' ? 3 : 4
 pre = 'Zero-load Preprocess ms'
 det = 'Zero-load Detect ms'
 brk = 'Zero-load Broker ms'

@@ -18,12 +18,20 @@ loaded_concurrency=64 # the scenarios' own: every point below is saturated
 # Each point runs twice with the scenario's own run settings (3 replications of 12 s, the first
 # 2 s discarded): at 64 clients for throughput, and with one client for the zero-load latency.
 
+# The DNN processes' side of each Redis message, measured on the 2-vCPU EPYC VM by validate
+# --broker's calibration (quiet, 2026-12-06: the client thread's CPU per LPUSH 27.05 us +
+# 0.2388 ns/B; per RPOP 27.8 us at 1 KiB and 70.9 us at 76,808 B, a line through them) and
+# carried to the i9's P-core by the per-core ratio 2.25 (docs/sources.md A11); the producer
+# waits its replies, as a hiredis or redis-py caller does.
+redis_sync='pipeline.detect.fanout.broker.client={produce: {a: 12.0us, b: 0.106ns}, consume: {a: 12.1us, b: 0.252ns}, wait_replies: yes, source: "validate --broker calibration on the 2-vCPU EPYC VM, 2026-12-06, over 2.25 (A11)"}'
+
 # series | scenario | extra --set (- = none)
 series=(
   "kafka|face-pipeline-kafka.yaml|-"
   "redis|face-pipeline-redis.yaml|-"
   "fused|face-pipeline-fused.yaml|-"
   "kafka-fsync|face-pipeline-kafka.yaml|pipeline.detect.fanout.broker.disk.sync=fsync"
+  "redis-sync|face-pipeline-redis.yaml|$redis_sync"
 )
 
 # One row per point from its two JSON reports: throughput at load, and the zero-load latency split

@@ -127,7 +127,7 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
   if (!o.quiet && u) print_uncertainty(out, *u, s);
   const auto wrote = [&](const std::string& path) { return !o.quiet && !is_stdout_path(path); };
   if (!o.json_path.empty()) {
-    const auto j = summary_json(s, resolved_config(sc.params), u ? &*u : nullptr);
+    const auto j = result_json(sc.params, s, u ? &*u : nullptr);
     write_output(o.json_path, j.dump(2) + "\n", standard_out);
     if (wrote(o.json_path)) out << "\n  wrote " << o.json_path << "\n";
   }
@@ -309,7 +309,7 @@ int cmd_report(const ReportArgs& a, std::ostream& out) {
       source = sc.source;
       const RunSummary s = run_scenario(
           sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-      result = summary_json(s, resolved_config(sc.params));
+      result = result_json(sc.params, s);
     }
     html = html_report(result, source);
   } else {

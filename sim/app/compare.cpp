@@ -54,6 +54,16 @@ Measurement from_json(const nlohmann::ordered_json& j) {
   m.values["Server Compute Input"] = input * 1e3;
   m.values["Server Compute Infer"] = infer * 1e3;
   m.values["Server Compute Output"] = output * 1e3;
+  if (const auto u = j.find("uncertainty"); u != j.end()) {
+    const auto band = [&](const nlohmann::ordered_json& spread, double scale) {
+      return std::pair{get(spread, "p5") * scale, get(spread, "p95") * scale};
+    };
+    m.bands["Inferences/Second"] = band(u->at("throughput_rps"), 1);
+    const auto& ul = u->at("latency_ms");
+    m.bands["Avg latency"] = band(ul.at("mean"), 1e3);
+    for (const char* p : {"p50", "p95", "p99"})
+      m.bands[std::string(p) + " latency"] = band(ul.at(p), 1e3);
+  }
   if (w.at("mode") == "closed") {
     m.load_name = "Concurrency";
     m.load = get(w, "concurrency");
@@ -203,10 +213,17 @@ void pair_table(const Measurement& x, const Measurement& y, const std::string& a
     }
     const double d = j->second - i->second;
     const bool out = tol && std::abs(d) > tol->limit * std::abs(i->second);
-    t += format("  %-24s %14s %14s %14s %10s%s\n", k.c_str(), readable(i->second, 6),
+    // A side run with --uncertainty: is the other side's value within its p5..p95 band?
+    std::string band;
+    for (const auto& [own, other, side] : {std::tuple{&x, j->second, "A"}, {&y, i->second, "B"}})
+      if (const auto b = own->bands.find(k); b != own->bands.end())
+        band += format("  %s's p5..p95 %s..%s: %s", side, readable(b->second.first, 4).c_str(),
+                       readable(b->second.second, 4).c_str(),
+                       other >= b->second.first && other <= b->second.second ? "in" : "out");
+    t += format("  %-24s %14s %14s %14s %10s%s%s\n", k.c_str(), readable(i->second, 6),
                 readable(j->second, 6), readable(d, 6),
                 i->second != 0 ? format("%+.1f%%", 100 * d / i->second).c_str() : "-",
-                out ? "  <- outside" : "");
+                out ? "  <- outside" : "", band.c_str());
     if (out)
       c.outside.push_back(format("%s at %s: %+.1f%%, tolerance %g%%", k.c_str(),
                                  load_text(x).c_str(), i->second != 0 ? 100 * d / i->second : 0.0,

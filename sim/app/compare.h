@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace servesim {
@@ -15,6 +16,9 @@ struct Measurement {
   std::string load_name;  // "Concurrency" or "Request Rate" ("" when unknown)
   double load = 0;
   std::map<std::string, double> values;  // by perf_analyzer column name
+  /// A prediction run with --uncertainty N: each metric's p5 and p95 over the input draws (the
+  /// JSON's `uncertainty` member), in the unit of `values`.
+  std::map<std::string, std::pair<double, double>> bands;
 };
 
 /// The metrics compared, in order, named as perf_analyzer's CSV names them.

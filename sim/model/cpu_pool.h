@@ -4,6 +4,7 @@
 /// "Full speed" is speed x the CPU's efficiency at that many busy cores (CpuEfficiency).
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "sim/core/simulator.h"
@@ -15,6 +16,9 @@ namespace servesim {
 class WorkOwner {
  public:
   virtual void work_done(std::uint64_t token) = 0;
+  /// The trace ids of the requests the job `token` serves, for a trace's kernel and copy slices
+  /// (valid until the next call); none by default.
+  virtual std::span<const std::uint64_t> trace_requests(std::uint64_t /*token*/) { return {}; }
 
  protected:
   ~WorkOwner() = default;

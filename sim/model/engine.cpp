@@ -1,5 +1,6 @@
 #include "sim/model/engine.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -84,8 +85,11 @@ void FifoEngine::start(const Job& job) {
 void FifoEngine::on_event(std::uint32_t, std::uint64_t arg) {
   const auto slot = static_cast<std::uint32_t>(arg);
   const Job done = running_[slot];
-  if (tracer_ && tracer_->wants(sim_.now()))
-    tracer_->span(node_, lane_, "kernel", done.started, sim_.now(), 1, {});
+  if (tracer_ && tracer_->wants(sim_.now())) {
+    const auto ids = done.owner->trace_requests(done.token);
+    tracer_->span(node_, lane_, "kernel", done.started, sim_.now(),
+                  std::max<std::size_t>(1, ids.size()), ids);
+  }
   free_slots_.push_back(slot);
   --busy_;
   // The next job starts before the owner hears back, so a job the owner submits in response

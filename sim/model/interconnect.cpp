@@ -164,8 +164,11 @@ void Interconnect::work_done(std::uint64_t token) {
     return;
   }
   free_transfers_.push_back(slot);
-  if (tracer_ && tracer_->wants(sim_.now()))
-    tracer_->span(node_, lane(t.gpu, t.dir), "copy", t.started, sim_.now(), 1, {});
+  if (tracer_ && tracer_->wants(sim_.now())) {
+    const auto ids = t.owner->trace_requests(t.token);
+    tracer_->span(node_, lane(t.gpu, t.dir), "copy", t.started, sim_.now(),
+                  std::max<std::size_t>(1, ids.size()), ids);
+  }
   // The engine passes to the next copy in line before this one's owner hears back.
   ports_[static_cast<std::size_t>(t.gpu)].engines(t.dir).release();
   t.owner->work_done(t.token);

@@ -42,6 +42,9 @@ class Stage final : public WorkOwner, public EventHandler {
   /// Requests that arrive in the same instant all join before any batch is formed.
   void accept_batch(std::span<const RequestId> ids);
   void work_done(std::uint64_t token) override;
+  std::span<const std::uint64_t> trace_requests(std::uint64_t token) override {
+    return trace_ids(static_cast<std::uint32_t>(token));
+  }
   void on_event(std::uint32_t kind, std::uint64_t arg) override;  // batcher or thread wake-up
   /// A fan-out stage's instance `i`, held since its batch finished, has run all the children
   /// (fused) or read its last broker reply.

@@ -10,8 +10,10 @@
 
 #include "sim/core/worker_threads.h"
 #include "sim/metrics/histogram.h"
+#include "sim/metrics/report.h"
 #include "sim/model/observer.h"
 #include "sim/model/replication.h"
+#include "sim/scenario/scenario.h"
 
 namespace servesim {
 
@@ -172,6 +174,11 @@ RunSummary run_scenario(const ScenarioParams& p, int threads, Tracer* tracer) {
   for (const auto& e : failed)
     if (e) std::rethrow_exception(e);
   return summarize(p, std::move(measured));
+}
+
+nlohmann::ordered_json result_json(const ScenarioParams& params, const RunSummary& s,
+                                   const UncertaintySummary* u) {
+  return summary_json(s, resolved_config(params), u);
 }
 
 }  // namespace servesim

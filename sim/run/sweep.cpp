@@ -214,7 +214,7 @@ class Sweep final : public SweepHub {
     j["grid"] = grid_json(i);
     j["csv_columns"] = *r.columns;
     j["csv_row"] = r.cells;
-    j["result"] = summary_json(s, resolved_config(params), u ? &*u : nullptr);
+    j["result"] = result_json(params, s, u ? &*u : nullptr);
     r.line = j.dump();
     return r;
   }
@@ -576,6 +576,39 @@ SweepPoints::SweepPoints(const SweepOptions& o) : impl_(std::make_unique<Impl>(o
 SweepPoints::~SweepPoints() = default;
 
 std::string SweepPoints::simulate(std::size_t i) const { return impl_->sweep.simulate(i).line; }
+
+std::vector<std::string> sweep_lines(const SweepOptions& o) {
+  const SweepPoints points(o);
+  const std::size_t total = count_grid_points(o.grid);
+  std::vector<std::string> lines(total);
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr failure;
+  std::size_t failed_at = total;
+  const auto worker = [&] {
+    for (std::size_t i; (i = next++) < total;) {
+      try {
+        lines[i] = points.simulate(i);
+      } catch (...) {
+        // Every point before the first that failed was handed out before it and runs to its end,
+        // so the error reported is the same for any number of threads.
+        std::lock_guard lock(mu);
+        if (i < failed_at) {
+          failure = std::current_exception();
+          failed_at = i;
+        }
+        next = total;
+      }
+    }
+  };
+  const auto n = std::min(static_cast<std::size_t>(std::clamp<int>(o.jobs, 1, 1 << 16)),
+                          std::max<std::size_t>(total, 1));
+  WorkerThreads pool = start_workers(n - 1, worker);
+  worker();
+  pool.join();
+  if (failure) std::rethrow_exception(failure);
+  return lines;
+}
 
 void warn_threads(const WorkerThreads& pool, std::size_t asked, std::size_t others,
                   std::ostream& warn) {

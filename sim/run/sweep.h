@@ -29,6 +29,12 @@ struct SweepOptions {
 /// Throws ConfigError for bad input, std::runtime_error for I/O failures.
 std::size_t run_sweep(const SweepOptions& o, std::ostream& err);
 
+/// Every point's result line, in point order, simulated on `o.jobs` threads without writing
+/// anything (out, resume and progress are not read): the lines run_sweep journals, the same bytes
+/// whatever the threads. Of several failing points, the first in grid order's error is thrown
+/// (ConfigError for bad input), as run_sweep does.
+std::vector<std::string> sweep_lines(const SweepOptions& o);
+
 /// The warning a sweep prints on stderr once its first `measured` points have finished in
 /// `elapsed_s` seconds, if the `left` points still to simulate would take more than 10 minutes
 /// at that pace (`points` is the grid's size); empty otherwise.

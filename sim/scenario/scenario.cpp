@@ -1,5 +1,7 @@
 #include "sim/scenario/scenario.h"
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 
 #include <algorithm>
@@ -57,12 +59,19 @@ std::filesystem::path config_dir() {
   // Beside the binary: PREFIX/bin/servesim reads PREFIX/share/servesim/configs (cmake
   // --install); in a build tree both servesim (build/) and the test binaries (build/tests/)
   // find build/share/servesim/configs, a link CMake makes to the source tree's configs/.
+  // In a library that another program loaded (the Python module: build/python/servesim*.so),
+  // beside that library: the program is not servesim's.
   std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  for (const fs::path& c : {exe.parent_path() / "share" / "servesim" / "configs",
-                            exe.parent_path().parent_path() / "share" / "servesim" / "configs"})
-    if (fs::is_directory(c, ec)) return c;
+  std::vector<fs::path> binaries;
+  if (fs::path exe = fs::read_symlink("/proc/self/exe", ec); !ec) binaries.push_back(exe);
+  if (Dl_info info{};
+      dladdr(reinterpret_cast<void*>(&config_dir), &info) && info.dli_fname && *info.dli_fname)
+    binaries.push_back(fs::absolute(info.dli_fname, ec));
+  for (const fs::path& binary : binaries)
+    for (const fs::path& c :
+         {binary.parent_path() / "share" / "servesim" / "configs",
+          binary.parent_path().parent_path() / "share" / "servesim" / "configs"})
+      if (fs::is_directory(c, ec)) return c;
   return {};
 }
 

@@ -59,6 +59,37 @@ TEST_CASE("compare pairs rows by load and prints the difference", "[unit]") {
   CHECK(t.find("-6.6%") != std::string::npos);
 }
 
+TEST_CASE("compare shows whether a measurement lies in a prediction's input-uncertainty band",
+          "[unit]") {
+  test::TempDir dir;
+  // A prediction run with --uncertainty: throughput p5..p95 2400..2700/s, p99 90..120 ms.
+  const auto json = dir.write("pred.json", R"({
+    "completed": 206592, "throughput_rps": 2582.4, "throughput_ci95": [2579.7, 2585.1],
+    "latency_ms": {"mean": 99.15, "p50": 99.45, "p90": 99.45, "p95": 100.4, "p99": 100.4},
+    "stages": [], "resources": [], "bottleneck": "gpu0.compute", "energy_j_per_request": {},
+    "throughput_bound_rps": null, "unstable": false, "warnings": [], "laws": [],
+    "replications": 5, "window_s": 16, "seed": 1,
+    "config": {"workload": {"mode": "closed", "concurrency": 256}},
+    "uncertainty": {"draws": 10,
+      "throughput_rps": {"p5": 2400, "p50": 2580, "p95": 2700},
+      "latency_ms": {"mean": {"p5": 95, "p50": 99, "p95": 110},
+                     "p50": {"p5": 95, "p50": 99, "p95": 110},
+                     "p95": {"p5": 90, "p50": 100, "p95": 120},
+                     "p99": {"p5": 90, "p50": 100, "p95": 120}}}})");
+  const auto a = read_measurements(json);
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].bands.at("Inferences/Second") == std::pair{2400.0, 2700.0});
+  CHECK(a[0].bands.at("p99 latency") == std::pair{90000.0, 120000.0});
+  const std::string t = compare_table(a, "A", read_measurements(kFixture), "B");
+  // The fixture's 2412.2/s is inside 2400..2700; its p99 113117 us inside 90000..120000.
+  CHECK_THAT(t, Catch::Contains("A's p5..p95 2400..2700: in"));
+  CHECK_THAT(t, Catch::Contains("A's p5..p95 90000..120000: in"));
+  // Without the member, no band column at all.
+  const std::string plain =
+      compare_table(read_measurements(kFixture), "A", read_measurements(kFixture), "B");
+  CHECK(plain.find("p5..p95") == std::string::npos);
+}
+
 TEST_CASE("compare pairs thousands of rows by load whatever their order on either side", "[unit]") {
   // A: concurrency 1..n in order, throughput = load. B: the same loads shuffled, throughput =
   // 2 x load, plus a second row at 42 (3 x 42): A's row at 42 pairs with both, in B's order. A

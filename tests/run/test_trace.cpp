@@ -162,8 +162,12 @@ TEST_CASE("a trace follows each request through its slices by flow events", "[un
       CHECK(inside == 1);
     }
     CHECK(listing == chain.size());
+    // A frontend instance, then the model's instance, and the GPU's copy engines and compute
+    // engine that served its batch.
     CHECK(lanes.count("infer gpu0 #0") == 1);
-    CHECK(lanes.size() == 2);  // a frontend instance, then the model's
+    CHECK(lanes.count("pcie gpu0 h2d") == 1);
+    CHECK(lanes.count("gpu0 compute") == 1);
+    CHECK(lanes.size() == 5);
   }
   // A request every ~1.2 ms over 20 ms, less those that began before the window or end after.
   CHECK(followed >= 10);
