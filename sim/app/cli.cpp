@@ -20,10 +20,12 @@
 #include "sim/app/html_report.h"
 #include "sim/app/plan.h"
 #include "sim/app/plot.h"
+#include "sim/app/sweep_report.h"
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/config/progress.h"
+#include "sim/config/tree.h"
 #include "sim/config/units.h"
 #include "sim/metrics/report.h"
 #include "sim/metrics/result_schema.h"
@@ -291,26 +293,75 @@ int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   return r2.feasible.empty() ? kExitRuntime : kExitOk;
 }
 
-/// `report`: a run as an HTML page, from a scenario run now or a result JSON.
+/// `report`: a run, a sweep or a plan as an HTML page; a run from a scenario run now or a
+/// result JSON.
 struct ReportArgs {
   std::string in, out = "report.html";
   std::vector<std::string> sets;
+  std::string slo_p99;  // sweeps: the latency budget
+  int top = 0;          // sweeps: how many configurations the top table lists; 0: 5
 };
+
+/// --slo-p99 in ms, or none when not given; a value that is not a positive duration is a
+/// ConfigError at the option.
+std::optional<double> slo_p99_ms(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const ParsedQuantity q = parse_quantity(text, Dimension::kDuration);
+  if (!q.error.empty()) throw ConfigError({"--slo-p99", 1, 1}, "", q.error);
+  if (!(q.value > 0))
+    throw ConfigError({"--slo-p99", 1, 1}, "", "the budget must be positive, got '" + text + "'");
+  return q.value * 1e3;
+}
+
+/// The page for a sweep's or a plan's file (`kind`), from its text.
+std::string data_report(const ReportArgs& a, ReportInput kind, const std::string& text) {
+  const bool sweep = kind == ReportInput::kSweepCsv || kind == ReportInput::kSweepJsonl;
+  if (!sweep && (!a.slo_p99.empty() || a.top != 0))
+    throw UsageError("report: --slo-p99 and --top are for a sweep's CSV or JSON lines");
+  if (sweep) {
+    SweepReportOptions o;
+    o.slo_p99_ms = slo_p99_ms(a.slo_p99);
+    if (a.top != 0) o.top = static_cast<std::size_t>(a.top);
+    return sweep_html(kind == ReportInput::kSweepCsv ? parse_sweep_csv(text, a.in)
+                                                     : parse_sweep_jsonl(text, a.in),
+                      o, a.in);
+  }
+  return plan_html(
+      kind == ReportInput::kPlanCsv ? parse_plan_csv(text, a.in) : parse_plan_json(text, a.in),
+      a.in);
+}
 
 int cmd_report(const ReportArgs& a, std::ostream& out) {
   check_output_paths({{"--out", a.out, true}});
-  nlohmann::ordered_json result;
-  std::string source = a.in.empty() ? "built-in default" : a.in;
-  if (std::filesystem::path(a.in).extension() == ".json") {
-    result = read_result(a.in);
-  } else {
-    const LoadedScenario sc = load_scenario(a.in, a.sets);
-    source = sc.source;
-    const RunSummary s = run_scenario(
-        sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    result = result_json(sc.params, s);
+  const std::filesystem::path in(a.in);
+  std::string text;
+  ReportInput kind = ReportInput::kScenario;
+  if (!a.in.empty() && in.extension() != ".yaml" && in.extension() != ".yml") {
+    text = read_data_file(in);
+    kind = report_input_kind(in, text);
   }
-  write_output(a.out, html_report(result, source), out);
+  if (kind != ReportInput::kScenario && !a.sets.empty())
+    throw UsageError("report: --set is for a scenario, which this file is not");
+  std::string html;
+  if (kind == ReportInput::kScenario || kind == ReportInput::kRunJson) {
+    if (!a.slo_p99.empty() || a.top != 0)
+      throw UsageError("report: --slo-p99 and --top are for a sweep's CSV or JSON lines");
+    nlohmann::ordered_json result;
+    std::string source = a.in.empty() ? "built-in default" : a.in;
+    if (kind == ReportInput::kRunJson) {
+      result = parse_result(text, a.in);
+    } else {
+      const LoadedScenario sc = load_scenario(a.in, a.sets);
+      source = sc.source;
+      const RunSummary s = run_scenario(
+          sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+      result = result_json(sc.params, s);
+    }
+    html = html_report(result, source);
+  } else {
+    html = data_report(a, kind, text);
+  }
+  write_output(a.out, html, out);
   if (!is_stdout_path(a.out)) out << "  wrote " << a.out << "\n";
   return kExitOk;
 }
@@ -551,10 +602,19 @@ void plot_options(CLI::App& plot, PlotArgs& p) {
 
 void report_options(CLI::App& report, ReportArgs& r) {
   report.add_option("input", r.in,
-                    "A scenario YAML (run now) or a result JSON (servesim run --json)");
+                    "A scenario YAML (run now), a result JSON (servesim run --json), a sweep's "
+                    "CSV or JSON lines, or a plan's CSV or JSON (plan --out): told apart by what "
+                    "the file holds");
   report.add_option("--out", r.out, "HTML file to write (default report.html; -: stdout)")
       ->check(kOutputPath);
   report.add_option("--set", r.sets, "Override a key (repeatable)")->allow_extra_args(false);
+  report.add_option("--slo-p99", r.slo_p99,
+                    "A sweep's latency budget (e.g. 100ms): a line on the throughput-p99 curves, "
+                    "and the top table's configurations keep within it");
+  report
+      .add_option("--top", r.top,
+                  "A sweep: how many configurations the top table lists (default 5)")
+      ->check(CLI::PositiveNumber);
 }
 
 void validate_options(CLI::App& cmd, ValidateArgs& v) {
@@ -624,7 +684,9 @@ std::vector<Verb> servesim_verbs() {
           "plot", "Plot one column of a results CSV against another", plot_options,
           [](PlotArgs& a, std::ostream& out, std::ostream&) { return cmd_plot(a, out); }),
       verb<ReportArgs>(
-          "report", "A run as a self-contained HTML page (from a scenario, or a --json result)",
+          "report",
+          "A run, a sweep or a plan as a self-contained HTML page (from a scenario, a --json "
+          "result, a sweep's CSV or JSON lines, a plan's --out)",
           report_options,
           [](ReportArgs& a, std::ostream& out, std::ostream&) { return cmd_report(a, out); }),
       verb<ValidateArgs>(

@@ -1,6 +1,7 @@
 #include "sim/app/html_report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 
@@ -9,9 +10,7 @@
 
 namespace servesim {
 
-namespace {
-
-std::string esc(const std::string& s) {
+std::string html_escape(const std::string& s) {
   std::string o;
   for (const char c : s) {
     switch (c) {
@@ -33,6 +32,34 @@ std::string esc(const std::string& s) {
   }
   return o;
 }
+
+std::string html_head(const std::string& title) {
+  return "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>servesim: " +
+         html_escape(title) +
+         "</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+         "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}"
+         "td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
+         "td:first-child,th:first-child{text-align:left}.kpi{display:inline-block;margin:0 2em "
+         "1em 0}.kpi b{display:block;font-size:1.6em}.warn{color:#b30000}pre{background:#f6f6f6;"
+         "padding:1em;overflow:auto;font-size:11px}tr.best td{background:#e5f5e0;font-weight:"
+         "bold}td.l,th.l{text-align:left}"
+         ".plan td,.plan th{padding:3px "
+         "5px;font-size:13px}td.cpg{background:#eef4fb}</style></head><body>\n<h1>servesim: " +
+         html_escape(title) + "</h1>\n";
+}
+
+double axis_step(double range) {
+  if (!(range > 0) || !std::isfinite(range)) return 1;
+  const double raw = range / 8;
+  const double mag = std::pow(10, std::floor(std::log10(raw)));
+  for (const double m : {1.0, 2.0, 5.0})
+    if (raw <= m * mag) return m * mag;
+  return 10 * mag;
+}
+
+namespace {
+
+std::string esc(const std::string& s) { return html_escape(s); }
 
 /// A number for people, to `significant` digits (sim/core/format.h's readable).
 std::string num(double v, int significant = 4) { return readable(v, significant); }
@@ -63,12 +90,29 @@ constexpr Phase kPhases[] = {{"queue_ms", "queue", "#bdbdbd"},
                              {"compute_infer_ms", "compute", "#31a354"},
                              {"compute_output_ms", "copy out", "#9e9ac8"}};
 
+/// The waterfall's axis: milliseconds since the request arrived, from 0 to the mean latency
+/// `total_ms` drawn over `width` pixels from `x0`, at `y`.
+std::string time_axis(double total_ms, int x0, int width, int y) {
+  std::string s =
+      format("<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#444'/>", x0, y + 2, x0 + width, y + 2);
+  if (!(total_ms > 0)) return s;
+  const double step = axis_step(total_ms);
+  for (double t = 0; t <= total_ms * (1 + 1e-9); t += step) {
+    const double x = x0 + t / total_ms * width;
+    s += format("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#444'/>", x, y + 2, x, y + 6) +
+         format("<text x='%.1f' y='%d' text-anchor='middle'>", x, y + 18) + readable(t, 4) +
+         "</text>";
+  }
+  return s + format("<text x='%d' y='%d' text-anchor='end'>ms since the request arrived</text>",
+                    x0 + width, y + 32);
+}
+
 std::string breakdown_svg(const nlohmann::ordered_json& stages) {
   double total = 0;
   for (const auto& st : stages)
     for (const auto& p : kPhases) total += get(st, p.key);
   const int row = 26, label = 150, width = 640;
-  const int height = row * static_cast<int>(stages.size()) + 40;
+  const int height = row * static_cast<int>(stages.size()) + 76;
   std::string s = "<svg xmlns='http://www.w3.org/2000/svg' width='" +
                   std::to_string(label + width + 20) + "' height='" + std::to_string(height) +
                   "' font-family='sans-serif' font-size='12'>";
@@ -89,6 +133,8 @@ std::string breakdown_svg(const nlohmann::ordered_json& stages) {
     }
     y += row;
   }
+  s += time_axis(total, label, width, y);
+  y += 36;
   int lx = label;
   for (const auto& p : kPhases) {
     s += "<rect x='" + std::to_string(lx) + "' y='" + std::to_string(y + 4) +
@@ -129,16 +175,7 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   check_result(j, source);
   const auto& lat = j.at("latency_ms");
   const std::string bottleneck = str(j, "bottleneck");
-  std::string h =
-      "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>servesim: " +
-      esc(source) +
-      "</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-      "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}"
-      "td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
-      "td:first-child,th:first-child{text-align:left}.kpi{display:inline-block;margin:0 2em 1em "
-      "0}.kpi b{display:block;font-size:1.6em}.warn{color:#b30000}pre{background:#f6f6f6;"
-      "padding:1em;overflow:auto;font-size:11px}</style></head><body>\n";
-  h += "<h1>servesim: " + esc(source) + "</h1>\n";
+  std::string h = html_head(source);
   h += "<p>" + count(j, "replications") + " replications of " + num(get(j, "window_s")) +
        " s (after warm-up), seed " + count(j, "seed") + ", " + count(j, "completed") +
        " requests completed.</p>\n";
@@ -151,6 +188,10 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
        (j.at("throughput_bound_rps").is_number() ? num(get(j, "throughput_bound_rps"), 5)
                                                  : std::string("none")) +
        " req/s</div>";
+  if (j.contains("gpu_memory"))
+    h += "<div class='kpi'>GPU memory<b>" + binary_bytes(get(j.at("gpu_memory"), "peak_bytes")) +
+         "</b>peak of request tensors on one GPU; mean " +
+         binary_bytes(get(j.at("gpu_memory"), "mean_bytes")) + " (all GPUs)</div>";
   if (const auto& e = j.at("energy_j_per_request"); e.contains("total"))
     h += "<div class='kpi'>energy<b>" + num(get(e, "total")) + " J</b>per request</div>";
   if (j.at("unstable").get<bool>())

@@ -67,6 +67,33 @@ std::string quantity_text(double v, Dimension dim) {
   return number_text(v) + unit;
 }
 
+/// A size or bandwidth as the resolved config writes it: the shortest text among the units the
+/// parser takes (B, kB ... TB, KiB ... TiB, and their /s) that reads back to exactly `v`, so
+/// that 24 GiB of GPU memory is "24GiB", not "25769803776B", and 51 GB/s "51GB/s", not
+/// "5.1e+10B/s". Other dimensions, and values no unit writes exactly, in the base unit.
+std::string resolved_quantity_text(double v, Dimension dim) {
+  const std::string unit(dimension_text(dim).base_unit);
+  std::string best = number_text(v) + unit;
+  if ((dim != Dimension::kBytes && dim != Dimension::kBandwidth) || !(v > 0) || !std::isfinite(v))
+    return best;
+  for (const auto& [prefix, scale] : {std::pair{"k", 1e3},
+                                      {"M", 1e6},
+                                      {"G", 1e9},
+                                      {"T", 1e12},
+                                      {"Ki", 1024.0},
+                                      {"Mi", 1048576.0},
+                                      {"Gi", 1073741824.0},
+                                      {"Ti", 1099511627776.0}}) {
+    if (v < scale) continue;
+    const std::string text = number_text(v / scale) + prefix + unit;
+    const ParsedQuantity back = parse_quantity(text, dim);
+    if (text.find('e') == std::string::npos && back.error.empty() && back.value == v &&
+        text.size() < best.size())
+      best = text;
+  }
+  return best;
+}
+
 std::string default_text(const Value& v, const Type& type) {
   if (std::holds_alternative<std::monostate>(v)) return "—";
   if (type.kind == Kind::kQuantity) return "`" + quantity_text(std::get<double>(v), type.dim) + "`";
@@ -129,7 +156,7 @@ nlohmann::ordered_json value_json(const Value& v, const Type& type) {
     case Kind::kNumber:
       return std::get<double>(v);
     case Kind::kQuantity:
-      return number_text(std::get<double>(v)) + std::string(dimension_text(type.dim).base_unit);
+      return resolved_quantity_text(std::get<double>(v), type.dim);
     case Kind::kChoice:
     case Kind::kName:
     case Kind::kString:

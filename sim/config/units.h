@@ -11,8 +11,9 @@ namespace servesim {
 
 enum class Dimension { kDuration, kRate, kBytes, kBandwidth, kPower };
 
-/// What servesim says of a dimension, in one place: its name in the docs ("duration"), the SI
-/// base unit the resolved config writes it in ("s"), and the hint messages give ("a duration
+/// What servesim says of a dimension, in one place: its name in the docs ("duration"), its SI
+/// base unit ("s"; the resolved config writes sizes and bandwidths with a prefix when one reads
+/// back exactly, schema.cpp), and the hint messages give ("a duration
 /// with a unit (e.g. 250us, 40ms, 30s)").
 struct DimensionText {
   std::string_view word, base_unit, hint;

@@ -63,4 +63,12 @@ inline std::string readable(double v, int significant, double resolution = 0) {
   return s;
 }
 
+/// Bytes for people, in binary units to 3 significant digits: "81.5 MiB", "24 GiB", "512 B".
+inline std::string binary_bytes(double b) {
+  if (b >= 1073741824.0) return readable(b / 1073741824.0, 3) + " GiB";
+  if (b >= 1048576.0) return readable(b / 1048576.0, 3) + " MiB";
+  if (b >= 1024.0) return readable(b / 1024.0, 3) + " KiB";
+  return readable(b, 3) + " B";
+}
+
 }  // namespace servesim

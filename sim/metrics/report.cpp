@@ -411,6 +411,9 @@ void print_summary(std::ostream& out, const RunSummary& s, const std::string& so
   if (s.rejected > 0)
     out << format("  rejected       %llu requests (batcher queue full or timed out)\n",
                   static_cast<unsigned long long>(s.rejected));
+  if (s.gpu_memory_mean_bytes > 0)
+    out << format("  GPU memory     %s peak of request tensors on one GPU, %s mean over all\n",
+                  binary_bytes(s.gpu_memory_peak_bytes), binary_bytes(s.gpu_memory_mean_bytes));
   if (s.spilled_bytes > 0)
     out << format("  GPU memory     %s GB spilled to host per replication\n",
                   N(s.spilled_bytes * 1e-9, 4));

@@ -32,26 +32,46 @@ pipeline:
   CHECK(html.find("<script") == std::string::npos);
   CHECK(html.find("src=") == std::string::npos);
   CHECK(html.find("<link") == std::string::npos);
+  // The waterfall has a time axis (issue 20): ticks from 0, in ms since arrival.
+  CHECK(html.find("ms since the request arrived") != std::string::npos);
+  CHECK(html.find("text-anchor='middle'>0</text>") != std::string::npos);
   // Names are escaped.
   CHECK(html.find("parse&lt;&amp;&gt;") != std::string::npos);
   CHECK(html.find("test &lt;scenario&gt;") != std::string::npos);
 }
 
-}  // namespace servesim
+namespace {
 
-namespace servesim {
+/// What `servesim run --json` writes for the scenario `yaml`.
+nlohmann::ordered_json result_of(const std::string& yaml) {
+  const ScenarioParams p = parse_scenario(load_config_text(yaml, "<test>", "."));
+  return summary_json(run_scenario(p, 1), resolved_config(p));
+}
+
+}  // namespace
+
+TEST_CASE("the HTML report shows the GPU memory the result carries", "[unit]") {
+  auto j = result_of(R"(
+run: {duration: 2s, replications: 1}
+workload: {mode: open, rate: 50/s}
+node: {cpu: {cores: 2}}
+pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 1ms}}]
+)");
+  CHECK(html_report(j, "cpu").find("GPU memory") == std::string::npos);  // none on a CPU node
+  j["gpu_memory"] = {{"mean_bytes", 2097152.0}, {"peak_bytes", 3145728.0}, {"spilled_bytes", 0.0}};
+  CHECK(html_report(j, "gpu").find("GPU memory<b>3 MiB</b>peak of request tensors on one GPU; "
+                                   "mean 2 MiB (all GPUs)") != std::string::npos);
+}
 
 TEST_CASE("the HTML report of a run where nothing completed says the laws cannot be checked",
           "[unit]") {
-  const ScenarioParams p = parse_scenario(load_config_text(R"(
+  const std::string html = html_report(result_of(R"(
 run: {duration: 2s, replications: 2}
 workload: {mode: open, rate: 10/s}
 node: {cpu: {cores: 1}}
 pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 100s}}]
-)",
-                                                           "<test>", "."));
-  const std::string html =
-      html_report(summary_json(run_scenario(p, 1), resolved_config(p)), "degenerate");
+)"),
+                                       "degenerate");
   CHECK(html.find("cannot be checked on this run: no request completed") != std::string::npos);
   CHECK(html.find("hold on this run to") == std::string::npos);
   CHECK(html.find("no request completed in the measurement window") != std::string::npos);

@@ -6,11 +6,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <initializer_list>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "sim/config/tree.h"
 #include "sim/metrics/confidence.h"
+#include "sim/metrics/report.h"
 #include "sim/model/replication.h"
 #include "sim/run/replications.h"
 #include "sim/scenario/scenario.h"
@@ -447,6 +449,11 @@ pipeline:
       run_yaml(yaml, {"node.gpus.memory=2000B", "node.gpus.memory_policy=spill"});
   // Unlimited: all 4 hold memory at every instant (a request re-reserves the moment it leaves).
   CHECK(free.gpu_memory_mean_bytes == Approx(4000).epsilon(1e-9));
+  // The summary says so too (issue 20: it was only in the JSON): 4000 B = 3.91 KiB.
+  std::ostringstream text;
+  print_summary(text, free, "gpu.yaml");
+  CHECK(text.str().find("  GPU memory     3.91 KiB peak of request tensors on one GPU, 3.91 KiB "
+                        "mean over all\n") != std::string::npos);
   CHECK(free.stages[0].input_ms <= 400e-6);  // its H2D, behind at most 3 others
   CHECK(free.throughput_rps.mean >= 4 / (h_min + 3 * 1200e-9) - 4 / t);
 

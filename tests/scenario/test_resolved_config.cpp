@@ -31,4 +31,32 @@ TEST_CASE("the resolved config reads back to the same resolved config", "[unit]"
   }
 }
 
+TEST_CASE("the resolved config writes sizes and bandwidths in the units people use, exactly",
+          "[unit]") {
+  // Issue 20: the config dump showed "memory": "25769803776B" and "5.1e+10B/s".
+  const std::filesystem::path configs = std::filesystem::path(SERVESIM_SOURCE_DIR) / "configs";
+  ConfigNode root = load_config_file(configs / "scenarios/paper-vit-base-gpu.yaml");
+  int n = 0;
+  for (const char* set :
+       {"node.gpus.memory=24GiB", "node.memory.bandwidth=100Gbit/s",
+        "node.network.bandwidth=1234567B/s",
+        "workload.images=[{name: tiny, width: 10, height: 10, bytes: 4096B}]",
+        "node.pcie.topology.cpu_x16.bandwidth=51GB/s", "node.pcie.topology.dmi.bandwidth=1500B/s"})
+    apply_override(root, set, ++n);
+  const ScenarioParams p = parse_scenario(root);
+  const auto j = resolved_config(p);
+  CHECK(j["node"]["gpus"]["memory"] == "24GiB");
+  CHECK(j["node"]["memory"]["bandwidth"] == "12.5GB/s");  // 100 Gbit/s
+  // No unit writes 1234567 shorter; 1500 B/s is as short as 1.5kB/s: the base unit stays.
+  CHECK(j["node"]["network"]["bandwidth"] == "1234567B/s");
+  CHECK(j["node"]["pcie"]["topology"][5]["bandwidth"] == "1500B/s");
+  CHECK(j["workload"]["images"][0]["bytes"] == "4KiB");
+  CHECK(j["node"]["pcie"]["topology"][0]["bandwidth"] == "51GB/s");
+  // Read back, every value is the same double.
+  const ScenarioParams q = parse_scenario(load_config_text(j.dump(2), "<resolved>", configs));
+  CHECK(q.node.gpus.memory_bytes == p.node.gpus.memory_bytes);
+  CHECK(q.node.memory.bytes_per_s == p.node.memory.bytes_per_s);
+  CHECK(q.node.network->bytes_per_s == p.node.network->bytes_per_s);
+}
+
 }  // namespace servesim
