@@ -96,7 +96,7 @@ TEST_CASE("compare pairs thousands of rows by load whatever their order on eithe
   // request rate of 7 must not pair with concurrency 7, nor A's n + 1 with anything.
   const int n = 5000;
   auto row = [](const char* name, double load, double rps) {
-    return Measurement{name, load, {{"Inferences/Second", rps}}};
+    return Measurement{name, load, {{"Inferences/Second", rps}}, {}};
   };
   std::vector<Measurement> a, b;
   for (int i = 1; i <= n; ++i) a.push_back(row("Concurrency", i, i));
@@ -151,8 +151,8 @@ TEST_CASE("a malformed CSV cell is refused with its file, line and column", "[un
 TEST_CASE("compare refuses rows at different loads unless asked to pair them in order", "[unit]") {
   // Before: a prediction at 256 clients and a measurement at 128 were paired under the heading
   // "Concurrency 256" without a word.
-  const std::vector<Measurement> a{{"Concurrency", 256, {{"Inferences/Second", 2500}}}};
-  const std::vector<Measurement> b{{"Concurrency", 128, {{"Inferences/Second", 2400}}}};
+  const std::vector<Measurement> a{{"Concurrency", 256, {{"Inferences/Second", 2500}}, {}}};
+  const std::vector<Measurement> b{{"Concurrency", 128, {{"Inferences/Second", 2400}}, {}}};
   try {
     (void)compare(a, "A", b, "B");
     FAIL("pairs rows at different loads");
@@ -166,16 +166,16 @@ TEST_CASE("compare refuses rows at different loads unless asked to pair them in 
   CHECK(c.text.find("\nConcurrency 256\n") != std::string::npos);
   CHECK(c.text.find("-100") != std::string::npos);  // 2400 - 2500
   // In order, the longer side's extra rows are listed.
-  const std::vector<Measurement> b2{b[0], {"Concurrency", 512, {{"Inferences/Second", 2600}}}};
+  const std::vector<Measurement> b2{b[0], {"Concurrency", 512, {{"Inferences/Second", 2600}}, {}}};
   CHECK(compare(a, "A", b2, "B", o).text.find("B only: Concurrency 512") != std::string::npos);
 }
 
 TEST_CASE("compare --tolerance marks what is outside, relative to A", "[unit]") {
   const std::vector<Measurement> a{
-      {"Concurrency", 64, {{"Inferences/Second", 1000}, {"p99 latency", 100000}}}};
+      {"Concurrency", 64, {{"Inferences/Second", 1000}, {"p99 latency", 100000}}, {}}};
   // Throughput -4% (inside 5%), p99 +20% (outside 15%).
   const std::vector<Measurement> b{
-      {"Concurrency", 64, {{"Inferences/Second", 960}, {"p99 latency", 120000}}}};
+      {"Concurrency", 64, {{"Inferences/Second", 960}, {"p99 latency", 120000}}, {}}};
   CompareOptions o;
   o.tolerances = parse_tolerances("thr=5%,p99=15%");
   const Comparison c = compare(a, "A", b, "B", o);
