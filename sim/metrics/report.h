@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "sim/metrics/run_summary.h"
 #include "sim/metrics/uncertainty.h"

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 

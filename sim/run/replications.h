@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <functional>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "sim/metrics/run_summary.h"
 #include "sim/metrics/uncertainty.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "sim/config/tree.h"
 #include "sim/config/units.h"  // format_duration, which outputs use beside the resolved config

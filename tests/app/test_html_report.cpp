@@ -2,6 +2,7 @@
 // reader looks for, built from a run's JSON.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "sim/app/html_report.h"

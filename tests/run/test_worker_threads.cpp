@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cstdlib>
