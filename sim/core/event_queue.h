@@ -1,5 +1,6 @@
 #pragma once
-/// Pending-event set ordered by (time, priority, sequence), with O(1) cancellation.
+/// Pending-event set ordered by (time, priority, sequence), with O(1) cancellation and an
+/// in-place "retime" (cancel and push again, without the churn).
 
 #include <cassert>
 #include <cstdint>
@@ -35,6 +36,8 @@ struct Event {
 
 /// A binary min-heap of small keys plus a slot table holding each event's payload.
 /// Cancellation bumps the slot's generation; the heap entry is skipped when it surfaces.
+/// The slot also holds the event's true key: a retimed event whose heap entry is earlier than it
+/// (postponed) is moved down to its true key when that entry surfaces.
 /// Both vectors reach a steady size, after which scheduling allocates nothing.
 class EventQueue {
  public:
@@ -57,6 +60,7 @@ class EventQueue {
     s.time = t;
     const std::uint64_t order =
         (static_cast<std::uint64_t>(priority + 128) << 56) | (seq_++ & kSeqMask);
+    s.order = order;
     heap_.push_back(Entry{t, order, slot, s.generation});
     sift_up(heap_.size() - 1);
     ++live_;
@@ -70,6 +74,32 @@ class EventQueue {
     if (s.generation != id.generation) return;
     retire(id.slot);
     --live_;
+  }
+
+  /// Moves the pending event `id` to time `t`, keeping its priority, handler, kind and argument.
+  /// Runs exactly as cancel(id) followed by push() of the same event at `t` would (it takes the
+  /// next scheduling sequence number, so among same-time, same-priority events it runs after
+  /// those scheduled before this call), but reuses the slot, and a later `t` leaves the heap
+  /// untouched until the old entry surfaces. Returns the event's id from now on (`id` may
+  /// become stale); requires pending(id).
+  EventId retime(EventId id, Time t) {
+    assert(pending(id));
+    Slot& s = slots_[id.slot];
+    const std::uint64_t order = (s.order & ~kSeqMask) | (seq_++ & kSeqMask);
+    if (t >= s.time) {
+      // The true key only grows (same priority, later sequence): the heap entry, at or before
+      // the old true key, still surfaces before the new one; drop_stale() moves it down then.
+      s.time = t;
+      s.order = order;
+      return id;
+    }
+    // Earlier: a new heap entry under a new generation; the old entry is stale.
+    if (++s.generation == 0) s.generation = 1;
+    s.time = t;
+    s.order = order;
+    heap_.push_back(Entry{t, order, id.slot, s.generation});
+    sift_up(heap_.size() - 1);
+    return EventId{id.slot, s.generation};
   }
 
   bool pending(EventId id) const {
@@ -132,7 +162,8 @@ class EventQueue {
   struct Slot {
     EventHandler* handler = nullptr;
     std::uint64_t arg = 0;
-    Time time = 0;
+    Time time = 0;            // the event's key: its live heap entry's key is this or earlier
+    std::uint64_t order = 0;  // (earlier only after a retime to a later time)
     std::uint32_t kind = 0;
     std::uint32_t generation = 1;
   };
@@ -147,9 +178,22 @@ class EventQueue {
     free_.push_back(slot);
   }
 
+  /// Drops cancelled entries from the top, and moves a postponed event's entry to its true key,
+  /// until the top entry is live and current.
   void drop_stale() {
-    while (!heap_.empty() && slots_[heap_.front().slot].generation != heap_.front().generation)
-      remove_top();
+    while (!heap_.empty()) {
+      Entry& top = heap_.front();
+      const Slot& s = slots_[top.slot];
+      if (s.generation == top.generation && s.order == top.order) [[likely]]
+        return;
+      if (s.generation != top.generation) {
+        remove_top();
+      } else {  // retimed later (orders are unique): move it down to its true key
+        top.time = s.time;
+        top.order = s.order;
+        sift_down(0);
+      }
+    }
   }
 
   void remove_top() {

@@ -24,6 +24,13 @@ class Simulator {
     const Time t = delay > kTimeMax - now_ ? kTimeMax : now_ + delay;
     return queue_.push(t, priority, &h, kind, arg);
   }
+  /// Moves the pending event `id` to `delay` from now (saturating like schedule_in), exactly as
+  /// cancel(id) and schedule_in() of the same event would; returns its id from now on.
+  EventId retime_in(EventId id, Time delay) {
+    assert(delay >= 0);
+    const Time t = delay > kTimeMax - now_ ? kTimeMax : now_ + delay;
+    return queue_.retime(id, t);
+  }
   void cancel(EventId id) { queue_.cancel(id); }
   bool pending(EventId id) const { return queue_.pending(id); }
 

@@ -54,16 +54,19 @@ void CpuPool::advance() {
 }
 
 void CpuPool::reschedule() {
-  sim_.cancel(next_);
   busy_.set(sim_.now(), std::min<double>(static_cast<double>(items_.size()), cores_));
-  if (items_.empty()) return;
+  if (items_.empty()) {
+    sim_.cancel(next_);
+    return;
+  }
   const double remaining = std::max(0.0, items_.front().finish - virtual_);
   // Round up so that when the event fires the item's work is really done.
   // Clamped before the cast: a huge backlog on a slow pool must not overflow the clock.
   const double d = std::ceil(remaining / rate());
   constexpr Time kMaxDelay = kTimeMax / 2;
   const Time delay = d >= static_cast<double>(kMaxDelay) ? kMaxDelay : static_cast<Time>(d);
-  next_ = sim_.schedule_in(delay, *this, 0);
+  // A pending event is moved in place: the same order as cancelling it and scheduling anew.
+  next_ = sim_.pending(next_) ? sim_.retime_in(next_, delay) : sim_.schedule_in(delay, *this, 0);
 }
 
 void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
