@@ -1,6 +1,7 @@
 #include "sim/core/distribution.h"
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -125,15 +126,138 @@ Distribution Distribution::empirical(std::vector<double> samples, double mean) {
   return d;
 }
 
-double standard_normal(Rng& rng) {
-  // Polar method; the second variate is discarded so that the stream stays stateless.
-  for (;;) {
-    const double u = 2 * rng.uniform01() - 1;
-    const double v = 2 * rng.uniform01() - 1;
-    const double s = u * u + v * v;
-    if (s > 0 && s < 1) return u * std::sqrt(-2 * std::log(s) / s);
+namespace detail {
+namespace {
+
+// Our own exp, log and sqrt for the tables, evaluated by the compiler: IEEE arithmetic with no
+// library call, so the tables do not depend on the platform's libm. Accurate to a few ulps, which
+// is far below what the ziggurat needs (its layers' areas only have to be equal to ~1e-12).
+constexpr double kLn2Hi = 0x1.62e42fee00000p-1;  // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi * k exact
+constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
+
+constexpr double ce_exp(double x) {
+  // k near x / ln 2 (std::lround is not constexpr; any nearby integer reduces x well enough).
+  const double t = x / (kLn2Hi + kLn2Lo);
+  const int k = t >= 0 ? static_cast<int>(t + 0.5)     // NOLINT(bugprone-incorrect-roundings)
+                       : -static_cast<int>(-t + 0.5);  // NOLINT(bugprone-incorrect-roundings)
+  const double r = (x - k * kLn2Hi) - k * kLn2Lo;      // |r| <= ln2 / 2
+  double sum = 1, term = 1;
+  for (int n = 1; n <= 27; ++n) {
+    term *= r / n;
+    sum += term;
+  }
+  for (int i = 0; i < k; ++i) sum *= 2;
+  for (int i = 0; i < -k; ++i) sum *= 0.5;
+  return sum;
+}
+
+constexpr double ce_log(double y) {  // y > 0
+  constexpr double kSqrt2 = 1.4142135623730951;
+  int e = 0;
+  double m = y;
+  for (; m > kSqrt2; ++e) m *= 0.5;
+  for (; m < kSqrt2 / 2; --e) m *= 2;
+  const double s = (m - 1) / (m + 1);  // log m = 2 atanh s, |s| <= 0.172
+  double sum = 0, term = s;
+  for (int n = 1; n <= 61; n += 2) {
+    sum += term / n;
+    term *= s * s;
+  }
+  return 2 * sum + e * kLn2Hi + e * kLn2Lo;
+}
+
+constexpr double ce_sqrt(double a) {  // a >= 0; Newton from above decreases to the root
+  if (a == 0) return 0;
+  double g = a > 1 ? a : 1;
+  for (int i = 0; i < 200; ++i) {
+    const double next = 0.5 * (g + a / g);
+    if (next >= g) break;
+    g = next;
+  }
+  return g;
+}
+
+/// The ziggurat for density f (f(0) = 1, decreasing) with inverse finv, given the right edge r
+/// of the base strip and the common area v of the layers: the pair for which the recurrence
+/// x[i+1] = finv(f(x[i]) + v / x[i]) reaches the top with its last layer of area v too.
+template <class F, class FInv>
+constexpr Ziggurat build_ziggurat(double r, double v, F f, FInv finv) {
+  constexpr int n = Ziggurat::kLayers;
+  Ziggurat z{};
+  z.x[0] = v / f(r);
+  z.x[1] = r;
+  for (int i = 1; i < n - 1; ++i) z.x[i + 1] = finv(f(z.x[i]) + v / z.x[i]);
+  z.x[n] = 0;
+  z.f[0] = 0;
+  for (int i = 1; i < n; ++i) z.f[i] = f(z.x[i]);
+  z.f[n] = 1;
+  for (int i = 0; i < n; ++i) {
+    z.scale[i] = z.x[i] * 0x1.0p-53;
+    // The largest count of 53-bit points j with j * scale[i] < x[i+1], as computed at run time.
+    auto inner = static_cast<std::uint64_t>(z.x[i + 1] / z.x[i] * 0x1.0p53);
+    while (inner > 0 && static_cast<double>(inner - 1) * z.scale[i] >= z.x[i + 1]) --inner;
+    while (static_cast<double>(inner) * z.scale[i] < z.x[i + 1]) ++inner;
+    z.inner[i] = inner;
+  }
+  return z;
+}
+
+// r and v solve the top-layer condition x[255] (1 - f(x[255])) = v with
+// v = r f(r) + integral of f from r to infinity (computed to 40 digits for 256 layers).
+constexpr double kNormalR = 3.6541528853610088;
+constexpr double kNormalV = 0.0049286732339746553;
+constexpr double kExponentialR = 7.6971174701310497;
+constexpr double kExponentialV = 0.0039496598225815572;
+
+}  // namespace
+
+constinit const Ziggurat kNormalZiggurat = build_ziggurat(
+    kNormalR, kNormalV, [](double x) { return ce_exp(-0.5 * x * x); },
+    [](double y) { return ce_sqrt(-2 * ce_log(y)); });
+constinit const Ziggurat kExponentialZiggurat = build_ziggurat(
+    kExponentialR, kExponentialV, [](double x) { return ce_exp(-x); },
+    [](double y) { return -ce_log(y); });
+
+double standard_normal_slow(Rng& rng, std::uint64_t bits) {
+  const Ziggurat& z = kNormalZiggurat;
+  for (;; bits = rng.next()) {
+    const auto layer = static_cast<std::size_t>(bits & 0xff);
+    const std::uint64_t j = bits >> 11;
+    double x = static_cast<double>(j) * z.scale[layer];
+    if (j >= z.inner[layer]) {
+      if (layer == 0) {
+        // The tail beyond r (Marsaglia, 1964): r + t with t = E1 / r, kept when 2 E2 > t^2.
+        double t = 0, e = 0;
+        do {
+          t = -std::log(rng.uniform01()) / kNormalR;
+          e = -std::log(rng.uniform01());
+        } while (2 * e <= t * t);
+        x = kNormalR + t;
+      } else {
+        // The wedge: a uniform height in the layer, kept when it is under the curve.
+        const double y = z.f[layer] + rng.uniform01() * (z.f[layer + 1] - z.f[layer]);
+        if (!(y < std::exp(-0.5 * x * x))) continue;
+      }
+    }
+    return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) ^ ((bits & 0x100) << 55));
   }
 }
+
+double standard_exponential_slow(Rng& rng, std::uint64_t bits) {
+  const Ziggurat& z = kExponentialZiggurat;
+  for (;; bits = rng.next()) {
+    const auto layer = static_cast<std::size_t>(bits & 0xff);
+    const std::uint64_t j = bits >> 11;
+    const double x = static_cast<double>(j) * z.scale[layer];
+    if (j < z.inner[layer]) return x;
+    // Beyond r the exponential is r plus an exponential (it has no memory).
+    if (layer == 0) return kExponentialR - std::log(rng.uniform01());
+    const double y = z.f[layer] + rng.uniform01() * (z.f[layer + 1] - z.f[layer]);
+    if (y < std::exp(-x)) return x;
+  }
+}
+
+}  // namespace detail
 
 double standard_gamma(Rng& rng, double shape) {
   if (shape < 1.0) {
@@ -159,7 +283,7 @@ double standard_gamma(Rng& rng, double shape) {
 double Distribution::sample_other(Rng& rng) const {
   switch (kind_) {
     case DistKind::kExponential:
-      return -mean_ * std::log(rng.uniform01());
+      return mean_ * standard_exponential(rng);
     case DistKind::kDeterministic:
       return mean_;
     case DistKind::kUniform:
@@ -170,8 +294,8 @@ double Distribution::sample_other(Rng& rng) const {
       return p2_ * standard_gamma(rng, p1_);
     case DistKind::kErlang: {
       if (k_ > 32) return p2_ * standard_gamma(rng, k_);
-      double sum = 0.0;  // a sum of logs, not a product that could underflow
-      for (int i = 0; i < k_; ++i) sum -= std::log(rng.uniform01());
+      double sum = 0.0;
+      for (int i = 0; i < k_; ++i) sum += standard_exponential(rng);
       return p2_ * sum;
     }
     case DistKind::kEmpirical:

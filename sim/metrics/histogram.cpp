@@ -1,6 +1,7 @@
 #include "sim/metrics/histogram.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace servesim {
 
@@ -8,13 +9,68 @@ namespace {
 const double kGamma =
     (1 + LatencyHistogram::kRelativeError) / (1 - LatencyHistogram::kRelativeError);
 const double kLogGamma = std::log(kGamma);
+
+/// The bucket of a double d >= 2 by the definition (d is a Time converted to double).
+std::size_t bucket_by_log(double d) {
+  const auto i = static_cast<std::size_t>(std::ceil(std::log(d) / kLogGamma));
+  return std::min(i, LatencyHistogram::kBuckets - 1);
+}
+
+// A positive double's bits, read as an integer, grow with it: the top 12 bits are the exponent
+// (the octave), and the next 7 split the octave into 128 slices. A slice spans a ratio of at most
+// 1 + 1/128 < g, so at most one bucket boundary falls inside it: a slice's entry is the bucket of
+// its first value and where, in its low 45 bits, the next bucket begins (2^45: not in it).
+constexpr int kSliceShift = 52 - 7;
+constexpr std::uint64_t kLowMask = (std::uint64_t{1} << kSliceShift) - 1;
+constexpr std::uint64_t kNoBoundary = std::uint64_t{1} << kSliceShift;
+constexpr int kBucketShift = 48;
+constexpr std::uint64_t kFirstSlice = std::bit_cast<std::uint64_t>(2.0) >> kSliceShift;
+// From 2 up to 2^64 (a Time is at most 2^63 as a double): octaves 1 to 63.
+constexpr std::size_t kSlices = 63 << 7;
+
+std::array<std::uint64_t, kSlices> build_slices() {
+  std::array<std::uint64_t, kSlices> table{};
+  const auto bucket_at = [](std::uint64_t bits) {
+    return bucket_by_log(std::bit_cast<double>(bits));
+  };
+  for (std::size_t s = 0; s < kSlices; ++s) {
+    const std::uint64_t first = (kFirstSlice + s) << kSliceShift;
+    const std::uint64_t last = first + kLowMask;
+    const std::size_t b = bucket_at(first);
+    std::uint64_t offset = kNoBoundary;
+    if (bucket_at(last) != b) {
+      // The first value of bucket b + 1: near g^b, then exact by bisection on the bits.
+      const auto guess = std::bit_cast<std::uint64_t>(std::exp(static_cast<double>(b) * kLogGamma));
+      std::uint64_t lo = first, hi = last;  // bucket_at(lo) == b, bucket_at(hi) > b
+      const auto inside = [&](std::uint64_t bits) { return bits > first && bits < last; };
+      if (inside(guess - 64) && bucket_at(guess - 64) == b) lo = guess - 64;
+      if (inside(guess + 64) && bucket_at(guess + 64) > b) hi = guess + 64;
+      while (hi - lo > 1) {
+        const std::uint64_t mid = lo + (hi - lo) / 2;
+        (bucket_at(mid) == b ? lo : hi) = mid;
+      }
+      offset = hi - first;
+    }
+    table[s] = (static_cast<std::uint64_t>(b) << kBucketShift) | offset;
+  }
+  return table;
+}
+
+const std::array<std::uint64_t, kSlices> kSliceTable = build_slices();
+
 }  // namespace
+
+std::size_t LatencyHistogram::reference_bucket_of(Time value) {
+  if (value <= 1) return 0;
+  return bucket_by_log(static_cast<double>(value));
+}
 
 std::size_t LatencyHistogram::bucket_of(Time value) {
   if (value <= 1) return 0;
-  const auto i =
-      static_cast<std::size_t>(std::ceil(std::log(static_cast<double>(value)) / kLogGamma));
-  return std::min(i, kBuckets - 1);
+  const auto bits = std::bit_cast<std::uint64_t>(static_cast<double>(value));
+  const std::uint64_t entry = kSliceTable[(bits >> kSliceShift) - kFirstSlice];
+  const std::uint64_t boundary = entry & ((std::uint64_t{1} << kBucketShift) - 1);
+  return static_cast<std::size_t>(entry >> kBucketShift) + ((bits & kLowMask) >= boundary ? 1 : 0);
 }
 
 double LatencyHistogram::value_of(std::size_t bucket) {

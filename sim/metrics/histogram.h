@@ -16,10 +16,16 @@ class LatencyHistogram {
   /// Bucket i holds values in (g^(i-1), g^i] ns with g = (1+a)/(1-a), a = 0.005; reporting the
   /// bucket's midpoint 2 g^i / (g + 1) is then within a of every value in it. Values of 1 ns and
   /// below share bucket 0; 2^63 ns needs ~4.4k buckets, so the array is fixed at that.
+  /// The definition is reference_bucket_of, ceil(log(v) / log(g)); record() finds the same
+  /// bucket without log() (bucket_of: the double's exponent and a table per octave).
   static constexpr double kRelativeError = 0.005;
   static constexpr std::size_t kBuckets = 4400;
 
   void record(Time value);
+  /// The bucket of `value`: reference_bucket_of(value), from a table lookup and one comparison.
+  static std::size_t bucket_of(Time value);
+  /// The definition of the buckets, by log(); kept for the tests and to build the table.
+  static std::size_t reference_bucket_of(Time value);
   void merge(const LatencyHistogram& other);
 
   std::uint64_t count() const { return count_; }
@@ -31,7 +37,6 @@ class LatencyHistogram {
   double quantile(double q) const;
 
  private:
-  static std::size_t bucket_of(Time value);
   static double value_of(std::size_t bucket);
 
   std::array<std::uint64_t, kBuckets> counts_{};
