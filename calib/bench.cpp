@@ -13,6 +13,7 @@
 
 #include "calib/inference.h"
 #include "calib/kernels.h"
+#include "calib/timing.h"
 #include "sim/config/csv.h"
 #include "sim/config/progress.h"
 #include "sim/scenario/curves.h"
@@ -21,8 +22,6 @@ namespace servesim::calib {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 /// Keeps the compiler from dropping or moving a kernel's writes around the clock reads.
 inline void clobber() { asm volatile("" ::: "memory"); }
 
@@ -30,10 +29,6 @@ struct Job {
   Sample proto;
   std::function<void()> run;
 };
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 /// Times every job: `warmup` untimed passes, then `repeats` timed passes over all of them.
 /// Each timed call comes right after an untimed call of the same job, so every item is measured

@@ -14,12 +14,11 @@
 #include "calib/inference.h"
 #include "calib/kernels.h"
 #include "calib/memory_bench.h"
+#include "calib/timing.h"
 
 namespace servesim::calib {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 /// One item of a kernel, with the state of the thread that runs it (its own decoder, buffers,
 /// weights), as a serving worker holds its own.

@@ -59,7 +59,7 @@ std::string num(double v, const char* fmt = "%.6g") {
 std::string pct(double v) { return num(100 * v, "%+.1f%%"); }
 
 /// Seconds to 4 significant digits in a readable unit ("1.159ms").
-std::string time_text(double s) {
+std::string seconds_text(double s) {
   if (s >= 1) return num(s, "%.4gs");
   if (s >= 1e-3) return num(s * 1e3, "%.4gms");
   return num(s * 1e6, "%.4gus");
@@ -184,7 +184,7 @@ std::string holdout_table(const HoldoutResult& r) {
     std::snprintf(buf, sizeof buf, "  %-6s %-10s %9s %7s %11s %11s %7s\n", num(it.x.batch).c_str(),
                   size.c_str(), num(it.x.bytes, "%.0f").c_str(),
                   it.quality ? std::to_string(it.quality).c_str() : "-",
-                  time_text(it.measured_s).c_str(), time_text(it.predicted_s).c_str(),
+                  seconds_text(it.measured_s).c_str(), seconds_text(it.predicted_s).c_str(),
                   pct(it.error).c_str());
     s += buf;
   }

@@ -1,4 +1,5 @@
 #include "calib/memory_bench.h"
+#include "calib/timing.h"
 
 #include <algorithm>
 #include <barrier>
@@ -19,8 +20,6 @@
 namespace servesim::calib {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # clang-tidy over the sources of sim/, calib/, validate/ and python/ with the repository's
 # .clang-tidy (the checks kept, those left out and why); fails on any finding. .ci/run calls it on
-# the Release build.
+# a Release build configured without CMAKE_UNITY_BUILD (build-tidy).
 #   bash tests/tidy.sh [BUILD_DIR]   (default: $BUILD_DIR, else build)
-# BUILD_DIR must be configured: its compile_commands.json (CMAKE_EXPORT_COMPILE_COMMANDS, on in
+# BUILD_DIR must be configured (not built), as a build of one source per compiler run: its compile_commands.json (CMAKE_EXPORT_COMPILE_COMMANDS, on in
 # the top-level CMakeLists.txt) says how each file compiles, and its include/ folder holds the
 # links through which modules see each other's headers. Headers are checked as the sources that
 # include them are, so each finding in a header shows once per source; tests/ is not checked.
@@ -20,6 +20,13 @@ fi
 db=$build/compile_commands.json
 if [ ! -f "$db" ]; then
   echo "tidy.sh: no $db: configure $build first (bash setup.sh build)" >&2
+  exit 2
+fi
+# A unity build's database names the combined sources (build/.../Unity/unity_0_cxx.cxx), not
+# the files, so most would go unchecked.
+if grep -q '/Unity/unity_' "$db"; then
+  echo "tidy.sh: $build is a unity build (CMAKE_UNITY_BUILD, as setup.sh configures): configure" \
+    "one without it, cmake -S . -B build-tidy -DCMAKE_UNITY_BUILD=OFF, and pass build-tidy" >&2
   exit 2
 fi
 root=$(pwd -P)

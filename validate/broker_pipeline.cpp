@@ -84,9 +84,9 @@ struct Slot {
   std::atomic<int> left{0};
 };
 
-class Run {
+class BrokerRun {
  public:
-  Run(const BrokerPipelineConfig& c, std::span<const JpegImage> images)
+  BrokerRun(const BrokerPipelineConfig& c, std::span<const JpegImage> images)
       : c_(c),
         images_(images),
         w0_(static_cast<std::int64_t>(std::llround(c.warmup_s * 1e9))),
@@ -336,7 +336,7 @@ BrokerPipelineResult run_broker_pipeline(const BrokerPipelineConfig& config,
         "real broker pipeline: clients, workers and fan-out must be >= 1, and a Redis port set");
   if (!(config.window_s > 0) || config.warmup_s < 0)
     throw std::invalid_argument("real broker pipeline: window must be > 0, warm-up >= 0");
-  Run run(config, images);
+  BrokerRun run(config, images);
   return run.go();
 }
 

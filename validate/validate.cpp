@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -19,6 +18,7 @@
 #include "calib/curve_writer.h"
 #include "calib/fit.h"
 #include "calib/machine.h"
+#include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/run/replications.h"
 #include "sim/scenario/curves.h"
@@ -159,12 +159,6 @@ namespace {
 
 std::string scenario_path(const fs::path& dir, const std::string& size) {
   return (dir / ("validate-" + size + ".yaml")).string();
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << text;
-  if (!f.flush()) throw std::runtime_error("cannot write '" + p.string() + "'");
 }
 
 const StageSummary* stage(const RunSummary& s, std::string_view name) {
@@ -320,8 +314,8 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
 void fit_curves(Calibration& cal, const Plan& plan, const std::string& kernel, const fs::path& dir,
                 std::ostream& out) {
   const calib::BenchRun& bench = cal.bench;
-  write_file(dir / "validate-samples.csv", calib::samples_csv(bench.samples));
-  write_file(dir / "validate-machine.yaml", calib::machine_yaml(bench.machine));
+  write_atomically(dir / "validate-samples.csv", calib::samples_csv(bench.samples));
+  write_atomically(dir / "validate-machine.yaml", calib::machine_yaml(bench.machine));
   const std::string machine = "measured on " + calib::machine_summary(bench.machine);
 
   const std::vector<std::vector<JpegImage>>& images = cal.images;
@@ -361,11 +355,11 @@ void fit_curves(Calibration& cal, const Plan& plan, const std::string& kernel, c
   const std::vector<std::string> header{
       "Service-time curves of `servesim validate`, fitted to isolated microbenchmarks of this",
       "machine (calib bench; samples in validate-samples.csv, machine in validate-machine.yaml)."};
-  write_file(dir / "validate-curves.yaml", calib::curves_yaml(curves, header));
+  write_atomically(dir / "validate-curves.yaml", calib::curves_yaml(curves, header));
   for (std::size_t i = 0; i < plan.sizes.size(); ++i)
-    write_file(scenario_path(dir, plan.sizes[i].name),
-               scenario_yaml(plan.sizes[i].name, plan.sizes[i].size, images[i], bench.machine, 1,
-                             cal.handoffs, cal.http ? &*cal.http : nullptr));
+    write_atomically(scenario_path(dir, plan.sizes[i].name),
+                     scenario_yaml(plan.sizes[i].name, plan.sizes[i].size, images[i], bench.machine,
+                                   1, cal.handoffs, cal.http ? &*cal.http : nullptr));
 }
 
 /// Step 2: the predictions (deterministic). An open loop runs at a fraction of the capacity the
@@ -385,7 +379,7 @@ void predict(Plan& plan, const fs::path& dir) {
     for (const auto& s : c.row.overrides) runs += " --set '" + s + "'";
     runs += "\n";
   }
-  write_file(dir / "validate-runs.txt", runs);
+  write_atomically(dir / "validate-runs.txt", runs);
 }
 
 /// Step 3: the real pipeline, one configuration at a time.
@@ -542,8 +536,8 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
          "   and the simulation rerun with it (not a prediction: it separates the model's "
          "error from its inputs')\n";
   const Errors given = diagnose(rows, dir, out);
-  write_file(dir / "validate.csv", validation_csv(rows));
-  write_file(dir / "validate.gp", validation_plot_script());
+  write_atomically(dir / "validate.csv", validation_csv(rows));
+  write_atomically(dir / "validate.gp", validation_plot_script());
   out << "  wrote " << (dir / "validate.csv").string() << ", validate.gp (gnuplot validate.gp), "
       << "validate-curves.yaml, validate-small.yaml, validate-medium.yaml, validate-runs.txt\n";
   out << "  " << std::chrono::duration<double>(Clock::now() - t_start).count() << " s in all\n";

@@ -1,5 +1,6 @@
 #include "validate/validate_broker.h"
 
+#include "sim/config/atomic_file.h"
 #include "sim/config/error.h"  // the exit statuses
 
 #ifdef SERVESIM_HIREDIS
@@ -9,7 +10,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -43,7 +43,7 @@ struct Row {
   double sim_x = 0, sim_p50_ms = 0, sim_p99_ms = 0, sim_child_p50_ms = 0, sim_redis_util = 0;
 };
 
-struct Plan {
+struct BrokerPlan {
   std::vector<int> fanouts;
   int clients = 4;
   int stage1_workers = 1;
@@ -54,8 +54,8 @@ struct Plan {
   double warmup_s = 1, window_s = 6;
 };
 
-Plan make_plan(bool quick, int cores) {
-  Plan p;
+BrokerPlan make_plan(bool quick, int cores) {
+  BrokerPlan p;
   p.stage2_workers = cores;
   p.fused_workers = cores;
   if (quick) {
@@ -75,12 +75,6 @@ std::string variant(const Row& r) { return r.fused ? "fused" : "redis"; }
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << text;
-  if (!f.flush()) throw std::runtime_error("cannot write '" + p.string() + "'");
 }
 
 /// Fits `obs` with calib's fit_curve and names the curve, with where its samples came from.
@@ -115,7 +109,7 @@ std::vector<calib::Observation> time_passes(std::size_t items, int repeats, F f,
   return obs;
 }
 
-std::string scenario_yaml(const Plan& p, const Row& r, std::span<const JpegImage> images,
+std::string scenario_yaml(const BrokerPlan& p, const Row& r, std::span<const JpegImage> images,
                           const BrokerPipelineConfig& pc, const calib::MachineInfo& m,
                           double rtt_ns, bool charge_kernel) {
   const auto k = std::to_string(r.fanout);
@@ -210,7 +204,7 @@ std::string csv(const std::vector<Row>& rows) {
 namespace {
 
 /// Stage 1 at every fan-out and stage 2, each alone, fitted to curves.
-std::vector<calib::NamedCurve> fit_stages(const Plan& plan, BrokerKernels& kernels,
+std::vector<calib::NamedCurve> fit_stages(const BrokerPlan& plan, BrokerKernels& kernels,
                                           const std::vector<JpegImage>& images, double msg,
                                           std::vector<unsigned char>& buf,
                                           const std::string& machine) {
@@ -251,7 +245,7 @@ std::vector<calib::NamedCurve> fit_stages(const Plan& plan, BrokerKernels& kerne
 
 /// Step 3: the real pipeline at each configuration, beside the CPU redis-server and other
 /// processes used meanwhile.
-void measure(std::vector<Row>& rows, const Plan& plan, const BrokerPipelineConfig& base,
+void measure(std::vector<Row>& rows, const BrokerPlan& plan, const BrokerPipelineConfig& base,
              calib::RedisServer& server, const std::vector<JpegImage>& images, std::ostream& out) {
   char line[256];
   for (auto& r : rows) {
@@ -351,7 +345,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   fs::create_directories(dir);
   const calib::MachineInfo machine_info = calib::this_machine();
   const int cores = std::max(1, machine_info.cores);
-  const Plan plan = make_plan(o.quick, cores);
+  const BrokerPlan plan = make_plan(o.quick, cores);
   const calib::ShallowIdle idle(o.shallow_idle);
   const std::vector<calib::ImageSize> sizes{{500, 375}};
   const std::vector<int> qualities{75, 85, 95};
@@ -406,7 +400,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
                           "(no CONFIG_IRQ_TIME_ACCOUNTING) counts the softirq work done on a "
                           "thread's stack in that thread's CPU time, which the client and server "
                           "curves measure\n");
-  write_file(
+  write_atomically(
       dir / "validate-broker-curves.yaml",
       calib::curves_yaml(
           curves, std::vector<std::string>{"Service-time curves of `servesim validate --broker`, "
@@ -426,7 +420,8 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   for (auto& r : rows) {
     const fs::path file =
         dir / ("validate-broker-k" + std::to_string(r.fanout) + "-" + variant(r) + ".yaml");
-    write_file(file, scenario_yaml(plan, r, images, base, machine_info, rtt_ns, charge_kernel));
+    write_atomically(file,
+                     scenario_yaml(plan, r, images, base, machine_info, rtt_ns, charge_kernel));
     simulate(r, file);
   }
 
@@ -439,7 +434,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   // 4. The comparison.
   out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
   const double mx = compare(rows, out);
-  write_file(dir / "validate-broker.csv", csv(rows));
+  write_atomically(dir / "validate-broker.csv", csv(rows));
   out << "  wrote " << (dir / "validate-broker.csv").string()
       << ", validate-broker-curves.yaml, validate-broker-k*.yaml\n  " << seconds_since(t_start)
       << " s in all\n";

@@ -24,7 +24,7 @@ using test::line_of;
 using test::TempDir;
 
 /// A small valid scenario (2 s of simulated time at 10/s).
-const std::string kValid =
+const std::string kLoaderValid =
     "run: {duration: 2s}\n"
     "workload: {mode: open, rate: 10/s}\n"
     "node: {cpu: {cores: 1}}\n"
@@ -65,11 +65,11 @@ TEST_CASE("bad input: the 300-byte alias bomb of issue 14 exits 2 at the node bu
 
 TEST_CASE("bad input: a self-referencing alias exits 2, in the file or in --set", "[unit]") {
   TempDir dir;
-  const std::string text = "seed: &a [*a]\n" + kValid;
+  const std::string text = "seed: &a [*a]\n" + kLoaderValid;
   const auto file = dir.write("self.yaml", text);
   expect_error(servesim({"run", file.string()}),
                file.string() + ":1:11:", "an alias inside the node its anchor names");
-  const auto valid = dir.write("valid.yaml", kValid);
+  const auto valid = dir.write("valid.yaml", kLoaderValid);
   expect_error(servesim({"run", valid.string(), "--set", "run=&a {duration: 5s, x: *a}"}),
                "--set #1", "an alias inside the node its anchor names");
 }
@@ -80,7 +80,7 @@ TEST_CASE("bad input: an include diamond 25 files deep exits 2 at the file budge
     const std::string next = "f" + std::to_string(i + 1) + ".yaml";
     dir.write("f" + std::to_string(i) + ".yaml", "include: [" + next + ", " + next + "]\n");
   }
-  dir.write("f25.yaml", kValid);
+  dir.write("f25.yaml", kLoaderValid);
   expect_error(servesim({"run", (dir.path() / "f0.yaml").string()}), dir.path().string(),
                std::to_string(kMaxIncludedFiles) + " files");
 }
@@ -89,7 +89,7 @@ TEST_CASE("bad input: an include chain of 6000 files exits 2 at the include dept
   TempDir dir;
   for (int i = 0; i < 6000; ++i)
     dir.write("f" + std::to_string(i) + ".yaml", "include: f" + std::to_string(i + 1) + ".yaml\n");
-  dir.write("f6000.yaml", kValid);
+  dir.write("f6000.yaml", kLoaderValid);
   const std::string last = "f" + std::to_string(kMaxIncludeDepth - 1) + ".yaml";
   expect_error(
       servesim({"run", (dir.path() / "f0.yaml").string()}),
@@ -98,7 +98,7 @@ TEST_CASE("bad input: an include chain of 6000 files exits 2 at the include dept
 
 TEST_CASE("bad input: include of /dev/zero exits 2 without reading it", "[unit]") {
   TempDir dir;
-  const std::string text = kValid + "include: /dev/zero\n";
+  const std::string text = kLoaderValid + "include: /dev/zero\n";
   const auto file = dir.write("zero.yaml", text);
   expect_error(servesim({"run", file.string()}), where(file, text, "/dev/zero"),
                "not a regular file");
@@ -106,7 +106,7 @@ TEST_CASE("bad input: include of /dev/zero exits 2 without reading it", "[unit]"
 
 TEST_CASE("bad input: a second YAML document exits 2 at its '---'", "[unit]") {
   TempDir dir;
-  const std::string text = kValid + "---\nseed: 9\n";
+  const std::string text = kLoaderValid + "---\nseed: 9\n";
   const auto file = dir.write("two.yaml", text);
   expect_error(servesim({"run", file.string()}), where(file, text, "---"), "second YAML document");
 }
@@ -114,7 +114,7 @@ TEST_CASE("bad input: a second YAML document exits 2 at its '---'", "[unit]") {
 TEST_CASE("bad input: a stage name that is not UTF-8 exits 2 before --json writes anything",
           "[unit]") {
   TempDir dir;
-  std::string text = kValid;
+  std::string text = kLoaderValid;
   text.replace(text.find("serve"), 5, "se\xffrve");
   const auto file = dir.write("name.yaml", text);
   const auto json = dir.path() / "out.json";
@@ -125,7 +125,7 @@ TEST_CASE("bad input: a stage name that is not UTF-8 exits 2 before --json write
 
 TEST_CASE("bad input: workload.rate 1e-300/s exits 2 naming the representable range", "[unit]") {
   TempDir dir;
-  std::string text = kValid;
+  std::string text = kLoaderValid;
   text.replace(text.find("10/s"), 4, "1e-300/s");
   const auto file = dir.write("rate.yaml", text);
   expect_error(servesim({"run", file.string()}), where(file, text, "1e-300/s"),

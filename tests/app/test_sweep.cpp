@@ -34,14 +34,14 @@ std::string slurp(const std::filesystem::path& p) {
 }
 
 /// The exit code of `servesim ARGS...`; its stderr into `err_text` if given.
-int cli(std::vector<std::string> args, std::string* err_text = nullptr) {
+int exit_code(std::vector<std::string> args, std::string* err_text = nullptr) {
   const test::CliResult r = test::cli(std::move(args));
   if (err_text) *err_text = r.err;
   return r.code;
 }
 
 // 3 x 4 = 12 small points of an M/M/c queue.
-const std::string kScenario = R"(
+const std::string kSweepScenario = R"(
 seed: 5
 run: {duration: 50s, warmup: 5s, replications: 2}
 workload: {mode: open, rate: 50/s, arrival: poisson}
@@ -80,9 +80,9 @@ TEST_CASE("grid values: lists split outside brackets, ranges with one unit", "[u
 TEST_CASE("a sweep writes every point in grid order, byte-identical for -j 1 and -j 2",
           "[unit][sweep][threads]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
-  REQUIRE(cli(sweep_args(scenario, dir.path() / "a.csv", "1")) == kExitOk);
-  REQUIRE(cli(sweep_args(scenario, dir.path() / "b.csv", "2")) == kExitOk);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
+  REQUIRE(exit_code(sweep_args(scenario, dir.path() / "a.csv", "1")) == kExitOk);
+  REQUIRE(exit_code(sweep_args(scenario, dir.path() / "b.csv", "2")) == kExitOk);
   const std::string a = slurp(dir.path() / "a.csv");
   CHECK(a == slurp(dir.path() / "b.csv"));
   CHECK(slurp(dir.path() / "a.jsonl") == slurp(dir.path() / "b.jsonl"));
@@ -115,11 +115,12 @@ TEST_CASE("a sweep writes every point in grid order, byte-identical for -j 1 and
 
 TEST_CASE("a sweep never overwrites results unless told to --resume", "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
   const auto out = dir.path() / "r.csv";
-  REQUIRE(cli(sweep_args(scenario, out, "2")) == kExitOk);
+  REQUIRE(exit_code(sweep_args(scenario, out, "2")) == kExitOk);
   std::string err;
-  CHECK(cli(sweep_args(scenario, out, "2"), &err) == kExitUsage);  // was exit 1, no option named
+  CHECK(exit_code(sweep_args(scenario, out, "2"), &err) ==
+        kExitUsage);  // was exit 1, no option named
   CHECK_THAT(err, Contains("--out:1:1: error: "));
   CHECK_THAT(err, Contains("pass --resume"));
 }
@@ -141,32 +142,32 @@ TEST_CASE("a resume refuses a journal made with another scenario, --set or grid,
   TempDir dir;
   // The scenario includes a file, so that "the scenario" means its text after includes.
   dir.write("base.yaml", "seed: 5\n");
-  std::string with_include = kScenario;
+  std::string with_include = kSweepScenario;
   with_include.replace(with_include.find("seed: 5"), 7, "include: base.yaml");
   const auto scenario = dir.write("s.yaml", with_include);
   const auto out = dir.path() / "r.csv";
   auto args = sweep_args(scenario, out, "2");
   args.insert(args.end(), {"--set", "run.warmup=5s", "--set", "workload.arrival=poisson"});
-  REQUIRE(cli(args) == kExitOk);
+  REQUIRE(exit_code(args) == kExitOk);
   args.push_back("--resume");
   const std::string at = (dir.path() / "r.jsonl").string() + ":1:1: error: ";
   std::string err;
   SECTION("the same scenario, --set and grid resume (nothing is left to simulate)") {
-    CHECK(cli(args, &err) == kExitOk);
+    CHECK(exit_code(args, &err) == kExitOk);
     // Reformatting the scenario (comments, spacing) changes nothing it means.
     dir.write("s.yaml", "# a comment\n" + with_include);
-    CHECK(cli(args, &err) == kExitOk);
+    CHECK(exit_code(args, &err) == kExitOk);
   }
   SECTION("the scenario differs in a file it includes") {
     dir.write("base.yaml", "seed: 6\n");
-    CHECK(cli(args, &err) == kExitUsage);
+    CHECK(exit_code(args, &err) == kExitUsage);
     CHECK_THAT(err, StartsWith(at));
     CHECK_THAT(err, Contains("another scenario"));
     CHECK_THAT(err, !Contains("--set overrides") && !Contains("another grid"));
   }
   SECTION("the --set overrides differ (in order, too)") {
     std::swap(args[12], args[14]);
-    CHECK(cli(args, &err) == kExitUsage);
+    CHECK(exit_code(args, &err) == kExitUsage);
     CHECK_THAT(err, StartsWith(at));
     CHECK_THAT(err, Contains("other --set overrides"));
     CHECK_THAT(err, Contains("--set run.warmup=5s --set workload.arrival=poisson"));
@@ -175,7 +176,7 @@ TEST_CASE("a resume refuses a journal made with another scenario, --set or grid,
   }
   SECTION("the grid differs") {
     args[3] = "workload.rate=40/s:80/s:10/s";
-    CHECK(cli(args, &err) == kExitUsage);
+    CHECK(exit_code(args, &err) == kExitUsage);
     CHECK_THAT(err, StartsWith(at));
     CHECK_THAT(err, Contains("another grid"));
     CHECK_THAT(err, Contains("20 points"));
@@ -186,7 +187,7 @@ TEST_CASE("a resume refuses a journal made with another scenario, --set or grid,
 TEST_CASE("sweep --uncertainty adds the draws' columns at every point, and a resume checks it",
           "[unit][sweep][threads]") {
   TempDir dir;
-  std::string banded = kScenario;
+  std::string banded = kSweepScenario;
   banded.replace(banded.find("{dist: exponential, mean: 40ms}"), 31, "{curve: s}");
   banded +=
       "curves:\n  s: {form: constant, coef: {a: 40ms}, noise: {dist: gamma, cv: 1}, "
@@ -195,8 +196,8 @@ TEST_CASE("sweep --uncertainty adds the draws' columns at every point, and a res
   auto args_a = sweep_args(scenario, dir.path() / "a.csv", "1");
   auto args_b = sweep_args(scenario, dir.path() / "b.csv", "2");
   for (auto* a : {&args_a, &args_b}) a->insert(a->end(), {"--uncertainty", "3"});
-  REQUIRE(cli(args_a) == kExitOk);
-  REQUIRE(cli(args_b) == kExitOk);
+  REQUIRE(exit_code(args_a) == kExitOk);
+  REQUIRE(exit_code(args_b) == kExitOk);
   const std::string a = slurp(dir.path() / "a.csv");
   CHECK(a == slurp(dir.path() / "b.csv"));
   CHECK(slurp(dir.path() / "a.jsonl") == slurp(dir.path() / "b.jsonl"));
@@ -209,17 +210,17 @@ TEST_CASE("sweep --uncertainty adds the draws' columns at every point, and a res
   std::string err;
   args_a.back() = "5";
   args_a.push_back("--resume");
-  CHECK(cli(args_a, &err) == kExitUsage);
+  CHECK(exit_code(args_a, &err) == kExitUsage);
   CHECK_THAT(err, Contains("another --uncertainty (then: 3; now: 5"));
   args_a.erase(args_a.end() - 3, args_a.end() - 1);
-  CHECK(cli(args_a, &err) == kExitUsage);
+  CHECK(exit_code(args_a, &err) == kExitUsage);
   CHECK_THAT(err, Contains("another --uncertainty (then: 3; now: null"));
 }
 
 TEST_CASE("a resume refuses a journal without the header that says what made it", "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
-  REQUIRE(cli(sweep_args(scenario, dir.path() / "new.csv", "2")) == kExitOk);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
+  REQUIRE(exit_code(sweep_args(scenario, dir.path() / "new.csv", "2")) == kExitOk);
   // A journal as servesim wrote them before the header: the point lines alone.
   std::string old = slurp(dir.path() / "new.jsonl");
   if (old.rfind("{\"sweep\":", 0) == 0) old.erase(0, old.find('\n') + 1);
@@ -227,20 +228,20 @@ TEST_CASE("a resume refuses a journal without the header that says what made it"
   auto args = sweep_args(scenario, dir.path() / "old.csv", "2");
   args.push_back("--resume");
   std::string err;
-  CHECK(cli(args, &err) == kExitUsage);
+  CHECK(exit_code(args, &err) == kExitUsage);
   CHECK_THAT(err, StartsWith((dir.path() / "old.jsonl").string() + ":1:1: error: "));
   CHECK_THAT(err, Contains("no header"));
 }
 
 TEST_CASE("a resume refuses a journal of the other CSV layout, or of format 1", "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
   const auto out = dir.path() / "r.csv";
-  REQUIRE(cli(sweep_args(scenario, out, "2")) == kExitOk);
+  REQUIRE(exit_code(sweep_args(scenario, out, "2")) == kExitOk);
   auto args = sweep_args(scenario, out, "2");
   args.insert(args.end(), {"--resume", "--verbose-csv"});
   std::string err;
-  CHECK(cli(args, &err) == kExitUsage);
+  CHECK(exit_code(args, &err) == kExitUsage);
   CHECK_THAT(err, Contains("another CSV layout (then: plain)"));
   // Format 1 journals hold rows in the layout before perf_analyzer's: not resumed.
   std::string journal = slurp(jsonl_path(out));
@@ -249,27 +250,27 @@ TEST_CASE("a resume refuses a journal of the other CSV layout, or of format 1", 
   journal.replace(at, 10, "\"format\":1");
   dir.write("r.jsonl", journal);
   args.pop_back();
-  CHECK(cli(args, &err) == kExitUsage);
+  CHECK(exit_code(args, &err) == kExitUsage);
   CHECK_THAT(err, Contains("no header of this servesim's format"));
 }
 
 TEST_CASE("a grid over the point limit is refused at the option that passes it, with its count",
           "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
   const auto out = (dir.path() / "r.csv").string();
   std::string err;
   // 10,000 x 10,000 points: refused before any point is made, so this takes no time or memory.
-  CHECK(cli({"sweep", scenario.string(), "--grid", "workload.rate=1/s:10000/s:1/s", "--grid",
-             "pipeline.serve.instances=1:10000:1", "--out", out, "-q"},
-            &err) == kExitUsage);
+  CHECK(exit_code({"sweep", scenario.string(), "--grid", "workload.rate=1/s:10000/s:1/s", "--grid",
+                   "pipeline.serve.instances=1:10000:1", "--out", out, "-q"},
+                  &err) == kExitUsage);
   CHECK_THAT(err, StartsWith("--grid #2:1:1: error: 'pipeline.serve.instances': "));
   CHECK_THAT(err, Contains("100000000 points"));
   // A count past 2^64 is told, not wrapped around.
   std::vector<std::string> args{"sweep", scenario.string(), "--out", out, "-q"};
   for (const char* key : {"seed", "run.duration", "workload.rate", "pipeline.serve.instances"})
     args.insert(args.end(), {"--grid", std::string(key) + "=1:100000:1"});
-  CHECK(cli(args, &err) == kExitUsage);
+  CHECK(exit_code(args, &err) == kExitUsage);
   CHECK_THAT(err, StartsWith("--grid #2:1:1: error: 'run.duration': "));
   CHECK_THAT(err, Contains("about 1e+20 points"));
   // From a grid file: its location.
@@ -277,8 +278,8 @@ TEST_CASE("a grid over the point limit is refused at the option that passes it, 
                               "grid:\n"
                               "  workload.rate: {start: 1/s, stop: 5000/s, step: 1/s}\n"
                               "  pipeline.serve.instances: {start: 1, stop: 5000, step: 1}\n");
-  CHECK(cli({"sweep", scenario.string(), "--grid-file", grid.string(), "--out", out, "-q"}, &err) ==
-        kExitUsage);
+  CHECK(exit_code({"sweep", scenario.string(), "--grid-file", grid.string(), "--out", out, "-q"},
+                  &err) == kExitUsage);
   CHECK_THAT(err, StartsWith(grid.string() + ":3:3: error: 'pipeline.serve.instances': "));
   CHECK_THAT(err, Contains("25000000 points"));
   CHECK(!std::filesystem::exists(out));
@@ -287,12 +288,12 @@ TEST_CASE("a grid over the point limit is refused at the option that passes it, 
 TEST_CASE("each point is parsed just before it runs: a bad value stops the sweep at its point",
           "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
   std::string err1, err2;
   // A bad first point (here every point is bad) fails before anything is written.
-  CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "--set",
-             "node.cpu.cores=0", "--out", (dir.path() / "a.csv").string(), "-q"},
-            &err1) == kExitUsage);
+  CHECK(exit_code({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "--set",
+                   "node.cpu.cores=0", "--out", (dir.path() / "a.csv").string(), "-q"},
+                  &err1) == kExitUsage);
   CHECK_THAT(err1, Contains("'node.cpu.cores'"));
   CHECK(!std::filesystem::exists(dir.path() / "a.csv"));
   CHECK(!std::filesystem::exists(dir.path() / "a.jsonl"));
@@ -300,9 +301,9 @@ TEST_CASE("each point is parsed just before it runs: a bad value stops the sweep
   // the same for any -j (the first bad point in grid order, whichever thread met it).
   for (const auto& [jobs, err] : {std::pair{"1", &err1}, std::pair{"2", &err2}}) {
     const auto out = dir.path() / (std::string("b") + jobs + ".csv");
-    CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5,0,6", "--out",
-               out.string(), "-j", jobs, "-q"},
-              err) == kExitUsage);
+    CHECK(exit_code({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5,0,6",
+                     "--out", out.string(), "-j", jobs, "-q"},
+                    err) == kExitUsage);
     CHECK(journalled_points(jsonl_path(out)) >= 2);
   }
   CHECK_THAT(err1, Contains("at sweep point 2: pipeline.serve.instances=0"));
@@ -344,7 +345,7 @@ int shell_in(const std::filesystem::path& dir, const std::string& command) {
 TEST_CASE("a sweep checks --out before it simulates anything, and leaves nothing behind",
           "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
   const std::string sweep = std::string(SERVESIM_BINARY) + " sweep s.yaml --grid " +
                             "pipeline.serve.instances=4,5 -q --out ";
   CHECK(shell_in(dir.path(), sweep + "''") == kExitUsage);
@@ -355,14 +356,14 @@ TEST_CASE("a sweep checks --out before it simulates anything, and leaves nothing
   std::sort(left.begin(), left.end());
   CHECK(left == std::vector<std::string>{"s.yaml", "stderr.txt"});
   std::string err;
-  CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "-q", "--out",
-             dir.path().string()},
-            &err) == kExitUsage);
+  CHECK(exit_code({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "-q",
+                   "--out", dir.path().string()},
+                  &err) == kExitUsage);
   CHECK_THAT(err, StartsWith("--out:1:1: error: "));
   CHECK_THAT(err, Contains("is a directory"));
-  CHECK(cli({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "-q", "--out",
-             (dir.path() / "no" / "such" / "dir.csv").string()},
-            &err) == kExitUsage);
+  CHECK(exit_code({"sweep", scenario.string(), "--grid", "pipeline.serve.instances=4,5", "-q",
+                   "--out", (dir.path() / "no" / "such" / "dir.csv").string()},
+                  &err) == kExitUsage);
   CHECK_THAT(err, Contains("does not exist"));
 }
 
@@ -370,7 +371,7 @@ TEST_CASE("a sweep checks --out before it simulates anything, and leaves nothing
 TEST_CASE("a sweep asked for more threads than the system gives runs on those it gets",
           "[unit][sweep]") {
   TempDir dir;
-  dir.write("s.yaml", kScenario);
+  dir.write("s.yaml", kSweepScenario);
   // 1 GB of address space holds about a hundred 8 MB thread stacks, not a thousand (the stack
   // size is set: a thread's default stack is the process's).
   const int status = shell_in(dir.path(), "ulimit -s 8192 2>/dev/null; ulimit -v 1000000 && exec " +
@@ -389,8 +390,8 @@ TEST_CASE("a sweep asked for more threads than the system gives runs on those it
 TEST_CASE("resuming a sweep whose journal was cut mid-line gives the uninterrupted result",
           "[unit][sweep]") {
   TempDir dir;
-  const auto scenario = dir.write("s.yaml", kScenario);
-  REQUIRE(cli(sweep_args(scenario, dir.path() / "full.csv", "2")) == kExitOk);
+  const auto scenario = dir.write("s.yaml", kSweepScenario);
+  REQUIRE(exit_code(sweep_args(scenario, dir.path() / "full.csv", "2")) == kExitOk);
   const std::string full = slurp(dir.path() / "full.jsonl");
   // What a kill leaves: the first 5 lines whole, the sixth cut in the middle, no final CSV.
   std::size_t at = 0;
@@ -399,7 +400,7 @@ TEST_CASE("resuming a sweep whose journal was cut mid-line gives the uninterrupt
   dir.write("part.jsonl", cut);
   auto args = sweep_args(scenario, dir.path() / "part.csv", "2");
   args.push_back("--resume");
-  REQUIRE(cli(args) == kExitOk);
+  REQUIRE(exit_code(args) == kExitOk);
   CHECK(slurp(dir.path() / "part.jsonl") == full);
   CHECK(slurp(dir.path() / "part.csv") == slurp(dir.path() / "full.csv"));
 }
@@ -408,10 +409,10 @@ TEST_CASE("a sweep killed with SIGKILL resumes to the same files as an uninterru
           "[unit][sweep]") {
   TempDir dir;
   // Bigger points (about 0.1 s each on one thread), so the kill lands mid-sweep.
-  std::string heavy = kScenario;
+  std::string heavy = kSweepScenario;
   heavy.replace(heavy.find("duration: 50s"), 13, "duration: 5000s");
   const auto scenario = dir.write("s.yaml", heavy);
-  REQUIRE(cli(sweep_args(scenario, dir.path() / "full.csv", "2")) == kExitOk);
+  REQUIRE(exit_code(sweep_args(scenario, dir.path() / "full.csv", "2")) == kExitOk);
   const std::string command = std::string("timeout -s KILL 0.5 ") + SERVESIM_BINARY + " sweep " +
                               scenario.string() +
                               " --grid workload.rate=40/s:80/s:20/s --grid "
@@ -424,10 +425,10 @@ TEST_CASE("a sweep killed with SIGKILL resumes to the same files as an uninterru
   INFO(done << " points were journalled before the kill");
   CHECK(done < 12);  // it really was interrupted
   std::string err;
-  REQUIRE(cli({"sweep", scenario.string(), "--grid", "workload.rate=40/s:80/s:20/s", "--grid",
-               "pipeline.serve.instances=4,5,6,7", "-j", "2", "-q", "--resume", "--out",
-               (dir.path() / "killed.csv").string()},
-              &err) == kExitOk);
+  REQUIRE(exit_code({"sweep", scenario.string(), "--grid", "workload.rate=40/s:80/s:20/s", "--grid",
+                     "pipeline.serve.instances=4,5,6,7", "-j", "2", "-q", "--resume", "--out",
+                     (dir.path() / "killed.csv").string()},
+                    &err) == kExitOk);
   CHECK(slurp(dir.path() / "killed.jsonl") == slurp(dir.path() / "full.jsonl"));
   CHECK(slurp(dir.path() / "killed.csv") == slurp(dir.path() / "full.csv"));
 }

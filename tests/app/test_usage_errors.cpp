@@ -30,7 +30,7 @@ using test::cli;
 using test::CliResult;
 
 /// A small CPU scenario: an open M/M/1-like stage, fast to simulate.
-const std::string kScenario = R"(
+const std::string kUsageScenario = R"(
 seed: 3
 run: {duration: 5s, warmup: 1s, replications: 2}
 workload: {mode: open, rate: 50/s, arrival: poisson}
@@ -38,10 +38,10 @@ node: {cpu: {cores: 2}}
 pipeline: [{name: serve, device: cpu, instances: 2, service: {dist: exponential, mean: 10ms}}]
 )";
 
-/// What `servesim run --json` writes for kScenario (computed once).
+/// What `servesim run --json` writes for kUsageScenario (computed once).
 const nlohmann::ordered_json& real_result() {
   static const nlohmann::ordered_json j = [] {
-    const ScenarioParams p = parse_scenario(load_config_text(kScenario, "<test>", "."));
+    const ScenarioParams p = parse_scenario(load_config_text(kUsageScenario, "<test>", "."));
     return summary_json(run_scenario(p, 1), resolved_config(p));
   }();
   return j;
@@ -168,11 +168,11 @@ TEST_CASE("malformed JSON given to report or compare names the file, line and co
 
 namespace {
 
-/// Runs `servesim plan` on kScenario (a CPU-only node) with `args`; expects exit 2 with an error
-/// located at `option` and no override plan made up shown as the user's.
+/// Runs `servesim plan` on kUsageScenario (a CPU-only node) with `args`; expects exit 2 with an
+/// error located at `option` and no override plan made up shown as the user's.
 void expect_plan_option_refused(std::vector<std::string> args, const std::string& option) {
   TempDir dir;
-  args.insert(args.begin(), {"plan", dir.write("s.yaml", kScenario).string()});
+  args.insert(args.begin(), {"plan", dir.write("s.yaml", kUsageScenario).string()});
   const CliResult r = cli(args);
   INFO("plan " << args.back() << " stderr: " << r.err);
   CHECK(r.code == kExitUsage);
@@ -210,7 +210,7 @@ TEST_CASE("plan on a CPU-only scenario says what the scenario lacks, not plan's 
           "[unit]") {
   // plan tries 1, 2, 4 and 8 GPUs per node unless told otherwise; this node has no PCIe links.
   TempDir dir;
-  const auto file = dir.write("s.yaml", kScenario);
+  const auto file = dir.write("s.yaml", kUsageScenario);
   const CliResult r = cli({"plan", file.string(), "--target-rate", "100/s", "--slo", "p99=1s"});
   INFO("stderr: " << r.err);
   CHECK(r.code == kExitUsage);
@@ -224,7 +224,7 @@ TEST_CASE("a node plan makes up that the scenario refuses is named as plan's, no
           "[unit]") {
   // No check of plan's own catches 2,000,000 cores; the scenario's range for node.cpu.cores does.
   TempDir dir;
-  const auto file = dir.write("s.yaml", kScenario);
+  const auto file = dir.write("s.yaml", kUsageScenario);
   const CliResult r = cli({"plan", file.string(), "--target-rate", "100/s", "--slo", "p99=1s",
                            "--gpus", "0", "--cores", "2000000"});
   INFO("stderr: " << r.err);
@@ -246,7 +246,7 @@ TEST_CASE("plan --gpus 0 on a scenario with a GPU stage names the option and the
 
 TEST_CASE("amdahl's bad speedups and unknown stage exit 2 naming the option", "[unit]") {
   TempDir dir;
-  const auto file = dir.write("s.yaml", kScenario).string();
+  const auto file = dir.write("s.yaml", kUsageScenario).string();
   for (const auto& [args, option] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--stage", "serve", "--speedups", "nan"}, "--speedups"},
            {{"--stage", "serve", "--speedups", "1,inf"}, "--speedups"},

@@ -15,37 +15,15 @@
 #include "sim/run/replications.h"
 #include "sim/scenario/scenario.h"
 #include "tests/support/config_error.h"
+#include "tests/support/recorder.h"
 #include "tests/support/scenario.h"
 
 namespace servesim {
 namespace {
 
 using test::parse;
-
-/// One replication's parent and child latencies and per-stage spans, in exact ns.
-class Recorder final : public Observer {
- public:
-  void request_done(Time latency) override { latencies.push_back(latency); }
-  void child_done(Time latency) override { child_latencies.push_back(latency); }
-  void stage_done(std::uint32_t stage, const StageSpan& span) override {
-    if (spans.size() <= stage) spans.resize(stage + 1);
-    spans[stage].push_back(span);
-  }
-  void batch_done(std::uint32_t stage, std::size_t size, const StageSpan&) override {
-    if (batches.size() <= stage) batches.resize(stage + 1);
-    batches[stage].push_back(size);
-  }
-  std::vector<Time> latencies, child_latencies;
-  std::vector<std::vector<std::size_t>> batches;  // [reported stage] -> each batch's size
-  std::vector<std::vector<StageSpan>> spans;      // [reported stage] -> one per request or child
-  ReplicationResult result;
-};
-
-Recorder record(const ScenarioParams& p) {
-  Recorder rec;
-  rec.result = run_replication(p, 0, rec);
-  return rec;
-}
+using test::record;
+using test::Recorder;
 
 Time total(const StageSpan& s) { return s.queue + s.service(); }
 

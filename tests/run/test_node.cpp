@@ -18,34 +18,18 @@
 #include "sim/run/replications.h"
 #include "sim/scenario/scenario.h"
 #include "tests/support/config_error.h"
+#include "tests/support/recorder.h"
 #include "tests/support/scenario.h"
 
 namespace servesim {
 namespace {
 
 using test::parse;
+using test::record;
+using test::Recorder;
 
 RunSummary run_yaml(const std::string& yaml, std::initializer_list<std::string> overrides = {}) {
   return run_scenario(parse(yaml, overrides), 1);
-}
-
-/// One replication's latencies and stage spans, in exact ns.
-class Recorder final : public Observer {
- public:
-  void request_done(Time latency) override { latencies.push_back(latency); }
-  void stage_done(std::uint32_t stage, const StageSpan& span) override {
-    if (spans.size() <= stage) spans.resize(stage + 1);
-    spans[stage].push_back(span);
-  }
-  void batch_done(std::uint32_t, std::size_t, const StageSpan&) override {}
-  std::vector<Time> latencies;
-  std::vector<std::vector<StageSpan>> spans;  // [stage] -> one per request
-};
-
-Recorder record(const ScenarioParams& p) {
-  Recorder rec;
-  run_replication(p, 0, rec);
-  return rec;
 }
 
 /// The stage's mean service time in whole ns (a mean of identical integers, so exact).

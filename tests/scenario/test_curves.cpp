@@ -20,7 +20,7 @@ using Catch::Matchers::StartsWith;
 using test::col_of;
 using test::line_of;
 
-CurveSet parse(const std::string& text) {
+CurveSet parse_curves_text(const std::string& text) {
   const ConfigNode root = load_config_text(text, "<test>", ".");
   const ConfigNode* curves = root.find("curves");
   REQUIRE(curves != nullptr);
@@ -36,7 +36,7 @@ std::string prefix(const std::string& text, const std::string& needle, const std
 }
 
 TEST_CASE("The reference's example curve parses to a = 45000 ns and 7.9 ns per pixel", "[unit]") {
-  const CurveSet set = parse(R"(curves:
+  const CurveSet set = parse_curves_text(R"(curves:
   jpeg_decode_cpu:
     inputs: [pixels]
     form: affine            # t = a + b * pixels
@@ -65,7 +65,7 @@ TEST_CASE("The reference's example curve parses to a = 45000 ns and 7.9 ns per p
 }
 
 TEST_CASE("every curve form parses to the curve its coefficients describe", "[unit]") {
-  const CurveSet set = parse(R"(curves:
+  const CurveSet set = parse_curves_text(R"(curves:
   fixed: {form: constant, coef: {a: 2ms}, source: "assumption: a fixed 2 ms"}
   fixed_empty_inputs: {form: constant, inputs: [], coef: {a: 0ns}, source: x, noise: none}
   two:
@@ -132,9 +132,9 @@ TEST_CASE("every curve form parses to the curve its coefficients describe", "[un
 }
 
 TEST_CASE("an empty curves map is an empty set; curves that are not a map are an error", "[unit]") {
-  CHECK(parse("curves: {}\n").empty());
+  CHECK(parse_curves_text("curves: {}\n").empty());
   const std::string text = "curves: [a, b]\n";
-  const ConfigError e = config_error([&] { parse(text); });
+  const ConfigError e = config_error([&] { parse_curves_text(text); });
   CHECK_THAT(e.what(), StartsWith(prefix(text, "[a", "curves")));
   CHECK_THAT(e.what(), Contains("expected a map of curve names"));
 }
@@ -152,7 +152,7 @@ void check_errors(const std::vector<Bad>& cases) {
   for (const Bad& b : cases) {
     INFO(b.what << ":\n" << b.yaml);
     REQUIRE(line_of(b.yaml, b.needle) > 0);
-    const ConfigError e = config_error([&] { parse(b.yaml); });
+    const ConfigError e = config_error([&] { parse_curves_text(b.yaml); });
     CHECK_THAT(e.what(), StartsWith(prefix(b.yaml, b.needle, b.key)));
     CHECK_THAT(e.what(), Contains(b.message));
     CHECK(e.key() == b.key);
@@ -338,7 +338,7 @@ TEST_CASE("each kind of mistake in an uncertainty band is an error at its file:l
 }
 
 TEST_CASE("an uncertainty band parses to its factors and reads back from curve_json", "[unit]") {
-  const CurveSet set = parse(R"(curves:
+  const CurveSet set = parse_curves_text(R"(curves:
   r: {form: constant, coef: {a: 1ms}, source: s, uncertainty: {rel: 0.25, source: "two sources"}}
   w: {form: constant, coef: {a: 1ms}, source: s, uncertainty: {low: 0.9, high: 2.7, source: x}}
   n: {form: constant, coef: {a: 1ms}, source: s}
@@ -358,7 +358,8 @@ TEST_CASE("an uncertainty band parses to its factors and reads back from curve_j
   // Written back as given (rel, or low and high), and read again to the same band.
   for (const char* name : {"r", "w"}) {
     const auto j = curve_json(set.at(name));
-    const CurveSet again = parse("curves:\n  " + std::string(name) + ": " + j.dump() + "\n");
+    const CurveSet again =
+        parse_curves_text("curves:\n  " + std::string(name) + ": " + j.dump() + "\n");
     const CurveBand& a = *set.at(name).band;
     const CurveBand& b = *again.at(name).band;
     CHECK(a.low == b.low);
@@ -370,7 +371,7 @@ TEST_CASE("an uncertainty band parses to its factors and reads back from curve_j
 
 TEST_CASE("find_curve returns a named curve and reports an unknown name with a did-you-mean",
           "[unit]") {
-  const CurveSet set = parse(
+  const CurveSet set = parse_curves_text(
       "curves:\n"
       "  nvjpeg_decode: {form: constant, coef: {a: 1ms}, source: s}\n"
       "  gpu_resize: {form: constant, coef: {a: 2ms}, source: s}\n");

@@ -10,6 +10,7 @@
 #include "sim/config/tree.h"
 #include "sim/scenario/scenario.h"
 #include "tests/support/config_error.h"
+#include "tests/support/scenario.h"
 #include "tests/support/temp_dir.h"
 
 namespace servesim {
@@ -19,6 +20,7 @@ using Catch::Matchers::Contains;
 using test::col_of;
 using test::config_error;
 using test::line_of;
+using test::parse;
 using test::TempDir;
 
 /// A scenario with every kind of user-chosen name; NAME marks the one a test replaces.
@@ -48,10 +50,6 @@ std::string with_name(const std::string& placeholder, const std::string& name) {
   return text;
 }
 
-ScenarioParams parse(const std::string& text) {
-  return parse_scenario(load_config_text(text, "<test>", "."));
-}
-
 const std::vector<std::string> kPlaceholders = {"STAGE", "CURVE", "MODEL",
                                                 "IMAGE", "SET",   "GPUTYPE"};
 
@@ -68,11 +66,11 @@ TEST_CASE("printable non-ASCII names are accepted everywhere", "[unit]") {
 }
 
 TEST_CASE("a name with a control, DEL, C1 or bidi character is an error at the name", "[unit]") {
-  struct Bad {
+  struct BadName {
     std::string yaml;  // as written in the scenario (double-quoted escapes)
     std::string said;  // what the message must name
   };
-  const std::vector<Bad> bad = {
+  const std::vector<BadName> bad = {
       {"\"a\\x01b\"", "U+0001"},   {"\"a\\tb\"", "U+0009"},     {"\"a\\x7fb\"", "U+007F"},
       {"\"a\\x85b\"", "U+0085"},   {"\"a\\u202eb\"", "U+202E"}, {"\"a\\u2066b\"", "U+2066"},
       {"\"a\\u2069b\"", "U+2069"}, {"\"a\\u202ab\"", "U+202A"},
