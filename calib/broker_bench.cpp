@@ -263,12 +263,15 @@ BrokerPlan broker_plan(bool quick) {
 
 std::vector<Sample> measure_redis_ops(const RedisServer& server,
                                       const std::vector<double>& payloads, int ops_per_block,
-                                      int blocks, std::ostream& log, double kernel_seconds) {
+                                      int blocks, std::ostream& log, double kernel_seconds,
+                                      ProgressBar* bar) {
   std::vector<Sample> samples;
   Connection c = connect(server.port());
   if (!c) throw std::runtime_error("cannot connect to the redis-server");
   const std::string key = "servesim:calib";
-  for (const double bytes : payloads) {
+  for (std::size_t p = 0; p < payloads.size(); ++p) {
+    const double bytes = payloads[p];
+    if (bar) bar->update(p, payloads.size(), "operations", "payloads");
     const std::string payload(static_cast<std::size_t>(bytes), 'x');
     // At most 64 MiB of messages per block, to bound its time.
     const int ops = std::max(16, std::min(ops_per_block, static_cast<int>((64 << 20) / bytes)));
@@ -358,6 +361,7 @@ std::vector<Sample> measure_redis_ops(const RedisServer& server,
                   median(client_push) * 1e6, median(client_pop) * 1e6, kernel * 1e6,
                   kRedisPipelineDepth, median(piped_cost) * 1e6, median(client_piped) * 1e6,
                   kernel_piped * 1e6);
+    if (bar) bar->finish();
     log << buf << std::flush;
   }
   return samples;
@@ -378,14 +382,16 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
       << " on 127.0.0.1:" << server.port() << ", " << plan.payloads.size() << " payload sizes x "
       << plan.blocks << " blocks\n"
       << std::flush;
-  run.samples =
-      measure_redis_ops(server, plan.payloads, plan.ops, plan.blocks, log, plan.kernel_seconds);
+  ProgressBar bar(log, plan.progress);  // on a terminal, after a second
+  run.samples = measure_redis_ops(server, plan.payloads, plan.ops, plan.blocks, log,
+                                  plan.kernel_seconds, &bar);
   const std::string key = "servesim:calib";
 
   // Throughput against the number of clients: each thread its own connection, pushing then
   // popping one message at a time, for a fixed time.
   const std::string payload(static_cast<std::size_t>(plan.scaling_payload), 'x');
   for (const int n : plan.clients) {
+    bar.update(run.scaling.size(), plan.clients.size(), "throughput", "client counts");
     std::atomic<bool> stop{false};
     std::atomic<long> done{0};
     std::vector<std::thread> threads;
@@ -424,6 +430,7 @@ BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& 
     char buf[160];
     std::snprintf(buf, sizeof buf, "  %2d client%s %9.0f ops/s, server busy %5.1f%%\n", n,
                   n == 1 ? " " : "s", p.ops_per_s, 100 * p.server_busy);
+    bar.finish();
     log << buf << std::flush;
   }
   run.machine.seconds = seconds_since(t_start);

@@ -10,6 +10,7 @@
 
 #include "calib/machine.h"
 #include "calib/samples.h"
+#include "sim/config/progress.h"
 
 namespace servesim::calib {
 
@@ -50,6 +51,7 @@ struct BrokerPlan {
   double scaling_seconds = 0.5;   // per client count
   double scaling_payload = 1024;  // bytes per message in the scaling runs
   double kernel_seconds = 1.0;    // per payload: pushes and pops for the softirq time
+  bool progress = false;  // a progress bar on the log (the CLI: stderr on a terminal, not -q)
 };
 
 BrokerPlan broker_plan(bool quick);
@@ -82,10 +84,12 @@ struct BrokerRun {
 /// Times `ops` LPUSH, RPOP and PING on one connection to `server`, in `blocks` blocks (after an
 /// untimed one) at each payload size, then a push and a pop after the other for
 /// `kernel_seconds`, and pipelined pushes and their pops for as long (the softirq time, in ticks):
-/// the samples of BrokerRun, a line per payload to `log`.
+/// the samples of BrokerRun, a line per payload to `log`; `bar`, when given, shows the payloads
+/// done (erased while a line is logged).
 std::vector<Sample> measure_redis_ops(const RedisServer& server,
                                       const std::vector<double>& payloads, int ops, int blocks,
-                                      std::ostream& log, double kernel_seconds = 0.5);
+                                      std::ostream& log, double kernel_seconds = 0.5,
+                                      ProgressBar* bar = nullptr);
 
 /// Starts a server in `dir`, measures, stops it (also when measuring throws).
 BrokerRun run_broker_bench(const BrokerPlan& plan, const std::filesystem::path& dir,

@@ -342,6 +342,12 @@ int cmd_import_perf_analyzer(const ImportArgs& a, std::ostream& out) {
   return kExitOk;
 }
 
+/// Whether a bench draws its progress bar on `err`: stderr on a terminal (under -q, `err` is
+/// another stream).
+bool progress_on(const std::ostream& err) {
+  return &err == &std::cerr && ProgressBar::stderr_is_terminal();
+}
+
 struct BenchArgs {
   std::string out;
   bool quick = false;
@@ -352,7 +358,7 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   BenchPlan plan = bench_plan(a.quick);
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
-  plan.progress = &err == &std::cerr && ProgressBar::stderr_is_terminal();  // not under -q
+  plan.progress = progress_on(err);
   check_output_dir(a.out, "--out", true);  // before the minutes of timing
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);
@@ -392,7 +398,9 @@ int cmd_bench_broker(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   fs::create_directories(dir);
   // The server's own files (its log) go to a private directory, removed however the bench ends
   // (calib/private_dir.h); a server that does not start puts its log in the error.
-  BrokerRun run = run_broker_bench(broker_plan(a.quick), err);
+  BrokerPlan plan = broker_plan(a.quick);
+  plan.progress = progress_on(err);
+  BrokerRun run = run_broker_bench(plan, err);
   run.machine.command = std::string("servesim calib bench broker") + (a.quick ? " --quick" : "");
   write_file(dir / "samples.csv", samples_csv(run.samples));
   write_file(dir / "machine.yaml", machine_yaml(run.machine));
@@ -416,7 +424,9 @@ int cmd_bench_net(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
   const fs::path dir(a.out);
   check_output_dir(dir, "--out", true);  // before the seconds of timing
   fs::create_directories(dir);
-  NetRun run = run_net_bench(net_plan(a.quick, allowed_cpus()), err);
+  NetPlan plan = net_plan(a.quick, allowed_cpus());
+  plan.progress = progress_on(err);
+  NetRun run = run_net_bench(plan, err);
   run.machine.command = std::string("servesim calib bench net") + (a.quick ? " --quick" : "");
   write_file(dir / "samples.csv", samples_csv(run.samples));
   write_file(dir / "machine.yaml", machine_yaml(run.machine));
@@ -436,7 +446,9 @@ int cmd_bench_memory(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   const fs::path dir(a.out);
   check_output_dir(dir, "--out", true);  // before the minute of timing
   fs::create_directories(dir);
-  MemoryRun run = run_memory_bench(memory_plan(a.quick), err);
+  MemoryPlan plan = memory_plan(a.quick);
+  plan.progress = progress_on(err);
+  MemoryRun run = run_memory_bench(plan, err);
   run.machine.command = std::string("servesim calib bench memory") + (a.quick ? " --quick" : "");
   write_memory_outputs(dir, run);
   out << memory_table(run) << "\nwrote " << (dir / "memory.csv").string()

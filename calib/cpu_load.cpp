@@ -153,7 +153,7 @@ std::vector<std::string> efficiency_kernel_names() {
 }
 
 std::vector<KernelLoad> measure_efficiency(const MemoryPlan& plan, int max_threads,
-                                           std::ostream& log) {
+                                           std::ostream& log, ProgressBar* bar) {
   if (max_threads < 1 || plan.efficiency_repeats < 1 || !(plan.efficiency_seconds > 0))
     throw std::invalid_argument("measure_efficiency: threads, repeats and seconds must be > 0");
   opencv_single_thread();
@@ -184,6 +184,10 @@ std::vector<KernelLoad> measure_efficiency(const MemoryPlan& plan, int max_threa
     int reruns = 0;
     double most = 0;
     for (std::size_t i = 0; i < kernels.size(); ++i) {
+      if (bar)
+        bar->update(static_cast<std::size_t>(r) * kernels.size() + i,
+                    static_cast<std::size_t>(plan.efficiency_repeats) * kernels.size(),
+                    "efficiency", "kernel runs");
       std::vector<double> run;
       double others = -1;
       for (int attempt = 0;; ++attempt) {
@@ -209,6 +213,7 @@ std::vector<KernelLoad> measure_efficiency(const MemoryPlan& plan, int max_threa
         "processes busy), at most %.2f other cores in a kept run\n",
         r + 1, plan.efficiency_repeats, kernels.size(), max_threads,
         std::chrono::duration<double>(Clock::now() - t0).count(), reruns, most);
+    if (bar) bar->finish();
     log << buf << std::flush;
   }
   return loads;

@@ -160,12 +160,15 @@ std::vector<double> time_passes(StreamArrays& arr, StreamKernel k, int threads, 
 }  // namespace
 
 std::vector<BandwidthPoint> measure_bandwidth(std::size_t array_bytes, int max_threads, int repeats,
-                                              std::ostream& log) {
+                                              std::ostream& log, ProgressBar* bar) {
   if (max_threads < 1 || repeats < 1)
     throw std::invalid_argument("measure_bandwidth: threads and repeats must be >= 1");
   StreamArrays arr(std::max<std::size_t>(array_bytes / (3 * sizeof(double)), 1));
   std::vector<BandwidthPoint> out;
   for (int t = 1; t <= max_threads; ++t) {
+    if (bar)
+      bar->update(static_cast<std::size_t>(t - 1), static_cast<std::size_t>(max_threads),
+                  "bandwidth", "thread counts");
     std::string line;
     for (const StreamKernel k :
          {StreamKernel::kCopy, StreamKernel::kTriad, StreamKernel::kMemcpy}) {
@@ -182,6 +185,7 @@ std::vector<BandwidthPoint> measure_bandwidth(std::size_t array_bytes, int max_t
                     std::string(stream_kernel_name(k)).c_str(), p.best_gbps());
       line += buf;
     }
+    if (bar) bar->finish();
     log << "  bandwidth, " << t << " thread" << (t == 1 ? ": " : "s:") << line << "\n"
         << std::flush;
   }
@@ -306,11 +310,12 @@ MemoryRun run_memory_bench(const MemoryPlan& plan, std::ostream& log) {
   };
   const auto tb = Clock::now();
   const CpuClock b0 = cpu_clock();
-  run.bandwidth = measure_bandwidth(run.array_bytes, threads, plan.bandwidth_repeats, log);
+  ProgressBar bar(log, plan.progress);  // on a terminal, after a second
+  run.bandwidth = measure_bandwidth(run.array_bytes, threads, plan.bandwidth_repeats, log, &bar);
   run.others_bandwidth = other_load(b0, cpu_clock(), seconds(tb));
   const auto te = Clock::now();
   const CpuClock e0 = cpu_clock();
-  run.loads = measure_efficiency(plan, threads, log);
+  run.loads = measure_efficiency(plan, threads, log, &bar);
   run.others_efficiency = other_load(e0, cpu_clock(), seconds(te));
   run.efficiency = efficiency_points(run.loads, plan.quiet_cores);
   run.machine.seconds = seconds(t0);

@@ -15,6 +15,7 @@
 
 #include "calib/corpus.h"
 #include "calib/machine.h"
+#include "sim/config/progress.h"
 
 namespace servesim::calib {
 
@@ -36,6 +37,7 @@ struct MemoryPlan {
   ImageSize model_input{224, 224};   // resize target and normalise input
   std::vector<std::string> kernels;  // efficiency kernels to run; empty: all of them
   std::uint64_t seed = 1;
+  bool progress = false;  // a progress bar on the log (the CLI: stderr on a terminal, not -q)
 };
 
 /// quick: 5 bandwidth passes, 3 runs of 0.2 s per kernel and thread count (about 15 s on 2
@@ -73,8 +75,9 @@ struct BandwidthPoint {
 /// its own contiguous slice, all started together by a barrier per pass; one untimed pass, then
 /// `repeats` timed ones. Checks the arrays' values afterwards (a kernel the compiler dropped
 /// throws std::runtime_error).
+/// `bar`, when given, shows the thread counts done (erased while a line is logged).
 std::vector<BandwidthPoint> measure_bandwidth(std::size_t array_bytes, int max_threads, int repeats,
-                                              std::ostream& log);
+                                              std::ostream& log, ProgressBar* bar = nullptr);
 
 /// threads,kernel,bytes,best_s,median_s,best_GBps,median_GBps
 std::string memory_csv(std::span<const BandwidthPoint> points);
@@ -120,8 +123,9 @@ std::vector<std::string> efficiency_kernel_names();
 /// finished while all k were still running count. A kernel's run during which other processes
 /// used more than plan.quiet_cores is measured again (at most plan.max_reruns times; the last
 /// is kept). Throws std::invalid_argument for a kernel name it does not know.
+/// `bar`, when given, shows the kernel runs done (erased while a line is logged).
 std::vector<KernelLoad> measure_efficiency(const MemoryPlan& plan, int max_threads,
-                                           std::ostream& log);
+                                           std::ostream& log, ProgressBar* bar = nullptr);
 
 struct MemoryRun {
   std::vector<BandwidthPoint> bandwidth;

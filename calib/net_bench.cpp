@@ -125,14 +125,20 @@ NetPlan net_plan(bool quick, const std::vector<int>& cpus) {
 
 namespace {
 
-/// The blocks of one payload on `client`'s connection to `server`, from the calling thread.
+/// The blocks of one payload on `client`'s connection to `server`, from the calling thread;
+/// `bar` counts every payload's blocks, the untimed one included, this payload's from `first`.
 void time_payload(const NetPlan& plan, double bytes, const HttpServer& server, HttpClient& client,
-                  std::vector<Sample>& samples, std::ostream& log) {
+                  std::vector<Sample>& samples, std::ostream& log, ProgressBar* bar,
+                  std::size_t first) {
+  const auto per_payload = static_cast<std::size_t>(plan.blocks) + 1;
   const std::string payload = payload_of(bytes);
   const int ops = std::max(
       plan.min_ops, std::min(plan.ops, static_cast<int>(plan.block_bytes / std::max(bytes, 1.0))));
   std::vector<double> server_cpu, client_cpu, wall;
   for (int b = 0; b <= plan.blocks; ++b) {  // block 0 warms up, untimed
+    if (bar)
+      bar->update(first + static_cast<std::size_t>(b), plan.payloads.size() * per_payload,
+                  "requests", "blocks");
     std::vector<double> walls;
     walls.reserve(static_cast<std::size_t>(ops));
     const double server0 = server.cpu_ns(), client0 = thread_cpu_ns();
@@ -152,6 +158,7 @@ void time_payload(const NetPlan& plan, double bytes, const HttpServer& server, H
     samples.push_back(sample("http_client_request", bytes, client_s));
     samples.push_back(sample("http_loopback_request", bytes, wall.back()));
   }
+  if (bar) bar->finish();
   log << format(
              "  %9.0f B x %5d requests: server CPU %9s us, client CPU %9s us, round trip "
              "%9s us\n",
@@ -162,7 +169,8 @@ void time_payload(const NetPlan& plan, double bytes, const HttpServer& server, H
 
 }  // namespace
 
-std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log) {
+std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log,
+                                          ProgressBar* bar) {
   HttpServerOptions options;
   if (plan.server_cpu >= 0) options.cpus = {plan.server_cpu};
   const HttpServer server(options);
@@ -173,8 +181,9 @@ std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log
     try {
       if (plan.client_cpu >= 0) pin_this_thread(plan.client_cpu);
       HttpClient client(server.port());
-      for (const double bytes : plan.payloads)
-        time_payload(plan, bytes, server, client, samples, log);
+      for (std::size_t i = 0; i < plan.payloads.size(); ++i)
+        time_payload(plan, plan.payloads[i], server, client, samples, log, bar,
+                     i * (static_cast<std::size_t>(plan.blocks) + 1));
     } catch (...) {
       failed = std::current_exception();
     }
@@ -197,15 +206,20 @@ NetRun run_net_bench(const NetPlan& plan, std::ostream& log) {
       << " payload sizes x " << plan.blocks << " blocks, one client thread (CPU " << plan.client_cpu
       << "), one server thread (CPU " << plan.server_cpu << ")\n"
       << std::flush;
-  run.samples = measure_http_requests(plan, log);
+  ProgressBar bar(log, plan.progress);  // on a terminal, after a second
+  run.samples = measure_http_requests(plan, log, &bar);
+  const std::size_t points =
+      plan.scaling_payloads.size() * plan.server_threads.size() * plan.clients.size();
   for (const double bytes : plan.scaling_payloads)
     for (const int threads : plan.server_threads) {
       HttpServerOptions options;
       options.threads = threads;
       const HttpServer server(options);
       for (const int clients : plan.clients) {
+        bar.update(run.scaling.size(), points, "throughput", "points");
         const NetScalingPoint p = scaling_point(server, bytes, clients, plan.scaling_seconds);
         run.scaling.push_back(p);
+        bar.finish();
         log << format(
                    "  %8.0f B, %2d client%s, %d server thread%s: %8s requests/s, server busy "
                    "%5.1f%%\n",

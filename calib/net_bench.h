@@ -10,6 +10,7 @@
 
 #include "calib/machine.h"
 #include "calib/samples.h"
+#include "sim/config/progress.h"
 
 namespace servesim::calib {
 
@@ -29,6 +30,7 @@ struct NetPlan {
   // floating, a run gets either by chance.
   int client_cpu = -1;
   int server_cpu = -1;
+  bool progress = false;  // a progress bar on the log (the CLI: stderr on a terminal, not -q)
 };
 
 /// The full plan (1 kB .. 16 MB; clients 1, 2, 4, .. up to the number of `cpus`; server threads
@@ -40,8 +42,9 @@ NetPlan net_plan(bool quick, const std::vector<int>& cpus);
 /// block, http_server_request (the server thread's CPU per request: receive, parse, answer),
 /// http_client_request (the client thread's CPU per request: build, send, read the answer),
 /// and http_loopback_request (the median wall time of one request and its answer). A line per
-/// payload to `log`.
-std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log);
+/// payload to `log`; `bar`, when given, shows the payloads done (erased while a line is logged).
+std::vector<Sample> measure_http_requests(const NetPlan& plan, std::ostream& log,
+                                          ProgressBar* bar = nullptr);
 
 /// Throughput of `clients` threads sending requests back to back to a server of
 /// `server_threads` threads.

@@ -20,6 +20,7 @@
 #include "calib/machine.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
+#include "sim/config/progress.h"
 #include "sim/run/replications.h"
 #include "sim/scenario/curves.h"
 #include "sim/scenario/scenario.h"
@@ -386,7 +387,9 @@ void predict(Plan& plan, const fs::path& dir) {
 std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const Calibration& cal,
                                    std::ostream& out) {
   std::vector<ValidationRow> rows;
+  ProgressBar bar(o.progress ? *o.progress : out, o.progress != nullptr);
   for (auto& c : plan.configs) {
+    bar.update(rows.size(), plan.configs.size(), "validate", "configurations");
     ValidationRow& r = c.row;
     std::size_t si = 0;
     while (plan.sizes[si].name != r.size) ++si;
@@ -422,6 +425,7 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
                   "  %-*s %8.1f/s (predicted %8.1f/s), other processes %.2f cores\n",
                   r.ingest == Ingest::kHttp ? 39 : 34, label(r).c_str(), r.measured.throughput_rps,
                   r.sim_throughput, r.other_load_cores);
+    bar.finish();
     out << buf << std::flush;
     rows.push_back(r);
   }

@@ -50,6 +50,9 @@ struct ValidateOptions {
   /// Hold the CPUs out of deep idle for the whole run, calibration and measurements alike
   /// (calib::ShallowIdle; docs/validation.md, "Idle states"); false: as the OS chooses.
   bool shallow_idle = false;
+  /// Where to draw a progress bar over the measurements (the CLI: stderr on a terminal, not
+  /// under -q); nullptr: none. Each configuration's line still goes to the output.
+  std::ostream* progress = nullptr;
 };
 
 /// One configuration, measured and predicted.

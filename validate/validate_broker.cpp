@@ -2,6 +2,7 @@
 
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"  // the exit statuses
+#include "sim/config/progress.h"
 
 #ifdef SERVESIM_HIREDIS
 
@@ -244,11 +245,15 @@ std::vector<calib::NamedCurve> fit_stages(const BrokerPlan& plan, BrokerKernels&
 }
 
 /// Step 3: the real pipeline at each configuration, beside the CPU redis-server and other
-/// processes used meanwhile.
+/// processes used meanwhile; a progress bar on `progress` when given.
 void measure(std::vector<Row>& rows, const BrokerPlan& plan, const BrokerPipelineConfig& base,
-             calib::RedisServer& server, const std::vector<JpegImage>& images, std::ostream& out) {
+             calib::RedisServer& server, const std::vector<JpegImage>& images, std::ostream& out,
+             std::ostream* progress) {
   char line[256];
+  ProgressBar bar(progress ? *progress : out, progress != nullptr);
   for (auto& r : rows) {
+    bar.update(static_cast<std::size_t>(&r - rows.data()), rows.size(), "validate",
+               "configurations");
     BrokerPipelineConfig pc = base;
     pc.fanout = r.fanout;
     pc.fused = r.fused;
@@ -271,6 +276,7 @@ void measure(std::vector<Row>& rows, const BrokerPlan& plan, const BrokerPipelin
                   "processes %.2f cores\n",
                   r.fanout, variant(r).c_str(), r.measured.throughput_rps, r.sim_x, r.redis_cores,
                   r.other_cores);
+    bar.finish();
     out << line << std::flush;
   }
 }
@@ -429,7 +435,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   out << "\n3. measurements (real pipeline, " << plan.clients << " clients, " << plan.warmup_s
       << " s warm-up + " << plan.window_s << " s window each; stage 1 " << plan.stage1_workers
       << " thread(s), stage 2 " << plan.stage2_workers << ", fused " << plan.fused_workers << ")\n";
-  measure(rows, plan, base, server, images, out);
+  measure(rows, plan, base, server, images, out, o.progress);
 
   // 4. The comparison.
   out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";

@@ -389,11 +389,13 @@ struct ValidateArgs {
   std::string cpu_idle = "os";
 };
 
-int cmd_validate(ValidateArgs a, std::ostream& out) {
+int cmd_validate(ValidateArgs a, std::ostream& out, std::ostream& err) {
   a.o.kernel = a.model == "vit_tiny" ? validate::InferenceKernel::kVitTinyBlock
                                      : validate::InferenceKernel::kConv3x3;
   a.o.ingest = a.ingest == "http" ? validate::Ingest::kHttp : validate::Ingest::kDirect;
   a.o.shallow_idle = a.cpu_idle == "poll";
+  // Under -q, err is not std::cerr (sim/cli/verbs.h): no bar.
+  if (&err == &std::cerr && ProgressBar::stderr_is_terminal()) a.o.progress = &err;
   if (a.o.broker && a.o.ingest != validate::Ingest::kDirect)
     throw UsageError("validate: --ingest http is for the in-process pipeline; --broker has none");
   return a.o.broker ? validate::run_validate_broker(a.o, out) : validate::run_validate(a.o, out);
@@ -689,12 +691,13 @@ std::vector<Verb> servesim_verbs() {
           "result, a sweep's CSV or JSON lines, a plan's --out)",
           report_options,
           [](ReportArgs& a, std::ostream& out, std::ostream&) { return cmd_report(a, out); }),
-      verb<ValidateArgs>(
-          "validate",
-          "Predict a real pipeline on this machine from microbenchmark curves, run "
-          "it, and print predicted vs measured throughput, p50 and p99",
-          validate_options,
-          [](ValidateArgs& a, std::ostream& out, std::ostream&) { return cmd_validate(a, out); }),
+      verb<ValidateArgs>("validate",
+                         "Predict a real pipeline on this machine from microbenchmark curves, run "
+                         "it, and print predicted vs measured throughput, p50 and p99",
+                         validate_options,
+                         [](ValidateArgs& a, std::ostream& out, std::ostream& err) {
+                           return cmd_validate(a, out, err);
+                         }),
   };
 }
 

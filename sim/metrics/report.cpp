@@ -221,11 +221,12 @@ std::string whole_us(std::optional<std::int64_t> ns) {
 
 /// perf_analyzer's GPU metrics cells (report_writer.cc, WriteGpuMetrics): "uuid:value;" for each
 /// GPU, servesim's GPU names for the UUIDs. Average utilisation (0..1) of each GPU's compute
-/// engine and average power (W: its energy over the window), where the config gives power.
-/// servesim keeps no per-GPU memory peak nor a GPU's whole memory (only its request tensors), so
-/// Max GPU Memory Usage and Total GPU Memory are empty.
+/// engine and average power (W: its energy over the window), where the config gives power; the
+/// most memory each GPU used (bytes: reserved_memory, for weights and workspaces, plus the most
+/// its requests held at once over the replications, from the start of each) and its memory
+/// (node.gpus.memory, where given), as the used and total bytes Triton's GPU metrics report.
 void gpu_metric_columns(const RunSummary& s, CsvColumns& cols) {
-  std::string util, power;
+  std::string util, power, used, total;
   if (!s.reps.empty()) {
     const auto& info = s.reps.front().resources;
     std::size_t d = 0;  // index of the device in device_energy_j
@@ -233,6 +234,15 @@ void gpu_metric_columns(const RunSummary& s, CsvColumns& cols) {
       const bool powered = !info[i].device.empty() && (info[i].idle_w > 0 || info[i].busy_w > 0);
       if (info[i].gpu >= 0) {
         util += info[i].device + ":" + num(s.resources[i].utilization) + ";";
+        const auto g = static_cast<std::size_t>(info[i].gpu);
+        double held = 0;
+        for (const auto& r : s.reps)
+          if (g < r.gpu_memory_peak_each_bytes.size())
+            held = std::max(held, r.gpu_memory_peak_each_bytes[g]);
+        used += info[i].device + ":" + std::to_string(std::llround(info[i].reserved_bytes + held)) +
+                ";";
+        if (info[i].memory_bytes > 0)
+          total += info[i].device + ":" + std::to_string(std::llround(info[i].memory_bytes)) + ";";
         if (powered) {
           double w = 0;
           for (const auto& r : s.reps) w += r.window_s > 0 ? r.device_energy_j[d] / r.window_s : 0;
@@ -244,8 +254,8 @@ void gpu_metric_columns(const RunSummary& s, CsvColumns& cols) {
   }
   cols.emplace_back("Avg GPU Utilization", util);
   cols.emplace_back("Avg GPU Power Usage", power);
-  cols.emplace_back("Max GPU Memory Usage", "");
-  cols.emplace_back("Total GPU Memory", "");
+  cols.emplace_back("Max GPU Memory Usage", used);
+  cols.emplace_back("Total GPU Memory", total);
 }
 
 /// perf_analyzer's columns (report_writer.cc, GenerateReport), filled from servesim's stages.

@@ -40,6 +40,7 @@ struct ReplicationMetrics {
   std::vector<double> device_energy_j;  // per device with power figures, in resource order
   double gpu_memory_mean_bytes = 0;     // all GPUs together
   double gpu_memory_peak_bytes = 0;     // the most one GPU held (from the start of the run)
+  std::vector<double> gpu_memory_peak_each_bytes;  // per GPU (ResourceInfo::gpu): the same
   double spilled_bytes = 0;
   // Triton's tensor pool: mean held (all GPUs), peak (one GPU, from the start), and the bytes
   // written to and read back from pinned host memory in the window

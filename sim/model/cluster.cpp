@@ -166,6 +166,8 @@ ModelCounters Cluster::counters() const {
       c.resource_busy_area[i] += o.resource_busy_area[i];
     c.gpu_memory_area += o.gpu_memory_area;
     c.gpu_memory_peak = std::max(c.gpu_memory_peak, o.gpu_memory_peak);
+    for (std::size_t g = 0; g < c.gpu_memory_peak_each.size(); ++g)
+      c.gpu_memory_peak_each[g] = std::max(c.gpu_memory_peak_each[g], o.gpu_memory_peak_each[g]);
     c.spilled_bytes += o.spilled_bytes;
     c.pool_area += o.pool_area;
     c.pool_peak = std::max(c.pool_peak, o.pool_peak);

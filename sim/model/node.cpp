@@ -83,8 +83,8 @@ void Node::describe_resources() {
       {"cpu", static_cast<double>(np.cpu.cores), "cpu", np.cpu.power.idle_w, np.cpu.power.busy_w});
   for (int g = 0; g < gpu_count(); ++g) {
     const std::string gn = "gpu" + std::to_string(g);
-    resources_.push_back(
-        {gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w, -1, g});
+    resources_.push_back({gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w, -1, g,
+                          np.gpus.memory_bytes, np.gpus.reserved_bytes});
     if (np.gpus.nvjpg_engines > 0)
       resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }
@@ -245,6 +245,7 @@ ModelCounters Node::counters() const {
     if (g->nvjpg()) c.resource_busy_area.push_back(g->nvjpg()->busy_area(now));
     c.gpu_memory_area += g->memory_area(now);
     c.gpu_memory_peak = std::max(c.gpu_memory_peak, g->memory_peak());
+    c.gpu_memory_peak_each.push_back(g->memory_peak());
     c.spilled_bytes += g->spilled_bytes();
     c.pool_area += g->pool_area(now);
     c.pool_peak = std::max(c.pool_peak, g->pool_peak());

@@ -21,6 +21,9 @@ struct ResourceInfo {
   int station = -1;
   /// A GPU's compute engine: its index in ModelCounters::gpu_kernel_energy_j; -1: none.
   int gpu = -1;
+  /// A GPU's compute engine: its device's memory and what weights and workspaces take of it
+  /// (node.gpus.memory, reserved_memory; bytes, 0: not given).
+  double memory_bytes = 0, reserved_bytes = 0;
 };
 
 /// Cumulative counters read at the start and end of the measurement window; metrics/ takes
@@ -41,7 +44,9 @@ struct ModelCounters {
   std::vector<double> resource_busy_area;   // per Node::resources() entry: busy servers
   double gpu_memory_area = 0.0;             // all GPUs: bytes held by requests
   double gpu_memory_peak = 0.0;             // the most any one GPU held since the start
-  double spilled_bytes = 0.0;               // all GPUs: bytes evicted to host
+  /// per GPU of a node (the most over a cluster's nodes): the most it held since the start
+  std::vector<double> gpu_memory_peak_each;
+  double spilled_bytes = 0.0;  // all GPUs: bytes evicted to host
   // Triton's tensor pool (node.gpus.cuda_memory_pool_byte_size), all GPUs unless said
   double pool_area = 0.0;              // bytes held
   double pool_peak = 0.0;              // the most any one GPU's pool held since the start

@@ -126,6 +126,7 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
   m.gpu_memory_mean_bytes = (b.gpu_memory_area - a.gpu_memory_area) / safe_window;
   m.spilled_bytes = b.spilled_bytes - a.spilled_bytes;
   m.gpu_memory_peak_bytes = b.gpu_memory_peak;
+  m.gpu_memory_peak_each_bytes = b.gpu_memory_peak_each;
   m.pool_mean_bytes = (b.pool_area - a.pool_area) / safe_window;
   m.pool_peak_bytes = b.pool_peak;
   m.pool_spilled_bytes = b.pool_spilled_bytes - a.pool_spilled_bytes;

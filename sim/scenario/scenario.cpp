@@ -60,18 +60,22 @@ std::filesystem::path config_dir() {
   // --install); in a build tree both servesim (build/) and the test binaries (build/tests/)
   // find build/share/servesim/configs, a link CMake makes to the source tree's configs/.
   // In a library that another program loaded (the Python module: build/python/servesim*.so),
-  // beside that library: the program is not servesim's.
+  // beside that library: the program is not servesim's. Installed, the module is in
+  // PREFIX/lib/python3/dist-packages (python/CMakeLists.txt), three levels below PREFIX.
   std::error_code ec;
   std::vector<fs::path> binaries;
   if (fs::path exe = fs::read_symlink("/proc/self/exe", ec); !ec) binaries.push_back(exe);
   if (Dl_info info{};
       dladdr(reinterpret_cast<void*>(&config_dir), &info) && info.dli_fname && *info.dli_fname)
     binaries.push_back(fs::absolute(info.dli_fname, ec));
-  for (const fs::path& binary : binaries)
-    for (const fs::path& c :
-         {binary.parent_path() / "share" / "servesim" / "configs",
-          binary.parent_path().parent_path() / "share" / "servesim" / "configs"})
-      if (fs::is_directory(c, ec)) return c;
+  for (const fs::path& binary : binaries) {
+    const fs::path dir = binary.parent_path();
+    std::vector<fs::path> prefixes{dir, dir.parent_path()};
+    if (dir.filename() == "dist-packages" || dir.filename() == "site-packages")
+      prefixes.push_back(dir.parent_path().parent_path().parent_path());
+    for (const fs::path& prefix : prefixes)
+      if (fs::path c = prefix / "share" / "servesim" / "configs"; fs::is_directory(c, ec)) return c;
+  }
   return {};
 }
 

@@ -3,11 +3,13 @@
 # prefix, then moved elsewhere (so neither the build tree nor the install path is where it
 # runs), run from another directory with SERVESIM_CONFIG_DIR unset, the built-in default runs;
 # the man page is in share/man/man1; nothing in the binary names the source tree's configs;
-# without its share/ it says what to do (exit 2).
-# usage: install_test.sh BUILD_DIR SOURCE_DIR
+# without its share/ it says what to do (exit 2). With PYTHON (the build has the Python module),
+# the installed module, imported from PREFIX/lib/python3/dist-packages, runs the default too.
+# usage: install_test.sh BUILD_DIR SOURCE_DIR [PYTHON]
 set -euo pipefail
 build="$1"
 source_dir="$2"
+python="${3:-}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
@@ -29,6 +31,15 @@ grep -q '"throughput' out.json || { echo "install: the default scenario wrote no
 env -u SERVESIM_CONFIG_DIR "$bin" run --set 'run={duration: 1s, warmup: 200ms, replications: 1}' |
   grep -qF "servesim: $tmp/moved/share/servesim/configs/scenarios/paper-vit-base-gpu.yaml --set" ||
   { echo "install: the header does not name the installed scenario and the override"; exit 1; }
+if [[ -n $python ]]; then
+  ls "$tmp"/moved/lib/python3/dist-packages/servesim*.so >/dev/null ||
+    { echo "install: no Python module in lib/python3/dist-packages"; exit 1; }
+  env -u SERVESIM_CONFIG_DIR PYTHONPATH="$tmp/moved/lib/python3/dist-packages" "$python" -c '
+import servesim
+r = servesim.run(set={"run": "{duration: 1s, warmup: 200ms, replications: 1}"})
+assert r["throughput_rps"] > 0, r
+' || { echo "install: the installed Python module did not run the default scenario"; exit 1; }
+fi
 # Without its configs: a clear error, exit 2.
 rm -rf "$tmp/moved/share/servesim"
 rc=0

@@ -117,7 +117,41 @@ pipeline:
   // One request at a time on the GPU and nothing else: busy all the time, at 250 W.
   CHECK(cell(rows, 1, "Avg GPU Utilization") == "gpu0:1;");
   CHECK(cell(rows, 1, "Avg GPU Power Usage") == "gpu0:250;");
-  CHECK(cell(rows, 1, "Max GPU Memory Usage").empty());
+  // Memory: no tensor is held (the request carries no bytes), and node.gpus.memory is not given.
+  CHECK(cell(rows, 1, "Max GPU Memory Usage") == "gpu0:0;");
+  CHECK(cell(rows, 1, "Total GPU Memory").empty());
+}
+
+TEST_CASE("each GPU's most memory used and its memory are perf_analyzer's metrics cells, in bytes",
+          "[unit]") {
+  TempDir dir;
+  // One request at a time, sent to the two GPUs in turn: each GPU holds one request's 1000-byte
+  // tensor at most, beside the 100 MB its weights take, of its 1 GB.
+  const std::string head = R"(run: {duration: 1s, warmup: 100ms, replications: 2}
+workload: {mode: closed, concurrency: 1, images: [{name: x, width: 10, height: 10, bytes: 1000B}]}
+node:
+  cpu: {cores: 2}
+)";
+  const std::string tail = R"(  pcie:
+    host_link: {bandwidth: 32GB/s, latency: 0ns}
+    gpu_link: {bandwidth: 25GB/s, latency: 0ns}
+pipeline:
+  - {name: serve, device: gpu, service: {dist: deterministic, mean: 1ms}}
+)";
+  const auto scenario = [&](const std::string& name, const std::string& gpus) {
+    return dir.write(name, head + "  gpus: " + gpus + "\n" + tail);
+  };
+  const auto csv = dir.path() / "m.csv";
+  const auto run = [&](const std::filesystem::path& p) {
+    REQUIRE(test::cli({"run", p.string(), "-q", "--verbose-csv", "--csv", csv.string()}).code == 0);
+    return read_rows(csv);
+  };
+  auto rows = run(scenario("m.yaml", "{count: 2, memory: 1GB, reserved_memory: 100MB}"));
+  CHECK(cell(rows, 1, "Max GPU Memory Usage") == "gpu0:100001000;gpu1:100001000;");
+  CHECK(cell(rows, 1, "Total GPU Memory") == "gpu0:1000000000;gpu1:1000000000;");
+  // Without node.gpus.memory (and so without reserved_memory): the tensors alone, no total.
+  rows = run(scenario("b.yaml", "{count: 2}"));
+  CHECK(cell(rows, 1, "Max GPU Memory Usage") == "gpu0:1000;gpu1:1000;");
   CHECK(cell(rows, 1, "Total GPU Memory").empty());
 }
 
