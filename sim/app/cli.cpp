@@ -272,7 +272,8 @@ int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   a.o.scenario = a.file;
   parse_plan_targets(a.rate, a.slo, a.costs, a.o);
   const std::string format =
-      a.out.empty() ? "" : output_format("--out", a.out, a.format, {"csv", "json", "txt", "md"});
+      a.out.empty() ? ""
+                    : output_format("--out", a.out, a.format, {"csv", "json", "html", "txt", "md"});
   if (!a.out.empty()) check_output_paths({{"--out", a.out, true}});
   if (a.o.jobs <= 0) a.o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ProgressBar bar(err, !a.quiet && ProgressBar::stderr_is_terminal());
@@ -283,10 +284,16 @@ int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   bar.finish();
   out << plan_report(a.o, r2);
   if (!a.out.empty()) {
+    // The page is `servesim report plan.json`'s, from the same JSON.
+    const auto page = [&] {
+      return plan_html(parse_plan_json(plan_json(a.o, r2), a.out),
+                       a.file.empty() ? "the built-in default scenario" : a.file);
+    };
     write_output(a.out,
-                 format == "json"  ? plan_json(a.o, r2)
-                 : format == "csv" ? plan_csv(a.o, r2)
-                                   : plan_report(a.o, r2),
+                 format == "json"   ? plan_json(a.o, r2)
+                 : format == "csv"  ? plan_csv(a.o, r2)
+                 : format == "html" ? page()
+                                    : plan_report(a.o, r2),
                  out);
     if (!is_stdout_path(a.out)) out << "  wrote " << a.out << "\n";
   }

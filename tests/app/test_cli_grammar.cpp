@@ -203,19 +203,29 @@ TEST_CASE("compare, list and calib show --out write what they print", "[unit]") 
   }
 }
 
-TEST_CASE("plan --out writes CSV, JSON or its report by the extension", "[unit]") {
+TEST_CASE("plan --out writes CSV, JSON, an HTML page or its report by the extension", "[unit]") {
   TempDir dir;
   const auto s = dir.write("s.yaml", kScenario).string();
   const auto p = [&](const std::string& name) { return (dir.path() / name).string(); };
   const std::vector<std::string> a{
       "plan", s, "--target-rate", "100/s", "--slo", "p99=1s", "--gpus", "0", "-q"};
-  for (const std::string ext : {"csv", "json", "txt", "md"}) {
+  for (const std::string ext : {"csv", "json", "html", "txt", "md"}) {
     INFO(ext);
     const CliResult r = cli(with(a, {"--out", p("plan." + ext)}));
     REQUIRE(r.code == kExitOk);
     const std::string text = read(p("plan." + ext));
     if (ext == "json") CHECK_NOTHROW(nlohmann::json::parse(text));
     if (ext == "csv") CHECK(text.find(',') < text.find('\n'));
+    // The page `report` makes of the plan's JSON (written just before), titled with the
+    // scenario planned rather than the JSON's path.
+    if (ext == "html") {
+      std::string page = cli({"report", p("plan.json"), "--out", "-"}).out;
+      REQUIRE(page.find(p("plan.json")) != std::string::npos);
+      for (auto at = page.find(p("plan.json")); at != std::string::npos;
+           at = page.find(p("plan.json")))
+        page.replace(at, p("plan.json").size(), s);
+      CHECK(text == page);
+    }
     if (ext == "txt" || ext == "md") CHECK_THAT(r.out, StartsWith(text));
   }
 }
