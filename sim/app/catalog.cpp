@@ -210,7 +210,7 @@ std::string catalog_list(const std::string& kind) {
   return out;
 }
 
-LoadedScenario compose_scenario(const CatalogChoice& c, const std::vector<std::string>& overrides) {
+ComposedConfig compose_config(const CatalogChoice& c, const std::vector<std::string>& overrides) {
   if (c.preprocess != "gpu" && c.preprocess != "cpu")
     unknown("--preprocess", "preprocessing", c.preprocess, {"gpu", "cpu"});
   const fs::path dir = catalog_dir("--hardware");
@@ -227,11 +227,16 @@ LoadedScenario compose_scenario(const CatalogChoice& c, const std::vector<std::s
     root = composed(dir, c, model_file, template_of(c, true), first);
   for (std::size_t i = 0; i < overrides.size(); ++i)
     apply_override(root, overrides[i], static_cast<int>(i + 1));
+  return {std::move(root), "catalog " + c.hardware + " + " + c.model + " (" + c.images +
+                               " images, " + c.preprocess + " preprocessing, " +
+                               template_of(c, c.preprocess == "gpu" && large) + "'s pipeline)"};
+}
+
+LoadedScenario compose_scenario(const CatalogChoice& c, const std::vector<std::string>& overrides) {
+  ComposedConfig composed = compose_config(c, overrides);
   LoadedScenario out;
-  out.source = "catalog " + c.hardware + " + " + c.model + " (" + c.images + " images, " +
-               c.preprocess + " preprocessing, " + template_of(c, c.preprocess == "gpu" && large) +
-               "'s pipeline)";
-  out.params = parse_scenario(root);
+  out.source = std::move(composed.source);
+  out.params = parse_scenario(composed.root);
   return out;
 }
 

@@ -263,6 +263,7 @@ int cmd_amdahl(const AmdahlArgs& a, std::ostream& standard_out, std::ostream& er
 
 struct PlanArgs {
   PlanOptions o;
+  CatalogChoice catalog;  // --hardware, --model, ...: plan from a scenario composed from it
   std::string file, rate, slo, out, format;
   std::vector<std::string> costs;
   bool quiet = false;
@@ -270,6 +271,14 @@ struct PlanArgs {
 
 int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   a.o.scenario = a.file;
+  std::string source = a.file.empty() ? "the built-in default scenario" : a.file;
+  if (!a.catalog.hardware.empty()) {
+    if (!a.file.empty())
+      throw UsageError("plan: give a scenario FILE or --hardware/--model, not both");
+    ComposedConfig composed = compose_config(a.catalog, a.o.sets);
+    a.o.composed = std::move(composed.root);
+    source = composed.source;
+  }
   parse_plan_targets(a.rate, a.slo, a.costs, a.o);
   const std::string format =
       a.out.empty() ? ""
@@ -285,10 +294,7 @@ int cmd_plan(PlanArgs a, std::ostream& out, std::ostream& err) {
   out << plan_report(a.o, r2);
   if (!a.out.empty()) {
     // The page is `servesim report plan.json`'s, from the same JSON.
-    const auto page = [&] {
-      return plan_html(parse_plan_json(plan_json(a.o, r2), a.out),
-                       a.file.empty() ? "the built-in default scenario" : a.file);
-    };
+    const auto page = [&] { return plan_html(parse_plan_json(plan_json(a.o, r2), a.out), source); };
     write_output(a.out,
                  format == "json"   ? plan_json(a.o, r2)
                  : format == "csv"  ? plan_csv(a.o, r2)
@@ -422,6 +428,23 @@ Verb verb(std::string name, std::string help, void (*options)(CLI::App&, Args&),
           nullptr};
 }
 
+/// The options that choose from the catalog (--hardware, --model, --images, --preprocess), for
+/// a verb whose scenario FILE they replace.
+void catalog_options(CLI::App& cmd, CatalogChoice& c) {
+  CLI::Option* hardware =
+      cmd.add_option("--hardware", c.hardware,
+                     "Compose the scenario from the catalog: this node (servesim list hardware)");
+  CLI::Option* model =
+      cmd.add_option("--model", c.model, "... serving this model (servesim list models)");
+  hardware->needs(model);
+  model->needs(hardware);
+  cmd.add_option("--images", c.images, "... on these images: small, medium (default), large")
+      ->needs(hardware);
+  cmd.add_option("--preprocess", c.preprocess,
+                 "... decoding and resizing on the gpu (default, DALI) or the cpu")
+      ->needs(hardware);
+}
+
 void run_options(CLI::App& run, RunOptions& ro) {
   run.add_option(
       "file", ro.file,
@@ -462,19 +485,7 @@ void run_options(CLI::App& run, RunOptions& ro) {
                  "report p5/p50/p95 over the draws (default 0: none)")
       ->check(CLI::Range(0, 100000));
   run.add_flag("-q,--quiet", ro.quiet, "Print nothing but errors");
-  CLI::Option* hardware =
-      run.add_option("--hardware", ro.catalog.hardware,
-                     "Compose the scenario from the catalog: this node (servesim list hardware)");
-  CLI::Option* model =
-      run.add_option("--model", ro.catalog.model, "... serving this model (servesim list models)");
-  hardware->needs(model);
-  model->needs(hardware);
-  run.add_option("--images", ro.catalog.images,
-                 "... on these images: small, medium (default), large")
-      ->needs(hardware);
-  run.add_option("--preprocess", ro.catalog.preprocess,
-                 "... decoding and resizing on the gpu (default, DALI) or the cpu")
-      ->needs(hardware);
+  catalog_options(run, ro.catalog);
 }
 
 struct ListArgs {
@@ -581,10 +592,11 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
   plan.add_option("-j,--jobs", pl.o.jobs, "Threads for replications (default: all cores)");
   CLI::Option* out =
       plan.add_option("--out", pl.out,
-                      "Also write the feasible configurations: plan.csv or plan.json; or the "
-                      "report as printed: plan.txt or plan.md (-: stdout)")
+                      "Also write the feasible configurations: plan.csv, plan.json or a page, "
+                      "plan.html; or the report as printed: plan.txt or plan.md (-: stdout)")
           ->check(kOutputPath);
-  plan.add_option("--format", pl.format, "The format of --out: csv, json, txt or md")->needs(out);
+  plan.add_option("--format", pl.format, "The format of --out: csv, json, html, txt or md")
+      ->needs(out);
   plan.add_flag("--fixed-workers", pl.o.fixed_workers,
                 "Keep the CPU stages' instances as the scenario has them when --cores changes "
                 "(default: scaled with the cores)");
@@ -593,6 +605,7 @@ void plan_options(CLI::App& plan, PlanArgs& pl) {
                   "Also run N draws of the banded curves' factors per check; plan against the "
                   "draws' p5 capacity and p95 latency (default 0: none)")
       ->check(CLI::Range(0, 100000));
+  catalog_options(plan, pl.catalog);
 }
 
 void plot_options(CLI::App& plot, PlotArgs& p) {

@@ -76,9 +76,13 @@ std::string node_text(const PlanCandidate& c, const std::string& stage) {
 class Planner {
  public:
   explicit Planner(const PlanOptions& o) : o_(o) {
-    base_ = load_config_file(o.scenario.empty() ? default_scenario_path() : o.scenario);
-    int n = 0;
-    for (const auto& s : o.sets) apply_override(base_, s, ++n);
+    if (o.composed) {
+      base_ = *o.composed;
+    } else {
+      base_ = load_config_file(o.scenario.empty() ? default_scenario_path() : o.scenario);
+      int n = 0;
+      for (const auto& s : o.sets) apply_override(base_, s, ++n);
+    }
     const ScenarioParams p = parse_scenario(base_);
     std::vector<std::string> batched;
     for (const auto& st : p.pipeline) {

@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "sim/config/tree.h"
 #include "sim/model/params.h"
 
 namespace servesim {
@@ -15,6 +17,9 @@ namespace servesim {
 struct PlanOptions {
   std::filesystem::path scenario;  // empty: the built-in default
   std::vector<std::string> sets;
+  /// Instead of `scenario`: one composed from the catalog (plan --hardware, compose_config),
+  /// `sets` already applied to it.
+  std::optional<ConfigNode> composed;
   double target_rate = 0;  // requests per second, all nodes together
   double slo_quantile = 0.99;
   double slo_ms = 0;

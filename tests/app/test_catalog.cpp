@@ -16,6 +16,7 @@
 #include "sim/app/plan.h"
 #include "sim/scenario/scenario.h"
 #include "tests/support/cli.h"
+#include "tests/support/temp_dir.h"
 
 namespace servesim {
 namespace {
@@ -108,6 +109,36 @@ TEST_CASE("run --hardware --model scales the CPU workers and clients to the node
   const nlohmann::json set = config_of({"run", "--hardware", "h100-node", "--model", "resnet50",
                                         "--set", "pipeline.huffman.instances=16"});
   CHECK(instances(set, "huffman") == 16);
+}
+
+TEST_CASE("plan --hardware --model plans the composed node, with --set applied once", "[unit]") {
+  test::TempDir dir;
+  const auto plan = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a{"plan",   "--hardware", "epyc-7313p-l4", "--model", "resnet50",
+                               "--gpus", "1",          "--target-rate", "2000/s",  "--slo",
+                               "p99=1s", "-q"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return cli(brief(a));
+  };
+  // The L4 node's host has 16 cores (configs/hosts/epyc-7313p.yaml): plan tries them when not
+  // told --cores, and a --set of the cores replaces them.
+  const CliResult node = plan({});
+  INFO(node.err);
+  REQUIRE(node.code == 0);
+  CHECK_THAT(node.out, Contains("(1 GPU, 16 CPU cores,"));
+  const CliResult set = plan({"--set", "node.cpu.cores=12"});
+  REQUIRE(set.code == 0);
+  CHECK_THAT(set.out, Contains("(1 GPU, 12 CPU cores,"));
+  // The page is titled with the composed scenario's name.
+  const auto html = (dir.path() / "plan.html").string();
+  REQUIRE(plan({"--out", html}).code == 0);
+  std::ifstream f(html);
+  const std::string page(std::istreambuf_iterator<char>(f), {});
+  CHECK_THAT(page, Contains("<title>servesim: plan catalog epyc-7313p-l4 + resnet50 (medium"));
+  // A scenario FILE and --hardware together: a usage error.
+  const CliResult both = plan({"configs/scenarios/mm4.yaml"});
+  CHECK(both.code == 2);
+  CHECK_THAT(both.err, Contains("not both"));
 }
 
 TEST_CASE("the composed scenario's name heads the run summary", "[unit]") {
