@@ -180,6 +180,7 @@ int cmd_run(const RunOptions& o, std::ostream& standard_out, std::ostream& err) 
 }
 
 struct SweepArgs {
+  CatalogChoice catalog;  // --hardware, --model, ...: sweep a scenario composed from it
   std::string file, out, grid_file;
   std::vector<std::string> sets, grids;
   int jobs = 0;
@@ -190,6 +191,11 @@ struct SweepArgs {
 int cmd_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   SweepOptions o;
   o.scenario = a.file;
+  if (!a.catalog.hardware.empty()) {
+    if (!a.file.empty())
+      throw UsageError("sweep: give a scenario FILE or --hardware/--model, not both");
+    o.composed = compose_config(a.catalog, {}).root;  // --set applies at each point, as to a FILE
+  }
   o.sets = a.sets;
   for (std::size_t i = 0; i < a.grids.size(); ++i)
     o.grid.push_back(parse_grid_arg(a.grids[i], static_cast<int>(i + 1)));
@@ -520,6 +526,7 @@ void sweep_options(CLI::App& sweep, SweepArgs& sw) {
                  "The CSV in perf_analyzer's --verbose-csv layout (as run --verbose-csv)");
   sweep.add_flag("--resume", sw.resume, "Complete an interrupted sweep into the same --out");
   sweep.add_flag("-q,--quiet", sw.quiet, "No progress bar");
+  catalog_options(sweep, sw.catalog);
 }
 
 int cmd_sweep_on_rank(SweepArgs& sw, std::ostream& out, std::ostream& err) {

@@ -109,8 +109,9 @@ class Sweep final : public SweepHub {
   /// other points are made from their number as each is about to run: a sweep holds the points
   /// being simulated and the results, never the whole grid.
   void prepare() {
-    base_ = o_.scenario.empty() ? load_config_file(default_scenario_path())
-                                : load_config_file(o_.scenario);
+    base_ = o_.composed           ? *o_.composed
+            : o_.scenario.empty() ? load_config_file(default_scenario_path())
+                                  : load_config_file(o_.scenario);
     total_ = count_grid_points(o_.grid);
     point_params(0);
   }

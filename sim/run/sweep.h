@@ -4,20 +4,24 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/config/tree.h"
 #include "sim/run/grid.h"
 
 namespace servesim {
 
 struct SweepOptions {
   std::filesystem::path scenario;  // empty: the built-in default
-  std::vector<std::string> sets;   // --set, applied before each point's grid values
-  std::vector<GridAxis> grid;      // first axis outermost
-  std::filesystem::path out;       // CSV; JSON lines beside it (.jsonl)
+  /// Instead of `scenario`: one composed from the catalog (sweep --hardware), before --set.
+  std::optional<ConfigNode> composed;
+  std::vector<std::string> sets;  // --set, applied before each point's grid values
+  std::vector<GridAxis> grid;     // first axis outermost
+  std::filesystem::path out;      // CSV; JSON lines beside it (.jsonl)
   int jobs = 1;
   int uncertainty = 0;       // run --uncertainty N at every point (docs/outputs.md); 0: none
   bool verbose_csv = false;  // perf_analyzer's --verbose-csv layout (docs/outputs.md)

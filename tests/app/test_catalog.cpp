@@ -141,6 +141,34 @@ TEST_CASE("plan --hardware --model plans the composed node, with --set applied o
   CHECK_THAT(both.err, Contains("not both"));
 }
 
+TEST_CASE("sweep --hardware --model sweeps the composed scenario: its own point is run's",
+          "[unit]") {
+  test::TempDir dir;
+  const auto csv = (dir.path() / "s.csv").string();
+  const std::vector<std::string> choice{"--hardware", "epyc-7313p-l4", "--model", "resnet50"};
+  std::vector<std::string> sweep{"sweep", "--grid", "node.cpu.cores=4,16", "--out", csv, "-q"};
+  sweep.insert(sweep.end(), choice.begin(), choice.end());
+  const CliResult s = cli(brief(sweep));
+  INFO(s.err);
+  REQUIRE(s.code == 0);
+  std::ifstream lines(dir.path() / "s.jsonl");
+  std::vector<nlohmann::json> points;  // each point's result, after the sweep's own line
+  for (std::string line; std::getline(lines, line);)
+    if (const auto j = nlohmann::json::parse(line); j.contains("result"))
+      points.push_back(j["result"]);
+  REQUIRE(points.size() == 2);
+  // The node's own 16 cores: the point is the composed scenario itself, as run simulates it.
+  std::vector<std::string> run{"run", "--json", "-"};
+  run.insert(run.end(), choice.begin(), choice.end());
+  const CliResult r = cli(brief(run));
+  REQUIRE(r.code == 0);
+  CHECK(points[1]["throughput_rps"] == nlohmann::json::parse(r.out)["throughput_rps"]);
+  // 4 cores for 7 frontend and 14 Huffman threads sized to 16: the CPU is the bottleneck.
+  CHECK(points[0]["bottleneck"] == "cpu");
+  sweep.insert(sweep.begin() + 1, "configs/scenarios/mm4.yaml");
+  CHECK(cli(sweep).code == 2);
+}
+
 TEST_CASE("the composed scenario's name heads the run summary", "[unit]") {
   const CliResult r = cli(brief({"run", "--hardware", "epyc-7313p-l4", "--model", "resnet50"}));
   CHECK(r.code == 0);
