@@ -243,7 +243,7 @@ TEST_CASE("the guide's catalog commands run (briefly) as written", "[unit]") {
   std::stringstream text;
   text << in.rdbuf();
   const std::string guide = text.str();
-  const std::size_t at = guide.find("### Another node from the catalog");
+  const std::size_t at = guide.find("### Or a node from the catalog");
   REQUIRE(at != std::string::npos);
   const std::size_t from = guide.find("```sh\n", at) + 6;
   const std::size_t to = guide.find("```", from);
