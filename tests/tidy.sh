@@ -48,8 +48,11 @@ for e in json.load(open(db)):
 PY
 )
 ((${#files[@]})) || { echo "tidy.sh: no sources of sim/, calib/, validate/, python/ in $db" >&2; exit 2; }
-# A unity unit includes its sources, which bugprone-suspicious-include reports: off for those.
-args=()
+# The repository's .clang-tidy, named: clang-tidy would look for one above each file it reads,
+# and a unity unit lies in the build directory, which may be outside the repository (its checks
+# would silently be clang-tidy's defaults). A unity unit includes its sources, which
+# bugprone-suspicious-include reports: off for those.
+args=(--config-file="$root/.clang-tidy")
 [[ ${files[*]} == */Unity/unity_* ]] && args+=(--checks=-bugprone-suspicious-include)
 echo "tidy.sh: $tidy on ${#files[@]} files, $(nproc) at a time"
 # -Wno-error: the build's -Werror (CI) must not turn Clang's own warnings, which differ from GCC's

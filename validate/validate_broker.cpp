@@ -55,7 +55,7 @@ struct BrokerPlan {
   double warmup_s = 1, window_s = 6;
 };
 
-BrokerPlan make_plan(bool quick, int cores) {
+BrokerPlan make_broker_plan(bool quick, int cores) {
   BrokerPlan p;
   p.stage2_workers = cores;
   p.fused_workers = cores;
@@ -110,9 +110,9 @@ std::vector<calib::Observation> time_passes(std::size_t items, int repeats, F f,
   return obs;
 }
 
-std::string scenario_yaml(const BrokerPlan& p, const Row& r, std::span<const JpegImage> images,
-                          const BrokerPipelineConfig& pc, const calib::MachineInfo& m,
-                          double rtt_ns, bool charge_kernel) {
+std::string broker_scenario_yaml(const BrokerPlan& p, const Row& r,
+                                 std::span<const JpegImage> images, const BrokerPipelineConfig& pc,
+                                 const calib::MachineInfo& m, double rtt_ns, bool charge_kernel) {
   const auto k = std::to_string(r.fanout);
   const int s1 = r.fused ? p.fused_workers : p.stage1_workers;
   const int s2 = r.fused ? p.fused_workers : p.stage2_workers;
@@ -166,7 +166,7 @@ std::string scenario_yaml(const BrokerPlan& p, const Row& r, std::span<const Jpe
   return y.str();
 }
 
-void simulate(Row& r, const fs::path& file) {
+void simulate_broker(Row& r, const fs::path& file) {
   const LoadedScenario sc = load_scenario(file, {});
   const RunSummary s =
       run_scenario(sc.params, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
@@ -246,9 +246,10 @@ std::vector<calib::NamedCurve> fit_stages(const BrokerPlan& plan, BrokerKernels&
 
 /// Step 3: the real pipeline at each configuration, beside the CPU redis-server and other
 /// processes used meanwhile; a progress bar on `progress` when given.
-void measure(std::vector<Row>& rows, const BrokerPlan& plan, const BrokerPipelineConfig& base,
-             calib::RedisServer& server, const std::vector<JpegImage>& images, std::ostream& out,
-             std::ostream* progress) {
+void measure_broker(std::vector<Row>& rows, const BrokerPlan& plan,
+                    const BrokerPipelineConfig& base, calib::RedisServer& server,
+                    const std::vector<JpegImage>& images, std::ostream& out,
+                    std::ostream* progress) {
   char line[256];
   ProgressBar bar(progress ? *progress : out, progress != nullptr);
   for (auto& r : rows) {
@@ -282,7 +283,7 @@ void measure(std::vector<Row>& rows, const BrokerPlan& plan, const BrokerPipelin
 }
 
 /// Step 4: predicted against measured; returns the median throughput error.
-double compare(const std::vector<Row>& rows, std::ostream& out) {
+double compare_broker(const std::vector<Row>& rows, std::ostream& out) {
   char line[256];
   std::snprintf(line, sizeof line,
                 "  %-3s %-5s %8s %8s %7s | %7s %7s %7s | %7s %7s %7s | %6s %6s | %5s %5s\n", "k",
@@ -351,7 +352,7 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   fs::create_directories(dir);
   const calib::MachineInfo machine_info = calib::this_machine();
   const int cores = std::max(1, machine_info.cores);
-  const BrokerPlan plan = make_plan(o.quick, cores);
+  const BrokerPlan plan = make_broker_plan(o.quick, cores);
   const calib::ShallowIdle idle(o.shallow_idle);
   const std::vector<calib::ImageSize> sizes{{500, 375}};
   const std::vector<int> qualities{75, 85, 95};
@@ -426,20 +427,20 @@ int run_validate_broker(const ValidateOptions& o, std::ostream& out) {
   for (auto& r : rows) {
     const fs::path file =
         dir / ("validate-broker-k" + std::to_string(r.fanout) + "-" + variant(r) + ".yaml");
-    write_atomically(file,
-                     scenario_yaml(plan, r, images, base, machine_info, rtt_ns, charge_kernel));
-    simulate(r, file);
+    write_atomically(
+        file, broker_scenario_yaml(plan, r, images, base, machine_info, rtt_ns, charge_kernel));
+    simulate_broker(r, file);
   }
 
   // 3. Measurements.
   out << "\n3. measurements (real pipeline, " << plan.clients << " clients, " << plan.warmup_s
       << " s warm-up + " << plan.window_s << " s window each; stage 1 " << plan.stage1_workers
       << " thread(s), stage 2 " << plan.stage2_workers << ", fused " << plan.fused_workers << ")\n";
-  measure(rows, plan, base, server, images, out, o.progress);
+  measure_broker(rows, plan, base, server, images, out, o.progress);
 
   // 4. The comparison.
   out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
-  const double mx = compare(rows, out);
+  const double mx = compare_broker(rows, out);
   write_atomically(dir / "validate-broker.csv", csv(rows));
   out << "  wrote " << (dir / "validate-broker.csv").string()
       << ", validate-broker-curves.yaml, validate-broker-k*.yaml\n  " << seconds_since(t_start)

@@ -62,12 +62,14 @@ std::filesystem::path config_dir() {
   // In a library that another program loaded (the Python module: build/python/servesim*.so),
   // beside that library: the program is not servesim's. Installed, the module is in
   // PREFIX/lib/python3/dist-packages (python/CMakeLists.txt), three levels below PREFIX.
+  // The library's own place first: the Python module under /opt must not take the configs of a
+  // servesim installed beside /usr/bin/python3 (in servesim's binaries the two are the same).
   std::error_code ec;
   std::vector<fs::path> binaries;
-  if (fs::path exe = fs::read_symlink("/proc/self/exe", ec); !ec) binaries.push_back(exe);
   if (Dl_info info{};
       dladdr(reinterpret_cast<void*>(&config_dir), &info) && info.dli_fname && *info.dli_fname)
     binaries.push_back(fs::absolute(info.dli_fname, ec));
+  if (fs::path exe = fs::read_symlink("/proc/self/exe", ec); !ec) binaries.push_back(exe);
   for (const fs::path& binary : binaries) {
     const fs::path dir = binary.parent_path();
     std::vector<fs::path> prefixes{dir, dir.parent_path()};

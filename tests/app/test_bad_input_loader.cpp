@@ -43,8 +43,8 @@ void expect_error(const Result& r, const std::string& where, const std::string& 
 }
 
 /// "FILE:LINE:COL:" of `needle` in `text`, written at `file`.
-std::string where(const std::filesystem::path& file, const std::string& text,
-                  const std::string& needle) {
+std::string loader_where(const std::filesystem::path& file, const std::string& text,
+                         const std::string& needle) {
   REQUIRE(line_of(text, needle) > 0);
   return file.string() + ":" + std::to_string(line_of(text, needle)) + ":" +
          std::to_string(col_of(text, needle)) + ":";
@@ -100,7 +100,7 @@ TEST_CASE("bad input: include of /dev/zero exits 2 without reading it", "[unit]"
   TempDir dir;
   const std::string text = kLoaderValid + "include: /dev/zero\n";
   const auto file = dir.write("zero.yaml", text);
-  expect_error(servesim({"run", file.string()}), where(file, text, "/dev/zero"),
+  expect_error(servesim({"run", file.string()}), loader_where(file, text, "/dev/zero"),
                "not a regular file");
 }
 
@@ -108,7 +108,8 @@ TEST_CASE("bad input: a second YAML document exits 2 at its '---'", "[unit]") {
   TempDir dir;
   const std::string text = kLoaderValid + "---\nseed: 9\n";
   const auto file = dir.write("two.yaml", text);
-  expect_error(servesim({"run", file.string()}), where(file, text, "---"), "second YAML document");
+  expect_error(servesim({"run", file.string()}), loader_where(file, text, "---"),
+               "second YAML document");
 }
 
 TEST_CASE("bad input: a stage name that is not UTF-8 exits 2 before --json writes anything",
@@ -119,7 +120,7 @@ TEST_CASE("bad input: a stage name that is not UTF-8 exits 2 before --json write
   const auto file = dir.write("name.yaml", text);
   const auto json = dir.path() / "out.json";
   expect_error(servesim({"run", file.string(), "--json", json.string()}),
-               where(file, text, "se\xff"), "not valid UTF-8");
+               loader_where(file, text, "se\xff"), "not valid UTF-8");
   CHECK_FALSE(std::filesystem::exists(json));
 }
 
@@ -128,7 +129,7 @@ TEST_CASE("bad input: workload.rate 1e-300/s exits 2 naming the representable ra
   std::string text = kLoaderValid;
   text.replace(text.find("10/s"), 4, "1e-300/s");
   const auto file = dir.write("rate.yaml", text);
-  expect_error(servesim({"run", file.string()}), where(file, text, "1e-300/s"),
+  expect_error(servesim({"run", file.string()}), loader_where(file, text, "1e-300/s"),
                "'workload.rate': ");
   CHECK_THAT(servesim({"run", file.string()}).err, Contains("1.1e-10/s"));
 }

@@ -39,12 +39,13 @@ std::string cell(const std::vector<std::vector<std::string>>& rows, std::size_t 
 
 // One client (100 us of work), a wire of 50 us round trip and 1 GB/s carrying 1 MB (1,050 us),
 // Triton's HTTP front end (200 us), one model stage (1 ms): 2,350 us per request, one at a time.
-const std::string kScenario = kFixtures + "client_frontend.yaml";
+const std::string kClientScenario = kFixtures + "client_frontend.yaml";
 
-/// `servesim run` of kScenario with --csv (and `extra`) into dir/name; its rows.
+/// `servesim run` of kClientScenario with --csv (and `extra`) into dir/name; its rows.
 std::vector<std::vector<std::string>> run_csv(const TempDir& dir, const std::string& name,
                                               std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"run", kScenario, "-q", "--csv", (dir.path() / name).string()};
+  std::vector<std::string> args{"run", kClientScenario, "-q", "--csv",
+                                (dir.path() / name).string()};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = test::cli(args);
   REQUIRE(r.code == 0);
@@ -178,8 +179,9 @@ TEST_CASE("what run --csv writes is read back by calib import perf-analyzer and 
     CHECK(m[0].values.at("Avg latency") == 2350);
   }
   // The JSON of the same run reads as the CSV does: the front end is not the server's compute.
-  REQUIRE(test::cli({"run", kScenario, "-q", "--json", (dir.path() / "r.json").string()}).code ==
-          0);
+  REQUIRE(
+      test::cli({"run", kClientScenario, "-q", "--json", (dir.path() / "r.json").string()}).code ==
+      0);
   const auto j = read_measurements(dir.path() / "r.json");
   CHECK(j[0].values.at("Server Compute Infer") == Approx(1000));
   CHECK(j[0].values.at("Server Queue") == Approx(0));
@@ -192,8 +194,8 @@ TEST_CASE("a sweep's CSV, grid columns after perf_analyzer's, reads back in both
           "[unit][sweep]") {
   TempDir dir;
   const auto out = dir.path() / "sw.csv";
-  REQUIRE(test::cli({"sweep", kScenario, "--grid", "workload.concurrency=2,1", "--verbose-csv",
-                     "--out", out.string(), "-j", "1", "-q"})
+  REQUIRE(test::cli({"sweep", kClientScenario, "--grid", "workload.concurrency=2,1",
+                     "--verbose-csv", "--out", out.string(), "-j", "1", "-q"})
               .code == 0);
   const auto rows = read_rows(out);
   REQUIRE(rows.size() == 3);

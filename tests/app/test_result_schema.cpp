@@ -19,7 +19,7 @@ namespace servesim {
 
 namespace {
 
-nlohmann::ordered_json result_of(const ScenarioParams& p) {
+nlohmann::ordered_json schema_result_of(const ScenarioParams& p) {
   return summary_json(run_scenario(p, 1), resolved_config(p));
 }
 
@@ -57,7 +57,7 @@ pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 100s}}]
        {parse_scenario(gpu), parse_scenario(load_config_text(cpu_closed, "<closed>", ".")),
         parse_scenario(load_config_text(fanout, "<fanout>", ".")),
         parse_scenario(load_config_text(degenerate, "<degenerate>", "."))}) {
-    const nlohmann::ordered_json j = result_of(p);
+    const nlohmann::ordered_json j = schema_result_of(p);
     INFO(j.dump(2).substr(0, 2000));
     CHECK_NOTHROW(check_result(j, "written.json"));
     CHECK_NOTHROW(parse_result(j.dump(2), "read.json"));
@@ -73,7 +73,7 @@ node: {cpu: {cores: 1}}
 pipeline: [{name: a, device: cpu, instances: 1, service: {dist: exponential, mean: 5ms}}]
 )",
                                                            "<test>", "."));
-  nlohmann::ordered_json j = result_of(p);
+  nlohmann::ordered_json j = schema_result_of(p);
   j["latency_ms"]["p90"] = std::numeric_limits<double>::quiet_NaN();
   const ConfigError e = test::config_error([&] { check_result(j, "r.json"); });
   CHECK(e.mark().file == "r.json");

@@ -30,7 +30,7 @@ curves:
   v: {form: constant, coef: {a: 3ms}, source: t, uncertainty: {low: 0.8, high: 1.6, source: s}}
 )";
 
-std::string slurp(const std::filesystem::path& p) {
+std::string file_text(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream ss;
   ss << f.rdbuf();
@@ -53,7 +53,7 @@ TEST_CASE("run --uncertainty writes the same JSON for -j 1 and -j 2, and its rea
         {"run", file, "--uncertainty", "5", "-j", std::to_string(j), "--json", out.string()});
     REQUIRE(r.code == 0);
     CHECK_THAT(r.out, Contains("Input uncertainty: 5 draw(s) of 2 banded curve(s)"));
-    json[j - 1] = slurp(out);
+    json[j - 1] = file_text(out);
   }
   CHECK(json[0] == json[1]);
   const nlohmann::ordered_json result = parse_result(json[0], "j1.json");

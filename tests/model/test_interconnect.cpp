@@ -46,7 +46,7 @@ std::vector<std::string> names(const Interconnect& ic) {
   return n;
 }
 
-Time finish_of(const Finish& at, std::uint64_t token) {
+Time interconnect_finish_of(const Finish& at, std::uint64_t token) {
   for (const auto& [t, when] : at)
     if (t == token) return when;
   return -1;
@@ -98,7 +98,7 @@ TEST_CASE("two GPUs under a bifurcated x16 each get 12.8 GB/s", "[unit]") {
   const Time t0 = sim.now();
   ic.transfer(0, Direction::kToGpu, 12.8e6, log, 2);
   sim.run_until(seconds(2));
-  CHECK(finish_of(log.at, 2) == t0 + us(6) + ms(1));
+  CHECK(interconnect_finish_of(log.at, 2) == t0 + us(6) + ms(1));
 }
 
 TEST_CASE("two GPUs behind the chipset's uplink share it max-min fairly", "[unit]") {
@@ -162,8 +162,8 @@ TEST_CASE("host memory bounds a DMA, and both directions share it", "[unit]") {
   ic.transfer(0, Direction::kToGpu, 16e6, log, 1);
   ic.transfer(0, Direction::kToHost, 16e6, log, 2);
   sim.run_until(seconds(2));
-  CHECK(finish_of(log.at, 1) == t0 + us(6) + ms(2));
-  CHECK(finish_of(log.at, 2) == t0 + us(6) + ms(2));
+  CHECK(interconnect_finish_of(log.at, 1) == t0 + us(6) + ms(2));
+  CHECK(interconnect_finish_of(log.at, 2) == t0 + us(6) + ms(2));
 }
 
 TEST_CASE("memory flows share the memory link in proportion to their weights", "[unit]") {
