@@ -342,12 +342,6 @@ int cmd_import_perf_analyzer(const ImportArgs& a, std::ostream& out) {
   return kExitOk;
 }
 
-/// Whether a bench draws its progress bar on `err`: stderr on a terminal (under -q, `err` is
-/// another stream).
-bool progress_on(const std::ostream& err) {
-  return &err == &std::cerr && ProgressBar::stderr_is_terminal();
-}
-
 struct BenchArgs {
   std::string out;
   bool quick = false;
@@ -358,7 +352,7 @@ int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   BenchPlan plan = bench_plan(a.quick);
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
-  plan.progress = progress_on(err);
+  plan.progress = ProgressBar::on_terminal(err);
   check_output_dir(a.out, "--out", true);  // before the minutes of timing
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);
@@ -399,7 +393,7 @@ int cmd_bench_broker(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   // The server's own files (its log) go to a private directory, removed however the bench ends
   // (calib/private_dir.h); a server that does not start puts its log in the error.
   BrokerPlan plan = broker_plan(a.quick);
-  plan.progress = progress_on(err);
+  plan.progress = ProgressBar::on_terminal(err);
   BrokerRun run = run_broker_bench(plan, err);
   run.machine.command = std::string("servesim calib bench broker") + (a.quick ? " --quick" : "");
   write_file(dir / "samples.csv", samples_csv(run.samples));
@@ -425,7 +419,7 @@ int cmd_bench_net(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
   check_output_dir(dir, "--out", true);  // before the seconds of timing
   fs::create_directories(dir);
   NetPlan plan = net_plan(a.quick, allowed_cpus());
-  plan.progress = progress_on(err);
+  plan.progress = ProgressBar::on_terminal(err);
   NetRun run = run_net_bench(plan, err);
   run.machine.command = std::string("servesim calib bench net") + (a.quick ? " --quick" : "");
   write_file(dir / "samples.csv", samples_csv(run.samples));
@@ -447,7 +441,7 @@ int cmd_bench_memory(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   check_output_dir(dir, "--out", true);  // before the minute of timing
   fs::create_directories(dir);
   MemoryPlan plan = memory_plan(a.quick);
-  plan.progress = progress_on(err);
+  plan.progress = ProgressBar::on_terminal(err);
   MemoryRun run = run_memory_bench(plan, err);
   run.machine.command = std::string("servesim calib bench memory") + (a.quick ? " --quick" : "");
   write_memory_outputs(dir, run);

@@ -413,8 +413,7 @@ int cmd_validate(ValidateArgs a, std::ostream& out, std::ostream& err) {
                                      : validate::InferenceKernel::kConv3x3;
   a.o.ingest = a.ingest == "http" ? validate::Ingest::kHttp : validate::Ingest::kDirect;
   a.o.shallow_idle = a.cpu_idle == "poll";
-  // Under -q, err is not std::cerr (sim/cli/verbs.h): no bar.
-  if (&err == &std::cerr && ProgressBar::stderr_is_terminal()) a.o.progress = &err;
+  if (ProgressBar::on_terminal(err)) a.o.progress = &err;
   if (a.o.broker && a.o.ingest != validate::Ingest::kDirect)
     throw UsageError("validate: --ingest http is for the in-process pipeline; --broker has none");
   return a.o.broker ? validate::run_validate_broker(a.o, out) : validate::run_validate(a.o, out);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 
 namespace servesim {
 
@@ -13,6 +14,10 @@ ProgressBar::ProgressBar(std::ostream& err, bool enabled, std::chrono::duration<
 ProgressBar::~ProgressBar() { finish(); }
 
 bool ProgressBar::stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+bool ProgressBar::on_terminal(const std::ostream& err) {
+  return &err == &std::cerr && stderr_is_terminal();
+}
 
 double ProgressBar::elapsed() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -34,6 +34,9 @@ class ProgressBar {
 
   /// Whether the process's stderr is a terminal.
   static bool stderr_is_terminal();
+  /// Whether a verb that gets `err` from sim/cli's shared options draws a bar on it: `err` is
+  /// std::cerr (under -q it is another stream) and a terminal.
+  static bool on_terminal(const std::ostream& err);
   /// The bar's text (no carriage return): the drawn line, and what a log may print instead.
   static std::string line(const std::string& what, std::size_t done, std::size_t total,
                           const std::string& unit, double elapsed_s, double eta_s);
