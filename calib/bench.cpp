@@ -13,6 +13,7 @@
 
 #include "calib/inference.h"
 #include "calib/kernels.h"
+#include "calib/memory_bench.h"
 #include "calib/timing.h"
 #include "sim/config/csv.h"
 #include "sim/config/progress.h"
@@ -25,20 +26,48 @@ namespace {
 /// Keeps the compiler from dropping or moving a kernel's writes around the clock reads.
 inline void clobber() { asm volatile("" ::: "memory"); }
 
+/// Writes a buffer of twice the last-level cache (64 MiB when sysfs does not say), one store per
+/// cache line, so that what a kernel touched before is out of every cache.
+class CacheSweep {
+ public:
+  CacheSweep() {
+    const std::size_t llc = last_level_cache_bytes();
+    buf_.assign(2 * (llc > 0 ? llc : std::size_t{32} << 20), 0);
+  }
+  void operator()() {
+    ++value_;
+    for (std::size_t i = 0; i < buf_.size(); i += 64) buf_[i] = value_;
+    clobber();
+  }
+
+ private:
+  std::vector<unsigned char> buf_;
+  unsigned char value_ = 0;
+};
+
+CacheSweep& cache_sweep() {
+  static CacheSweep sweep;  // allocated by the first cold bench only
+  return sweep;
+}
+
+/// What runs, untimed, right before each timed call.
+enum class Before {
+  kNothing,   // the previous item's call (inference: batch sizes follow each other)
+  kSameItem,  // a call of the same item: its data and code warm
+  kSweep,     // a CacheSweep: its data cold
+};
+
 struct Job {
   Sample proto;
   std::function<void()> run;
 };
 
-/// Times every job: `warmup` untimed passes, then `repeats` timed passes over all of them.
-/// Each timed call comes right after an untimed call of the same job, so every item is measured
-/// warm: otherwise the first item of a pass, run after the last (largest) one has flushed the
-/// caches, is measured cold and the small items' curves bend (a 16 kB copy took longer than a
-/// 32 kB one).
-/// Jobs that take milliseconds and sweep megabytes (inference) flush the caches themselves and
-/// are not primed (`prime` false).
+/// Times every job: `warmup` untimed passes, then `repeats` timed passes over all of them, each
+/// timed call right after `before`. Without kSameItem or kSweep the first item of a pass, run
+/// after the last (largest) one has flushed the caches, is measured colder than the rest and the
+/// small items' curves bend (a 16 kB copy took longer than a 32 kB one).
 void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const BenchPlan& plan,
-               std::vector<Sample>& out, std::ostream& log, int repeats, bool prime) {
+               std::vector<Sample>& out, std::ostream& log, int repeats, Before before) {
   const auto t0 = Clock::now();
   const int passes = plan.warmup + repeats;
   ProgressBar progress(log, plan.progress);  // on a terminal: the passes done, after a second
@@ -53,7 +82,8 @@ void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const Be
   }
   for (int r = 0; r < repeats; ++r, bar(plan.warmup + r))
     for (const Job& j : jobs) {
-      if (prime) j.run();
+      if (before == Before::kSameItem) j.run();
+      if (before == Before::kSweep) cache_sweep()();
       clobber();
       const auto a = Clock::now();
       j.run();
@@ -69,6 +99,8 @@ void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const Be
   progress.finish();
   log << buf << std::flush;
 }
+
+Before per_image(const BenchPlan& plan) { return plan.cold ? Before::kSweep : Before::kSameItem; }
 
 double pixels_of(ImageSize s) { return static_cast<double>(s.width) * s.height; }
 
@@ -208,10 +240,11 @@ void bench_decode(const BenchPlan& plan, const std::vector<JpegImage>& corpus, J
     }
     return jobs;
   };
-  time_jobs("jpeg_decode_cpu", decode_jobs(1), plan, run.samples, log, plan.repeats, true);
+  time_jobs("jpeg_decode_cpu", decode_jobs(1), plan, run.samples, log, plan.repeats,
+            per_image(plan));
   for (const int d : plan.scale_denoms)
     time_jobs("jpeg_decode_cpu_scale_1_" + std::to_string(d), decode_jobs(d), plan, run.samples,
-              log, plan.repeats, true);
+              log, plan.repeats, per_image(plan));
 }
 
 /// Decode thread scaling on the medium images (500x375 when the plan has it, else all).
@@ -263,7 +296,7 @@ void bench_resize(const BenchPlan& plan, const std::vector<JpegImage>& corpus, J
                         resize_rgb(decoded[i], from, model_in, plan.model_input, interp);
                       }});
     }
-    time_jobs(kernel, jobs, plan, run.samples, log, plan.repeats, true);
+    time_jobs(kernel, jobs, plan, run.samples, log, plan.repeats, per_image(plan));
   }
 }
 
@@ -288,7 +321,7 @@ void bench_normalize(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
     p.threads = 1;
     jobs.push_back({p, [&, i, s] { normalize_chw(inputs[i], s, chw); }});
   }
-  time_jobs("normalize_chw_cpu", jobs, plan, run.samples, log, plan.repeats, true);
+  time_jobs("normalize_chw_cpu", jobs, plan, run.samples, log, plan.repeats, per_image(plan));
 }
 
 /// Host memcpy of each size of the plan.
@@ -304,11 +337,15 @@ void bench_memcpy(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
     p.threads = 1;
     jobs.push_back({p, [&src, &dst, n] { std::memcpy(dst.data(), src.data(), n); }});
   }
-  time_jobs("memcpy_host", jobs, plan, run.samples, log, plan.repeats, true);
+  // Warm always: the copy's curve is its bandwidth in each cache regime, by size.
+  time_jobs("memcpy_host", jobs, plan, run.samples, log, plan.repeats, Before::kSameItem);
 }
 
 /// Inference: batch is the input; bytes the batch's input tensor (float32).
 void bench_inference(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
+  // Milliseconds sweeping megabytes of activations: each call evicts most of what the one
+  // before it left, so without steady_batches nothing runs in between.
+  const Before batches = plan.steady_batches ? Before::kSameItem : Before::kNothing;
   EncoderBlock vit;
   ConvLayer conv;
   auto batch_jobs = [&](const std::string& kernel, double bytes_per_item, auto run_batch) {
@@ -323,12 +360,18 @@ void bench_inference(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
     }
     return jobs;
   };
-  time_jobs("vit_tiny_block_cpu",
-            batch_jobs("vit_tiny_block_cpu", vit.input_bytes(), [&vit](int b) { vit.run(b); }),
-            plan, run.samples, log, plan.inference_repeats, false);
-  time_jobs("conv3x3_cpu",
-            batch_jobs("conv3x3_cpu", conv.input_bytes(), [&conv](int b) { conv.run(b); }), plan,
-            run.samples, log, plan.inference_repeats, false);
+  auto wanted = [&](std::string_view k) {
+    return std::find(plan.inference_kernels.begin(), plan.inference_kernels.end(), k) !=
+           plan.inference_kernels.end();
+  };
+  if (wanted("vit_tiny_block_cpu"))
+    time_jobs("vit_tiny_block_cpu",
+              batch_jobs("vit_tiny_block_cpu", vit.input_bytes(), [&vit](int b) { vit.run(b); }),
+              plan, run.samples, log, plan.inference_repeats, batches);
+  if (wanted("conv3x3_cpu"))
+    time_jobs("conv3x3_cpu",
+              batch_jobs("conv3x3_cpu", conv.input_bytes(), [&conv](int b) { conv.run(b); }), plan,
+              run.samples, log, plan.inference_repeats, batches);
 }
 
 }  // namespace
@@ -338,12 +381,14 @@ BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
   run.machine = this_machine();
   run.machine.warmup = plan.warmup;
   run.machine.repeats = plan.repeats;
+  run.machine.cache = plan.cold ? "cold" : "warm";
   const auto t0 = Clock::now();
   opencv_single_thread();
 
   log << "servesim calib bench: " << run.machine.cpu << ", " << plan.sizes.size()
       << " image sizes x " << plan.qualities.size() << " qualities, " << plan.repeats
-      << " repeats after " << plan.warmup << " warm-up pass(es)\n";
+      << " repeats after " << plan.warmup << " warm-up pass(es), " << run.machine.cache
+      << " caches\n";
   const auto tc = Clock::now();
   const std::vector<JpegImage> corpus = make_corpus(plan.sizes, plan.qualities, plan.seed);
   double jpeg_bytes = 0, jpeg_pixels = 0;

@@ -22,12 +22,22 @@ struct BenchPlan {
   std::vector<std::size_t> copy_bytes;  // host memcpy sizes
   std::vector<int> batches;             // inference kernels' batch sizes
   int inference_repeats = 3;            // their timed passes (a batch of 128 takes seconds)
-  ImageSize model_input{224, 224};      // resize target
-  int scaling_passes = 20;              // thread scaling: passes over its images per thread
-  int warmup = 1;                       // untimed passes over each kernel's items
-  int repeats = 5;                      // timed passes
-  std::uint64_t seed = 1;               // corpus content
-  bool progress = false;                // draw a progress bar per kernel in the log (a terminal)
+  /// Which inference kernels (vit_tiny_block_cpu, conv3x3_cpu) are timed.
+  std::vector<std::string> inference_kernels{"vit_tiny_block_cpu", "conv3x3_cpu"};
+  ImageSize model_input{224, 224};  // resize target
+  int scaling_passes = 20;          // thread scaling: passes over its images per thread
+  /// Each per-image call (decode, resize, normalise) starts with its data out of every cache, as
+  /// a serving worker's call on a new request does: a buffer of twice the last-level cache is
+  /// written before it (untimed). Otherwise it is timed warm, right after an untimed call of the
+  /// same item (docs/calibration.md, section 1).
+  bool cold = false;
+  /// Each inference call is timed right after an untimed call of the same batch size, as an
+  /// engine serving a steady batch size runs it; otherwise the batch sizes follow each other.
+  bool steady_batches = false;
+  int warmup = 1;          // untimed passes over each kernel's items
+  int repeats = 5;         // timed passes
+  std::uint64_t seed = 1;  // corpus content
+  bool progress = false;   // draw a progress bar per kernel in the log (a terminal)
 };
 
 /// The plan of `calib bench` (quick: well under 2 minutes on 2 cores; full: every size, more

@@ -346,17 +346,20 @@ struct BenchArgs {
   std::string out;
   bool quick = false;
   int repeats = 0, warmup = -1;
+  std::string cache = "warm";
 };
 
 int cmd_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   BenchPlan plan = bench_plan(a.quick);
   if (a.repeats > 0) plan.repeats = a.repeats;
   if (a.warmup >= 0) plan.warmup = a.warmup;
+  plan.cold = a.cache == "cold";
   plan.progress = ProgressBar::on_terminal(err);
   check_output_dir(a.out, "--out", true);  // before the minutes of timing
   fs::create_directories(a.out);
   BenchRun run = run_bench(plan, err);
-  run.machine.command = std::string("servesim calib bench") + (a.quick ? " --quick" : "");
+  run.machine.command = std::string("servesim calib bench") + (a.quick ? " --quick" : "") +
+                        (plan.cold ? " --cache cold" : "");
   const fs::path dir(a.out);
   write_file(dir / "samples.csv", samples_csv(run.samples));
   write_file(dir / "machine.yaml", machine_yaml(run.machine));
@@ -480,6 +483,12 @@ VerbAction add_bench(CLI::App& bench) {
       ->check(CLI::PositiveNumber);
   bench.add_option("--warmup", ba.warmup, "Untimed passes first (default 1 quick, 2 full)")
       ->check(CLI::NonNegativeNumber);
+  bench
+      .add_option("--cache", ba.cache,
+                  "Decode, resize, normalise timed warm (after a call of the same item) or "
+                  "cold (after a sweep of twice the last-level cache, as on a new request)")
+      ->check(CLI::IsMember({"warm", "cold"}))
+      ->default_str("warm");
   a->broker_cmd = add_dir_bench(
       bench, "broker",
       "Start a local redis-server, time LPUSH/RPOP by payload size and clients, stop it",

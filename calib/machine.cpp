@@ -93,6 +93,7 @@ std::string machine_yaml(const MachineInfo& m) {
   s += "run:\n";
   if (!m.date.empty()) s += "  date: " + quoted(m.date) + "\n";
   if (!m.command.empty()) s += "  command: " + quoted(m.command) + "\n";
+  if (!m.cache.empty()) s += "  cache: " + m.cache + "\n";
   s += "  warmup: " + std::to_string(m.warmup) + "\n  repeats: " + std::to_string(m.repeats) +
        "\n  seconds: " + shortest(m.seconds) + "\n";
   return s;
@@ -123,6 +124,7 @@ MachineInfo read_machine(const std::filesystem::path& path) {
     m.command = rr.string("command").value_or("");
     m.warmup = static_cast<int>(rr.integer("warmup", 0, 1 << 20).value_or(0));
     m.repeats = static_cast<int>(rr.integer("repeats", 0, 1 << 20).value_or(0));
+    m.cache = rr.choice("cache", {"warm", "cold"}).value_or("");
     m.seconds = rr.number("seconds", 0, 1e9).value_or(0);
     rr.finish();
   }

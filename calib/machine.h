@@ -21,6 +21,7 @@ struct MachineInfo {
   std::string command;  // how the samples were made ("servesim calib bench --quick")
   int warmup = 0;       // untimed calls before the timed ones, per item
   int repeats = 0;      // timed calls per item
+  std::string cache;    // "warm" or "cold" per-image calls (BenchPlan::cold); empty: not a bench
   double seconds = 0;   // wall time of the whole run
 };
 

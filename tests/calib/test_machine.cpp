@@ -24,6 +24,7 @@ TEST_CASE("machine.yaml reads back to the machine that was written", "[unit]") {
   m.command = "servesim calib bench";
   m.warmup = 2;
   m.repeats = 15;
+  m.cache = "cold";
   m.seconds = 61.25;
   test::TempDir dir;
   const MachineInfo b = read_machine(dir.write("machine.yaml", machine_yaml(m)));
@@ -37,6 +38,7 @@ TEST_CASE("machine.yaml reads back to the machine that was written", "[unit]") {
   CHECK(b.command == m.command);
   CHECK(b.warmup == 2);
   CHECK(b.repeats == 15);
+  CHECK(b.cache == "cold");
   CHECK(b.seconds == 61.25);
   CHECK_THAT(machine_summary(b), Contains(m.cpu + " (" + std::to_string(m.cores) + " cores)"));
 }
@@ -54,6 +56,11 @@ TEST_CASE("a hand-written machine.yaml needs only the CPU; mistakes point at the
              Contains(p.string() + ":3:10: error: 'machine.cores'"));
   const auto q = dir.write("typo.yaml", "machine:\n  cpu: X\n  corse: 2\n");
   CHECK_THAT(test::config_error([&] { read_machine(q); }).what(), Contains("did you mean 'cores'"));
+  const auto c = dir.write("cache.yaml", "machine: {cpu: X}\nrun:\n  cache: luke\n");
+  CHECK_THAT(test::config_error([&] { read_machine(c); }).what(),
+             Contains(c.string() + ":3:10: error: 'run.cache'"));
+  CHECK(
+      read_machine(dir.write("old.yaml", "machine: {cpu: X}\nrun: {repeats: 5}\n")).cache.empty());
   const auto r = dir.write("nocpu.yaml", "machine: {cores: 2}\n");
   CHECK_THAT(test::config_error([&] { read_machine(r); }).what(), Contains("'machine.cpu'"));
 }
