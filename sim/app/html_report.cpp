@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <tuple>
 
 #include "sim/core/format.h"
 #include "sim/metrics/result_schema.h"
@@ -170,6 +173,63 @@ std::string bars_svg(const nlohmann::ordered_json& resources, const std::string&
   return s + "</svg>";
 }
 
+/// One panel of the time series: `lines` (column, label, colour, dashed) against start_s, a
+/// y axis from 0 with its unit.
+std::string series_panel(
+    const nlohmann::ordered_json& ts, const std::string& unit,
+    std::initializer_list<std::tuple<const char*, const char*, const char*, bool>> lines) {
+  const auto& t = ts.at("start_s");
+  const std::size_t n = t.size();
+  const double interval = get(ts, "interval_s");
+  const double t0 = t.at(0).get<double>(), t1 = t.at(n - 1).get<double>() + interval;
+  double top = 0;
+  for (const auto& [col, label, colour, dashed] : lines)
+    for (const auto& v : ts.at(col)) top = std::max(top, v.get<double>());
+  if (!(top > 0)) top = 1;
+  const double ystep = axis_step(top);
+  top = std::ceil(top / ystep) * ystep;
+  const int x0 = 70, w = 640, y0 = 10, h = 150;
+  auto px = [&](double s) { return x0 + (s - t0) / (t1 - t0) * w; };
+  auto py = [&](double v) { return y0 + h - v / top * h; };
+  std::string s = "<svg xmlns='http://www.w3.org/2000/svg' width='" + std::to_string(x0 + w + 150) +
+                  "' height='" + std::to_string(y0 + h + 44) +
+                  "' font-family='sans-serif' font-size='12'>";
+  for (double v = 0; v <= top * (1 + 1e-9); v += ystep)
+    s += format("<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#ddd'/>", x0, py(v), x0 + w,
+                py(v)) +
+         format("<text x='%d' y='%.1f' text-anchor='end'>", x0 - 6, py(v) + 4) + num(v) + "</text>";
+  const double xstep = axis_step(t1 - t0);
+  for (double v = std::ceil(t0 / xstep) * xstep; v <= t1 * (1 + 1e-9); v += xstep)
+    s += format("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#444'/>", px(v), y0 + h, px(v),
+                y0 + h + 4) +
+         format("<text x='%.1f' y='%d' text-anchor='middle'>", px(v), y0 + h + 18) + num(v) +
+         "</text>";
+  s += format("<text x='%d' y='%d' text-anchor='end'>s since the start of the run</text>", x0 + w,
+              y0 + h + 36) +
+       format("<text x='12' y='%d' transform='rotate(-90 12 %d)' text-anchor='middle'>", y0 + h / 2,
+              y0 + h / 2) +
+       esc(unit) + "</text>";
+  int ly = y0 + 12;
+  for (const auto& [col, label, colour, dashed] : lines) {
+    // A step per window: each value holds over its window, as it was measured.
+    std::string pts;
+    const auto& c = ts.at(col);
+    for (std::size_t k = 0; k < n; ++k) {
+      const double a = t.at(k).get<double>(), v = c.at(k).get<double>();
+      pts += format("%.1f,%.1f %.1f,%.1f ", px(a), py(v),
+                    px(k + 1 < n ? t.at(k + 1).get<double>() : t1), py(v));
+    }
+    const std::string dash = dashed ? " stroke-dasharray='5,3'" : "";
+    s += "<polyline fill='none' stroke='" + std::string(colour) + "' stroke-width='2'" + dash +
+         " points='" + pts + "'/>";
+    s += format("<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' stroke-width='2'%s/>",
+                x0 + w + 10, ly - 4, x0 + w + 30, ly - 4, colour, dash.c_str()) +
+         format("<text x='%d' y='%d'>", x0 + w + 36, ly) + label + "</text>";
+    ly += 18;
+  }
+  return s + "</svg>";
+}
+
 }  // namespace
 
 std::string html_report(const nlohmann::ordered_json& j, const std::string& source) {
@@ -201,6 +261,18 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
     h += "<p class='warn'>" + esc(w.get<std::string>()) + "</p>";
 
   const auto& stages = j.at("stages");
+  if (j.contains("timeseries")) {
+    const auto& ts = j.at("timeseries");
+    h += "\n<h2>Over time</h2>\n<p>Windows of " + num(get(ts, "interval_s")) +
+         " s from the end of warm-up (<code>run.interval</code>); each value holds over its "
+         "window. Latencies are of the requests that completed in it.</p>\n" +
+         series_panel(ts, "requests/s",
+                      {{"offered_rps", "offered", "#969696", true},
+                       {"throughput_rps", "served", "#3182bd", false}}) +
+         "\n" +
+         series_panel(ts, "latency (ms)",
+                      {{"p50_ms", "p50", "#31a354", false}, {"p99_ms", "p99", "#de2d26", false}});
+  }
   h += "\n<h2>Where a request's time goes</h2>\n" + breakdown_svg(stages);
   h += "\n<table><tr><th>stage</th><th>instances</th><th>queue ms</th><th>copy in ms</th>"
        "<th>device wait ms</th><th>compute ms</th><th>copy out ms</th><th>batch</th>"

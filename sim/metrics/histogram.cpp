@@ -95,18 +95,55 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
 }
 
 double LatencyHistogram::quantile(double q) const {
-  if (count_ == 0) return 0.0;
-  if (q >= 1.0) return static_cast<double>(max_);
-  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  return quantile_of(counts_.data(), 0, kBuckets, count_, q, min_, max_);
+}
+
+double LatencyHistogram::quantile_of(const std::uint64_t* counts, std::size_t lo, std::size_t n,
+                                     std::uint64_t count, double q, Time min, Time max) {
+  if (count == 0) return 0.0;
+  if (q >= 1.0) return static_cast<double>(max);
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count)));
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < kBuckets; ++i) {
-    seen += counts_[i];
+  for (std::size_t i = 0; i < n; ++i) {
+    seen += counts[i];
     if (seen >= std::max<std::uint64_t>(rank, 1)) {
       // Never report outside the observed range (the midpoint of the extreme buckets may be).
-      return std::clamp(value_of(i), static_cast<double>(min_), static_cast<double>(max_));
+      return std::clamp(value_of(lo + i), static_cast<double>(min), static_cast<double>(max));
     }
   }
-  return static_cast<double>(max_);
+  return static_cast<double>(max);
+}
+
+void WindowHistogram::add(std::size_t bucket, std::uint64_t n) {
+  if (counts_.empty()) {
+    lo_ = bucket;
+  } else if (bucket < lo_) {
+    counts_.insert(counts_.begin(), lo_ - bucket, 0);
+    lo_ = bucket;
+  }
+  if (bucket - lo_ >= counts_.size()) counts_.resize(bucket - lo_ + 1, 0);
+  counts_[bucket - lo_] += n;
+}
+
+void WindowHistogram::record(Time value) {
+  add(LatencyHistogram::bucket_of(value), 1);
+  ++count_;
+  sum_ += static_cast<double>(value);
+  min_ = std::min(min_, value);
+  max_ = std::max(max_, value);
+}
+
+void WindowHistogram::merge(const WindowHistogram& other) {
+  for (std::size_t i = 0; i < other.counts_.size(); ++i)
+    if (other.counts_[i]) add(other.lo_ + i, other.counts_[i]);
+  count_ += other.count_;
+  sum_ += other.sum_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+double WindowHistogram::quantile(double q) const {
+  return LatencyHistogram::quantile_of(counts_.data(), lo_, counts_.size(), count_, q, min_, max_);
 }
 
 }  // namespace servesim

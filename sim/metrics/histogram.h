@@ -37,12 +37,36 @@ class LatencyHistogram {
   double quantile(double q) const;
 
  private:
+  friend class WindowHistogram;
   static double value_of(std::size_t bucket);
+  /// The q-quantile of counts[0..n) standing for buckets lo.., clamped to [min, max].
+  static double quantile_of(const std::uint64_t* counts, std::size_t lo, std::size_t n,
+                            std::uint64_t count, double q, Time min, Time max);
 
   std::array<std::uint64_t, kBuckets> counts_{};
   std::uint64_t count_ = 0;
   double sum_ = 0;
   Time min_ = kTimeMax, max_ = 0;
+};
+
+/// LatencyHistogram's buckets over only the range its values span, for the many short windows of
+/// a time series (a window's latencies span a few hundred buckets, not 4,400).
+class WindowHistogram {
+ public:
+  void record(Time value);
+  void merge(const WindowHistogram& other);
+  std::uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
+  /// As LatencyHistogram::quantile, bucket for bucket.
+  double quantile(double q) const;
+
+ private:
+  std::size_t lo_ = 0;  // the bucket of counts_[0]
+  std::vector<std::uint64_t> counts_;
+  std::uint64_t count_ = 0;
+  double sum_ = 0;
+  Time min_ = kTimeMax, max_ = 0;
+  void add(std::size_t bucket, std::uint64_t n);
 };
 
 }  // namespace servesim

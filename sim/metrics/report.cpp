@@ -74,6 +74,23 @@ nlohmann::ordered_json uncertainty_json(const UncertaintySummary& u) {
           {"samples", samples}};
 }
 
+/// run.interval's windows as columns, one value per window, ready to plot.
+nlohmann::ordered_json series_json(const RunSummary& s) {
+  nlohmann::ordered_json j{{"interval_s", r6(s.series_interval_s)}};
+  auto column = [&](const char* name, double SeriesPoint::*field) {
+    auto& c = j[name] = nlohmann::ordered_json::array();
+    for (const auto& pt : s.series) c.push_back(r6(pt.*field));
+  };
+  column("start_s", &SeriesPoint::start_s);
+  column("offered_rps", &SeriesPoint::offered_rps);
+  column("throughput_rps", &SeriesPoint::throughput_rps);
+  column("latency_mean_ms", &SeriesPoint::latency_mean_ms);
+  column("p50_ms", &SeriesPoint::p50_ms);
+  column("p99_ms", &SeriesPoint::p99_ms);
+  column("in_system_mean", &SeriesPoint::in_system_mean);
+  return j;
+}
+
 nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered_json& config,
                                     const UncertaintySummary* uncertainty) {
   nlohmann::ordered_json j;
@@ -161,6 +178,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
     if (!l.unchecked.empty()) laws.back()["cannot_check"] = l.unchecked;
   }
   if (uncertainty) j["uncertainty"] = uncertainty_json(*uncertainty);
+  if (!s.series.empty()) j["timeseries"] = series_json(s);
   j["replications"] = s.replications;
   j["window_s"] = r6(s.window_s);
   j["arrivals"] = s.arrivals;

@@ -111,6 +111,21 @@ void check_uncertainty(const Checker& c, const Json& u) {
   for (const char* m : {"mean", "p50", "p95", "p99"}) spread(lat, "/uncertainty/latency_ms", m);
 }
 
+/// The `timeseries` member (run.interval): its columns, a finite number per window each.
+void check_series(const Checker& c, const Json& t) {
+  c.get(t, "/timeseries", "interval_s", kNumber);
+  std::size_t windows = 0;
+  for (const char* k : {"start_s", "offered_rps", "throughput_rps", "latency_mean_ms", "p50_ms",
+                        "p99_ms", "in_system_mean"}) {
+    const std::string at = std::string("/timeseries/") + k;
+    const Json& col = c.get(t, "/timeseries", k, kArray);
+    if (windows == 0) windows = col.size();
+    if (col.size() != windows)
+      c.fail(at, "expected " + std::to_string(windows) + " values, one per window as start_s");
+    c.each(col, at, kNumber, [](const Json&, const std::string&) {});
+  }
+}
+
 }  // namespace
 
 std::optional<double> result_rate_per_s(const nlohmann::ordered_json& rate) {
@@ -167,6 +182,7 @@ void check_result(const nlohmann::ordered_json& j, const std::string& file) {
   });
   // run --uncertainty N only: the spread over the draws of the curves' factors.
   if (const Json* u = c.optional(j, "", "uncertainty", kObject)) check_uncertainty(c, *u);
+  if (const Json* t = c.optional(j, "", "timeseries", kObject)) check_series(c, *t);
   c.get(j, "", "replications", kCount);
   c.get(j, "", "window_s", kNumber);
   c.get(j, "", "seed", kCount);

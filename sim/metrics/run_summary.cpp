@@ -49,6 +49,41 @@ void summarize_totals(RunSummary& s) {
 }
 
 /// The children a fan-out emitted, per request, and their latency from emission.
+/// run.interval's windows over the replications, window by window (a replication stopped early
+/// by run.requests has fewer; each window averages those that have it).
+void summarize_series(RunSummary& s, const RunParams& run) {
+  s.series_interval_s = to_seconds(run.interval);
+  std::size_t windows = 0;
+  for (const auto& r : s.reps) windows = std::max(windows, r.series.size());
+  for (std::size_t k = 0; k < windows; ++k) {
+    SeriesPoint pt;
+    WindowHistogram latency;
+    int n = 0;
+    for (const auto& r : s.reps) {
+      if (k >= r.series.size()) continue;
+      const SeriesWindow& w = r.series[k];
+      ++n;
+      pt.start_s = w.start_s;
+      pt.length_s = w.length_s;
+      if (w.length_s > 0) {
+        pt.offered_rps += static_cast<double>(w.arrivals) / w.length_s;
+        pt.throughput_rps += static_cast<double>(w.completed) / w.length_s;
+      }
+      pt.in_system_mean += w.in_system_mean;
+      latency.merge(w.latency);
+    }
+    pt.offered_rps /= n;
+    pt.throughput_rps /= n;
+    pt.in_system_mean /= n;
+    if (latency.count() > 0) {
+      pt.latency_mean_ms = latency.sum() / static_cast<double>(latency.count()) * 1e-6;
+      pt.p50_ms = latency.quantile(0.50) * 1e-6;
+      pt.p99_ms = latency.quantile(0.99) * 1e-6;
+    }
+    s.series.push_back(pt);
+  }
+}
+
 void summarize_fanout(RunSummary& s) {
   LatencyHistogram children;
   std::uint64_t parents = 0;
@@ -231,7 +266,15 @@ void check_stability(RunSummary& s, const ScenarioParams& p) {
         static_cast<unsigned long long>(p.run.max_in_system),
         static_cast<unsigned long long>(s.dropped)));
   }
-  if (p.workload.rate_per_s >= s.throughput_bound) {
+  if (const auto& sc = p.workload.schedule) {
+    // A schedule is not a steady state: its peak above the bound is a what-if, not a mistake.
+    const double peak = p.workload.rate_per_s * sc->peak();
+    if (peak >= s.throughput_bound)
+      s.warnings.push_back(
+          format("the schedule's peak offered load %.6g/s is at or above the throughput bound "
+                 "%.6g/s of %s: a backlog builds while it lasts",
+                 peak, s.throughput_bound, s.bottleneck.c_str()));
+  } else if (p.workload.rate_per_s >= s.throughput_bound) {
     s.unstable = true;
     s.warnings.push_back(
         format("offered load %.6g/s is at or above the throughput bound %.6g/s of %s",
@@ -264,6 +307,7 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
   summarize_totals(s);
   s.has_fanout = fanout_stage(p) != kNoFanout;
   if (s.has_fanout) summarize_fanout(s);
+  if (p.run.interval > 0) summarize_series(s, p.run);
   const double x = s.throughput_rps.mean;
   summarize_stages(s);
   summarize_resources(s);

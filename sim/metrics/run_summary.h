@@ -15,6 +15,23 @@
 namespace servesim {
 
 /// What one replication measured inside its window (after warm-up).
+/// One window of run.interval's time series in one replication.
+struct SeriesWindow {
+  double start_s = 0, length_s = 0;  // from the start of the run
+  std::uint64_t arrivals = 0, completed = 0;
+  double in_system_mean = 0;
+  WindowHistogram latency;  // of the requests completed in the window
+};
+
+/// A window of the time series over the replications: rates are their mean, latency percentiles
+/// are of every replication's requests in the window together.
+struct SeriesPoint {
+  double start_s = 0, length_s = 0;
+  double offered_rps = 0, throughput_rps = 0;
+  double latency_mean_ms = 0, p50_ms = 0, p99_ms = 0;
+  double in_system_mean = 0;
+};
+
 struct ReplicationMetrics {
   double window_s = 0;
   std::uint64_t completed = 0, arrivals = 0, dropped = 0, rejected = 0;
@@ -52,6 +69,7 @@ struct ReplicationMetrics {
   std::uint64_t child_completed = 0;
   double child_latency_mean_s = 0;
   LatencyHistogram child_latency;
+  std::vector<SeriesWindow> series;  // run.interval; empty without it
 };
 
 struct StageSummary {
@@ -112,6 +130,8 @@ struct RunSummary {
   double children_per_request = 0;
   Estimate child_latency_mean_ms;
   double child_p50_ms = 0, child_p90_ms = 0, child_p95_ms = 0, child_p99_ms = 0, child_max_ms = 0;
+  double series_interval_s = 0;     // run.interval; 0: no series
+  std::vector<SeriesPoint> series;  // the windows in time order
   bool unstable = false;
   std::vector<std::string> warnings;
   std::vector<LawCheck> laws;

@@ -81,6 +81,8 @@ class Observer {
   virtual void batch_done(std::uint32_t stage, std::size_t size, const StageSpan& span) = 0;
   /// Fan-out: a child finished, `latency` after its parent emitted it; inside the window only.
   virtual void child_done(Time /*latency*/) {}
+  /// run.interval: a window of the time series ended; what is reported next is the next one's.
+  virtual void series_tick() {}
 
  protected:
   ~Observer() = default;

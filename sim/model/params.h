@@ -13,6 +13,7 @@
 #include "sim/core/time.h"
 #include "sim/curves/curve.h"
 #include "sim/model/batcher.h"
+#include "sim/model/rate_schedule.h"
 
 namespace servesim {
 
@@ -22,7 +23,11 @@ struct RunParams {
   Time warmup = 0;             // statistics before this are discarded
   int replications = 1;        // independent replications (different random streams)
   std::uint64_t max_in_system = 1'000'000;  // cap on requests held; arrivals beyond it are dropped
+  Time interval = 0;                        // the time series' window after warm-up (0: no series)
 };
+
+/// The most windows a time series may have (run.interval against the measured time).
+inline constexpr std::int64_t kMaxSeriesWindows = 10'000;
 
 enum class WorkloadMode { kOpen, kClosed };
 enum class ArrivalProcess { kPoisson, kConstant, kGamma };
@@ -56,7 +61,8 @@ struct ClientParams {
 struct WorkloadParams {
   WorkloadMode mode = WorkloadMode::kOpen;
   // open (perf_analyzer --request-rate-range, MLPerf Server)
-  double rate_per_s = 0.0;
+  double rate_per_s = 0.0;  // with a schedule: the rate its factors multiply
+  std::optional<RateSchedule> schedule;
   ArrivalProcess arrival = ArrivalProcess::kPoisson;
   double cv = 1.0;  // of inter-arrival times, gamma only
   // closed (perf_analyzer --concurrency-range, MLPerf SingleStream at 1)

@@ -24,6 +24,9 @@ struct ReplicationResult {
   std::uint64_t events = 0;
   std::vector<ResourceInfo> resources;  // what ModelCounters::resource_busy_area is about
   std::vector<StageInfo> stages;        // what the stage indices of the observer mean
+  /// run.interval: the counters at each window's edge after `begin`, the last at `end`'s time
+  /// (so window k runs from series[k-1], or begin, to series[k]).
+  std::vector<ModelCounters> series;
 };
 
 /// Runs replication `replication` of `params`, reporting in-window events to `observer`.

@@ -43,9 +43,22 @@ std::size_t Workload::draw_image() {
   return static_cast<std::size_t>(it - cum_weight_.begin());
 }
 
+void Workload::schedule_arrival() {
+  const double gap = interarrival_.sample(arrival_rng_);
+  if (!params_.schedule) {
+    sim_.schedule_in(sample_to_time(gap), *this, kArrival);
+    return;
+  }
+  // Time-rescaling: the gap is drawn at the base rate and placed in operational time.
+  operational_ns_ += gap;
+  const double t = params_.schedule->real_time(operational_ns_);
+  if (t < 0) return;  // the rate stays 0 from some point on: no more arrivals
+  sim_.schedule_at(std::max(sim_.now(), sample_to_time(t)), *this, kArrival);
+}
+
 void Workload::start() {
   if (params_.mode == WorkloadMode::kOpen) {
-    sim_.schedule_in(sample_to_time(interarrival_.sample(arrival_rng_)), *this, kArrival);
+    schedule_arrival();
     return;
   }
   for (int c = 0; c < params_.concurrency; ++c) send(static_cast<std::uint32_t>(c));
@@ -56,7 +69,7 @@ void Workload::send(std::uint32_t client) { cluster_.admit(sim_.now(), client, d
 void Workload::on_event(std::uint32_t kind, std::uint64_t arg) {
   if (kind == kArrival) {
     cluster_.admit(sim_.now(), 0, draw_image());
-    sim_.schedule_in(sample_to_time(interarrival_.sample(arrival_rng_)), *this, kArrival);
+    schedule_arrival();
   } else {
     send(static_cast<std::uint32_t>(arg));
   }

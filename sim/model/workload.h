@@ -27,6 +27,9 @@ class Workload final : public EventHandler, public CompletionListener {
  private:
   enum : std::uint32_t { kArrival, kSend };
   void send(std::uint32_t client);
+  /// Schedules the next open arrival: an inter-arrival draw later, in operational time when the
+  /// rate follows a schedule.
+  void schedule_arrival();
   std::size_t draw_image();
 
   Simulator& sim_;
@@ -35,6 +38,7 @@ class Workload final : public EventHandler, public CompletionListener {
   Distribution interarrival_;       // open: ns between arrivals
   std::vector<double> cum_weight_;  // image mix: cumulative weights, normalised to end at 1
   Rng arrival_rng_, think_rng_, image_rng_;
+  double operational_ns_ = 0;  // workload.schedule: Λ of the last arrival
 };
 
 }  // namespace servesim

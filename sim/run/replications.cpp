@@ -34,7 +34,11 @@ class Collector final : public Observer {
         batch_busy_(stages),
         batch_wait_(stages),
         batch_sizes_(stages) {}
-  void request_done(Time latency) override { latency_.record(latency); }
+  void request_done(Time latency) override {
+    latency_.record(latency);
+    if (!windows_.empty()) windows_.back().record(latency);
+  }
+  void series_tick() override { windows_.emplace_back(); }
   void child_done(Time latency) override { child_latency_.record(latency); }
   void stage_done(std::uint32_t s, const StageSpan& span) override {
     ++count_[s];
@@ -54,6 +58,7 @@ class Collector final : public Observer {
   }
 
   LatencyHistogram latency_, child_latency_;
+  std::vector<WindowHistogram> windows_;  // run.interval: the latencies of each window so far
   std::vector<std::uint64_t> count_;
   std::vector<double> queue_sum_, input_sum_, wait_sum_, compute_sum_, output_sum_;  // ns
   std::vector<std::uint64_t> batches_;
@@ -66,7 +71,8 @@ class Collector final : public Observer {
 ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* tracer) {
   const std::size_t n = reported_stages(p);
   Collector c(n);
-  const ReplicationResult r = run_replication(p, rep, c, tracer);
+  if (p.run.interval > 0) c.windows_.emplace_back();
+  ReplicationResult r = run_replication(p, rep, c, tracer);
   const ModelCounters& a = r.begin;
   const ModelCounters& b = r.end;
   ReplicationMetrics m;
@@ -141,6 +147,21 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
           : 0;
   m.resources = r.resources;
   m.stages = r.stages;
+  const ModelCounters* from = &a;
+  for (std::size_t k = 0; k < r.series.size() && k < c.windows_.size(); ++k) {
+    const ModelCounters& to = r.series[k];
+    SeriesWindow w;
+    w.start_s = to_seconds(from->now);
+    w.length_s = to_seconds(to.now - from->now);
+    w.arrivals = to.arrivals - from->arrivals;
+    w.completed = to.completions - from->completions;
+    if (to.now > from->now)
+      w.in_system_mean =
+          (to.in_system_area - from->in_system_area) / static_cast<double>(to.now - from->now);
+    w.latency = std::move(c.windows_[k]);
+    m.series.push_back(std::move(w));
+    from = &to;
+  }
   return m;
 }
 

@@ -17,7 +17,10 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"top", [] { return doc_table(top_keys()); }},
       {"run", [] { return doc_table(run_keys()); }},
       {"workload",
-       [] { return doc_table(workload_keys()) + doc_rows(client_keys(), client_keys().prefix); }},
+       [] {
+         return doc_table(workload_keys()) + doc_rows(schedule_keys(), schedule_keys().prefix) +
+                doc_rows(client_keys(), client_keys().prefix);
+       }},
       {"node.network", [] { return doc_table(network_keys()); }},
       {"image", [] { return doc_table(image_keys()); }},
       {"cluster",

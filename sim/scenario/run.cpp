@@ -35,6 +35,14 @@ const Table<RunParams>& run_keys() {
            .help = "cap on requests held at once (in the nodes and at the balancer); arrivals "
                    "beyond it are dropped and the run is flagged unstable (memory stays "
                    "bounded)"},
+          {.key = "interval",
+           .type = duration_type(),
+           .at = &RunParams::interval,
+           .emit = Emit::kUnlessDefault,
+           .help = "a time series over the measured time, one window per interval from the end "
+                   "of warm-up (results JSON `timeseries`: offered and served rate, latency "
+                   "percentiles, requests inside); needs `duration`, at most 10,000 windows",
+           .doc_default = "none"},
       }};
   return table;
 }
@@ -50,6 +58,16 @@ RunParams parse_run(MapReader r) {
     r.fail("warmup", "run.warmup (" + format_duration(p.warmup) +
                          ") must be shorter than run.duration (" + format_duration(p.duration) +
                          ")");
+  if (p.interval > 0) {
+    if (p.duration == 0)
+      r.fail("interval", "a time series needs run.duration: its windows run from warm-up to it");
+    const std::int64_t windows = (p.duration - p.warmup + p.interval - 1) / p.interval;
+    if (windows > kMaxSeriesWindows)
+      r.fail("interval", "run.interval " + format_duration(p.interval) + " makes " +
+                             std::to_string(windows) + " windows of the measured " +
+                             format_duration(p.duration - p.warmup) + "; at most " +
+                             std::to_string(kMaxSeriesWindows) + ": lengthen it");
+  }
   return p;
 }
 

@@ -31,6 +31,7 @@ Json run_json(const RunParams& p);
 // workload.cpp: the clients, their images, and the distributions of service and think times.
 const Table<WorkloadParams>& workload_keys();
 const Table<ImageParams>& image_keys();
+const Table<RateSchedule>& schedule_keys();
 WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets);
 Json workload_json(const WorkloadParams& p);
 /// A name of a set under image_sets (or of a built-in image), a list of images, or {csv: FILE}.

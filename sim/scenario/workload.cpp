@@ -50,6 +50,12 @@ const Table<WorkloadParams>& workload_keys() {
            .help = "inter-arrival coefficient of variation (gamma only)",
            .doc_type = "number in (0, 100]",
            .doc_default = "required if gamma"},
+          {.key = "schedule",
+           .type = custom_type(),
+           .help = "open: the rate over time, as multiples of `rate` (a step, a ramp, a "
+                   "day's curve); arrivals follow it by time-rescaling (docs/model.md)",
+           .doc_type = "map (below)",
+           .doc_default = "none (`rate` throughout)"},
           {.key = "concurrency",
            .type = integer_type(1, 10'000'000),
            .at = &WorkloadParams::concurrency,
@@ -67,6 +73,35 @@ const Table<WorkloadParams>& workload_keys() {
                    "plain duration is fixed",
            .doc_type = "duration (0 allowed), or a distribution map",
            .doc_default = "none"},
+      }};
+  return table;
+}
+
+const Table<RateSchedule>& schedule_keys() {
+  static const EnumNames<RateSchedule::Shape> shapes{{RateSchedule::Shape::kStep, "step"},
+                                                     {RateSchedule::Shape::kLinear, "linear"}};
+  static const Table<RateSchedule> table{
+      "schedule.",
+      {},
+      {
+          {.key = "shape",
+           .type = choice_type(),
+           .at = {&RateSchedule::shape, shapes},
+           .help = "`step`: each factor holds until the next point; `linear`: the factor ramps "
+                   "from point to point. After the last point its factor holds"},
+          {.key = "at",
+           .type = custom_type(),
+           .help = "the points' times from the start of the run (warm-up included): the first "
+                   "0s, strictly ascending",
+           .doc_type = "list of durations",
+           .doc_default = "required"},
+          {.key = "factor",
+           .type = custom_type(),
+           .help = "the rate at each point as a multiple of `rate`, each in [0, 1e6], one per "
+                   "point, at least one above 0",
+           .doc_type = "list of numbers",
+           .doc_default = "required"},
+          source_key<RateSchedule>(),
       }};
   return table;
 }
@@ -220,6 +255,44 @@ void check_rate(MapReader& r, double per_s) {
                        "(int64 nanoseconds, about 292 years)" + range);
 }
 
+/// workload.schedule, checked against the base rate (its peak must stay a rate the clock holds).
+RateSchedule parse_schedule(MapReader s, double rate_per_s) {
+  RateSchedule sc = schedule_keys().defaults;
+  read_keys(s, schedule_keys(), sc, [&](std::string_view key) {
+    const ConfigNode& list = s.require(key);
+    const std::string path = s.key_path(key);
+    if (!list.is_sequence() || list.items.empty())
+      s.fail_at(list, key,
+                key == "at" ? "expected a list of durations (e.g. [0s, 10min, 20min])"
+                            : "expected a list of numbers (e.g. [1, 2, 1])");
+    for (const ConfigNode& it : list.items) {
+      if (key == "at") {
+        const double t = static_cast<double>(read_duration(it, path, true));
+        if (sc.at_ns.empty() && t != 0)
+          throw ConfigError(it.mark, path, "the first point is at 0s, the start of the run");
+        if (!sc.at_ns.empty() && t <= sc.at_ns.back())
+          throw ConfigError(it.mark, path, "the points' times must be strictly ascending");
+        sc.at_ns.push_back(t);
+      } else {
+        const auto v = parse_number(read_scalar(it, path, "a number"));
+        if (!v || !(*v >= 0 && *v <= 1e6))
+          throw ConfigError(it.mark, path, "expected a factor in [0, 1e6]");
+        sc.factor.push_back(*v);
+      }
+    }
+  });
+  if (sc.factor.size() != sc.at_ns.size())
+    s.fail("factor", "give one factor per point of `at` (" + std::to_string(sc.at_ns.size()) +
+                         "), got " + std::to_string(sc.factor.size()));
+  if (!(sc.peak() > 0)) s.fail("factor", "every factor is 0: the schedule sends nothing");
+  if (rate_per_s * sc.peak() > static_cast<double>(kSecond))
+    s.fail("factor", "the peak, rate x " + shortest(sc.peak()) +
+                         ", puts arrivals less than 1 ns apart, below servesim's clock "
+                         "resolution");
+  s.finish();
+  return sc;
+}
+
 }  // namespace
 
 WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
@@ -240,13 +313,14 @@ WorkloadParams parse_workload(MapReader r, const ConfigNode* image_sets) {
     } else if (cv) {
       r.fail("cv", "cv applies to arrival: gamma only (poisson has cv 1, constant 0)");
     }
+    if (r.has("schedule")) p.schedule = parse_schedule(r.child("schedule"), p.rate_per_s);
     for (const char* k : {"concurrency", "think_time"})
       if (r.get(k)) r.fail(k, std::string(k) + " belongs to mode: closed");
   } else {
     if (!read_key(r, keys, "concurrency", p)) r.require("concurrency");
     if (const ConfigNode* t = r.get("think_time"))
       p.think_time = parse_distribution(*t, r.key_path("think_time"));
-    for (const char* k : {"rate", "arrival", "cv"})
+    for (const char* k : {"rate", "arrival", "cv", "schedule"})
       if (r.get(k)) r.fail(k, std::string(k) + " belongs to mode: open");
   }
   r.get("client");  // read with the pipeline, whose curves it may name (parse_client)
@@ -408,6 +482,19 @@ Json workload_json(const WorkloadParams& p) {
     emit_key(w, keys, "rate", p);
     emit_key(w, keys, "arrival", p);
     if (p.arrival == ArrivalProcess::kGamma) emit_key(w, keys, "cv", p);
+    if (p.schedule) {
+      Json s;
+      emit_keys(s, schedule_keys(), *p.schedule, [&](std::string_view key) {
+        if (key == "factor") {
+          s["factor"] = p.schedule->factor;
+          return;
+        }
+        auto& at = s["at"] = Json::array();
+        for (const double t : p.schedule->at_ns)
+          at.push_back(format_duration(static_cast<Time>(t)));
+      });
+      w["schedule"] = s;
+    }
   } else {
     emit_key(w, keys, "concurrency", p);
     if (p.think_time) w["think_time"] = distribution_json(*p.think_time);

@@ -27,13 +27,14 @@ while IFS= read -r line; do
   if [[ $line == '```'* ]]; then in_block=0; continue; fi
   ((in_block)) || continue
   if ((continued)); then [[ $line == *\\ ]] || continued=0; continue; fi
-  if [[ $line == mpirun* || $line == *perf_analyzer* ]]; then
+  if [[ $line == mpirun* || $line == perf_analyzer* ]]; then
     [[ $line == *\\ ]] && continued=1
     continue
   fi
   [[ $line == servesim\ * ]] || continue
   cmd=${line%%#*} # the comment after a command
-  read -r -a words <<<"$cmd"
+  # Split as the shell would, quotes included (--set 'workload={...}'): the guide is ours.
+  eval "words=($cmd)"
   words[0]=$servesim
   case ${words[1]} in
     run | sweep | plan) words+=("${brief[@]}") ;;

@@ -98,4 +98,40 @@ TEST_CASE("workload: a closed client thinks between a response and its next send
   CHECK(arrivals(closed_1ms(1, kMillisecond), us(100500)) == 51);
 }
 
+TEST_CASE("workload: a step schedule doubles constant arrivals from 10 ms", "[unit]") {
+  // Every 1 ms to 10 ms, then every 0.5 ms: 10.5, 11, 11.5 ms by 11.75 ms; 10 + 20 by 20 ms.
+  ScenarioParams p = open_1000(ArrivalProcess::kConstant);
+  p.workload.schedule = RateSchedule{RateSchedule::Shape::kStep, {0, 10e6}, {1, 2}};
+  CHECK(arrivals(p, us(10000)) == 10);
+  CHECK(arrivals(p, us(11750)) == 13);
+  CHECK(arrivals(p, us(20000)) == 30);
+}
+
+TEST_CASE("workload: a ramp places constant arrivals at the inverse of its integral", "[unit]") {
+  // Factor 1 -> 3 over 10 ms: Λ(t) = t + 0.1 t² (ms); the k-th arrival at Λ = k ms comes at
+  // t = (-1 + sqrt(1 + 0.4 k)) / 0.2: 0.916 ms (k = 1), 8.964 ms (k = 17), 9.318 ms (k = 18),
+  // 10 ms (k = 20).
+  ScenarioParams p = open_1000(ArrivalProcess::kConstant);
+  p.workload.schedule = RateSchedule{RateSchedule::Shape::kLinear, {0, 10e6}, {1, 3}};
+  CHECK(arrivals(p, us(916)) == 0);
+  CHECK(arrivals(p, us(917)) == 1);
+  CHECK(arrivals(p, us(9000)) == 17);
+  CHECK(arrivals(p, us(10000)) == 20);
+  CHECK(arrivals(p, us(11000)) == 23);  // then every 1/3 ms: 10.33, 10.67, 11.0
+}
+
+TEST_CASE(
+    "workload: Poisson arrivals under a schedule count its integral within a 99.9% "
+    "interval",
+    "[unit]") {
+  // 1000/s for 5 s, then 3000/s for 5 s: N ~ Poisson(20000), sd 141.
+  ScenarioParams p = open_1000(ArrivalProcess::kPoisson);
+  p.workload.schedule = RateSchedule{RateSchedule::Shape::kStep, {0, 5e9}, {1, 3}};
+  const double mean = 20000;
+  for (std::uint64_t rep = 0; rep < 3; ++rep) {
+    const auto n = static_cast<double>(arrivals(p, 10 * kSecond, rep));
+    CHECK(std::abs(n - mean) < kZ999 * std::sqrt(mean));
+  }
+}
+
 }  // namespace servesim

@@ -40,11 +40,7 @@ TEST_CASE("cpu efficiency: the points are read as written", "[unit]") {
 }
 
 TEST_CASE("cpu efficiency: each malformed table is an error at its key", "[unit]") {
-  const struct {
-    const char* yaml;
-    const char* key;
-    const char* says;
-  } cases[] = {
+  const test::ErrorCase cases[] = {
       {"{busy_cores: [2, 4], factor: [1, 0.9]}", "node.cpu.efficiency.busy_cores", "first point"},
       {"{busy_cores: [1, 4, 3], factor: [1, 0.9, 0.8]}", "node.cpu.efficiency.busy_cores",
        "ascending"},
@@ -60,12 +56,6 @@ TEST_CASE("cpu efficiency: each malformed table is an error at its key", "[unit]
       {"{busy_cores: 4, factor: [1]}", "node.cpu.efficiency.busy_cores", "a list"},
       {"{busy_cores: [1, 4], factor: [1, 0.5], speed: 2}", "node.cpu.efficiency.speed", ""},
   };
-  for (const auto& c : cases) {
-    INFO(c.yaml);
-    const ConfigError e = config_error([&] { test::parse(scenario(c.yaml)); });
-    CHECK(e.key() == c.key);
-    CHECK(e.mark().line > 0);
-    CHECK_THAT(e.message(), Contains(c.says));
-  }
+  test::check_located_errors(cases, [](const char* yaml) { test::parse(scenario(yaml)); });
 }
 }  // namespace servesim
