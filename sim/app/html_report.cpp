@@ -253,6 +253,10 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
     h += "<div class='kpi'>GPU memory<b>" + binary_bytes(get(j.at("gpu_memory"), "peak_bytes")) +
          "</b>peak of request tensors on one GPU; mean " +
          binary_bytes(get(j.at("gpu_memory"), "mean_bytes")) + " (all GPUs)</div>";
+  if (j.contains("nodes"))
+    h += "<div class='kpi'>nodes<b>" + num(get(j.at("nodes"), "serving_mean"), 3) +
+         " serving</b>on average (cluster.autoscale); " + num(get(j.at("nodes"), "node_hours"), 4) +
+         " node-hours per replication</div>";
   if (const auto& e = j.at("energy_j_per_request"); e.contains("total"))
     h += "<div class='kpi'>energy<b>" + num(get(e, "total")) + " J</b>per request</div>";
   if (j.at("unstable").get<bool>())
@@ -272,6 +276,8 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
          "\n" +
          series_panel(ts, "latency (ms)",
                       {{"p50_ms", "p50", "#31a354", false}, {"p99_ms", "p99", "#de2d26", false}});
+    if (j.contains("nodes"))
+      h += "\n" + series_panel(ts, "nodes", {{"nodes_serving", "serving", "#756bb1", false}});
   }
   h += "\n<h2>Where a request's time goes</h2>\n" + breakdown_svg(stages);
   h += "\n<table><tr><th>stage</th><th>instances</th><th>queue ms</th><th>copy in ms</th>"

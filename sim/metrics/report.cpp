@@ -88,6 +88,7 @@ nlohmann::ordered_json series_json(const RunSummary& s) {
   column("p50_ms", &SeriesPoint::p50_ms);
   column("p99_ms", &SeriesPoint::p99_ms);
   column("in_system_mean", &SeriesPoint::in_system_mean);
+  column("nodes_serving", &SeriesPoint::nodes_serving);
   return j;
 }
 
@@ -178,6 +179,8 @@ nlohmann::ordered_json summary_json(const RunSummary& s, const nlohmann::ordered
     if (!l.unchecked.empty()) laws.back()["cannot_check"] = l.unchecked;
   }
   if (uncertainty) j["uncertainty"] = uncertainty_json(*uncertainty);
+  if (s.has_autoscale)
+    j["nodes"] = {{"serving_mean", r6(s.nodes_serving_mean)}, {"node_hours", r6(s.node_hours)}};
   if (!s.series.empty()) j["timeseries"] = series_json(s);
   j["replications"] = s.replications;
   j["window_s"] = r6(s.window_s);

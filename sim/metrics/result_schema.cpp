@@ -116,7 +116,7 @@ void check_series(const Checker& c, const Json& t) {
   c.get(t, "/timeseries", "interval_s", kNumber);
   std::size_t windows = 0;
   for (const char* k : {"start_s", "offered_rps", "throughput_rps", "latency_mean_ms", "p50_ms",
-                        "p99_ms", "in_system_mean"}) {
+                        "p99_ms", "in_system_mean", "nodes_serving"}) {
     const std::string at = std::string("/timeseries/") + k;
     const Json& col = c.get(t, "/timeseries", k, kArray);
     if (windows == 0) windows = col.size();
@@ -182,6 +182,8 @@ void check_result(const nlohmann::ordered_json& j, const std::string& file) {
   });
   // run --uncertainty N only: the spread over the draws of the curves' factors.
   if (const Json* u = c.optional(j, "", "uncertainty", kObject)) check_uncertainty(c, *u);
+  if (const Json* n = c.optional(j, "", "nodes", kObject))
+    for (const char* k : {"serving_mean", "node_hours"}) c.get(*n, "/nodes", k, kNumber);
   if (const Json* t = c.optional(j, "", "timeseries", kObject)) check_series(c, *t);
   c.get(j, "", "replications", kCount);
   c.get(j, "", "window_s", kNumber);

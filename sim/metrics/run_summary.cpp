@@ -70,11 +70,13 @@ void summarize_series(RunSummary& s, const RunParams& run) {
         pt.throughput_rps += static_cast<double>(w.completed) / w.length_s;
       }
       pt.in_system_mean += w.in_system_mean;
+      pt.nodes_serving += w.nodes_serving;
       latency.merge(w.latency);
     }
     pt.offered_rps /= n;
     pt.throughput_rps /= n;
     pt.in_system_mean /= n;
+    pt.nodes_serving /= n;
     if (latency.count() > 0) {
       pt.latency_mean_ms = latency.sum() / static_cast<double>(latency.count()) * 1e-6;
       pt.p50_ms = latency.quantile(0.50) * 1e-6;
@@ -308,6 +310,13 @@ RunSummary summarize(const ScenarioParams& p, std::vector<ReplicationMetrics> re
   s.has_fanout = fanout_stage(p) != kNoFanout;
   if (s.has_fanout) summarize_fanout(s);
   if (p.run.interval > 0) summarize_series(s, p.run);
+  if (p.cluster.autoscale) {
+    s.has_autoscale = true;
+    for (const auto& r : s.reps) {
+      s.nodes_serving_mean += r.nodes_serving_mean / static_cast<double>(s.reps.size());
+      s.node_hours += r.node_hours / static_cast<double>(s.reps.size());
+    }
+  }
   const double x = s.throughput_rps.mean;
   summarize_stages(s);
   summarize_resources(s);

@@ -20,7 +20,8 @@ struct SeriesWindow {
   double start_s = 0, length_s = 0;  // from the start of the run
   std::uint64_t arrivals = 0, completed = 0;
   double in_system_mean = 0;
-  WindowHistogram latency;  // of the requests completed in the window
+  double nodes_serving = 0;  // time-average
+  WindowHistogram latency;   // of the requests completed in the window
 };
 
 /// A window of the time series over the replications: rates are their mean, latency percentiles
@@ -30,6 +31,7 @@ struct SeriesPoint {
   double offered_rps = 0, throughput_rps = 0;
   double latency_mean_ms = 0, p50_ms = 0, p99_ms = 0;
   double in_system_mean = 0;
+  double nodes_serving = 0;
 };
 
 struct ReplicationMetrics {
@@ -70,6 +72,8 @@ struct ReplicationMetrics {
   double child_latency_mean_s = 0;
   LatencyHistogram child_latency;
   std::vector<SeriesWindow> series;  // run.interval; empty without it
+  double nodes_serving_mean = 0;     // time-average over the window
+  double node_hours = 0;             // nodes booting, serving or draining, integrated
 };
 
 struct StageSummary {
@@ -130,6 +134,9 @@ struct RunSummary {
   double children_per_request = 0;
   Estimate child_latency_mean_ms;
   double child_p50_ms = 0, child_p90_ms = 0, child_p95_ms = 0, child_p99_ms = 0, child_max_ms = 0;
+  // cluster.autoscale only: nodes serving (time-average) and node-hours, means per replication
+  bool has_autoscale = false;
+  double nodes_serving_mean = 0, node_hours = 0;
   double series_interval_s = 0;     // run.interval; 0: no series
   std::vector<SeriesPoint> series;  // the windows in time order
   bool unstable = false;

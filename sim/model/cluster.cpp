@@ -1,41 +1,81 @@
 #include "sim/model/cluster.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "sim/model/autoscaler.h"
 
 namespace servesim {
+
+namespace {
+/// The nodes built: with cluster.autoscale, as many as it may ever run.
+std::size_t built_nodes(const ClusterParams& c) {
+  return static_cast<std::size_t>(c.autoscale ? c.autoscale->max_nodes : c.nodes);
+}
+}  // namespace
 
 Cluster::Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t replication)
     : sim_(sim),
       params_(params),
       stations_(params),
-      outstanding_(static_cast<std::size_t>(params.cluster.nodes), 0),
+      outstanding_(built_nodes(params.cluster), 0),
       least_(outstanding_.size()),
       eligible_(outstanding_.size()),
-      rng_(Rng::stream(params.seed, replication, "balancer", "choice")) {
-  for (int k = 0; k < params.cluster.nodes; ++k) {
+      rng_(Rng::stream(params.seed, replication, "balancer", "choice")),
+      state_(outstanding_.size(), NodeState::kOff) {
+  for (std::size_t k = 0; k < outstanding_.size(); ++k) {
     nodes_.push_back(
         std::make_unique<Node>(sim, params, stations_, replication, static_cast<std::uint32_t>(k)));
     nodes_.back()->set_listener(this);
   }
+  if (params.cluster.autoscale)
+    autoscaler_ = std::make_unique<Autoscaler>(sim, *this, *params.cluster.autoscale);
+  for (int k = 0; k < params.cluster.nodes; ++k)
+    state_[static_cast<std::size_t>(k)] = NodeState::kServing;
+  for (std::size_t k = 0; k < outstanding_.size(); ++k) set_outstanding(k, 0);
+  count_nodes();
+  if (autoscaler_) autoscaler_->start();
 }
 
+Cluster::~Cluster() = default;
+
 bool Cluster::eligible(int k) const {
+  const auto i = static_cast<std::size_t>(k);
   const std::uint64_t cap = params_.cluster.max_outstanding_per_node;
-  return cap == 0 || outstanding_[static_cast<std::size_t>(k)] < cap;
+  return state_[i] == NodeState::kServing && (cap == 0 || outstanding_[i] < cap);
 }
 
 void Cluster::set_outstanding(std::size_t k, std::uint64_t v) {
   outstanding_[k] = v;
-  // Each tree is kept only where choose() reads it.
+  // Each tree is kept only where choose() reads it. A node that does not serve is never the
+  // least loaded.
   if (params_.cluster.policy == BalancerPolicy::kLeastOutstanding) {
-    least_.set(k, v);
-  } else if (const std::uint64_t cap = params_.cluster.max_outstanding_per_node; cap > 0) {
-    eligible_.set(k, v < cap);
+    least_.set(k, state_[k] == NodeState::kServing ? v : std::numeric_limits<std::uint64_t>::max());
+  } else if (tracked()) {
+    eligible_.set(k, eligible(static_cast<int>(k)));
   }
 }
 
+void Cluster::count_nodes() {
+  double serving = 0, billed = 0;
+  for (std::size_t k = 0; k < state_.size(); ++k) {
+    serving += state_[k] == NodeState::kServing ? 1 : 0;
+    billed += this->billed(k) ? 1 : 0;
+  }
+  serving_.set(sim_.now(), serving);
+  billed_.set(sim_.now(), billed);
+}
+
+void Cluster::set_state(int k, NodeState s) {
+  const auto i = static_cast<std::size_t>(k);
+  state_[i] = s;
+  set_outstanding(i, outstanding_[i]);
+  count_nodes();
+  if (s == NodeState::kServing) dispatch_waiting();
+}
+
 int Cluster::eligible_node(std::size_t i, int skip) const {
-  const bool capped = params_.cluster.max_outstanding_per_node > 0;
+  const bool capped = tracked();
   if (skip >= 0) {  // skip's rank among the eligible nodes: from it on, one further
     const auto s = static_cast<std::size_t>(skip);
     if (i >= (capped ? eligible_.before(s) : s)) ++i;
@@ -51,7 +91,7 @@ int Cluster::choose() {
     const auto k = static_cast<int>(least_.min_slot());
     return eligible(k) ? k : -1;
   }
-  const bool capped = params_.cluster.max_outstanding_per_node > 0;
+  const bool capped = tracked();
   const std::size_t count = capped ? eligible_.count() : static_cast<std::size_t>(n);
   if (count == 0) return -1;
   switch (params_.cluster.policy) {
@@ -108,6 +148,12 @@ void Cluster::send(int k, const Waiting& w) {
 void Cluster::freed(const Request& r) {
   set_outstanding(r.node, outstanding_[r.node] - 1);
   --held_;
+  // A removed node is billed until it has drained.
+  if (state_[r.node] == NodeState::kOff && outstanding_[r.node] == 0) count_nodes();
+  dispatch_waiting();
+}
+
+void Cluster::dispatch_waiting() {
   while (!waiting_.empty()) {
     const int k = choose();
     if (k < 0) break;
@@ -183,6 +229,9 @@ ModelCounters Cluster::counters() const {
   c.dropped = dropped_;
   c.in_system += waiting_.size();
   c.in_system_area += waiting_area_.area(now);
+  c.nodes_serving = static_cast<int>(serving_.value());
+  c.nodes_serving_area = serving_.area(now);
+  c.nodes_billed_area = billed_.area(now);
   if (stations_.balancer() != Stations::kNone)  // the nodes left its slot at 0
     c.stage_in_stage_area[stations_.balancer()] = waiting_area_.area(now);
   return c;

@@ -19,9 +19,18 @@
 
 namespace servesim {
 
+class Autoscaler;
+
+/// A node of the cluster: off (not started, or removed), booting (started, not yet serving) or
+/// serving (the balancer sends it requests). Without cluster.autoscale every node serves.
+enum class NodeState : std::uint8_t { kOff, kBooting, kServing };
+
 class Cluster final : public CompletionListener, public Observer {
  public:
   Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t replication);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
 
   /// A client's request arrives now (scheduled at `arrival`); false when dropped because
   /// run.max_in_system requests are already inside.
@@ -42,6 +51,10 @@ class Cluster final : public CompletionListener, public Observer {
   const Stations& stations() const { return stations_; }
   int nodes() const { return static_cast<int>(nodes_.size()); }
   Node& node(int k) { return *nodes_[static_cast<std::size_t>(k)]; }
+  /// cluster.autoscale: a node's state, and a change of it. A node that stops serving keeps
+  /// the requests it holds until they leave (it drains); it is billed until then.
+  NodeState state(int k) const { return state_[static_cast<std::size_t>(k)]; }
+  void set_state(int k, NodeState s);
 
   // From the nodes.
   void request_left(const Request& r) override;
@@ -63,6 +76,12 @@ class Cluster final : public CompletionListener, public Observer {
   bool eligible(int k) const;
   /// The `i`-th eligible node (from 0) other than `skip` (-1: none skipped).
   int eligible_node(std::size_t i, int skip) const;
+  /// Whether choose() keeps eligible_ (a cap, or nodes that do not all serve).
+  bool tracked() const { return params_.cluster.max_outstanding_per_node > 0 || autoscaler_; }
+  /// Sends waiting requests while a node can take them.
+  void dispatch_waiting();
+  bool billed(std::size_t k) const { return state_[k] != NodeState::kOff || outstanding_[k] > 0; }
+  void count_nodes();
   void set_outstanding(std::size_t k, std::uint64_t v);
   void send(int k, const Waiting& w);
   void freed(const Request& r);
@@ -83,6 +102,9 @@ class Cluster final : public CompletionListener, public Observer {
   std::uint64_t arrivals_ = 0, dropped_ = 0;
   std::uint64_t held_ = 0;  // requests inside the nodes
   TimeIntegral waiting_area_;
+  std::vector<NodeState> state_;
+  TimeIntegral serving_, billed_;  // nodes serving; nodes booting, serving or draining
+  std::unique_ptr<Autoscaler> autoscaler_;
 };
 
 }  // namespace servesim

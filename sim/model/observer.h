@@ -56,6 +56,10 @@ struct ModelCounters {
   /// per GPU of a node (summed over a cluster's nodes): kernels' energy beyond busy_power (J),
   /// from stages with their own busy_power (Gpu::kernel_energy_j)
   std::vector<double> gpu_kernel_energy_j;
+  // The cluster's nodes (cluster.autoscale moves them; otherwise all serve throughout)
+  int nodes_serving = 0;            // receiving requests now
+  double nodes_serving_area = 0.0;  // integral of nodes_serving
+  double nodes_billed_area = 0.0;   // integral of nodes booting, serving or still draining
 };
 
 /// Where a request's time in one stage went (perf_analyzer's Server Queue / Compute Input /

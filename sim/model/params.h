@@ -295,10 +295,23 @@ struct StageParams {
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };
 
 /// K identical nodes behind a load balancer that caps each node's outstanding requests.
+/// cluster.autoscale: nodes added and removed by how busy the serving ones are, as Kubernetes'
+/// horizontal pod autoscaler sizes a deployment (docs/model.md, "Autoscaling").
+struct AutoscaleParams {
+  int min_nodes = 1, max_nodes = 1;
+  double target_utilization = 0;  // of each serving node's busiest device, in (0, 1]
+  Time window = 15 * kSecond;     // how often it decides, over the time since the last decision
+  double tolerance = 0.1;         // no change while utilisation / target is within 1 +- this
+  Time stabilization = 300 * kSecond;  // scale down to the most nodes wanted over this long
+  Time boot_time = 0;                  // a new node: start until its server runs
+  Time load_time = 0;                  // then the model's load until it serves
+};
+
 struct ClusterParams {
-  int nodes = 1;
+  int nodes = 1;  // with autoscale: the nodes serving at the start
   BalancerPolicy policy = BalancerPolicy::kRoundRobin;
   std::uint64_t max_outstanding_per_node = 0;  // 0: no cap (the balancer never holds requests)
+  std::optional<AutoscaleParams> autoscale;
 };
 
 struct ScenarioParams {

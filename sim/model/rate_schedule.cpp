@@ -42,9 +42,8 @@ double RateSchedule::real_time(double u_ns) const {
   for (std::size_t i = 0; i < at_ns.size(); ++i) {
     const bool last = i + 1 == at_ns.size();
     const double f0 = factor[i];
-    const double slope = (shape == Shape::kStep || last)
-                             ? 0
-                             : (factor[i + 1] - f0) / (at_ns[i + 1] - at_ns[i]);
+    const double slope =
+        (shape == Shape::kStep || last) ? 0 : (factor[i + 1] - f0) / (at_ns[i + 1] - at_ns[i]);
     const double full = last ? INFINITY : area(f0, slope, at_ns[i + 1] - at_ns[i]);
     if (u_ns <= u + full) {
       const double need = u_ns - u;  // >= 0

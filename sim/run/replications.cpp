@@ -147,6 +147,8 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
           : 0;
   m.resources = r.resources;
   m.stages = r.stages;
+  m.nodes_serving_mean = (b.nodes_serving_area - a.nodes_serving_area) / safe_window;
+  m.node_hours = (b.nodes_billed_area - a.nodes_billed_area) / (3600 * 1e9);
   const ModelCounters* from = &a;
   for (std::size_t k = 0; k < r.series.size() && k < c.windows_.size(); ++k) {
     const ModelCounters& to = r.series[k];
@@ -155,9 +157,11 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
     w.length_s = to_seconds(to.now - from->now);
     w.arrivals = to.arrivals - from->arrivals;
     w.completed = to.completions - from->completions;
-    if (to.now > from->now)
-      w.in_system_mean =
-          (to.in_system_area - from->in_system_area) / static_cast<double>(to.now - from->now);
+    if (to.now > from->now) {
+      const auto span = static_cast<double>(to.now - from->now);
+      w.in_system_mean = (to.in_system_area - from->in_system_area) / span;
+      w.nodes_serving = (to.nodes_serving_area - from->nodes_serving_area) / span;
+    }
     w.latency = std::move(c.windows_[k]);
     m.series.push_back(std::move(w));
     from = &to;

@@ -12,12 +12,72 @@ const Table<ClusterParams>& cluster_keys() {
           {.key = "nodes",
            .type = integer_type(1, 100000),
            .at = &ClusterParams::nodes,
-           .help = "identical nodes (each a copy of `node`, with its own random streams)"},
+           .help = "identical nodes (each a copy of `node`, with its own random streams); with "
+                   "`autoscale`, those serving at the start"},
           {.key = "balancer",
            .type = custom_type(),
            .help = "how requests are spread over the nodes (the keys below)",
            .doc_type = "map",
            .doc_default = "`round_robin`, no cap"},
+          {.key = "autoscale",
+           .type = custom_type(),
+           .help = "add and remove nodes by how busy they are, as Kubernetes' horizontal pod "
+                   "autoscaler does (the keys below; docs/model.md)",
+           .doc_type = "map",
+           .doc_default = "none (`nodes` throughout)"},
+      }};
+  return table;
+}
+
+const Table<AutoscaleParams>& autoscale_keys() {
+  static const Table<AutoscaleParams> table{
+      "autoscale.",
+      {},
+      {
+          {.key = "min_nodes",
+           .type = integer_type(1, 100000),
+           .at = &AutoscaleParams::min_nodes,
+           .required = true,
+           .help = "the fewest nodes it keeps; at most `nodes`"},
+          {.key = "max_nodes",
+           .type = integer_type(1, 100000),
+           .at = &AutoscaleParams::max_nodes,
+           .required = true,
+           .help = "the most nodes it starts; at least `nodes`"},
+          {.key = "target_utilization",
+           .type = number_type(0, 1),
+           .at = &AutoscaleParams::target_utilization,
+           .required = true,
+           .help = "the busy fraction of each serving node's busiest device (CPU pool or GPU "
+                   "compute) it aims for: HPA's `averageUtilization` / 100",
+           .doc_type = "number in (0, 1]"},
+          {.key = "window",
+           .type = duration_type(),
+           .at = &AutoscaleParams::window,
+           .help = "how often it decides, from the utilisation since its last decision (HPA's "
+                   "--horizontal-pod-autoscaler-sync-period, default 15s)"},
+          {.key = "tolerance",
+           .type = number_type(0, 1),
+           .at = &AutoscaleParams::tolerance,
+           .help = "no change while utilisation / target is within 1 +- tolerance (HPA's "
+                   "--horizontal-pod-autoscaler-tolerance, default 0.1)",
+           .doc_type = "number in [0, 1)"},
+          {.key = "stabilization",
+           .type = duration_type(true),
+           .at = &AutoscaleParams::stabilization,
+           .help = "scale down only to the most nodes wanted over this long (HPA's "
+                   "--horizontal-pod-autoscaler-downscale-stabilization, default 5m)"},
+          {.key = "boot_time",
+           .type = duration_type(true),
+           .at = &AutoscaleParams::boot_time,
+           .required = true,
+           .help = "a new node, from its start until its server runs (a VM or a pod starting)"},
+          {.key = "load_time",
+           .type = duration_type(true),
+           .at = &AutoscaleParams::load_time,
+           .required = true,
+           .help = "then the model's load (weights, engine build) until it serves"},
+          source_key<AutoscaleParams>(),
       }};
   return table;
 }
@@ -49,10 +109,25 @@ const Table<ClusterParams>& balancer_keys() {
 
 ClusterParams parse_cluster(MapReader r) {
   ClusterParams c = cluster_keys().defaults;
-  read_keys(r, cluster_keys(), c, [&](std::string_view /*balancer*/) {
-    if (!r.has("balancer")) return;
-    MapReader b = r.child("balancer");
-    read_keys(b, balancer_keys(), c);
+  read_keys(r, cluster_keys(), c, [&](std::string_view key) {
+    if (!r.has(key)) return;
+    MapReader b = r.child(key);
+    if (key == "balancer") {
+      read_keys(b, balancer_keys(), c);
+    } else {
+      AutoscaleParams a = autoscale_keys().defaults;
+      read_keys(b, autoscale_keys(), a);
+      if (a.target_utilization <= 0) b.fail("target_utilization", "the target must be above 0");
+      if (a.tolerance >= 1) b.fail("tolerance", "the tolerance must be below 1");
+      if (a.max_nodes < a.min_nodes)
+        b.fail("max_nodes", "max_nodes (" + std::to_string(a.max_nodes) + ") is below min_nodes (" +
+                                std::to_string(a.min_nodes) + ")");
+      if (c.nodes < a.min_nodes || c.nodes > a.max_nodes)
+        b.fail(c.nodes < a.min_nodes ? "min_nodes" : "max_nodes",
+               "cluster.nodes (" + std::to_string(c.nodes) +
+                   ", the nodes serving at the start) must lie between min_nodes and max_nodes");
+      c.autoscale = a;
+    }
     b.finish();
   });
   r.finish();
@@ -61,10 +136,15 @@ ClusterParams parse_cluster(MapReader r) {
 
 Json cluster_json(const ClusterParams& c) {
   Json j;
-  emit_keys(j, cluster_keys(), c, [&](std::string_view /*balancer*/) {
+  emit_keys(j, cluster_keys(), c, [&](std::string_view key) {
     Json b;
-    emit_keys(b, balancer_keys(), c);
-    j["balancer"] = b;
+    if (key == "balancer") {
+      emit_keys(b, balancer_keys(), c);
+      j["balancer"] = b;
+    } else if (c.autoscale) {
+      emit_keys(b, autoscale_keys(), *c.autoscale);
+      j["autoscale"] = b;
+    }
   });
   return j;
 }

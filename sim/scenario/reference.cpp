@@ -25,7 +25,8 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"image", [] { return doc_table(image_keys()); }},
       {"cluster",
        [] {
-         return doc_table(cluster_keys()) + doc_rows(balancer_keys(), balancer_keys().prefix);
+         return doc_table(cluster_keys()) + doc_rows(balancer_keys(), balancer_keys().prefix) +
+                doc_rows(autoscale_keys(), autoscale_keys().prefix);
        }},
       {"node.cpu",
        [] {

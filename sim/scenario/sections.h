@@ -50,6 +50,7 @@ Json distribution_json(const Distribution& d);
 // cluster.cpp
 const Table<ClusterParams>& cluster_keys();
 const Table<ClusterParams>& balancer_keys();
+const Table<AutoscaleParams>& autoscale_keys();
 ClusterParams parse_cluster(MapReader r);
 Json cluster_json(const ClusterParams& c);
 

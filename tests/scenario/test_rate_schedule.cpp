@@ -20,7 +20,7 @@ using test::config_error;
 /// An open workload at 100/s with `schedule` (none when empty); `load` replaces the workload's
 /// mode and rate.
 std::string scheduled(const std::string& schedule, const std::string& run = "{duration: 60s}",
-                     const std::string& load = "  mode: open\n  rate: 100/s\n") {
+                      const std::string& load = "  mode: open\n  rate: 100/s\n") {
   return "run: " + run + "\nworkload:\n" + load +
          (schedule.empty() ? "" : "  schedule: " + schedule + "\n") +
          "node: {cpu: {cores: 1}}\n"
@@ -40,8 +40,8 @@ TEST_CASE("rate schedule: the points are read as written and written back", "[un
   const auto j = resolved_config(p);
   CHECK(j["workload"]["schedule"].dump() ==
         R"({"shape":"linear","at":["0ns","10s","60s"],"factor":[0.5,2.0,1.0]})");
-  const auto again = resolved_config(
-      parse_scenario(load_config_text(j.dump(2), "<resolved>", ".")));
+  const auto again =
+      resolved_config(parse_scenario(load_config_text(j.dump(2), "<resolved>", ".")));
   CHECK(again.dump() == j.dump());
   // Without a schedule nothing is written.
   CHECK(!resolved_config(test::parse(scheduled("")))["workload"].contains("schedule"));
@@ -65,13 +65,13 @@ TEST_CASE("rate schedule: each malformed schedule is an error at its key", "[uni
   test::check_located_errors(cases, [](const char* yaml) { test::parse(scheduled(yaml)); });
   const ConfigError fast = config_error([&] {
     test::parse(scheduled("{at: [0s], factor: [1e6]}", "{duration: 60s}",
-                         "  mode: open\n  rate: 10000/s\n"));
+                          "  mode: open\n  rate: 10000/s\n"));
   });
   CHECK(fast.key() == "workload.schedule.factor");
   CHECK_THAT(fast.message(), Contains("1 ns apart"));
   const ConfigError closed = config_error([&] {
     test::parse(scheduled("{at: [0s], factor: [1]}", "{duration: 60s}",
-                         "  mode: closed\n  concurrency: 2\n"));
+                          "  mode: closed\n  concurrency: 2\n"));
   });
   CHECK(closed.key() == "workload.schedule");
   CHECK_THAT(closed.message(), Contains("belongs to mode: open"));
@@ -80,16 +80,60 @@ TEST_CASE("rate schedule: each malformed schedule is an error at its key", "[uni
 TEST_CASE("run.interval: needs a duration and at most 10,000 windows", "[unit]") {
   CHECK(test::parse(scheduled("{at: [0s], factor: [1]}", "{duration: 60s, interval: 10s}"))
             .run.interval == 10 * kSecond);
-  const ConfigError none = config_error([&] {
-    test::parse(scheduled("{at: [0s], factor: [1]}", "{requests: 100, interval: 10s}"));
-  });
+  const ConfigError none = config_error(
+      [&] { test::parse(scheduled("{at: [0s], factor: [1]}", "{requests: 100, interval: 10s}")); });
   CHECK(none.key() == "run.interval");
   CHECK_THAT(none.message(), Contains("needs run.duration"));
   const ConfigError many = config_error([&] {
-    test::parse(scheduled("{at: [0s], factor: [1]}", "{duration: 60s, warmup: 10s, interval: 1ms}"));
+    test::parse(
+        scheduled("{at: [0s], factor: [1]}", "{duration: 60s, warmup: 10s, interval: 1ms}"));
   });
   CHECK(many.key() == "run.interval");
   CHECK_THAT(many.message(), Contains("50000 windows"));
+}
+
+TEST_CASE("cluster.autoscale: read, written back, and every mistake located", "[unit]") {
+  const std::string base =
+      "run: {duration: 60s}\nworkload: {mode: open, rate: 10/s}\n"
+      "node: {cpu: {cores: 1}}\n"
+      "pipeline: [{name: s, device: cpu, service: {dist: deterministic, "
+      "mean: 1ms}}]\ncluster:\n  nodes: 2\n  autoscale: ";
+  const ScenarioParams p =
+      test::parse(base +
+                  "{min_nodes: 1, max_nodes: 4, target_utilization: 0.6, boot_time: 30s, "
+                  "load_time: 3.6s}\n");
+  REQUIRE(p.cluster.autoscale);
+  CHECK(p.cluster.autoscale->max_nodes == 4);
+  CHECK(p.cluster.autoscale->window == 15 * kSecond);
+  CHECK(p.cluster.autoscale->stabilization == 300 * kSecond);
+  CHECK(p.cluster.autoscale->tolerance == 0.1);
+  const auto j = resolved_config(p);
+  CHECK(resolved_config(parse_scenario(load_config_text(j.dump(2), "<resolved>", "."))).dump() ==
+        j.dump());
+  const test::ErrorCase cases[] = {
+      {"{min_nodes: 1, max_nodes: 4, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.target_utilization", ""},
+      {"{min_nodes: 1, max_nodes: 4, target_utilization: 0, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.target_utilization", "above 0"},
+      {"{min_nodes: 3, max_nodes: 2, target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.max_nodes", "below min_nodes"},
+      {"{min_nodes: 3, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.min_nodes", "between min_nodes and max_nodes"},
+      {"{min_nodes: 1, max_nodes: 1, target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.max_nodes", "between min_nodes and max_nodes"},
+      {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, load_time: 0s}",
+       "cluster.autoscale.boot_time", ""},
+      {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s, "
+       "tolerance: 1}",
+       "cluster.autoscale.tolerance", "below 1"},
+      {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s, "
+       "window: 0s}",
+       "cluster.autoscale.window", ""},
+      {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s, "
+       "cooldown: 1s}",
+       "cluster.autoscale.cooldown", ""},
+  };
+  test::check_located_errors(cases, [&](const char* yaml) { test::parse(base + yaml + "\n"); });
 }
 
 }  // namespace servesim

@@ -1,0 +1,102 @@
+#include "sim/model/autoscaler.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/model/cluster.h"
+
+namespace servesim {
+
+Autoscaler::Autoscaler(Simulator& sim, Cluster& cluster, const AutoscaleParams& params)
+    : sim_(sim),
+      cluster_(cluster),
+      p_(params),
+      generation_(static_cast<std::size_t>(cluster.nodes()), 0),
+      busy_(static_cast<std::size_t>(cluster.nodes())) {}
+
+void Autoscaler::start() {
+  for (int k = 0; k < cluster_.nodes(); ++k)
+    busy_[static_cast<std::size_t>(k)] = cluster_.node(k).counters().resource_busy_area;
+  sim_.schedule_in(p_.window, *this, kDecide);
+}
+
+void Autoscaler::on_event(std::uint32_t kind, std::uint64_t arg) {
+  if (kind == kDecide) {
+    decide();
+    sim_.schedule_in(p_.window, *this, kDecide);
+    return;
+  }
+  // A node's boot and model load are done, unless a scale-down cancelled them since.
+  const auto k = static_cast<int>(arg >> 32);
+  const auto generation = static_cast<std::uint32_t>(arg);
+  if (generation == generation_[static_cast<std::size_t>(k)] &&
+      cluster_.state(k) == NodeState::kBooting)
+    cluster_.set_state(k, NodeState::kServing);
+}
+
+double Autoscaler::utilization() {
+  double sum = 0;
+  int serving = 0;
+  for (int k = 0; k < cluster_.nodes(); ++k) {
+    const auto i = static_cast<std::size_t>(k);
+    const std::vector<double> now = cluster_.node(k).counters().resource_busy_area;
+    if (cluster_.state(k) == NodeState::kServing) {
+      // The busiest device (the CPU pool, a GPU's compute engine): links and stage instances
+      // are not what an operator's utilisation metric reads.
+      double busiest = 0;
+      const auto& res = cluster_.node(k).resources();
+      for (std::size_t r = 0; r < res.size(); ++r)
+        if (!res[r].device.empty() && res[r].servers > 0)
+          busiest = std::max(busiest, (now[r] - busy_[i][r]) /
+                                          (res[r].servers * static_cast<double>(p_.window)));
+      sum += busiest;
+      ++serving;
+    }
+    busy_[i] = now;
+  }
+  return serving > 0 ? sum / serving : 0;
+}
+
+void Autoscaler::decide() {
+  int serving = 0, booting = 0;
+  for (int k = 0; k < cluster_.nodes(); ++k) {
+    serving += cluster_.state(k) == NodeState::kServing ? 1 : 0;
+    booting += cluster_.state(k) == NodeState::kBooting ? 1 : 0;
+  }
+  const int current = serving + booting;
+  const double ratio = utilization() / p_.target_utilization;
+  // Kubernetes' rule: no change within the tolerance; else ceil(serving x ratio), in bounds.
+  int wanted = current;
+  if (std::abs(ratio - 1) > p_.tolerance)
+    wanted = static_cast<int>(std::ceil(static_cast<double>(serving) * ratio - 1e-9));
+  wanted = std::clamp(wanted, p_.min_nodes, p_.max_nodes);
+  // Scale down only to the most nodes wanted over the stabilization window.
+  const Time now = sim_.now();
+  wanted_.emplace_back(now, wanted);
+  while (!wanted_.empty() && wanted_.front().first < now - p_.stabilization) wanted_.pop_front();
+  int most = 0;
+  for (const auto& [t, w] : wanted_) most = std::max(most, w);
+  if (wanted > current) {
+    // Start nodes that are off, lowest first; each serves after its boot and model load.
+    int start = wanted - current;
+    for (int k = 0; k < cluster_.nodes() && start > 0; ++k) {
+      if (cluster_.state(k) != NodeState::kOff) continue;
+      const auto i = static_cast<std::size_t>(k);
+      cluster_.set_state(k, NodeState::kBooting);
+      sim_.schedule_in(p_.boot_time + p_.load_time, *this, kReady,
+                       (static_cast<std::uint64_t>(k) << 32) | ++generation_[i]);
+      --start;
+    }
+  } else if (most < current) {
+    // Remove the newest first: booting nodes (nothing to drain), then serving ones.
+    int stop = current - most;
+    for (const NodeState s : {NodeState::kBooting, NodeState::kServing})
+      for (int k = cluster_.nodes() - 1; k >= 0 && stop > 0; --k)
+        if (cluster_.state(k) == s) {
+          cluster_.set_state(k, NodeState::kOff);
+          --stop;
+        }
+  }
+}
+
+}  // namespace servesim
