@@ -30,7 +30,7 @@ set ylabel 'inferences / s'
 set yrange [0:*]
 plot datafile using (column(xcol)):(y('cpu', 'Inferences/Second')) with linespoints pt 7 lw 2 title 'CPU preprocessing', \
      ''       using (column(xcol)):(y('gpu', 'Inferences/Second')) with linespoints pt 5 lw 2 title 'GPU preprocessing', \
-     ''       using (column(xcol)):(y('whatif-gpu-32MiB', 'Inferences/Second')) with linespoints pt 4 dt 2 title 'what-if: GPU, 32 MiB free, spill', \
+     ''       using (column(xcol)):(y('whatif-gpu-48MiB', 'Inferences/Second')) with linespoints pt 4 dt 2 title 'what-if: GPU, 48 MiB free, spill', \
      ''       using (column(xcol)):(y('gpu-shared', 'Inferences/Second')) with linespoints pt 9 title 'GPU, kernels share the GPU', \
      ''       using (column(xcol)):(y('gpu-shared-pool', 'Inferences/Second')) with linespoints pt 8 dt 3 title 'GPU, share + 64 MiB Triton pool, spill'
 
@@ -41,7 +41,7 @@ set logscale y 10
 set yrange [1:*]
 plot datafile using (column(xcol)):(y('cpu', 'Avg latency') / 1000) with linespoints pt 7 lw 2 title 'CPU preprocessing', \
      ''       using (column(xcol)):(y('gpu', 'Avg latency') / 1000) with linespoints pt 5 lw 2 title 'GPU preprocessing', \
-     ''       using (column(xcol)):(y('whatif-gpu-32MiB', 'Avg latency') / 1000) with linespoints pt 4 dt 2 title 'what-if: GPU, 32 MiB free, spill'
+     ''       using (column(xcol)):(y('whatif-gpu-48MiB', 'Avg latency') / 1000) with linespoints pt 4 dt 2 title 'what-if: GPU, 48 MiB free, spill'
 unset logscale y
 
 set title 'queueing''s share of latency (Server Queue / Avg latency)'

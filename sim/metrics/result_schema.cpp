@@ -113,12 +113,14 @@ void check_uncertainty(const Checker& c, const Json& u) {
 
 /// The `timeseries` member (run.interval): its columns, a finite number per window each.
 void check_series(const Checker& c, const Json& t) {
-  c.get(t, "/timeseries", "interval_s", kNumber);
+  if (!(c.get(t, "/timeseries", "interval_s", kNumber).get<double>() > 0))
+    c.fail("/timeseries/interval_s", "expected a number above 0");
   std::size_t windows = 0;
   for (const char* k : {"start_s", "offered_rps", "throughput_rps", "latency_mean_ms", "p50_ms",
                         "p99_ms", "in_system_mean", "nodes_serving"}) {
     const std::string at = std::string("/timeseries/") + k;
     const Json& col = c.get(t, "/timeseries", k, kArray);
+    if (col.empty()) c.fail(at, "expected at least one window");
     if (windows == 0) windows = col.size();
     if (col.size() != windows)
       c.fail(at, "expected " + std::to_string(windows) + " values, one per window as start_s");

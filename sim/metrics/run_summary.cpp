@@ -48,7 +48,6 @@ void summarize_totals(RunSummary& s) {
   s.max_ms = all.quantile(1.0) * 1e-6;
 }
 
-/// The children a fan-out emitted, per request, and their latency from emission.
 /// run.interval's windows over the replications, window by window (a replication stopped early
 /// by run.requests has fewer; each window averages those that have it).
 void summarize_series(RunSummary& s, const RunParams& run) {
@@ -64,7 +63,7 @@ void summarize_series(RunSummary& s, const RunParams& run) {
       const SeriesWindow& w = r.series[k];
       ++n;
       pt.start_s = w.start_s;
-      pt.length_s = w.length_s;
+      pt.length_s = std::max(pt.length_s, w.length_s);
       if (w.length_s > 0) {
         pt.offered_rps += static_cast<double>(w.arrivals) / w.length_s;
         pt.throughput_rps += static_cast<double>(w.completed) / w.length_s;
@@ -86,6 +85,7 @@ void summarize_series(RunSummary& s, const RunParams& run) {
   }
 }
 
+/// The children a fan-out emitted, per request, and their latency from emission.
 void summarize_fanout(RunSummary& s) {
   LatencyHistogram children;
   std::uint64_t parents = 0;
@@ -271,7 +271,14 @@ void check_stability(RunSummary& s, const ScenarioParams& p) {
   if (const auto& sc = p.workload.schedule) {
     // A schedule is not a steady state: its peak above the bound is a what-if, not a mistake.
     const double peak = p.workload.rate_per_s * sc->peak();
-    if (peak >= s.throughput_bound)
+    const double last = p.workload.rate_per_s * sc->factor.back();
+    if (last >= s.throughput_bound) {
+      s.unstable = true;
+      s.warnings.push_back(
+          format("the schedule ends at an offered load of %.6g/s, at or above the throughput "
+                 "bound %.6g/s of %s: the backlog grows to the end of the run",
+                 last, s.throughput_bound, s.bottleneck.c_str()));
+    } else if (peak >= s.throughput_bound)
       s.warnings.push_back(
           format("the schedule's peak offered load %.6g/s is at or above the throughput bound "
                  "%.6g/s of %s: a backlog builds while it lasts",

@@ -14,7 +14,6 @@
 
 namespace servesim {
 
-/// What one replication measured inside its window (after warm-up).
 /// One window of run.interval's time series in one replication.
 struct SeriesWindow {
   double start_s = 0, length_s = 0;  // from the start of the run
@@ -34,6 +33,7 @@ struct SeriesPoint {
   double nodes_serving = 0;
 };
 
+/// What one replication measured inside its window (after warm-up).
 struct ReplicationMetrics {
   double window_s = 0;
   std::uint64_t completed = 0, arrivals = 0, dropped = 0, rejected = 0;

@@ -12,7 +12,8 @@ Autoscaler::Autoscaler(Simulator& sim, Cluster& cluster, const AutoscaleParams& 
       cluster_(cluster),
       p_(params),
       generation_(static_cast<std::size_t>(cluster.nodes()), 0),
-      busy_(static_cast<std::size_t>(cluster.nodes())) {}
+      busy_(static_cast<std::size_t>(cluster.nodes())),
+      serving_from_(static_cast<std::size_t>(cluster.nodes()), 0) {}
 
 void Autoscaler::start() {
   for (int k = 0; k < cluster_.nodes(); ++k)
@@ -30,31 +31,36 @@ void Autoscaler::on_event(std::uint32_t kind, std::uint64_t arg) {
   const auto k = static_cast<int>(arg >> 32);
   const auto generation = static_cast<std::uint32_t>(arg);
   if (generation == generation_[static_cast<std::size_t>(k)] &&
-      cluster_.state(k) == NodeState::kBooting)
+      cluster_.state(k) == NodeState::kBooting) {
     cluster_.set_state(k, NodeState::kServing);
+    serving_from_[static_cast<std::size_t>(k)] = sim_.now();
+  }
 }
 
-double Autoscaler::utilization() {
+std::pair<int, double> Autoscaler::utilization() {
   double sum = 0;
-  int serving = 0;
+  int measured = 0;
   for (int k = 0; k < cluster_.nodes(); ++k) {
     const auto i = static_cast<std::size_t>(k);
     const std::vector<double> now = cluster_.node(k).counters().resource_busy_area;
-    if (cluster_.state(k) == NodeState::kServing) {
+    // Over the time it served since the last decision; a node that began serving just now has
+    // no reading yet (as the HPA leaves a pod without metrics out of the average).
+    const Time served = sim_.now() - std::max(last_, serving_from_[i]);
+    if (cluster_.state(k) == NodeState::kServing && served > 0) {
       // The busiest device (the CPU pool, a GPU's compute engine): links and stage instances
       // are not what an operator's utilisation metric reads.
       double busiest = 0;
       const auto& res = cluster_.node(k).resources();
       for (std::size_t r = 0; r < res.size(); ++r)
         if (!res[r].device.empty() && res[r].servers > 0)
-          busiest = std::max(busiest, (now[r] - busy_[i][r]) /
-                                          (res[r].servers * static_cast<double>(p_.window)));
+          busiest = std::max(
+              busiest, (now[r] - busy_[i][r]) / (res[r].servers * static_cast<double>(served)));
       sum += busiest;
-      ++serving;
+      ++measured;
     }
     busy_[i] = now;
   }
-  return serving > 0 ? sum / serving : 0;
+  return {measured, measured > 0 ? sum / measured : 0};
 }
 
 void Autoscaler::decide() {
@@ -64,18 +70,23 @@ void Autoscaler::decide() {
     booting += cluster_.state(k) == NodeState::kBooting ? 1 : 0;
   }
   const int current = serving + booting;
-  const double ratio = utilization() / p_.target_utilization;
-  // Kubernetes' rule: no change within the tolerance; else ceil(serving x ratio), in bounds.
+  const auto [measured, u] = utilization();
+  const Time now = sim_.now();
+  last_ = now;
+  const double ratio = u / p_.target_utilization;
+  // Kubernetes' rule: no change within the tolerance; else ceil(measured x ratio), in bounds
+  // (held in double first: a tiny target makes the product huge).
   int wanted = current;
-  if (std::abs(ratio - 1) > p_.tolerance)
-    wanted = static_cast<int>(std::ceil(static_cast<double>(serving) * ratio - 1e-9));
+  if (measured > 0 && std::abs(ratio - 1) > p_.tolerance)
+    wanted = static_cast<int>(std::clamp(std::ceil(measured * ratio - 1e-9),
+                                         static_cast<double>(p_.min_nodes),
+                                         static_cast<double>(p_.max_nodes)));
   wanted = std::clamp(wanted, p_.min_nodes, p_.max_nodes);
   // Scale down only to the most nodes wanted over the stabilization window.
-  const Time now = sim_.now();
+  while (!wanted_.empty() && wanted_.back().second <= wanted) wanted_.pop_back();
   wanted_.emplace_back(now, wanted);
-  while (!wanted_.empty() && wanted_.front().first < now - p_.stabilization) wanted_.pop_front();
-  int most = 0;
-  for (const auto& [t, w] : wanted_) most = std::max(most, w);
+  while (wanted_.front().first < now - p_.stabilization) wanted_.pop_front();
+  const int most = wanted_.front().second;
   if (wanted > current) {
     // Start nodes that are off, lowest first; each serves after its boot and model load.
     int start = wanted - current;

@@ -26,15 +26,20 @@ class Autoscaler final : public EventHandler {
  private:
   enum : std::uint32_t { kDecide, kReady };
   void decide();
-  /// The mean over serving nodes of their busiest device's utilisation since the last decision.
-  double utilization();
+  /// The serving nodes that served since the last decision, and the mean of their busiest
+  /// device's utilisation over the time each served.
+  std::pair<int, double> utilization();
 
   Simulator& sim_;
   Cluster& cluster_;
   const AutoscaleParams& p_;
   std::vector<std::uint32_t> generation_;  // a boot cancelled by a scale-down is stale
   std::vector<std::vector<double>> busy_;  // per node and device: busy area at the last decision
-  std::deque<std::pair<Time, int>> wanted_;  // (decision time, nodes wanted) over stabilization
+  std::vector<Time> serving_from_;         // per node: when it last began serving
+  Time last_ = 0;                          // the last decision
+  /// (decision time, nodes wanted) over the stabilization window, wanted strictly decreasing
+  /// from the front: the front is the most wanted (a monotonic queue, O(1) per decision).
+  std::deque<std::pair<Time, int>> wanted_;
 };
 
 }  // namespace servesim

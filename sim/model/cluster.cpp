@@ -1,6 +1,7 @@
 #include "sim/model/cluster.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 
 #include "sim/model/autoscaler.h"
@@ -30,6 +31,7 @@ Cluster::Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t rep
   }
   if (params.cluster.autoscale)
     autoscaler_ = std::make_unique<Autoscaler>(sim, *this, *params.cluster.autoscale);
+  assert(static_cast<std::size_t>(params.cluster.nodes) <= outstanding_.size());  // parse_cluster
   for (int k = 0; k < params.cluster.nodes; ++k)
     state_[static_cast<std::size_t>(k)] = NodeState::kServing;
   for (std::size_t k = 0; k < outstanding_.size(); ++k) set_outstanding(k, 0);

@@ -76,7 +76,7 @@ class Cluster final : public CompletionListener, public Observer {
   bool eligible(int k) const;
   /// The `i`-th eligible node (from 0) other than `skip` (-1: none skipped).
   int eligible_node(std::size_t i, int skip) const;
-  /// Whether choose() keeps eligible_ (a cap, or nodes that do not all serve).
+  /// Whether choose() reads eligible_: with a cap, or with autoscale (nodes that do not serve).
   bool tracked() const { return params_.cluster.max_outstanding_per_node > 0 || autoscaler_; }
   /// Sends waiting requests while a node can take them.
   void dispatch_waiting();
@@ -92,7 +92,7 @@ class Cluster final : public CompletionListener, public Observer {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::uint64_t> outstanding_;
   MinTree least_;       // outstanding_ by node: the least loaded, lowest index first
-  CountTree eligible_;  // with a cap: the nodes under it
+  CountTree eligible_;  // when tracked(): the serving nodes under the cap
   Ring<Waiting> waiting_;
   Rng rng_;
   std::uint32_t next_ = 0;  // round robin

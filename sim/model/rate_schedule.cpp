@@ -38,8 +38,14 @@ double RateSchedule::operational(double t_ns) const {
 }
 
 double RateSchedule::real_time(double u_ns) const {
-  double u = 0;  // operational time at the start of segment i
-  for (std::size_t i = 0; i < at_ns.size(); ++i) {
+  Cursor c;
+  return real_time(u_ns, c);
+}
+
+double RateSchedule::real_time(double u_ns, Cursor& c) const {
+  double u = c.start_u;  // operational time at the start of segment i
+  for (std::size_t i = c.segment; i < at_ns.size(); ++i) {
+    c = {i, u};
     const bool last = i + 1 == at_ns.size();
     const double f0 = factor[i];
     const double slope =

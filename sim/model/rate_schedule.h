@@ -3,6 +3,7 @@
 /// follow by time-rescaling: the arrival process runs at the base rate in *operational time*
 /// u = Λ(t) = ∫0^t factor(s) ds, and each arrival at u happens at t = Λ⁻¹(u) (docs/model.md).
 
+#include <cstddef>
 #include <vector>
 
 namespace servesim {
@@ -24,6 +25,15 @@ struct RateSchedule {
   /// Λ⁻¹(u): the first real time whose operational time reaches u (>= 0); a negative value when
   /// u is never reached (every factor from some point on is 0).
   double real_time(double u_ns) const;
+
+  /// Where a search for Λ⁻¹ may start: a segment and Λ at its start. Arrivals ask for growing u,
+  /// so a caller that keeps one walks each segment once, not once per arrival.
+  struct Cursor {
+    std::size_t segment = 0;
+    double start_u = 0;
+  };
+  /// As real_time(u), from `c` (which must not be past u), moving `c` to u's segment.
+  double real_time(double u_ns, Cursor& c) const;
 };
 
 }  // namespace servesim

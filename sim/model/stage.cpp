@@ -228,18 +228,15 @@ Time Stage::work(Instance& inst, const ServiceParams& s, double speed) {
   return w;
 }
 
-double Stage::peak_gpu_bytes(const Request& r) const {
-  // The most memory the request's tensors will take on the GPU from this stage on, while the
-  // pipeline keeps it there: reserved at once, so that a `block`ed GPU never deadlocks midway.
-  const auto& pipe = scenario_.pipeline;
-  Request probe = r;
+double gpu_run_peak_bytes(const ScenarioParams& p, std::size_t first, Request probe) {
+  const auto& pipe = p.pipeline;
   double peak = probe.bytes;
-  for (std::size_t s = place_.index; s < pipe.size(); ++s) {
+  for (std::size_t s = first; s < pipe.size(); ++s) {
     const Device d = pipe[s].device;
-    if (s > place_.index && d != Device::kGpu && d != Device::kNvjpg) break;
+    if (s > first && d != Device::kGpu && d != Device::kNvjpg) break;
     apply_output(pipe[s].output, probe);
     peak = std::max(peak, probe.bytes);
-    if ((d == Device::kPcie && s > place_.index) || pipe[s].fanout) break;
+    if ((d == Device::kPcie && s > first) || pipe[s].fanout) break;
   }
   return peak;
 }
@@ -296,7 +293,7 @@ void Stage::start(std::uint32_t i) {
     for (const RequestId id : inst.batch) {
       Request& r = requests_[id];
       if (r.location != kHost) continue;
-      r.gpu_reserved = peak_gpu_bytes(r);
+      r.gpu_reserved = gpu_run_peak_bytes(scenario_, place_.index, r);
       need += r.gpu_reserved;
     }
   }

@@ -18,13 +18,11 @@
 #include "sim/model/cpu_pool.h"
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
+#include "sim/model/payload.h"
 #include "sim/model/request.h"
 #include "sim/model/stage_context.h"
 
 namespace servesim {
-
-/// The payload a stage's output spec makes of a request's payload (bytes, pixels).
-void apply_output(const OutputParams& out, Request& r);
 
 class Stage final : public WorkOwner, public EventHandler {
  public:
@@ -125,7 +123,6 @@ class Stage final : public WorkOwner, public EventHandler {
   Time sample(const ServiceParams& s, const CurveArgs& args);
   /// Samples the work and counts its duration on an idle device of relative speed `speed`.
   Time work(Instance& inst, const ServiceParams& s, double speed);
-  double peak_gpu_bytes(const Request& r) const;
   double pool_peak(const Request& r) const;
   std::uint32_t choose_group();
   Gpu& gpu_at(int g) { return *res_.gpus[static_cast<std::size_t>(g)]; }

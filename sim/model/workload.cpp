@@ -51,7 +51,7 @@ void Workload::schedule_arrival() {
   }
   // Time-rescaling: the gap is drawn at the base rate and placed in operational time.
   operational_ns_ += gap;
-  const double t = params_.schedule->real_time(operational_ns_);
+  const double t = params_.schedule->real_time(operational_ns_, segment_);
   if (t < 0) return;  // the rate stays 0 from some point on: no more arrivals
   sim_.schedule_at(std::max(sim_.now(), sample_to_time(t)), *this, kArrival);
 }

@@ -38,7 +38,8 @@ class Workload final : public EventHandler, public CompletionListener {
   Distribution interarrival_;       // open: ns between arrivals
   std::vector<double> cum_weight_;  // image mix: cumulative weights, normalised to end at 1
   Rng arrival_rng_, think_rng_, image_rng_;
-  double operational_ns_ = 0;  // workload.schedule: Λ of the last arrival
+  double operational_ns_ = 0;     // workload.schedule: Λ of the last arrival
+  RateSchedule::Cursor segment_;  // and the segment it fell in
 };
 
 }  // namespace servesim

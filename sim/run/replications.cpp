@@ -152,12 +152,14 @@ ReplicationMetrics measure(const ScenarioParams& p, std::uint64_t rep, Tracer* t
   const ModelCounters* from = &a;
   for (std::size_t k = 0; k < r.series.size() && k < c.windows_.size(); ++k) {
     const ModelCounters& to = r.series[k];
+    if (to.now == from->now) continue;  // run.requests stopped the run on a window's edge
     SeriesWindow w;
     w.start_s = to_seconds(from->now);
     w.length_s = to_seconds(to.now - from->now);
-    w.arrivals = to.arrivals - from->arrivals;
+    // Offered: every arrival, those dropped at run.max_in_system included.
+    w.arrivals = to.arrivals - from->arrivals + (to.dropped - from->dropped);
     w.completed = to.completions - from->completions;
-    if (to.now > from->now) {
+    {
       const auto span = static_cast<double>(to.now - from->now);
       w.in_system_mean = (to.in_system_area - from->in_system_area) / span;
       w.nodes_serving = (to.nodes_serving_area - from->nodes_serving_area) / span;

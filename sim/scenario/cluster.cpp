@@ -122,10 +122,15 @@ ClusterParams parse_cluster(MapReader r) {
       if (a.max_nodes < a.min_nodes)
         b.fail("max_nodes", "max_nodes (" + std::to_string(a.max_nodes) + ") is below min_nodes (" +
                                 std::to_string(a.min_nodes) + ")");
-      if (c.nodes < a.min_nodes || c.nodes > a.max_nodes)
-        b.fail(c.nodes < a.min_nodes ? "min_nodes" : "max_nodes",
-               "cluster.nodes (" + std::to_string(c.nodes) +
-                   ", the nodes serving at the start) must lie between min_nodes and max_nodes");
+      if (c.nodes < a.min_nodes || c.nodes > a.max_nodes) {
+        const std::string why = "cluster.nodes (" + std::to_string(c.nodes) +
+                                ", the nodes serving at the start) must lie between "
+                                "autoscale.min_nodes and max_nodes (" +
+                                std::to_string(a.min_nodes) + ".." + std::to_string(a.max_nodes) +
+                                ")";
+        if (r.holds("nodes")) r.fail("nodes", why);
+        b.fail(c.nodes < a.min_nodes ? "min_nodes" : "max_nodes", why);
+      }
       c.autoscale = a;
     }
     b.finish();

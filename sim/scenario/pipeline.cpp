@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include "sim/core/format.h"
+#include "sim/model/payload.h"
 #include "sim/scenario/sections.h"
 
 namespace servesim {
@@ -523,6 +525,56 @@ void check_stage_power(const ScenarioParams& p, const ConfigNode& pipe) {
                           partial->name +
                           "' has less): the power of kernels that overlap on the SMs is not "
                           "modelled");
+  }
+}
+
+void check_gpu_batches(const ScenarioParams& p, const ConfigNode& pipe) {
+  const GpuParams& g = p.node.gpus;
+  if (g.memory_bytes <= 0 || p.workload.images.empty()) return;
+  const double left = g.memory_bytes - g.reserved_bytes;
+  bool on_gpu = false;  // where a request's payload is when it reaches stage s
+  for (std::size_t s = 0; s < p.pipeline.size(); ++s) {
+    const StageParams& st = p.pipeline[s];
+    const bool gpu = st.device == Device::kGpu || st.device == Device::kNvjpg;
+    const bool to_gpu = st.device == Device::kPcie && st.direction == Direction::kToGpu;
+    if (!on_gpu && (gpu || to_gpu)) {
+      // What a full batch of the largest payload in the mix reserves (docs/model.md, "GPU
+      // memory"): its requests' tensors must fit beside the weights, whatever else waits.
+      double peak = 0;
+      std::string largest;
+      for (const ImageParams& im : p.workload.images) {
+        Request r;
+        r.width = im.width;
+        r.height = im.height;
+        r.bytes = im.bytes;
+        r.pixels = static_cast<double>(im.width) * im.height;
+        for (std::size_t k = 0; k < s; ++k) apply_output(p.pipeline[k].output, r);
+        if (const double b = gpu_run_peak_bytes(p, s, r); b > peak) {
+          peak = b;
+          largest = im.name;
+        }
+      }
+      const int batch = st.batching ? st.batching->max_batch_size : 1;
+      if (peak > 0 && batch * peak > left) {
+        const auto fits = static_cast<long long>(std::floor(left / peak));
+        const ConfigNode* b = pipe.items[s].find("batching");
+        const ConfigNode* at = b ? b->find("max_batch_size") : nullptr;
+        throw ConfigError(
+            at ? at->mark : pipe.items[s].mark,
+            "pipeline." + st.name + (st.batching ? ".batching.max_batch_size" : ""),
+            "a batch of " + std::to_string(batch) + " needs " + std::to_string(batch) + " x " +
+                binary_bytes(peak) + " of GPU memory for its tensors (image '" + largest +
+                "'), but node.gpus.memory less reserved_memory leaves " + binary_bytes(left) +
+                (fits > 0 ? ": at most " + std::to_string(fits) +
+                                " fit; lower max_batch_size or give the GPU more memory"
+                          : ": not even one request fits; give the GPU more memory"));
+      }
+    }
+    if (st.fanout) return;  // the children carry payloads of their own
+    if (gpu || to_gpu)
+      on_gpu = true;
+    else if (st.device != Device::kPcie || st.direction == Direction::kToHost)
+      on_gpu = false;
   }
 }
 

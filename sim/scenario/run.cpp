@@ -61,7 +61,8 @@ RunParams parse_run(MapReader r) {
   if (p.interval > 0) {
     if (p.duration == 0)
       r.fail("interval", "a time series needs run.duration: its windows run from warm-up to it");
-    const std::int64_t windows = (p.duration - p.warmup + p.interval - 1) / p.interval;
+    const Time measured = p.duration - p.warmup;  // > 0: checked above
+    const std::int64_t windows = (measured - 1) / p.interval + 1;
     if (windows > kMaxSeriesWindows)
       r.fail("interval", "run.interval " + format_duration(p.interval) + " makes " +
                              std::to_string(windows) + " windows of the measured " +

@@ -152,6 +152,39 @@ void check_closed_loop(const ScenarioParams& p, MapReader& r) {
   }
 }
 
+/// The rules between run and the keys that act over time (a schedule, an autoscaler, a series).
+void check_run_over_time(const ScenarioParams& p, const ConfigNode& root) {
+  auto at = [&](std::initializer_list<const char*> path) {
+    const ConfigNode* n = &root;
+    for (const char* k : path)
+      if (const ConfigNode* c = n->find(k)) n = c;
+    return n->mark;
+  };
+  const auto& a = p.cluster.autoscale;
+  if (a && p.run.duration == 0)
+    throw ConfigError(at({"cluster", "autoscale"}), "cluster.autoscale",
+                      "an autoscaler decides until the run ends: give run.duration");
+  if (a && p.run.duration / a->window > 1'000'000)
+    throw ConfigError(at({"cluster", "autoscale", "window"}), "cluster.autoscale.window",
+                      "run.duration / window is over 1,000,000 decisions: lengthen the window");
+  const auto& sc = p.workload.schedule;
+  if (sc && sc->factor.back() == 0 && p.run.duration == 0)
+    throw ConfigError(at({"workload", "schedule", "factor"}), "workload.schedule.factor",
+                      "the schedule ends at 0, so arrivals stop and run.requests may never be "
+                      "reached: give run.duration");
+  if (p.run.interval > 0) {
+    const Time measured = p.run.duration - p.run.warmup;
+    const std::int64_t windows = (measured - 1) / p.run.interval + 1;
+    if (windows * p.run.replications > 10 * kMaxSeriesWindows)
+      throw ConfigError(at({"run", "interval"}), "run.interval",
+                        std::to_string(windows) + " windows x " +
+                            std::to_string(p.run.replications) +
+                            " replications are kept until the run ends; at most " +
+                            std::to_string(10 * kMaxSeriesWindows) +
+                            " in all: lengthen the interval or run fewer replications");
+  }
+}
+
 }  // namespace
 
 ScenarioParams parse_scenario(const ConfigNode& root) {
@@ -174,6 +207,7 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
     }
   p.run = parse_run(r.child("run"));
   p.workload = parse_workload(r.child("workload"), image_sets);
+  check_run_over_time(p, root);
   if (p.workload.mode == WorkloadMode::kClosed &&
       static_cast<std::uint64_t>(p.workload.concurrency) > p.run.max_in_system)
     throw ConfigError(r.require("workload").mark, "workload.concurrency",
@@ -190,6 +224,7 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
     p.pipeline.push_back(parse_stage(pipe.items[i], i, names, ctx));
   check_fanout(p, pipe);
   check_stage_power(p, pipe);
+  check_gpu_batches(p, pipe);
   resolve_processes(p, r);
   if (MapReader w = r.child("workload"); w.holds("client"))
     parse_client(w.child("client"), curves, p);

@@ -98,6 +98,9 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
 void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
 /// A stage's busy_power under `compute: concurrent` needs every gpu stage at sm_share 1: kernels
 /// that overlap on the SMs would each be charged their power beyond busy_power (docs/model.md).
+/// A full batch of a GPU stage's tensors fits in node.gpus.memory less reserved_memory, for the
+/// largest image of the mix; else an error at its max_batch_size naming the largest that fits.
+void check_gpu_batches(const ScenarioParams& p, const ConfigNode& pipe);
 void check_stage_power(const ScenarioParams& p, const ConfigNode& pipe);
 Json stage_json(const StageParams& s);
 /// A stage's `service` (or any service time): `{curve: NAME}` or a distribution.

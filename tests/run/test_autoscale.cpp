@@ -37,9 +37,10 @@ RunSummary step(const std::string& run_extra, const std::string& autoscale_extra
 
 }  // namespace
 
-TEST_CASE("autoscale: a node boots when utilisation passes the target, serves after its boot "
-          "and load, and leaves when the load falls",
-          "[unit]") {
+TEST_CASE(
+    "autoscale: a node boots when utilisation passes the target, serves after its boot "
+    "and load, and leaves when the load falls",
+    "[unit]") {
   // 500/s on one 1 ms worker: utilisation 0.5, the target. From 30 s 800/s: 0.8 over [30, 40],
   // ratio 1.6, so at 40 s it wants ceil(1 x 1.6) = 2 and boots node 1, serving at 40 + 15 + 5 =
   // 60 s. At 50 s one node still reads 0.8 but 2 are already counted; from 60 s each serves

@@ -118,9 +118,12 @@ TEST_CASE("cluster.autoscale: read, written back, and every mistake located", "[
       {"{min_nodes: 3, max_nodes: 2, target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
        "cluster.autoscale.max_nodes", "below min_nodes"},
       {"{min_nodes: 3, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
-       "cluster.autoscale.min_nodes", "between min_nodes and max_nodes"},
+       "cluster.nodes", "between autoscale.min_nodes and max_nodes (3..4)"},
       {"{min_nodes: 1, max_nodes: 1, target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
-       "cluster.autoscale.max_nodes", "between min_nodes and max_nodes"},
+       "cluster.nodes", "between autoscale.min_nodes and max_nodes (1..1)"},
+      {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s, "
+       "window: 1us}",
+       "cluster.autoscale.window", "1,000,000 decisions"},
       {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, load_time: 0s}",
        "cluster.autoscale.boot_time", ""},
       {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s, "
@@ -134,6 +137,19 @@ TEST_CASE("cluster.autoscale: read, written back, and every mistake located", "[
        "cluster.autoscale.cooldown", ""},
   };
   test::check_located_errors(cases, [&](const char* yaml) { test::parse(base + yaml + "\n"); });
+  // An autoscaler, or a schedule that ends at 0, needs the run to end by time.
+  const ConfigError until = test::config_error([&] {
+    test::parse(base +
+                    "{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, "
+                    "load_time: 0s}\n",
+                {"run={requests: 100}"});
+  });
+  CHECK(until.key() == "cluster.autoscale");
+  CHECK_THAT(until.message(), Contains("give run.duration"));
+  const ConfigError stops = test::config_error(
+      [&] { test::parse(scheduled("{at: [0s, 1s], factor: [1, 0]}", "{requests: 100}")); });
+  CHECK(stops.key() == "workload.schedule.factor");
+  CHECK_THAT(stops.message(), Contains("ends at 0"));
 }
 
 }  // namespace servesim
