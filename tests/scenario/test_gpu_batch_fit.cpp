@@ -29,7 +29,7 @@ TEST_CASE("gpu memory: a batch whose tensors cannot fit is refused at its max_ba
           "[unit]") {
   // DALI's batch of 64 medium images: the RGB tensor of 500 x 375 x 3 bytes, 549 KiB, is the
   // most a request holds on the GPU there; 64 of them are 34.3 MiB.
-  CHECK_NOTHROW(paper_node_with("24528MiB"));  // 48 MiB left
+  CHECK_NOTHROW(paper_node_with("24528MiB"));                                     // 48 MiB left
   const ConfigError e = test::config_error([] { paper_node_with("24544MiB"); });  // 32 MiB left
   CHECK(e.key() == "pipeline.decode.batching.max_batch_size");
   CHECK(e.mark().line > 0);
