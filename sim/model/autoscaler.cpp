@@ -13,11 +13,15 @@ Autoscaler::Autoscaler(Simulator& sim, Cluster& cluster, const AutoscaleParams& 
       p_(params),
       generation_(static_cast<std::size_t>(cluster.nodes()), 0),
       busy_(static_cast<std::size_t>(cluster.nodes())),
+      inside_(static_cast<std::size_t>(cluster.nodes()), 0),
       serving_from_(static_cast<std::size_t>(cluster.nodes()), 0) {}
 
 void Autoscaler::start() {
-  for (int k = 0; k < cluster_.nodes(); ++k)
-    busy_[static_cast<std::size_t>(k)] = cluster_.node(k).counters().resource_busy_area;
+  for (int k = 0; k < cluster_.nodes(); ++k) {
+    const ModelCounters c = cluster_.node(k).counters();
+    busy_[static_cast<std::size_t>(k)] = c.resource_busy_area;
+    inside_[static_cast<std::size_t>(k)] = c.in_system_area;
+  }
   sim_.schedule_in(p_.window, *this, kDecide);
 }
 
@@ -37,28 +41,34 @@ void Autoscaler::on_event(std::uint32_t kind, std::uint64_t arg) {
   }
 }
 
-std::pair<int, double> Autoscaler::utilization() {
+std::pair<int, double> Autoscaler::measure() {
   double sum = 0;
   int measured = 0;
   for (int k = 0; k < cluster_.nodes(); ++k) {
     const auto i = static_cast<std::size_t>(k);
-    const std::vector<double> now = cluster_.node(k).counters().resource_busy_area;
+    const ModelCounters c = cluster_.node(k).counters();
+    const std::vector<double>& now = c.resource_busy_area;
     // Over the time it served since the last decision; a node that began serving just now has
     // no reading yet (as the HPA leaves a pod without metrics out of the average).
     const Time served = sim_.now() - std::max(last_, serving_from_[i]);
     if (cluster_.state(k) == NodeState::kServing && served > 0) {
-      // The busiest device (the CPU pool, a GPU's compute engine): links and stage instances
-      // are not what an operator's utilisation metric reads.
-      double busiest = 0;
-      const auto& res = cluster_.node(k).resources();
-      for (std::size_t r = 0; r < res.size(); ++r)
-        if (!res[r].device.empty() && res[r].servers > 0)
-          busiest = std::max(
-              busiest, (now[r] - busy_[i][r]) / (res[r].servers * static_cast<double>(served)));
-      sum += busiest;
+      if (p_.metric == AutoscaleParams::Metric::kConcurrency) {
+        sum += (c.in_system_area - inside_[i]) / static_cast<double>(served);
+      } else {
+        // The busiest device (the CPU pool, a GPU's compute engine): links and stage instances
+        // are not what an operator's utilisation metric reads.
+        double busiest = 0;
+        const auto& res = cluster_.node(k).resources();
+        for (std::size_t r = 0; r < res.size(); ++r)
+          if (!res[r].device.empty() && res[r].servers > 0)
+            busiest = std::max(
+                busiest, (now[r] - busy_[i][r]) / (res[r].servers * static_cast<double>(served)));
+        sum += busiest;
+      }
       ++measured;
     }
     busy_[i] = now;
+    inside_[i] = c.in_system_area;
   }
   return {measured, measured > 0 ? sum / measured : 0};
 }
@@ -70,10 +80,12 @@ void Autoscaler::decide() {
     booting += cluster_.state(k) == NodeState::kBooting ? 1 : 0;
   }
   const int current = serving + booting;
-  const auto [measured, u] = utilization();
+  const auto [measured, value] = measure();
   const Time now = sim_.now();
   last_ = now;
-  const double ratio = u / p_.target_utilization;
+  const double ratio =
+      value / (p_.metric == AutoscaleParams::Metric::kConcurrency ? p_.target_concurrency
+                                                                  : p_.target_utilization);
   // Kubernetes' rule: no change within the tolerance; else ceil(measured x ratio), in bounds
   // (held in double first: a tiny target makes the product huge).
   int wanted = current;

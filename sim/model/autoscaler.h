@@ -26,15 +26,16 @@ class Autoscaler final : public EventHandler {
  private:
   enum : std::uint32_t { kDecide, kReady };
   void decide();
-  /// The serving nodes that served since the last decision, and the mean of their busiest
-  /// device's utilisation over the time each served.
-  std::pair<int, double> utilization();
+  /// The serving nodes that served since the last decision, and the mean of their metric over
+  /// the time each served: the busiest device's utilisation, or the requests inside.
+  std::pair<int, double> measure();
 
   Simulator& sim_;
   Cluster& cluster_;
   const AutoscaleParams& p_;
   std::vector<std::uint32_t> generation_;  // a boot cancelled by a scale-down is stale
   std::vector<std::vector<double>> busy_;  // per node and device: busy area at the last decision
+  std::vector<double> inside_;             // per node: requests-inside area at the last decision
   std::vector<Time> serving_from_;         // per node: when it last began serving
   Time last_ = 0;                          // the last decision
   /// (decision time, nodes wanted) over the stabilization window, wanted strictly decreasing

@@ -298,8 +298,13 @@ enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo
 /// cluster.autoscale: nodes added and removed by how busy the serving ones are, as Kubernetes'
 /// horizontal pod autoscaler sizes a deployment (docs/model.md, "Autoscaling").
 struct AutoscaleParams {
+  /// What it scales on, per serving node: its busiest device's utilisation (HPA's Resource
+  /// metric), or the requests inside it (HPA's Pods metric; Knative's concurrency target).
+  enum class Metric { kUtilization, kConcurrency };
   int min_nodes = 1, max_nodes = 1;
+  Metric metric = Metric::kUtilization;
   double target_utilization = 0;  // of each serving node's busiest device, in (0, 1]
+  double target_concurrency = 0;  // requests inside each serving node, time-average, > 0
   Time window = 15 * kSecond;     // how often it decides, over the time since the last decision
   double tolerance = 0.1;         // no change while utilisation / target is within 1 +- this
   Time stabilization = 300 * kSecond;  // scale down to the most nodes wanted over this long

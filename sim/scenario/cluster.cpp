@@ -30,6 +30,9 @@ const Table<ClusterParams>& cluster_keys() {
 }
 
 const Table<AutoscaleParams>& autoscale_keys() {
+  static const EnumNames<AutoscaleParams::Metric> metrics{
+      {AutoscaleParams::Metric::kUtilization, "utilization"},
+      {AutoscaleParams::Metric::kConcurrency, "concurrency"}};
   static const Table<AutoscaleParams> table{
       "autoscale.",
       {},
@@ -44,13 +47,29 @@ const Table<AutoscaleParams>& autoscale_keys() {
            .at = &AutoscaleParams::max_nodes,
            .required = true,
            .help = "the most nodes it starts; at least `nodes`"},
+          {.key = "metric",
+           .type = choice_type(),
+           .at = {&AutoscaleParams::metric, metrics},
+           .help = "what it scales on per serving node: `utilization` of its busiest device (CPU "
+                   "pool or GPU compute; HPA's Resource metric), or `concurrency`, the requests "
+                   "inside it (HPA's Pods metric with an averageValue; Knative's concurrency "
+                   "target)"},
           {.key = "target_utilization",
            .type = number_type(0, 1),
            .at = &AutoscaleParams::target_utilization,
-           .required = true,
-           .help = "the busy fraction of each serving node's busiest device (CPU pool or GPU "
-                   "compute) it aims for: HPA's `averageUtilization` / 100",
-           .doc_type = "number in (0, 1]"},
+           .emit = Emit::kUnlessDefault,
+           .help = "metric utilization: the busy fraction it aims for, HPA's "
+                   "`averageUtilization` / 100",
+           .doc_type = "number in (0, 1]",
+           .doc_default = "required if utilization"},
+          {.key = "target_concurrency",
+           .type = number_type(0, 1e9),
+           .at = &AutoscaleParams::target_concurrency,
+           .emit = Emit::kUnlessDefault,
+           .help = "metric concurrency: the requests inside each serving node (queued or in "
+                   "service, time-average) it aims for",
+           .doc_type = "number in (0, 1e9]",
+           .doc_default = "required if concurrency"},
           {.key = "window",
            .type = duration_type(),
            .at = &AutoscaleParams::window,
@@ -117,7 +136,16 @@ ClusterParams parse_cluster(MapReader r) {
     } else {
       AutoscaleParams a = autoscale_keys().defaults;
       read_keys(b, autoscale_keys(), a);
-      if (a.target_utilization <= 0) b.fail("target_utilization", "the target must be above 0");
+      // The metric's own target, and not the other's.
+      const bool util = a.metric == AutoscaleParams::Metric::kUtilization;
+      const char* want = util ? "target_utilization" : "target_concurrency";
+      const char* other = util ? "target_concurrency" : "target_utilization";
+      if (b.holds(other))
+        b.fail(other, std::string(other) +
+                          " belongs to metric: " + (util ? "concurrency" : "utilization"));
+      if (!b.holds(want)) b.require(want);
+      if ((util ? a.target_utilization : a.target_concurrency) <= 0)
+        b.fail(want, "the target must be above 0");
       if (a.tolerance >= 1) b.fail("tolerance", "the tolerance must be below 1");
       if (a.max_nodes < a.min_nodes)
         b.fail("max_nodes", "max_nodes (" + std::to_string(a.max_nodes) + ") is below min_nodes (" +

@@ -16,22 +16,25 @@ namespace {
 /// autoscaler aims at 50% every 10 s, nodes take 15 s to boot and 5 s to load; `extra` adds to
 /// the run and the autoscaler.
 RunSummary step(const std::string& run_extra, const std::string& autoscale_extra) {
-  const std::string yaml = "run: {duration: 120s, replications: 1" + run_extra +
-                           "}\n"
-                           "workload:\n"
-                           "  mode: open\n"
-                           "  rate: 500/s\n"
-                           "  arrival: constant\n"
-                           "  schedule: {at: [0s, 30s, 80s], factor: [1, 1.6, 0.8]}\n"
-                           "cluster:\n"
-                           "  nodes: 1\n"
-                           "  autoscale: {min_nodes: 1, max_nodes: 3, target_utilization: 0.5, "
-                           "window: 10s, boot_time: 15s, load_time: 5s" +
-                           autoscale_extra +
-                           "}\n"
-                           "node: {cpu: {cores: 1}}\n"
-                           "pipeline: [{name: s, device: cpu, service: {dist: deterministic, "
-                           "mean: 1ms}}]\n";
+  const std::string yaml =
+      "run: {duration: 120s, replications: 1" + run_extra +
+      "}\n"
+      "workload:\n"
+      "  mode: open\n"
+      "  rate: 500/s\n"
+      "  arrival: constant\n"
+      "  schedule: {at: [0s, 30s, 80s], factor: [1, 1.6, 0.8]}\n"
+      "cluster:\n"
+      "  nodes: 1\n"
+      "  autoscale: {min_nodes: 1, max_nodes: 3, window: 10s, boot_time: 15s, "
+      "load_time: 5s" +
+      (autoscale_extra.find("concurrency") == std::string::npos ? ", target_utilization: 0.5"
+                                                                : "") +
+      autoscale_extra +
+      "}\n"
+      "node: {cpu: {cores: 1}}\n"
+      "pipeline: [{name: s, device: cpu, service: {dist: deterministic, "
+      "mean: 1ms}}]\n";
   return run_scenario(parse_scenario(load_config_text(yaml, "<test>", ".")), 1);
 }
 
@@ -62,6 +65,19 @@ TEST_CASE(
   CHECK(s.nodes_serving_mean == Approx((120.0 + 30.0) / 120.0));
   CHECK(s.node_hours * 3600 >= 170.0);
   CHECK(s.node_hours * 3600 <= 170.0 + 0.001);
+}
+
+TEST_CASE("autoscale: on concurrency, the same timeline (1 ms workers: inside = rate x 1 ms)",
+          "[unit]") {
+  // Little's law on a 1 ms worker that never queues: 500/s keeps 0.5 requests inside, as it
+  // keeps it 50% busy, so a 0.5-request target decides exactly as the 50% one above.
+  const RunSummary s =
+      step(", interval: 10s", ", stabilization: 0s, metric: concurrency, target_concurrency: 0.5");
+  const RunSummary u = step(", interval: 10s", ", stabilization: 0s");
+  REQUIRE(s.series.size() == u.series.size());
+  for (std::size_t k = 0; k < s.series.size(); ++k)
+    CHECK(s.series[k].nodes_serving == Approx(u.series[k].nodes_serving));
+  CHECK(s.node_hours == Approx(u.node_hours));
 }
 
 TEST_CASE("autoscale: stabilization keeps the nodes a recent decision wanted", "[unit]") {

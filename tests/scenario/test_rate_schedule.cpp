@@ -135,6 +135,15 @@ TEST_CASE("cluster.autoscale: read, written back, and every mistake located", "[
       {"{min_nodes: 1, max_nodes: 4, target_utilization: 0.5, boot_time: 0s, load_time: 0s, "
        "cooldown: 1s}",
        "cluster.autoscale.cooldown", ""},
+      {"{min_nodes: 1, max_nodes: 4, metric: concurrency, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.target_concurrency", ""},
+      {"{min_nodes: 1, max_nodes: 4, metric: concurrency, target_concurrency: 8, "
+       "target_utilization: 0.5, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.target_utilization", "belongs to metric: utilization"},
+      {"{min_nodes: 1, max_nodes: 4, target_concurrency: 8, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.target_concurrency", "belongs to metric: concurrency"},
+      {"{min_nodes: 1, max_nodes: 4, metric: latency, boot_time: 0s, load_time: 0s}",
+       "cluster.autoscale.metric", "concurrency"},
   };
   test::check_located_errors(cases, [&](const char* yaml) { test::parse(base + yaml + "\n"); });
   // An autoscaler, or a schedule that ends at 0, needs the run to end by time.
