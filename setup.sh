@@ -16,6 +16,7 @@ PACKAGES=(
   python3-simpy3                                   # tests/bench: the SimPy 3 baseline
   gnuplot-nox jq                                   # examples: plots, reading the JSON results
   libeigen3-dev libturbojpeg0-dev libopencv-imgproc-dev  # calib: fitting, JPEG decode, resize
+  libopencv-dnn-dev                                # calib bench infer: ResNet-50 in OpenCV DNN
   zlib1g-dev                                       # calib: the kernel's /proc/config.gz
   redis-server libhiredis-dev                      # calib bench broker: a real Redis, timed
   libboost-mpi-dev libopenmpi-dev openmpi-bin     # sweeps across machines (mpirun; SERVESIM_MPI)

@@ -23,6 +23,7 @@
 #include "calib/fit.h"
 #include "calib/holdout.h"
 #include "calib/importers.h"
+#include "calib/infer_bench.h"
 #include "calib/machine.h"
 #include "calib/memory_bench.h"
 #include "calib/net_bench.h"
@@ -454,14 +455,53 @@ int cmd_bench_memory(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   return kExitOk;
 }
 
-/// `bench`, and its own verbs `bench broker`, `bench net` and `bench memory` (the same two
-/// options).
+/// `bench infer`: the directory bench's options and which networks, batches and threads.
+struct InferArgs {
+  DirBenchArgs dir;
+  std::vector<std::string> frameworks, models;
+  std::vector<int> batches;
+  int threads = 1;
+  int repeats = 0;  // 0: the plan's
+};
+
+int cmd_bench_infer(const InferArgs& a, std::ostream& out, std::ostream& err) {
+  const fs::path dir(a.dir.out);
+  check_output_dir(dir, "--out", true);  // before the minutes of timing
+  InferPlan plan = infer_plan(a.dir.quick);
+  plan.frameworks = a.frameworks;
+  plan.models = a.models;
+  if (!a.batches.empty()) plan.batches = a.batches;
+  if (a.repeats > 0) plan.repeats = a.repeats;
+  plan.threads = a.threads;
+  plan.progress = ProgressBar::on_terminal(err);
+  fs::create_directories(dir);
+  InferRun run = run_infer_bench(plan, err);
+  run.machine.command = "servesim calib bench infer" + std::string(a.dir.quick ? " --quick" : "") +
+                        " --threads " + std::to_string(plan.threads);
+  write_file(dir / "samples.csv", samples_csv(run.samples));
+  write_file(dir / "machine.yaml", machine_yaml(run.machine));
+  write_file(dir / "infer_memory.csv", infer_memory_csv(run.memory));
+  write_file(dir / "infer_load.csv", infer_load_csv(run.loads));
+  write_file(dir / "infer_summary.csv", infer_summary_csv(infer_summary(run)));
+  out << infer_table(run) << "wrote " << (dir / "samples.csv").string()
+      << " (<model>_<framework>: seconds per batch), infer_memory.csv (peak bytes by batch), "
+         "infer_load.csv (build and first-pass seconds, weights), infer_summary.csv (medians) and "
+         "machine.yaml\n"
+      << "next: servesim calib fit " << (dir / "samples.csv").string()
+      << " --out frameworks.yaml, then an inference stage's service: {curve: resnet50_libtorch}\n";
+  return kExitOk;
+}
+
+/// `bench`, and its own verbs `bench broker`, `bench net`, `bench memory` (the same two
+/// options) and `bench infer`.
 struct BenchVerbArgs {
   BenchArgs bench;
   DirBenchArgs broker, net, memory;
+  InferArgs infer;
   CLI::App* broker_cmd = nullptr;
   CLI::App* net_cmd = nullptr;
   CLI::App* memory_cmd = nullptr;
+  CLI::App* infer_cmd = nullptr;
 };
 
 /// A bench of its own under `bench` (broker, memory): --quick and a required --out DIR.
@@ -504,7 +544,32 @@ VerbAction add_bench(CLI::App& bench) {
       "Measure host memory bandwidth and each kernel's per-thread speed with k threads busy",
       "Fewer passes and shorter runs: about 15 s",
       "Directory for memory.csv, efficiency.csv, efficiency.yaml, machine.yaml", a->memory);
+  InferArgs& ia = a->infer;
+  a->infer_cmd = add_dir_bench(
+      bench, "infer",
+      "Time ResNet-50 and ViT-B/16 (random weights) in libtorch, OpenCV DNN and calib's Eigen "
+      "block by batch: seconds, peak memory, build and first-pass time",
+      "Batches 1, 2, 4, 8 and 2 timed passes each: a few minutes on 2 cores",
+      "Directory for samples.csv, infer_memory.csv, infer_load.csv, infer_summary.csv, "
+      "machine.yaml",
+      ia.dir);
+  a->infer_cmd
+      ->add_option("--frameworks", ia.frameworks,
+                   "Frameworks to time (libtorch, opencv_dnn, eigen; default: all built)")
+      ->delimiter(',');
+  a->infer_cmd->add_option("--models", ia.models, "Networks (resnet50, vit_b16; default: all)")
+      ->delimiter(',');
+  a->infer_cmd
+      ->add_option("--batches", ia.batches,
+                   "Batch sizes, e.g. 1,4,16 (default 1,2,4,8 quick, 1..128 in powers of two)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 4096));
+  a->infer_cmd->add_option("--threads", ia.threads, "Each framework's threads (default 1)")
+      ->check(CLI::Range(1, 1024));
+  a->infer_cmd->add_option("--repeats", ia.repeats, "Timed passes per batch (default 2 quick, 3)")
+      ->check(CLI::Range(1, 1000));
   return [a](std::ostream& out, std::ostream& err) {
+    if (a->infer_cmd->parsed()) return cmd_bench_infer(a->infer, out, err);
     if (a->broker_cmd->parsed()) return cmd_bench_broker(a->broker, out, err);
     if (a->net_cmd->parsed()) return cmd_bench_net(a->net, out, err);
     if (a->memory_cmd->parsed()) return cmd_bench_memory(a->memory, out, err);
