@@ -176,12 +176,15 @@ std::string bars_svg(const nlohmann::ordered_json& resources, const std::string&
 /// One panel of the time series: `lines` (column, label, colour, dashed) against start_s, a
 /// y axis from 0 with its unit.
 std::string series_panel(
-    const nlohmann::ordered_json& ts, const std::string& unit,
+    const nlohmann::ordered_json& ts, double window_s, const std::string& unit,
     std::initializer_list<std::tuple<const char*, const char*, const char*, bool>> lines) {
   const auto& t = ts.at("start_s");
   const std::size_t n = t.size();
   const double interval = get(ts, "interval_s");
-  const double t0 = t.at(0).get<double>(), t1 = t.at(n - 1).get<double>() + interval;
+  // The last window ends with the run: one interval after its start, or sooner when the
+  // measured time is not a whole number of intervals.
+  const double t0 = t.at(0).get<double>(),
+               t1 = std::min(t.at(n - 1).get<double>() + interval, t0 + window_s);
   double top = 0;
   for (const auto& [col, label, colour, dashed] : lines)
     for (const auto& v : ts.at(col)) top = std::max(top, v.get<double>());
@@ -267,17 +270,19 @@ std::string html_report(const nlohmann::ordered_json& j, const std::string& sour
   const auto& stages = j.at("stages");
   if (j.contains("timeseries")) {
     const auto& ts = j.at("timeseries");
+    const double window_s = get(j, "window_s");
     h += "\n<h2>Over time</h2>\n<p>Windows of " + num(get(ts, "interval_s")) +
          " s from the end of warm-up (<code>run.interval</code>); each value holds over its "
          "window. Latencies are of the requests that completed in it.</p>\n" +
-         series_panel(ts, "requests/s",
+         series_panel(ts, window_s, "requests/s",
                       {{"offered_rps", "offered", "#969696", true},
                        {"throughput_rps", "served", "#3182bd", false}}) +
          "\n" +
-         series_panel(ts, "latency (ms)",
+         series_panel(ts, window_s, "latency (ms)",
                       {{"p50_ms", "p50", "#31a354", false}, {"p99_ms", "p99", "#de2d26", false}});
     if (j.contains("nodes"))
-      h += "\n" + series_panel(ts, "nodes", {{"nodes_serving", "serving", "#756bb1", false}});
+      h += "\n" +
+           series_panel(ts, window_s, "nodes", {{"nodes_serving", "serving", "#756bb1", false}});
   }
   h += "\n<h2>Where a request's time goes</h2>\n" + breakdown_svg(stages);
   h += "\n<table><tr><th>stage</th><th>instances</th><th>queue ms</th><th>copy in ms</th>"

@@ -41,7 +41,8 @@ const Table<RunParams>& run_keys() {
            .emit = Emit::kUnlessDefault,
            .help = "a time series over the measured time, one window per interval from the end "
                    "of warm-up (results JSON `timeseries`: offered and served rate, latency "
-                   "percentiles, requests inside); needs `duration`, at most 10,000 windows",
+                   "percentiles, requests inside, nodes serving); needs `duration`, at most 10,000 "
+                   "windows",
            .doc_default = "none"},
       }};
   return table;

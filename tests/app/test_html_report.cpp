@@ -64,6 +64,22 @@ pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 1ms}}]
                                    "mean 2 MiB (all GPUs)") != std::string::npos);
 }
 
+TEST_CASE("the report's series end with the run, the last window as short as it was", "[unit]") {
+  // 2.8 s measured in 1 s windows: [0, 1), [1, 2), [2, 2.8). The panel's time axis runs from
+  // 0 to 2.8 s over x = 70 .. 710, so the second window ends at 70 + 640 * 2 / 2.8 = 527.1
+  // (at 496.7 if the last window were drawn a whole interval long).
+  const std::string html = html_report(result_of(R"(
+run: {duration: 2.8s, replications: 1, interval: 1s}
+workload: {mode: open, rate: 50/s}
+node: {cpu: {cores: 2}}
+pipeline: [{name: a, device: cpu, service: {dist: deterministic, mean: 1ms}}]
+)"),
+                                       "series");
+  REQUIRE(html.find("Over time") != std::string::npos);
+  CHECK(html.find(" 527.1,") != std::string::npos);
+  CHECK(html.find(" 496.7,") == std::string::npos);
+}
+
 TEST_CASE("the HTML report of a run where nothing completed says the laws cannot be checked",
           "[unit]") {
   const std::string html = html_report(result_of(R"(
