@@ -155,6 +155,31 @@ std::string infer_plugin_status() {
   return s;
 }
 
+std::vector<std::string> infer_kernel_names() {
+  std::vector<std::string> names;
+  for (const InferBackend& b : infer_backends())
+    for (const std::string& m : b.models) names.push_back(m + "_" + b.framework);
+  return names;
+}
+
+std::pair<std::string, std::string> infer_kernel_parts(std::string_view kernel) {
+  for (const InferBackend& b : infer_backends())
+    for (const std::string& m : b.models)
+      if (kernel == m + "_" + b.framework) return {b.framework, m};
+  return {};
+}
+
+std::unique_ptr<InferNet> make_infer_net(std::string_view kernel, int threads, std::uint64_t seed) {
+  for (const InferBackend& b : infer_backends())
+    for (const std::string& m : b.models)
+      if (kernel == m + "_" + b.framework) return b.make(m, threads, seed);
+  std::string have;
+  for (const std::string& n : infer_kernel_names()) have += (have.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("no network '" + std::string(kernel) + "' (available: " + have +
+                              "; libtorch's and OpenCV DNN's plugin: " + infer_plugin_status() +
+                              ")");
+}
+
 InferPlan infer_plan(bool quick) {
   InferPlan p;
   if (quick) {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "calib/machine.h"
@@ -50,6 +51,15 @@ struct InferBackend {
 std::vector<InferBackend> infer_backends();
 /// Whether the plugin loaded ("loaded: libtorch 1.13.0 ..."), or why not.
 std::string infer_plugin_status();
+
+/// Every network available by its kernel name, "<model>_<framework>" ("resnet50_opencv_dnn").
+std::vector<std::string> infer_kernel_names();
+/// Builds the network `kernel` names (one of infer_kernel_names()) to run on `threads`; throws
+/// std::invalid_argument, naming the ones available, for any other name.
+std::unique_ptr<InferNet> make_infer_net(std::string_view kernel, int threads = 1,
+                                         std::uint64_t seed = 1);
+/// The framework and model of a kernel name: {"opencv_dnn", "resnet50"}; empty when it is none.
+std::pair<std::string, std::string> infer_kernel_parts(std::string_view kernel);
 
 /// The models any backend knows, with their input (224x224x3) and what a pass costs.
 struct InferModel {

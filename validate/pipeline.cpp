@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "calib/http_loopback.h"
+#include "calib/infer_bench.h"
 #include "calib/inference.h"
 #include "sim/core/random.h"
 
@@ -35,10 +36,6 @@ using calib::normalize_chw;
 using calib::opencv_single_thread;
 
 std::string_view ingest_name(Ingest i) { return i == Ingest::kDirect ? "direct" : "http"; }
-
-std::string_view inference_kernel_name(InferenceKernel k) {
-  return k == InferenceKernel::kConv3x3 ? "conv3x3_cpu" : "vit_tiny_block_cpu";
-}
 
 double nearest_rank(std::span<const double> sorted, double q) {
   if (sorted.empty()) return 0;
@@ -265,14 +262,18 @@ class Run {
 
   /// The inference kernel, warmed up at the largest batch so that no timed call allocates.
   void warm_up_kernel() {
-    if (c_.kernel == InferenceKernel::kConv3x3) {
+    if (c_.kernel == kConv3x3Kernel) {
       conv_ = std::make_unique<ConvLayer>();
       conv_->run(c_.max_batch_size);
       infer_ = [p = conv_.get()](int b) { p->run(b); };
-    } else {
+    } else if (c_.kernel == kVitTinyKernel) {
       vit_ = std::make_unique<EncoderBlock>();
       vit_->run(c_.max_batch_size);
       infer_ = [p = vit_.get()](int b) { p->run(b); };
+    } else {  // a whole network in a framework, one thread, as calib bench infer timed it
+      net_ = calib::make_infer_net(c_.kernel, 1);
+      net_->run(c_.max_batch_size);
+      infer_ = [p = net_.get()](int b) { p->run(b); };
     }
   }
 
@@ -482,6 +483,7 @@ class Run {
   Rng pick_, arrivals_rng_;
   std::unique_ptr<ConvLayer> conv_;
   std::unique_ptr<EncoderBlock> vit_;
+  std::unique_ptr<calib::InferNet> net_;
   std::function<void(int)> infer_;
   Clock::time_point t0_;
   std::atomic<bool> stop_{false}, stop_clients_{false};

@@ -39,9 +39,11 @@ enum class Ingest { kDirect, kHttp };
 /// "direct", "http".
 std::string_view ingest_name(Ingest i);
 
-enum class InferenceKernel { kConv3x3, kVitTinyBlock };
-/// "conv3x3_cpu", "vit_tiny_block_cpu": the kernel names calib bench gives their samples.
-std::string_view inference_kernel_name(InferenceKernel k);
+/// The inference kernel, by the name calib gives its samples: calib's own Eigen kernels
+/// "conv3x3_cpu" and "vit_tiny_block_cpu", or a whole network of `calib bench infer`,
+/// "<model>_<framework>" (calib::infer_kernel_names(), e.g. "resnet50_opencv_dnn"), on one thread.
+inline constexpr const char* kConv3x3Kernel = "conv3x3_cpu";
+inline constexpr const char* kVitTinyKernel = "vit_tiny_block_cpu";
 
 struct PipelineConfig {
   bool open = false;           // open loop (Poisson arrivals at `rate`) or closed (`concurrency`)
@@ -51,7 +53,7 @@ struct PipelineConfig {
   calib::ImageSize model_input{224, 224};
   calib::Interp interp = calib::Interp::kLinear;
   bool normalize = true;
-  InferenceKernel kernel = InferenceKernel::kConv3x3;
+  std::string kernel = kConv3x3Kernel;
   int max_batch_size = 1;  // the largest batch the policy forms (warmed up before the run)
   double warmup_s = 1;     // statistics before this are discarded
   double window_s = 5;     // measured time after the warm-up

@@ -37,7 +37,7 @@ struct ValidateOptions {
   bool quick = false;
   bool broker = false;  // the two-stage fan-out pipeline through Redis (validate_broker.h)
   std::string out = "validate-results";  // directory for the curves, scenarios, CSV and plot
-  InferenceKernel kernel = InferenceKernel::kConv3x3;
+  std::string kernel = kConv3x3Kernel;   // pipeline.h: calib's kernels or a framework's network
   /// kHttp: the clients send their JPEGs to the pipeline over loopback HTTP, and the prediction
   /// adds the client, the network and a frontend stage (closed loops only).
   Ingest ingest = Ingest::kDirect;

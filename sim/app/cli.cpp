@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "calib/calib_cli.h"
+#include "calib/infer_bench.h"
 #include "sim/app/amdahl.h"
 #include "sim/app/catalog.h"
 #include "sim/app/compare.h"
@@ -409,8 +411,21 @@ struct ValidateArgs {
 };
 
 int cmd_validate(ValidateArgs a, std::ostream& out, std::ostream& err) {
-  a.o.kernel = a.model == "vit_tiny" ? validate::InferenceKernel::kVitTinyBlock
-                                     : validate::InferenceKernel::kConv3x3;
+  if (a.model == "conv3x3") {
+    a.o.kernel = validate::kConv3x3Kernel;
+  } else if (a.model == "vit_tiny") {
+    a.o.kernel = validate::kVitTinyKernel;
+  } else {  // a whole network in a framework calib bench infer has
+    const std::vector<std::string> nets = calib::infer_kernel_names();
+    if (std::find(nets.begin(), nets.end(), a.model) == nets.end()) {
+      std::string have;
+      for (const std::string& n : nets) have += ", " + n;
+      throw UsageError("--model: '" + a.model + "' is not a kernel here (conv3x3, vit_tiny" + have +
+                       "; the frameworks' plugin: " + calib::infer_plugin_status() + ")");
+    }
+    if (a.o.broker) throw UsageError("validate: --model is for the in-process pipeline");
+    a.o.kernel = a.model;
+  }
   a.o.ingest = a.ingest == "http" ? validate::Ingest::kHttp : validate::Ingest::kDirect;
   a.o.shallow_idle = a.cpu_idle == "poll";
   if (ProgressBar::on_terminal(err)) a.o.progress = &err;
@@ -653,8 +668,9 @@ void validate_options(CLI::App& cmd, ValidateArgs& v) {
   cmd.add_option("--out", v.o.out,
                  "Directory for curves, scenarios, CSV and gnuplot script "
                  "(default validate-results)");
-  cmd.add_option("--model", v.model, "Inference kernel: conv3x3 (default), vit_tiny")
-      ->check(CLI::IsMember({"conv3x3", "vit_tiny"}));
+  cmd.add_option("--model", v.model,
+                 "Inference kernel: conv3x3 (default), vit_tiny (calib's Eigen kernels), or a "
+                 "whole network of calib bench infer, e.g. resnet50_opencv_dnn (one thread)");
   cmd.add_option("--ingest", v.ingest,
                  "How the clients reach the pipeline: direct (default: in-process, no cost), "
                  "http (each client POSTs its JPEG over loopback HTTP; closed loops only)")

@@ -309,5 +309,16 @@ TEST_CASE("validate --ingest takes direct or http, and http not with --broker", 
   CHECK_FALSE(std::filesystem::exists(out));
 }
 
+TEST_CASE("validate --model takes calib's kernels or a network calib bench infer has", "[unit]") {
+  TempDir dir;
+  const std::string out = (dir.path() / "v").string();
+  const CliResult r = cli({"validate", "--quick", "--model", "vgg19_tensorrt", "--out", out});
+  CHECK(r.code == kExitUsage);
+  CHECK_THAT(r.err, Contains("--model: 'vgg19_tensorrt' is not a kernel here (conv3x3, vit_tiny"));
+  CHECK_THAT(r.err, Contains("vit_b16_eigen"));  // calib's Eigen ViT-B/16 is always built
+  CHECK(r.out.empty());                          // refused before any calibration
+  CHECK_FALSE(std::filesystem::exists(out));
+}
+
 }  // namespace
 }  // namespace servesim
