@@ -23,7 +23,7 @@ Gpu::Gpu(Simulator& sim, const GpuParams& params, int index)
 
 bool Gpu::fits(double bytes) const {
   if (params_.memory_bytes <= 0) return true;  // unlimited
-  const double room = params_.memory_bytes - params_.reserved_bytes - used_;
+  const double room = params_.memory_bytes - params_.held_bytes() - used_;
   // A tensor larger than the whole memory still gets it when nothing else is there, or it would
   // wait forever; the run's report shows the over-subscription in its peak memory.
   return bytes <= room || used_ == 0;
@@ -37,7 +37,7 @@ bool Gpu::reserve(double bytes, WorkOwner& owner, std::uint64_t token, double& s
       // others to the host, which must come back before they are used: the caller pays both
       // copies. The books keep every live tensor (host-backed ones included), so the working
       // set, not the capacity, decides how much each admission spills.
-      const double room = std::max(0.0, params_.memory_bytes - params_.reserved_bytes - used_);
+      const double room = std::max(0.0, params_.memory_bytes - params_.held_bytes() - used_);
       spilled = std::min(bytes, std::max(0.0, bytes - room));
       spilled_total_ += spilled;
     }

@@ -84,7 +84,7 @@ void Node::describe_resources() {
   for (int g = 0; g < gpu_count(); ++g) {
     const std::string gn = "gpu" + std::to_string(g);
     resources_.push_back({gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w, -1, g,
-                          np.gpus.memory_bytes, np.gpus.reserved_bytes});
+                          np.gpus.memory_bytes, np.gpus.held_bytes()});
     if (np.gpus.nvjpg_engines > 0)
       resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }

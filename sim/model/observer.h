@@ -23,7 +23,8 @@ struct ResourceInfo {
   int gpu = -1;
   /// A GPU's compute engine: its device's memory and what weights and workspaces take of it
   /// (node.gpus.memory, reserved_memory; bytes, 0: not given).
-  double memory_bytes = 0, reserved_bytes = 0;
+  double memory_bytes = 0,
+         reserved_bytes = 0;  // reserved: node.gpus.reserved_memory and the frameworks'
 };
 
 /// Cumulative counters read at the start and end of the measurement window; metrics/ takes

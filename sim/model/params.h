@@ -107,6 +107,11 @@ struct GpuParams {
   std::string type;
   double memory_bytes = 0;    // capacity for request tensors; 0: unlimited
   double reserved_bytes = 0;  // taken by weights and workspaces before any request
+  /// Resolved, not a key: what the GPU stages' frameworks hold on each GPU before any request
+  /// (their weights and activations, FrameworkParams), beside reserved_bytes.
+  double framework_bytes = 0;
+  /// What no request may use: the reserved memory and the frameworks'.
+  double held_bytes() const { return reserved_bytes + framework_bytes; }
   MemoryPolicy memory_policy = MemoryPolicy::kBlock;
   /// Triton's CUDA memory pool (--cuda-memory-pool-byte-size), per GPU: where a tensor that a
   /// GPU stage makes for the next GPU stage waits until that stage has used it; 0: not modelled.
@@ -153,9 +158,11 @@ struct PcieParams {
 };
 
 /// Host memory (node.memory): one link shared by both directions (a DRAM bus is not duplex),
-/// crossed by every DMA; bytes_per_s 0: not modelled.
+/// crossed by every DMA; bytes_per_s 0: not modelled. capacity_bytes: what the cpu stages'
+/// frameworks may hold (their weights and activations); 0: not checked.
 struct MemoryParams {
   double bytes_per_s = 0;
+  double capacity_bytes = 0;
 };
 
 struct NodeParams {
@@ -270,6 +277,21 @@ struct FanoutParams {
   BrokerParams broker;
 };
 
+/// A model as an inference framework serves it (models.<model>.frameworks.<name>; docs/model.md,
+/// "Inference frameworks"): its time per batch, what it holds in memory, how long it loads.
+struct FrameworkParams {
+  enum class WeightsPer { kInstance, kDevice };
+  std::string model, name;
+  Device device = Device::kGpu;  // cpu or gpu: the stages that may use it
+  std::string curve;             // the time of one batch; "": the stage gives its service
+  double weights_bytes = 0;      // weights, engine and workspaces, loaded once per ...
+  WeightsPer weights_per = WeightsPer::kInstance;  // ... instance, or per device (shared)
+  double activation_bytes = 0;                     // per image of an instance's largest batch
+  Time load_time = 0;                              // from the server's start until the model serves
+  double busy_w = 0;   // gpu: the GPU's power while its kernels run; 0: not given
+  std::string source;  // kept for the resolved config
+};
+
 struct StageParams {
   std::string name;
   Device device = Device::kCpu;
@@ -290,7 +312,21 @@ struct StageParams {
   int process_index = 0;
   /// gpu stages: the GPU's power while this stage's kernels run (W); 0: node.gpus.busy_power.
   double busy_w = 0;
+  /// `model` and `framework`: the model the stage runs and the framework that serves it.
+  std::optional<FrameworkParams> framework;
 };
+
+/// What a stage's framework holds on each device it runs on (a GPU, or the host for a cpu
+/// stage) before any request: its weights (once, or per instance) and each instance's
+/// activations for its largest batch. 0 without a framework.
+inline double framework_bytes(const StageParams& s) {
+  if (!s.framework) return 0;
+  const FrameworkParams& f = *s.framework;
+  const int batch = s.batching ? s.batching->max_batch_size : 1;
+  const double copies =
+      f.weights_per == FrameworkParams::WeightsPer::kDevice ? 1.0 : double(s.instances);
+  return copies * f.weights_bytes + double(s.instances) * batch * f.activation_bytes;
+}
 
 enum class BalancerPolicy { kRoundRobin, kRandom, kLeastOutstanding, kPowerOfTwo };
 
@@ -309,7 +345,7 @@ struct AutoscaleParams {
   double tolerance = 0.1;         // no change while utilisation / target is within 1 +- this
   Time stabilization = 300 * kSecond;  // scale down to the most nodes wanted over this long
   Time boot_time = 0;                  // a new node: start until its server runs
-  Time load_time = 0;                  // then the model's load until it serves
+  Time load_time = -1;  // then the model's load until it serves; -1: the frameworks' (scenario)
 };
 
 struct ClusterParams {

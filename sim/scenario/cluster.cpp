@@ -94,8 +94,10 @@ const Table<AutoscaleParams>& autoscale_keys() {
           {.key = "load_time",
            .type = duration_type(true),
            .at = &AutoscaleParams::load_time,
-           .required = true,
-           .help = "then the model's load (weights, engine build) until it serves"},
+           .help = "then the model's load (weights, engine build) until it serves",
+           .doc_default = "the sum of the `load_time` of the stages' frameworks (each model and "
+                          "framework once: loaded one after another); required when no stage "
+                          "names a `framework`"},
           source_key<AutoscaleParams>(),
       }};
   return table;

@@ -345,10 +345,19 @@ const Table<MemoryParams>& memory_keys() {
           {.key = "bandwidth",
            .type = quantity_type(Dimension::kBandwidth),
            .at = &MemoryParams::bytes_per_s,
-           .required = true,
+           .emit = Emit::kUnlessDefault,
            .help = "host DRAM bandwidth, reads and writes together: one link crossed by every "
                    "PCIe transfer in either direction",
-           .doc_type = "bandwidth, >= 1 kB/s"},
+           .doc_type = "bandwidth, >= 1 kB/s",
+           .doc_default = "none (not a resource); required without `capacity`"},
+          {.key = "capacity",
+           .type = quantity_type(Dimension::kBytes),
+           .at = &MemoryParams::capacity_bytes,
+           .emit = Emit::kUnlessDefault,
+           .help = "host memory the cpu stages' frameworks may hold (their `weights` and "
+                   "`activation_memory`, docs/model.md): a batch that does not fit is an error "
+                   "naming the largest that does",
+           .doc_default = "none (not checked)"},
           source_key<MemoryParams>(),
       }};
   return table;
@@ -484,7 +493,8 @@ Json pcie_json(const PcieParams& p) {
 MemoryParams parse_memory(MapReader r) {
   MemoryParams m = memory_keys().defaults;
   read_keys(r, memory_keys(), m);
-  check_bandwidth(r, "bandwidth", m.bytes_per_s);
+  if (!r.holds("capacity")) r.require("bandwidth");
+  if (r.holds("bandwidth")) check_bandwidth(r, "bandwidth", m.bytes_per_s);
   r.finish();
   return m;
 }
@@ -685,7 +695,8 @@ Json node_json(const NodeParams& n) {
     });
     j["pcie"] = pcie_json(n.pcie);
   }
-  if (n.memory.bytes_per_s > 0) emit_keys(j["memory"], memory_keys(), n.memory);
+  if (n.memory.bytes_per_s > 0 || n.memory.capacity_bytes > 0)
+    emit_keys(j["memory"], memory_keys(), n.memory);
   if (n.network) emit_keys(j["network"], network_keys(), *n.network);
   return j;
 }

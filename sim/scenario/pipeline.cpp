@@ -101,6 +101,19 @@ const Table<StageParams>& stage_keys() {
                    "kernel, docs/model.md); needs `node.gpus.busy_power`, at least its "
                    "`idle_power`; cite it in `source`",
            .doc_default = "`node.gpus.busy_power`"},
+          {.key = "model",
+           .type = custom_type(),
+           .help = "the model the stage runs, with `framework`",
+           .doc_type = "a name in `models`",
+           .doc_default = "none"},
+          {.key = "framework",
+           .type = custom_type(),
+           .help = "which of the model's `frameworks` serves it (of the stage's device): the "
+                   "stage's service is its curve, its memory counts against the device's "
+                   "(docs/model.md), its load time a new node's (`cluster.autoscale`), its "
+                   "busy_power the stage's",
+           .doc_type = "a name in `models.MODEL.frameworks`",
+           .doc_default = "none; needs `model`"},
           {.key = "source",
            .type = string_type(),
            .emit = Emit::kNever,
@@ -261,19 +274,27 @@ const Table<ModelProfile>& model_keys() {
                                               .help = "for people; not used by the simulation"},
                                              {.key = "input",
                                               .type = custom_type(),
-                                              .required = true,
                                               .help = "the model's input tensor",
-                                              .doc_type = "map of the `input.` keys below"},
+                                              .doc_type = "map of the `input.` keys below",
+                                              .doc_default = "none; needed by `input_of`"},
                                              {.key = "output",
                                               .type = custom_type(),
                                               .help = "the model's result",
                                               .doc_type = "map of the `output.` keys below",
                                               .doc_default = "none"},
+                                             {.key = "frameworks",
+                                              .type = custom_type(),
+                                              .help = "the frameworks that serve it, by name "
+                                                      "(`frameworks.NAME.` below): what a "
+                                                      "stage's `framework` takes",
+                                              .doc_type = "map name -> framework",
+                                              .doc_default = "none"},
                                              {.key = "source",
                                               .type = string_type(),
-                                              .required = true,
                                               .emit = Emit::kNever,
-                                              .help = "where the numbers come from"},
+                                              .help = "where the numbers come from",
+                                              .doc_default = "required with `input`, `output`, "
+                                                             "`gflops` or `params`"},
                                          }};
   return table;
 }
@@ -315,15 +336,24 @@ ModelSet parse_models(const ConfigNode& node) {
     ModelProfile m;
     read_keys(r, model_keys(), m, [&](std::string_view key) {
       if (key == "input") {
+        if (!r.has("input")) return;
         MapReader in = r.child("input");
         m.input = parse_tensor(in);
         in.finish();
+      } else if (key == "frameworks") {
+        if (const ConfigNode* f = r.get("frameworks")) m.frameworks = parse_frameworks(*f, name);
       } else if (r.has("output")) {
         MapReader out_r = r.child("output");
         read_keys(out_r, model_output_keys(), m);
         out_r.finish();
       }
     });
+    if (!r.holds("input") && !r.holds("frameworks"))
+      r.fail("input", "a model gives its `input` (a tensor), its `frameworks`, or both");
+    for (const char* k : {"input", "output", "gflops", "params"})
+      if (r.holds(k) && !r.holds("source"))
+        r.fail("source",
+               "required key is missing: where the model's " + std::string(k) + " comes from");
     r.finish();
     out.emplace(name, m);
   }
@@ -361,6 +391,8 @@ OutputParams parse_output(const ConfigNode& node, const std::string& path, const
   if (const ConfigNode* m = r.get("input_of")) {
     const std::string& name = read_scalar(*m, r.key_path("input_of"), "a model name");
     o = find_model(models, *m, r.key_path("input_of"), name).input;
+    if (o.kind == OutputParams::Kind::kSame)
+      r.fail("input_of", "model '" + name + "' has no input");
   } else if (const ConfigNode* m2 = r.get("output_of")) {
     const std::string& name = read_scalar(*m2, r.key_path("output_of"), "a model name");
     const ModelProfile& mp = find_model(models, *m2, r.key_path("output_of"), name);
@@ -476,6 +508,7 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
   read_key(r, keys, "instances", p);
   read_key(r, keys, "speedup", p);
   if (r.has("batching")) p.batching = parse_batching(r.child("batching"));
+  parse_stage_framework(r, ctx, p);
   if (const ConfigNode* o = r.get("output"))
     p.output = parse_output(*o, r.key_path("output"), ctx.models);
   if (p.device == Device::kPcie) {
@@ -487,7 +520,9 @@ StageParams parse_stage(const ConfigNode& node, std::size_t index, std::set<std:
       if (r.get(k)) r.fail(k, "a network transfer's time comes from node.network");
   } else {
     if (r.get("direction")) r.fail("direction", "direction belongs to device: pcie");
-    p.service = parse_service(r.require("service"), r.key_path("service"), ctx.curves);
+    if (p.framework) resolve_stage_framework(r, ctx, p);
+    if (!p.framework || p.framework->curve.empty())
+      p.service = parse_service(r.require("service"), r.key_path("service"), ctx.curves);
     if (const ConfigNode* c = r.get("cpu_service")) {
       if (p.device == Device::kCpu)
         r.fail("cpu_service", "cpu_service is the CPU part of a gpu or nvjpg stage");
@@ -531,7 +566,7 @@ void check_stage_power(const ScenarioParams& p, const ConfigNode& pipe) {
 void check_gpu_batches(const ScenarioParams& p, const ConfigNode& pipe) {
   const GpuParams& g = p.node.gpus;
   if (g.memory_bytes <= 0 || p.workload.images.empty()) return;
-  const double left = g.memory_bytes - g.reserved_bytes;
+  const double left = g.memory_bytes - g.held_bytes();
   bool on_gpu = false;  // where a request's payload is when it reaches stage s
   for (std::size_t s = 0; s < p.pipeline.size(); ++s) {
     const StageParams& st = p.pipeline[s];
@@ -564,7 +599,9 @@ void check_gpu_batches(const ScenarioParams& p, const ConfigNode& pipe) {
             "pipeline." + st.name + (st.batching ? ".batching.max_batch_size" : ""),
             "a batch of " + std::to_string(batch) + " needs " + std::to_string(batch) + " x " +
                 binary_bytes(peak) + " of GPU memory for its tensors (image '" + largest +
-                "'), but node.gpus.memory less reserved_memory leaves " + binary_bytes(left) +
+                "'), but node.gpus.memory less reserved_memory" +
+                (g.framework_bytes > 0 ? " and the frameworks' memory" : "") + " leaves " +
+                binary_bytes(left) +
                 (fits > 0 ? ": at most " + std::to_string(fits) +
                                 " fit; lower max_batch_size or give the GPU more memory"
                           : ": not even one request fits; give the GPU more memory"));
@@ -657,10 +694,14 @@ Json stage_json(const StageParams& s) {
   emit_key(st, keys, "speedup", s);
   emit_key(st, keys, "sm_share", s);
   emit_key(st, keys, "process", s);
-  emit_key(st, keys, "busy_power", s);
+  if (!s.framework || s.busy_w != s.framework->busy_w) emit_key(st, keys, "busy_power", s);
+  if (s.framework) {
+    st["model"] = s.framework->model;
+    st["framework"] = s.framework->name;
+  }
   if (s.device == Device::kPcie) {
     emit_key(st, keys, "direction", s);
-  } else if (s.device != Device::kNetwork) {
+  } else if (s.device != Device::kNetwork && (!s.framework || s.framework->curve.empty())) {
     st["service"] = service_json(s.service);
   }
   if (s.cpu_service) st["cpu_service"] = service_json(*s.cpu_service);

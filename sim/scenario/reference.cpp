@@ -56,7 +56,8 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"model",
        [] {
          return doc_table(model_keys()) + doc_rows(tensor_keys(), "input.") +
-                doc_rows(model_output_keys(), model_output_keys().prefix);
+                doc_rows(model_output_keys(), model_output_keys().prefix) +
+                doc_rows(framework_keys(), framework_keys().prefix);
        }},
       {"output",
        [] { return doc_header() + doc_rows(tensor_keys(), "") + doc_rows(output_keys(), ""); }},

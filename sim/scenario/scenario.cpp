@@ -45,7 +45,8 @@ const Table<ScenarioParams>& top_keys() {
                   "what each request goes through, in order"),
           section("curves", "map name -> curve", "none", "service-time curves that stages name"),
           section("models", "map name -> model", "none",
-                  "model input/output shapes that `output` names"),
+                  "model input/output shapes that `output` names, and the frameworks that serve "
+                  "them (a stage's `framework`)"),
           section("image_sets", "map name -> images", "none",
                   "named image mixes for `workload.images` (each set is validated even if "
                   "unused)"),
@@ -224,7 +225,9 @@ ScenarioParams parse_scenario(const ConfigNode& root) {
     p.pipeline.push_back(parse_stage(pipe.items[i], i, names, ctx));
   check_fanout(p, pipe);
   check_stage_power(p, pipe);
+  check_framework_memory(p, pipe);
   check_gpu_batches(p, pipe);
+  resolve_load_time(p, root);
   resolve_processes(p, r);
   if (MapReader w = r.child("workload"); w.holds("client"))
     parse_client(w.child("client"), curves, p);
@@ -272,6 +275,7 @@ nlohmann::ordered_json resolved_config(const ScenarioParams& p) {
   auto& pipe = j["pipeline"] = Json::array();
   for (const auto& s : p.pipeline)  // workload.client's stations are written as workload.client
     if (s.side == StageSide::kServer) pipe.push_back(stage_json(s));
+  if (Json m = models_json(p.pipeline); !m.empty()) j["models"] = std::move(m);
   j["curves"] = Json::object();
   for (const auto& s : p.pipeline) {
     for (const ServiceParams* sv : {&s.service, s.cpu_service ? &*s.cpu_service : nullptr})

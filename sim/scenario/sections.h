@@ -68,11 +68,18 @@ const Table<MemoryParams>& memory_keys();
 NodeParams parse_node(MapReader r);
 Json node_json(const NodeParams& n);
 
-// pipeline.cpp: stages, batching, outputs, and the models that outputs name.
-/// A model profile: what its input tensor and output look like.
+// framework.cpp: a model as inference frameworks serve it, and the stages that name one.
+using FrameworkSet = std::map<std::string, FrameworkParams, std::less<>>;
+const Table<FrameworkParams>& framework_keys();
+/// models.<model>.frameworks.
+FrameworkSet parse_frameworks(const ConfigNode& node, const std::string& model);
+
+// pipeline.cpp: stages, batching, outputs, and the models that outputs and stages name.
+/// A model profile: what its input tensor and output look like, and the frameworks that serve it.
 struct ModelProfile {
-  OutputParams input;  // as a tensor output spec
+  OutputParams input;  // as a tensor output spec; kind kSame: not given
   double output_bytes = 0;
+  FrameworkSet frameworks;
 };
 using ModelSet = std::map<std::string, ModelProfile, std::less<>>;
 ModelSet parse_models(const ConfigNode& node);
@@ -103,6 +110,22 @@ void check_fanout(const ScenarioParams& p, const ConfigNode& pipe);
 void check_gpu_batches(const ScenarioParams& p, const ConfigNode& pipe);
 void check_stage_power(const ScenarioParams& p, const ConfigNode& pipe);
 Json stage_json(const StageParams& s);
+
+// framework.cpp, the stage's side.
+/// A stage's `model` and `framework` (read before its service): the framework, checked against
+/// the stage's device, into p.framework.
+void parse_stage_framework(MapReader& r, const StageContext& ctx, StageParams& p);
+/// What the stage takes from its framework: the service (the framework's curve) and busy_power.
+void resolve_stage_framework(MapReader& r, const StageContext& ctx, StageParams& p);
+/// The frameworks' memory fits each device (node.gpus.memory less reserved_memory for gpu
+/// stages, node.memory.capacity for cpu stages), else an error at the stage naming the largest
+/// batch that fits; sets node.gpus.framework_bytes.
+void check_framework_memory(ScenarioParams& p, const ConfigNode& pipe);
+/// cluster.autoscale.load_time when not given: the sum of the stages' frameworks' load times
+/// (each model and framework once), or an error when no stage names a framework.
+void resolve_load_time(ScenarioParams& p, const ConfigNode& root);
+/// The `models` the stages' frameworks come from, as the resolved config writes them.
+Json models_json(const std::vector<StageParams>& pipeline);
 /// A stage's `service` (or any service time): `{curve: NAME}` or a distribution.
 ServiceParams parse_service(const ConfigNode& node, const std::string& path,
                             const CurveSet& curves);

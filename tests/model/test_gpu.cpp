@@ -45,6 +45,19 @@ TEST_CASE("gpu block: a reservation that does not fit waits until memory is free
   CHECK(gpu.memory_peak() == 500);
 }
 
+TEST_CASE("gpu block: the frameworks' weights and activations are not the requests'", "[unit]") {
+  Simulator sim;
+  GpuParams p = memory(1000, 200, MemoryPolicy::kBlock);
+  p.framework_bytes = 300;  // 500 bytes for requests
+  Gpu gpu(sim, p);
+  Granted g;
+  double spilled = -1;
+  CHECK(gpu.reserve(500, g, 1, spilled));
+  CHECK_FALSE(gpu.reserve(1, g, 2, spilled));
+  gpu.release(500);
+  CHECK(g.tokens == std::vector<std::uint64_t>{2});
+}
+
 TEST_CASE("gpu block: waiting reservations are granted in order, none overtakes", "[unit]") {
   Simulator sim;
   const GpuParams p = memory(1000, 0, MemoryPolicy::kBlock);

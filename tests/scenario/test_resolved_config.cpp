@@ -17,7 +17,7 @@ TEST_CASE("the resolved config reads back to the same resolved config", "[unit]"
        {"scenarios/mm4.yaml", "scenarios/paper-vit-base-gpu.yaml",
         "scenarios/paper-vit-base-cpu.yaml", "scenarios/fig9-inference-only.yaml",
         "scenarios/face-pipeline-kafka.yaml", "scenarios/face-pipeline-redis.yaml",
-        "scenarios/face-pipeline-fused.yaml"}) {
+        "scenarios/face-pipeline-fused.yaml", "scenarios/epyc-2vcpu-frameworks.yaml"}) {
     for (const char* extra :
          {"seed=7",
           "cluster={nodes: 3, balancer: {policy: power_of_two, max_outstanding_per_node: 8}}"}) {
