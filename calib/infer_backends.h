@@ -27,10 +27,13 @@ using InferPluginEntry = void (*)(std::vector<InferBackend>* out);
 inline constexpr const char* kInferPluginEntry = "servesim_infer_plugin_backends";
 inline constexpr const char* kInferPluginFile = "libservesim_infer.so";
 
+/// The side of every network's input, 224 x 224 x 3 float32 (torchvision's).
+inline constexpr int kInferImage = 224;
+
 /// The ViT-B/16 shape every backend builds: 224x224 input, 16x16 patches (196 + the class
 /// token), 12 pre-norm blocks of width 768 with 12 heads and an MLP of 3072, 1000 classes.
 struct VitB16 {
-  static constexpr int kImage = 224, kPatch = 16, kTokens = 197, kDim = 768, kHeads = 12,
+  static constexpr int kImage = kInferImage, kPatch = 16, kTokens = 197, kDim = 768, kHeads = 12,
                        kMlp = 3072, kBlocks = 12, kClasses = 1000;
 };
 

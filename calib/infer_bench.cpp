@@ -28,8 +28,6 @@ constexpr InferModel kModels[] = {
      "torchvision's ViT_B_16_Weights table: 17.56 GFLOPS, counting multiply-adds (x2 here)"},
 };
 
-constexpr int kSide = 224;
-
 /// VmRSS and VmHWM of this process from /proc/self/status, bytes; -1 when absent.
 struct Resident {
   double rss = -1, hwm = -1;
@@ -170,9 +168,9 @@ std::pair<std::string, std::string> infer_kernel_parts(std::string_view kernel) 
 }
 
 std::unique_ptr<InferNet> make_infer_net(std::string_view kernel, int threads, std::uint64_t seed) {
-  for (const InferBackend& b : infer_backends())
-    for (const std::string& m : b.models)
-      if (kernel == m + "_" + b.framework) return b.make(m, threads, seed);
+  if (const auto [framework, model] = infer_kernel_parts(kernel); !framework.empty())
+    for (const InferBackend& b : infer_backends())
+      if (b.framework == framework) return b.make(model, threads, seed);
   std::string have;
   for (const std::string& n : infer_kernel_names()) have += (have.empty() ? "" : ", ") + n;
   throw std::invalid_argument("no network '" + std::string(kernel) + "' (available: " + have +
@@ -300,10 +298,10 @@ InferRun run_infer_bench(const InferPlan& plan, std::ostream& log) {
         s.seconds = seconds_since(t0);
         s.kernel = kernel;
         s.batch = batch;
-        s.pixels = double(batch) * kSide * kSide;
-        s.bytes = double(batch) * kSide * kSide * 3 * 4;
-        s.width = kSide;
-        s.height = kSide;
+        s.pixels = double(batch) * kInferImage * kInferImage;
+        s.bytes = double(batch) * kInferImage * kInferImage * 3 * 4;
+        s.width = kInferImage;
+        s.height = kInferImage;
         s.threads = plan.threads;
         run.samples.push_back(s);
       }

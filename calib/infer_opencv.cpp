@@ -121,7 +121,7 @@ class OpenCvResNet50 final : public InferNet {
   void run(int batch) override {
     auto it = inputs_.find(batch);
     if (it == inputs_.end()) {
-      const int shape[] = {batch, 3, VitB16::kImage, VitB16::kImage};
+      const int shape[] = {batch, 3, kInferImage, kInferImage};
       cv::Mat in(4, shape, CV_32F);
       cv::randn(in, 0.0, 1.0);
       it = inputs_.emplace(batch, in).first;

@@ -135,7 +135,7 @@ class TorchNet final : public InferNet {
   void run(int batch) override {
     auto it = inputs_.find(batch);
     if (it == inputs_.end())
-      it = inputs_.emplace(batch, torch::randn({batch, 3, VitB16::kImage, VitB16::kImage})).first;
+      it = inputs_.emplace(batch, torch::randn({batch, 3, kInferImage, kInferImage})).first;
     torch::NoGradGuard no_grad;
     out_ = net_->forward(it->second);
   }
