@@ -462,7 +462,28 @@ struct InferArgs {
   std::vector<int> batches;
   int threads = 1;
   int repeats = 0;  // 0: the plan's
+  int copies = 0;   // > 0: also 1..copies copies of each network at once (infer_efficiency.csv)
 };
+
+/// `bench infer --copies N`: per network, each copy's speed with 1..N running at once.
+std::string infer_efficiency_csv(const InferRun& run, int copies, int passes, std::ostream& err) {
+  std::string csv = "framework,model,copies,median_pass_s,factor\n";
+  for (const InferLoad& l : run.loads) {
+    const InferEfficiency e = measure_infer_efficiency(l.model + "_" + l.framework, copies, passes);
+    for (std::size_t k = 0; k < e.factor.size(); ++k) {
+      char b[160];
+      std::snprintf(b, sizeof b, "%s,%s,%d,%.9g,%.4f\n", l.framework.c_str(), l.model.c_str(),
+                    e.busy_cores[k], e.median_seconds[k], e.factor[k]);
+      csv += b;
+      std::snprintf(b, sizeof b,
+                    "  %s %s, %d at once: %.1f ms a pass at batch 1, per-copy speed %.3f\n",
+                    l.framework.c_str(), l.model.c_str(), e.busy_cores[k],
+                    e.median_seconds[k] * 1e3, e.factor[k]);
+      err << b;
+    }
+  }
+  return csv;
+}
 
 int cmd_bench_infer(const InferArgs& a, std::ostream& out, std::ostream& err) {
   const fs::path dir(a.dir.out);
@@ -483,10 +504,13 @@ int cmd_bench_infer(const InferArgs& a, std::ostream& out, std::ostream& err) {
   write_file(dir / "infer_memory.csv", infer_memory_csv(run.memory));
   write_file(dir / "infer_load.csv", infer_load_csv(run.loads));
   write_file(dir / "infer_summary.csv", infer_summary_csv(infer_summary(run)));
+  if (a.copies > 0)
+    write_file(dir / "infer_efficiency.csv",
+               infer_efficiency_csv(run, a.copies, std::max(plan.repeats, 6), err));
   out << infer_table(run) << "wrote " << (dir / "samples.csv").string()
       << " (<model>_<framework>: seconds per batch), infer_memory.csv (peak bytes by batch), "
-         "infer_load.csv (build and first-pass seconds, weights), infer_summary.csv (medians) and "
-         "machine.yaml\n"
+         "infer_load.csv (build and first-pass seconds, weights), infer_summary.csv (medians), "
+      << (a.copies > 0 ? "infer_efficiency.csv (copies at once), " : "") << "and machine.yaml\n"
       << "next: servesim calib fit " << (dir / "samples.csv").string()
       << " --out frameworks.yaml, then an inference stage's service: {curve: resnet50_libtorch}\n";
   return kExitOk;
@@ -568,6 +592,12 @@ VerbAction add_bench(CLI::App& bench) {
       ->check(CLI::Range(1, 1024));
   a->infer_cmd->add_option("--repeats", ia.repeats, "Timed passes per batch (default 2 quick, 3)")
       ->check(CLI::Range(1, 1000));
+  a->infer_cmd
+      ->add_option("--copies", ia.copies,
+                   "Also run 1..N copies of each network at once, one thread each, at batch 1, "
+                   "and write infer_efficiency.csv: each copy's speed over one alone "
+                   "(node.cpu.efficiency's factor for N one-thread instances)")
+      ->check(CLI::Range(1, 1024));
   return [a](std::ostream& out, std::ostream& err) {
     if (a->infer_cmd->parsed()) return cmd_bench_infer(a->infer, out, err);
     if (a->broker_cmd->parsed()) return cmd_bench_broker(a->broker, out, err);

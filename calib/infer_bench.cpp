@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "calib/infer_backends.h"
 #include "calib/timing.h"
@@ -176,6 +177,40 @@ std::unique_ptr<InferNet> make_infer_net(std::string_view kernel, int threads, s
   throw std::invalid_argument("no network '" + std::string(kernel) + "' (available: " + have +
                               "; libtorch's and OpenCV DNN's plugin: " + infer_plugin_status() +
                               ")");
+}
+
+InferEfficiency measure_infer_efficiency(std::string_view kernel, int copies, int passes,
+                                         std::uint64_t seed) {
+  if (copies < 1 || passes < 1)
+    throw std::invalid_argument("measure_infer_efficiency: copies and passes must be >= 1");
+  InferEfficiency e;
+  std::vector<std::unique_ptr<InferNet>> nets(static_cast<std::size_t>(copies));
+  for (auto& net : nets) net = make_infer_net(kernel, 1, seed);
+  for (int k = 1; k <= copies; ++k) {
+    // Each copy's passes, timed on its own thread; the threads start together, and each runs
+    // an untimed pass first (its buffers for batch 1), so the timed passes overlap throughout
+    // but for the last one's tail.
+    std::vector<std::vector<double>> times(static_cast<std::size_t>(k));
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(k));
+    for (int c = 0; c < k; ++c)
+      threads.emplace_back([&, c] {
+        InferNet& net = *nets[static_cast<std::size_t>(c)];
+        net.run(1);
+        for (int r = 0; r < passes; ++r) {
+          const auto t0 = Clock::now();
+          net.run(1);
+          times[static_cast<std::size_t>(c)].push_back(seconds_since(t0));
+        }
+      });
+    for (std::thread& t : threads) t.join();
+    std::vector<double> all;
+    for (const auto& v : times) all.insert(all.end(), v.begin(), v.end());
+    e.busy_cores.push_back(k);
+    e.median_seconds.push_back(median(all));
+    e.factor.push_back(e.median_seconds.front() / e.median_seconds.back());
+  }
+  return e;
 }
 
 InferPlan infer_plan(bool quick) {

@@ -61,6 +61,19 @@ std::unique_ptr<InferNet> make_infer_net(std::string_view kernel, int threads = 
 /// The framework and model of a kernel name: {"opencv_dnn", "resnet50"}; empty when it is none.
 std::pair<std::string, std::string> infer_kernel_parts(std::string_view kernel);
 
+/// How copies of a network slow each other when they run at once (shared caches, memory
+/// bandwidth): node.cpu.efficiency's table for this kernel (docs/model.md, "CPU pool").
+struct InferEfficiency {
+  std::vector<int> busy_cores;         // 1 .. the copies
+  std::vector<double> factor;          // per-copy speed with k running, over one alone
+  std::vector<double> median_seconds;  // a pass at batch 1, with k running
+};
+/// Runs 1, 2, ..., `copies` copies of network `kernel` at once, each built afresh on a thread of
+/// its own with one intra-op thread, each timing `passes` passes at batch 1 after an untimed one;
+/// factor[k] = the median pass alone / the median pass of all copies with k running.
+InferEfficiency measure_infer_efficiency(std::string_view kernel, int copies, int passes,
+                                         std::uint64_t seed = 1);
+
 /// The models any backend knows, with their input (224x224x3) and what a pass costs.
 struct InferModel {
   std::string_view name;

@@ -124,6 +124,21 @@ TEST_CASE("a batch whose pass takes longer than the plan allows is the network's
              Contains(net.model + "_" + net.framework + ": batches above 1 skipped"));
 }
 
+TEST_CASE("copies of a network run at once give node.cpu.efficiency's table", "[unit]") {
+  const Cheapest c = cheapest();
+  const InferEfficiency e = measure_infer_efficiency(c.model + "_" + c.framework, 2, 2);
+  CHECK(e.busy_cores == std::vector<int>{1, 2});
+  REQUIRE(e.factor.size() == 2);
+  CHECK(e.factor[0] == 1.0);
+  // Two copies cannot each run more than twice as fast as one alone, nor stop.
+  CHECK(e.factor[1] > 0.05);
+  CHECK(e.factor[1] <= 2.0);
+  CHECK(e.median_seconds[1] == Approx(e.median_seconds[0] / e.factor[1]));
+  CHECK_THROWS_AS(measure_infer_efficiency("resnet50_nothing", 2, 2), std::invalid_argument);
+  CHECK_THROWS_AS(measure_infer_efficiency(c.model + "_" + c.framework, 0, 2),
+                  std::invalid_argument);
+}
+
 TEST_CASE("bench infer names a framework not built or a model it does not know", "[unit]") {
   InferPlan plan = infer_plan(true);
   std::ostringstream log;
@@ -135,6 +150,7 @@ TEST_CASE("bench infer names a framework not built or a model it does not know",
   plan.models = {};
   std::ostringstream out, err;
   CHECK(calib_main({"bench", "infer", "--batches", "0", "--out", "x"}, out, err) == 2);
+  CHECK(calib_main({"bench", "infer", "--copies", "0", "--out", "x"}, out, err) == 2);
 }
 
 TEST_CASE("calib bench infer writes its samples, memory, load and machine files", "[slow]") {
