@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "calib/infer_backends.h"
+#include "calib/plugin.h"
 #include "calib/timing.h"
 #include "sim/cli/verbs.h"
 #include "sim/config/progress.h"
@@ -97,27 +98,8 @@ std::string loaded_blas() {
 /// `why_not` says what was tried when none loads.
 std::vector<InferBackend> plugin_backends(std::string& why_not) {
 #ifdef SERVESIM_INFER_PLUGIN_BUILT
-  static void* handle = nullptr;
   static std::string tried;
-  if (!handle) {
-    std::vector<std::filesystem::path> candidates;
-    std::error_code ec;
-    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-      candidates.push_back(exe.parent_path() / kInferPluginFile);
-      candidates.push_back(exe.parent_path() / SERVESIM_INFER_PLUGIN_INSTALLED / kInferPluginFile);
-    }
-    candidates.emplace_back(SERVESIM_INFER_PLUGIN_BUILT);
-    tried.clear();
-    for (const std::filesystem::path& c : candidates) {
-      if (!std::filesystem::exists(c, ec)) continue;
-      handle = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL);  // never closed: libtorch cannot unload
-      if (handle) break;
-      const char* e = dlerror();
-      tried += (tried.empty() ? "" : "; ") + c.string() + ": " + (e ? e : "cannot load");
-    }
-    if (!handle && tried.empty()) tried = std::string("no ") + kInferPluginFile + " found";
-  }
+  static void* handle = open_plugin(kInferPluginFile, SERVESIM_INFER_PLUGIN_BUILT, tried);
   std::vector<InferBackend> b;
   if (!handle) {
     why_not = tried;

@@ -1,12 +1,13 @@
 #include "calib/kernels.h"
 
+#include <dlfcn.h>
 #include <turbojpeg.h>
-
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <stdexcept>
 #include <string>
+
+#include "calib/opencv_plugin.h"
+#include "calib/plugin.h"
 
 namespace servesim::calib {
 
@@ -53,17 +54,51 @@ ImageSize JpegDecoder::decode(std::span<const unsigned char> jpeg,
 
 std::string_view interp_name(Interp i) { return i == Interp::kLinear ? "linear" : "area"; }
 
+namespace {
+
+/// libservesim_opencv.so's entry points, opened on first use (calib/opencv_plugin.h).
+struct Opencv {
+  OpencvResize resize = nullptr;
+  OpencvSingleThread single_thread = nullptr;
+  OpencvVersion version = nullptr;
+};
+
+const Opencv& opencv() {
+  static const Opencv cv = [] {
+    std::string tried;
+#ifdef SERVESIM_OPENCV_PLUGIN_BUILT
+    const std::string built = SERVESIM_OPENCV_PLUGIN_BUILT;
+#else
+    const std::string built;
+#endif
+    void* handle = open_plugin(kOpencvPluginFile, built, tried);
+    if (!handle)
+      throw std::runtime_error(std::string("OpenCV's kernels are in ") + kOpencvPluginFile +
+                               ", which did not load (" + tried +
+                               "): reinstall servesim, or rebuild it (cmake --build)");
+    Opencv o;
+    o.resize = reinterpret_cast<OpencvResize>(dlsym(handle, kOpencvResize));
+    o.single_thread = reinterpret_cast<OpencvSingleThread>(dlsym(handle, kOpencvSingleThread));
+    o.version = reinterpret_cast<OpencvVersion>(dlsym(handle, kOpencvVersion));
+    if (!o.resize || !o.single_thread || !o.version)
+      throw std::runtime_error(std::string(kOpencvPluginFile) +
+                               " lacks an entry point: it is not this servesim's; rebuild it");
+    return o;
+  }();
+  return cv;
+}
+
+}  // namespace
+
 void resize_rgb(std::span<const unsigned char> src, ImageSize from, std::span<unsigned char> dst,
                 ImageSize to, Interp interp) {
   if (src.size() <
           static_cast<std::size_t>(from.width) * static_cast<std::size_t>(from.height) * 3 ||
       dst.size() < static_cast<std::size_t>(to.width) * static_cast<std::size_t>(to.height) * 3)
     throw std::invalid_argument("resize_rgb: a buffer is smaller than its image");
-  // cv::Mat does not write through a const pointer; the source is only read.
-  const cv::Mat in(from.height, from.width, CV_8UC3, const_cast<unsigned char*>(src.data()));
-  cv::Mat out(to.height, to.width, CV_8UC3, dst.data());
-  cv::resize(in, out, cv::Size(to.width, to.height), 0, 0,
-             interp == Interp::kLinear ? cv::INTER_LINEAR : cv::INTER_AREA);
+  if (const char* e = opencv().resize(src.data(), from.width, from.height, dst.data(), to.width,
+                                      to.height, interp == Interp::kArea ? 1 : 0))
+    throw std::runtime_error(std::string("OpenCV resize: ") + e);
 }
 
 void normalize_chw(std::span<const unsigned char> rgb, ImageSize size, std::span<float> chw) {
@@ -82,6 +117,8 @@ void normalize_chw(std::span<const unsigned char> rgb, ImageSize size, std::span
   }
 }
 
-void opencv_single_thread() { cv::setNumThreads(1); }
+void opencv_single_thread() { opencv().single_thread(); }
+
+std::string opencv_version() { return opencv().version(); }
 
 }  // namespace servesim::calib

@@ -3,6 +3,7 @@
 /// normalisation to float CHW, and host memory copy.
 
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,7 +37,8 @@ enum class Interp { kLinear, kArea };
 std::string_view interp_name(Interp i);  // "linear", "area"
 
 /// Resizes RGB `src` (w x h) to `dst` (ow x oh) with OpenCV cv::resize. OpenCV's own threads
-/// are off (one core, as a serving worker per core uses it).
+/// are off (one core, as a serving worker per core uses it). OpenCV is opened on the first call
+/// (libservesim_opencv.so, calib/opencv_plugin.h); std::runtime_error when it cannot be.
 void resize_rgb(std::span<const unsigned char> src, ImageSize from, std::span<unsigned char> dst,
                 ImageSize to, Interp interp);
 
@@ -46,5 +48,7 @@ void normalize_chw(std::span<const unsigned char> rgb, ImageSize size, std::span
 
 /// Sets OpenCV to one thread: every kernel is timed on one core.
 void opencv_single_thread();
+/// OpenCV's version ("4.6.0").
+std::string opencv_version();
 
 }  // namespace servesim::calib

@@ -9,7 +9,6 @@
 #include <zlib.h>
 
 #include <Eigen/Core>
-#include <opencv2/core/utility.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,6 +20,7 @@
 #include <iterator>
 #include <thread>
 
+#include "calib/kernels.h"
 #include "sim/config/reader.h"
 #include "sim/config/tree.h"
 #include "sim/scenario/curves.h"
@@ -61,7 +61,7 @@ MachineInfo this_machine() {
   if (uname(&u) == 0) m.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
   m.libraries = {
     {"libjpeg-turbo", SERVESIM_LIBJPEG_TURBO_VERSION},
-    {"opencv", cv::getVersionString()},
+    {"opencv", opencv_version()},
     {"eigen", SERVESIM_STR(EIGEN_WORLD_VERSION) "." SERVESIM_STR(
                   EIGEN_MAJOR_VERSION) "." SERVESIM_STR(EIGEN_MINOR_VERSION)},
 #if defined(__clang__)

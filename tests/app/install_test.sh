@@ -2,7 +2,8 @@
 # cmake --install puts a servesim that finds its configs beside itself: installed to a temporary
 # prefix, then moved elsewhere (so neither the build tree nor the install path is where it
 # runs), run from another directory with SERVESIM_CONFIG_DIR unset, the built-in default runs;
-# the man page is in share/man/man1; nothing in the binary names the source tree's configs;
+# calib's resize opens the installed libservesim_opencv.so (lib/servesim, found relative to the
+# binary, not in the build tree); the man page is in share/man/man1; nothing in the binary names the source tree's configs;
 # without its share/ it says what to do (exit 2). With PYTHON (the build has the Python module),
 # the installed module, imported from PREFIX/lib/python3/dist-packages, runs the default too.
 # usage: install_test.sh BUILD_DIR SOURCE_DIR [PYTHON]
@@ -31,6 +32,11 @@ grep -q '"throughput' out.json || { echo "install: the default scenario wrote no
 env -u SERVESIM_CONFIG_DIR "$bin" run --set 'run={duration: 1s, warmup: 200ms, replications: 1}' |
   grep -qF "servesim: $tmp/moved/share/servesim/configs/scenarios/paper-vit-base-gpu.yaml --set" ||
   { echo "install: the header does not name the installed scenario and the override"; exit 1; }
+plugin="$tmp/moved/lib/servesim/libservesim_opencv.so"
+[[ -f $plugin ]] || { echo "install: no $plugin"; exit 1; }
+LD_DEBUG=files "$bin" calib bench --quick --repeats 1 --warmup 0 -q --out bench 2>ld.txt
+grep -qF "file=$plugin " ld.txt ||
+  { echo "install: calib bench did not open $plugin:"; grep servesim_opencv ld.txt; exit 1; }
 if [[ -n $python ]]; then
   ls "$tmp"/moved/lib/python3/dist-packages/servesim*.so >/dev/null ||
     { echo "install: no Python module in lib/python3/dist-packages"; exit 1; }
