@@ -61,8 +61,9 @@ class EventQueue {
     const std::uint64_t order =
         (static_cast<std::uint64_t>(priority + 128) << 56) | (seq_++ & kSeqMask);
     s.order = order;
-    heap_.push_back(Entry{t, order, slot, s.generation});
-    sift_up(heap_.size() - 1);
+    const Entry e{t, order, slot, s.generation};
+    heap_.push_back(e);
+    sift_up(heap_.size() - 1, e);
     ++live_;
     return EventId{slot, s.generation};
   }
@@ -97,8 +98,9 @@ class EventQueue {
     if (++s.generation == 0) s.generation = 1;
     s.time = t;
     s.order = order;
-    heap_.push_back(Entry{t, order, id.slot, s.generation});
-    sift_up(heap_.size() - 1);
+    const Entry e{t, order, id.slot, s.generation};
+    heap_.push_back(e);
+    sift_up(heap_.size() - 1, e);
     return EventId{id.slot, s.generation};
   }
 
@@ -189,9 +191,7 @@ class EventQueue {
       if (s.generation != top.generation) {
         remove_top();
       } else {  // retimed later (orders are unique): move it down to its true key
-        top.time = s.time;
-        top.order = s.order;
-        sift_down(0);
+        sift_down(0, Entry{s.time, s.order, top.slot, top.generation});
       }
     }
   }
@@ -203,13 +203,14 @@ class EventQueue {
       __builtin_prefetch(&slots_[heap_[1].slot]);
       __builtin_prefetch(&slots_[heap_[2].slot]);
     }
-    heap_.front() = heap_.back();
+    const Entry last = heap_.back();
     heap_.pop_back();
-    if (!heap_.empty()) sift_down(0);
+    if (!heap_.empty()) sift_down(0, last);
   }
 
-  void sift_up(std::size_t i) {
-    const Entry e = heap_[i];
+  // The entry to place comes by value, not read back from the heap: a load of an entry that was
+  // just stored in parts stalls on store-to-load forwarding.
+  void sift_up(std::size_t i, const Entry e) {
     while (i > 0) {
       const std::size_t parent = (i - 1) / 2;
       if (!before(e, heap_[parent])) break;
@@ -219,9 +220,8 @@ class EventQueue {
     heap_[i] = e;
   }
 
-  void sift_down(std::size_t i) {
+  void sift_down(std::size_t i, const Entry e) {
     const std::size_t n = heap_.size();
-    const Entry e = heap_[i];
     for (;;) {
       std::size_t child = 2 * i + 1;
       if (child >= n) break;
