@@ -2,6 +2,8 @@
 /// A request in flight and the pool that recycles request records without allocating.
 
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "sim/core/ring.h"
@@ -43,6 +45,9 @@ struct Request {
 };
 
 class RequestPool {
+  static_assert(std::is_trivially_copyable_v<Request>);
+  static constexpr Request kFresh{};
+
  public:
   RequestId acquire() {
     RequestId id = 0;
@@ -52,7 +57,9 @@ class RequestPool {
     } else {
       id = free_.back();
       free_.pop_back();
-      items_[id] = Request{};
+      // Copied from a constant: value-initialised in place, GCC zeroes the record with `rep stos`,
+      // whose start-up cost alone was 6% of an M/M/4 run's time (perf); this is plain stores.
+      std::memcpy(&items_[id], &kFresh, sizeof(Request));
     }
     ++live_;
     items_[id].trace_id = ++acquired_;
