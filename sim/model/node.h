@@ -76,8 +76,6 @@ class Node final : public StageContext {
   void pass_on(std::span<const RequestId> batch) override;
   void hold(std::span<const RequestId> batch, std::uint32_t instance) override;
   void refuse(RequestId id) override;
-  Observer* observer() const override { return observer_; }
-  Tracer* tracer() const override { return tracer_; }
 
  private:
   void forward(RequestId id);     // to its next stage, the fan-out, or out of the node
@@ -101,8 +99,6 @@ class Node final : public StageContext {
   std::unique_ptr<FanOut> fan_out_;           // null without a fan-out stage
   std::vector<ResourceInfo> resources_;
   CompletionListener* listener_ = nullptr;
-  Observer* observer_ = nullptr;
-  Tracer* tracer_ = nullptr;
   std::uint64_t window_done_ = 0, stop_after_ = 0;
   std::uint64_t arrivals_ = 0, dropped_ = 0, completions_ = 0, rejected_ = 0;
   TimeIntegral in_system_;

@@ -47,12 +47,14 @@ class StageContext {
   /// The stage refused the request (Triton's queue full or timeout): it leaves without a result.
   virtual void refuse(RequestId id) = 0;
   /// Where in-window spans go (nullptr outside the measurement window), and trace spans
-  /// (nullptr: no tracing).
-  virtual Observer* observer() const = 0;
-  virtual Tracer* tracer() const = 0;
+  /// (nullptr: no tracing). Read on every batch, so plain members the context sets.
+  Observer* observer() const { return observer_; }
+  Tracer* tracer() const { return tracer_; }
 
  protected:
   ~StageContext() = default;
+  Observer* observer_ = nullptr;
+  Tracer* tracer_ = nullptr;
 };
 
 }  // namespace servesim
