@@ -1,6 +1,10 @@
 #pragma once
 /// Starting a pool of worker threads that survives the system refusing some of them.
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -93,6 +97,12 @@ inline WorkerThreads start_workers(std::size_t n, const std::function<void()>& f
     }
   }
   const std::size_t keep = pool.refused_.empty() ? pool.threads_.size() : pool.threads_.size() / 2;
+#ifdef __GLIBC__
+  // Short of memory, the workers also share two malloc arenas: glibc reserves 64 MB of address
+  // space for each arena a new thread's first allocation creates (up to 8 per core), which under
+  // `ulimit -v` took what the work itself needed (std::bad_alloc at 30 workers in 1 GB).
+  if (!pool.refused_.empty()) mallopt(M_ARENA_MAX, 2);
+#endif
   open([keep](Gate& g) { g.keep = keep; });
   for (std::size_t t = keep; t < pool.threads_.size(); ++t) pool.threads_[t].join();
   pool.threads_.resize(keep);
