@@ -29,6 +29,7 @@
 #include "calib/net_bench.h"
 #include "calib/repeat.h"
 #include "calib/samples.h"
+#include "calib/stall_bench.h"
 #include "calib/timing.h"
 #include "sim/cli/verbs.h"
 #include "sim/config/atomic_file.h"
@@ -455,6 +456,37 @@ int cmd_bench_memory(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   return kExitOk;
 }
 
+int cmd_bench_stalls(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
+  const fs::path dir(a.out);
+  check_output_dir(dir, "--out", true);
+  fs::create_directories(dir);
+  const StallPlan plan = stall_plan(a.quick);
+  MachineInfo machine = this_machine();
+  machine.command = std::string("servesim calib bench stalls") + (a.quick ? " --quick" : "");
+  err << "servesim calib bench stalls: " << plan.seconds << " s on each of " << machine.cores
+      << " cores (one spinning thread each)\n";
+  const std::vector<CoreStalls> cores = probe_stalls(plan);
+  const StallSummary s = summarize_stalls(cores, plan.seconds);
+  write_atomically(dir / "stalls.csv", stalls_csv(cores));
+  write_atomically(dir / "stalls.yaml", stalls_yaml(s, plan, machine));
+  write_atomically(dir / "machine.yaml", machine_yaml(machine));
+  char b[200];
+  for (const CoreStalls& c : cores) {
+    std::snprintf(b, sizeof b, "  cpu %d: %.2f stalls/s\n", c.cpu,
+                  static_cast<double>(c.gaps.size()) / plan.seconds);
+    out << b;
+  }
+  std::snprintf(b, sizeof b,
+                "  per core: %.2f stalls/s, %.3f%% of the time; median length %.0f us, longest "
+                "%.0f us\n",
+                s.per_core_rate, s.stalled_fraction * 100,
+                s.quantiles.empty() ? 0.0 : static_cast<double>(s.quantiles[10]) / 1e3,
+                s.quantiles.empty() ? 0.0 : static_cast<double>(s.quantiles.back()) / 1e3);
+  out << b << "wrote " << (dir / "stalls.csv").string()
+      << ", stalls.yaml (node.cpu.stalls) and machine.yaml\n";
+  return kExitOk;
+}
+
 /// `bench infer`: the directory bench's options and which networks, batches and threads.
 struct InferArgs {
   DirBenchArgs dir;
@@ -520,11 +552,12 @@ int cmd_bench_infer(const InferArgs& a, std::ostream& out, std::ostream& err) {
 /// options) and `bench infer`.
 struct BenchVerbArgs {
   BenchArgs bench;
-  DirBenchArgs broker, net, memory;
+  DirBenchArgs broker, net, memory, stalls;
   InferArgs infer;
   CLI::App* broker_cmd = nullptr;
   CLI::App* net_cmd = nullptr;
   CLI::App* memory_cmd = nullptr;
+  CLI::App* stalls_cmd = nullptr;
   CLI::App* infer_cmd = nullptr;
 };
 
@@ -568,6 +601,11 @@ VerbAction add_bench(CLI::App& bench) {
       "Measure host memory bandwidth and each kernel's per-thread speed with k threads busy",
       "Fewer passes and shorter runs: about 15 s",
       "Directory for memory.csv, efficiency.csv, efficiency.yaml, machine.yaml", a->memory);
+  a->stalls_cmd = add_dir_bench(
+      bench, "stalls",
+      "Find when each core runs nothing (a spinning thread per core reading the clock): "
+      "node.cpu.stalls",
+      "5 s instead of 30 s", "Directory for stalls.csv, stalls.yaml, machine.yaml", a->stalls);
   InferArgs& ia = a->infer;
   a->infer_cmd = add_dir_bench(
       bench, "infer",
@@ -603,6 +641,7 @@ VerbAction add_bench(CLI::App& bench) {
     if (a->broker_cmd->parsed()) return cmd_bench_broker(a->broker, out, err);
     if (a->net_cmd->parsed()) return cmd_bench_net(a->net, out, err);
     if (a->memory_cmd->parsed()) return cmd_bench_memory(a->memory, out, err);
+    if (a->stalls_cmd->parsed()) return cmd_bench_stalls(a->stalls, out, err);
     if (a->bench.out.empty()) throw UsageError("bench: --out DIR is required");
     return cmd_bench(a->bench, out, err);
   };

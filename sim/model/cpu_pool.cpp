@@ -59,11 +59,15 @@ void CpuPool::reschedule() {
     sim_.cancel(next_);
     return;
   }
+  const double r = rate();
+  if (r == 0) {  // a stalled core (factor 0): nothing finishes until it runs again
+    sim_.cancel(next_);
+    return;
+  }
   const double remaining = std::max(0.0, items_.front().finish - virtual_);
   // Round up so that when the event fires the item's work is really done.
   // Clamped before the cast: a huge backlog on a slow pool must not overflow the clock.
   // (x / 1 is x: a pool at full speed, the usual case, skips the division's latency.)
-  const double r = rate();
   const double d = std::ceil(r == 1.0 ? remaining : remaining / r);
   constexpr Time kMaxDelay = kTimeMax / 2;
   const Time delay = d >= static_cast<double>(kMaxDelay) ? kMaxDelay : static_cast<Time>(d);

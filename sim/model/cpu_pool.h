@@ -63,7 +63,7 @@ class CpuPool final : public EventHandler {
   double busy_area(Time now) const { return busy_.area(now); }
 
   /// Scales every item's rate by `f` from now on (a core of a PerCoreServer: the efficiency at
-  /// the whole CPU's busy-core count, which this pool cannot see).
+  /// the whole CPU's busy-core count, which this pool cannot see; 0 while the core stalls).
   void set_factor(double f);
   /// Called (may be null) when the pool's first item starts or its last one ends.
   void set_listener(BusyListener* l) { listener_ = l; }

@@ -7,20 +7,47 @@
 namespace servesim {
 
 PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,
-                             const CpuEfficiency* efficiency)
-    : efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr) {
+                             const CpuEfficiency* efficiency, const StallParams* stalls, Rng rng)
+    : sim_(sim),
+      stalled_(static_cast<std::size_t>(cores), false),
+      efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr),
+      stalls_(stalls),
+      rng_(rng) {
   for (int c = 0; c < cores; ++c) {
     cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
     if (efficiency_) cores_.back()->set_listener(this);
   }
+  // Each core's first stall, in core order.
+  if (stalls_)
+    for (int c = 0; c < cores; ++c)
+      sim_.schedule_in(sample_to_time(stalls_->interval->sample(rng_)), *this, kStallStart,
+                       static_cast<std::uint64_t>(c));
+}
+
+double PerCoreServer::running_factor() const {
+  if (!efficiency_) return 1.0;
+  int busy = 0;
+  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
+  return efficiency_->at(busy);
 }
 
 void PerCoreServer::busy_changed() {
-  int busy = 0;
-  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
-  const double f = efficiency_->at(busy);
-  for (const auto& c : cores_)
-    if (c->active() > 0) c->set_factor(f);
+  const double f = running_factor();
+  for (std::size_t c = 0; c < cores_.size(); ++c)
+    if (cores_[c]->active() > 0) cores_[c]->set_factor(stalled_[c] ? 0.0 : f);
+}
+
+void PerCoreServer::on_event(std::uint32_t kind, std::uint64_t core) {
+  const auto c = static_cast<std::size_t>(core);
+  if (kind == kStallStart) {
+    stalled_[c] = true;
+    cores_[c]->set_factor(0.0);
+    sim_.schedule_in(sample_to_time(stalls_->duration->sample(rng_)), *this, kStallEnd, core);
+    return;
+  }
+  stalled_[c] = false;
+  cores_[c]->set_factor(running_factor());
+  sim_.schedule_in(sample_to_time(stalls_->interval->sample(rng_)), *this, kStallStart, core);
 }
 
 void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {

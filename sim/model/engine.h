@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/random.h"
 #include "sim/core/ring.h"
 #include "sim/core/simulator.h"
 #include "sim/core/time_average.h"
 #include "sim/model/cpu_pool.h"
+#include "sim/model/params.h"
 #include "sim/model/tracer.h"
 
 namespace servesim {
@@ -56,11 +58,15 @@ class SharedServer final : public Server {
 /// thread's last core; work with no thread (or a thread new to the CPU) takes the core with the
 /// fewest items. So a thread that keeps a core busy keeps it, and threads that wake while every
 /// core is busy queue behind the work already there instead of slowing every core down. With an
-/// efficiency curve, every busy core runs at its factor for the number of busy cores.
-class PerCoreServer final : public Server, private BusyListener {
+/// efficiency curve, every busy core runs at its factor for the number of busy cores. With
+/// stalls (node.cpu.stalls), each core in turn runs nothing for a while: its items wait, and the
+/// placement does not see it (the guest's scheduler does not know its vCPU is not running).
+class PerCoreServer final : public Server, private BusyListener, private EventHandler {
  public:
-  /// `efficiency` (may be null) must outlive the server.
-  PerCoreServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr);
+  /// `efficiency` and `stalls` (either may be null) must outlive the server; `rng` draws the
+  /// stalls.
+  PerCoreServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr,
+                const StallParams* stalls = nullptr, Rng rng = Rng(0));
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
     int core = -1;
     submit_from(work, owner, token, core);
@@ -70,10 +76,17 @@ class PerCoreServer final : public Server, private BusyListener {
   int servers() const override { return static_cast<int>(cores_.size()); }
 
  private:
+  enum : std::uint32_t { kStallStart = 0, kStallEnd = 1 };
   void busy_changed() override;  // a core became busy or idle: rescale the busy ones
+  void on_event(std::uint32_t kind, std::uint64_t core) override;  // a stall starts or ends
+  double running_factor() const;  // a running busy core's: the efficiency at the busy count
 
+  Simulator& sim_;
   std::vector<std::unique_ptr<CpuPool>> cores_;
+  std::vector<bool> stalled_;                  // per core
   const CpuEfficiency* efficiency_ = nullptr;  // null: flat
+  const StallParams* stalls_ = nullptr;        // null: no stalls
+  Rng rng_;
 };
 
 /// `count` identical servers; a job holds one for its whole work, and jobs start in FIFO order.

@@ -23,9 +23,10 @@ CpuEfficiency make_efficiency(const CpuParams& cpu) {
 }
 
 std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu,
-                                 const CpuEfficiency& efficiency) {
+                                 const CpuEfficiency& efficiency, Rng stalls) {
   if (cpu.scheduler == CpuScheduler::kPerCore)
-    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency);
+    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency,
+                                           cpu.stalls ? &*cpu.stalls : nullptr, stalls);
   return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency);
 }
 
@@ -38,7 +39,10 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       stations_(stations),
       index_(index),
       cpu_efficiency_(make_efficiency(params.node.cpu)),
-      cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_)),
+      cpu_(make_cpu(
+          sim, params.node.cpu, cpu_efficiency_,
+          Rng::stream(params.seed, replication,
+                      index == 0 ? "cpu" : "node" + std::to_string(index) + "/cpu", "stalls"))),
       pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count, params.node.memory) {
   if (params.node.network) pcie_.add_network(*params.node.network, network_copies(params));
   StageResources on{sim, requests_, *cpu_, {}, pcie_};

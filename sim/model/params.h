@@ -88,6 +88,14 @@ struct EfficiencyParams {
   std::vector<double> factor;
 };
 
+/// node.cpu.stalls: times when a core runs nothing at all (the hypervisor runs another guest's
+/// vCPU, an interrupt storm, a long kernel thread). Each core alone: a stall starts `interval`
+/// after the last one ended and lasts `duration`; what was running on the core waits it out.
+struct StallParams {
+  std::optional<Distribution> interval;  // ns from the end of one stall to the next
+  std::optional<Distribution> duration;  // ns
+};
+
 struct CpuParams {
   int cores = 0;
   CpuScheduler scheduler = CpuScheduler::kShared;
@@ -97,6 +105,7 @@ struct CpuParams {
   /// ns from handing work to a worker thread that sleeps until it runs (a futex wake-up: the
   /// scheduler, and on an idle core its exit from a sleep state); none: at once.
   std::optional<Distribution> wakeup;
+  std::optional<StallParams> stalls;  // per_core scheduler only
 };
 
 enum class GpuCompute { kExclusive, kShared, kConcurrent };

@@ -71,6 +71,13 @@ const Table<CpuParams>& cpu_keys() {
                    "slept waiting for work; counted as queue time (docs/model.md)",
            .doc_type = "distribution (below), or a duration",
            .doc_default = "none"},
+          {.key = "stalls",
+           .type = custom_type(),
+           .help = "times when a core runs nothing (the hypervisor runs another guest, an "
+                   "interrupt storm): each core alone stalls `duration` every `interval`; "
+                   "`scheduler: per_core` only (docs/model.md)",
+           .doc_type = "map (below)",
+           .doc_default = "none"},
           source_key<CpuParams>(),
           {.key = "type",
            .type = string_type(),
@@ -98,6 +105,26 @@ const Table<EfficiencyParams>& efficiency_keys() {
            .doc_type = "list of numbers",
            .doc_default = "required"},
           source_key<EfficiencyParams>(),
+      }};
+  return table;
+}
+
+const Table<StallParams>& stall_keys() {
+  static const Table<StallParams> table{
+      "stalls.",
+      {},
+      {
+          {.key = "interval",
+           .type = custom_type(),
+           .help = "from the end of one stall of a core to the start of its next",
+           .doc_type = "distribution, or a duration",
+           .doc_default = "required"},
+          {.key = "duration",
+           .type = custom_type(),
+           .help = "how long a stall lasts",
+           .doc_type = "distribution, or a duration",
+           .doc_default = "required"},
+          source_key<StallParams>(),
       }};
   return table;
 }
@@ -410,6 +437,22 @@ EfficiencyParams parse_efficiency(MapReader e, int cores) {
   return p;
 }
 
+StallParams parse_stalls(MapReader m) {
+  StallParams p;
+  read_keys(m, stall_keys(), p, [&](std::string_view key) {
+    if (const ConfigNode* d = m.get(key)) {
+      Distribution dist = parse_distribution(*d, m.key_path(std::string(key)));
+      (key == "interval" ? p.interval : p.duration) = dist;
+    }
+  });
+  if (!p.interval) m.fail("interval", "give the time between a core's stalls");
+  if (!p.duration) m.fail("duration", "give how long a stall lasts");
+  if (p.interval->mean() <= 0)
+    m.fail("interval", "the time between stalls must have a mean above 0 (else a core never runs)");
+  m.finish();
+  return p;
+}
+
 CpuParams parse_cpu(MapReader c) {
   CpuParams p = cpu_keys().defaults;
   read_keys(c, cpu_keys(), p, [&](std::string_view key) {
@@ -417,9 +460,15 @@ CpuParams parse_cpu(MapReader c) {
       if (c.has("efficiency")) p.efficiency = parse_efficiency(c.child("efficiency"), p.cores);
       return;
     }
+    if (key == "stalls") {
+      if (c.has("stalls")) p.stalls = parse_stalls(c.child("stalls"));
+      return;
+    }
     if (const ConfigNode* w = c.get("wakeup"))
       p.wakeup = parse_distribution(*w, c.key_path("wakeup"));
   });
+  if (p.stalls && p.scheduler != CpuScheduler::kPerCore)
+    c.fail("stalls", "stalls stop one core at a time: they need `scheduler: per_core`");
   check_power(c, p.power);
   c.finish();
   return p;
@@ -682,6 +731,12 @@ Json node_json(const NodeParams& n) {
       if (!n.cpu.efficiency.busy_cores.empty())
         cpu["efficiency"] = {{"busy_cores", n.cpu.efficiency.busy_cores},
                              {"factor", n.cpu.efficiency.factor}};
+      return;
+    }
+    if (key == "stalls") {
+      if (n.cpu.stalls)
+        cpu["stalls"] = {{"interval", distribution_json(*n.cpu.stalls->interval)},
+                         {"duration", distribution_json(*n.cpu.stalls->duration)}};
       return;
     }
     if (n.cpu.wakeup) cpu["wakeup"] = distribution_json(*n.cpu.wakeup);

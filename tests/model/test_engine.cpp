@@ -16,6 +16,15 @@ namespace {
 using Done = test::WorkLog;
 using test::Finish;
 
+/// Submits `work` ns to a per-core CPU at its event (token: the event's arg).
+struct SubmitAt final : EventHandler {
+  SubmitAt(PerCoreServer& c, Done& d, Time w) : cpu(c), done(d), work(w) {}
+  void on_event(std::uint32_t, std::uint64_t arg) override { cpu.submit(work, done, arg); }
+  PerCoreServer& cpu;
+  Done& done;
+  Time work;
+};
+
 }  // namespace
 
 TEST_CASE("fifo engine: one server runs jobs one after the other, in order", "[unit]") {
@@ -99,12 +108,7 @@ TEST_CASE("per-core server: every busy core runs at the efficiency of the busy-c
   const CpuEfficiency half({1, 2}, {1.0, 0.5}, 2);
   PerCoreServer cpu(sim, 2, 1.0, &half);
   Done done(sim);
-  struct Later final : EventHandler {  // submits 500 ns at its event
-    Later(PerCoreServer& c, Done& d) : cpu(c), done(d) {}
-    void on_event(std::uint32_t, std::uint64_t arg) override { cpu.submit(500, done, arg); }
-    PerCoreServer& cpu;
-    Done& done;
-  } later(cpu, done);
+  SubmitAt later(cpu, done, 500);
   // Core 0 alone for 1000 ns (1000 of 3000 done); item 2 takes idle core 1 and both run at 0.5:
   // item 2's 500 ns end at 2000, when item 1 has 1500 done; core 1 goes idle, core 0 speeds up
   // to 1.0 and its last 1500 end at 3500.
@@ -113,6 +117,28 @@ TEST_CASE("per-core server: every busy core runs at the efficiency of the busy-c
   sim.run_until(kTimeMax);
   CHECK(done.at == Finish{{2, 2000}, {1, 3500}});
   CHECK(cpu.busy_area(sim.now()) == Approx(3500 + 1000));
+}
+
+TEST_CASE("per-core server: a stalled core runs nothing until its stall ends", "[unit]") {
+  // Every 4 us of running a core stalls for 1 us: stalls at [4, 5), [9, 10), [14, 15) us, on
+  // each core alone. Job 1 (10 us) on core 0 runs 4 + 4 + 2 us and ends at 12 us; job 2 (3 us),
+  // submitted to core 1 at 0, ends at 3 us, before its first stall; job 3 (2 us), submitted at
+  // 4.5 us while core 1 stalls but core 0 is busy, takes idle core 1 (placement does not see
+  // stalls) and waits: it runs 5-7 us.
+  Simulator sim;
+  StallParams stalls;
+  stalls.interval = Distribution::make(DistKind::kDeterministic, 4000, 0);
+  stalls.duration = Distribution::make(DistKind::kDeterministic, 1000, 0);
+  PerCoreServer cpu(sim, 2, 1.0, nullptr, &stalls, Rng(1));
+  Done done(sim);
+  SubmitAt later(cpu, done, 2000);
+  cpu.submit(10000, done, 1);
+  cpu.submit(3000, done, 2);
+  sim.schedule_in(4500, later, 0, 3);
+  sim.run_until(20000);
+  CHECK(done.at == Finish{{2, 3000}, {3, 7000}, {1, 12000}});
+  // Busy is held, not run: job 1's core 0-12 us, job 2's 0-3, job 3's 4.5-7.
+  CHECK(cpu.busy_area(sim.now()) == Approx(12000 + 3000 + 2500));
 }
 
 }  // namespace servesim
