@@ -80,27 +80,41 @@ StallSummary summarize_stalls(const std::vector<CoreStalls>& cores, double secon
   return s;
 }
 
-std::string stalls_yaml(const StallSummary& s, const StallPlan& plan, const MachineInfo& m) {
-  char b[256];
+namespace {
+
+std::string probe_text(const StallPlan& plan, const MachineInfo& m) {
+  char b[160];
   std::snprintf(b, sizeof b, "%.0f s on each of %d cores, gaps over %s in a clock-reading loop",
                 plan.seconds, m.cores, us(plan.threshold_ns).c_str());
-  const std::string how = b;
-  const std::string head =
-      "# servesim calib bench stalls: when the cores of this machine ran nothing. Include it in "
-      "a\n# scenario or copy its keys (stalls need the per-core scheduler).\n";
-  if (s.quantiles.empty()) return head + "# no stall in " + how + ": leave node.cpu.stalls out\n";
+  return b;
+}
+
+}  // namespace
+
+std::string stalls_entry(const StallSummary& s, const StallPlan& plan, const MachineInfo& m,
+                         const std::string& indent) {
+  if (s.quantiles.empty()) return {};
   std::string samples;
   for (const std::int64_t q : s.quantiles) samples += (samples.empty() ? "" : ", ") + us(q);
-  std::snprintf(b, sizeof b, "%.1fms", s.interval_mean_ns / 1e6);
-  const std::string source = "servesim calib bench stalls on " + m.cpu + ": " + how +
+  char mean[32];
+  std::snprintf(mean, sizeof mean, "%.1fms", s.interval_mean_ns / 1e6);
+  const std::string source = "servesim calib bench stalls on " + m.cpu + ": " +
+                             probe_text(plan, m) +
                              "; an exponential interval (stalls as a Poisson process) of the "
                              "measured mean, the lengths as their 20 quantiles; " +
                              m.date.substr(0, 10);
-  return head +
-         "node:\n  cpu:\n    scheduler: per_core\n    stalls:\n      interval: {dist: "
-         "exponential, mean: " +
-         std::string(b) + "}\n      duration: {dist: empirical, samples: [" + samples +
-         "]}\n      source: " + nlohmann::json(source).dump() + "\n";
+  return indent + "stalls:\n" + indent + "  interval: {dist: exponential, mean: " + mean + "}\n" +
+         indent + "  duration: {dist: empirical, samples: [" + samples + "]}\n" + indent +
+         "  source: " + nlohmann::json(source).dump() + "\n";
+}
+
+std::string stalls_yaml(const StallSummary& s, const StallPlan& plan, const MachineInfo& m) {
+  const std::string head =
+      "# servesim calib bench stalls: when the cores of this machine ran nothing. Include it in "
+      "a\n# scenario or copy its keys.\n";
+  if (s.quantiles.empty())
+    return head + "# no stall in " + probe_text(plan, m) + ": leave node.cpu.stalls out\n";
+  return head + "node:\n  cpu:\n" + stalls_entry(s, plan, m, "    ");
 }
 
 std::string stalls_csv(const std::vector<CoreStalls>& cores) {

@@ -44,6 +44,9 @@ StallSummary summarize_stalls(const std::vector<CoreStalls>& cores, double secon
 /// the measured mean, and the lengths as an empirical distribution of the 20 quantiles; a
 /// comment only when no stall was seen.
 std::string stalls_yaml(const StallSummary& s, const StallPlan& plan, const MachineInfo& m);
+/// Its `stalls:` entry alone, each line starting with `indent` (empty when no stall was seen).
+std::string stalls_entry(const StallSummary& s, const StallPlan& plan, const MachineInfo& m,
+                         const std::string& indent);
 /// cpu,stall,ns: one row per stall.
 std::string stalls_csv(const std::vector<CoreStalls>& cores);
 

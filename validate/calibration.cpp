@@ -113,7 +113,7 @@ std::string wakeup_yaml(std::vector<double> handoffs_s) {
 std::string scenario_yaml(const std::string& size_name, ImageSize size,
                           std::span<const JpegImage> images, const calib::MachineInfo& m,
                           int max_batch, const std::vector<double>& handoffs_s,
-                          const HttpCalibration* http) {
+                          const HttpCalibration* http, const std::string& stalls) {
   std::ostringstream y;
   y << "# servesim validate: the real pipeline of validate/pipeline.cpp serving " << size_name
     << " JPEGs (" << size.width << "x" << size.height << ") on this machine.\n"
@@ -138,7 +138,8 @@ std::string scenario_yaml(const std::string& size_name, ImageSize size,
        "work between), as 100 quantiles\"\n"
     << "    wakeup: " << wakeup_yaml(handoffs_s) << "\n"
     << "    scheduler: per_core  # Linux's run queue per core (docs/model.md)\n"
-    << (http ? "  network: " + http_network_yaml(*http) + "\n" : std::string()) << "pipeline:\n"
+    << stalls << (http ? "  network: " + http_network_yaml(*http) + "\n" : std::string())
+    << "pipeline:\n"
     << (http ? http_frontend_yaml() : std::string())
     << "  - name: preprocess\n    device: cpu\n    instances: 1\n"
     << "    service: {curve: preprocess_" << size_name << "}\n"

@@ -66,13 +66,14 @@ HttpCalibration calibrate_http(std::span<const calib::JpegImage> corpus, bool qu
                                std::ostream& out);
 
 /// validate-SIZE.yaml: the real pipeline (validate/pipeline.cpp) serving `images` of one size on
-/// machine `m`, with the curves of validate-curves.yaml (included), the measured wake-ups and,
-/// with `http`, the HTTP client, the loopback link and the frontend stage. Each configuration
-/// is this file with overrides_of()'s --set values.
+/// machine `m`, with the curves of validate-curves.yaml (included), the measured wake-ups, the
+/// cores' stalls (`stalls`: node.cpu.stalls' entry, empty: none) and, with `http`, the HTTP
+/// client, the loopback link and the frontend stage. Each configuration is this file with
+/// overrides_of()'s --set values.
 std::string scenario_yaml(const std::string& size_name, calib::ImageSize size,
                           std::span<const calib::JpegImage> images, const calib::MachineInfo& m,
                           int max_batch, const std::vector<double>& handoffs_s,
-                          const HttpCalibration* http);
+                          const HttpCalibration* http, const std::string& stalls = {});
 
 /// The scenario's parts for HTTP ingest: the value of workload.client, node.network's, and the
 /// `frontend` stage (a pipeline list item, indented as scenario_yaml writes the others).

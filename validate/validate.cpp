@@ -19,6 +19,7 @@
 #include "calib/fit.h"
 #include "calib/infer_bench.h"
 #include "calib/machine.h"
+#include "calib/stall_bench.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/config/progress.h"
@@ -247,6 +248,7 @@ struct Calibration {
   std::vector<Curve> pre_curves;               // by size, as plan.sizes
   Curve infer_curve;
   std::vector<double> handoffs;
+  std::string stalls;  // node.cpu.stalls' entry for the scenarios (empty: none seen)
   double other_cores = -1;
   std::optional<HttpCalibration> http;  // HTTP ingest
 };
@@ -302,6 +304,19 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
     char b[96];
     std::snprintf(b, sizeof b, "  other processes used %.2f of %d cores during the calibration\n",
                   cal.other_cores, cores);
+    out << b;
+  }
+  // When the cores stop running anything (a spinning thread per core; docs/calibration.md 8c).
+  {
+    calib::StallPlan sp;
+    sp.seconds = o.quick ? 3 : 10;
+    const calib::StallSummary st = calib::summarize_stalls(calib::probe_stalls(sp), sp.seconds);
+    cal.stalls = calib::stalls_entry(st, sp, calib::this_machine(), "    ");
+    char b[200];
+    std::snprintf(b, sizeof b,
+                  "  core stalls (gaps over 200 us, %.0f s per core): %.2f per second per core, "
+                  "%.3f%% of the time\n",
+                  sp.seconds, st.per_core_rate, st.stalled_fraction * 100);
     out << b;
   }
   // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).
@@ -385,7 +400,7 @@ void fit_curves(Calibration& cal, const Plan& plan, const std::string& kernel, c
   for (std::size_t i = 0; i < plan.sizes.size(); ++i)
     write_atomically(scenario_path(dir, plan.sizes[i].name),
                      scenario_yaml(plan.sizes[i].name, plan.sizes[i].size, images[i], bench.machine,
-                                   1, cal.handoffs, cal.http ? &*cal.http : nullptr));
+                                   1, cal.handoffs, cal.http ? &*cal.http : nullptr, cal.stalls));
 }
 
 /// Step 2: the predictions (deterministic). An open loop runs at a fraction of the capacity the

@@ -35,9 +35,19 @@ CpuPool::CpuPool(Simulator& sim, int cores, double speed, const CpuEfficiency* e
 
 double CpuPool::rate() const {
   const auto n = static_cast<int>(items_.size());
-  const int busy = std::min(n, cores_);
+  const int running = cores_ - stalled_;  // the cores that run anything now
+  if (running <= 0) return 0.0;
+  const int busy = std::min(n, running);
   const double per_core = speed_ * factor_ * (efficiency_ ? efficiency_->at(busy) : 1.0);
-  return n <= cores_ ? per_core : per_core * cores_ / static_cast<double>(n);
+  return n <= running ? per_core : per_core * running / static_cast<double>(n);
+}
+
+void CpuPool::set_stalled(int k) {
+  assert(k >= 0 && k <= cores_);
+  if (k == stalled_) return;
+  advance();
+  stalled_ = k;
+  if (!items_.empty()) reschedule();
 }
 
 void CpuPool::set_factor(double f) {
@@ -60,7 +70,7 @@ void CpuPool::reschedule() {
     return;
   }
   const double r = rate();
-  if (r == 0) {  // a stalled core (factor 0): nothing finishes until it runs again
+  if (r == 0) {  // every core stalled: nothing finishes until one runs again
     sim_.cancel(next_);
     return;
   }
@@ -81,7 +91,7 @@ void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
   // With a free core the rate stays the same, so the pending event still fits unless the new
   // item finishes first: skip the cancel-and-reschedule (most submissions in a stable system).
   // (Not with an efficiency curve: one more busy core slows every item.)
-  const bool keep = !efficiency_ && static_cast<int>(items_.size()) < cores_ &&
+  const bool keep = !efficiency_ && static_cast<int>(items_.size()) < cores_ - stalled_ &&
                     sim_.pending(next_) && !Later{}(items_.front(), item);
   items_.push_back(item);
   std::push_heap(items_.begin(), items_.end(), Later{});

@@ -63,8 +63,10 @@ class CpuPool final : public EventHandler {
   double busy_area(Time now) const { return busy_.area(now); }
 
   /// Scales every item's rate by `f` from now on (a core of a PerCoreServer: the efficiency at
-  /// the whole CPU's busy-core count, which this pool cannot see; 0 while the core stalls).
+  /// the whole CPU's busy-core count, which this pool cannot see).
   void set_factor(double f);
+  /// `k` of the cores run nothing from now on (node.cpu.stalls): the items share the others.
+  void set_stalled(int k);
   /// Called (may be null) when the pool's first item starts or its last one ends.
   void set_listener(BusyListener* l) { listener_ = l; }
 
@@ -93,6 +95,7 @@ class CpuPool final : public EventHandler {
   double speed_;
   const CpuEfficiency* efficiency_;  // null: flat
   double factor_ = 1.0;              // set_factor
+  int stalled_ = 0;                  // set_stalled
   BusyListener* listener_ = nullptr;
   std::vector<Item> items_;  // min-heap by (finish, order)
   std::vector<Item> done_;   // scratch for on_event, kept to avoid allocating

@@ -6,48 +6,56 @@
 
 namespace servesim {
 
+StallProcess::StallProcess(Simulator& sim, int cores, const StallParams& params, Rng rng,
+                           StallListener& listener)
+    : sim_(sim), params_(params), rng_(rng), listener_(listener) {
+  for (int c = 0; c < cores; ++c)  // each core's first stall, in core order
+    sim_.schedule_in(sample_to_time(params_.interval->sample(rng_)), *this, kStart,
+                     static_cast<std::uint64_t>(c));
+}
+
+void StallProcess::on_event(std::uint32_t kind, std::uint64_t core) {
+  const bool start = kind == kStart;
+  stalled_ += start ? 1 : -1;
+  listener_.stall_changed(static_cast<std::size_t>(core), start);
+  const Distribution& next = start ? *params_.duration : *params_.interval;
+  sim_.schedule_in(sample_to_time(next.sample(rng_)), *this, start ? kEnd : kStart, core);
+}
+
+SharedServer::SharedServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency,
+                           const StallParams* stalls, Rng rng)
+    : pool_(sim, cores, speed, efficiency) {
+  if (stalls)
+    stalls_ = std::make_unique<StallProcess>(sim, cores, *stalls, rng,
+                                             static_cast<StallListener&>(*this));
+}
+
+void SharedServer::stall_changed(std::size_t /*core*/, bool /*stalled*/) {
+  pool_.set_stalled(stalls_->stalled());
+}
+
 PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,
                              const CpuEfficiency* efficiency, const StallParams* stalls, Rng rng)
-    : sim_(sim),
-      stalled_(static_cast<std::size_t>(cores), false),
-      efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr),
-      stalls_(stalls),
-      rng_(rng) {
+    : efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr) {
   for (int c = 0; c < cores; ++c) {
     cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
     if (efficiency_) cores_.back()->set_listener(this);
   }
-  // Each core's first stall, in core order.
-  if (stalls_)
-    for (int c = 0; c < cores; ++c)
-      sim_.schedule_in(sample_to_time(stalls_->interval->sample(rng_)), *this, kStallStart,
-                       static_cast<std::uint64_t>(c));
-}
-
-double PerCoreServer::running_factor() const {
-  if (!efficiency_) return 1.0;
-  int busy = 0;
-  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
-  return efficiency_->at(busy);
+  if (stalls)
+    stalls_ = std::make_unique<StallProcess>(sim, cores, *stalls, rng,
+                                             static_cast<StallListener&>(*this));
 }
 
 void PerCoreServer::busy_changed() {
-  const double f = running_factor();
-  for (std::size_t c = 0; c < cores_.size(); ++c)
-    if (cores_[c]->active() > 0) cores_[c]->set_factor(stalled_[c] ? 0.0 : f);
+  int busy = 0;
+  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
+  const double f = efficiency_->at(busy);
+  for (const auto& c : cores_)
+    if (c->active() > 0) c->set_factor(f);
 }
 
-void PerCoreServer::on_event(std::uint32_t kind, std::uint64_t core) {
-  const auto c = static_cast<std::size_t>(core);
-  if (kind == kStallStart) {
-    stalled_[c] = true;
-    cores_[c]->set_factor(0.0);
-    sim_.schedule_in(sample_to_time(stalls_->duration->sample(rng_)), *this, kStallEnd, core);
-    return;
-  }
-  stalled_[c] = false;
-  cores_[c]->set_factor(running_factor());
-  sim_.schedule_in(sample_to_time(stalls_->interval->sample(rng_)), *this, kStallStart, core);
+void PerCoreServer::stall_changed(std::size_t core, bool stalled) {
+  cores_[core]->set_stalled(stalled ? 1 : 0);
 }
 
 void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {

@@ -35,12 +35,44 @@ class Server {
   virtual ~Server() = default;
 };
 
-/// The processor-sharing pool seen as a Server (the CPU, and a GPU in `compute: shared`).
-class SharedServer final : public Server {
+/// Told when a core stops running anything or runs again (StallProcess).
+class StallListener {
  public:
-  /// `efficiency` (may be null) must outlive the server.
-  SharedServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr)
-      : pool_(sim, cores, speed, efficiency) {}
+  virtual void stall_changed(std::size_t core, bool stalled) = 0;
+
+ protected:
+  ~StallListener() = default;
+};
+
+/// node.cpu.stalls as events: each core alone stalls for a draw from `duration`, then runs for a
+/// draw from `interval` (its first stall one interval after the start), and the listener hears
+/// each change.
+class StallProcess final : public EventHandler {
+ public:
+  /// `params` and `listener` must outlive it.
+  StallProcess(Simulator& sim, int cores, const StallParams& params, Rng rng,
+               StallListener& listener);
+  void on_event(std::uint32_t kind, std::uint64_t core) override;
+  /// Cores stalled now.
+  int stalled() const { return stalled_; }
+
+ private:
+  enum : std::uint32_t { kStart = 0, kEnd = 1 };
+  Simulator& sim_;
+  const StallParams& params_;
+  Rng rng_;
+  StallListener& listener_;
+  int stalled_ = 0;
+};
+
+/// The processor-sharing pool seen as a Server (the CPU, and a GPU in `compute: shared`). With
+/// stalls, a stalled core leaves the items the others.
+class SharedServer final : public Server, private StallListener {
+ public:
+  /// `efficiency` and `stalls` (either may be null) must outlive the server; `rng` draws the
+  /// stalls.
+  SharedServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr,
+               const StallParams* stalls = nullptr, Rng rng = Rng(0));
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
     pool_.submit(work, owner, token);
   }
@@ -48,7 +80,10 @@ class SharedServer final : public Server {
   int servers() const override { return pool_.cores(); }
 
  private:
+  void stall_changed(std::size_t core, bool stalled) override;
+
   CpuPool pool_;
+  std::unique_ptr<StallProcess> stalls_;  // null: no stalls
 };
 
 /// The CPU as Linux's scheduler runs it (node.cpu.scheduler: per_core): a run queue per core,
@@ -61,7 +96,7 @@ class SharedServer final : public Server {
 /// efficiency curve, every busy core runs at its factor for the number of busy cores. With
 /// stalls (node.cpu.stalls), each core in turn runs nothing for a while: its items wait, and the
 /// placement does not see it (the guest's scheduler does not know its vCPU is not running).
-class PerCoreServer final : public Server, private BusyListener, private EventHandler {
+class PerCoreServer final : public Server, private BusyListener, private StallListener {
  public:
   /// `efficiency` and `stalls` (either may be null) must outlive the server; `rng` draws the
   /// stalls.
@@ -76,17 +111,12 @@ class PerCoreServer final : public Server, private BusyListener, private EventHa
   int servers() const override { return static_cast<int>(cores_.size()); }
 
  private:
-  enum : std::uint32_t { kStallStart = 0, kStallEnd = 1 };
   void busy_changed() override;  // a core became busy or idle: rescale the busy ones
-  void on_event(std::uint32_t kind, std::uint64_t core) override;  // a stall starts or ends
-  double running_factor() const;  // a running busy core's: the efficiency at the busy count
+  void stall_changed(std::size_t core, bool stalled) override;
 
-  Simulator& sim_;
   std::vector<std::unique_ptr<CpuPool>> cores_;
-  std::vector<bool> stalled_;                  // per core
   const CpuEfficiency* efficiency_ = nullptr;  // null: flat
-  const StallParams* stalls_ = nullptr;        // null: no stalls
-  Rng rng_;
+  std::unique_ptr<StallProcess> stalls_;       // null: no stalls
 };
 
 /// `count` identical servers; a job holds one for its whole work, and jobs start in FIFO order.

@@ -24,10 +24,10 @@ CpuEfficiency make_efficiency(const CpuParams& cpu) {
 
 std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu,
                                  const CpuEfficiency& efficiency, Rng stalls) {
+  const StallParams* st = cpu.stalls ? &*cpu.stalls : nullptr;
   if (cpu.scheduler == CpuScheduler::kPerCore)
-    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency,
-                                           cpu.stalls ? &*cpu.stalls : nullptr, stalls);
-  return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency);
+    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls);
+  return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls);
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ struct CpuParams {
   /// ns from handing work to a worker thread that sleeps until it runs (a futex wake-up: the
   /// scheduler, and on an idle core its exit from a sleep state); none: at once.
   std::optional<Distribution> wakeup;
-  std::optional<StallParams> stalls;  // per_core scheduler only
+  std::optional<StallParams> stalls;
 };
 
 enum class GpuCompute { kExclusive, kShared, kConcurrent };

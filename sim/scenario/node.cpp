@@ -74,8 +74,8 @@ const Table<CpuParams>& cpu_keys() {
           {.key = "stalls",
            .type = custom_type(),
            .help = "times when a core runs nothing (the hypervisor runs another guest, an "
-                   "interrupt storm): each core alone stalls `duration` every `interval`; "
-                   "`scheduler: per_core` only (docs/model.md)",
+                   "interrupt storm): each core alone stalls `duration` every `interval` "
+                   "(docs/model.md)",
            .doc_type = "map (below)",
            .doc_default = "none"},
           source_key<CpuParams>(),
@@ -467,8 +467,6 @@ CpuParams parse_cpu(MapReader c) {
     if (const ConfigNode* w = c.get("wakeup"))
       p.wakeup = parse_distribution(*w, c.key_path("wakeup"));
   });
-  if (p.stalls && p.scheduler != CpuScheduler::kPerCore)
-    c.fail("stalls", "stalls stop one core at a time: they need `scheduler: per_core`");
   check_power(c, p.power);
   c.finish();
   return p;

@@ -35,7 +35,7 @@ TEST_CASE("stall summary: rate, share of time, interval and quantiles of planted
   m.cores = 2;
   m.date = "2026-12-07T00:00:00Z";
   const std::string yaml = stalls_yaml(s, StallPlan{}, m);
-  CHECK_THAT(yaml, Contains("scheduler: per_core") &&
+  CHECK_THAT(yaml, Contains("node:\n  cpu:\n    stalls:\n") &&
                        Contains("interval: {dist: exponential, mean: 6666.1ms}") &&
                        Contains("samples: [300us, 300us") && Contains("1000us]") &&
                        Contains("on Test CPU: 30 s on each of 2 cores, gaps over 200us"));

@@ -80,6 +80,32 @@ TEST_CASE("cpu pool: an item arriving later slows the one already running", "[un
   CHECK(done.at == Finish{{1, 1500}, {2, 2000}});
 }
 
+TEST_CASE("cpu pool: stalled cores leave the items the running ones", "[unit]") {
+  // Two cores, two items of 4 us from 0. At 1 us one core stalls: 3 us left each, sharing one
+  // core at 0.5. At 2 us both stall: no progress (2.5 us left each). At 3 us one runs again
+  // (0.5 each), at 4 us both (1 each): 2 us left each after 4 us, done at 6 us.
+  Simulator sim;
+  CpuPool pool(sim, 2, 1.0);
+  Done done(sim);
+  struct Stall final : EventHandler {
+    explicit Stall(CpuPool& p) : pool(p) {}
+    void on_event(std::uint32_t, std::uint64_t k) override {
+      pool.set_stalled(static_cast<int>(k));
+    }
+    CpuPool& pool;
+  } stall(pool);
+  pool.submit(4000, done, 1);
+  pool.submit(4000, done, 2);
+  sim.schedule_at(1000, stall, 0, 1);
+  sim.schedule_at(2000, stall, 0, 2);
+  sim.schedule_at(3000, stall, 0, 1);
+  sim.schedule_at(4000, stall, 0, 0);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 6000}, {2, 6000}});
+  // Busy counts the runnable items, stalled or not: 2 cores x 6 us.
+  CHECK(pool.busy_area(sim.now()) == Approx(12000));
+}
+
 TEST_CASE("cpu efficiency: linear between measured points, exact at them", "[unit]") {
   const CpuEfficiency e({1, 3, 4}, {1.0, 0.8, 0.7}, 4);
   CHECK(e.at(0) == 1.0);

@@ -17,13 +17,21 @@ using Done = test::WorkLog;
 using test::Finish;
 
 /// Submits `work` ns to a per-core CPU at its event (token: the event's arg).
-struct SubmitAt final : EventHandler {
-  SubmitAt(PerCoreServer& c, Done& d, Time w) : cpu(c), done(d), work(w) {}
+struct SubmitToCores final : EventHandler {
+  SubmitToCores(PerCoreServer& c, Done& d, Time w) : cpu(c), done(d), work(w) {}
   void on_event(std::uint32_t, std::uint64_t arg) override { cpu.submit(work, done, arg); }
   PerCoreServer& cpu;
   Done& done;
   Time work;
 };
+
+/// Stalls of `length` ns after every `interval` ns of running, on each core.
+StallParams stalls_every(Time interval, Time length) {
+  StallParams p;
+  p.interval = Distribution::make(DistKind::kDeterministic, static_cast<double>(interval), 0);
+  p.duration = Distribution::make(DistKind::kDeterministic, static_cast<double>(length), 0);
+  return p;
+}
 
 }  // namespace
 
@@ -108,7 +116,7 @@ TEST_CASE("per-core server: every busy core runs at the efficiency of the busy-c
   const CpuEfficiency half({1, 2}, {1.0, 0.5}, 2);
   PerCoreServer cpu(sim, 2, 1.0, &half);
   Done done(sim);
-  SubmitAt later(cpu, done, 500);
+  SubmitToCores later(cpu, done, 500);
   // Core 0 alone for 1000 ns (1000 of 3000 done); item 2 takes idle core 1 and both run at 0.5:
   // item 2's 500 ns end at 2000, when item 1 has 1500 done; core 1 goes idle, core 0 speeds up
   // to 1.0 and its last 1500 end at 3500.
@@ -126,12 +134,10 @@ TEST_CASE("per-core server: a stalled core runs nothing until its stall ends", "
   // 4.5 us while core 1 stalls but core 0 is busy, takes idle core 1 (placement does not see
   // stalls) and waits: it runs 5-7 us.
   Simulator sim;
-  StallParams stalls;
-  stalls.interval = Distribution::make(DistKind::kDeterministic, 4000, 0);
-  stalls.duration = Distribution::make(DistKind::kDeterministic, 1000, 0);
+  const StallParams stalls = stalls_every(4000, 1000);
   PerCoreServer cpu(sim, 2, 1.0, nullptr, &stalls, Rng(1));
   Done done(sim);
-  SubmitAt later(cpu, done, 2000);
+  SubmitToCores later(cpu, done, 2000);
   cpu.submit(10000, done, 1);
   cpu.submit(3000, done, 2);
   sim.schedule_in(4500, later, 0, 3);
@@ -139,6 +145,19 @@ TEST_CASE("per-core server: a stalled core runs nothing until its stall ends", "
   CHECK(done.at == Finish{{2, 3000}, {3, 7000}, {1, 12000}});
   // Busy is held, not run: job 1's core 0-12 us, job 2's 0-3, job 3's 4.5-7.
   CHECK(cpu.busy_area(sim.now()) == Approx(12000 + 3000 + 2500));
+}
+
+TEST_CASE("shared server: its cores stall as node.cpu.stalls says", "[unit]") {
+  // Two cores, each stalling at [4, 5), [9, 10), [14, 15) us (in step: the same deterministic
+  // draws). Two jobs of 10 us, one per core: 4 + 4 + 2 us of running, both done at 12 us.
+  Simulator sim;
+  const StallParams stalls = stalls_every(4000, 1000);
+  SharedServer cpu(sim, 2, 1.0, nullptr, &stalls, Rng(1));
+  Done done(sim);
+  cpu.submit(10000, done, 1);
+  cpu.submit(10000, done, 2);
+  sim.run_until(30000);
+  CHECK(done.at == Finish{{1, 12000}, {2, 12000}});
 }
 
 }  // namespace servesim

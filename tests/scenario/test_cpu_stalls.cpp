@@ -51,12 +51,10 @@ TEST_CASE("cpu stalls: each malformed table is an error at its key", "[unit]") {
   test::check_located_errors(cases, [](const char* yaml) { test::parse(stalls_scenario(yaml)); });
 }
 
-TEST_CASE("cpu stalls: they need the per-core scheduler", "[unit]") {
-  const test::ErrorCase cases[] = {
-      {"{interval: 1s, duration: 1ms}", "node.cpu.stalls", "per_core"},
-  };
-  test::check_located_errors(
-      cases, [](const char* yaml) { test::parse(stalls_scenario(yaml, "shared")); });
+TEST_CASE("cpu stalls: the shared scheduler takes them too", "[unit]") {
+  const ScenarioParams p = test::parse(stalls_scenario("{interval: 1s, duration: 1ms}", "shared"));
+  REQUIRE(p.node.cpu.stalls);
+  CHECK(p.node.cpu.stalls->duration->mean() == Approx(1e6));
 }
 
 }  // namespace servesim
