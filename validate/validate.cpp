@@ -311,12 +311,13 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
     calib::StallPlan sp;
     sp.seconds = o.quick ? 3 : 10;
     const calib::StallSummary st = calib::summarize_stalls(calib::probe_stalls(sp), sp.seconds);
-    cal.stalls = calib::stalls_entry(st, sp, calib::this_machine(), "    ");
+    cal.stalls = calib::stalls_entry(st, sp, cal.bench.machine, "    ");
     char b[200];
     std::snprintf(b, sizeof b,
-                  "  core stalls (gaps over 200 us, %.0f s per core): %.2f per second per core, "
+                  "  core stalls (gaps over %.0f us, %.0f s per core): %.2f per second per core, "
                   "%.3f%% of the time\n",
-                  sp.seconds, st.per_core_rate, st.stalled_fraction * 100);
+                  static_cast<double>(sp.threshold_ns) / 1e3, sp.seconds, st.per_core_rate,
+                  st.stalled_fraction * 100);
     out << b;
   }
   // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).
