@@ -404,10 +404,10 @@ BenchRun run_bench(const BenchPlan& plan, std::ostream& log) {
 
   JpegDecoder dec;
   bench_decode(plan, corpus, dec, run, log);
-  bench_decode_scaling(plan, corpus, run, log);
+  if (plan.scaling_passes > 0) bench_decode_scaling(plan, corpus, run, log);
   bench_resize(plan, corpus, dec, run, log);
   bench_normalize(plan, run, log);
-  bench_memcpy(plan, run, log);
+  if (!plan.copy_bytes.empty()) bench_memcpy(plan, run, log);
   if (!plan.batches.empty()) bench_inference(plan, run, log);
 
   run.machine.seconds = seconds_since(t0);

@@ -19,13 +19,13 @@ struct BenchPlan {
   std::vector<int> qualities;           // JPEG qualities of each size
   std::vector<int> scale_denoms;        // DCT-domain scaling 1/d decodes besides the full one
   std::vector<int> normalize_sides;     // square model inputs normalised to float CHW
-  std::vector<std::size_t> copy_bytes;  // host memcpy sizes
+  std::vector<std::size_t> copy_bytes;  // host memcpy sizes (none: not timed)
   std::vector<int> batches;             // inference kernels' batch sizes
   int inference_repeats = 3;            // their timed passes (a batch of 128 takes seconds)
   /// Which inference kernels (vit_tiny_block_cpu, conv3x3_cpu) are timed.
   std::vector<std::string> inference_kernels{"vit_tiny_block_cpu", "conv3x3_cpu"};
   ImageSize model_input{224, 224};  // resize target
-  int scaling_passes = 20;          // thread scaling: passes over its images per thread
+  int scaling_passes = 20;          // thread scaling: passes over its images per thread (0: none)
   /// Each per-image call (decode, resize, normalise) starts with its data out of every cache, as
   /// a serving worker's call on a new request does: a buffer of twice the last-level cache is
   /// written before it (untimed). Otherwise it is timed warm, right after an untimed call of the

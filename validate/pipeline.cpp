@@ -22,6 +22,7 @@
 #include "calib/http_loopback.h"
 #include "calib/infer_bench.h"
 #include "calib/inference.h"
+#include "calib/timing.h"
 #include "sim/core/random.h"
 
 namespace servesim::validate {
@@ -239,6 +240,8 @@ class Run {
     r.batch_sizes = batch_sizes_;
     r.batch_mean = batches_ ? static_cast<double>(batch_items_) / static_cast<double>(batches_) : 0;
     r.latencies_s = std::move(res_.latencies_s);
+    r.preprocess_calls = std::move(res_.preprocess_calls);
+    r.infer_calls = std::move(res_.infer_calls);
     double sum = 0;
     for (const double l : r.latencies_s) sum += l;
     r.latency_mean_s = r.completed ? sum / static_cast<double>(r.completed) : 0;
@@ -255,6 +258,7 @@ class Run {
   }
 
   bool in_window(std::int64_t t) const { return t >= w0_ && t < w1_; }
+  double window_time(std::int64_t t) const { return static_cast<double>(t - w0_) * 1e-9; }
 
   std::int64_t now() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0_).count();
@@ -392,6 +396,7 @@ class Run {
       }
       Request& r = requests_[id];
       r.pre_start = now();
+      const double cpu_start = calib::thread_cpu_ns();
       const bool received = r.done != nullptr;
       if (c_.inspect_jpeg)
         c_.inspect_jpeg(received ? r.jpeg : std::span<const unsigned char>(images_[r.image].data));
@@ -400,6 +405,7 @@ class Run {
           received ? dec.decode(r.jpeg, rgb) : dec.decode(images_[r.image], 1, 1, rgb);
       resize_rgb(rgb, from, resized, to, c_.interp);
       if (c_.normalize) normalize_chw(resized, to, chw);
+      const double cpu_ns = calib::thread_cpu_ns() - cpu_start;
       r.pre_end = now();
       {
         std::lock_guard lk(batch_mu_);
@@ -407,6 +413,10 @@ class Run {
           ++pre_.n;
           pre_.queue_ns += static_cast<double>(r.pre_start - r.arrival);
           pre_.service_ns += static_cast<double>(r.pre_end - r.pre_start);
+          const std::size_t bytes = received ? r.jpeg.size() : images_[r.image].data.size();
+          res_.preprocess_calls.push_back(
+              {static_cast<double>(from.width) * from.height, static_cast<double>(bytes), 1,
+               static_cast<double>(r.pre_end - r.pre_start), cpu_ns, window_time(r.pre_end)});
         }
         if (!policy_.enqueue(id, r.pre_end))
           throw std::logic_error("real pipeline: the batch policy refused a request");
@@ -431,10 +441,14 @@ class Run {
       }
       lk.unlock();
       // The batch holds the worker from the moment the policy handed it over.
+      const double cpu_start = calib::thread_cpu_ns();
       infer_(static_cast<int>(batch.size()));
+      const double cpu_ns = calib::thread_cpu_ns() - cpu_start;
       const std::int64_t end = now();
       if (in_window(end)) {
         ++batches_;
+        res_.infer_calls.push_back({0, 0, static_cast<int>(batch.size()),
+                                    static_cast<double>(end - t), cpu_ns, window_time(end)});
         batch_items_ += batch.size();
         if (batch_sizes_.size() <= batch.size()) batch_sizes_.resize(batch.size() + 1);
         ++batch_sizes_[batch.size()];

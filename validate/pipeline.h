@@ -81,6 +81,17 @@ struct StageTimes {
   double runnable_wait_cores = 0;
 };
 
+/// One call of a stage's kernel that ended inside the window: what it was given (preprocessing:
+/// the image's pixels and JPEG bytes; inference: the batch size) and how long it took, in wall
+/// time and in its thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so that the calls' spread can be
+/// put beside the calibrated curve's noise.
+struct KernelCall {
+  double pixels = 0, bytes = 0;  // preprocessing; 0 for inference
+  int batch = 1;                 // inference; 1 for preprocessing
+  double wall_ns = 0, cpu_ns = 0;
+  double end_s = 0;  // when it ended, since the window opened
+};
+
 struct PipelineResult {
   double window_s = 0;
   std::uint64_t arrivals = 0;   // inside the window
@@ -98,6 +109,7 @@ struct PipelineResult {
   std::uint64_t in_system_end = 0;    // requests inside when the window closed (open loop growth)
   std::uint64_t server_answered = 0;  // kHttp: requests the server answered 200 in the whole run
   std::vector<double> latencies_s;    // every completion in the window, in completion order
+  std::vector<KernelCall> preprocess_calls, infer_calls;  // in the order they ended
 };
 
 /// Nearest-rank quantile (the value of rank ceil(q n)), as servesim's histogram defines it;

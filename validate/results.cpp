@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
+#include <utility>
+
+#include "sim/core/random.h"
 
 namespace servesim::validate {
 
@@ -78,6 +82,49 @@ void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::Jp
     r.infer_demand_ratio = m.infer.cpu_cores * m.window_s * 1e9 / cal;
 }
 
+namespace {
+
+/// cv and nearest-rank p99 / p50 of `x` (sorted in place).
+std::pair<double, double> cv_and_tail(std::vector<double>& x) {
+  if (x.size() < 2) return {0, 0};
+  double sum = 0, sq = 0;
+  for (const double v : x) sum += v;
+  const double mean = sum / static_cast<double>(x.size());
+  for (const double v : x) sq += (v - mean) * (v - mean);
+  const double sd = std::sqrt(sq / static_cast<double>(x.size() - 1));
+  std::sort(x.begin(), x.end());
+  const double p50 = nearest_rank(x, 0.50);
+  return {mean > 0 ? sd / mean : 0, p50 > 0 ? nearest_rank(x, 0.99) / p50 : 0};
+}
+
+}  // namespace
+
+CallSpread call_spread(std::span<const KernelCall> calls, const Curve& curve) {
+  CallSpread s;
+  std::vector<double> ratios;
+  ratios.reserve(calls.size());
+  double wall = 0, cpu = 0;
+  for (const KernelCall& c : calls) {
+    const double mean = curve.mean_ns({static_cast<double>(c.batch), c.pixels, c.bytes});
+    if (!(mean > 0) || !(c.cpu_ns > 0)) continue;
+    ratios.push_back(c.cpu_ns / mean);
+    wall += c.wall_ns;
+    cpu += c.cpu_ns;
+  }
+  s.calls = ratios.size();
+  if (ratios.empty()) return s;
+  std::tie(s.cv, s.p99_over_p50) = cv_and_tail(ratios);
+  s.wall_over_cpu = wall / cpu;
+  if (const Distribution* noise = curve.noise()) {
+    // The same statistics of what the simulator draws, from a fixed stream: any noise kind.
+    Rng rng = Rng::stream(1, 0, "validate", "noise quantiles");
+    std::vector<double> draws(100000);
+    for (double& d : draws) d = noise->sample(rng);
+    std::tie(s.calibrated_cv, s.calibrated_p99_over_p50) = cv_and_tail(draws);
+  }
+  return s;
+}
+
 std::string validation_csv(const std::vector<ValidationRow>& rows) {
   std::ostringstream o;
   o << "size,mode,ingest,load,workers,max_batch_size,max_queue_delay_us,completed,"
@@ -96,6 +143,12 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
        "measured_client_cpu_cores,measured_client_runnable_wait_cores,"
        "measured_frontend_cpu_cores,measured_frontend_runnable_wait_cores,"
        "client_demand_ratio,frontend_demand_ratio";
+  for (const char* stage : {"preprocess", "infer"})
+    o << "," << stage << "_calls," << stage << "_call_cv," << stage << "_call_p99_over_p50,"
+      << stage << "_call_wall_over_cpu,calibrated_" << stage << "_cv,calibrated_" << stage
+      << "_p99_over_p50";
+  o << ",speed_check_preprocess,speed_check_infer,checked_throughput,checked_p50_ms,"
+       "checked_p99_ms";
   for (const char* run : {"", "measured_demand_"})
     for (const Ablation& a : kAblations)
       o << "," << run << "without_" << a.name << "_throughput," << run << "without_" << a.name
@@ -130,6 +183,14 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
       << g(m.client.runnable_wait_cores) << "," << g(m.frontend.cpu_cores) << ","
       << g(m.frontend.runnable_wait_cores) << "," << g(r.client_demand_ratio) << ","
       << g(r.frontend_demand_ratio);
+    for (const CallSpread* c : {&r.preprocess_spread, &r.infer_spread})
+      o << "," << c->calls << "," << g(c->cv) << "," << g(c->p99_over_p50) << ","
+        << g(c->wall_over_cpu) << "," << g(c->calibrated_cv) << ","
+        << g(c->calibrated_p99_over_p50);
+    const bool checked = r.checked.throughput > 0;  // empty cells when not checked
+    o << "," << g(r.speed.preprocess) << "," << g(r.speed.infer) << ","
+      << (checked ? g(r.checked.throughput) : "") << "," << (checked ? g(r.checked.p50_ms) : "")
+      << "," << (checked ? g(r.checked.p99_ms) : "");
     for (const std::vector<ValidationRow::Prediction>* list : {&r.ablations, &r.md_ablations})
       for (std::size_t k = 0; k < std::size(kAblations); ++k) {
         if (k >= list->size()) {
@@ -141,6 +202,33 @@ std::string validation_csv(const std::vector<ValidationRow>& rows) {
           << g(a.preprocess_wait_cores) << "," << g(a.infer_wait_cores);
       }
     o << "\n";
+  }
+  return o.str();
+}
+
+std::string calls_csv(const std::vector<ValidationRow>& rows, std::span<const Curve* const> pre,
+                      const Curve& infer) {
+  std::ostringstream o;
+  o << "size,mode,ingest,load,workers,max_batch_size,max_queue_delay_us,stage,end_s,pixels,"
+       "bytes,batch,wall_ms,cpu_ms,calibrated_ms\n";
+  const auto g = csv_number;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ValidationRow& r = rows[i];
+    std::ostringstream key;
+    key << r.size << "," << (r.open ? "open" : "closed") << "," << ingest_name(r.ingest) << ","
+        << (r.open ? g(r.rate) : std::to_string(r.concurrency)) << "," << r.workers << ","
+        << r.max_batch_size << "," << r.max_queue_delay_us;
+    for (const bool is_pre : {true, false}) {
+      const Curve& curve = is_pre ? *pre[i] : infer;
+      for (const KernelCall& c : is_pre ? r.measured.preprocess_calls : r.measured.infer_calls) {
+        char t[32];
+        std::snprintf(t, sizeof t, "%.6f", c.end_s);  // us: the calls' order within a run
+        o << key.str() << "," << (is_pre ? "preprocess" : "infer") << "," << t << "," << g(c.pixels)
+          << "," << g(c.bytes) << "," << c.batch << "," << g(c.wall_ns * 1e-6) << ","
+          << g(c.cpu_ns * 1e-6) << ","
+          << g(curve.mean_ns({static_cast<double>(c.batch), c.pixels, c.bytes}) * 1e-6) << "\n";
+      }
+    }
   }
   return o.str();
 }

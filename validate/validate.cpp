@@ -28,6 +28,7 @@
 #include "sim/scenario/scenario.h"
 #include "validate/calibration.h"
 #include "validate/handoff.h"
+#include "validate/speed_check.h"
 
 namespace servesim::validate {
 
@@ -222,15 +223,28 @@ void simulate(ValidationRow& r, const fs::path& dir, bool with_ablations = true)
   if (with_ablations) r.ablations = ablate(r, dir, r.overrides);
 }
 
+/// r's overrides with each stage's curve scaled: its kernels take `pre` and `infer` times their
+/// calibrated time (`speedup` = 1 / ratio).
+std::vector<std::string> scaled(const ValidationRow& r, double pre, double infer) {
+  std::vector<std::string> o = r.overrides;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "pipeline.preprocess.speedup=%.6g", 1 / pre);
+  o.emplace_back(buf);
+  std::snprintf(buf, sizeof buf, "pipeline.infer.speedup=%.6g", 1 / infer);
+  o.emplace_back(buf);
+  return o;
+}
+
+/// r's prediction given the machine's speed before its run (r.speed, speed_check.h).
+void simulate_checked(ValidationRow& r, const fs::path& dir) {
+  if (!(r.speed.preprocess > 0 && r.speed.infer > 0)) return;
+  r.checked = prediction(simulate_with(r, dir, scaled(r, r.speed.preprocess, r.speed.infer)));
+}
+
 /// The simulation of r again, with each stage's service scaled by its measured demand ratio.
 void simulate_measured_demand(ValidationRow& r, const fs::path& dir) {
   if (!(r.preprocess_demand_ratio > 0 && r.infer_demand_ratio > 0)) return;
-  std::vector<std::string> o = r.overrides;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "pipeline.preprocess.speedup=%.6g", 1 / r.preprocess_demand_ratio);
-  o.emplace_back(buf);
-  std::snprintf(buf, sizeof buf, "pipeline.infer.speedup=%.6g", 1 / r.infer_demand_ratio);
-  o.emplace_back(buf);
+  const std::vector<std::string> o = scaled(r, r.preprocess_demand_ratio, r.infer_demand_ratio);
   const RunSummary s = simulate_with(r, dir, o);
   r.md_throughput = s.throughput_rps.mean;
   r.md_p50_ms = s.p50_ms;
@@ -252,6 +266,26 @@ struct Calibration {
   double other_cores = -1;
   std::optional<HttpCalibration> http;  // HTTP ingest
 };
+
+/// The kernels of `bp` timed by calib's bench; when `kernel` is a framework's network
+/// ("<model>_<framework>"), that network too, by calib bench infer's loop on one thread at bp's
+/// batches, `net_repeats` passes.
+calib::BenchRun time_kernels(const std::string& kernel, const calib::BenchPlan& bp, int net_repeats,
+                             std::ostream& log) {
+  calib::BenchRun run = calib::run_bench(bp, log);
+  if (kernel != kConv3x3Kernel && kernel != kVitTinyKernel) {
+    calib::InferPlan ip;
+    const auto [framework, model] = calib::infer_kernel_parts(kernel);
+    ip.frameworks = {framework};
+    ip.models = {model};
+    ip.batches = bp.batches;
+    ip.repeats = net_repeats;
+    ip.threads = 1;
+    const calib::InferRun net = calib::run_infer_bench(ip, log);
+    run.samples.insert(run.samples.end(), net.samples.begin(), net.samples.end());
+  }
+  return run;
+}
 
 /// Step 1's benchmark: calib's, of exactly the kernels, sizes and batches the pipeline uses,
 /// each on one core in isolation; then the thread hand-offs.
@@ -285,18 +319,7 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
   bp.inference_repeats = o.quick ? 20 : 40;
   const CpuClock cal0 = cpu_clock();
   const auto cal_t0 = Clock::now();
-  cal.bench = calib::run_bench(bp, out);
-  if (network) {
-    calib::InferPlan ip;
-    const auto [framework, model] = calib::infer_kernel_parts(o.kernel);
-    ip.frameworks = {framework};
-    ip.models = {model};
-    ip.batches = bp.batches;
-    ip.repeats = o.quick ? 3 : 6;
-    ip.threads = 1;
-    const calib::InferRun net = calib::run_infer_bench(ip, out);
-    cal.bench.samples.insert(cal.bench.samples.end(), net.samples.begin(), net.samples.end());
-  }
+  cal.bench = time_kernels(o.kernel, bp, o.quick ? 3 : 6, out);
   const CpuClock cal1 = cpu_clock();
   cal.other_cores =
       other_load(cal0, cal1, std::chrono::duration<double>(Clock::now() - cal_t0).count());
@@ -426,7 +449,7 @@ void predict(Plan& plan, const fs::path& dir) {
 
 /// Step 3: the real pipeline, one configuration at a time.
 std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const Calibration& cal,
-                                   std::ostream& out) {
+                                   const calib::BenchPlan& bp, std::ostream& out) {
   std::vector<ValidationRow> rows;
   ProgressBar bar(o.progress ? *o.progress : out, o.progress != nullptr);
   for (auto& c : plan.configs) {
@@ -449,6 +472,13 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
     bpar.max_batch_size = r.max_batch_size;
     bpar.max_queue_delay = static_cast<Time>(r.max_queue_delay_us) * 1000;
     TritonBatchPolicy policy(bpar);
+    {  // the machine's speed now, against the calibration (speed_check.h)
+      std::ostringstream log;
+      const calib::BenchRun now = time_kernels(
+          o.kernel, speed_check_plan(bp, cal.bench.samples, o.kernel, r.max_batch_size, o.quick), 1,
+          log);
+      r.speed = speed_ratios(cal.bench.samples, now.samples, plan.sizes[si].size, o.kernel);
+    }
     const CpuClock c0 = cpu_clock();
     const auto w0 = Clock::now();
     r.measured = run_pipeline(pc, cal.images[si], policy);
@@ -458,6 +488,8 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
       r.other_load_cores = other_load(c0, c1, wall);
     r.measured.latencies_s.clear();
     demand_ratios(r, cal.pre_curves[si], cal.images[si], cal.infer_curve);
+    r.preprocess_spread = call_spread(r.measured.preprocess_calls, cal.pre_curves[si]);
+    r.infer_spread = call_spread(r.measured.infer_calls, cal.infer_curve);
     if (cal.http)
       ingest_demand_ratios(r, cal.http->client.named.curve, cal.http->server.named.curve,
                            cal.images[si]);
@@ -504,26 +536,87 @@ double compare(const std::vector<ValidationRow>& rows, std::ostream& out) {
   return mx;
 }
 
-/// Step 5, a diagnostic: the same simulations given the CPU time each stage really used.
+/// Steps 5 and 6: a table of the predictions rerun with each stage's service scaled by a ratio
+/// (step 5: the speed before the run; step 6: the demand during it), whose errors it gathers.
+class ScaledTable {
+ public:
+  ScaledTable(const std::vector<ValidationRow>& rows, std::ostream& out)
+      : width_(label_width(rows)), out_(out) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %-*s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n", width_,
+                  "configuration", "pre", "infer", "X", "err", "p50 ms", "err", "p99 ms", "err");
+    out_ << buf;
+  }
+  void add(const ValidationRow& r, double pre, double infer, double x, double p50_ms,
+           double p99_ms) {
+    errors.add(r.measured, x, p50_ms, p99_ms);
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "  %-*s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
+                  width_, label(r).c_str(), pre, infer, x,
+                  signed_percent(errors.throughput.back()).c_str(), p50_ms,
+                  signed_percent(errors.p50.back()).c_str(), p99_ms,
+                  signed_percent(errors.p99.back()).c_str());
+    out_ << buf;
+  }
+  Errors errors;
+
+ private:
+  int width_;
+  std::ostream& out_;
+};
+
+/// Step 5: the predictions again, given the machine's speed measured right before each run.
+void predict_checked(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostream& out) {
+  ScaledTable table(rows, out);
+  for (auto& r : rows) {
+    simulate_checked(r, dir);
+    if (r.checked.throughput > 0)
+      table.add(r, r.speed.preprocess, r.speed.infer, r.checked.throughput, r.checked.p50_ms,
+                r.checked.p99_ms);
+  }
+  const Errors& checked = table.errors;
+  if (!checked.throughput.empty()) {
+    int over = 0;
+    for (const double e : checked.throughput) over += e > 0;
+    out << "\n  given the speed before each run, |error| median / worst: " << checked.summary()
+        << "; throughput over-predicted in " << over << " of " << checked.throughput.size() << "\n";
+  }
+}
+
+/// The kernels' calls during the runs against the calibrated noise: medians over configurations.
+void print_call_spreads(const std::vector<ValidationRow>& rows, std::ostream& out) {
+  for (const bool pre : {true, false}) {
+    std::vector<double> cv, tail, wall, cal_cv, cal_tail;
+    for (const ValidationRow& r : rows) {
+      const CallSpread& s = pre ? r.preprocess_spread : r.infer_spread;
+      if (s.calls < 2) continue;
+      cv.push_back(s.cv);
+      tail.push_back(s.p99_over_p50);
+      wall.push_back(s.wall_over_cpu);
+      cal_cv.push_back(s.calibrated_cv);
+      cal_tail.push_back(s.calibrated_p99_over_p50);
+    }
+    if (cv.empty()) continue;
+    char b[320];
+    std::snprintf(b, sizeof b,
+                  "  %s calls' CPU time over the curve's mean (median over %zu runs): cv %.3f "
+                  "(calibrated noise %.3f), p99/p50 %.3f (%.3f); wall over CPU time %.3f\n",
+                  pre ? "preprocessing" : "inference", cv.size(), median_abs(cv),
+                  median_abs(cal_cv), median_abs(tail), median_abs(cal_tail), median_abs(wall));
+    out << b;
+  }
+}
+
+/// Step 6, a diagnostic: the same simulations given the CPU time each stage really used.
 Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostream& out) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "  %-*s %6s %6s | %8s %7s | %7s %7s | %7s %7s\n",
-                label_width(rows), "configuration", "pre", "infer", "X", "err", "p50 ms", "err",
-                "p99 ms", "err");
-  out << buf;
-  Errors given;
+  ScaledTable table(rows, out);
   for (auto& r : rows) {
     simulate_measured_demand(r, dir);
-    if (r.md_throughput <= 0) continue;
-    given.add(r.measured, r.md_throughput, r.md_p50_ms, r.md_p99_ms);
-    std::snprintf(buf, sizeof buf, "  %-*s %6.3f %6.3f | %8.1f %7s | %7.2f %7s | %7.2f %7s\n",
-                  label_width(rows), label(r).c_str(), r.preprocess_demand_ratio,
-                  r.infer_demand_ratio, r.md_throughput,
-                  signed_percent(given.throughput.back()).c_str(), r.md_p50_ms,
-                  signed_percent(given.p50.back()).c_str(), r.md_p99_ms,
-                  signed_percent(given.p99.back()).c_str());
-    out << buf;
+    if (r.md_throughput > 0)
+      table.add(r, r.preprocess_demand_ratio, r.infer_demand_ratio, r.md_throughput, r.md_p50_ms,
+                r.md_p99_ms);
   }
+  Errors given = table.errors;
   if (given.throughput.empty()) {
     out << "  (no schedstat on this system: skipped)\n";
   } else {
@@ -544,6 +637,7 @@ Errors diagnose(std::vector<ValidationRow>& rows, const fs::path& dir, std::ostr
     }
     print_ablation_errors(rows, true, out);
   }
+  print_call_spreads(rows, out);
   return given;
 }
 
@@ -584,18 +678,31 @@ int run_validate(const ValidateOptions& o, std::ostream& out) {
   predict(plan, dir);
   out << "\n3. measurements (real pipeline, " << plan.warmup_s << " s warm-up + " << plan.window_s
       << " s window each)\n";
-  std::vector<ValidationRow> rows = measure(plan, o, cal, out);
+  std::vector<ValidationRow> rows = measure(plan, o, cal, bp, out);
   out << "\n4. predicted vs measured (error = (predicted - measured) / measured)\n";
   const double mx = compare(rows, out);
-  out << "\n5. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
+  out << "\n5. the machine's speed right before each run (the calibration's kernels timed again "
+         "in isolation,\n   now over then) and the predictions given it (speed_check.h)\n";
+  predict_checked(rows, dir, out);
+  out << "\n6. diagnostic: each stage's CPU demand during the run (schedstat) over the calibrated "
          "one,\n"
          "   and the simulation rerun with it (not a prediction: it separates the model's "
          "error from its inputs')\n";
   const Errors given = diagnose(rows, dir, out);
   write_atomically(dir / "validate.csv", validation_csv(rows));
+  {
+    std::vector<const Curve*> pre;
+    for (const ValidationRow& r : rows) {
+      std::size_t si = 0;
+      while (plan.sizes[si].name != r.size) ++si;
+      pre.push_back(&cal.pre_curves[si]);
+    }
+    write_atomically(dir / "validate-calls.csv", calls_csv(rows, pre, cal.infer_curve));
+  }
   write_atomically(dir / "validate.gp", validation_plot_script());
   out << "  wrote " << (dir / "validate.csv").string() << ", validate.gp (gnuplot validate.gp), "
-      << "validate-curves.yaml, validate-small.yaml, validate-medium.yaml, validate-runs.txt\n";
+      << "validate-calls.csv, validate-curves.yaml, validate-small.yaml, validate-medium.yaml, "
+         "validate-runs.txt\n";
   out << "  " << std::chrono::duration<double>(Clock::now() - t_start).count() << " s in all\n";
   std::vector<double> others;
   others.reserve(rows.size());

@@ -13,6 +13,7 @@
 #include "sim/curves/curve.h"
 #include "sim/model/batcher.h"
 #include "validate/pipeline.h"
+#include "validate/speed_check.h"
 
 namespace servesim::validate {
 
@@ -55,6 +56,21 @@ struct ValidateOptions {
   std::ostream* progress = nullptr;
 };
 
+/// The spread of one stage's kernel calls during a run: each call's CPU time over the calibrated
+/// curve's mean for its input (its image, its batch size), so that inputs of different cost
+/// compare. The curve's noise says what the simulator draws for the same ratio.
+struct CallSpread {
+  std::uint64_t calls = 0;
+  double cv = 0;             // of the ratios (0 when fewer than two calls)
+  double p99_over_p50 = 0;   // nearest-rank quantiles of the ratios
+  double wall_over_cpu = 0;  // the calls' wall time over their CPU time, summed: > 1 when preempted
+  double calibrated_cv = 0, calibrated_p99_over_p50 = 0;  // the curve's noise (0: none)
+};
+
+/// The spread of `calls` against `curve` (KernelCall: pixels and bytes for preprocessing, the batch
+/// for inference); calls 0 when there are none.
+CallSpread call_spread(std::span<const KernelCall> calls, const Curve& curve);
+
 /// One configuration, measured and predicted.
 struct ValidationRow {
   std::string size;  // "small", "medium"
@@ -82,6 +98,9 @@ struct ValidationRow {
   /// their calibrated costs.
   double client_demand_ratio = 0, frontend_demand_ratio = 0;
   double md_throughput = 0, md_p50_ms = 0, md_p99_ms = 0;
+  /// How widely each stage's calls spread during the run (call_spreads), and the calibrated
+  /// curve's noise beside it.
+  CallSpread preprocess_spread, infer_spread;
   /// The prediction, and the measured-demand rerun, with one modelled effect taken out
   /// (kAblations, in order): what modelling it changed.
   struct Prediction {
@@ -91,6 +110,10 @@ struct ValidationRow {
     double preprocess_wait_cores = 0, infer_wait_cores = 0;
   };
   std::vector<Prediction> ablations, md_ablations;
+  /// The machine's speed right before the run (speed_check.h), and the prediction given it: a
+  /// prediction still, made before the run from microbenchmarks (0s when not checked).
+  SpeedCheck speed;
+  Prediction checked;
 };
 
 /// The effects `servesim validate` models beyond the stages' curves, each taken out in turn by
@@ -122,6 +145,12 @@ void demand_ratios(ValidationRow& r, const Curve& pre, std::span<const calib::Jp
 
 /// The comparison as CSV (one row per configuration, times in ms).
 std::string validation_csv(const std::vector<ValidationRow>& rows);
+
+/// Every kernel call of every configuration's window as CSV, one row per call: the configuration
+/// (validate.csv's first columns), the stage, when it ended, its input, its wall and CPU time and
+/// what the calibrated curve says it costs on average (`pre[i]`: rows[i]'s preprocessing curve).
+std::string calls_csv(const std::vector<ValidationRow>& rows, std::span<const Curve* const> pre,
+                      const Curve& infer);
 
 /// A gnuplot script (validate.gp) that plots validation_csv's predicted against measured
 /// throughput, p50 and p99 beside the diagonal.

@@ -129,6 +129,38 @@ TEST_CASE("validate: demand ratios are the CPU time used over the calibrated cos
   CHECK(none.infer_demand_ratio == 0);
 }
 
+TEST_CASE("validate: a stage's call spread is over each call's own calibrated cost",
+          "[unit][validate]") {
+  using servesim::Curve;
+  using servesim::CurveInput;
+  using servesim::validate::KernelCall;
+  // 2 ms per megapixel: calls of 1 and 2 Mpx; CPU ratios 1, 1, 1, 2 over the curve. Mean 1.25,
+  // sample sd sqrt((3 x 0.25^2 + 0.75^2) / 3) = 0.5: cv 0.4; nearest-rank p50 1 (rank 2 of 4),
+  // p99 2 (rank 4): p99/p50 2. Wall 2 + 2 + 4 + 4 ms over CPU 2 + 2 + 4 + 8 ms: 0.75.
+  const Curve pre = Curve::affine(0, {{CurveInput::kPixels, 2.0}});
+  const std::vector<KernelCall> calls{
+      {1e6, 0, 1, 2e6, 2e6}, {1e6, 0, 1, 2e6, 2e6}, {2e6, 0, 1, 4e6, 4e6}, {2e6, 0, 1, 4e6, 8e6}};
+  const auto s = servesim::validate::call_spread(calls, pre);
+  CHECK(s.calls == 4);
+  CHECK(s.cv == Approx(0.4));
+  CHECK(s.p99_over_p50 == Approx(2.0));
+  CHECK(s.wall_over_cpu == Approx(0.75));
+  CHECK(s.calibrated_cv == 0);  // a curve without noise
+
+  // Inference, by batch: 1 ms + 3 ms per image, with a lognormal noise of cv 5%, whose p99/p50 is
+  // exp(2.3263 sigma), sigma = sqrt(ln(1 + 0.05^2)): 1.1233 (100,000 draws: within 0.5%).
+  const Curve infer =
+      Curve::affine(1e6, {{CurveInput::kBatch, 3e6}})
+          .with_noise(servesim::Distribution::make(servesim::DistKind::kLognormal, 1.0, 0.05));
+  const std::vector<KernelCall> batches{{0, 0, 1, 4e6, 4e6}, {0, 0, 3, 10e6, 10e6}};
+  const auto b = servesim::validate::call_spread(batches, infer);
+  CHECK(b.cv == 0);  // both exactly as the curve says
+  CHECK(b.p99_over_p50 == Approx(1.0));
+  CHECK(b.calibrated_cv == Approx(0.05).epsilon(0.02));
+  CHECK(b.calibrated_p99_over_p50 == Approx(1.1233).epsilon(0.005));
+  CHECK(servesim::validate::call_spread({}, infer).calls == 0);
+}
+
 TEST_CASE(
     "validate: when the kernels drifted from their calibration, the model is judged given "
     "the measured demand",
@@ -169,6 +201,95 @@ TEST_CASE("validate.csv has as many cells in every row as in its header", "[unit
   REQUIRE(cells.size() == 3);
   CHECK(cells[1] == cells[0]);
   CHECK(cells[2] == cells[0]);
+}
+
+TEST_CASE("validate: the speed check weighs each preprocessing kernel by what it costs a request",
+          "[unit][validate]") {
+  using servesim::calib::Sample;
+  auto decode = [](int quality, double bytes, double s) {
+    Sample x{"jpeg_decode_cpu", 1, 65536, bytes, s};
+    x.width = x.height = 256;
+    x.quality = quality;
+    return x;
+  };
+  auto resize = [](int w, int h, double s) {
+    Sample x{"resize_linear_cpu", 1, double(w) * h, double(w) * h * 3, s};
+    x.width = w;
+    x.height = h;
+    return x;
+  };
+  auto conv = [](int b, double s) { return Sample{"conv3x3_cpu", double(b), 0, 0, s}; };
+  // Calibrated: two decode items (medians 1.0 and 3.0 ms: mean 2 ms), resize 1 ms (another
+  // size's 5 ms is not this size's), normalise 1 ms; inference 2 ms at batch 1, 10 ms at 4.
+  const std::vector<Sample> then{decode(75, 1000, 1.0e-3),
+                                 decode(75, 1000, 1.2e-3),
+                                 decode(75, 1000, 0.8e-3),
+                                 decode(95, 3000, 3.0e-3),
+                                 resize(256, 256, 1e-3),
+                                 resize(500, 375, 5e-3),
+                                 Sample{"normalize_chw_cpu", 1, 50176, 0, 1e-3},
+                                 conv(1, 2e-3),
+                                 conv(4, 10e-3)};
+  // Now: decode 1.5 and 3.5 ms (mean 2.5), resize 1.5, normalise 1: (2.5 + 1.5 + 1) / (2 + 1 + 1)
+  // = 1.25. Inference at batch 1 only (the configuration's largest batch): 2.5 / 2 = 1.25; the
+  // median of two samples is their mean.
+  const std::vector<Sample> now{decode(75, 1000, 1.5e-3),
+                                decode(95, 3000, 3.5e-3),
+                                resize(256, 256, 1.5e-3),
+                                resize(500, 375, 9e-3),
+                                Sample{"normalize_chw_cpu", 1, 50176, 0, 1e-3},
+                                conv(1, 2.4e-3),
+                                conv(1, 2.6e-3)};
+  const auto c = servesim::validate::speed_ratios(then, now, {256, 256}, "conv3x3_cpu");
+  CHECK(c.preprocess == Approx(1.25));
+  CHECK(c.infer == Approx(1.25));
+  // Nothing in common: not checked.
+  const auto none = servesim::validate::speed_ratios(then, now, {640, 480}, "vit_tiny_block_cpu");
+  CHECK(none.infer == 0);
+  CHECK(none.preprocess == Approx(1.0));  // normalisation alone, the same
+  // The plan: the calibration's items, no thread scaling or copies, batches 1 .. max.
+  servesim::calib::BenchPlan cal;
+  cal.copy_bytes = {16384};
+  cal.batches = {1, 2, 3, 4, 5, 6, 7, 8};
+  cal.cold = true;
+  // Inference passes: 0.3 s over (2 ms at batch 1 + nothing at 2) = 150; batch 4 is not in it.
+  const auto p = servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", 2, false);
+  CHECK(p.copy_bytes.empty());
+  CHECK(p.scaling_passes == 0);
+  CHECK(p.batches == std::vector<int>{1, 2});
+  CHECK(p.cold);
+  CHECK(p.inference_repeats == 150);
+  CHECK(p.repeats == 5);
+  // Up to batch 4: 0.3 s / 12 ms = 25; quick: a third of the time, 9 passes (ceil 8.33).
+  CHECK(
+      servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", 4, false).inference_repeats ==
+      25);
+  CHECK(servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", 4, true).inference_repeats ==
+        9);
+  // A kernel never calibrated: the floor of 2.
+  CHECK(servesim::validate::speed_check_plan(cal, then, "vit_tiny_block_cpu", 4, false)
+            .inference_repeats == 2);
+}
+
+TEST_CASE("validate-calls.csv: a row per call with the curve's cost of its input",
+          "[unit][validate]") {
+  using servesim::Curve;
+  using servesim::CurveInput;
+  servesim::validate::ValidationRow r;
+  r.size = "small";
+  r.concurrency = 4;
+  r.measured.preprocess_calls = {{2e6, 1000, 1, 5e6, 4e6, 0.25}};
+  r.measured.infer_calls = {{0, 0, 3, 12e6, 11e6, 0.5}, {0, 0, 1, 4e6, 4e6, 0.75}};
+  const Curve pre = Curve::affine(0, {{CurveInput::kPixels, 2.0}});  // 4 ms for 2 Mpx
+  const Curve* pres[] = {&pre};
+  const std::string csv =
+      servesim::validate::calls_csv({r}, pres, Curve::affine(1e6, {{CurveInput::kBatch, 3e6}}));
+  CHECK(csv ==
+        "size,mode,ingest,load,workers,max_batch_size,max_queue_delay_us,stage,end_s,pixels,"
+        "bytes,batch,wall_ms,cpu_ms,calibrated_ms\n"
+        "small,closed,direct,4,1,1,0,preprocess,0.250000,2e+06,1000,1,5,4,4\n"
+        "small,closed,direct,4,1,1,0,infer,0.500000,0,0,3,12,11,10\n"
+        "small,closed,direct,4,1,1,0,infer,0.750000,0,0,1,4,4,4\n");
 }
 
 TEST_CASE("validate: the error summary is the median and worst |error| of each metric",
