@@ -30,10 +30,20 @@ std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu,
   return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls);
 }
 
+/// The node's Interconnect, or null when nothing on the node moves bytes through one: no GPU,
+/// no node.memory and no node.network (a CPU-only node then holds none).
+std::unique_ptr<Interconnect> make_interconnect(Simulator& sim, const ScenarioParams& p) {
+  const NodeParams& n = p.node;
+  if (n.gpus.count <= 0 && n.memory.bytes_per_s <= 0 && !n.network) return nullptr;
+  auto pcie = std::make_unique<Interconnect>(sim, n.pcie, n.gpus, n.gpus.count, n.memory);
+  if (n.network) pcie->add_network(*n.network, network_copies(p));
+  return pcie;
+}
+
 }  // namespace
 
 Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& stations,
-           std::uint64_t replication, std::uint32_t index)
+           std::uint64_t replication, std::uint32_t index, const Node* twin)
     : sim_(sim),
       params_(params),
       stations_(stations),
@@ -43,9 +53,8 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
           sim, params.node.cpu, cpu_efficiency_,
           Rng::stream(params.seed, replication,
                       index == 0 ? "cpu" : "node" + std::to_string(index) + "/cpu", "stalls"))),
-      pcie_(sim, params.node.pcie, params.node.gpus, params.node.gpus.count, params.node.memory) {
-  if (params.node.network) pcie_.add_network(*params.node.network, network_copies(params));
-  StageResources on{sim, requests_, *cpu_, {}, pcie_};
+      pcie_(make_interconnect(sim, params)) {
+  StageResources on{sim, requests_, *cpu_, {}, pcie_.get()};
   for (int g = 0; g < params.node.gpus.count; ++g) {
     gpus_.push_back(std::make_unique<Gpu>(sim, params.node.gpus, g));
     on.gpus.push_back(gpus_.back().get());
@@ -60,7 +69,7 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       // A remote client's threads run on machines of their own: a core each, never shared.
       client_cpu_ = std::make_unique<SharedServer>(sim, sp.instances, 1.0);
     const bool remote = sp.side == StageSide::kClient && client_cpu_;
-    const StageResources at{sim, requests_, remote ? *client_cpu_ : *cpu_, on.gpus, pcie_};
+    const StageResources at{sim, requests_, remote ? *client_cpu_ : *cpu_, on.gpus, pcie_.get()};
     stages_.push_back(
         std::make_unique<Stage>(*this, at, params, StagePlace{i, stations.of_stage(i), index},
                                 Rng::stream(params.seed, replication, name, "service"),
@@ -75,25 +84,28 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
         *sp.fanout, Rng::stream(params.seed, replication, prefix + "stage/" + sp.name, "fanout"),
         Rng::stream(params.seed, replication, prefix + "broker", "service"));
   }
-  describe_resources();
+  resources_ = twin ? twin->resources_
+                    : std::make_shared<const std::vector<ResourceInfo>>(describe_resources());
 }
 
-void Node::describe_resources() {
+std::vector<ResourceInfo> Node::describe_resources() const {
   const NodeParams& np = params_.node;
+  std::vector<ResourceInfo> out;
   for (const auto& s : stages_)
-    resources_.push_back({s->name() + ".instances", static_cast<double>(s->instances()), "", 0, 0,
-                          static_cast<int>(stations_.of_stage(s->index()))});
-  resources_.push_back(
+    out.push_back({s->name() + ".instances", static_cast<double>(s->instances()), "", 0, 0,
+                   static_cast<int>(stations_.of_stage(s->index()))});
+  out.push_back(
       {"cpu", static_cast<double>(np.cpu.cores), "cpu", np.cpu.power.idle_w, np.cpu.power.busy_w});
   for (int g = 0; g < gpu_count(); ++g) {
     const std::string gn = "gpu" + std::to_string(g);
-    resources_.push_back({gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w, -1, g,
-                          np.gpus.memory_bytes, np.gpus.held_bytes()});
+    out.push_back({gn + ".compute", 1, gn, np.gpus.power.idle_w, np.gpus.power.busy_w, -1, g,
+                   np.gpus.memory_bytes, np.gpus.held_bytes()});
     if (np.gpus.nvjpg_engines > 0)
-      resources_.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
+      out.push_back({gn + ".nvjpg", static_cast<double>(np.gpus.nvjpg_engines), "", 0, 0});
   }
-  pcie_.describe(resources_);
-  if (fan_out_) fan_out_->describe(resources_);
+  if (pcie_) pcie_->describe(out);
+  if (fan_out_) fan_out_->describe(out);
+  return out;
 }
 
 RequestId Node::admit(Time arrival, std::uint32_t client, std::size_t image) {
@@ -205,7 +217,7 @@ void Node::set_tracer(Tracer* t) {
   if (t)
     for (const auto& s : stages_) s->trace_lanes(*t);
   if (fan_out_) fan_out_->trace_to(t, index_);
-  pcie_.trace_to(t, index_);
+  if (pcie_) pcie_->trace_to(t, index_);
   for (const auto& g : gpus_) g->trace_to(t, index_);
 }
 
@@ -258,7 +270,7 @@ ModelCounters Node::counters() const {
     if (const KernelEngine* k = g->kernels()) c.context_switches += k->switches();
     c.gpu_kernel_energy_j.push_back(g->kernel_energy_j());
   }
-  pcie_.busy_areas(now, c.resource_busy_area);
+  if (pcie_) pcie_->busy_areas(now, c.resource_busy_area);
   if (fan_out_) fan_out_->busy_areas(now, c.resource_busy_area);
   return c;
 }

@@ -42,9 +42,11 @@ class CompletionListener {
 class Node final : public StageContext {
  public:
   /// Node `index` of the cluster (each node has its own random streams); `stations` is what
-  /// it reports as (shared by the cluster's nodes, outlives them).
+  /// it reports as (shared by the cluster's nodes, outlives them). `twin`, a node built from the
+  /// same params, lends it its resource list (identical nodes describe the same resources);
+  /// null: it describes its own.
   Node(Simulator& sim, const ScenarioParams& params, const Stations& stations,
-       std::uint64_t replication, std::uint32_t index = 0);
+       std::uint64_t replication, std::uint32_t index = 0, const Node* twin = nullptr);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -68,7 +70,7 @@ class Node final : public StageContext {
   const Gpu& gpu(int g) const { return *gpus_[static_cast<std::size_t>(g)]; }
 
   /// Resources in a fixed order (for reports): name, server count, and device for energy.
-  const std::vector<ResourceInfo>& resources() const { return resources_; }
+  const std::vector<ResourceInfo>& resources() const { return *resources_; }
   /// Its counters, with a slot for every station (the balancer's left to the cluster).
   ModelCounters counters() const;
 
@@ -82,7 +84,7 @@ class Node final : public StageContext {
   void complete(RequestId id);    // a parent leaves the node with its result
   void child_done(RequestId id);  // a child left the last stage
   void leave_gpu(RequestId id);   // frees what a departing request holds on its GPU
-  void describe_resources();
+  std::vector<ResourceInfo> describe_resources() const;
 
   Simulator& sim_;
   const ScenarioParams& params_;
@@ -92,12 +94,12 @@ class Node final : public StageContext {
   CpuEfficiency cpu_efficiency_;  // node.cpu.efficiency, read by cpu_
   std::unique_ptr<Server> cpu_;   // SharedServer, or PerCoreServer (node.cpu.scheduler)
   std::vector<std::unique_ptr<Gpu>> gpus_;
-  Interconnect pcie_;
+  std::unique_ptr<Interconnect> pcie_;  // null: no GPU, node.memory or node.network to model
   std::unique_ptr<Server> client_cpu_;  // a remote client's own cores (null: none)
   std::vector<std::unique_ptr<Stage>> stages_;
   std::uint32_t fanout_ = ~std::uint32_t{0};  // the fan-out stage's index (none: ~0)
   std::unique_ptr<FanOut> fan_out_;           // null without a fan-out stage
-  std::vector<ResourceInfo> resources_;
+  std::shared_ptr<const std::vector<ResourceInfo>> resources_;  // shared with its twins
   CompletionListener* listener_ = nullptr;
   std::uint64_t window_done_ = 0, stop_after_ = 0;
   std::uint64_t arrivals_ = 0, dropped_ = 0, completions_ = 0, rejected_ = 0;

@@ -305,8 +305,8 @@ void Stage::start(std::uint32_t i) {
       // Room is made by evicting other tensors to the host; they are reloaded later. Both
       // copies are charged here, on this GPU's link, as part of this batch's input.
       inst.pending += 2;
-      res_.pcie.transfer(gpu, Direction::kToHost, spilled, *this, i);
-      res_.pcie.transfer(gpu, Direction::kToGpu, spilled, *this, i);
+      res_.pcie->transfer(gpu, Direction::kToHost, spilled, *this, i);
+      res_.pcie->transfer(gpu, Direction::kToGpu, spilled, *this, i);
     }
     if (!granted) return;  // work_done(i) when the memory is granted
   }
@@ -331,17 +331,17 @@ void Stage::input_phase(std::uint32_t i) {
     } else if (!to_gpu && r.location != kHost) {
       // A CPU stage (or a transfer to the host) takes the payload off its GPU first.
       ++inst.pending;
-      res_.pcie.transfer(r.location, Direction::kToHost, r.bytes, *this, i);
+      res_.pcie->transfer(r.location, Direction::kToHost, r.bytes, *this, i);
     }
   }
   if (any_from_host) {  // one copy for the whole batch (even of 0 bytes: it pays the latency)
     ++inst.pending;
-    res_.pcie.transfer(gpu, Direction::kToGpu, to_gpu_bytes, *this, i);
+    res_.pcie->transfer(gpu, Direction::kToGpu, to_gpu_bytes, *this, i);
   }
   if (reload > 0) {
     ++inst.pending;
     gpu_at(gpu).pool_reloaded(reload);
-    res_.pcie.transfer(gpu, Direction::kToGpu, reload, *this, i);
+    res_.pcie->transfer(gpu, Direction::kToGpu, reload, *this, i);
   }
   if (inst.pending == 0) compute_phase(i);
 }
@@ -401,8 +401,8 @@ void Stage::device_phase(std::uint32_t i) {
       output_phase(i);
       return;
     case Device::kNetwork:  // the payload crosses node.network; its time on an idle link is work
-      inst.work += res_.pcie.network_ideal_ns(inst.args.bytes);
-      res_.pcie.network_transfer(inst.args.bytes, *this, i);
+      inst.work += res_.pcie->network_ideal_ns(inst.args.bytes);
+      res_.pcie->network_transfer(inst.args.bytes, *this, i);
       return;
   }
 }
@@ -424,7 +424,7 @@ void Stage::output_phase(std::uint32_t i) {
   }
   if (copy_out_) {
     ++inst.pending;
-    res_.pcie.transfer(groups_[inst.group].gpu, Direction::kToHost, bytes, *this, i);
+    res_.pcie->transfer(groups_[inst.group].gpu, Direction::kToHost, bytes, *this, i);
     return;
   }
   finish(i);
@@ -471,7 +471,7 @@ void Stage::pool_phase(std::uint32_t i) {
   if (to_host > 0) {
     gpu.pool_spilled(to_host);
     ++inst.pending;
-    res_.pcie.transfer(gpu.index(), Direction::kToHost, to_host, *this, i);
+    res_.pcie->transfer(gpu.index(), Direction::kToHost, to_host, *this, i);
   }
   if (need > 0 && !gpu.pool_reserve(need, *this, i)) {
     inst.step = Step::kPool;  // work_done(i) when granted

@@ -25,7 +25,8 @@ struct StageResources {
   RequestPool& requests;   // the records of the requests it serves
   Server& cpu;             // the node's cores (processor sharing or per-core run queues)
   std::vector<Gpu*> gpus;  // the node's GPUs, by index (empty on a node without any)
-  Interconnect& pcie;      // copies between the host and a GPU, and node.network
+  Interconnect* pcie;      // copies between the host and a GPU, and node.network (null: the
+                           // node has none of these to make, and no node.memory)
 };
 
 /// Where a stage sits: its index in the pipeline, the station it reports as (Stations), and its

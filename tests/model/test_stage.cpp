@@ -73,7 +73,7 @@ struct Rig {
   Stage& build() {
     cpu = std::make_unique<SharedServer>(sim, p.node.cpu.cores, 1.0);
     pcie = std::make_unique<Interconnect>(sim, p.node.pcie, p.node.gpus, p.node.gpus.count);
-    StageResources on{sim, requests, *cpu, {}, *pcie};
+    StageResources on{sim, requests, *cpu, {}, pcie.get()};
     for (int g = 0; g < p.node.gpus.count; ++g) {
       gpus.push_back(std::make_unique<Gpu>(sim, p.node.gpus, g));
       on.gpus.push_back(gpus.back().get());
@@ -123,7 +123,7 @@ TEST_CASE("stage: one instance serves in FIFO order; the queue is the wait for i
   CHECK(rig.ctx.passed == std::vector<Passed>{{{a}, 1000}, {{b}, 2000}, {{c}, 3000}});
   REQUIRE(rig.ctx.spans.size() == 3);
   for (int k = 0; k < 3; ++k) {
-    CHECK(rig.ctx.spans[k].queue == 1000 * k);
+    CHECK(rig.ctx.spans[k].queue == Time{1000} * k);
     CHECK(rig.ctx.spans[k].compute == 1000);
     CHECK(rig.ctx.spans[k].wait == 0);
   }
