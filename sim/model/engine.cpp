@@ -35,7 +35,8 @@ void SharedServer::stall_changed(std::size_t /*core*/, bool /*stalled*/) {
 }
 
 PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,
-                             const CpuEfficiency* efficiency, const StallParams* stalls, Rng rng)
+                             const CpuEfficiency* efficiency, const StallParams* stalls, Rng rng,
+                             const StallParams* slowdowns, Rng slow_rng)
     : efficiency_(efficiency && !efficiency->flat() ? efficiency : nullptr) {
   for (int c = 0; c < cores; ++c) {
     cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
@@ -44,18 +45,35 @@ PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,
   if (stalls)
     stalls_ = std::make_unique<StallProcess>(sim, cores, *stalls, rng,
                                              static_cast<StallListener&>(*this));
+  if (slowdowns) {
+    slow_.assign(static_cast<std::size_t>(cores), 1.0);
+    slow_speed_ = slowdowns->speed;
+    slowdowns_ = std::make_unique<StallProcess>(sim, cores, *slowdowns, slow_rng, slow_listener_);
+  }
+}
+
+int PerCoreServer::busy_cores() const {
+  int busy = 0;
+  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
+  return busy;
 }
 
 void PerCoreServer::busy_changed() {
-  int busy = 0;
-  for (const auto& c : cores_) busy += c->active() > 0 ? 1 : 0;
-  const double f = efficiency_->at(busy);
-  for (const auto& c : cores_)
-    if (c->active() > 0) c->set_factor(f);
+  const double f = efficiency_->at(busy_cores());
+  for (std::size_t c = 0; c < cores_.size(); ++c)
+    if (cores_[c]->active() > 0) cores_[c]->set_factor(slow_.empty() ? f : f * slow_[c]);
 }
 
 void PerCoreServer::stall_changed(std::size_t core, bool stalled) {
   cores_[core]->set_stalled(stalled ? 1 : 0);
+}
+
+void PerCoreServer::slow_changed(std::size_t core, bool slow) {
+  slow_[core] = slow ? slow_speed_ : 1.0;
+  CpuPool& c = *cores_[core];
+  // With an efficiency curve an idle core's factor is set again when it turns busy (busy_changed).
+  const double eff = efficiency_ && c.active() > 0 ? efficiency_->at(busy_cores()) : 1.0;
+  c.set_factor(eff * slow_[core]);
 }
 
 void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {

@@ -95,13 +95,16 @@ class SharedServer final : public Server, private StallListener {
 /// core is busy queue behind the work already there instead of slowing every core down. With an
 /// efficiency curve, every busy core runs at its factor for the number of busy cores. With
 /// stalls (node.cpu.stalls), each core in turn runs nothing for a while: its items wait, and the
-/// placement does not see it (the guest's scheduler does not know its vCPU is not running).
+/// placement does not see it (the guest's scheduler does not know its vCPU is not running). With
+/// slowdowns (node.cpu.slowdowns), each core in turn runs at a fraction of its speed for a while,
+/// on top of its efficiency factor; the placement does not see those either.
 class PerCoreServer final : public Server, private BusyListener, private StallListener {
  public:
-  /// `efficiency` and `stalls` (either may be null) must outlive the server; `rng` draws the
-  /// stalls.
+  /// `efficiency`, `stalls` and `slowdowns` (any may be null) must outlive the server; `rng`
+  /// draws the stalls, `slow_rng` the slowdowns.
   PerCoreServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr,
-                const StallParams* stalls = nullptr, Rng rng = Rng(0));
+                const StallParams* stalls = nullptr, Rng rng = Rng(0),
+                const StallParams* slowdowns = nullptr, Rng slow_rng = Rng(0));
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
     int core = -1;
     submit_from(work, owner, token, core);
@@ -111,12 +114,27 @@ class PerCoreServer final : public Server, private BusyListener, private StallLi
   int servers() const override { return static_cast<int>(cores_.size()); }
 
  private:
+  /// Hears node.cpu.slowdowns' changes apart from the stalls'.
+  class SlowListener final : public StallListener {
+   public:
+    explicit SlowListener(PerCoreServer& s) : server_(s) {}
+    void stall_changed(std::size_t core, bool slow) override { server_.slow_changed(core, slow); }
+
+   private:
+    PerCoreServer& server_;
+  };
   void busy_changed() override;  // a core became busy or idle: rescale the busy ones
   void stall_changed(std::size_t core, bool stalled) override;
+  void slow_changed(std::size_t core, bool slow);
+  int busy_cores() const;
 
   std::vector<std::unique_ptr<CpuPool>> cores_;
   const CpuEfficiency* efficiency_ = nullptr;  // null: flat
   std::unique_ptr<StallProcess> stalls_;       // null: no stalls
+  std::vector<double> slow_;                   // each core's slowdown factor (empty: none)
+  double slow_speed_ = 1;                      // a slowed core's factor (node.cpu.slowdowns)
+  SlowListener slow_listener_{*this};
+  std::unique_ptr<StallProcess> slowdowns_;  // null: no slowdowns
 };
 
 /// `count` identical servers; a job holds one for its whole work, and jobs start in FIFO order.

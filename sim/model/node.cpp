@@ -17,16 +17,22 @@ double network_copies(const ScenarioParams& p) {
   return loopback ? 4.0 : 3.0;
 }
 
+/// The node's CPU as its random streams name it.
+std::string cpu_entity(std::uint32_t node) {
+  return node == 0 ? "cpu" : "node" + std::to_string(node) + "/cpu";
+}
+
 CpuEfficiency make_efficiency(const CpuParams& cpu) {
   if (cpu.efficiency.busy_cores.empty()) return {};
   return {cpu.efficiency.busy_cores, cpu.efficiency.factor, cpu.cores};
 }
 
 std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu,
-                                 const CpuEfficiency& efficiency, Rng stalls) {
+                                 const CpuEfficiency& efficiency, Rng stalls, Rng slowdowns) {
   const StallParams* st = cpu.stalls ? &*cpu.stalls : nullptr;
-  if (cpu.scheduler == CpuScheduler::kPerCore)
-    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls);
+  if (cpu.scheduler == CpuScheduler::kPerCore)  // slowdowns need cores to slow (the config says)
+    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls,
+                                           cpu.slowdowns ? &*cpu.slowdowns : nullptr, slowdowns);
   return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls);
 }
 
@@ -49,10 +55,9 @@ Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& station
       stations_(stations),
       index_(index),
       cpu_efficiency_(make_efficiency(params.node.cpu)),
-      cpu_(make_cpu(
-          sim, params.node.cpu, cpu_efficiency_,
-          Rng::stream(params.seed, replication,
-                      index == 0 ? "cpu" : "node" + std::to_string(index) + "/cpu", "stalls"))),
+      cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_,
+                    Rng::stream(params.seed, replication, cpu_entity(index), "stalls"),
+                    Rng::stream(params.seed, replication, cpu_entity(index), "slowdowns"))),
       pcie_(make_interconnect(sim, params)) {
   StageResources on{sim, requests_, *cpu_, {}, pcie_.get()};
   for (int g = 0; g < params.node.gpus.count; ++g) {

@@ -91,9 +91,12 @@ struct EfficiencyParams {
 /// node.cpu.stalls: times when a core runs nothing at all (the hypervisor runs another guest's
 /// vCPU, an interrupt storm, a long kernel thread). Each core alone: a stall starts `interval`
 /// after the last one ended and lasts `duration`; what was running on the core waits it out.
+/// node.cpu.slowdowns, the same process at a speed above 0: stretches when a core runs at `speed`
+/// times its own speed (on a VM, a busy SMT sibling or a neighbour's memory traffic on the host).
 struct StallParams {
   std::optional<Distribution> interval;  // ns from the end of one stall to the next
   std::optional<Distribution> duration;  // ns
+  double speed = 0;                      // the core's speed during one: stalls 0, slowdowns (0, 1]
 };
 
 struct CpuParams {
@@ -106,6 +109,7 @@ struct CpuParams {
   /// scheduler, and on an idle core its exit from a sleep state); none: at once.
   std::optional<Distribution> wakeup;
   std::optional<StallParams> stalls;
+  std::optional<StallParams> slowdowns;  // node.cpu.scheduler per_core only
 };
 
 enum class GpuCompute { kExclusive, kShared, kConcurrent };

@@ -78,6 +78,14 @@ const Table<CpuParams>& cpu_keys() {
                    "(docs/model.md)",
            .doc_type = "map (below)",
            .doc_default = "none"},
+          {.key = "slowdowns",
+           .type = custom_type(),
+           .help = "stretches when a core runs slower (on a VM: a busy SMT sibling or a "
+                   "neighbour's memory traffic on the host): each core alone runs at `speed` "
+                   "times its own for `duration` every `interval`; `scheduler: per_core` only "
+                   "(docs/model.md)",
+           .doc_type = "map (below)",
+           .doc_default = "none"},
           source_key<CpuParams>(),
           {.key = "type",
            .type = string_type(),
@@ -123,6 +131,32 @@ const Table<StallParams>& stall_keys() {
            .type = custom_type(),
            .help = "how long a stall lasts",
            .doc_type = "distribution, or a duration",
+           .doc_default = "required"},
+          source_key<StallParams>(),
+      }};
+  return table;
+}
+
+const Table<StallParams>& slowdown_keys() {
+  static const Table<StallParams> table{
+      "slowdowns.",
+      {},
+      {
+          {.key = "interval",
+           .type = custom_type(),
+           .help = "from the end of one slowdown of a core to the start of its next",
+           .doc_type = "distribution, or a duration",
+           .doc_default = "required"},
+          {.key = "duration",
+           .type = custom_type(),
+           .help = "how long a slowdown lasts",
+           .doc_type = "distribution, or a duration",
+           .doc_default = "required"},
+          {.key = "speed",
+           .type = number_type(1e-3, 1),
+           .at = &StallParams::speed,
+           .help = "the core's speed during one, as a fraction of its own (a core that runs "
+                   "nothing is a stall)",
            .doc_default = "required"},
           source_key<StallParams>(),
       }};
@@ -437,18 +471,23 @@ EfficiencyParams parse_efficiency(MapReader e, int cores) {
   return p;
 }
 
-StallParams parse_stalls(MapReader m) {
+/// node.cpu.stalls, or (slow) node.cpu.slowdowns: the same process, the second at a speed.
+StallParams parse_stalls(MapReader m, bool slow) {
   StallParams p;
-  read_keys(m, stall_keys(), p, [&](std::string_view key) {
+  const char* what = slow ? "slowdown" : "stall";
+  read_keys(m, slow ? slowdown_keys() : stall_keys(), p, [&](std::string_view key) {
     if (const ConfigNode* d = m.get(key)) {
       Distribution dist = parse_distribution(*d, m.key_path(std::string(key)));
       (key == "interval" ? p.interval : p.duration) = dist;
     }
   });
-  if (!p.interval) m.fail("interval", "give the time between a core's stalls");
-  if (!p.duration) m.fail("duration", "give how long a stall lasts");
+  if (!p.interval) m.fail("interval", std::string("give the time between a core's ") + what + "s");
+  if (!p.duration) m.fail("duration", std::string("give how long a ") + what + " lasts");
+  if (slow && p.speed == 0)
+    m.fail("speed", "give the core's speed during a slowdown, a fraction of its own in (0, 1]");
   if (p.interval->mean() <= 0)
-    m.fail("interval", "the time between stalls must have a mean above 0 (else a core never runs)");
+    m.fail("interval", std::string("the time between ") + what +
+                           "s must have a mean above 0 (else a core is never itself)");
   m.finish();
   return p;
 }
@@ -460,14 +499,20 @@ CpuParams parse_cpu(MapReader c) {
       if (c.has("efficiency")) p.efficiency = parse_efficiency(c.child("efficiency"), p.cores);
       return;
     }
-    if (key == "stalls") {
-      if (c.has("stalls")) p.stalls = parse_stalls(c.child("stalls"));
+    if (key == "stalls" || key == "slowdowns") {
+      if (c.has(key))
+        (key == "stalls" ? p.stalls : p.slowdowns) =
+            parse_stalls(c.child(std::string(key)), key == "slowdowns");
       return;
     }
     if (const ConfigNode* w = c.get("wakeup"))
       p.wakeup = parse_distribution(*w, c.key_path("wakeup"));
   });
   check_power(c, p.power);
+  if (p.slowdowns && p.scheduler != CpuScheduler::kPerCore)
+    c.fail("slowdowns",
+           "slowdowns slow one core at a time: set node.cpu.scheduler: per_core (processor "
+           "sharing over all the cores has none to slow)");
   c.finish();
   return p;
 }
@@ -735,6 +780,13 @@ Json node_json(const NodeParams& n) {
       if (n.cpu.stalls)
         cpu["stalls"] = {{"interval", distribution_json(*n.cpu.stalls->interval)},
                          {"duration", distribution_json(*n.cpu.stalls->duration)}};
+      return;
+    }
+    if (key == "slowdowns") {
+      if (n.cpu.slowdowns)
+        cpu["slowdowns"] = {{"interval", distribution_json(*n.cpu.slowdowns->interval)},
+                            {"duration", distribution_json(*n.cpu.slowdowns->duration)},
+                            {"speed", n.cpu.slowdowns->speed}};
       return;
     }
     if (n.cpu.wakeup) cpu["wakeup"] = distribution_json(*n.cpu.wakeup);

@@ -31,7 +31,8 @@ std::map<std::string, std::function<std::string()>, std::less<>> doc_tables() {
       {"node.cpu",
        [] {
          return doc_table(cpu_keys()) + doc_rows(efficiency_keys(), efficiency_keys().prefix) +
-                doc_rows(stall_keys(), stall_keys().prefix);
+                doc_rows(stall_keys(), stall_keys().prefix) +
+                doc_rows(slowdown_keys(), slowdown_keys().prefix);
        }},
       {"node.gpus",
        [] {

@@ -58,6 +58,7 @@ Json cluster_json(const ClusterParams& c);
 const Table<CpuParams>& cpu_keys();
 const Table<EfficiencyParams>& efficiency_keys();
 const Table<StallParams>& stall_keys();
+const Table<StallParams>& slowdown_keys();
 const Table<GpuParams>& gpu_keys();
 const Table<GpuParams>& copy_engine_keys();
 const Table<PcieParams>& pcie_keys();

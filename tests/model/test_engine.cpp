@@ -147,6 +147,65 @@ TEST_CASE("per-core server: a stalled core runs nothing until its stall ends", "
   CHECK(cpu.busy_area(sim.now()) == Approx(12000 + 3000 + 2500));
 }
 
+/// Slowdowns to `speed` for `length` ns after every `interval` ns at full speed, on each core.
+StallParams slowdowns_every(Time interval, Time length, double speed) {
+  StallParams p = stalls_every(interval, length);
+  p.speed = speed;
+  return p;
+}
+
+TEST_CASE("per-core server: a slowed core runs at the slowdown's speed until it ends", "[unit]") {
+  // Slowdowns to 0.5 at [4, 5), [9, 10), [14, 15) us on each core. Job 1 (10 us) on core 0:
+  // 4 us by 4, 4.5 by 5, 8.5 by 9, 9 by 10, done at 11 us. Job 2 (3 us) on core 1: done at 3 us.
+  Simulator sim;
+  const StallParams slow = slowdowns_every(4000, 1000, 0.5);
+  PerCoreServer cpu(sim, 2, 1.0, nullptr, nullptr, Rng(1), &slow, Rng(2));
+  Done done(sim);
+  cpu.submit(10000, done, 1);
+  cpu.submit(3000, done, 2);
+  sim.run_until(30000);
+  CHECK(done.at == Finish{{2, 3000}, {1, 11000}});
+}
+
+TEST_CASE("per-core server: a slowdown multiplies the efficiency factor", "[unit]") {
+  // Two busy cores at efficiency 0.5, slowed to 0.5 at [4, 5), [9, 10), ... us: 0.25 then. Two
+  // jobs of 10 us, one per core: 2 us done by 4, 2.25 by 5, 4.25 by 9, 4.5 by 10, 6.5 by 14,
+  // 6.75 by 15, 8.75 by 19, 9 by 20, done at 22 us. A job of 1 us on an idle two-core CPU,
+  // submitted at 4.5 us while its core is slowed: alone, efficiency 1, speed 0.5 until 5 us
+  // (0.25 done), then 1: done at 5.75 us.
+  const CpuEfficiency half({1, 2}, {1.0, 0.5}, 2);
+  const StallParams slow = slowdowns_every(4000, 1000, 0.5);
+  {
+    Simulator sim;
+    PerCoreServer cpu(sim, 2, 1.0, &half, nullptr, Rng(1), &slow, Rng(2));
+    Done done(sim);
+    cpu.submit(10000, done, 1);
+    cpu.submit(10000, done, 2);
+    sim.run_until(40000);
+    CHECK(done.at == Finish{{1, 22000}, {2, 22000}});
+  }
+  Simulator sim;
+  PerCoreServer cpu(sim, 2, 1.0, &half, nullptr, Rng(1), &slow, Rng(2));
+  Done done(sim);
+  SubmitToCores later(cpu, done, 1000);
+  sim.schedule_in(4500, later, 0, 1);
+  sim.run_until(40000);
+  CHECK(done.at == Finish{{1, 5750}});
+}
+
+TEST_CASE("per-core server: stalls and slowdowns together", "[unit]") {
+  // One core: stalls at [4, 5), [9, 10) us; slowdowns to 0.5 at [2, 3), [5, 6), [8, 9) us. A job
+  // of 6 us: 2 by 2, 2.5 by 3, 3.5 by 4, still 3.5 by 5 (stalled), 4 by 6, done at 8 us.
+  Simulator sim;
+  const StallParams stalls = stalls_every(4000, 1000);
+  const StallParams slow = slowdowns_every(2000, 1000, 0.5);
+  PerCoreServer cpu(sim, 1, 1.0, nullptr, &stalls, Rng(1), &slow, Rng(2));
+  Done done(sim);
+  cpu.submit(6000, done, 1);
+  sim.run_until(30000);
+  CHECK(done.at == Finish{{1, 8000}});
+}
+
 TEST_CASE("shared server: its cores stall as node.cpu.stalls says", "[unit]") {
   // Two cores, each stalling at [4, 5), [9, 10), [14, 15) us (in step: the same deterministic
   // draws). Two jobs of 10 us, one per core: 4 + 4 + 2 us of running, both done at 12 us.

@@ -1,5 +1,6 @@
-// node.cpu.stalls: times when a core runs nothing. Read into the parameters the model uses,
-// written back in the resolved config, and every malformed table a located error naming the key.
+// node.cpu.stalls: times when a core runs nothing, and node.cpu.slowdowns: times when it runs
+// slower. Read into the parameters the model uses, written back in the resolved config, and every
+// malformed table a located error naming the key.
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +14,8 @@
 namespace servesim {
 namespace {
 
-std::string stalls_scenario(const std::string& stalls, const std::string& scheduler = "per_core") {
+std::string stalls_scenario(const std::string& stalls, const std::string& scheduler = "per_core",
+                            const std::string& key = "stalls") {
   return "run: {duration: 1s}\n"
          "workload: {mode: open, rate: 10/s}\n"
          "node:\n"
@@ -22,8 +24,8 @@ std::string stalls_scenario(const std::string& stalls, const std::string& schedu
          "    scheduler: " +
          scheduler +
          "\n"
-         "    stalls: " +
-         stalls +
+         "    " +
+         key + ": " + stalls +
          "\n"
          "pipeline:\n"
          "  - {name: work, device: cpu, service: {dist: deterministic, mean: 1ms}}\n";
@@ -55,6 +57,34 @@ TEST_CASE("cpu stalls: the shared scheduler takes them too", "[unit]") {
   const ScenarioParams p = test::parse(stalls_scenario("{interval: 1s, duration: 1ms}", "shared"));
   REQUIRE(p.node.cpu.stalls);
   CHECK(p.node.cpu.stalls->duration->mean() == Approx(1e6));
+}
+
+TEST_CASE("cpu slowdowns: the same process, with the core's speed during one", "[unit]") {
+  const ScenarioParams p = test::parse(
+      stalls_scenario("{interval: {dist: exponential, mean: 2s}, duration: 150ms, speed: 0.7}",
+                      "per_core", "slowdowns"));
+  REQUIRE(p.node.cpu.slowdowns);
+  CHECK(p.node.cpu.slowdowns->interval->mean() == Approx(2e9));
+  CHECK(p.node.cpu.slowdowns->duration->mean() == Approx(150e6));
+  CHECK(p.node.cpu.slowdowns->speed == 0.7);
+  CHECK_FALSE(p.node.cpu.stalls);
+}
+
+TEST_CASE("cpu slowdowns: each malformed table is an error at its key", "[unit]") {
+  const test::ErrorCase cases[] = {
+      {"{interval: 1s, duration: 1ms}", "node.cpu.slowdowns.speed", "fraction of its own"},
+      {"{interval: 1s, duration: 1ms, speed: 0}", "node.cpu.slowdowns.speed", ""},
+      {"{interval: 1s, duration: 1ms, speed: 1.5}", "node.cpu.slowdowns.speed", ""},
+      {"{duration: 1ms, speed: 0.5}", "node.cpu.slowdowns.interval", "time between"},
+      {"{interval: 1s, speed: 0.5}", "node.cpu.slowdowns.duration", "slowdown lasts"},
+  };
+  test::check_located_errors(
+      cases, [](const char* yaml) { test::parse(stalls_scenario(yaml, "per_core", "slowdowns")); });
+  // Processor sharing over all the cores has no core to slow.
+  const test::ErrorCase shared[] = {
+      {"{interval: 1s, duration: 1ms, speed: 0.5}", "node.cpu.slowdowns", "per_core"}};
+  test::check_located_errors(
+      shared, [](const char* yaml) { test::parse(stalls_scenario(yaml, "shared", "slowdowns")); });
 }
 
 }  // namespace servesim

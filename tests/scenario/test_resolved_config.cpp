@@ -22,7 +22,8 @@ TEST_CASE("the resolved config reads back to the same resolved config", "[unit]"
          {"seed=7",
           "cluster={nodes: 3, balancer: {policy: power_of_two, max_outstanding_per_node: 8}}",
           "node.cpu={cores: 4, scheduler: per_core, stalls: {interval: {dist: exponential, mean: "
-          "300ms}, duration: {dist: empirical, samples: [60us, 600us, 4ms]}}}"}) {
+          "300ms}, duration: {dist: empirical, samples: [60us, 600us, 4ms]}}, slowdowns: "
+          "{interval: 2s, duration: {dist: exponential, mean: 150ms}, speed: 0.7}}"}) {
       INFO(file << " with " << extra);
       ConfigNode root = load_config_file(configs / file);
       apply_override(root, extra, 1);
