@@ -1,24 +1,15 @@
 #include "calib/stall_bench.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <thread>
 
 #include "calib/timing.h"
 
 namespace servesim::calib {
 
 namespace {
-
-std::int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string us(std::int64_t ns) {
   char b[32];
@@ -38,22 +29,17 @@ std::vector<CoreStalls> probe_stalls(const StallPlan& plan) {
   const std::vector<int> cpus = allowed_cpus();
   if (cpus.empty()) throw std::runtime_error("calib bench stalls: no CPU to run on");
   std::vector<CoreStalls> out(cpus.size());
+  for (std::size_t i = 0; i < cpus.size(); ++i) out[i].cpu = cpus[i];
   const auto span = static_cast<std::int64_t>(plan.seconds * 1e9);
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < cpus.size(); ++i) {
-    out[i].cpu = cpus[i];
-    threads.emplace_back([&plan, &out, i, span] {
-      if (!pin_this_thread(out[i].cpu)) return;  // a CPU it may not use: no stalls recorded
-      const std::int64_t start = monotonic_ns();
-      std::int64_t last = start;
-      while (last - start < span) {
-        const std::int64_t t = monotonic_ns();
-        if (t - last > plan.threshold_ns) out[i].gaps.push_back(t - last);
-        last = t;
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  on_each_cpu(cpus, [&plan, &out, span](std::size_t i) {  // a CPU it may not use: no stalls
+    const std::int64_t start = monotonic_ns();
+    std::int64_t last = start;
+    while (last - start < span) {
+      const std::int64_t t = monotonic_ns();
+      if (t - last > plan.threshold_ns) out[i].gaps.push_back(t - last);
+      last = t;
+    }
+  });
   return out;
 }
 

@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace servesim::calib {
@@ -45,6 +47,25 @@ inline bool pin_this_thread(int cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+/// CLOCK_MONOTONIC, ns.
+inline std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+/// Runs probe(i) on a thread pinned to each of `cpus` (cpus[i]), all at once, and waits for them;
+/// a CPU the thread cannot be pinned to runs nothing.
+template <class Probe>
+void on_each_cpu(const std::vector<int>& cpus, const Probe& probe) {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < cpus.size(); ++i)
+    threads.emplace_back([&probe, &cpus, i] {
+      if (pin_this_thread(cpus[i])) probe(i);
+    });
+  for (std::thread& t : threads) t.join();
 }
 
 }  // namespace servesim::calib

@@ -19,6 +19,7 @@
 #include "calib/fit.h"
 #include "calib/infer_bench.h"
 #include "calib/machine.h"
+#include "calib/slowdown_bench.h"
 #include "calib/stall_bench.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
@@ -262,7 +263,7 @@ struct Calibration {
   std::vector<Curve> pre_curves;               // by size, as plan.sizes
   Curve infer_curve;
   std::vector<double> handoffs;
-  std::string stalls;  // node.cpu.stalls' entry for the scenarios (empty: none seen)
+  std::string stalls;  // node.cpu.stalls' and .slowdowns' entries for the scenarios (empty: none)
   double other_cores = -1;
   std::optional<HttpCalibration> http;  // HTTP ingest
 };
@@ -341,6 +342,20 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
                   "%.3f%% of the time\n",
                   static_cast<double>(sp.threshold_ns) / 1e3, sp.seconds, st.per_core_rate,
                   st.stalled_fraction * 100);
+    out << b;
+  }
+  // When the cores run slower for a while (a fixed kernel per core; docs/calibration.md 8c).
+  {
+    calib::SlowdownPlan sp;
+    sp.seconds = o.quick ? 3 : 10;
+    const calib::SlowdownSummary sl = calib::summarize_slowdowns(calib::probe_speed(sp), sp);
+    cal.stalls += calib::slowdowns_entry(sl, sp, cal.bench.machine, "    ");
+    char b[240];
+    std::snprintf(b, sizeof b,
+                  "  core slowdowns (%.0f ms windows below %.2f of the median speed, %.0f s per "
+                  "core): %.2f per second per core, %.2f%% of the time, at %.2f of the speed\n",
+                  sp.window_s * 1e3, sp.threshold, sp.seconds, sl.per_core_rate,
+                  sl.slowed_fraction * 100, sl.speed);
     out << b;
   }
   // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).

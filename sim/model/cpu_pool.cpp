@@ -39,14 +39,21 @@ double CpuPool::rate() const {
   if (running <= 0) return 0.0;
   const int busy = std::min(n, running);
   const double per_core = speed_ * factor_ * (efficiency_ ? efficiency_->at(busy) : 1.0);
+  if (slowed_ > 0) {  // the items take the full-speed cores first, then the slowed ones
+    const int fast = running - slowed_;
+    if (n <= fast) return per_core;
+    const double capacity = fast + std::min(n - fast, slowed_) * slow_speed_;
+    return per_core * capacity / static_cast<double>(n);
+  }
   return n <= running ? per_core : per_core * running / static_cast<double>(n);
 }
 
-void CpuPool::set_stalled(int k) {
-  assert(k >= 0 && k <= cores_);
-  if (k == stalled_) return;
+void CpuPool::set_stalled(int k, int slowed) {
+  assert(k >= 0 && slowed >= 0 && k + slowed <= cores_);
+  if (k == stalled_ && slowed == slowed_) return;
   advance();
   stalled_ = k;
+  slowed_ = slowed;
   if (!items_.empty()) reschedule();
 }
 
@@ -70,15 +77,17 @@ void CpuPool::reschedule() {
     return;
   }
   const double r = rate();
-  if (r == 0) {  // every core stalled: nothing finishes until one runs again
+  const double remaining = std::max(0.0, items_.front().finish - virtual_);
+  // Every core stalled: nothing finishes until one runs again, except an item whose work is
+  // already done (a stall that starts the instant it ends does not hold it).
+  if (r == 0 && remaining > 0) {
     sim_.cancel(next_);
     return;
   }
-  const double remaining = std::max(0.0, items_.front().finish - virtual_);
   // Round up so that when the event fires the item's work is really done.
   // Clamped before the cast: a huge backlog on a slow pool must not overflow the clock.
   // (x / 1 is x: a pool at full speed, the usual case, skips the division's latency.)
-  const double d = std::ceil(r == 1.0 ? remaining : remaining / r);
+  const double d = r == 0 ? 0.0 : std::ceil(r == 1.0 ? remaining : remaining / r);
   constexpr Time kMaxDelay = kTimeMax / 2;
   const Time delay = d >= static_cast<double>(kMaxDelay) ? kMaxDelay : static_cast<Time>(d);
   // A pending event is moved in place: the same order as cancelling it and scheduling anew.
@@ -91,7 +100,7 @@ void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
   // With a free core the rate stays the same, so the pending event still fits unless the new
   // item finishes first: skip the cancel-and-reschedule (most submissions in a stable system).
   // (Not with an efficiency curve: one more busy core slows every item.)
-  const bool keep = !efficiency_ && static_cast<int>(items_.size()) < cores_ - stalled_ &&
+  const bool keep = !efficiency_ && static_cast<int>(items_.size()) < cores_ - stalled_ - slowed_ &&
                     sim_.pending(next_) && !Later{}(items_.front(), item);
   items_.push_back(item);
   std::push_heap(items_.begin(), items_.end(), Later{});

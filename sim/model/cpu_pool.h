@@ -65,8 +65,12 @@ class CpuPool final : public EventHandler {
   /// Scales every item's rate by `f` from now on (a core of a PerCoreServer: the efficiency at
   /// the whole CPU's busy-core count, which this pool cannot see).
   void set_factor(double f);
-  /// `k` of the cores run nothing from now on (node.cpu.stalls): the items share the others.
-  void set_stalled(int k);
+  /// `k` of the cores run nothing from now on (node.cpu.stalls), and `slowed` of the others run
+  /// at set_slow_speed's speed (node.cpu.slowdowns): the items share the running cores, the
+  /// full-speed ones first.
+  void set_stalled(int k, int slowed = 0);
+  /// The speed of a slowed core, relative to the others (node.cpu.slowdowns' `speed`).
+  void set_slow_speed(double s) { slow_speed_ = s; }
   /// Called (may be null) when the pool's first item starts or its last one ends.
   void set_listener(BusyListener* l) { listener_ = l; }
 
@@ -96,6 +100,8 @@ class CpuPool final : public EventHandler {
   const CpuEfficiency* efficiency_;  // null: flat
   double factor_ = 1.0;              // set_factor
   int stalled_ = 0;                  // set_stalled
+  int slowed_ = 0;                   // set_stalled: running cores at slow_speed_
+  double slow_speed_ = 1.0;
   BusyListener* listener_ = nullptr;
   std::vector<Item> items_;  // min-heap by (finish, order)
   std::vector<Item> done_;   // scratch for on_event, kept to avoid allocating

@@ -23,15 +23,41 @@ void StallProcess::on_event(std::uint32_t kind, std::uint64_t core) {
 }
 
 SharedServer::SharedServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency,
-                           const StallParams* stalls, Rng rng)
+                           const StallParams* stalls, Rng rng, const StallParams* slowdowns,
+                           Rng slow_rng)
     : pool_(sim, cores, speed, efficiency) {
   if (stalls)
     stalls_ = std::make_unique<StallProcess>(sim, cores, *stalls, rng,
                                              static_cast<StallListener&>(*this));
+  if (slowdowns) {
+    stalled_.assign(static_cast<std::size_t>(cores), 0);
+    slowed_.assign(static_cast<std::size_t>(cores), 0);
+    pool_.set_slow_speed(slowdowns->speed);
+    slowdowns_ = std::make_unique<StallProcess>(sim, cores, *slowdowns, slow_rng, slow_relay_);
+  }
 }
 
-void SharedServer::stall_changed(std::size_t /*core*/, bool /*stalled*/) {
-  pool_.set_stalled(stalls_->stalled());
+void SharedServer::stall_changed(std::size_t core, bool stalled) {
+  if (slowed_.empty()) {  // stalls alone: only their count matters
+    pool_.set_stalled(stalls_->stalled());
+    return;
+  }
+  stalled_[core] = stalled ? 1 : 0;
+  update_cores();
+}
+
+void SharedServer::slow_changed(std::size_t core, bool slow) {
+  slowed_[core] = slow ? 1 : 0;
+  update_cores();
+}
+
+void SharedServer::update_cores() {
+  int stalled = 0, slowed = 0;
+  for (std::size_t c = 0; c < slowed_.size(); ++c) {
+    stalled += stalled_[c];
+    slowed += stalled_[c] ? 0 : slowed_[c];
+  }
+  pool_.set_stalled(stalled, slowed);
 }
 
 PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,

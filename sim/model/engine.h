@@ -44,6 +44,18 @@ class StallListener {
   ~StallListener() = default;
 };
 
+/// Passes a second StallProcess's changes (node.cpu.slowdowns) to `Server::slow_changed`, apart
+/// from the first's (node.cpu.stalls), which go to the server's own stall_changed.
+template <class Server>
+class SlowRelay final : public StallListener {
+ public:
+  explicit SlowRelay(Server& s) : server_(s) {}
+  void stall_changed(std::size_t core, bool slow) override { server_.slow_changed(core, slow); }
+
+ private:
+  Server& server_;
+};
+
 /// node.cpu.stalls as events: each core alone stalls for a draw from `duration`, then runs for a
 /// draw from `interval` (its first stall one interval after the start), and the listener hears
 /// each change.
@@ -66,13 +78,15 @@ class StallProcess final : public EventHandler {
 };
 
 /// The processor-sharing pool seen as a Server (the CPU, and a GPU in `compute: shared`). With
-/// stalls, a stalled core leaves the items the others.
+/// stalls, a stalled core leaves the items the others; with slowdowns, a slowed core runs at its
+/// slowdown's speed and the items take the full-speed cores first.
 class SharedServer final : public Server, private StallListener {
  public:
-  /// `efficiency` and `stalls` (either may be null) must outlive the server; `rng` draws the
-  /// stalls.
+  /// `efficiency`, `stalls` and `slowdowns` (any may be null) must outlive the server; `rng`
+  /// draws the stalls, `slow_rng` the slowdowns.
   SharedServer(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr,
-               const StallParams* stalls = nullptr, Rng rng = Rng(0));
+               const StallParams* stalls = nullptr, Rng rng = Rng(0),
+               const StallParams* slowdowns = nullptr, Rng slow_rng = Rng(0));
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
     pool_.submit(work, owner, token);
   }
@@ -80,10 +94,17 @@ class SharedServer final : public Server, private StallListener {
   int servers() const override { return pool_.cores(); }
 
  private:
+  friend class SlowRelay<SharedServer>;
   void stall_changed(std::size_t core, bool stalled) override;
+  void slow_changed(std::size_t core, bool slow);
+  void update_cores();  // the pool's stalled and slowed cores, from each core's state
 
   CpuPool pool_;
   std::unique_ptr<StallProcess> stalls_;  // null: no stalls
+  // With slowdowns, each core's state (a stalled core that is also slowed counts as stalled).
+  std::vector<char> stalled_, slowed_;
+  SlowRelay<SharedServer> slow_relay_{*this};
+  std::unique_ptr<StallProcess> slowdowns_;  // null: no slowdowns
 };
 
 /// The CPU as Linux's scheduler runs it (node.cpu.scheduler: per_core): a run queue per core,
@@ -114,15 +135,7 @@ class PerCoreServer final : public Server, private BusyListener, private StallLi
   int servers() const override { return static_cast<int>(cores_.size()); }
 
  private:
-  /// Hears node.cpu.slowdowns' changes apart from the stalls'.
-  class SlowListener final : public StallListener {
-   public:
-    explicit SlowListener(PerCoreServer& s) : server_(s) {}
-    void stall_changed(std::size_t core, bool slow) override { server_.slow_changed(core, slow); }
-
-   private:
-    PerCoreServer& server_;
-  };
+  friend class SlowRelay<PerCoreServer>;
   void busy_changed() override;  // a core became busy or idle: rescale the busy ones
   void stall_changed(std::size_t core, bool stalled) override;
   void slow_changed(std::size_t core, bool slow);
@@ -133,7 +146,7 @@ class PerCoreServer final : public Server, private BusyListener, private StallLi
   std::unique_ptr<StallProcess> stalls_;       // null: no stalls
   std::vector<double> slow_;                   // each core's slowdown factor (empty: none)
   double slow_speed_ = 1;                      // a slowed core's factor (node.cpu.slowdowns)
-  SlowListener slow_listener_{*this};
+  SlowRelay<PerCoreServer> slow_listener_{*this};
   std::unique_ptr<StallProcess> slowdowns_;  // null: no slowdowns
 };
 

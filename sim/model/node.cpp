@@ -30,10 +30,12 @@ CpuEfficiency make_efficiency(const CpuParams& cpu) {
 std::unique_ptr<Server> make_cpu(Simulator& sim, const CpuParams& cpu,
                                  const CpuEfficiency& efficiency, Rng stalls, Rng slowdowns) {
   const StallParams* st = cpu.stalls ? &*cpu.stalls : nullptr;
-  if (cpu.scheduler == CpuScheduler::kPerCore)  // slowdowns need cores to slow (the config says)
-    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls,
-                                           cpu.slowdowns ? &*cpu.slowdowns : nullptr, slowdowns);
-  return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls);
+  const StallParams* sl = cpu.slowdowns ? &*cpu.slowdowns : nullptr;
+  if (cpu.scheduler == CpuScheduler::kPerCore)
+    return std::make_unique<PerCoreServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls, sl,
+                                           slowdowns);
+  return std::make_unique<SharedServer>(sim, cpu.cores, cpu.speed, &efficiency, st, stalls, sl,
+                                        slowdowns);
 }
 
 /// The node's Interconnect, or null when nothing on the node moves bytes through one: no GPU,

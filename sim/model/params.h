@@ -109,7 +109,7 @@ struct CpuParams {
   /// scheduler, and on an idle core its exit from a sleep state); none: at once.
   std::optional<Distribution> wakeup;
   std::optional<StallParams> stalls;
-  std::optional<StallParams> slowdowns;  // node.cpu.scheduler per_core only
+  std::optional<StallParams> slowdowns;
 };
 
 enum class GpuCompute { kExclusive, kShared, kConcurrent };

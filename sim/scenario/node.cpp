@@ -82,8 +82,7 @@ const Table<CpuParams>& cpu_keys() {
            .type = custom_type(),
            .help = "stretches when a core runs slower (on a VM: a busy SMT sibling or a "
                    "neighbour's memory traffic on the host): each core alone runs at `speed` "
-                   "times its own for `duration` every `interval`; `scheduler: per_core` only "
-                   "(docs/model.md)",
+                   "times its own for `duration` every `interval` (docs/model.md)",
            .doc_type = "map (below)",
            .doc_default = "none"},
           source_key<CpuParams>(),
@@ -509,10 +508,6 @@ CpuParams parse_cpu(MapReader c) {
       p.wakeup = parse_distribution(*w, c.key_path("wakeup"));
   });
   check_power(c, p.power);
-  if (p.slowdowns && p.scheduler != CpuScheduler::kPerCore)
-    c.fail("slowdowns",
-           "slowdowns slow one core at a time: set node.cpu.scheduler: per_core (processor "
-           "sharing over all the cores has none to slow)");
   c.finish();
   return p;
 }

@@ -2,6 +2,8 @@
 // known set of work items, and the busy-core integral, which must equal the work done.
 #include <catch2/catch.hpp>
 
+#include <tuple>
+
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -12,6 +14,13 @@
 
 namespace servesim {
 namespace {
+
+/// Stalls `arg` of the pool's cores at its event.
+struct StallAt final : EventHandler {
+  explicit StallAt(CpuPool& p) : pool(p) {}
+  void on_event(std::uint32_t, std::uint64_t k) override { pool.set_stalled(static_cast<int>(k)); }
+  CpuPool& pool;
+};
 
 using Done = test::WorkLog;
 using test::Finish;
@@ -87,13 +96,7 @@ TEST_CASE("cpu pool: stalled cores leave the items the running ones", "[unit]") 
   Simulator sim;
   CpuPool pool(sim, 2, 1.0);
   Done done(sim);
-  struct Stall final : EventHandler {
-    explicit Stall(CpuPool& p) : pool(p) {}
-    void on_event(std::uint32_t, std::uint64_t k) override {
-      pool.set_stalled(static_cast<int>(k));
-    }
-    CpuPool& pool;
-  } stall(pool);
+  StallAt stall(pool);
   pool.submit(4000, done, 1);
   pool.submit(4000, done, 2);
   sim.schedule_at(1000, stall, 0, 1);
@@ -104,6 +107,43 @@ TEST_CASE("cpu pool: stalled cores leave the items the running ones", "[unit]") 
   CHECK(done.at == Finish{{1, 6000}, {2, 6000}});
   // Busy counts the runnable items, stalled or not: 2 cores x 6 us.
   CHECK(pool.busy_area(sim.now()) == Approx(12000));
+}
+
+TEST_CASE("cpu pool: a stall that starts the instant an item's work ends does not hold it",
+          "[unit]") {
+  // One core, an item of 1 us; the core stalls at 1 us (an event scheduled first, so it runs
+  // before the item's completion at the same time): the item is done at 1 us, not at the
+  // stall's end.
+  Simulator sim;
+  CpuPool pool(sim, 1, 1.0);
+  Done done(sim);
+  StallAt stall(pool);
+  sim.schedule_at(1000, stall, 0, 1);
+  sim.schedule_at(5000, stall, 0, 0);
+  pool.submit(1000, done, 1);
+  sim.run_until(kTimeMax);
+  CHECK(done.at == Finish{{1, 1000}});
+}
+
+TEST_CASE("cpu pool: slowed cores run at their speed, the full-speed ones taken first", "[unit]") {
+  // Two cores, one slowed to 0.5 from 0. One item of 1 us takes the full-speed core: done at 1 us.
+  // Two items of 1 us: capacity 1 + 0.5 shared, 0.75 each: done at 1333.3 ns, rounded up to
+  // 1334. Three: 1.5 shared by 3, 0.5 each: 2 us. With the slowed core also stalled, one
+  // core runs: two items of 1 us at 0.5 each, 2 us.
+  for (const auto& [items, stalled, end] :
+       {std::tuple{1, 0, Time{1000}}, std::tuple{2, 0, Time{1334}}, std::tuple{3, 0, Time{2000}},
+        std::tuple{2, 1, Time{2000}}}) {
+    Simulator sim;
+    CpuPool pool(sim, 2, 1.0);
+    pool.set_slow_speed(0.5);
+    pool.set_stalled(stalled, 1 - stalled);
+    Done done(sim);
+    for (int k = 1; k <= items; ++k) pool.submit(1000, done, static_cast<std::uint64_t>(k));
+    sim.run_until(kTimeMax);
+    INFO(items << " items, " << stalled << " stalled");
+    REQUIRE(done.at.size() == static_cast<std::size_t>(items));
+    CHECK(done.at.back().second == end);
+  }
 }
 
 TEST_CASE("cpu efficiency: linear between measured points, exact at them", "[unit]") {

@@ -206,6 +206,32 @@ TEST_CASE("per-core server: stalls and slowdowns together", "[unit]") {
   CHECK(done.at == Finish{{1, 8000}});
 }
 
+TEST_CASE("shared server: its cores slow down as node.cpu.slowdowns says", "[unit]") {
+  // Two cores, each slowed to 0.5 at [4, 5), [9, 10), ... us (in step). Two jobs of 10 us share
+  // them, one core each: 4 by 4, 4.5 by 5, 8.5 by 9, 9 by 10, done at 11 us.
+  {
+    Simulator sim;
+    const StallParams slow = slowdowns_every(4000, 1000, 0.5);
+    SharedServer cpu(sim, 2, 1.0, nullptr, nullptr, Rng(1), &slow, Rng(2));
+    Done done(sim);
+    cpu.submit(10000, done, 1);
+    cpu.submit(10000, done, 2);
+    sim.run_until(30000);
+    CHECK(done.at == Finish{{1, 11000}, {2, 11000}});
+  }
+  // With stalls too: slowed at [2, 3), [5, 6), [8, 9), [11, 12) us, stalled at [4, 5), [9, 10).
+  // One job of 10 us: 2 by 2, 2.5 by 3, 3.5 by 4, 3.5 by 5, 4 by 6, 6 by 8, 6.5 by 9, 6.5 by
+  // 10, 7.5 by 11, 8 by 12, done at 14 us.
+  Simulator sim;
+  const StallParams stalls = stalls_every(4000, 1000);
+  const StallParams slow = slowdowns_every(2000, 1000, 0.5);
+  SharedServer cpu(sim, 2, 1.0, nullptr, &stalls, Rng(1), &slow, Rng(2));
+  Done done(sim);
+  cpu.submit(10000, done, 1);
+  sim.run_until(30000);
+  CHECK(done.at == Finish{{1, 14000}});
+}
+
 TEST_CASE("shared server: its cores stall as node.cpu.stalls says", "[unit]") {
   // Two cores, each stalling at [4, 5), [9, 10), [14, 15) us (in step: the same deterministic
   // draws). Two jobs of 10 us, one per core: 4 + 4 + 2 us of running, both done at 12 us.

@@ -80,11 +80,11 @@ TEST_CASE("cpu slowdowns: each malformed table is an error at its key", "[unit]"
   };
   test::check_located_errors(
       cases, [](const char* yaml) { test::parse(stalls_scenario(yaml, "per_core", "slowdowns")); });
-  // Processor sharing over all the cores has no core to slow.
-  const test::ErrorCase shared[] = {
-      {"{interval: 1s, duration: 1ms, speed: 0.5}", "node.cpu.slowdowns", "per_core"}};
-  test::check_located_errors(
-      shared, [](const char* yaml) { test::parse(stalls_scenario(yaml, "shared", "slowdowns")); });
+  // The shared scheduler takes them too.
+  const ScenarioParams p = test::parse(
+      stalls_scenario("{interval: 1s, duration: 1ms, speed: 0.5}", "shared", "slowdowns"));
+  REQUIRE(p.node.cpu.slowdowns);
+  CHECK(p.node.cpu.slowdowns->speed == 0.5);
 }
 
 }  // namespace servesim
