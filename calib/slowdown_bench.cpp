@@ -63,12 +63,6 @@ std::vector<double> window_speeds(const std::vector<std::pair<std::int64_t, std:
 
 }  // namespace
 
-SlowdownPlan slowdown_plan(bool quick) {
-  SlowdownPlan p;
-  p.seconds = quick ? 5 : 30;
-  return p;
-}
-
 std::vector<CoreSpeed> probe_speed(const SlowdownPlan& plan) {
   const std::vector<int> cpus = allowed_cpus();
   if (cpus.empty()) throw std::runtime_error("calib: no CPU to run the speed probe on");

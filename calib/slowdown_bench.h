@@ -21,8 +21,6 @@ struct SlowdownPlan {
   std::int64_t stall_ns = 200'000;  // a call longer than the median by this is a stall's
 };
 
-SlowdownPlan slowdown_plan(bool quick);  // 5 s quick, 30 s full
-
 /// One core's windows, in order: each window's speed (the core's median call time over the
 /// window's mean call time; 1 for a window with fewer than 3 calls left).
 struct CoreSpeed {

@@ -222,7 +222,7 @@ std::string calls_csv(const std::vector<ValidationRow>& rows, std::span<const Cu
       const Curve& curve = is_pre ? *pre[i] : infer;
       for (const KernelCall& c : is_pre ? r.measured.preprocess_calls : r.measured.infer_calls) {
         char t[32];
-        std::snprintf(t, sizeof t, "%.6f", c.end_s);  // us: the calls' order within a run
+        std::snprintf(t, sizeof t, "%.6f", c.end_s);  // seconds, to the microsecond
         o << key.str() << "," << (is_pre ? "preprocess" : "infer") << "," << t << "," << g(c.pixels)
           << "," << g(c.bytes) << "," << c.batch << "," << g(c.wall_ns * 1e-6) << ","
           << g(c.cpu_ns * 1e-6) << ","

@@ -20,7 +20,9 @@ double median(std::vector<double> v) {
 }  // namespace
 
 calib::BenchPlan speed_check_plan(calib::BenchPlan p, std::span<const calib::Sample> calibration,
-                                  std::string_view kernel, int max_batch, bool quick) {
+                                  std::string_view kernel, calib::ImageSize size, int max_batch,
+                                  bool quick) {
+  p.sizes = {size};
   p.scaling_passes = 0;
   p.copy_bytes.clear();
   p.batches.clear();

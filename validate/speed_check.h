@@ -21,14 +21,17 @@ struct SpeedCheck {
   double preprocess = 0, infer = 0;
 };
 
-/// The re-timing's plan: the calibration's kernels and items (the same corpus), timed as the
-/// calibration timed them (cache state, steady batches), with no thread scaling and no copies;
+/// The re-timing's plan: the calibration's kernels and items of images of `size` (the same corpus:
+/// its content does not depend on the other sizes), timed as the calibration timed them (cache
+/// state, steady batches), with no thread scaling and no copies;
 /// inference at batches 1 .. max_batch only, in as many passes as take about kInferCheckSeconds
 /// (quick: a third) of `kernel`'s calibrated time (its samples in `calibration`), at least 2, so
 /// that a kernel's own call-to-call noise (cv 5-10%) averages out; preprocessing in 5 passes
-/// (quick: 2).
+/// (quick: 2). A framework's network (validate.cpp's time_kernels) is timed by calib bench infer's
+/// loop instead, one pass of its batches: a pass takes seconds.
 calib::BenchPlan speed_check_plan(calib::BenchPlan plan, std::span<const calib::Sample> calibration,
-                                  std::string_view kernel, int max_batch, bool quick);
+                                  std::string_view kernel, calib::ImageSize size, int max_batch,
+                                  bool quick);
 inline constexpr double kInferCheckSeconds = 0.3;
 
 /// The ratios from the two runs' samples. Preprocessing: over its kernels (jpeg_decode_cpu and

@@ -489,9 +489,11 @@ std::vector<ValidationRow> measure(Plan& plan, const ValidateOptions& o, const C
     TritonBatchPolicy policy(bpar);
     {  // the machine's speed now, against the calibration (speed_check.h)
       std::ostringstream log;
-      const calib::BenchRun now = time_kernels(
-          o.kernel, speed_check_plan(bp, cal.bench.samples, o.kernel, r.max_batch_size, o.quick), 1,
-          log);
+      const calib::BenchRun now =
+          time_kernels(o.kernel,
+                       speed_check_plan(bp, cal.bench.samples, o.kernel, plan.sizes[si].size,
+                                        r.max_batch_size, o.quick),
+                       1, log);
       r.speed = speed_ratios(cal.bench.samples, now.samples, plan.sizes[si].size, o.kernel);
     }
     const CpuClock c0 = cpu_clock();

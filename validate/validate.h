@@ -98,7 +98,7 @@ struct ValidationRow {
   /// their calibrated costs.
   double client_demand_ratio = 0, frontend_demand_ratio = 0;
   double md_throughput = 0, md_p50_ms = 0, md_p99_ms = 0;
-  /// How widely each stage's calls spread during the run (call_spreads), and the calibrated
+  /// How widely each stage's calls spread during the run (call_spread), and the calibrated
   /// curve's noise beside it.
   CallSpread preprocess_spread, infer_spread;
   /// The prediction, and the measured-demand rerun, with one modelled effect taken out

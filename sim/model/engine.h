@@ -56,9 +56,9 @@ class SlowRelay final : public StallListener {
   Server& server_;
 };
 
-/// node.cpu.stalls as events: each core alone stalls for a draw from `duration`, then runs for a
-/// draw from `interval` (its first stall one interval after the start), and the listener hears
-/// each change.
+/// node.cpu.stalls (and node.cpu.slowdowns) as events: each core alone stalls (or slows) for a
+/// draw from `duration`, then runs for a draw from `interval` (its first one interval after the
+/// start), and the listener hears each change.
 class StallProcess final : public EventHandler {
  public:
   /// `params` and `listener` must outlive it.

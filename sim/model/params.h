@@ -96,7 +96,7 @@ struct EfficiencyParams {
 struct StallParams {
   std::optional<Distribution> interval;  // ns from the end of one stall to the next
   std::optional<Distribution> duration;  // ns
-  double speed = 0;                      // the core's speed during one: stalls 0, slowdowns (0, 1]
+  double speed = 0;  // the core's speed during one: stalls 0, slowdowns [0.001, 1]
 };
 
 struct CpuParams {

@@ -483,10 +483,11 @@ StallParams parse_stalls(MapReader m, bool slow) {
   if (!p.interval) m.fail("interval", std::string("give the time between a core's ") + what + "s");
   if (!p.duration) m.fail("duration", std::string("give how long a ") + what + " lasts");
   if (slow && p.speed == 0)
-    m.fail("speed", "give the core's speed during a slowdown, a fraction of its own in (0, 1]");
+    m.fail("speed", "give the core's speed during a slowdown, a fraction of its own in [0.001, 1]");
   if (p.interval->mean() <= 0)
     m.fail("interval", std::string("the time between ") + what +
-                           "s must have a mean above 0 (else a core is never itself)");
+                           "s must have a mean above 0 (else " +
+                           (slow ? "a core is never at full speed)" : "a core never runs)"));
   m.finish();
   return p;
 }

@@ -33,6 +33,12 @@ StallParams stalls_every(Time interval, Time length) {
   return p;
 }
 
+/// Slowdowns to `speed` for `length` ns after every `interval` ns at full speed, on each core.
+StallParams slowdowns_every(Time interval, Time length, double speed) {
+  StallParams p = stalls_every(interval, length);
+  p.speed = speed;
+  return p;
+}
 }  // namespace
 
 TEST_CASE("fifo engine: one server runs jobs one after the other, in order", "[unit]") {
@@ -147,13 +153,6 @@ TEST_CASE("per-core server: a stalled core runs nothing until its stall ends", "
   CHECK(cpu.busy_area(sim.now()) == Approx(12000 + 3000 + 2500));
 }
 
-/// Slowdowns to `speed` for `length` ns after every `interval` ns at full speed, on each core.
-StallParams slowdowns_every(Time interval, Time length, double speed) {
-  StallParams p = stalls_every(interval, length);
-  p.speed = speed;
-  return p;
-}
-
 TEST_CASE("per-core server: a slowed core runs at the slowdown's speed until it ends", "[unit]") {
   // Slowdowns to 0.5 at [4, 5), [9, 10), [14, 15) us on each core. Job 1 (10 us) on core 0:
   // 4 us by 4, 4.5 by 5, 8.5 by 9, 9 by 10, done at 11 us. Job 2 (3 us) on core 1: done at 3 us.
@@ -230,6 +229,20 @@ TEST_CASE("shared server: its cores slow down as node.cpu.slowdowns says", "[uni
   cpu.submit(10000, done, 1);
   sim.run_until(30000);
   CHECK(done.at == Finish{{1, 14000}});
+}
+
+TEST_CASE("shared server: a core both stalled and slowed counts as stalled", "[unit]") {
+  // Two cores in step: stalled at [4, 5), [9, 10) us, slowed to 0.5 at [3, 5), [8, 10), [13, 15).
+  // One job of 10 us: 3 by 3, 3.5 by 4 (slowed: the full-speed cores are none, 0.5), 3.5 by 5
+  // (stalled and slowed: stalled), 6.5 by 8, 7 by 9, 7 by 10, done at 13 us.
+  Simulator sim;
+  const StallParams stalls = stalls_every(4000, 1000);
+  const StallParams slow = slowdowns_every(3000, 2000, 0.5);
+  SharedServer cpu(sim, 2, 1.0, nullptr, &stalls, Rng(1), &slow, Rng(2));
+  Done done(sim);
+  cpu.submit(10000, done, 1);
+  sim.run_until(30000);
+  CHECK(done.at == Finish{{1, 13000}});
 }
 
 TEST_CASE("shared server: its cores stall as node.cpu.stalls says", "[unit]") {

@@ -253,21 +253,24 @@ TEST_CASE("validate: the speed check weighs each preprocessing kernel by what it
   cal.batches = {1, 2, 3, 4, 5, 6, 7, 8};
   cal.cold = true;
   // Inference passes: 0.3 s over (2 ms at batch 1 + nothing at 2) = 150; batch 4 is not in it.
-  const auto p = servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", 2, false);
+  const auto p =
+      servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", {256, 256}, 2, false);
   CHECK(p.copy_bytes.empty());
   CHECK(p.scaling_passes == 0);
   CHECK(p.batches == std::vector<int>{1, 2});
   CHECK(p.cold);
+  REQUIRE(p.sizes.size() == 1);
+  CHECK(p.sizes[0].width == 256);
+  CHECK(p.sizes[0].height == 256);
   CHECK(p.inference_repeats == 150);
   CHECK(p.repeats == 5);
   // Up to batch 4: 0.3 s / 12 ms = 25; quick: a third of the time, 9 passes (ceil 8.33).
-  CHECK(
-      servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", 4, false).inference_repeats ==
-      25);
-  CHECK(servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", 4, true).inference_repeats ==
-        9);
+  CHECK(servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", {256, 256}, 4, false)
+            .inference_repeats == 25);
+  CHECK(servesim::validate::speed_check_plan(cal, then, "conv3x3_cpu", {256, 256}, 4, true)
+            .inference_repeats == 9);
   // A kernel never calibrated: the floor of 2.
-  CHECK(servesim::validate::speed_check_plan(cal, then, "vit_tiny_block_cpu", 4, false)
+  CHECK(servesim::validate::speed_check_plan(cal, then, "vit_tiny_block_cpu", {256, 256}, 4, false)
             .inference_repeats == 2);
 }
 
