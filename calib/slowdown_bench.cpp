@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "calib/samples.h"
 #include "calib/timing.h"
 
 namespace servesim::calib {
@@ -32,19 +33,13 @@ class Kernel {
   volatile float sink_ = 0;
 };
 
-double median(std::vector<std::int64_t> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return static_cast<double>(v[v.size() / 2]);
-}
-
 /// The windows' speeds from the calls' (end, duration) in ns since the start.
 std::vector<double> window_speeds(const std::vector<std::pair<std::int64_t, std::int64_t>>& calls,
                                   const SlowdownPlan& plan) {
-  std::vector<std::int64_t> d;
+  std::vector<double> d;
   d.reserve(calls.size());
-  for (const auto& c : calls) d.push_back(c.second);
-  const double med = median(d);
+  for (const auto& c : calls) d.push_back(static_cast<double>(c.second));
+  const double med = median(std::move(d));
   const auto window = static_cast<std::int64_t>(plan.window_s * 1e9);
   const auto n = static_cast<std::size_t>(std::llround(plan.seconds / plan.window_s));
   std::vector<double> sum(n, 0.0);

@@ -9,16 +9,6 @@
 
 namespace servesim::validate {
 
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-}  // namespace
-
 calib::BenchPlan speed_check_plan(calib::BenchPlan p, std::span<const calib::Sample> calibration,
                                   std::string_view kernel, calib::ImageSize size, int max_batch,
                                   bool quick) {
@@ -35,7 +25,7 @@ calib::BenchPlan speed_check_plan(calib::BenchPlan p, std::span<const calib::Sam
     std::vector<double> t;
     for (const calib::Sample& s : calibration)
       if (s.kernel == kernel && s.batch == b) t.push_back(s.seconds);
-    if (!t.empty()) pass_s += median(std::move(t));
+    if (!t.empty()) pass_s += calib::median(std::move(t));
   }
   const double target = quick ? kInferCheckSeconds / 3 : kInferCheckSeconds;
   p.inference_repeats =
@@ -61,7 +51,7 @@ std::map<Item, double> medians(std::span<const calib::Sample> samples, std::stri
   for (const calib::Sample& s : samples)
     if (s.kernel == kernel && keep(s)) by[item_of(s)].push_back(s.seconds);
   std::map<Item, double> out;
-  for (auto& [item, t] : by) out[item] = median(std::move(t));
+  for (auto& [item, t] : by) out[item] = calib::median(std::move(t));
   return out;
 }
 
