@@ -29,6 +29,7 @@
 #include "calib/net_bench.h"
 #include "calib/repeat.h"
 #include "calib/samples.h"
+#include "calib/slowdown_bench.h"
 #include "calib/stall_bench.h"
 #include "calib/timing.h"
 #include "sim/cli/verbs.h"
@@ -487,6 +488,43 @@ int cmd_bench_stalls(const DirBenchArgs& a, std::ostream& out, std::ostream& err
   return kExitOk;
 }
 
+int cmd_bench_slowdowns(const DirBenchArgs& a, std::ostream& out, std::ostream& err) {
+  const fs::path dir(a.out);
+  check_output_dir(dir, "--out", true);
+  fs::create_directories(dir);
+  const SlowdownPlan plan = slowdown_plan(a.quick);
+  MachineInfo machine = this_machine();
+  machine.command = std::string("servesim calib bench slowdowns") + (a.quick ? " --quick" : "");
+  err << "servesim calib bench slowdowns: " << plan.seconds << " s on each of " << machine.cores
+      << " cores (a fixed kernel back to back on each)\n";
+  const std::vector<CoreSpeed> cores = probe_speed(plan);
+  const SlowdownSummary s = summarize_slowdowns(cores, plan);
+  write_atomically(dir / "slowdowns.csv", slowdowns_csv(cores));
+  write_atomically(dir / "slowdowns.yaml", slowdowns_yaml(s, plan, machine));
+  write_atomically(dir / "machine.yaml", machine_yaml(machine));
+  char b[240];
+  for (const CoreSpeed& c : cores) {
+    const auto slow = std::count_if(c.windows.begin(), c.windows.end(),
+                                    [&](double w) { return w < plan.threshold; });
+    std::snprintf(b, sizeof b, "  cpu %d: %zu windows of %.0f ms, %.2f%% below %.2f\n", c.cpu,
+                  c.windows.size(), plan.window_s * 1e3,
+                  c.windows.empty()
+                      ? 0.0
+                      : 100.0 * static_cast<double>(slow) / static_cast<double>(c.windows.size()),
+                  plan.threshold);
+    out << b;
+  }
+  std::snprintf(b, sizeof b,
+                "  per core: %.2f slowdowns/s, %.2f%% of the time, at %.2f of the speed; median "
+                "length %.0f ms, longest %.0f ms\n",
+                s.per_core_rate, s.slowed_fraction * 100, s.speed,
+                s.quantiles.empty() ? 0.0 : static_cast<double>(s.quantiles[10]) / 1e6,
+                s.quantiles.empty() ? 0.0 : static_cast<double>(s.quantiles.back()) / 1e6);
+  out << b << "wrote " << (dir / "slowdowns.csv").string()
+      << ", slowdowns.yaml (node.cpu.slowdowns) and machine.yaml\n";
+  return kExitOk;
+}
+
 /// `bench infer`: the directory bench's options and which networks, batches and threads.
 struct InferArgs {
   DirBenchArgs dir;
@@ -552,12 +590,13 @@ int cmd_bench_infer(const InferArgs& a, std::ostream& out, std::ostream& err) {
 /// options) and `bench infer`.
 struct BenchVerbArgs {
   BenchArgs bench;
-  DirBenchArgs broker, net, memory, stalls;
+  DirBenchArgs broker, net, memory, stalls, slowdowns;
   InferArgs infer;
   CLI::App* broker_cmd = nullptr;
   CLI::App* net_cmd = nullptr;
   CLI::App* memory_cmd = nullptr;
   CLI::App* stalls_cmd = nullptr;
+  CLI::App* slowdowns_cmd = nullptr;
   CLI::App* infer_cmd = nullptr;
 };
 
@@ -606,6 +645,12 @@ VerbAction add_bench(CLI::App& bench) {
       "Find when each core runs nothing (a spinning thread per core reading the clock): "
       "node.cpu.stalls",
       "5 s instead of 30 s", "Directory for stalls.csv, stalls.yaml, machine.yaml", a->stalls);
+  a->slowdowns_cmd = add_dir_bench(
+      bench, "slowdowns",
+      "Find when each core runs slower for a while (a fixed kernel back to back on each core): "
+      "node.cpu.slowdowns",
+      "5 s instead of 30 s", "Directory for slowdowns.csv, slowdowns.yaml, machine.yaml",
+      a->slowdowns);
   InferArgs& ia = a->infer;
   a->infer_cmd = add_dir_bench(
       bench, "infer",
@@ -642,6 +687,7 @@ VerbAction add_bench(CLI::App& bench) {
     if (a->net_cmd->parsed()) return cmd_bench_net(a->net, out, err);
     if (a->memory_cmd->parsed()) return cmd_bench_memory(a->memory, out, err);
     if (a->stalls_cmd->parsed()) return cmd_bench_stalls(a->stalls, out, err);
+    if (a->slowdowns_cmd->parsed()) return cmd_bench_slowdowns(a->slowdowns, out, err);
     if (a->bench.out.empty()) throw UsageError("bench: --out DIR is required");
     return cmd_bench(a->bench, out, err);
   };

@@ -33,6 +33,16 @@ class Kernel {
   volatile float sink_ = 0;
 };
 
+/// What the probe did, for a source and a comment.
+std::string probe_text(const SlowdownPlan& plan, const MachineInfo& m) {
+  char b[200];
+  std::snprintf(b, sizeof b,
+                "%.0f s on each of %d cores, a 96x96 matrix product back to back, %.0f ms "
+                "windows below %.2f of the core's median speed (calls a stall hit left out)",
+                plan.seconds, m.cores, plan.window_s * 1e3, plan.threshold);
+  return b;
+}
+
 /// The windows' speeds from the calls' (end, duration) in ns since the start.
 std::vector<double> window_speeds(const std::vector<std::pair<std::int64_t, std::int64_t>>& calls,
                                   const SlowdownPlan& plan) {
@@ -116,6 +126,12 @@ SlowdownSummary summarize_slowdowns(const std::vector<CoreSpeed>& cores, const S
   return s;
 }
 
+SlowdownPlan slowdown_plan(bool quick) {
+  SlowdownPlan p;
+  p.seconds = quick ? 5 : 30;
+  return p;
+}
+
 std::string slowdowns_entry(const SlowdownSummary& s, const SlowdownPlan& plan,
                             const MachineInfo& m, const std::string& indent) {
   if (s.quantiles.empty()) return {};
@@ -129,18 +145,35 @@ std::string slowdowns_entry(const SlowdownSummary& s, const SlowdownPlan& plan,
   std::snprintf(b, sizeof b, "%.1fms", s.interval_mean_ns / 1e6);
   const std::string mean = b;
   std::snprintf(b, sizeof b, "%.3f", s.speed);
-  char probe[200];
-  std::snprintf(probe, sizeof probe,
-                "%.0f s on each of %d cores, a 96x96 matrix product back to back, %.0f ms "
-                "windows below %.2f of the core's median speed (calls a stall hit left out)",
-                plan.seconds, m.cores, plan.window_s * 1e3, plan.threshold);
-  const std::string source = "servesim calib's speed probe on " + m.cpu + ": " + probe +
+  const std::string source = "servesim calib's speed probe on " + m.cpu + ": " +
+                             probe_text(plan, m) +
                              "; an exponential interval of the measured mean, the lengths as "
                              "their 20 quantiles, the slowed windows' mean speed; " +
                              m.date.substr(0, 10);
   return indent + "slowdowns:\n" + indent + "  interval: {dist: exponential, mean: " + mean +
          "}\n" + indent + "  duration: {dist: empirical, samples: [" + samples + "]}\n" + indent +
          "  speed: " + b + "\n" + indent + "  source: " + nlohmann::json(source).dump() + "\n";
+}
+
+std::string slowdowns_yaml(const SlowdownSummary& s, const SlowdownPlan& plan,
+                           const MachineInfo& m) {
+  const std::string head =
+      "# servesim calib bench slowdowns: when the cores of this machine ran slower for a while.\n"
+      "# Include it in a scenario or copy its keys.\n";
+  if (s.quantiles.empty())
+    return head + "# no slowdown in " + probe_text(plan, m) + ": leave node.cpu.slowdowns out\n";
+  return head + "node:\n  cpu:\n" + slowdowns_entry(s, plan, m, "    ");
+}
+
+std::string slowdowns_csv(const std::vector<CoreSpeed>& cores) {
+  std::string s = "cpu,window,speed\n";
+  char b[64];
+  for (const CoreSpeed& c : cores)
+    for (std::size_t i = 0; i < c.windows.size(); ++i) {
+      std::snprintf(b, sizeof b, "%d,%zu,%.4f\n", c.cpu, i, c.windows[i]);
+      s += b;
+    }
+  return s;
 }
 
 }  // namespace servesim::calib

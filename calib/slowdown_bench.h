@@ -28,6 +28,8 @@ struct CoreSpeed {
   std::vector<double> windows;
 };
 
+SlowdownPlan slowdown_plan(bool quick);  // 5 s quick, 30 s full
+
 /// Probes every CPU this process may use at once, `plan.seconds` each.
 std::vector<CoreSpeed> probe_speed(const SlowdownPlan& plan);
 
@@ -48,5 +50,13 @@ SlowdownSummary summarize_slowdowns(const std::vector<CoreSpeed>& cores, const S
 /// empty when none was seen.
 std::string slowdowns_entry(const SlowdownSummary& s, const SlowdownPlan& plan,
                             const MachineInfo& m, const std::string& indent);
+
+/// `calib bench slowdowns`' slowdowns.yaml: the entry under `node: cpu:`, or a comment saying to
+/// leave the key out when none was seen.
+std::string slowdowns_yaml(const SlowdownSummary& s, const SlowdownPlan& plan,
+                           const MachineInfo& m);
+
+/// Every core's windows: `cpu,window,speed`.
+std::string slowdowns_csv(const std::vector<CoreSpeed>& cores);
 
 }  // namespace servesim::calib

@@ -1,12 +1,17 @@
 // calib's speed probe: the summary of slowed windows and the node.cpu.slowdowns entry, from
-// planted windows (exact), and a short real probe's shape.
+// planted windows (exact), a short real probe's shape, and the command's files.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "calib/calib_cli.h"
 #include "calib/machine.h"
 #include "calib/slowdown_bench.h"
+#include "tests/support/temp_dir.h"
 
 namespace servesim::calib {
 
@@ -47,6 +52,12 @@ TEST_CASE("slowdown summary: runs of slow windows, their share, speed, interval 
   CHECK_THAT(entry, Contains("samples: [20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 20ms, 40ms"));
   CHECK_THAT(entry, Contains("      speed: 0.650\n"));
   CHECK_THAT(entry, Contains("on Test CPU: 1 s on each of 2 cores"));
+  // calib bench slowdowns' file: the same entry under node: cpu:, and every window in the CSV.
+  CHECK(slowdowns_yaml(s, plan, m).ends_with("node:\n  cpu:\n" + entry));
+  const std::string csv = slowdowns_csv({{0, c0}, {1, c1}});
+  CHECK(csv.starts_with("cpu,window,speed\n0,0,1.0000\n"));
+  CHECK_THAT(csv, Contains("\n0,10,0.7000\n") && Contains("\n1,49,0.5000\n"));
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 101);
 }
 
 TEST_CASE("slowdown summary: none seen, no entry", "[unit]") {
@@ -57,6 +68,12 @@ TEST_CASE("slowdown summary: none seen, no entry", "[unit]") {
   CHECK(s.speed == 0);
   CHECK(s.quantiles.empty());
   CHECK(slowdowns_entry(s, plan, MachineInfo{}, "").empty());
+  MachineInfo m;
+  m.cores = 1;
+  const std::string yaml = slowdowns_yaml(s, plan, m);
+  CHECK_THAT(yaml, Contains("no slowdown in 1 s on each of 1 cores") &&
+                       Contains("leave node.cpu.slowdowns out"));
+  CHECK_THAT(yaml, !Contains("interval:"));
 }
 
 TEST_CASE("speed probe: a window per 20 ms on every core, each a speed above 0", "[unit]") {
@@ -68,6 +85,17 @@ TEST_CASE("speed probe: a window per 20 ms on every core, each a speed above 0",
     CHECK(c.windows.size() == 10);
     for (const double w : c.windows) CHECK(w > 0);
   }
+}
+
+TEST_CASE("calib bench slowdowns --quick writes its three files and prints each core", "[slow]") {
+  test::TempDir dir;
+  const auto out_dir = dir.path() / "run";
+  std::ostringstream out, err;
+  REQUIRE(calib_main({"bench", "slowdowns", "--quick", "--out", out_dir.string()}, out, err) == 0);
+  for (const char* f : {"slowdowns.csv", "slowdowns.yaml", "machine.yaml"})
+    CHECK(std::filesystem::exists(out_dir / f));
+  CHECK_THAT(out.str(), Contains("cpu ") && Contains("per core:"));
+  CHECK(read_machine(out_dir / "machine.yaml").command == "servesim calib bench slowdowns --quick");
 }
 
 }  // namespace servesim::calib
