@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "calib/kernels.h"
+#include "calib/timing.h"
 #include "sim/core/random.h"
 #include "validate/pipeline.h"
 
@@ -138,6 +139,8 @@ class BrokerRun {
     r.child_p99_s = nearest_rank(child_lat_, 0.99);
     r.stage1_service_s = n1_ ? s1_sum_ / static_cast<double>(n1_) : 0;
     r.stage2_service_s = n2_ ? s2_sum_ / static_cast<double>(n2_) : 0;
+    r.stage1_cpu_s = n1_ ? s1_cpu_ / static_cast<double>(n1_) : 0;
+    r.stage2_cpu_s = n2_ ? s2_cpu_ / static_cast<double>(n2_) : 0;
     return r;
   }
 
@@ -197,15 +200,18 @@ class BrokerRun {
       }
       Slot& s = slots_[static_cast<std::size_t>(client)];
       const std::int64_t start = now();
+      const double cpu0 = calib::thread_cpu_ns();
       kernels.stage1(images_[s.image], c_.fanout, static_cast<std::uint32_t>(client), out.data());
       if (c_.fused)
         for (int i = 0; i < c_.fanout; ++i)
           kernels.stage2(out.data() + static_cast<std::size_t>(i) * msg);
+      const double cpu = calib::thread_cpu_ns() - cpu0;
       const std::int64_t end = now();
       if (in_window(end)) {
         std::lock_guard lk(stats_mu_);
         ++n1_;
         s1_sum_ += static_cast<double>(end - start) * 1e-9;
+        s1_cpu_ += cpu * 1e-9;
       }
       if (c_.fused) {
         complete(client, end);
@@ -239,13 +245,16 @@ class BrokerRun {
       std::uint32_t client = 0;
       std::memcpy(&client, v->str, sizeof client);
       const std::int64_t start = now();
+      const double cpu0 = calib::thread_cpu_ns();
       kernels.stage2(reinterpret_cast<const unsigned char*>(v->str));
+      const double cpu = calib::thread_cpu_ns() - cpu0;
       const std::int64_t end = now();
       Slot& s = slots_.at(client);
       if (in_window(end)) {
         std::lock_guard lk(stats_mu_);
         ++n2_;
         s2_sum_ += static_cast<double>(end - start) * 1e-9;
+        s2_cpu_ += cpu * 1e-9;
         child_lat_.push_back(static_cast<double>(end - s.emitted) * 1e-9);
       }
       if (s.left.fetch_sub(1) == 1) complete(static_cast<int>(client), end);
@@ -267,7 +276,8 @@ class BrokerRun {
   std::mutex stats_mu_;
   std::vector<double> lat_, child_lat_;
   std::uint64_t n1_ = 0, n2_ = 0;
-  double s1_sum_ = 0, s2_sum_ = 0;
+  double s1_sum_ = 0, s2_sum_ = 0;  // wall time in the kernels, s
+  double s1_cpu_ = 0, s2_cpu_ = 0;  // the threads' CPU time in them, s
   std::string error_;
 };
 

@@ -33,9 +33,10 @@ struct BrokerPipelineResult {
   double throughput_rps = 0;
   double latency_mean_s = 0, p50_s = 0, p99_s = 0;  // arrival to the last child's end
   std::uint64_t child_completed = 0;
-  double child_p50_s = 0, child_p99_s = 0;  // a child's emission (stage 1's end) to its end
-  double stage1_service_s = 0;              // mean decode + crops (+ children when fused)
-  double stage2_service_s = 0;              // mean resize + normalise of one child
+  double child_p50_s = 0, child_p99_s = 0;    // a child's emission (stage 1's end) to its end
+  double stage1_service_s = 0;                // mean decode + crops (+ children when fused), wall
+  double stage2_service_s = 0;                // mean resize + normalise of one child, wall
+  double stage1_cpu_s = 0, stage2_cpu_s = 0;  // the same calls' mean thread CPU time
 };
 
 /// The size of a child message: the crop's RGB bytes and an 8-byte header (request, child).

@@ -8,6 +8,8 @@
 
 #include "calib/fit.h"
 #include "calib/net_bench.h"
+#include "calib/slowdown_bench.h"
+#include "calib/stall_bench.h"
 #include "calib/timing.h"
 #include "sim/scenario/curves.h"
 
@@ -271,6 +273,36 @@ void ingest_demand_ratios(ValidationRow& r, const Curve& client, const Curve& se
   };
   r.client_demand_ratio = ratio(m.client, client);
   r.frontend_demand_ratio = ratio(m.frontend, server);
+}
+
+std::string measure_core_interruptions(bool quick, const calib::MachineInfo& m, std::ostream& out) {
+  std::string entries;
+  char b[240];
+  {  // a spinning thread per core reading the clock
+    calib::StallPlan sp;
+    sp.seconds = quick ? 3 : 10;
+    const calib::StallSummary st = calib::summarize_stalls(calib::probe_stalls(sp), sp.seconds);
+    entries += calib::stalls_entry(st, sp, m, "    ");
+    std::snprintf(b, sizeof b,
+                  "  core stalls (gaps over %.0f us, %.0f s per core): %.2f per second per core, "
+                  "%.3f%% of the time\n",
+                  static_cast<double>(sp.threshold_ns) / 1e3, sp.seconds, st.per_core_rate,
+                  st.stalled_fraction * 100);
+    out << b;
+  }
+  {  // a fixed kernel per core
+    calib::SlowdownPlan sp;
+    sp.seconds = quick ? 3 : 10;
+    const calib::SlowdownSummary sl = calib::summarize_slowdowns(calib::probe_speed(sp), sp);
+    entries += calib::slowdowns_entry(sl, sp, m, "    ");
+    std::snprintf(b, sizeof b,
+                  "  core slowdowns (%.0f ms windows below %.2f of the median speed, %.0f s per "
+                  "core): %.2f per second per core, %.2f%% of the time, at %.2f of the speed\n",
+                  sp.window_s * 1e3, sp.threshold, sp.seconds, sl.per_core_rate,
+                  sl.slowed_fraction * 100, sl.speed);
+    out << b;
+  }
+  return entries;
 }
 
 }  // namespace servesim::validate

@@ -65,6 +65,11 @@ HttpCalibration calibrate_http(std::span<const calib::JpegImage> corpus, bool qu
                                std::span<const calib::Sample> bench, const std::string& machine,
                                std::ostream& out);
 
+/// When the cores run nothing and when they run slower: calib's stall probe, then its speed probe
+/// (`quick`: 3 s per core each, else 10 s), a line each to `out`. Returns node.cpu.stalls' and
+/// .slowdowns' entries, indented for node.cpu (empty where none was seen).
+std::string measure_core_interruptions(bool quick, const calib::MachineInfo& m, std::ostream& out);
+
 /// validate-SIZE.yaml: the real pipeline (validate/pipeline.cpp) serving `images` of one size on
 /// machine `m`, with the curves of validate-curves.yaml (included), the measured wake-ups, the
 /// cores' stalls (`stalls`: node.cpu.stalls' entry, empty: none) and, with `http`, the HTTP

@@ -19,8 +19,6 @@
 #include "calib/fit.h"
 #include "calib/infer_bench.h"
 #include "calib/machine.h"
-#include "calib/slowdown_bench.h"
-#include "calib/stall_bench.h"
 #include "sim/config/atomic_file.h"
 #include "sim/config/error.h"
 #include "sim/config/progress.h"
@@ -330,34 +328,8 @@ Calibration benchmark(const ValidateOptions& o, const Plan& plan, int cores, cal
                   cal.other_cores, cores);
     out << b;
   }
-  // When the cores stop running anything (a spinning thread per core; docs/calibration.md 8c).
-  {
-    calib::StallPlan sp;
-    sp.seconds = o.quick ? 3 : 10;
-    const calib::StallSummary st = calib::summarize_stalls(calib::probe_stalls(sp), sp.seconds);
-    cal.stalls = calib::stalls_entry(st, sp, cal.bench.machine, "    ");
-    char b[200];
-    std::snprintf(b, sizeof b,
-                  "  core stalls (gaps over %.0f us, %.0f s per core): %.2f per second per core, "
-                  "%.3f%% of the time\n",
-                  static_cast<double>(sp.threshold_ns) / 1e3, sp.seconds, st.per_core_rate,
-                  st.stalled_fraction * 100);
-    out << b;
-  }
-  // When the cores run slower for a while (a fixed kernel per core; docs/calibration.md 8c).
-  {
-    calib::SlowdownPlan sp;
-    sp.seconds = o.quick ? 3 : 10;
-    const calib::SlowdownSummary sl = calib::summarize_slowdowns(calib::probe_speed(sp), sp);
-    cal.stalls += calib::slowdowns_entry(sl, sp, cal.bench.machine, "    ");
-    char b[240];
-    std::snprintf(b, sizeof b,
-                  "  core slowdowns (%.0f ms windows below %.2f of the median speed, %.0f s per "
-                  "core): %.2f per second per core, %.2f%% of the time, at %.2f of the speed\n",
-                  sp.window_s * 1e3, sp.threshold, sp.seconds, sl.per_core_rate,
-                  sl.slowed_fraction * 100, sl.speed);
-    out << b;
-  }
+  // When the cores run nothing, or slower (docs/calibration.md 8c).
+  cal.stalls = measure_core_interruptions(o.quick, cal.bench.machine, out);
   // The hand-offs between threads, with 1 ms of work between (the stages' times are 1 to 5 ms).
   cal.handoffs = measure_handoffs(o.quick ? 400 : 1500, 1e-3);
   {
