@@ -510,7 +510,12 @@ void Stage::finish(std::uint32_t i) {
     inst.held_span = batch_span;
     inst.compute_end = now;  // from here: held for the children
     leaving_.swap(inst.batch);
-    inst.batch.assign(leaving_.begin(), leaving_.end());  // kept for the batch size and trace
+    inst.batch.assign(leaving_.begin(), leaving_.end());  // kept for the batch size
+    // The trace names the batch when the worker is released, by when its requests may have left
+    // and their records been reused: their trace ids are kept now (a trace may start meanwhile).
+    held_trace_ids_.resize(instances_.size());
+    const auto ids = trace_ids(i);
+    held_trace_ids_[i].assign(ids.begin(), ids.end());
     context_.hold(leaving_, i);
     leaving_.clear();
     return;
@@ -538,7 +543,7 @@ void Stage::release(std::uint32_t i) {
   if (Observer* o = context_.observer()) o->batch_done(place_.station, inst.batch.size(), span);
   if (Tracer* t = context_.tracer(); t && t->wants(now) && now > inst.compute_end)
     t->span(place_.node, lane(i), fused ? "children" : "replies", inst.compute_end, now,
-            inst.batch.size(), trace_ids(i));
+            inst.batch.size(), held_trace_ids_[i]);
   busy_.set(now, --busy_count_);
   inst.step = Step::kIdle;
   inst.idle_since = now;

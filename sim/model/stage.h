@@ -128,7 +128,8 @@ class Stage final : public WorkOwner, public EventHandler {
   Gpu& gpu_at(int g) { return *res_.gpus[static_cast<std::size_t>(g)]; }
 
   StageContext& context_;
-  std::vector<std::uint64_t> trace_ids_;  // scratch for trace_ids()
+  std::vector<std::uint64_t> trace_ids_;                    // scratch for trace_ids()
+  std::vector<std::vector<std::uint64_t>> held_trace_ids_;  // a held instance's batch, by trace id
   std::size_t traced_queue_ = ~std::size_t{0}, traced_batch_ = 0;
   StageResources res_;
   Simulator& sim_;

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,6 +68,57 @@ std::size_t entries(const std::filesystem::path& dir) {
   std::size_t n = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
   return n;
+}
+
+TEST_CASE("run --trace: a held worker's span names the requests of its batch, not later ones",
+          "[unit][files]") {
+  // A fused fan-out: each detect worker runs its batch's 3 children itself, and its "children"
+  // span is written when they are done, after its requests have left and their records may
+  // have been reused. The span must still name the batch it took: requests that began before
+  // the span did, no id twice (the records' reuse once named later requests here).
+  test::TempDir dir;
+  const auto s = dir.write("fused.yaml", R"(
+seed: 3
+run: {duration: 2s, warmup: 1s, replications: 1}
+workload: {mode: closed, concurrency: 8}
+node: {cpu: {cores: 4}}
+pipeline:
+  - name: detect
+    device: cpu
+    instances: 2
+    service: {dist: exponential, mean: 2ms}
+    batching: {max_batch_size: 4, max_queue_delay: 0us}
+    fanout:
+      count: 3
+      child: {width: 16, height: 16, bytes: 768B}
+      broker: {kind: fused}
+  - name: identify
+    device: cpu
+    instances: 2
+    service: {dist: exponential, mean: 1ms}
+)");
+  const CliResult r = cli({"run", s.string(), "-q", "--trace", "-", "--trace-window", "1s"});
+  REQUIRE(r.code == 0);
+  const auto events = nlohmann::json::parse(r.out)["traceEvents"];
+  std::map<std::uint64_t, double> began;
+  for (const auto& e : events)
+    if (e.value("name", "") == "request" && e.value("ph", "") == "b" && e.contains("args"))
+      began[e["args"]["request"].get<std::uint64_t>()] = e["ts"].get<double>();
+  int spans = 0;
+  for (const auto& e : events) {
+    // From 10 ms into the trace (it starts at the end of warm-up, 1 s): a batch's requests all
+    // finish after its span starts, so inside the trace.
+    if (e.value("name", "") != "children" || e["ts"].get<double>() < 1.01e6) continue;
+    ++spans;
+    const auto ids = e["args"]["requests"].get<std::vector<std::uint64_t>>();
+    CHECK(std::set<std::uint64_t>(ids.begin(), ids.end()).size() == ids.size());
+    for (const std::uint64_t id : ids) {
+      INFO("request " << id << " in a span at " << e["ts"].get<double>());
+      REQUIRE(began.contains(id));
+      CHECK(began[id] <= e["ts"].get<double>());
+    }
+  }
+  CHECK(spans > 100);
 }
 
 TEST_CASE("run --json DIR and outputs in a missing folder are refused before the run",
