@@ -25,7 +25,7 @@ Cluster::Cluster(Simulator& sim, const ScenarioParams& params, std::uint64_t rep
       rng_(Rng::stream(params.seed, replication, "balancer", "choice")),
       state_(outstanding_.size(), NodeState::kOff) {
   for (std::size_t k = 0; k < outstanding_.size(); ++k) {
-    nodes_.push_back(std::make_unique<Node>(sim, params, stations_, replication,
+    nodes_.push_back(std::make_unique<Node>(sim, params, stations_, requests_, replication,
                                             static_cast<std::uint32_t>(k),
                                             nodes_.empty() ? nullptr : nodes_.front().get()));
     nodes_.back()->set_listener(this);

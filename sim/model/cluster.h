@@ -15,6 +15,7 @@
 #include "sim/model/node.h"
 #include "sim/model/observer.h"
 #include "sim/model/params.h"
+#include "sim/model/request.h"
 #include "sim/model/stations.h"
 
 namespace servesim {
@@ -88,7 +89,8 @@ class Cluster final : public CompletionListener, public Observer {
 
   Simulator& sim_;
   const ScenarioParams& params_;
-  Stations stations_;  // before nodes_: they report by it
+  Stations stations_;      // before nodes_: they report by it
+  RequestStore requests_;  // before nodes_: their request records
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::uint64_t> outstanding_;
   MinTree least_;       // outstanding_ by node: the least loaded, lowest index first

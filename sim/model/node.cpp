@@ -51,11 +51,12 @@ std::unique_ptr<Interconnect> make_interconnect(Simulator& sim, const ScenarioPa
 }  // namespace
 
 Node::Node(Simulator& sim, const ScenarioParams& params, const Stations& stations,
-           std::uint64_t replication, std::uint32_t index, const Node* twin)
+           RequestStore& store, std::uint64_t replication, std::uint32_t index, const Node* twin)
     : sim_(sim),
       params_(params),
       stations_(stations),
       index_(index),
+      requests_(store),
       cpu_efficiency_(make_efficiency(params.node.cpu)),
       cpu_(make_cpu(sim, params.node.cpu, cpu_efficiency_,
                     Rng::stream(params.seed, replication, cpu_entity(index), "stalls"),

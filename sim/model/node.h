@@ -42,10 +42,10 @@ class CompletionListener {
 class Node final : public StageContext {
  public:
   /// Node `index` of the cluster (each node has its own random streams); `stations` is what
-  /// it reports as (shared by the cluster's nodes, outlives them). `twin`, a node built from the
-  /// same params, lends it its resource list (identical nodes describe the same resources);
-  /// null: it describes its own.
-  Node(Simulator& sim, const ScenarioParams& params, const Stations& stations,
+  /// it reports as and `store` where its request records live (both the cluster's, shared by its
+  /// nodes, outliving them). `twin`, a node built from the same params, lends it its resource
+  /// list (identical nodes describe the same resources); null: it describes its own.
+  Node(Simulator& sim, const ScenarioParams& params, const Stations& stations, RequestStore& store,
        std::uint64_t replication, std::uint32_t index = 0, const Node* twin = nullptr);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -90,7 +90,7 @@ class Node final : public StageContext {
   const ScenarioParams& params_;
   const Stations& stations_;
   std::uint32_t index_;
-  RequestPool requests_;
+  RequestPool requests_;          // its view of the cluster's store
   CpuEfficiency cpu_efficiency_;  // node.cpu.efficiency, read by cpu_
   std::unique_ptr<Server> cpu_;   // SharedServer, or PerCoreServer (node.cpu.scheduler)
   std::vector<std::unique_ptr<Gpu>> gpus_;

@@ -1,8 +1,10 @@
 #pragma once
-/// A request in flight and the pool that recycles request records without allocating.
+/// A request in flight, the cluster's store that recycles request records without allocating, and
+/// a node's pool drawn from it.
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -48,37 +50,61 @@ struct Request {
 // `pixels`).
 static_assert(sizeof(Request) == 120);
 
-class RequestPool {
+/// The request records of a whole cluster: the nodes' pools draw from one store, so it holds the
+/// peak of the sum of their requests, not the sum of their peaks (docs/performance.md, 6). Records
+/// live in blocks that never move, so a growing store copies nothing and frees nothing.
+class RequestStore {
   static_assert(std::is_trivially_copyable_v<Request>);
   static constexpr Request kFresh{};
+  static constexpr unsigned kBlockBits = 6;  // 64 records (7.5 KiB) per block
+  static constexpr RequestId kBlockMask = (RequestId{1} << kBlockBits) - 1;
 
  public:
+  RequestStore() = default;
+  RequestStore(const RequestStore&) = delete;
+  RequestStore& operator=(const RequestStore&) = delete;
+
+  /// A fresh record (every field its default).
   RequestId acquire() {
-    RequestId id = 0;
     if (free_.empty()) {
-      items_.emplace_back();
-      id = static_cast<RequestId>(items_.size() - 1);
-    } else {
-      id = free_.back();
-      free_.pop_back();
-      // Copied from a constant: value-initialised in place, GCC zeroes the record with `rep stos`,
-      // whose start-up cost alone was 6% of an M/M/4 run's time (perf); this is plain stores.
-      std::memcpy(&items_[id], &kFresh, sizeof(Request));
+      if ((size_ & kBlockMask) == 0) blocks_.push_back(std::make_unique<Request[]>(kBlockMask + 1));
+      return size_++;
     }
+    const RequestId id = free_.back();
+    free_.pop_back();
+    // Copied from a constant: value-initialised in place, GCC zeroes the record with `rep stos`,
+    // whose start-up cost alone was 6% of an M/M/4 run's time (perf); this is plain stores.
+    std::memcpy(&(*this)[id], &kFresh, sizeof(Request));
+    return id;
+  }
+  void release(RequestId id) { free_.push_back(id); }
+  Request& operator[](RequestId id) { return blocks_[id >> kBlockBits][id & kBlockMask]; }
+
+ private:
+  std::vector<std::unique_ptr<Request[]>> blocks_;
+  std::vector<RequestId> free_;
+  RequestId size_ = 0;  // records handed out at least once
+};
+
+/// One node's view of the store: the requests it holds, and their trace ids, counted per node.
+class RequestPool {
+ public:
+  explicit RequestPool(RequestStore& store) : store_(store) {}
+  RequestId acquire() {
+    const RequestId id = store_.acquire();
     ++live_;
-    items_[id].trace_id = ++acquired_;
+    store_[id].trace_id = ++acquired_;
     return id;
   }
   void release(RequestId id) {
-    free_.push_back(id);
+    store_.release(id);
     --live_;
   }
-  Request& operator[](RequestId id) { return items_[id]; }
+  Request& operator[](RequestId id) { return store_[id]; }
   std::size_t live() const { return live_; }
 
  private:
-  std::vector<Request> items_;
-  std::vector<RequestId> free_;
+  RequestStore& store_;
   std::size_t live_ = 0;
   std::uint64_t acquired_ = 0;
 };

@@ -89,7 +89,8 @@ struct Rig {
 
   ScenarioParams p;
   Simulator sim;
-  RequestPool requests;
+  RequestStore store;
+  RequestPool requests{store};
   FakeContext ctx{sim};
   std::unique_ptr<SharedServer> cpu;
   std::unique_ptr<Interconnect> pcie;
