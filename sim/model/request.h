@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -52,36 +53,50 @@ static_assert(sizeof(Request) == 120);
 
 /// The request records of a whole cluster: the nodes' pools draw from one store, so it holds the
 /// peak of the sum of their requests, not the sum of their peaks (docs/performance.md, 6). Records
-/// live in blocks that never move, so a growing store copies nothing and frees nothing.
+/// live in blocks that never move, so a growing store copies nothing and frees nothing, and the
+/// table of blocks never moves either, so a pool keeps a pointer to it.
 class RequestStore {
   static_assert(std::is_trivially_copyable_v<Request>);
   static constexpr Request kFresh{};
-  static constexpr unsigned kBlockBits = 6;  // 64 records (7.5 KiB) per block
-  static constexpr RequestId kBlockMask = (RequestId{1} << kBlockBits) - 1;
 
  public:
-  RequestStore() = default;
+  static constexpr unsigned kBlockBits = 6;  // 64 records (7.5 KiB) per block
+  static constexpr RequestId kBlockMask = (RequestId{1} << kBlockBits) - 1;
+  static constexpr std::size_t kMaxBlocks = std::size_t{1} << 20;  // 67,108,864 records
+
+  // The table is left uninitialised (only its first blocks_used_ entries are read), so its 8 MiB
+  // stay virtual but for the pages the blocks' pointers touch.
+  RequestStore() : blocks_(new Request*[kMaxBlocks]) {}  // NOLINT(*-owning-memory)
+  ~RequestStore() {
+    for (std::size_t b = 0; b < blocks_used_; ++b) delete[] blocks_[b];  // NOLINT(*-owning-memory)
+  }
   RequestStore(const RequestStore&) = delete;
   RequestStore& operator=(const RequestStore&) = delete;
 
   /// A fresh record (every field its default).
   RequestId acquire() {
     if (free_.empty()) {
-      if ((size_ & kBlockMask) == 0) blocks_.push_back(std::make_unique<Request[]>(kBlockMask + 1));
+      if ((size_ & kBlockMask) == 0) {
+        if (blocks_used_ == kMaxBlocks)
+          throw std::length_error("more than 67,108,864 requests in flight at once");
+        blocks_[blocks_used_++] = new Request[kBlockMask + 1]();  // NOLINT(*-owning-memory)
+      }
       return size_++;
     }
     const RequestId id = free_.back();
     free_.pop_back();
     // Copied from a constant: value-initialised in place, GCC zeroes the record with `rep stos`,
     // whose start-up cost alone was 6% of an M/M/4 run's time (perf); this is plain stores.
-    std::memcpy(&(*this)[id], &kFresh, sizeof(Request));
+    std::memcpy(&blocks_[id >> kBlockBits][id & kBlockMask], &kFresh, sizeof(Request));
     return id;
   }
   void release(RequestId id) { free_.push_back(id); }
-  Request& operator[](RequestId id) { return blocks_[id >> kBlockBits][id & kBlockMask]; }
+  /// The table of blocks: record id is table[id >> kBlockBits][id & kBlockMask].
+  Request* const* table() const { return blocks_.get(); }
 
  private:
-  std::vector<std::unique_ptr<Request[]>> blocks_;
+  std::unique_ptr<Request*[]> blocks_;
+  std::size_t blocks_used_ = 0;
   std::vector<RequestId> free_;
   RequestId size_ = 0;  // records handed out at least once
 };
@@ -89,22 +104,25 @@ class RequestStore {
 /// One node's view of the store: the requests it holds, and their trace ids, counted per node.
 class RequestPool {
  public:
-  explicit RequestPool(RequestStore& store) : store_(store) {}
+  explicit RequestPool(RequestStore& store) : store_(store), table_(store.table()) {}
   RequestId acquire() {
     const RequestId id = store_.acquire();
     ++live_;
-    store_[id].trace_id = ++acquired_;
+    (*this)[id].trace_id = ++acquired_;
     return id;
   }
   void release(RequestId id) {
     store_.release(id);
     --live_;
   }
-  Request& operator[](RequestId id) { return store_[id]; }
+  Request& operator[](RequestId id) {
+    return table_[id >> RequestStore::kBlockBits][id & RequestStore::kBlockMask];
+  }
   std::size_t live() const { return live_; }
 
  private:
   RequestStore& store_;
+  Request* const* table_;
   std::size_t live_ = 0;
   std::uint64_t acquired_ = 0;
 };
