@@ -46,7 +46,7 @@ struct Request {
   Time broker_work = 0;                 // a child: broker service time spent on it
   std::uint64_t trace_id = 0;           // its name in traces: 1, 2, ... in the pool's order
 };
-// Every node's pool holds its peak of these: the fields are ordered so that no padding falls
+// The cluster's store holds the peak of these: the fields are ordered so that no padding falls
 // between them (117 bytes of fields in 120, the last 3 after `pinned`; 128 with `location` after
 // `pixels`).
 static_assert(sizeof(Request) == 120);
