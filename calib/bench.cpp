@@ -55,7 +55,18 @@ enum class Before {
   kNothing,   // the previous item's call (inference: batch sizes follow each other)
   kSameItem,  // a call of the same item: its data and code warm
   kSweep,     // a CacheSweep: its data cold
+  kSteady,    // a run of the same item: kSteadySettle untimed calls, then kSteadyRun timed ones
 };
+
+// A steady batch size, as an engine serving a steady load runs it. One untimed call of the same
+// batch is not enough after a larger batch has swept the caches: on the 2-vCPU EPYC VM the conv
+// kernel's batch 1 (about 4.5 MB of input, im2col columns and output) still took 10-14% longer
+// than in a steady stream after one such call, 3-7% after two, 0-4% after three, and batches of
+// 3 or more did not differ (docs/validation.md, rung 4, "Calibrated as the pipeline runs its
+// kernels"). So each pass runs a batch size three times untimed and then times it three times in
+// a row: two calls per sample, as one untimed call before each timed one cost.
+constexpr int kSteadySettle = 3;
+constexpr int kSteadyRun = 3;
 
 struct Job {
   Sample proto;
@@ -63,13 +74,16 @@ struct Job {
 };
 
 /// Times every job: `warmup` untimed passes, then `repeats` timed passes over all of them, each
-/// timed call right after `before`. Without kSameItem or kSweep the first item of a pass, run
-/// after the last (largest) one has flushed the caches, is measured colder than the rest and the
-/// small items' curves bend (a 16 kB copy took longer than a 32 kB one).
+/// timed call right after `before` (kSteady: `repeats` timed calls of each job in runs of
+/// kSteadyRun, so fewer passes). Without kSameItem, kSweep or kSteady the first item of a pass,
+/// run after the last (largest) one has flushed the caches, is measured colder than the rest and
+/// the small items' curves bend (a 16 kB copy took longer than a 32 kB one).
 void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const BenchPlan& plan,
                std::vector<Sample>& out, std::ostream& log, int repeats, Before before) {
   const auto t0 = Clock::now();
-  const int passes = plan.warmup + repeats;
+  const int run_length = before == Before::kSteady ? kSteadyRun : 1;
+  const int timed_passes = (repeats + run_length - 1) / run_length;
+  const int passes = plan.warmup + timed_passes;
   ProgressBar progress(log, plan.progress);  // on a terminal: the passes done, after a second
   auto bar = [&](int done) {
     progress.update(static_cast<std::size_t>(done), static_cast<std::size_t>(passes), kernel,
@@ -80,18 +94,22 @@ void time_jobs(const std::string& kernel, const std::vector<Job>& jobs, const Be
     for (const Job& j : jobs) j.run();
     bar(w + 1);
   }
-  for (int r = 0; r < repeats; ++r, bar(plan.warmup + r))
+  for (int r = 0; r < timed_passes; ++r, bar(plan.warmup + r))
     for (const Job& j : jobs) {
       if (before == Before::kSameItem) j.run();
-      if (before == Before::kSweep) cache_sweep()();
-      clobber();
-      const auto a = Clock::now();
-      j.run();
-      clobber();
-      const auto b = Clock::now();
-      Sample s = j.proto;
-      s.seconds = std::chrono::duration<double>(b - a).count();
-      out.push_back(std::move(s));
+      if (before == Before::kSteady)
+        for (int k = 0; k < kSteadySettle; ++k) j.run();
+      for (int k = 0; k < std::min(run_length, repeats - r * run_length); ++k) {
+        if (before == Before::kSweep) cache_sweep()();
+        clobber();
+        const auto a = Clock::now();
+        j.run();
+        clobber();
+        const auto b = Clock::now();
+        Sample s = j.proto;
+        s.seconds = std::chrono::duration<double>(b - a).count();
+        out.push_back(std::move(s));
+      }
     }
   char buf[160];
   std::snprintf(buf, sizeof buf, "  %-28s %3zu items x %2d repeats  %6.1f s\n", kernel.c_str(),
@@ -345,7 +363,7 @@ void bench_memcpy(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
 void bench_inference(const BenchPlan& plan, BenchRun& run, std::ostream& log) {
   // Milliseconds sweeping megabytes of activations: each call evicts most of what the one
   // before it left, so without steady_batches nothing runs in between.
-  const Before batches = plan.steady_batches ? Before::kSameItem : Before::kNothing;
+  const Before batches = plan.steady_batches ? Before::kSteady : Before::kNothing;
   EncoderBlock vit;
   ConvLayer conv;
   auto batch_jobs = [&](const std::string& kernel, double bytes_per_item, auto run_batch) {

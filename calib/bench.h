@@ -31,8 +31,10 @@ struct BenchPlan {
   /// written before it (untimed). Otherwise it is timed warm, right after an untimed call of the
   /// same item (docs/calibration.md, section 1).
   bool cold = false;
-  /// Each inference call is timed right after an untimed call of the same batch size, as an
-  /// engine serving a steady batch size runs it; otherwise the batch sizes follow each other.
+  /// Inference is timed at a steady batch size, as an engine serving a steady load runs it: each
+  /// pass runs a batch size three times untimed, then times it three times in a row (so
+  /// `inference_repeats` samples take a third as many passes); otherwise the batch sizes follow
+  /// each other.
   bool steady_batches = false;
   int warmup = 1;          // untimed passes over each kernel's items
   int repeats = 5;         // timed passes

@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <sstream>
 #include <vector>
 
+#include "calib/bench.h"
 #include "calib/inference.h"
 
 namespace servesim::calib {
@@ -62,6 +65,35 @@ TEST_CASE("the encoder block keeps a batch's sequences apart and is deterministi
   // ViT-Tiny's block: 2 t d 3d + 2 (2 t^2 d) + 2 t d^2 + 2 (2 t d f) with t 197, d 192, f 768.
   CHECK(EncoderBlock().flops() == Approx(2.0 * 197 * 192 * 576 + 4.0 * 197 * 197 * 192 +
                                          2.0 * 197 * 192 * 192 + 4.0 * 197 * 192 * 768));
+}
+
+}  // namespace
+}  // namespace servesim::calib
+
+namespace servesim::calib {
+namespace {
+
+TEST_CASE("calib bench times each batch size inference_repeats times, steady or not", "[unit]") {
+  // Steady batches time each batch in runs of three after three untimed calls, so 4 repeats take
+  // two passes (three samples, then one): the count per batch must still be exactly 4.
+  BenchPlan p;
+  p.sizes = {{32, 32}};
+  p.qualities = {75};
+  p.scaling_passes = 0;
+  p.batches = {1, 2};
+  p.inference_kernels = {"conv3x3_cpu"};
+  p.inference_repeats = 4;
+  p.warmup = 0;
+  p.repeats = 1;
+  for (const bool steady : {false, true}) {
+    p.steady_batches = steady;
+    std::ostringstream log;
+    const BenchRun run = run_bench(p, log);
+    std::map<double, int> per_batch;
+    for (const Sample& s : run.samples)
+      if (s.kernel == "conv3x3_cpu") ++per_batch[s.batch];
+    CHECK(per_batch == std::map<double, int>{{1.0, 4}, {2.0, 4}});
+  }
 }
 
 }  // namespace
