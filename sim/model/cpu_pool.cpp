@@ -94,9 +94,9 @@ void CpuPool::reschedule() {
   next_ = sim_.pending(next_) ? sim_.retime_in(next_, delay) : sim_.schedule_in(delay, *this, 0);
 }
 
-void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token) {
+void CpuPool::submit(Time work, WorkOwner& owner, std::uint64_t token, int* home) {
   advance();
-  const Item item{virtual_ + static_cast<double>(work), order_++, &owner, token};
+  const Item item{virtual_ + static_cast<double>(work), order_++, &owner, token, home};
   // With a free core the rate stays the same, so the pending event still fits unless the new
   // item finishes first: skip the cancel-and-reschedule (most submissions in a stable system).
   // (Not with an efficiency curve: one more busy core slows every item.)
@@ -128,6 +128,22 @@ void CpuPool::on_event(std::uint32_t, std::uint64_t) {
   reschedule();
   if (listener_ && heap.empty()) listener_->busy_changed();
   for (const Item& it : done_) it.owner->work_done(it.token);
+  if (idle_listener_ && items_.empty()) idle_listener_->went_idle(*this);
+}
+
+TakenWork CpuPool::take_newest() {
+  assert(!items_.empty());
+  advance();
+  const auto newest = std::max_element(
+      items_.begin(), items_.end(), [](const Item& a, const Item& b) { return a.order < b.order; });
+  const Item it = *newest;
+  *newest = items_.back();
+  items_.pop_back();
+  std::make_heap(items_.begin(), items_.end(), Later{});
+  reschedule();
+  if (listener_ && items_.empty()) listener_->busy_changed();
+  const double left = std::max(0.0, it.finish - virtual_);
+  return {static_cast<Time>(std::ceil(left)), it.owner, it.token, it.home};
 }
 
 }  // namespace servesim

@@ -49,15 +49,41 @@ class BusyListener {
   ~BusyListener() = default;
 };
 
+class CpuPool;
+
+/// Told when a pool has nothing left to run once the owners of its finished work have been told
+/// (and have submitted what they do next): PerCoreServer's idle balancing.
+class IdleListener {
+ public:
+  virtual void went_idle(CpuPool& pool) = 0;
+
+ protected:
+  ~IdleListener() = default;
+};
+
+/// An item taken off a pool unfinished (CpuPool::take_newest), to run elsewhere.
+struct TakenWork {
+  Time work = 0;  // what is left, at speed 1 (rounded up to the ns)
+  WorkOwner* owner = nullptr;
+  std::uint64_t token = 0;
+  int* home = nullptr;  // submit()'s `home`
+};
+
 class CpuPool final : public EventHandler {
  public:
   /// `efficiency` (may be null: flat) must outlive the pool.
   CpuPool(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr);
 
   /// Starts `work` nanoseconds of work (at speed 1); calls owner.work_done(token) when it ends.
-  void submit(Time work, WorkOwner& owner, std::uint64_t token);
+  /// `home` (may be null) is kept with the item and handed back by take_newest.
+  void submit(Time work, WorkOwner& owner, std::uint64_t token, int* home = nullptr);
+  /// Takes the most recently submitted unfinished item off the pool, with the work it has left;
+  /// requires active() > 0.
+  TakenWork take_newest();
 
   int cores() const { return cores_; }
+  /// The cores not stalled now (set_stalled).
+  int running_cores() const { return cores_ - stalled_; }
   std::size_t active() const { return items_.size(); }
   /// Integral of busy cores (min(n, cores)) over time, in core-nanoseconds.
   double busy_area(Time now) const { return busy_.area(now); }
@@ -73,6 +99,8 @@ class CpuPool final : public EventHandler {
   void set_slow_speed(double s) { slow_speed_ = s; }
   /// Called (may be null) when the pool's first item starts or its last one ends.
   void set_listener(BusyListener* l) { listener_ = l; }
+  /// Called (may be null) when the pool is left with nothing to run after an item ends.
+  void set_idle_listener(IdleListener* l) { idle_listener_ = l; }
 
   void on_event(std::uint32_t kind, std::uint64_t arg) override;
 
@@ -84,6 +112,7 @@ class CpuPool final : public EventHandler {
     std::uint64_t order;  // submission order: the tie-break between equal marks
     WorkOwner* owner;
     std::uint64_t token;
+    int* home;  // submit()'s; null for most
   };
   struct Later {  // a function object, so the heap algorithms inline the comparison
     bool operator()(const Item& a, const Item& b) const {
@@ -103,6 +132,7 @@ class CpuPool final : public EventHandler {
   int slowed_ = 0;                   // set_stalled: running cores at slow_speed_
   double slow_speed_ = 1.0;
   BusyListener* listener_ = nullptr;
+  IdleListener* idle_listener_ = nullptr;
   std::vector<Item> items_;  // min-heap by (finish, order)
   std::vector<Item> done_;   // scratch for on_event, kept to avoid allocating
   double virtual_ = 0.0;

@@ -67,6 +67,7 @@ PerCoreServer::PerCoreServer(Simulator& sim, int cores, double speed,
   for (int c = 0; c < cores; ++c) {
     cores_.push_back(std::make_unique<CpuPool>(sim, 1, speed));
     if (efficiency_) cores_.back()->set_listener(this);
+    if (cores > 1) cores_.back()->set_idle_listener(this);
   }
   if (stalls)
     stalls_ = std::make_unique<StallProcess>(sim, cores, *stalls, rng,
@@ -102,9 +103,10 @@ void PerCoreServer::slow_changed(std::size_t core, bool slow) {
   c.set_factor(eff * slow_[core]);
 }
 
-void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {
+void PerCoreServer::place(Time work, WorkOwner& owner, std::uint64_t token, int last, int* home) {
   const auto n = static_cast<int>(cores_.size());
-  const bool known = core >= 0 && core < n;
+  const bool known = last >= 0 && last < n;
+  const int core = last;
   int pick = -1;
   if (known && cores_[static_cast<std::size_t>(core)]->active() == 0) {
     pick = core;  // its last core, idle: warm caches
@@ -120,8 +122,24 @@ void PerCoreServer::submit_from(Time work, WorkOwner& owner, std::uint64_t token
           cores_[static_cast<std::size_t>(pick)]->active())
         pick = c;
   }
-  core = pick;
-  cores_[static_cast<std::size_t>(pick)]->submit(work, owner, token);
+  if (home) *home = pick;
+  cores_[static_cast<std::size_t>(pick)]->submit(work, owner, token, home);
+}
+
+void PerCoreServer::went_idle(CpuPool& pool) {
+  if (pool.running_cores() == 0) return;  // a stalled vCPU runs no balancing either
+  std::size_t from = cores_.size();
+  for (std::size_t c = 0; c < cores_.size(); ++c)
+    if (cores_[c].get() != &pool && cores_[c]->active() >= 2 &&
+        (from == cores_.size() || cores_[c]->active() > cores_[from]->active()))
+      from = c;
+  if (from == cores_.size()) return;
+  const TakenWork t = cores_[from]->take_newest();
+  const auto to = static_cast<std::size_t>(
+      std::find_if(cores_.begin(), cores_.end(), [&](const auto& c) { return c.get() == &pool; }) -
+      cores_.begin());
+  if (t.home) *t.home = static_cast<int>(to);
+  pool.submit(t.work, *t.owner, t.token, t.home);
 }
 
 double PerCoreServer::busy_area(Time now) const {

@@ -109,17 +109,23 @@ class SharedServer final : public Server, private StallListener {
 
 /// The CPU as Linux's scheduler runs it (node.cpu.scheduler: per_core): a run queue per core,
 /// shared by the items on it (processor sharing, each core a CpuPool of one); an item is placed
-/// on a core when it starts and never migrates. Placement follows the wake-up path of CFS
-/// (select_task_rq_fair): the thread's last core if it is idle, else an idle core, else the
-/// thread's last core; work with no thread (or a thread new to the CPU) takes the core with the
-/// fewest items. So a thread that keeps a core busy keeps it, and threads that wake while every
-/// core is busy queue behind the work already there instead of slowing every core down. With an
+/// on a core when it starts. Placement follows the wake-up path of CFS (select_task_rq_fair):
+/// the thread's last core if it is idle, else an idle core, else the thread's last core; work
+/// with no thread (or a thread new to the CPU) takes the core with the fewest items. So a thread
+/// that keeps a core busy keeps it, and threads that wake while every core is busy queue behind
+/// the work already there instead of slowing every core down. A core left with nothing to run
+/// pulls the newest item of the core with the most (at least two; ties: the lowest index), as
+/// CFS's idle balancing (newidle_balance) pulls a waiting thread; the thread's last core becomes
+/// the new one. No other migration (periodic balancing) is modelled. With an
 /// efficiency curve, every busy core runs at its factor for the number of busy cores. With
 /// stalls (node.cpu.stalls), each core in turn runs nothing for a while: its items wait, and the
 /// placement does not see it (the guest's scheduler does not know its vCPU is not running). With
 /// slowdowns (node.cpu.slowdowns), each core in turn runs at a fraction of its speed for a while,
 /// on top of its efficiency factor; the placement does not see those either.
-class PerCoreServer final : public Server, private BusyListener, private StallListener {
+class PerCoreServer final : public Server,
+                            private BusyListener,
+                            private StallListener,
+                            private IdleListener {
  public:
   /// `efficiency`, `stalls` and `slowdowns` (any may be null) must outlive the server; `rng`
   /// draws the stalls, `slow_rng` the slowdowns.
@@ -127,16 +133,21 @@ class PerCoreServer final : public Server, private BusyListener, private StallLi
                 const StallParams* stalls = nullptr, Rng rng = Rng(0),
                 const StallParams* slowdowns = nullptr, Rng slow_rng = Rng(0));
   void submit(Time work, WorkOwner& owner, std::uint64_t token) override {
-    int core = -1;
-    submit_from(work, owner, token, core);
+    place(work, owner, token, -1, nullptr);
   }
-  void submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) override;
+  void submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) override {
+    place(work, owner, token, core, &core);
+  }
   double busy_area(Time now) const override;
   int servers() const override { return static_cast<int>(cores_.size()); }
 
  private:
   friend class SlowRelay<PerCoreServer>;
-  void busy_changed() override;  // a core became busy or idle: rescale the busy ones
+  /// Places work on a core for a thread that last ran on `last` (-1: none), which `home` (may
+  /// be null) is set to.
+  void place(Time work, WorkOwner& owner, std::uint64_t token, int last, int* home);
+  void busy_changed() override;            // a core became busy or idle: rescale the busy ones
+  void went_idle(CpuPool& pool) override;  // idle balancing
   void stall_changed(std::size_t core, bool stalled) override;
   void slow_changed(std::size_t core, bool slow);
   int busy_cores() const;

@@ -56,7 +56,7 @@ const Table<CpuParams>& cpu_keys() {
            .at = {&CpuParams::scheduler, schedulers},
            .emit = Emit::kUnlessDefault,
            .help = "how runnable work shares the cores: processor sharing over all of them, or "
-                   "Linux's run queue per core with CFS's wake-up placement and no migration "
+                   "Linux's run queue per core with CFS's wake-up placement and idle pull "
                    "(docs/model.md)"},
           {.key = "efficiency",
            .type = custom_type(),

@@ -99,9 +99,38 @@ TEST_CASE(
   cpu.submit_from(1000, done, 3, c);  // no idle core, so it stays there and shares it
   CHECK(c == 1);
   sim.run_until(kTimeMax);
-  // Core 0 runs job 1 alone (t = 1000); core 1 shares jobs 2 and 3 (both done at 2000).
-  CHECK(done.at == Finish{{1, 1000}, {2, 2000}, {3, 2000}});
+  // Core 0 runs job 1 alone (t = 1000). Core 1 shares jobs 2 and 3, 500 ns done each by then;
+  // core 0, left idle, pulls the newer, job 3, whose thread's last core becomes 0: each runs
+  // its last 500 ns alone and both end at 1500 (job 2's event was moved first).
+  CHECK(done.at == Finish{{1, 1000}, {2, 1500}, {3, 1500}});
+  CHECK(c == 0);
   CHECK(cpu.busy_area(sim.now()) == Approx(3000));
+}
+
+TEST_CASE("per-core scheduler: a core left idle pulls the newest item of the busiest core",
+          "[unit]") {
+  Simulator sim;
+  PerCoreServer cpu(sim, 3, 1.0);
+  Done done(sim);
+  int a = -1, b = -1, c = -1, d = 2, e = 2;
+  cpu.submit_from(600, done, 1, a);   // core 0
+  cpu.submit_from(3000, done, 2, b);  // core 1
+  cpu.submit_from(3000, done, 3, c);  // core 2
+  cpu.submit_from(3000, done, 4, d);  // core 2 (its last core; none idle)
+  cpu.submit_from(3000, done, 5, e);  // core 2 too: three items there, one on core 1
+  CHECK(std::vector<int>{a, b, c, d, e} == std::vector<int>{0, 1, 2, 2, 2});
+  sim.run_until(700);
+  // At 600 core 0 frees: core 2 (three items, 200 ns done each) is the busiest, and its newest,
+  // job 5, moves to core 0 with 2800 ns left; core 2's two then share it at half speed.
+  CHECK(e == 0);
+  CHECK(a == 0);
+  sim.run_until(kTimeMax);
+  // Job 2 ends at 3000 on core 1. Jobs 3 and 4 on core 2 then have 200 + 2400 / 2 = 1400 done,
+  // 1600 left each; core 1 pulls the newer, job 4, and both end at 4600. Job 5 ends on core 0 at
+  // 600 + 2800 = 3400, when no core has two items: core 0 stays idle.
+  CHECK(done.at == Finish{{1, 600}, {2, 3000}, {5, 3400}, {3, 4600}, {4, 4600}});
+  CHECK(d == 1);
+  CHECK(cpu.busy_area(sim.now()) == Approx(3400 + 4600 + 4600));
 }
 
 TEST_CASE("shared server: the processor-sharing pool seen as a Server", "[unit]") {

@@ -1000,24 +1000,26 @@ pipeline: [{name: w, device: cpu, service: {dist: deterministic, mean: 1ms}}]
   CHECK(plain.find("wakeup") == std::string::npos);
 }
 
-TEST_CASE("node.cpu.scheduler per_core places work on a core's run queue and never migrates it",
+TEST_CASE("node.cpu.scheduler per_core places work on a core's run queue; a core left idle pulls",
           "[unit][node]") {
-  // Three threads each start 3 ms of CPU work at t = 0 on two cores.
+  // Three threads each start 3 ms of CPU work at t = 0 on two cores (the clients think for
+  // 100 ms after an answer, so no fourth request comes while these run).
   const std::string yaml = R"(
 node: {cpu: {cores: 2}}
 run: {requests: 3}
-workload: {mode: closed, concurrency: 3}
+workload: {mode: closed, concurrency: 3, think_time: 100ms}
 pipeline: [{name: w, device: cpu, instances: 3, service: {dist: deterministic, mean: 3ms}}]
 )";
   // shared (processor sharing over both cores): each runs at 2/3 speed, all end at 4.5 ms.
   const Recorder shared = record(test::parse(yaml));
   CHECK(shared.latencies == std::vector<Time>{4'500'000, 4'500'000, 4'500'000});
   // per_core: the first two take the idle cores; the third finds none idle and, new to the CPU,
-  // joins the shortest run queue (core 0, the lower on a tie). Core 1's item ends at 3 ms;
-  // core 0's two share it at half speed and end at 6 ms: the third does not move to core 1
-  // when it frees (no migration), so the mean is 5 ms, not 4.5.
+  // joins the shortest run queue (core 0, the lower on a tie). Core 1's item ends at 3 ms, when
+  // core 0's two, sharing it at half speed, have 1.5 ms done each. Core 1, left idle, pulls the
+  // newer (the third) and runs its 1.5 ms alone while core 0 runs the first's: both end at
+  // 4.5 ms. Without the pull they would have shared core 0 until 6 ms.
   const Recorder per_core = record(test::parse(yaml, {"node.cpu.scheduler=per_core"}));
-  CHECK(per_core.latencies == std::vector<Time>{3'000'000, 6'000'000, 6'000'000});
+  CHECK(per_core.latencies == std::vector<Time>{3'000'000, 4'500'000, 4'500'000});
   // With a core for every thread the two schedulers agree: 3 ms each.
   for (const char* s : {"shared", "per_core"}) {
     INFO("scheduler " << s);
