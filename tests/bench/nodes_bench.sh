@@ -12,12 +12,21 @@ nodes_list=("${@:-1 64 512 4096}")
 read -r -a nodes_list <<<"${nodes_list[*]}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 per_node_rate=90   # requests/s per node (mm4.yaml)
-extra=4096         # simulated node-seconds the long run adds over the short one, shared out
+extra=${EXTRA:-32768}  # simulated node-seconds the long run adds over the short one, shared out
+# The user time comes from bash's `time` (getrusage, printed to the millisecond), as GNU time's %U
+# has only 10 ms; the peak RSS from GNU time's %M.
 run() {  # nodes policy seconds -> "user_s maxrss_kb"
-  /usr/bin/time -f "%U %M" "$servesim" run "$here/mm4.yaml" -q -j 1 \
-    --set cluster.nodes="$1" --set cluster.balancer.policy="$2" \
-    --set workload.rate="$(($1 * per_node_rate))/s" --set run.duration="$3s" \
-    --set run.warmup=0.5s --set run.replications=1 2>&1 >/dev/null | tail -1
+  local rss user
+  rss=$(mktemp)
+  user=$({
+    TIMEFORMAT=%3U
+    time /usr/bin/time -o "$rss" -f "%M" "$servesim" run "$here/mm4.yaml" -q -j 1 \
+      --set cluster.nodes="$1" --set cluster.balancer.policy="$2" \
+      --set workload.rate="$(($1 * per_node_rate))/s" --set run.duration="$3s" \
+      --set run.warmup=0.5s --set run.replications=1 >/dev/null 2>&1
+  } 2>&1)
+  echo "$user $(tail -1 "$rss")"
+  rm -f "$rss"
 }
 printf '%-18s %6s %14s %12s %14s\n' policy nodes "ns/request" "vs 1 node" "KiB per node"
 for policy in round_robin random least_outstanding power_of_two; do
