@@ -60,11 +60,11 @@ enum class Before {
 
 // A steady batch size, as an engine serving a steady load runs it. One untimed call of the same
 // batch is not enough after a larger batch has swept the caches: on the 2-vCPU EPYC VM the conv
-// kernel's batch 1 (about 4.5 MB of input, im2col columns and output) still took 10-14% longer
+// kernel's batch 1 (about 4.5 MB of input, im2col columns and output) still took 10-16% longer
 // than in a steady stream after one such call, 3-7% after two, 0-4% after three, and batches of
-// 3 or more did not differ (docs/validation.md, rung 4, "Calibrated as the pipeline runs its
-// kernels"). So each pass runs a batch size three times untimed and then times it three times in
-// a row: two calls per sample, as one untimed call before each timed one cost.
+// 3 or more did not differ (docs/validation.md, rung 4, "A steady batch takes three calls").
+// So each pass runs a batch size three times untimed and then times it three times in a row:
+// about two calls per sample, as one untimed call before each timed one cost.
 constexpr int kSteadySettle = 3;
 constexpr int kSteadyRun = 3;
 

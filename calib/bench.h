@@ -21,7 +21,7 @@ struct BenchPlan {
   std::vector<int> normalize_sides;     // square model inputs normalised to float CHW
   std::vector<std::size_t> copy_bytes;  // host memcpy sizes (none: not timed)
   std::vector<int> batches;             // inference kernels' batch sizes
-  int inference_repeats = 3;            // their timed passes (a batch of 128 takes seconds)
+  int inference_repeats = 3;            // their samples per batch size (a batch of 128: seconds)
   /// Which inference kernels (vit_tiny_block_cpu, conv3x3_cpu) are timed.
   std::vector<std::string> inference_kernels{"vit_tiny_block_cpu", "conv3x3_cpu"};
   ImageSize model_input{224, 224};  // resize target

@@ -75,7 +75,8 @@ class CpuPool final : public EventHandler {
   CpuPool(Simulator& sim, int cores, double speed, const CpuEfficiency* efficiency = nullptr);
 
   /// Starts `work` nanoseconds of work (at speed 1); calls owner.work_done(token) when it ends.
-  /// `home` (may be null) is kept with the item and handed back by take_newest.
+  /// `home` (may be null) is kept with the item and handed back by take_newest, so it must stay
+  /// valid until owner.work_done(token).
   void submit(Time work, WorkOwner& owner, std::uint64_t token, int* home = nullptr);
   /// Takes the most recently submitted unfinished item off the pool, with the work it has left;
   /// requires active() > 0.

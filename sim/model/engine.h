@@ -24,7 +24,8 @@ class Server {
   /// Starts `work` ns of work (at speed 1); owner.work_done(token) when it is done.
   virtual void submit(Time work, WorkOwner& owner, std::uint64_t token) = 0;
   /// The same, for a thread that remembers the core it last ran on in `core` (-1: none yet):
-  /// only a scheduler with per-core run queues reads and updates it.
+  /// only a scheduler with per-core run queues reads and updates it, also later (an idle core
+  /// pulls the work): `core` must stay where it is until owner.work_done(token).
   virtual void submit_from(Time work, WorkOwner& owner, std::uint64_t token, int& core) {
     (void)core;
     submit(work, owner, token);

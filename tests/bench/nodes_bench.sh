@@ -15,18 +15,25 @@ per_node_rate=90   # requests/s per node (mm4.yaml)
 extra=${EXTRA:-32768}  # simulated node-seconds the long run adds over the short one, shared out
 # The user time comes from bash's `time` (getrusage, printed to the millisecond), as GNU time's %U
 # has only 10 ms; the peak RSS from GNU time's %M.
+export LC_ALL=C  # bash's `time` prints the locale's decimal point; awk reads a dot
 run() {  # nodes policy seconds -> "user_s maxrss_kb"
-  local rss user
+  local rss err user
   rss=$(mktemp)
-  user=$({
+  err=$(mktemp)
+  if ! user=$({
     TIMEFORMAT=%3U
     time /usr/bin/time -o "$rss" -f "%M" "$servesim" run "$here/mm4.yaml" -q -j 1 \
       --set cluster.nodes="$1" --set cluster.balancer.policy="$2" \
       --set workload.rate="$(($1 * per_node_rate))/s" --set run.duration="$3s" \
-      --set run.warmup=0.5s --set run.replications=1 >/dev/null 2>&1
-  } 2>&1)
+      --set run.warmup=0.5s --set run.replications=1 >/dev/null 2>"$err"
+  } 2>&1); then
+    echo "nodes_bench: servesim failed at $1 nodes, $2:" >&2
+    cat "$err" >&2
+    rm -f "$rss" "$err"
+    return 1
+  fi
   echo "$user $(tail -1 "$rss")"
-  rm -f "$rss"
+  rm -f "$rss" "$err"
 }
 printf '%-18s %6s %14s %12s %14s\n' policy nodes "ns/request" "vs 1 node" "KiB per node"
 for policy in round_robin random least_outstanding power_of_two; do
