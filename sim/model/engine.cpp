@@ -106,15 +106,14 @@ void PerCoreServer::slow_changed(std::size_t core, bool slow) {
 void PerCoreServer::place(Time work, WorkOwner& owner, std::uint64_t token, int last, int* home) {
   const auto n = static_cast<int>(cores_.size());
   const bool known = last >= 0 && last < n;
-  const int core = last;
   int pick = -1;
-  if (known && cores_[static_cast<std::size_t>(core)]->active() == 0) {
-    pick = core;  // its last core, idle: warm caches
+  if (known && cores_[static_cast<std::size_t>(last)]->active() == 0) {
+    pick = last;  // its last core, idle: warm caches
   } else {
     for (int c = 0; c < n && pick < 0; ++c)
       if (cores_[static_cast<std::size_t>(c)]->active() == 0) pick = c;  // any idle core
   }
-  if (pick < 0 && known) pick = core;  // no idle core: stay where it last ran
+  if (pick < 0 && known) pick = last;  // no idle core: stay where it last ran
   if (pick < 0) {                      // no history: the shortest run queue
     pick = 0;
     for (int c = 1; c < n; ++c)
@@ -127,17 +126,17 @@ void PerCoreServer::place(Time work, WorkOwner& owner, std::uint64_t token, int 
 }
 
 void PerCoreServer::went_idle(CpuPool& pool) {
-  if (pool.running_cores() == 0) return;  // a stalled vCPU runs no balancing either
-  std::size_t from = cores_.size();
-  for (std::size_t c = 0; c < cores_.size(); ++c)
-    if (cores_[c].get() != &pool && cores_[c]->active() >= 2 &&
-        (from == cores_.size() || cores_[c]->active() > cores_[from]->active()))
+  if (pool.running_cores() == 0) return;     // a stalled vCPU runs no balancing either
+  std::size_t from = cores_.size(), to = 0;  // the busiest core with two or more; this one
+  for (std::size_t c = 0; c < cores_.size(); ++c) {
+    if (cores_[c].get() == &pool)
+      to = c;
+    else if (cores_[c]->active() >= 2 &&
+             (from == cores_.size() || cores_[c]->active() > cores_[from]->active()))
       from = c;
+  }
   if (from == cores_.size()) return;
   const TakenWork t = cores_[from]->take_newest();
-  const auto to = static_cast<std::size_t>(
-      std::find_if(cores_.begin(), cores_.end(), [&](const auto& c) { return c.get() == &pool; }) -
-      cores_.begin());
   if (t.home) *t.home = static_cast<int>(to);
   pool.submit(t.work, *t.owner, t.token, t.home);
 }
